@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, checks formatting, then builds and runs every
+# test in the plain (g++) build, the unit and sim tests again under ASan+UBSan (clang), and
+# the fuzzers for a bounded time. Run as root (interop tests create network namespaces).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+passed=0 failed=0 status=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+stage() { echo; echo "=== $* ==="; }
+die() { echo "test: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
+
+# Runs ctest with the given arguments and adds its counts to the totals.
+run_ctest() {
+  ctest "$@" --output-on-failure -j"$jobs" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local line total bad
+  line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+  if [ -n "$line" ]; then
+    total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+    bad=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
+    passed=$((passed + total - bad))
+    failed=$((failed + bad))
+  elif [ "$rc" -ne 0 ]; then
+    failed=$((failed + 1))
+  fi
+  [ "$rc" -eq 0 ] || status=1
+}
+
+stage "dependencies"
+bash scripts/deps.sh || die "installing dependencies failed"
+
+stage "format"
+bash scripts/format-check.sh || { failed=$((failed + 1)); status=1; }
+
+stage "dev build (g++, Debug, -Werror)"
+cmake --preset dev >/dev/null && cmake --build --preset dev -j"$jobs" || die "dev build failed"
+run_ctest --preset dev
+
+stage "asan build (clang++, ASan+UBSan): unit and sim tests"
+cmake --preset asan >/dev/null && cmake --build --preset asan -j"$jobs" || die "asan build failed"
+run_ctest --preset asan
+
+stage "fuzz (clang++ libFuzzer, ASan+UBSan)"
+cmake --preset fuzz >/dev/null && cmake --build --preset fuzz -j"$jobs" || die "fuzz build failed"
+run_ctest --preset fuzz
+
+echo
+echo "utcp test summary (all stages):"
+echo "$passed passed, $failed failed"
+exit $status

@@ -1,0 +1,123 @@
+#include "wire/checksum.hpp"
+
+#include <bit>
+#include <cstring>
+
+namespace utcp::wire {
+namespace {
+
+// Ones'-complement addition in 64 bits: the carry out wraps around (RFC 1071 §2(C)).
+inline uint64_t add_carry(uint64_t a, uint64_t b) {
+  uint64_t s = a + b;
+  return s + (s < a);
+}
+
+inline uint16_t fold(uint64_t acc) {
+  acc = (acc & 0xffffffffu) + (acc >> 32);
+  acc = (acc & 0xffffffffu) + (acc >> 32);
+  acc = (acc & 0xffffu) + (acc >> 16);
+  acc = (acc & 0xffffu) + (acc >> 16);
+  return static_cast<uint16_t>(acc);
+}
+
+// Sum of the range read as native-order words; byte order is fixed up once at the end
+// (RFC 1071 §2(B): the sum is independent of byte order up to a final swap).
+uint64_t sum_native(const uint8_t* p, size_t n) {
+  uint64_t a0 = 0, a1 = 0;
+  while (n >= 16) {
+    uint64_t w0, w1;
+    std::memcpy(&w0, p, 8);
+    std::memcpy(&w1, p + 8, 8);
+    a0 = add_carry(a0, w0);
+    a1 = add_carry(a1, w1);
+    p += 16;
+    n -= 16;
+  }
+  uint64_t acc = add_carry(a0, a1);
+  if (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    acc = add_carry(acc, w);
+    p += 8;
+    n -= 8;
+  }
+  if (n >= 4) {
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    acc = add_carry(acc, w);
+    p += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    uint16_t w;
+    std::memcpy(&w, p, 2);
+    acc = add_carry(acc, w);
+    p += 2;
+    n -= 2;
+  }
+  if (n == 1) {
+    // A trailing byte is the high (first) half of a big-endian word padded with zero.
+    uint8_t pad[2] = {p[0], 0};
+    uint16_t w;
+    std::memcpy(&w, pad, 2);
+    acc = add_carry(acc, w);
+  }
+  return acc;
+}
+
+inline uint16_t native_to_host(uint16_t v) {
+  if constexpr (std::endian::native == std::endian::little) return static_cast<uint16_t>((v >> 8) | (v << 8));
+  return v;
+}
+
+inline uint16_t swap16(uint16_t v) { return static_cast<uint16_t>((v >> 8) | (v << 8)); }
+
+}  // namespace
+
+Checksum& Checksum::add(std::span<const uint8_t> bytes) {
+  if (bytes.empty()) return *this;
+  uint16_t s = fold(sum_native(bytes.data(), bytes.size()));
+  // A range starting mid-word has every byte in the other half of its word: swap its sum.
+  if (odd_) s = swap16(s);
+  acc_ = add_carry(acc_, s);
+  if (bytes.size() % 2 == 1) odd_ = !odd_;
+  return *this;
+}
+
+Checksum& Checksum::add16(uint16_t value) {
+  uint8_t be[2] = {static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value)};
+  return add(be);
+}
+
+Checksum& Checksum::add32(uint32_t value) {
+  uint8_t be[4] = {static_cast<uint8_t>(value >> 24), static_cast<uint8_t>(value >> 16),
+                   static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value)};
+  return add(be);
+}
+
+uint16_t Checksum::sum() const { return native_to_host(fold(acc_)); }
+
+uint16_t internet_checksum(std::span<const uint8_t> bytes) { return Checksum().add(bytes).finish(); }
+
+uint16_t checksum_update16(uint16_t old_checksum, uint16_t old_word, uint16_t new_word) {
+  uint32_t s = static_cast<uint16_t>(~old_checksum);
+  s += static_cast<uint16_t>(~old_word);
+  s += new_word;
+  s = (s & 0xffff) + (s >> 16);
+  s = (s & 0xffff) + (s >> 16);
+  return static_cast<uint16_t>(~s);
+}
+
+uint16_t checksum_update32(uint16_t old_checksum, uint32_t old_value, uint32_t new_value) {
+  uint16_t c = checksum_update16(old_checksum, static_cast<uint16_t>(old_value >> 16),
+                                 static_cast<uint16_t>(new_value >> 16));
+  return checksum_update16(c, static_cast<uint16_t>(old_value), static_cast<uint16_t>(new_value));
+}
+
+Checksum ipv4_pseudo_header(uint32_t src, uint32_t dst, uint8_t protocol, uint16_t length) {
+  Checksum c;
+  c.add32(src).add32(dst).add16(protocol).add16(length);
+  return c;
+}
+
+}  // namespace utcp::wire

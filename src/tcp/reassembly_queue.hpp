@@ -1,0 +1,57 @@
+#pragma once
+// The receive buffer (RFC 9293 §3.10.7.4 "segment text"): in-order bytes waiting for the
+// application, plus out-of-order bytes stored in place in the same fixed ring. It is bounded by
+// the receive window, allows any number of holes, and never allocates per segment.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace utcp::tcp {
+
+// [begin, end) offsets relative to RCV.NXT at the time of the call.
+struct SeqRange {
+  uint32_t begin;
+  uint32_t end;
+  friend constexpr bool operator==(SeqRange, SeqRange) = default;
+};
+
+class ReassemblyQueue {
+ public:
+  explicit ReassemblyQueue(size_t capacity);
+
+  size_t capacity() const { return storage_.size(); }
+  // Grows or shrinks the ring; never below readable(). Out-of-order bytes beyond the new
+  // window are dropped.
+  void set_capacity(size_t c);
+
+  size_t readable() const { return readable_; }             // in-order bytes for the application
+  size_t window() const { return capacity() - readable_; }  // room from RCV.NXT on
+
+  // Stores data starting `offset` bytes after RCV.NXT (0 = in order); bytes at or beyond
+  // window() are dropped. Duplicate/overlapping bytes are fine. Returns how many bytes became
+  // newly in-order (RCV.NXT advances by that).
+  size_t insert(size_t offset, std::span<const uint8_t> data);
+
+  size_t read(std::span<uint8_t> dst);        // consumes in-order bytes, returns count
+  size_t peek(std::span<uint8_t> dst) const;  // copies without consuming
+
+  bool has_out_of_order() const { return !ooo_.empty(); }
+  // Sorted, disjoint, non-adjacent ranges of stored out-of-order bytes, relative to the
+  // current RCV.NXT (all begin > 0).
+  std::span<const SeqRange> out_of_order() const { return ooo_; }
+  // Bytes held out of order (sum of the range lengths).
+  size_t out_of_order_bytes() const;
+
+ private:
+  void copy_in(size_t ring_pos, std::span<const uint8_t> data);
+  void copy_from_ring(size_t ring_pos, std::span<uint8_t> dst) const;
+  void add_range(uint32_t begin, uint32_t end);
+
+  std::vector<uint8_t> storage_;
+  std::vector<SeqRange> ooo_;  // reserved once; disjoint ranges in the window bound its size
+  size_t head_ = 0;            // ring index of the first readable byte
+  size_t readable_ = 0;
+};
+
+}  // namespace utcp::tcp

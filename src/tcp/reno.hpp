@@ -1,0 +1,41 @@
+#pragma once
+// Reno congestion control (RFC 5681): slow start with appropriate byte counting (RFC 3465,
+// L = 2*SMSS), congestion avoidance, fast retransmit/fast recovery window arithmetic, RTO
+// collapse and restart after idle. Initial window per RFC 6928.
+#include <cstdint>
+
+#include "tcp/congestion_control.hpp"
+
+namespace utcp::tcp {
+
+class RenoCongestion final : public CongestionControl {
+ public:
+  RenoCongestion() = default;
+
+  const char* name() const override { return "reno"; }
+  void init(uint32_t mss, uint32_t initial_window_segments) override;
+  void set_mss(uint32_t mss) override;
+  uint32_t cwnd() const override { return cwnd_; }
+  uint32_t ssthresh() const override { return ssthresh_; }
+  void on_ack(uint32_t bytes_acked, uint32_t flight_size, Instant now) override;
+  void on_fast_retransmit(uint32_t flight_size, Instant now) override;
+  void on_recovery_dup_ack() override;
+  void on_recovery_exit() override;
+  void on_rto(uint32_t flight_size, Instant now) override;
+  void on_idle(Duration idle, Duration rto) override;
+
+  uint32_t mss() const { return smss_; }
+  uint32_t initial_window() const { return iw_; }
+  bool in_slow_start() const { return cwnd_ < ssthresh_; }
+
+ private:
+  uint32_t loss_ssthresh(uint32_t flight_size) const;
+
+  uint32_t smss_ = 536;
+  uint32_t iw_segments_ = 10;
+  uint32_t iw_ = 4 * 536;
+  uint32_t cwnd_ = 4 * 536;
+  uint32_t ssthresh_ = UINT32_MAX;  // RFC 5681 §3.1: initially arbitrarily high
+};
+
+}  // namespace utcp::tcp

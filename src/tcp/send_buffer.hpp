@@ -1,0 +1,40 @@
+#pragma once
+// The send buffer: bytes the application wrote that are not yet acknowledged. The oldest byte
+// sits at SND.UNA; offsets passed to copy_out count from there. A fixed-capacity ring, so a
+// write never allocates; only set_capacity() reallocates.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace utcp::tcp {
+
+class SendBuffer {
+ public:
+  explicit SendBuffer(size_t capacity);
+
+  size_t capacity() const { return storage_.size(); }
+  size_t size() const { return size_; }
+  size_t free_space() const { return capacity() - size_; }
+  bool empty() const { return size_ == 0; }
+
+  // Grows or shrinks the ring; never below size() (clamped up to it).
+  void set_capacity(size_t c);
+
+  // Appends as much of data as fits; returns the number of bytes taken.
+  size_t write(std::span<const uint8_t> data);
+
+  // Copies dst.size() bytes starting `offset` bytes after the oldest byte.
+  // Precondition: offset + dst.size() <= size().
+  void copy_out(size_t offset, std::span<uint8_t> dst) const;
+
+  // Drops n bytes from the front (they were acknowledged); n is clamped to size().
+  void consume(size_t n);
+
+ private:
+  std::vector<uint8_t> storage_;
+  size_t head_ = 0;  // ring index of the oldest byte
+  size_t size_ = 0;
+};
+
+}  // namespace utcp::tcp

@@ -31,7 +31,9 @@ class Checksum {
 uint16_t internet_checksum(std::span<const uint8_t> bytes);
 
 // True when a buffer that contains its own checksum field sums to 0xffff.
-inline bool checksum_ok(std::span<const uint8_t> bytes) { return Checksum().add(bytes).sum() == 0xffff; }
+inline bool checksum_ok(std::span<const uint8_t> bytes) {
+  return Checksum().add(bytes).sum() == 0xffff;
+}
 
 // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for a 16-bit field changed from old_word to new_word.
 uint16_t checksum_update16(uint16_t old_checksum, uint16_t old_word, uint16_t new_word);

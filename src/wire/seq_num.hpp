@@ -15,18 +15,28 @@ class SeqNum {
   constexpr uint32_t raw() const { return v_; }
 
   friend constexpr bool operator==(SeqNum a, SeqNum b) = default;
-  friend constexpr bool operator<(SeqNum a, SeqNum b) { return static_cast<int32_t>(a.v_ - b.v_) < 0; }
+  friend constexpr bool operator<(SeqNum a, SeqNum b) {
+    return static_cast<int32_t>(a.v_ - b.v_) < 0;
+  }
   friend constexpr bool operator>(SeqNum a, SeqNum b) { return b < a; }
   friend constexpr bool operator<=(SeqNum a, SeqNum b) { return !(b < a); }
   friend constexpr bool operator>=(SeqNum a, SeqNum b) { return !(a < b); }
 
   constexpr SeqNum operator+(uint32_t n) const { return SeqNum(v_ + n); }
   constexpr SeqNum operator-(uint32_t n) const { return SeqNum(v_ - n); }
-  constexpr SeqNum& operator+=(uint32_t n) { v_ += n; return *this; }
-  constexpr SeqNum& operator-=(uint32_t n) { v_ -= n; return *this; }
+  constexpr SeqNum& operator+=(uint32_t n) {
+    v_ += n;
+    return *this;
+  }
+  constexpr SeqNum& operator-=(uint32_t n) {
+    v_ -= n;
+    return *this;
+  }
 
   // Signed distance a - b (positive when a is after b); meaningful within 2^31.
-  friend constexpr int32_t operator-(SeqNum a, SeqNum b) { return static_cast<int32_t>(a.v_ - b.v_); }
+  friend constexpr int32_t operator-(SeqNum a, SeqNum b) {
+    return static_cast<int32_t>(a.v_ - b.v_);
+  }
 
   // Bytes from `from` forward to this number, modulo 2^32 (always >= 0).
   constexpr uint32_t distance_from(SeqNum from) const { return v_ - from.v_; }
@@ -46,6 +56,8 @@ class SeqNum {
   uint32_t v_ = 0;
 };
 
-inline std::ostream& operator<<(std::ostream& os, SeqNum s) { return os << s.raw(); }
+inline std::ostream& operator<<(std::ostream& os, SeqNum s) {
+  return os << s.raw();
+}
 
 }  // namespace utcp::wire

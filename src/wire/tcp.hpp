@@ -44,7 +44,8 @@ struct TcpTimestamps {
 // skipped when parsing and never emitted.
 struct TcpOptions {
   std::optional<uint16_t> mss;
-  std::optional<uint8_t> window_scale;  // shift count as received (clamping to 14 is the engine's job)
+  std::optional<uint8_t>
+      window_scale;  // shift count as received (clamping to 14 is the engine's job)
   bool sack_permitted = false;
   std::optional<TcpTimestamps> timestamps;
   uint8_t sack_count = 0;  // valid entries in sack_blocks
@@ -53,6 +54,11 @@ struct TcpOptions {
   std::span<const SackBlock> sacks() const { return {sack_blocks.data(), sack_count}; }
   // Bytes these options take when emitted, padded to a multiple of 4.
   size_t encoded_len() const;
+  // SACK blocks that emit() writes: all of sack_count, or as many as fit in 40 bytes.
+  size_t emitted_sack_count() const;
+  // Writes the options in Linux's order and alignment into area (at least encoded_len()
+  // bytes). Returns encoded_len().
+  size_t emit(std::span<uint8_t> area) const;
   friend bool operator==(const TcpOptions&, const TcpOptions&) = default;
 };
 
@@ -62,7 +68,7 @@ struct TcpRepr {
   uint16_t dst_port = 0;
   SeqNum seq;
   SeqNum ack;
-  uint8_t flags = 0;  // tcp_flag bits
+  uint8_t flags = 0;    // tcp_flag bits
   uint16_t window = 0;  // as on the wire, unscaled
   uint16_t urgent = 0;
   TcpOptions options;
@@ -116,6 +122,9 @@ class TcpPacket {
   std::span<const uint8_t> bytes() const { return bytes_; }
 
   TcpRepr repr() const;  // the plain struct; payload still points into the packet
+
+  // True when the segment sums to 0xffff together with its IPv4 pseudo-header.
+  static bool checksum_ok_tcp(std::span<const uint8_t> segment, Ipv4Addr src, Ipv4Addr dst);
 
  private:
   std::span<const uint8_t> bytes_;

@@ -1,0 +1,139 @@
+#include "wire/packet_format.hpp"
+
+#include <array>
+
+#include "wire/endian.hpp"
+#include "wire/icmp.hpp"
+#include "wire/ipv4.hpp"
+
+namespace utcp::wire {
+namespace {
+
+// Lists the options area as tcpdump does; parsing has already validated it (or, for
+// a raw area, a malformed option ends the list with "bad-opt").
+std::string format_options(std::span<const uint8_t> area) {
+  std::string out;
+  size_t i = 0;
+  auto sep = [&out] {
+    if (!out.empty()) out += ',';
+  };
+  while (i < area.size()) {
+    const uint8_t kind = area[i];
+    sep();
+    if (kind == 0) {
+      out += "eol";
+      break;
+    }
+    if (kind == 1) {
+      out += "nop";
+      ++i;
+      continue;
+    }
+    if (i + 1 >= area.size() || area[i + 1] < 2 || area[i + 1] > area.size() - i) {
+      out += "bad-opt";
+      break;
+    }
+    const uint8_t len = area[i + 1];
+    const uint8_t* v = area.data() + i + 2;
+    if (kind == 2 && len == 4) {
+      out += "mss " + std::to_string(load_be16(v));
+    } else if (kind == 3 && len == 3) {
+      out += "wscale " + std::to_string(v[0]);
+    } else if (kind == 4 && len == 2) {
+      out += "sackOK";
+    } else if (kind == 8 && len == 10) {
+      out += "TS val " + std::to_string(load_be32(v)) + " ecr " + std::to_string(load_be32(v + 4));
+    } else if (kind == 5 && (len - 2) % 8 == 0) {
+      out += "sack " + std::to_string((len - 2) / 8) + " ";
+      for (size_t b = 0; b + 8 <= size_t{len} - 2; b += 8) {
+        out += "{" + std::to_string(load_be32(v + b)) + ":" + std::to_string(load_be32(v + b + 4)) +
+               "}";
+      }
+    } else {
+      out += "opt-" + std::to_string(kind) + ":" + std::to_string(len);
+    }
+    i += len;
+  }
+  return out;
+}
+
+std::string format_common(uint16_t sport, uint16_t dport, Ipv4Addr src, Ipv4Addr dst, uint8_t flags,
+                          SeqNum seq, SeqNum ack, uint16_t window, uint16_t urgent,
+                          std::span<const uint8_t> options, size_t payload_len) {
+  std::string s = src.to_string() + ":" + std::to_string(sport) + " > " + dst.to_string() + ":" +
+                  std::to_string(dport) + " [" + format_tcp_flags(flags) + "] seq " +
+                  std::to_string(seq.raw());
+  if (flags & tcp_flag::kAck) s += " ack " + std::to_string(ack.raw());
+  s += " win " + std::to_string(window);
+  if (flags & tcp_flag::kUrg) s += " urg " + std::to_string(urgent);
+  if (!options.empty()) s += " <" + format_options(options) + ">";
+  s += " len " + std::to_string(payload_len);
+  return s;
+}
+
+}  // namespace
+
+std::string format_tcp_flags(uint8_t flags) {
+  static constexpr std::array<std::pair<uint8_t, char>, 8> kNames{{
+      {tcp_flag::kFin, 'F'},
+      {tcp_flag::kSyn, 'S'},
+      {tcp_flag::kRst, 'R'},
+      {tcp_flag::kPsh, 'P'},
+      {tcp_flag::kAck, '.'},
+      {tcp_flag::kUrg, 'U'},
+      {tcp_flag::kEce, 'E'},
+      {tcp_flag::kCwr, 'W'},
+  }};
+  std::string s;
+  for (auto [bit, c] : kNames) {
+    if (flags & bit) s += c;
+  }
+  return s.empty() ? "none" : s;
+}
+
+std::string format_tcp(const TcpRepr& seg, Ipv4Addr src, Ipv4Addr dst) {
+  std::array<uint8_t, kTcpHeaderMax - kTcpHeaderMin> area{};
+  const size_t n = seg.options.emit(area);
+  return format_common(seg.src_port, seg.dst_port, src, dst, seg.flags, seg.seq, seg.ack,
+                       seg.window, seg.urgent, std::span<const uint8_t>(area).first(n),
+                       seg.payload.size());
+}
+
+std::string format_tcp(const TcpPacket& seg, Ipv4Addr src, Ipv4Addr dst) {
+  return format_common(seg.src_port(), seg.dst_port(), src, dst, seg.flags(), seg.seq(), seg.ack(),
+                       seg.window(), seg.urgent_pointer(), seg.options_bytes(),
+                       seg.payload().size());
+}
+
+std::string format_ipv4_packet(std::span<const uint8_t> bytes) {
+  auto ip = Ipv4Packet::parse(bytes);
+  if (!ip) return "invalid ipv4 (" + std::string(to_string(ip.error())) + ")";
+  if (ip->is_fragment()) {
+    return ip->src().to_string() + " > " + ip->dst().to_string() + " fragment id " +
+           std::to_string(ip->identification()) + " offset " + std::to_string(ip->frag_offset()) +
+           (ip->mf() ? "+" : "") + " len " + std::to_string(ip->payload().size());
+  }
+  if (ip->protocol() == ip_proto::kTcp) {
+    auto tcp = TcpPacket::parse(ip->payload(), ip->src(), ip->dst());
+    if (!tcp) {
+      return ip->src().to_string() + " > " + ip->dst().to_string() + " invalid tcp (" +
+             std::string(to_string(tcp.error())) + ")";
+    }
+    return format_tcp(*tcp, ip->src(), ip->dst());
+  }
+  std::string s = ip->src().to_string() + " > " + ip->dst().to_string();
+  if (ip->protocol() == ip_proto::kIcmp) {
+    auto icmp = IcmpPacket::parse(ip->payload());
+    if (!icmp) return s + " invalid icmp (" + std::string(to_string(icmp.error())) + ")";
+    s += " icmp type " + std::to_string(icmp->type()) + " code " + std::to_string(icmp->code());
+    if (icmp->type() == icmp_type::kEchoRequest || icmp->type() == icmp_type::kEchoReply) {
+      s += std::string(icmp->type() == icmp_type::kEchoRequest ? " echo request" : " echo reply") +
+           " id " + std::to_string(icmp->identifier()) + " seq " + std::to_string(icmp->sequence());
+    }
+    return s + " len " + std::to_string(icmp->data().size());
+  }
+  return s + " proto " + std::to_string(ip->protocol()) + " len " +
+         std::to_string(ip->payload().size());
+}
+
+}  // namespace utcp::wire

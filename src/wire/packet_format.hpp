@@ -1,0 +1,24 @@
+#pragma once
+// One-line, tcpdump-like text for a TCP segment or an IPv4 packet, for tools' -v output
+// and test failure messages. Not for the hot path: it builds a std::string.
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "wire/ipv4_addr.hpp"
+#include "wire/tcp.hpp"
+
+namespace utcp::wire {
+
+// "10.77.0.1:5000 > 10.77.0.2:80 [S.] seq 1 ack 2 win 65535 <mss 1460,...> len 0";
+// the options are listed in the order emit() writes them, NOPs included.
+std::string format_tcp(const TcpRepr& seg, Ipv4Addr src, Ipv4Addr dst);
+// Same for a parsed segment, listing its options exactly as they appear on the wire.
+std::string format_tcp(const TcpPacket& seg, Ipv4Addr src, Ipv4Addr dst);
+// Flags as tcpdump prints them: F S R P . U E W, or "none".
+std::string format_tcp_flags(uint8_t flags);
+// A whole IPv4 packet: TCP and ICMP are decoded, anything else summarised; a packet that
+// does not parse yields "invalid ipv4 (<reason>)" and similar.
+std::string format_ipv4_packet(std::span<const uint8_t> bytes);
+
+}  // namespace utcp::wire

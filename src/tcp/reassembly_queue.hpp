@@ -18,6 +18,13 @@ struct SeqRange {
 
 class ReassemblyQueue {
  public:
+  // Cap on distinct out-of-order ranges, so a peer sending many tiny gapped segments cannot make
+  // each insert slow; a segment that would open a range past it is dropped (the receiver may
+  // always discard out-of-order data, RFC 9293 §3.10.7.4).
+  static constexpr size_t kMaxOutOfOrderRanges = 1024;
+  // Largest window TCP can advertise (RFC 7323 §2.3: 2^30 with scaling); capacities are clamped.
+  static constexpr size_t kMaxCapacity = size_t{1} << 30;
+
   explicit ReassemblyQueue(size_t capacity);
 
   size_t capacity() const { return storage_.size(); }
@@ -46,7 +53,7 @@ class ReassemblyQueue {
  private:
   void copy_in(size_t ring_pos, std::span<const uint8_t> data);
   void copy_from_ring(size_t ring_pos, std::span<uint8_t> dst) const;
-  void add_range(uint32_t begin, uint32_t end);
+  bool add_range(uint32_t begin, uint32_t end);
 
   std::vector<uint8_t> storage_;
   std::vector<SeqRange> ooo_;  // reserved once; disjoint ranges in the window bound its size

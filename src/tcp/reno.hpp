@@ -10,7 +10,7 @@ namespace utcp::tcp {
 
 class RenoCongestion final : public CongestionControl {
  public:
-  RenoCongestion() = default;
+  RenoCongestion() { init(536, 10); }  // RFC 9293 §3.7.1 default MSS until told otherwise
 
   const char* name() const override { return "reno"; }
   void init(uint32_t mss, uint32_t initial_window_segments) override;
@@ -33,8 +33,8 @@ class RenoCongestion final : public CongestionControl {
 
   uint32_t smss_ = 536;
   uint32_t iw_segments_ = 10;
-  uint32_t iw_ = 4 * 536;
-  uint32_t cwnd_ = 4 * 536;
+  uint32_t iw_ = 0;
+  uint32_t cwnd_ = 0;
   uint32_t ssthresh_ = UINT32_MAX;  // RFC 5681 §3.1: initially arbitrarily high
 };
 

@@ -1,0 +1,125 @@
+#include "tcp/reassembly_queue.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace utcp::tcp {
+
+namespace {
+// Initial room for out-of-order ranges; growth past it is amortised and bounded by the cap.
+constexpr size_t kReservedRanges = 64;
+}  // namespace
+
+ReassemblyQueue::ReassemblyQueue(size_t capacity) : storage_(std::min(capacity, kMaxCapacity)) {
+  ooo_.reserve(kReservedRanges);
+}
+
+size_t ReassemblyQueue::out_of_order_bytes() const {
+  size_t n = 0;
+  for (const SeqRange& r : ooo_) n += r.end - r.begin;
+  return n;
+}
+
+void ReassemblyQueue::copy_in(size_t ring_pos, std::span<const uint8_t> data) {
+  const size_t cap = capacity();
+  if (ring_pos >= cap) ring_pos -= cap;
+  const size_t first = std::min(data.size(), cap - ring_pos);
+  std::memcpy(storage_.data() + ring_pos, data.data(), first);
+  if (data.size() > first) std::memcpy(storage_.data(), data.data() + first, data.size() - first);
+}
+
+void ReassemblyQueue::copy_from_ring(size_t ring_pos, std::span<uint8_t> dst) const {
+  const size_t cap = capacity();
+  if (ring_pos >= cap) ring_pos -= cap;
+  const size_t first = std::min(dst.size(), cap - ring_pos);
+  std::memcpy(dst.data(), storage_.data() + ring_pos, first);
+  if (dst.size() > first) std::memcpy(dst.data() + first, storage_.data(), dst.size() - first);
+}
+
+// Merges [begin, end) into the sorted range list, coalescing overlapping and adjacent ranges.
+// Returns false (nothing recorded) when a new range would exceed the cap.
+bool ReassemblyQueue::add_range(uint32_t begin, uint32_t end) {
+  // First range that ends at or after `begin` (it touches or follows the new one).
+  auto first = std::lower_bound(ooo_.begin(), ooo_.end(), begin,
+                                [](const SeqRange& r, uint32_t b) { return r.end < b; });
+  // One past the last range that starts at or before `end`.
+  auto last = std::upper_bound(first, ooo_.end(), end,
+                               [](uint32_t e, const SeqRange& r) { return e < r.begin; });
+  if (first == last) {
+    if (ooo_.size() >= kMaxOutOfOrderRanges) return false;
+    ooo_.insert(first, SeqRange{begin, end});
+    return true;
+  }
+  first->begin = std::min(first->begin, begin);
+  first->end = std::max((last - 1)->end, end);
+  ooo_.erase(first + 1, last);
+  return true;
+}
+
+size_t ReassemblyQueue::insert(size_t offset, std::span<const uint8_t> data) {
+  // RFC 9293 §3.10.7.4: only the part of a segment inside the receive window is kept.
+  const size_t win = window();
+  if (offset >= win || data.empty()) return 0;
+  const size_t len = std::min(data.size(), win - offset);
+  const auto b = static_cast<uint32_t>(offset);
+  const auto e = static_cast<uint32_t>(offset + len);
+
+  if (b > 0) {
+    // Out of order: record the range first so a rejected range leaves nothing behind.
+    if (add_range(b, e)) copy_in(head_ + readable_ + offset, data.first(len));
+    return 0;
+  }
+
+  copy_in(head_ + readable_, data.first(len));
+  // The new in-order bytes may close holes: swallow every range they now reach.
+  uint32_t advance = e;
+  size_t merged = 0;
+  while (merged < ooo_.size() && ooo_[merged].begin <= advance) {
+    advance = std::max(advance, ooo_[merged].end);
+    ++merged;
+  }
+  ooo_.erase(ooo_.begin(), ooo_.begin() + static_cast<std::ptrdiff_t>(merged));
+  for (SeqRange& r : ooo_) {
+    r.begin -= advance;
+    r.end -= advance;
+  }
+  readable_ += advance;
+  return advance;
+}
+
+size_t ReassemblyQueue::peek(std::span<uint8_t> dst) const {
+  const size_t n = std::min(dst.size(), readable_);
+  if (n > 0) copy_from_ring(head_, dst.first(n));
+  return n;
+}
+
+size_t ReassemblyQueue::read(std::span<uint8_t> dst) {
+  const size_t n = peek(dst);
+  readable_ -= n;
+  head_ += n;
+  if (head_ >= capacity()) head_ -= capacity();
+  if (readable_ == 0 && ooo_.empty()) head_ = 0;  // keeps later data contiguous
+  return n;
+}
+
+void ReassemblyQueue::set_capacity(size_t c) {
+  c = std::max(std::min(c, kMaxCapacity), readable_);
+  if (c == capacity()) return;
+  // Re-linearise: readable bytes first, then each out-of-order range that still fits.
+  std::vector<uint8_t> fresh(c);
+  if (readable_ > 0) copy_from_ring(head_, std::span<uint8_t>(fresh.data(), readable_));
+  const size_t new_window = c - readable_;
+  size_t kept = 0;
+  for (SeqRange r : ooo_) {
+    if (r.begin >= new_window) break;
+    r.end = static_cast<uint32_t>(std::min<size_t>(r.end, new_window));
+    copy_from_ring(head_ + readable_ + r.begin,
+                   std::span<uint8_t>(fresh.data() + readable_ + r.begin, r.end - r.begin));
+    ooo_[kept++] = r;
+  }
+  ooo_.resize(kept);
+  storage_.swap(fresh);
+  head_ = 0;
+}
+
+}  // namespace utcp::tcp

@@ -1,0 +1,64 @@
+#pragma once
+// A Linux TUN device (IFF_TUN | IFF_NO_PI): every read() yields one IPv4 packet the kernel
+// routed to the interface, every write() injects one into the kernel's receive path.
+// Optionally configures the kernel side (address, prefix, MTU, link up) itself through
+// ioctls, so no `ip` command is needed. Errors are std::system_error naming the cause.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "dev/device.hpp"
+#include "wire/ipv4_addr.hpp"
+
+namespace utcp::dev {
+
+struct TunOptions {
+  std::string name = "utcp0";  // interface name; "utcp%d" lets the kernel pick a number
+  std::string device_path = "/dev/net/tun";
+  size_t mtu = 1500;                             // set on the interface; 0 leaves it as it is
+  std::optional<wire::Ipv4Addr> kernel_address;  // the kernel's own address on the link
+  uint8_t prefix_len = 24;
+  bool bring_up = true;  // set IFF_UP
+  // Offloads (IFF_VNET_HDR, TUNSETOFFLOAD) will be options here; none is enabled yet.
+};
+
+struct TunCounters {
+  uint64_t rx_packets = 0;
+  uint64_t rx_bytes = 0;
+  uint64_t tx_packets = 0;
+  uint64_t tx_bytes = 0;
+  uint64_t tx_rejected = 0;  // the kernel refused the packet itself (e.g. EINVAL)
+  uint64_t tx_busy = 0;      // write would block; the packet was not accepted
+};
+
+class TunDevice final : public Device {
+ public:
+  explicit TunDevice(const TunOptions& options = {});
+  ~TunDevice() override;
+  TunDevice(TunDevice&& other) noexcept;
+  TunDevice& operator=(TunDevice&& other) noexcept;
+  TunDevice(const TunDevice&) = delete;
+  TunDevice& operator=(const TunDevice&) = delete;
+
+  int fd() const override { return fd_; }
+  size_t mtu() const override { return mtu_; }
+  // Reads until the kernel has nothing (EAGAIN) or the slots are full. Slot buffers should
+  // hold mtu() bytes: the kernel truncates a packet that does not fit.
+  size_t receive(std::span<PacketSlot> slots, Instant now) override;
+  // Writes each packet; stops at the first one the kernel cannot take now (EAGAIN).
+  size_t transmit(std::span<const std::span<const uint8_t>> packets, Instant now) override;
+
+  const std::string& name() const { return name_; }
+  const TunCounters& counters() const { return counters_; }
+
+ private:
+  void configure(const TunOptions& options);
+
+  int fd_ = -1;
+  size_t mtu_ = 1500;
+  std::string name_;
+  TunCounters counters_;
+};
+
+}  // namespace utcp::dev

@@ -1,0 +1,117 @@
+#pragma once
+// utcp's event-driven, non-blocking API: a Stack owns one packet device and every TCP
+// connection on it, and is driven by one thread (see utcp/event_loop.hpp, or call process()
+// yourself). Sockets are small integer handles; errors are std::error_codes with errno
+// meanings (std::errc::connection_refused, connection_reset, timed_out,
+// operation_would_block, ...).
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "dev/device.hpp"
+#include "stack/port_allocator.hpp"
+#include "tcp/config.hpp"
+#include "tcp/state.hpp"
+#include "tcp/time.hpp"
+#include "wire/ipv4_addr.hpp"
+
+namespace utcp {
+
+using wire::Ipv4Addr;
+
+struct StackConfig {
+  Ipv4Addr address{10, 77, 0, 2};  // the stack's own address
+  tcp::Config tcp;                 // defaults for every new connection
+  uint32_t syn_backlog = 256;      // half-open connections per listener (RFC 4987 §3.1)
+  uint32_t accept_backlog = 128;   // established connections waiting for accept()
+  stack::PortRange ephemeral_ports;
+  uint32_t challenge_acks_per_second = 1000;  // RFC 5961 §7, stack-wide
+  uint32_t max_connections = 1u << 20;
+  // Keys ISNs, ephemeral ports and the connection-table hash. Fill it from a random
+  // source (random_secret()); a fixed value makes a run reproducible.
+  std::array<uint8_t, 16> secret{};
+  static std::array<uint8_t, 16> random_secret();
+};
+
+using SocketId = uint32_t;
+inline constexpr SocketId kNoSocket = UINT32_MAX;
+
+// Readiness bits, as poll() would report them.
+namespace ready {
+inline constexpr uint32_t kReadable = 1;     // recv() returns data, or 0 at end of stream
+inline constexpr uint32_t kWritable = 2;     // send() accepts bytes
+inline constexpr uint32_t kError = 4;        // the connection failed: error() says why
+inline constexpr uint32_t kHangup = 8;       // the peer finished sending (or the connection closed)
+inline constexpr uint32_t kAcceptable = 16;  // a listener has a connection for accept()
+inline constexpr uint32_t kConnected = 32;   // the connection reached ESTABLISHED once
+}  // namespace ready
+
+struct Endpoint {
+  Ipv4Addr addr;
+  uint16_t port = 0;
+};
+
+class Stack {
+ public:
+  Stack(dev::Device& device, StackConfig config);
+  ~Stack();
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
+  // Drives everything: reads what the device has, runs due timers, sends what is ready.
+  // Call it when the device's fd is readable, at next_deadline(), and after API calls.
+  void process(Instant now);
+  // The earliest time process() must run again (kNever if nothing is pending).
+  Instant next_deadline() const;
+  Instant now() const;
+
+  // Listeners.
+  SocketId listen(uint16_t port, std::error_code& ec, uint32_t backlog = 0);
+  // A connection that completed its handshake, or kNoSocket with operation_would_block.
+  SocketId accept(SocketId listener, std::error_code& ec, Endpoint* peer = nullptr);
+
+  // Connections. connect() starts an active open; ready::kConnected or kError follows.
+  SocketId connect(Ipv4Addr addr, uint16_t port, std::error_code& ec, uint16_t local_port = 0);
+  // Bytes taken into the send buffer (0 with operation_would_block when full).
+  size_t send(SocketId s, std::span<const uint8_t> data, std::error_code& ec);
+  // Bytes read; 0 without error means end of stream (the peer's FIN).
+  size_t recv(SocketId s, std::span<uint8_t> out, std::error_code& ec);
+  void shutdown_write(SocketId s, std::error_code& ec);
+  // Releases the handle; the connection closes gracefully in the background (RFC 9293 §3.10.4).
+  // Unread received data turns the close into a reset, as RFC 9293 §3.10.4 and Linux do.
+  void close(SocketId s);
+  // Sends a RST and frees the connection at once (SO_LINGER 0).
+  void abort(SocketId s);
+
+  uint32_t readiness(SocketId s) const;
+  std::error_code error(SocketId s) const;  // why a connection failed, if it did
+  tcp::State state(SocketId s) const;
+  Endpoint local_endpoint(SocketId s) const;
+  Endpoint remote_endpoint(SocketId s) const;
+  void set_nodelay(SocketId s, bool on);
+
+  // Called from inside process() (and API calls) whenever a socket's readiness may have
+  // changed: the place to wake a waiting reader or writer.
+  void set_readiness_callback(std::function<void(SocketId, uint32_t)> callback);
+
+  // Optional per-segment trace for tools' -v: direction ('<' in, '>' out) and a one-line decode.
+  void set_trace(std::function<void(char dir, std::string_view line)> trace);
+
+  // Counters of everything received, sent, dropped and rejected, by name.
+  std::vector<std::pair<std::string_view, uint64_t>> counters() const;
+  size_t connection_count() const;
+
+  const StackConfig& config() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace utcp

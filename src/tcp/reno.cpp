@@ -33,9 +33,12 @@ void RenoCongestion::init(uint32_t mss, uint32_t initial_window_segments) {
 }
 
 void RenoCongestion::set_mss(uint32_t mss) {
+  // A window still at its untouched initial value is re-sized for the new SMSS (RFC 6928 §2
+  // defines IW in terms of the MSS actually used).
+  const bool untouched = cwnd_ == iw_ && ssthresh_ == UINT32_MAX;
   smss_ = std::max<uint32_t>(mss, 1);
   iw_ = initial_window_bytes(smss_, iw_segments_);
-  cwnd_ = std::max(cwnd_, smss_);
+  cwnd_ = untouched ? iw_ : std::max(cwnd_, smss_);
 }
 
 void RenoCongestion::on_ack(uint32_t bytes_acked, uint32_t /*flight_size*/, Instant /*now*/) {

@@ -1,0 +1,235 @@
+#include "tcp/reassembly_queue.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+namespace utcp::tcp {
+namespace {
+
+// A fresh seed per run, or UTCP_TEST_SEED to replay a printed one.
+uint32_t test_seed() {
+  if (const char* s = std::getenv("UTCP_TEST_SEED"))
+    return static_cast<uint32_t>(std::strtoul(s, nullptr, 10));
+  return std::random_device{}();
+}
+
+// Stream byte at absolute position i: a pattern that makes misplaced bytes visible.
+uint8_t stream_byte(size_t i) {
+  return static_cast<uint8_t>(i * 7 + (i >> 8));
+}
+
+std::vector<uint8_t> stream(size_t from, size_t len) {
+  std::vector<uint8_t> v(len);
+  for (size_t i = 0; i < len; ++i) v[i] = stream_byte(from + i);
+  return v;
+}
+
+std::vector<uint8_t> read_n(ReassemblyQueue& q, size_t n) {
+  std::vector<uint8_t> out(n);
+  out.resize(q.read(out));
+  return out;
+}
+
+std::vector<SeqRange> ranges(const ReassemblyQueue& q) {
+  auto s = q.out_of_order();
+  return {s.begin(), s.end()};
+}
+
+TEST(ReassemblyQueue, InOrderDataIsReadable) {
+  ReassemblyQueue q(100);
+  EXPECT_EQ(q.window(), 100u);
+  EXPECT_EQ(q.insert(0, stream(0, 30)), 30u);
+  EXPECT_EQ(q.readable(), 30u);
+  EXPECT_EQ(q.window(), 70u);
+  EXPECT_FALSE(q.has_out_of_order());
+  std::vector<uint8_t> peeked(10);
+  EXPECT_EQ(q.peek(peeked), 10u);
+  EXPECT_EQ(peeked, stream(0, 10));
+  EXPECT_EQ(q.readable(), 30u);  // peek does not consume
+  EXPECT_EQ(read_n(q, 100), stream(0, 30));
+  EXPECT_EQ(q.readable(), 0u);
+  EXPECT_EQ(q.window(), 100u);
+}
+
+TEST(ReassemblyQueue, ZeroLengthInsertChangesNothing) {
+  ReassemblyQueue q(100);
+  EXPECT_EQ(q.insert(0, {}), 0u);
+  EXPECT_EQ(q.insert(10, {}), 0u);
+  EXPECT_EQ(q.readable(), 0u);
+  EXPECT_FALSE(q.has_out_of_order());
+}
+
+TEST(ReassemblyQueue, OutOfOrderThenFillHole) {
+  ReassemblyQueue q(100);
+  EXPECT_EQ(q.insert(10, stream(10, 10)), 0u);
+  EXPECT_EQ(q.readable(), 0u);
+  EXPECT_EQ(ranges(q), (std::vector<SeqRange>{{10, 20}}));
+  EXPECT_EQ(q.out_of_order_bytes(), 10u);
+  EXPECT_EQ(q.insert(0, stream(0, 10)), 20u);  // hole filled: both pieces become in-order
+  EXPECT_FALSE(q.has_out_of_order());
+  EXPECT_EQ(read_n(q, 100), stream(0, 20));
+}
+
+TEST(ReassemblyQueue, ManyHolesFilledInAnyOrder) {
+  ReassemblyQueue q(200);
+  // Segments of 10 at 10, 30, 50, 70: four holes.
+  for (size_t off : {70u, 10u, 50u, 30u}) EXPECT_EQ(q.insert(off, stream(off, 10)), 0u);
+  EXPECT_EQ(ranges(q), (std::vector<SeqRange>{{10, 20}, {30, 40}, {50, 60}, {70, 80}}));
+  EXPECT_EQ(q.insert(40, stream(40, 10)), 0u);  // joins [30,40) and [50,60)
+  EXPECT_EQ(ranges(q), (std::vector<SeqRange>{{10, 20}, {30, 60}, {70, 80}}));
+  EXPECT_EQ(q.insert(0, stream(0, 10)), 20u);  // RCV.NXT moves to 20; ranges re-based
+  EXPECT_EQ(ranges(q), (std::vector<SeqRange>{{10, 40}, {50, 60}}));
+  EXPECT_EQ(q.insert(0, stream(20, 10)), 40u);
+  EXPECT_EQ(ranges(q), (std::vector<SeqRange>{{0 + 10, 0 + 20}}));
+  EXPECT_EQ(q.insert(0, stream(60, 10)), 20u);
+  EXPECT_FALSE(q.has_out_of_order());
+  EXPECT_EQ(read_n(q, 200), stream(0, 80));
+}
+
+TEST(ReassemblyQueue, OverlapOnEitherSide) {
+  ReassemblyQueue q(100);
+  q.insert(20, stream(20, 10));  // [20,30)
+  q.insert(15, stream(15, 10));  // overlaps on the left: [15,30)
+  EXPECT_EQ(ranges(q), (std::vector<SeqRange>{{15, 30}}));
+  q.insert(25, stream(25, 15));  // overlaps on the right: [15,40)
+  EXPECT_EQ(ranges(q), (std::vector<SeqRange>{{15, 40}}));
+  q.insert(10, stream(10, 40));  // covers everything: [10,50)
+  EXPECT_EQ(ranges(q), (std::vector<SeqRange>{{10, 50}}));
+  q.insert(50, stream(50, 5));  // adjacent: coalesced
+  EXPECT_EQ(ranges(q), (std::vector<SeqRange>{{10, 55}}));
+  // In-order segment that overlaps into the stored range.
+  EXPECT_EQ(q.insert(0, stream(0, 12)), 55u);
+  EXPECT_EQ(read_n(q, 100), stream(0, 55));
+}
+
+TEST(ReassemblyQueue, InOrderSegmentReachingPastStoredRange) {
+  ReassemblyQueue q(100);
+  q.insert(5, stream(5, 5));                   // [5,10)
+  q.insert(20, stream(20, 5));                 // [20,25)
+  EXPECT_EQ(q.insert(0, stream(0, 22)), 25u);  // covers both holes and overlaps the second range
+  EXPECT_EQ(read_n(q, 100), stream(0, 25));
+}
+
+TEST(ReassemblyQueue, DuplicatesAreHarmless) {
+  ReassemblyQueue q(100);
+  q.insert(0, stream(0, 10));
+  q.insert(30, stream(40, 10));  // offsets are relative to RCV.NXT = 10
+  EXPECT_EQ(q.insert(30, stream(40, 10)), 0u);
+  EXPECT_EQ(q.insert(32, stream(42, 3)), 0u);
+  EXPECT_EQ(q.insert(0, stream(10, 0)), 0u);
+  EXPECT_EQ(ranges(q), (std::vector<SeqRange>{{30, 40}}));
+  EXPECT_EQ(q.readable(), 10u);
+  EXPECT_EQ(q.out_of_order_bytes(), 10u);
+}
+
+TEST(ReassemblyQueue, DataPastTheWindowIsCut) {
+  ReassemblyQueue q(50);
+  EXPECT_EQ(q.insert(0, stream(0, 80)), 50u);  // only the window's worth is taken
+  EXPECT_EQ(q.window(), 0u);
+  EXPECT_EQ(q.insert(0, stream(50, 10)), 0u);  // zero window: nothing fits
+  EXPECT_EQ(read_n(q, 20), stream(0, 20));
+  EXPECT_EQ(q.window(), 20u);
+  EXPECT_EQ(q.insert(15, stream(65, 10)), 0u);  // [15,25) cut to [15,20)
+  EXPECT_EQ(ranges(q), (std::vector<SeqRange>{{15, 20}}));
+  EXPECT_EQ(q.insert(20, stream(70, 5)), 0u);  // entirely beyond the window: dropped
+  EXPECT_EQ(ranges(q), (std::vector<SeqRange>{{15, 20}}));
+  EXPECT_EQ(q.insert(0, stream(50, 15)), 20u);
+  EXPECT_EQ(read_n(q, 100), stream(20, 50));
+}
+
+TEST(ReassemblyQueue, WrapsAroundTheRing) {
+  ReassemblyQueue q(16);
+  q.insert(0, stream(0, 12));
+  EXPECT_EQ(read_n(q, 10), stream(0, 10));    // head at ring index 10
+  EXPECT_EQ(q.insert(6, stream(18, 8)), 0u);  // wraps past the end of the ring
+  EXPECT_EQ(q.insert(0, stream(12, 6)), 14u);
+  EXPECT_EQ(q.readable(), 16u);
+  EXPECT_EQ(read_n(q, 16), stream(10, 16));
+}
+
+TEST(ReassemblyQueue, SetCapacityKeepsReadableAndOutOfOrder) {
+  ReassemblyQueue q(16);
+  q.insert(0, stream(0, 10));
+  read_n(q, 8);                // head at 8, 2 readable
+  q.insert(4, stream(14, 8));  // out of order, wraps the ring
+  q.set_capacity(64);
+  EXPECT_EQ(q.capacity(), 64u);
+  EXPECT_EQ(q.readable(), 2u);
+  EXPECT_EQ(ranges(q), (std::vector<SeqRange>{{4, 12}}));
+  EXPECT_EQ(q.insert(0, stream(10, 4)), 12u);
+  EXPECT_EQ(read_n(q, 64), stream(8, 14));
+  // Shrinking drops out-of-order bytes past the new window, never readable ones.
+  q.insert(0, stream(22, 4));
+  q.insert(10, stream(36, 20));
+  q.set_capacity(20);  // window becomes 16: range [10,30) cut to [10,16)
+  EXPECT_EQ(ranges(q), (std::vector<SeqRange>{{10, 16}}));
+  q.set_capacity(1);  // clamped to readable()
+  EXPECT_EQ(q.capacity(), 4u);
+  EXPECT_FALSE(q.has_out_of_order());
+  EXPECT_EQ(read_n(q, 10), stream(22, 4));
+}
+
+TEST(ReassemblyQueue, ManyTinyGapsAreBounded) {
+  ReassemblyQueue q(1 << 16);
+  for (size_t i = 0; i < 4000; ++i) q.insert(2 * i + 1, stream(2 * i + 1, 1));
+  EXPECT_EQ(q.out_of_order().size(), ReassemblyQueue::kMaxOutOfOrderRanges);
+  // In-order data still flows and absorbs the first range.
+  q.insert(0, stream(0, 1));
+  EXPECT_EQ(q.readable(), 2u);
+}
+
+// Random segments (out of order, overlapping, duplicated, past the window) against a model.
+TEST(ReassemblyQueue, RandomisedAgainstModel) {
+  const uint32_t seed = test_seed();
+  std::printf("ReassemblyQueue.RandomisedAgainstModel seed=%u\n", seed);
+  std::mt19937 rng(seed);
+  constexpr size_t kCap = 3000;
+  ReassemblyQueue q(kCap);
+  size_t rcv_nxt = 0;                      // absolute stream position of RCV.NXT
+  size_t consumed = 0;                     // absolute position of the next byte the app reads
+  std::vector<bool> have(1 << 20, false);  // model: which absolute bytes were accepted
+  std::vector<uint8_t> out;
+  for (int step = 0; step < 20000 && rcv_nxt + kCap < have.size(); ++step) {
+    if (rng() % 4 == 0) {
+      std::vector<uint8_t> buf(rng() % 1500);
+      buf.resize(q.read(buf));
+      ASSERT_EQ(buf, stream(consumed, buf.size())) << "seed " << seed << " step " << step;
+      consumed += buf.size();
+      continue;
+    }
+    const size_t off = rng() % (kCap + 200);
+    const size_t len = rng() % 700;
+    const size_t window = kCap - (rcv_nxt - consumed);
+    ASSERT_EQ(q.window(), window);
+    const size_t advanced = q.insert(off, stream(rcv_nxt + off, len));
+    // Model: accept the in-window part, then advance over every contiguous accepted byte.
+    for (size_t i = off; i < off + len && i < window; ++i) have[rcv_nxt + i] = true;
+    size_t expect = 0;
+    while (expect < window && have[rcv_nxt + expect]) ++expect;
+    ASSERT_EQ(advanced, expect) << "seed " << seed << " step " << step;
+    rcv_nxt += expect;
+    ASSERT_EQ(q.readable(), rcv_nxt - consumed);
+    // The range list must describe exactly the accepted bytes past RCV.NXT.
+    std::vector<SeqRange> model_ranges;
+    for (size_t i = 0; i < kCap; ++i) {
+      if (!have[rcv_nxt + i]) continue;
+      if (!model_ranges.empty() && model_ranges.back().end == i) {
+        ++model_ranges.back().end;
+      } else {
+        model_ranges.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1)});
+      }
+    }
+    ASSERT_EQ(ranges(q), model_ranges) << "seed " << seed << " step " << step;
+  }
+  std::vector<uint8_t> rest(kCap);
+  rest.resize(q.read(rest));
+  EXPECT_EQ(rest, stream(consumed, rest.size()));
+}
+
+}  // namespace
+}  // namespace utcp::tcp

@@ -1,0 +1,61 @@
+#pragma once
+// Stack-wide counters: everything received, sent, dropped or rejected, by reason. A flat
+// array indexed by an enum, so counting costs one increment on the hot path.
+#include <array>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace utcp::stack {
+
+#define UTCP_STACK_COUNTERS(X)                                                        \
+  X(ip_in, "ip.in")                                                                   \
+  X(ip_out, "ip.out")                                                                 \
+  X(ip_bad, "ip.drop.malformed")                                                      \
+  X(ip_not_for_us, "ip.drop.not-for-us")                                              \
+  X(tcp_in, "tcp.in")                                                                 \
+  X(tcp_out, "tcp.out")                                                               \
+  X(tcp_bad_header, "tcp.drop.malformed")                                             \
+  X(tcp_bad_checksum, "tcp.drop.bad-checksum")                                        \
+  X(tcp_bad_options, "tcp.drop.bad-options")                                          \
+  X(tcp_rst_sent, "tcp.rst-for-unmatched")                                            \
+  X(tcp_no_listener, "tcp.drop.no-connection")                                        \
+  X(tcp_syn_queue_full, "tcp.drop.syn-queue-full")                                    \
+  X(tcp_accept_queue_full, "tcp.drop.accept-queue-full")                              \
+  X(tcp_conn_limit, "tcp.drop.connection-limit")                                      \
+  X(tcp_accepted, "tcp.passive-opens")                                                \
+  X(tcp_connects, "tcp.active-opens")                                                 \
+  X(tcp_resets_in, "tcp.conn.reset")                                                  \
+  X(tcp_timeouts, "tcp.conn.timed-out")                                               \
+  X(tcp_closed, "tcp.conn.closed")                                                    \
+  X(icmp_in, "icmp.in")                                                               \
+  X(icmp_to_conn, "icmp.error-to-connection")                                         \
+  X(icmp_unmatched, "icmp.drop.error-unmatched")                                      \
+  X(dev_tx_dropped, "dev.tx-dropped")
+
+enum class Counter : uint16_t {
+#define UTCP_X(id, name) id,
+  UTCP_STACK_COUNTERS(UTCP_X)
+#undef UTCP_X
+      kCount
+};
+
+class Counters {
+ public:
+  void inc(Counter c, uint64_t n = 1) { v_[static_cast<size_t>(c)] += n; }
+  uint64_t get(Counter c) const { return v_[static_cast<size_t>(c)]; }
+  void append_to(std::vector<std::pair<std::string_view, uint64_t>>& out) const {
+    static constexpr std::array<std::string_view, static_cast<size_t>(Counter::kCount)> kNames = {
+#define UTCP_X(id, name) name,
+        UTCP_STACK_COUNTERS(UTCP_X)
+#undef UTCP_X
+    };
+    for (size_t i = 0; i < v_.size(); ++i) out.emplace_back(kNames[i], v_[i]);
+  }
+
+ private:
+  std::array<uint64_t, static_cast<size_t>(Counter::kCount)> v_{};
+};
+
+}  // namespace utcp::stack

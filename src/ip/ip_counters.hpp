@@ -1,0 +1,97 @@
+#pragma once
+// Counters of the IPv4/ICMP layer: what came in, what was answered, and every drop by
+// reason. A flat array indexed by an enum (one increment on the hot path) with stable
+// names for `--stats`.
+#include <array>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "wire/parse_error.hpp"
+
+namespace utcp::ip {
+
+#define UTCP_IP_COUNTERS(X)                                           \
+  X(in_packets, "ip.in")                                              \
+  X(in_truncated, "ip.drop.truncated")                                \
+  X(in_bad_version, "ip.drop.bad-version")                            \
+  X(in_bad_header_length, "ip.drop.bad-header-length")                \
+  X(in_bad_total_length, "ip.drop.bad-total-length")                  \
+  X(in_bad_checksum, "ip.drop.bad-checksum")                          \
+  X(in_bad_other, "ip.drop.malformed-other")                          \
+  X(in_bad_source, "ip.drop.bad-source")                              \
+  X(in_not_for_us, "ip.drop.not-for-us")                              \
+  X(in_delivered_tcp, "ip.in.tcp")                                    \
+  X(in_unknown_protocol, "ip.in.unknown-protocol")                    \
+  X(frag_in, "ip.frag.in")                                            \
+  X(frag_reassembled, "ip.frag.reassembled")                          \
+  X(frag_overlap, "ip.frag.drop.overlap")                             \
+  X(frag_oversize, "ip.frag.drop.oversize")                           \
+  X(frag_malformed, "ip.frag.drop.malformed")                         \
+  X(frag_dead_train, "ip.frag.drop.after-train-dropped")              \
+  X(frag_too_many_trains, "ip.frag.drop.too-many-trains")             \
+  X(frag_no_memory, "ip.frag.drop.no-memory")                         \
+  X(frag_timeout, "ip.frag.timeout")                                  \
+  X(frag_non_first_unknown_protocol, "ip.frag.drop.unknown-protocol") \
+  X(icmp_in, "icmp.in")                                               \
+  X(icmp_bad, "icmp.drop.malformed")                                  \
+  X(icmp_echo_requests, "icmp.in.echo-request")                       \
+  X(icmp_echo_replies_sent, "icmp.out.echo-reply")                    \
+  X(icmp_errors_in, "icmp.in.error")                                  \
+  X(icmp_errors_bad_quote, "icmp.drop.error-bad-quote")               \
+  X(icmp_errors_not_tcp, "icmp.drop.error-not-tcp")                   \
+  X(icmp_source_quench_ignored, "icmp.drop.source-quench")            \
+  X(icmp_other_ignored, "icmp.drop.other-type")                       \
+  X(icmp_unreachable_sent, "icmp.out.protocol-unreachable")           \
+  X(icmp_error_suppressed, "icmp.out.suppressed")                     \
+  X(icmp_error_rate_limited, "icmp.out.rate-limited")                 \
+  X(out_no_room, "ip.out.drop.no-room")                               \
+  X(out_packets, "ip.out")
+
+enum class IpCounter : uint16_t {
+#define UTCP_X(id, name) id,
+  UTCP_IP_COUNTERS(UTCP_X)
+#undef UTCP_X
+      kCount
+};
+
+class IpCounters {
+ public:
+  void inc(IpCounter c, uint64_t n = 1) { v_[static_cast<size_t>(c)] += n; }
+  uint64_t get(IpCounter c) const { return v_[static_cast<size_t>(c)]; }
+  uint64_t operator[](IpCounter c) const { return get(c); }
+
+  static constexpr std::string_view name(IpCounter c) { return kNames[static_cast<size_t>(c)]; }
+  void append_to(std::vector<std::pair<std::string_view, uint64_t>>& out) const {
+    for (size_t i = 0; i < v_.size(); ++i) out.emplace_back(kNames[i], v_[i]);
+  }
+
+  // The drop counter for a header the wire parser rejected.
+  static constexpr IpCounter for_parse_error(wire::ParseError e) {
+    switch (e) {
+      case wire::ParseError::kTruncated:
+        return IpCounter::in_truncated;
+      case wire::ParseError::kBadVersion:
+        return IpCounter::in_bad_version;
+      case wire::ParseError::kBadHeaderLength:
+        return IpCounter::in_bad_header_length;
+      case wire::ParseError::kBadTotalLength:
+        return IpCounter::in_bad_total_length;
+      case wire::ParseError::kBadChecksum:
+        return IpCounter::in_bad_checksum;
+      default:
+        return IpCounter::in_bad_other;
+    }
+  }
+
+ private:
+  static constexpr std::array<std::string_view, static_cast<size_t>(IpCounter::kCount)> kNames = {
+#define UTCP_X(id, name) name,
+      UTCP_IP_COUNTERS(UTCP_X)
+#undef UTCP_X
+  };
+  std::array<uint64_t, static_cast<size_t>(IpCounter::kCount)> v_{};
+};
+
+}  // namespace utcp::ip

@@ -1,0 +1,93 @@
+#pragma once
+// The receive side of IPv4 (RFC 791, RFC 1122 §3.2) and ICMP (RFC 792, RFC 1122 §3.2.2):
+// one call per received packet tells the Stack what to do with it. Sans-IO: time comes in,
+// and an answer (echo reply, protocol unreachable) is built in a buffer the caller gives
+// and then transmits.
+//
+//   auto r = input.input(packet, now, reply_buf);
+//   switch (r.action) {
+//     case InputAction::kTcp: stack.on_segment(r.src, r.dst, r.ecn, r.payload); break;
+//     case InputAction::kIcmpError: stack.on_icmp_error(r.icmp_error); break;
+//     case InputAction::kReply: device.transmit_one(r.reply, now); break;
+//     default: break;  // dropped, consumed or held for reassembly; counters say why
+//   }
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "ip/fragment_reassembler.hpp"
+#include "ip/icmp_error.hpp"
+#include "ip/icmp_rate_limiter.hpp"
+#include "ip/ip_counters.hpp"
+#include "ip/ipv4_output.hpp"
+#include "tcp/time.hpp"
+#include "wire/ipv4.hpp"
+#include "wire/ipv4_addr.hpp"
+
+namespace utcp::ip {
+
+struct Ipv4InputConfig {
+  std::vector<wire::Ipv4Addr> local_addresses;  // datagrams to any other address are dropped
+  ReassemblyConfig reassembly;
+  uint32_t icmp_errors_per_second = 100;  // 0: never send ICMP errors
+  uint32_t icmp_error_burst = 10;
+};
+
+enum class InputAction : uint8_t {
+  kDrop,       // rejected; a counter says why
+  kHeld,       // a fragment, stored until its datagram is complete
+  kConsumed,   // handled here, nothing for the Stack (e.g. an echo reply or source quench)
+  kTcp,        // a TCP segment for the Stack: src, dst, ecn, payload
+  kIcmpError,  // an ICMP error about one of our TCP segments: icmp_error
+  kReply,      // transmit `reply` (an echo reply or an ICMP error we generated)
+};
+
+struct InputResult {
+  InputAction action = InputAction::kDrop;
+  wire::Ipv4Addr src;
+  wire::Ipv4Addr dst;
+  uint8_t ecn = 0;  // RFC 3168 codepoint of the datagram
+  // kTcp: the TCP segment, inside the packet or the reassembly buffer; valid until the next
+  // call to input().
+  std::span<const uint8_t> payload;
+  IcmpError icmp_error;            // kIcmpError
+  std::span<const uint8_t> reply;  // kReply: a whole IPv4 packet inside reply_buf
+};
+
+class Ipv4Input {
+ public:
+  Ipv4Input(const Ipv4InputConfig& config, Ipv4Output& output);
+
+  // reply_buf bounds the size of any answer (give it the device MTU); an answer that does not
+  // fit is dropped and counted.
+  InputResult input(std::span<const uint8_t> packet, Instant now, std::span<uint8_t> reply_buf);
+
+  // Frees reassembly trains that timed out; call at next_deadline().
+  void expire(Instant now);
+  Instant next_deadline() const { return reassembler_.next_deadline(); }
+
+  bool is_local(wire::Ipv4Addr a) const;
+  const IpCounters& counters() const { return counters_; }
+  const FragmentReassembler& reassembler() const { return reassembler_; }
+
+ private:
+  InputResult deliver(const wire::Ipv4Packet& ip, Instant now, std::span<uint8_t> reply_buf);
+  InputResult reassemble(const wire::Ipv4Packet& ip, Instant now, std::span<uint8_t> reply_buf);
+  InputResult handle_icmp(const wire::Ipv4Packet& ip, InputResult r, std::span<uint8_t> reply_buf);
+  InputResult send_error(const wire::Ipv4Packet& offending, uint8_t type, uint8_t code, Instant now,
+                         std::span<uint8_t> reply_buf);
+  bool may_send_error(const wire::Ipv4Packet& offending) const;
+  InputResult drop(IpCounter why) {
+    counters_.inc(why);
+    return {};
+  }
+
+  Ipv4InputConfig config_;
+  Ipv4Output& output_;
+  FragmentReassembler reassembler_;
+  IcmpRateLimiter error_limiter_;
+  IpCounters counters_;
+};
+
+}  // namespace utcp::ip

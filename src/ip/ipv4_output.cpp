@@ -1,0 +1,20 @@
+#include "ip/ipv4_output.hpp"
+
+namespace utcp::ip {
+
+size_t Ipv4Output::write_header(std::span<uint8_t> packet, size_t payload_len, wire::Ipv4Addr src,
+                                wire::Ipv4Addr dst, uint8_t protocol, uint8_t ecn_bits) {
+  if (payload_len > 0xffff - kHeadroom || packet.size() < kHeadroom + payload_len) return 0;
+  wire::Ipv4Repr header;
+  header.src = src;
+  header.dst = dst;
+  header.protocol = protocol;
+  header.ttl = ttl_;
+  header.ecn = static_cast<uint8_t>(ecn_bits & 0x03);
+  header.identification = next_id_++;
+  header.df = true;
+  header.payload_len = static_cast<uint16_t>(payload_len);
+  return header.emit(packet) == 0 ? 0 : header.total_len();
+}
+
+}  // namespace utcp::ip

@@ -1,0 +1,43 @@
+#pragma once
+// Puts the IPv4 header in front of a transport segment the caller already wrote into a
+// buffer, leaving kHeadroom bytes free at its start: no copy of the payload.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "wire/ipv4.hpp"
+#include "wire/ipv4_addr.hpp"
+
+namespace utcp::ip {
+
+// RFC 3168 §5: the two ECN bits of the IPv4 TOS byte.
+namespace ecn {
+inline constexpr uint8_t kNotEct = 0b00;
+inline constexpr uint8_t kEct1 = 0b01;
+inline constexpr uint8_t kEct0 = 0b10;
+inline constexpr uint8_t kCe = 0b11;
+}  // namespace ecn
+
+class Ipv4Output {
+ public:
+  static constexpr size_t kHeadroom = wire::kIpv4HeaderMin;
+  static constexpr uint8_t kDefaultTtl = 64;  // RFC 1122 §3.2.1.7: fixed, configurable
+
+  explicit Ipv4Output(uint16_t first_id = 1, uint8_t ttl = kDefaultTtl)
+      : next_id_(first_id), ttl_(ttl) {}
+
+  // Writes a 20-byte header into packet[0, 20) for a payload of payload_len bytes that
+  // starts at packet[20]. DF is set (RFC 1191: path MTU discovery; utcp never fragments).
+  // Returns the datagram length, or 0 if the buffer is too short or the total exceeds 65535.
+  size_t write_header(std::span<uint8_t> packet, size_t payload_len, wire::Ipv4Addr src,
+                      wire::Ipv4Addr dst, uint8_t protocol, uint8_t ecn_bits = ecn::kNotEct);
+
+  uint8_t ttl() const { return ttl_; }
+  uint16_t peek_next_id() const { return next_id_; }
+
+ private:
+  uint16_t next_id_;  // RFC 6864 §4.1: any value is fine for atomic datagrams; a counter is cheap
+  uint8_t ttl_;
+};
+
+}  // namespace utcp::ip

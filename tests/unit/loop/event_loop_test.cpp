@@ -1,0 +1,156 @@
+// EventLoop: sleeps in epoll until the device, the stack's deadline, an extra fd or a post()
+// wakes it; never spins.
+#include "utcp/event_loop.hpp"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "unit/loop/synced_link.hpp"
+
+namespace utcp {
+namespace {
+
+using namespace std::chrono_literals;
+using test_util::SyncedLink;
+
+StackConfig config_for(Ipv4Addr addr) {
+  StackConfig c;
+  c.address = addr;
+  for (size_t i = 0; i < c.secret.size(); ++i) c.secret[i] = static_cast<uint8_t>(i + 1);
+  return c;
+}
+
+TEST(EventLoop, ClockIsMonotonicMicroseconds) {
+  const Instant a = EventLoop::clock_now();
+  std::this_thread::sleep_for(5ms);
+  const Instant b = EventLoop::clock_now();
+  EXPECT_GE(to_us(b) - to_us(a), 5'000);
+  EXPECT_LT(to_us(b) - to_us(a), 5'000'000);
+}
+
+TEST(EventLoop, IdleStackCausesNoWakeups) {
+  SyncedLink link;
+  Stack stack(link.a(), config_for(Ipv4Addr(10, 0, 0, 1)));
+  EventLoop loop(stack, link.a());
+  std::error_code ec;
+  stack.listen(80, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  loop.run_until([] { return false; }, EventLoop::clock_now() + 50ms);  // settle
+  const uint64_t before = loop.wakeups();
+  const Instant start = EventLoop::clock_now();
+  EXPECT_FALSE(loop.run_until([] { return false; }, start + 300ms));
+  EXPECT_GE(EventLoop::clock_now(), start + 300ms);
+  // Only the wakeup at run_until's own deadline; a spinning loop would count thousands.
+  EXPECT_LE(loop.wakeups() - before, 2u);
+  EXPECT_EQ(link.packets_sent(), 0u);
+}
+
+TEST(EventLoop, TimerFiresAtStackDeadline) {
+  // A SYN to a peer that never answers: the stack's only deadline is the retransmission.
+  SyncedLink link;
+  StackConfig cfg = config_for(Ipv4Addr(10, 0, 0, 1));
+  cfg.tcp.rto_initial = Duration(100'000);
+  Stack stack(link.a(), cfg);
+  EventLoop loop(stack, link.a());
+  std::error_code ec;
+  const SocketId s = stack.connect(Ipv4Addr(10, 0, 0, 2), 80, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  ASSERT_TRUE(
+      loop.run_until([&] { return link.packets_sent() >= 1; }, EventLoop::clock_now() + 1s));
+  EXPECT_EQ(link.packets_sent(), 1u);
+  const Instant deadline = stack.next_deadline();
+  ASSERT_NE(deadline, kNever);
+  const uint64_t before = loop.wakeups();
+  ASSERT_TRUE(
+      loop.run_until([&] { return link.packets_sent() >= 2; }, EventLoop::clock_now() + 3s));
+  EXPECT_GE(EventLoop::clock_now(), deadline);  // not early
+  EXPECT_LE(loop.wakeups() - before, 3u);       // slept until the timer, did not poll
+  EXPECT_EQ(stack.state(s), tcp::State::kSynSent);
+}
+
+TEST(EventLoop, PostRunsOnLoopThreadAndStopEndsRun) {
+  SyncedLink link;
+  Stack stack(link.a(), config_for(Ipv4Addr(10, 0, 0, 1)));
+  EventLoop loop(stack, link.a());
+  std::atomic<bool> ran_on_loop_thread = false;
+  std::thread::id loop_thread;
+  std::thread poster([&] {
+    std::this_thread::sleep_for(20ms);
+    loop.post([&] { ran_on_loop_thread = std::this_thread::get_id() == loop_thread; });
+    std::this_thread::sleep_for(20ms);
+    loop.stop();
+  });
+  loop_thread = std::this_thread::get_id();
+  loop.run();
+  poster.join();
+  EXPECT_TRUE(ran_on_loop_thread);
+  EXPECT_TRUE(!loop.stopped());  // run() re-arms itself for a later run
+}
+
+TEST(EventLoop, ExtraFdCallbackSeesDataAndMayRemoveItself) {
+  SyncedLink link;
+  Stack stack(link.a(), config_for(Ipv4Addr(10, 0, 0, 1)));
+  EventLoop loop(stack, link.a());
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  std::string got;
+  int calls = 0;
+  loop.add_fd(p[0], EPOLLIN, [&](uint32_t events) {
+    ++calls;
+    EXPECT_TRUE(events & EPOLLIN);
+    char buf[16];
+    const ssize_t n = ::read(p[0], buf, sizeof buf);
+    if (n > 0) got.append(buf, size_t(n));
+    loop.remove_fd(p[0]);
+  });
+  ASSERT_EQ(::write(p[1], "abc", 3), 3);
+  EXPECT_TRUE(loop.run_until([&] { return calls > 0; }, EventLoop::clock_now() + 1s));
+  ASSERT_EQ(::write(p[1], "def", 3), 3);  // removed: no second call
+  loop.run_until([] { return false; }, EventLoop::clock_now() + 50ms);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(got, "abc");
+  ::close(p[0]);
+  ::close(p[1]);
+}
+
+TEST(EventLoop, AddFdRejectsRegularFileAndReservedFds) {
+  SyncedLink link;
+  Stack stack(link.a(), config_for(Ipv4Addr(10, 0, 0, 1)));
+  EventLoop loop(stack, link.a());
+  FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  EXPECT_THROW(loop.add_fd(::fileno(f), EPOLLIN, [](uint32_t) {}), std::system_error);
+  std::fclose(f);
+  EXPECT_THROW(loop.add_fd(link.a().fd(), EPOLLIN, [](uint32_t) {}), std::system_error);
+  EXPECT_THROW(loop.add_fd(-1, EPOLLIN, [](uint32_t) {}), std::system_error);
+}
+
+TEST(EventLoop, TwoLoopsOverALinkCompleteAHandshake) {
+  SyncedLink link;
+  Stack server(link.a(), config_for(Ipv4Addr(10, 0, 0, 1)));
+  Stack client(link.b(), config_for(Ipv4Addr(10, 0, 0, 2)));
+  EventLoop server_loop(server, link.a());
+  EventLoop client_loop(client, link.b());
+  std::error_code ec;
+  const SocketId l = server.listen(7, ec);
+  ASSERT_FALSE(ec);
+  std::thread t([&] { server_loop.run(); });
+  const SocketId c = client.connect(Ipv4Addr(10, 0, 0, 1), 7, ec);
+  ASSERT_FALSE(ec);
+  const bool connected = client_loop.run_until(
+      [&] { return (client.readiness(c) & ready::kConnected) != 0; }, EventLoop::clock_now() + 5s);
+  server_loop.post([&] { server_loop.stop(); });
+  t.join();
+  EXPECT_TRUE(connected);
+  EXPECT_EQ(client.state(c), tcp::State::kEstablished);
+  EXPECT_TRUE(server.readiness(l) & ready::kAcceptable);
+}
+
+}  // namespace
+}  // namespace utcp

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "wire/checksum.hpp"
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
 
@@ -51,6 +52,19 @@ TEST(PacketFormat, ParsedDataSegmentWithSack) {
   EXPECT_EQ(format_tcp(*p, kA, kB),
             "10.77.0.1:1 > 10.77.0.2:2 [P.] seq 1000 ack 5 win 10 "
             "<nop,nop,TS val 7 ecr 8,nop,nop,sack 1 {10:20}> len 100");
+}
+
+TEST(PacketFormat, UnknownOptionsAndEolAsOnTheWire) {
+  // SYN with kind 30 (len 4), then EOL and padding.
+  std::vector<uint8_t> s = {0, 1,   0, 2, 0, 0, 0,  9, 0,    0,    0, 0, 0x70, 0x02,
+                            0, 100, 0, 0, 0, 0, 30, 4, 0xab, 0xcd, 0, 0, 0,    0};
+  const uint16_t c = ipv4_pseudo_header(kA.value, kB.value, 6, uint16_t(s.size())).add(s).finish();
+  s[16] = uint8_t(c >> 8);
+  s[17] = uint8_t(c);
+  auto p = TcpPacket::parse(s, kA, kB);
+  ASSERT_TRUE(p.ok()) << to_string(p.error());
+  EXPECT_EQ(format_tcp(*p, kA, kB),
+            "10.77.0.1:1 > 10.77.0.2:2 [S] seq 9 win 100 <opt-30:4,eol> len 0");
 }
 
 TEST(PacketFormat, FlagsInTcpdumpOrder) {

@@ -153,6 +153,13 @@ TEST(TcpReject, SackNotTwoPlusMultipleOfEight) {
             ParseError::kBadOptions);
 }
 
+TEST(TcpReject, SegmentLongerThanAnIpv4DatagramCarries) {
+  // The pseudo-header's 16-bit length cannot describe it.
+  std::vector<uint8_t> s = tcp_segment();
+  s.resize(65536);
+  EXPECT_EQ(parse(s, false).error(), ParseError::kBadTotalLength);
+}
+
 TEST(TcpReject, SackWithMoreThanFourBlocks) {
   // Five blocks (42 bytes) cannot fit a 40-byte options area, so this is only reachable
   // through parse_tcp_options on a larger area.

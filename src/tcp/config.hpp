@@ -1,0 +1,48 @@
+#pragma once
+// Per-connection options and their defaults.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "tcp/time.hpp"
+
+namespace utcp::tcp {
+
+struct KeepaliveConfig {
+  // RFC 1122 §4.2.3.6: off by default; the idle time MUST default to no less than two hours.
+  bool enabled = false;
+  Duration idle{7'200'000'000};
+  Duration interval{75'000'000};
+  uint32_t count = 9;  // unanswered probes before the connection is declared dead
+};
+
+struct Config {
+  size_t send_buffer = 256 * 1024;
+  size_t recv_buffer = 256 * 1024;
+  // The MSS we announce, and a cap on what we send (RFC 9293 §3.7.1). The path MTU lowers both.
+  uint16_t mss = 1460;
+  uint16_t path_mtu = 1500;
+  bool nodelay = false;          // true disables Nagle (RFC 9293 §3.7.4, MUST-17)
+  Duration delayed_ack{40'000};  // RFC 5681 §4.2: at most 500 ms; Linux uses 40 ms
+  // RFC 6298. The 200 ms floor follows Linux; a documented deviation from RFC 6298 §2.4's 1 s.
+  Duration rto_min{200'000};
+  Duration rto_initial{1'000'000};
+  Duration rto_max{60'000'000};
+  Duration msl{30'000'000};  // TIME-WAIT lasts 2*MSL (RFC 9293 §3.4.2)
+  KeepaliveConfig keepalive;
+  // RFC 9293 §3.10.8 / RFC 1122 §4.2.3.5: give up when data stays unacknowledged this long
+  // (zero = only the retransmission count below applies).
+  Duration user_timeout{0};
+  // R2 expressed as a count of consecutive retransmission timeouts (Linux tcp_retries2 = 15,
+  // which is well above RFC 1122's 100 s minimum with the default RTO bounds).
+  uint32_t max_retransmits = 15;
+  // SYN retransmissions before an active open is declared timed out (R2 for SYN, >= 3 minutes
+  // with backoff capped at rto_max: 1+2+4+...+32+60 s for 6 retries is ~127 s; Linux default).
+  uint32_t syn_retries = 6;
+  uint32_t initial_window_segments = 10;  // RFC 6928
+  bool window_scaling = true;             // RFC 7323 §2
+  bool timestamps = true;                 // RFC 7323 §3
+  std::string_view congestion_control = "reno";
+};
+
+}  // namespace utcp::tcp

@@ -1,0 +1,254 @@
+// Connection: application calls, timers and state bookkeeping. Segment arrival lives in
+// connection_input.cpp, segment output in connection_output.cpp.
+#include "tcp/connection.hpp"
+
+#include <algorithm>
+
+#include "tcp/options_negotiation.hpp"
+
+namespace utcp::tcp {
+
+Connection::Connection(const Endpoints& ep, const Config& cfg, Env env)
+    : ep_(ep), cfg_(cfg), env_(env), sender_(cfg_), receiver_(cfg_) {
+  tcb_.rcv_wscale = cfg_.window_scaling ? window_shift_for(cfg_.recv_buffer) : 0;
+}
+
+void Connection::open_active(Instant now, wire::SeqNum iss) {
+  if (state_ != State::kClosed) return;
+  sender_.start(tcb_, iss);
+  tcb_.ts_offset = iss.raw();  // RFC 7323 §5.4: a per-connection, unpredictable offset
+  passive_ = false;
+  last_recv_ = now;
+  enter(State::kSynSent);  // RFC 9293 §3.10.1: the SYN goes out from poll_transmit
+}
+
+void Connection::listen(wire::SeqNum iss) {
+  if (state_ != State::kClosed) return;
+  sender_.start(tcb_, iss);
+  tcb_.ts_offset = iss.raw();
+  passive_ = true;
+  enter(State::kListen);
+}
+
+size_t Connection::send_space() const {
+  return can_send_data(state_) && !sender_.fin_queued() ? sender_.free_space() : 0;
+}
+
+size_t Connection::send(std::span<const uint8_t> data, Instant) {
+  // RFC 9293 §3.10.2: queued in SYN-SENT/SYN-RECEIVED, sent in ESTABLISHED/CLOSE-WAIT;
+  // "connection closing" (0 here) once our FIN is queued.
+  if (!can_send_data(state_) || sender_.fin_queued()) return 0;
+  return sender_.write(tcb_, data, false);
+}
+
+size_t Connection::send_urgent(std::span<const uint8_t> data, Instant) {
+  if (!can_send_data(state_) || sender_.fin_queued()) return 0;
+  return sender_.write(tcb_, data, true);
+}
+
+size_t Connection::recv(std::span<uint8_t> dst, Instant) {
+  const size_t n = receiver_.read(tcb_, dst);
+  // Tell the peer about a window that opened substantially (RFC 9293 §3.8.6.2.2).
+  if (n > 0 && is_synchronized(state_) && !receiver_.fin_received() &&
+      receiver_.window_update_due(tcb_)) {
+    receiver_.require_ack_now();
+  }
+  return n;
+}
+
+void Connection::queue_fin_and_advance() {
+  // RFC 9293 §3.10.4 CLOSE: the FIN follows all queued data.
+  sender_.queue_fin(tcb_);
+  switch (state_) {
+    case State::kEstablished:
+      enter(State::kFinWait1);
+      break;
+    case State::kCloseWait:
+      enter(State::kLastAck);
+      break;
+    default:
+      break;  // SYN-RECEIVED: queued until ESTABLISHED is entered
+  }
+}
+
+void Connection::shutdown_write(Instant now) {
+  switch (state_) {
+    case State::kListen:
+    case State::kSynSent:
+      // RFC 9293 §3.10.4: nothing was synchronized yet; delete the TCB.
+      terminate(ErrorReason::kNone);
+      break;
+    case State::kSynReceived:
+    case State::kEstablished:
+    case State::kCloseWait:
+      if (!sender_.fin_queued()) queue_fin_and_advance();
+      break;
+    default:
+      break;  // already closing: "error: connection closing" is a no-op here
+  }
+  after_input(now);
+}
+
+void Connection::close(Instant now) {
+  app_closed_ = true;
+  // RFC 1122 §4.2.2.13: closing with received data unread SHOULD reset, to show data was lost.
+  if (receiver_.readable() > 0 && is_synchronized(state_) && state_ != State::kTimeWait) {
+    abort(now);
+    return;
+  }
+  shutdown_write(now);
+}
+
+void Connection::abort(Instant now) {
+  // RFC 9293 §3.10.5.
+  switch (state_) {
+    case State::kSynReceived:
+    case State::kEstablished:
+    case State::kFinWait1:
+    case State::kFinWait2:
+    case State::kCloseWait:
+      queue_rst(tcb_.snd_max, wire::SeqNum(0), false);
+      terminate(ErrorReason::kAborted);
+      break;
+    case State::kClosed:
+      break;
+    default:
+      terminate(ErrorReason::kAborted);
+      break;
+  }
+  after_input(now);
+}
+
+void Connection::set_nodelay(bool on) {
+  cfg_.nodelay = on;
+  sender_.set_nodelay(on);
+}
+
+void Connection::set_keepalive(const KeepaliveConfig& k, Instant now) {
+  cfg_.keepalive = k;
+  keepalive_sent_ = 0;
+  arm_keepalive(now);
+}
+
+void Connection::set_user_timeout(Duration d) {
+  cfg_.user_timeout = d;
+}
+
+void Connection::set_path_mtu(uint16_t mtu) {
+  // RFC 1191 §6.2: never below 68.
+  cfg_.path_mtu = std::max<uint16_t>(mtu, 68);
+  if (is_synchronized(state_)) {
+    sender_.set_mss(effective_send_mss(tcb_.peer_mss, cfg_, tcb_.ts_enabled));
+  }
+}
+
+void Connection::on_icmp_error(IcmpError e, Instant) {
+  // RFC 5461 / RFC 1122 §4.2.3.9: treated as soft errors, reported if the connection times out.
+  soft_error_ = e;
+}
+
+void Connection::enter(State s) {
+  state_ = s;
+}
+
+void Connection::enter_time_wait(Instant now) {
+  enter(State::kTimeWait);
+  // RFC 9293 §3.10.7.4: only the 2*MSL timer runs in TIME-WAIT.
+  timers_.stop_all();
+  timers_.set(TimerKind::kTimeWait, now + 2 * cfg_.msl);
+}
+
+void Connection::terminate(ErrorReason reason) {
+  if (state_ == State::kClosed) return;
+  enter(State::kClosed);
+  timers_.stop_all();
+  if (reason != ErrorReason::kNone) {
+    error_ = reason;
+    events_.push(Event{EventKind::kError, reason});
+  }
+  events_.push(Event{EventKind::kClosed});
+}
+
+void Connection::queue_rst(wire::SeqNum seq, wire::SeqNum ack, bool with_ack) {
+  pending_rst_ = PendingRst{seq, ack, with_ack};
+}
+
+void Connection::arm_keepalive(Instant now) {
+  if (!cfg_.keepalive.enabled || (state_ != State::kEstablished && state_ != State::kCloseWait)) {
+    timers_.stop(TimerKind::kKeepalive);
+    return;
+  }
+  // RFC 1122 §4.2.3.6: probe only after the connection was idle for the keepalive time.
+  const Duration wait = keepalive_sent_ == 0 ? cfg_.keepalive.idle : cfg_.keepalive.interval;
+  const Instant base = keepalive_sent_ == 0 ? last_recv_ : now;
+  timers_.set(TimerKind::kKeepalive, std::max(base + wait, now));
+}
+
+// Bookkeeping after every input: delayed-ACK timer, user timeout, keepalive.
+void Connection::after_input(Instant now) {
+  if (state_ == State::kClosed || state_ == State::kListen || state_ == State::kTimeWait) return;
+  if (receiver_.ack_demand() == AckDemand::kDelayed) {
+    timers_.set_if_idle(TimerKind::kDelayedAck, now + cfg_.delayed_ack);
+  } else if (receiver_.ack_demand() == AckDemand::kNone) {
+    timers_.stop(TimerKind::kDelayedAck);
+  }
+  if (cfg_.user_timeout.count() > 0 && sender_.has_outstanding(tcb_) &&
+      timers_.running(TimerKind::kRetransmit)) {
+    timers_.set(TimerKind::kUserTimeout, sender_.outstanding_since() + cfg_.user_timeout);
+  } else {
+    timers_.stop(TimerKind::kUserTimeout);
+  }
+  if (!timers_.running(TimerKind::kKeepalive)) arm_keepalive(now);
+}
+
+void Connection::on_retransmit_timeout(Instant now) {
+  const bool syn_phase = state_ == State::kSynSent || state_ == State::kSynReceived;
+  const unsigned count = sender_.on_retransmit_timeout(tcb_, timers_, now);
+  // RFC 1122 §4.2.3.5: give up after R2 (SYN: syn_retries, data: max_retransmits).
+  const unsigned limit = syn_phase ? cfg_.syn_retries : cfg_.max_retransmits;
+  if (count > limit) {
+    terminate(ErrorReason::kTimedOut);
+    return;
+  }
+  if (syn_phase) sender_.on_syn_retransmitted();
+}
+
+void Connection::on_keepalive_timeout(Instant now) {
+  if (keepalive_sent_ >= cfg_.keepalive.count) {
+    terminate(ErrorReason::kTimedOut);  // RFC 1122 §4.2.3.6: the peer is dead
+    return;
+  }
+  // Only probe an idle connection: nothing unacknowledged (the retransmission timer covers that).
+  if (!sender_.has_outstanding(tcb_)) {
+    keepalive_probe_ = true;
+    ++keepalive_sent_;
+  }
+  timers_.set(TimerKind::kKeepalive, now + cfg_.keepalive.interval);
+}
+
+void Connection::on_timeout(Instant now) {
+  if (timers_.expired(TimerKind::kTimeWait, now)) {
+    terminate(ErrorReason::kNone);  // RFC 9293 §3.10.8: TIME-WAIT timeout deletes the TCB
+    return;
+  }
+  if (timers_.expired(TimerKind::kUserTimeout, now)) {
+    terminate(ErrorReason::kTimedOut);  // RFC 9293 §3.10.8 USER TIMEOUT
+    return;
+  }
+  if (timers_.expired(TimerKind::kRetransmit, now)) {
+    on_retransmit_timeout(now);
+    if (state_ == State::kClosed) return;
+  }
+  if (timers_.expired(TimerKind::kPersist, now)) sender_.on_persist_timeout(timers_);
+  if (timers_.expired(TimerKind::kDelayedAck, now)) {
+    timers_.stop(TimerKind::kDelayedAck);
+    receiver_.require_ack_now();
+  }
+  if (timers_.expired(TimerKind::kKeepalive, now)) {
+    on_keepalive_timeout(now);
+    if (state_ == State::kClosed) return;
+  }
+  after_input(now);
+}
+
+}  // namespace utcp::tcp

@@ -1,0 +1,174 @@
+#pragma once
+// One TCP connection as a deterministic, sans-IO object (RFC 9293). Inputs: segments, the time,
+// application calls and timer expiry. Outputs, polled: segments to transmit, the next deadline
+// and events. It never reads a clock, touches a socket or allocates per segment.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "tcp/challenge_ack_limiter.hpp"
+#include "tcp/config.hpp"
+#include "tcp/event.hpp"
+#include "tcp/receiver.hpp"
+#include "tcp/sender.hpp"
+#include "tcp/state.hpp"
+#include "tcp/tcb.hpp"
+#include "tcp/time.hpp"
+#include "tcp/timers.hpp"
+#include "wire/ipv4_addr.hpp"
+#include "wire/tcp.hpp"
+
+namespace utcp::tcp {
+
+struct Endpoints {
+  wire::Ipv4Addr local_addr;
+  uint16_t local_port = 0;
+  wire::Ipv4Addr remote_addr;
+  uint16_t remote_port = 0;
+};
+
+// What the stack lends every connection.
+struct Env {
+  ChallengeAckLimiter* challenge_acks = nullptr;  // stack-wide RFC 5961 §7 limit; null = none
+};
+
+// ICMP errors the IP layer may hand to the connection (RFC 1122 §4.2.3.9, RFC 5461).
+enum class IcmpError : uint8_t {
+  kNetUnreachable,
+  kHostUnreachable,
+  kProtocolUnreachable,
+  kPortUnreachable,
+  kFragmentationNeeded,
+  kSourceRouteFailed,
+  kAdminProhibited,
+  kTimeExceeded,
+  kParameterProblem,
+};
+
+class Connection {
+ public:
+  // Largest header poll_transmit writes: callers size buffers as this plus effective_mss().
+  static constexpr size_t kMaxHeaderLen = wire::kTcpHeaderMax;
+
+  explicit Connection(const Endpoints& ep, const Config& cfg = {}, Env env = {});
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // ---- Application calls (RFC 9293 §3.10.1-§3.10.6) ----
+  // Active OPEN: CLOSED -> SYN-SENT; the SYN is emitted by poll_transmit.
+  void open_active(Instant now, wire::SeqNum iss);
+  // Passive OPEN: CLOSED -> LISTEN. The stack makes one LISTEN connection per arriving SYN and
+  // feeds it that SYN; `iss` is the ISN for our SYN-ACK.
+  void listen(wire::SeqNum iss);
+  // Queues data; returns how much fit (0 once our side has closed or the connection is gone).
+  size_t send(std::span<const uint8_t> data, Instant now);
+  // Same, marking the data urgent: the urgent pointer will point past its last byte.
+  size_t send_urgent(std::span<const uint8_t> data, Instant now);
+  // Reads in-order bytes. 0 with peer_finished() means end of stream.
+  size_t recv(std::span<uint8_t> dst, Instant now);
+  // Half-close: no more data from us; a FIN follows what was queued. Reads continue.
+  void shutdown_write(Instant now);
+  // Full CLOSE: shutdown_write, and we will read no more (unread or later data draws a RST,
+  // RFC 1122 §4.2.2.13).
+  void close(Instant now);
+  // ABORT (RFC 9293 §3.10.5): RST if synchronized, then CLOSED.
+  void abort(Instant now);
+
+  void set_nodelay(bool on);
+  void set_keepalive(const KeepaliveConfig& k, Instant now);
+  void set_user_timeout(Duration d);
+  // A smaller path MTU (RFC 1191) lowers the segment size from the next segment on.
+  void set_path_mtu(uint16_t mtu);
+  void on_icmp_error(IcmpError e, Instant now);
+
+  // ---- Network and time ----
+  // A segment already matched to this connection (parsed and checksum-verified).
+  void on_segment(const wire::TcpRepr& seg, Instant now);
+  // Call at or after next_deadline().
+  void on_timeout(Instant now);
+
+  // ---- Outputs ----
+  // Writes one complete TCP segment (header, options, payload, checksum) into buf and returns
+  // its length, or 0 if there is nothing to send. Call until it returns 0 after every input.
+  size_t poll_transmit(Instant now, std::span<uint8_t> buf);
+  Instant next_deadline() const { return timers_.next(); }
+  std::optional<Event> poll_event() { return events_.pop(); }
+
+  // ---- Queries ----
+  State state() const { return state_; }
+  const Endpoints& endpoints() const { return ep_; }
+  const Tcb& tcb() const { return tcb_; }
+  const Config& config() const { return cfg_; }
+  const Timers& timers() const { return timers_; }
+  const Sender& sender() const { return sender_; }
+  const Receiver& receiver() const { return receiver_; }
+  size_t recv_available() const { return receiver_.readable(); }
+  size_t send_space() const;
+  size_t send_queued() const { return sender_.queued(); }
+  bool peer_finished() const { return receiver_.fin_received(); }
+  std::optional<uint64_t> urgent_mark() const { return receiver_.urgent_mark(tcb_); }
+  ErrorReason error() const { return error_; }
+  std::optional<IcmpError> soft_error() const { return soft_error_; }
+  uint32_t effective_mss() const { return sender_.mss(); }
+  // ECN codepoint for outgoing IP headers; Not-ECT until ECN (RFC 3168) is implemented.
+  uint8_t ecn_codepoint() const { return 0; }
+
+ private:
+  struct PendingRst {
+    wire::SeqNum seq;
+    wire::SeqNum ack;
+    bool with_ack = false;
+  };
+
+  // connection_input.cpp
+  void on_segment_listen(const wire::TcpRepr& seg, Instant now);
+  void on_segment_syn_sent(const wire::TcpRepr& seg, Instant now);
+  void on_segment_synchronized(const wire::TcpRepr& seg, Instant now);
+  bool paws_rejects(const wire::TcpRepr& seg, Instant now);
+  void update_ts_recent(const wire::TcpRepr& seg, Instant now);
+  bool process_ack(const wire::TcpRepr& seg, Instant now);
+  void process_text(const wire::TcpRepr& seg, wire::SeqNum text_seq, Instant now);
+  void apply_peer_syn(const wire::TcpRepr& seg, Instant now);
+  void enter_established(Instant now);
+  void challenge_ack(Instant now);
+
+  // connection.cpp
+  void enter(State s);
+  void enter_time_wait(Instant now);
+  void terminate(ErrorReason reason);
+  void queue_rst(wire::SeqNum seq, wire::SeqNum ack, bool with_ack);
+  void queue_fin_and_advance();
+  void after_input(Instant now);
+  void on_retransmit_timeout(Instant now);
+  void on_keepalive_timeout(Instant now);
+  void arm_keepalive(Instant now);
+
+  // connection_output.cpp
+  size_t emit(wire::TcpRepr& repr, std::span<uint8_t> buf, const SendPlan* plan, Instant now);
+  wire::TcpRepr make_repr(uint8_t flags, wire::SeqNum seq) const;
+  void add_timestamp(wire::TcpRepr& repr, Instant now) const;
+  size_t emit_syn(std::span<uint8_t> buf, Instant now);
+
+  Endpoints ep_;
+  Config cfg_;
+  Env env_;
+  State state_ = State::kClosed;
+  Tcb tcb_;
+  Sender sender_;
+  Receiver receiver_;
+  Timers timers_;
+  EventQueue events_;
+  ErrorReason error_ = ErrorReason::kNone;
+  std::optional<IcmpError> soft_error_;
+  std::optional<PendingRst> pending_rst_;
+
+  bool peer_offered_wscale_ = false;  // both SYNs carry Window Scale (RFC 7323 §2.2)
+  bool passive_ = false;     // came from LISTEN (RFC 9293 §3.10.7.4 first check, RST in SYN-RCVD)
+  bool app_closed_ = false;  // close() called: reads are over
+  bool keepalive_probe_ = false;
+  uint32_t keepalive_sent_ = 0;
+  Instant last_recv_{};
+};
+
+}  // namespace utcp::tcp

@@ -1,0 +1,126 @@
+// Connection: building outgoing segments (RST, SYN, SYN-ACK, data, FIN, probes, ACKs).
+#include "tcp/connection.hpp"
+#include "tcp/options_negotiation.hpp"
+
+namespace utcp::tcp {
+
+using namespace wire::tcp_flag;
+
+wire::TcpRepr Connection::make_repr(uint8_t flags, wire::SeqNum seq) const {
+  wire::TcpRepr r;
+  r.src_port = ep_.local_port;
+  r.dst_port = ep_.remote_port;
+  r.seq = seq;
+  r.flags = flags;
+  if (flags & kAck) r.ack = tcb_.rcv_nxt;
+  return r;
+}
+
+void Connection::add_timestamp(wire::TcpRepr& repr, Instant now) const {
+  // RFC 7323 §3.2: once negotiated, every segment (RST aside) carries TSopt, echoing TS.Recent.
+  if (tcb_.ts_enabled) {
+    repr.options.timestamps = wire::TcpTimestamps{sender_.timestamp_now(tcb_, now), tcb_.ts_recent};
+  }
+}
+
+size_t Connection::emit(wire::TcpRepr& repr, std::span<uint8_t> buf, const SendPlan* plan,
+                        Instant now) {
+  const size_t hlen = repr.header_len();
+  const size_t len = plan ? plan->len : 0;
+  if (buf.size() < hlen + len) return 0;
+  if (len > 0) {
+    sender_.copy_payload(tcb_, *plan, buf.subspan(hlen, len));
+    repr.payload = buf.subspan(hlen, len);
+  }
+  const size_t n = repr.emit(buf, ep_.local_addr, ep_.remote_addr);
+  if (n > 0 && repr.has(kAck)) {
+    receiver_.on_ack_sent(tcb_);
+    timers_.stop(TimerKind::kDelayedAck);
+  }
+  (void)now;
+  return n;
+}
+
+size_t Connection::emit_syn(std::span<uint8_t> buf, Instant now) {
+  const uint32_t tsval = sender_.timestamp_now(tcb_, now);
+  wire::TcpRepr r;
+  if (state_ == State::kSynSent) {
+    r = make_repr(kSyn, tcb_.iss);
+    r.window = receiver_.syn_window(tcb_, false);
+    r.options = syn_options(cfg_, tcb_.rcv_wscale, tsval);
+  } else {
+    r = make_repr(kSyn | kAck, tcb_.iss);
+    r.window = receiver_.syn_window(tcb_, true);
+    Negotiated n;
+    n.window_scaling = peer_offered_wscale_;
+    n.timestamps = tcb_.ts_enabled;
+    r.options = syn_ack_options(cfg_, n, tcb_.rcv_wscale, tsval, tcb_.ts_recent);
+  }
+  const size_t len = emit(r, buf, nullptr, now);
+  if (len > 0) sender_.on_sent(tcb_, timers_, tcb_.iss, 1, false, now);
+  return len;
+}
+
+size_t Connection::poll_transmit(Instant now, std::span<uint8_t> buf) {
+  if (pending_rst_) {
+    wire::TcpRepr r = make_repr(pending_rst_->with_ack ? (kRst | kAck) : kRst, pending_rst_->seq);
+    r.ack = pending_rst_->with_ack ? pending_rst_->ack : wire::SeqNum(0);
+    wire::TcpRepr copy = r;
+    const size_t n = copy.emit(buf, ep_.local_addr, ep_.remote_addr);
+    if (n > 0) pending_rst_.reset();
+    return n;
+  }
+  switch (state_) {
+    case State::kClosed:
+    case State::kListen:
+      return 0;
+    case State::kSynSent:
+      return tcb_.snd_nxt == tcb_.iss ? emit_syn(buf, now) : 0;
+    case State::kSynReceived:
+      if (tcb_.snd_nxt == tcb_.iss) return emit_syn(buf, now);
+      break;
+    default:
+      break;
+  }
+
+  if (state_ != State::kTimeWait && state_ != State::kSynReceived) {
+    sender_.restart_after_idle(tcb_, now);
+    if (auto plan = sender_.plan(tcb_, now)) {
+      uint8_t flags = kAck;
+      if (plan->fin) flags |= kFin;
+      if (plan->psh) flags |= kPsh;
+      wire::TcpRepr r = make_repr(flags, plan->seq);
+      if (auto up = sender_.urgent_pointer(tcb_, plan->seq)) {
+        r.flags |= kUrg;  // RFC 9293 §3.8.5 (MUST-30/31)
+        r.urgent = *up;
+      }
+      add_timestamp(r, now);
+      r.window = receiver_.window_field(tcb_);
+      const size_t n = emit(r, buf, &*plan, now);
+      if (n == 0) return 0;
+      sender_.commit(tcb_, timers_, *plan, now);
+      sender_.update_persist(tcb_, timers_, now);
+      after_input(now);
+      return n;
+    }
+    sender_.update_persist(tcb_, timers_, now);
+  }
+
+  if (keepalive_probe_) {
+    keepalive_probe_ = false;
+    // RFC 1122 §4.2.3.6: <SEQ=SND.NXT-1> with no data makes the peer answer with an ACK.
+    wire::TcpRepr r = make_repr(kAck, tcb_.snd_nxt - 1);
+    add_timestamp(r, now);
+    r.window = receiver_.window_field(tcb_);
+    return emit(r, buf, nullptr, now);
+  }
+  if (receiver_.ack_demand() == AckDemand::kNow) {
+    wire::TcpRepr r = make_repr(kAck, tcb_.snd_nxt);
+    add_timestamp(r, now);
+    r.window = receiver_.window_field(tcb_);
+    return emit(r, buf, nullptr, now);
+  }
+  return 0;
+}
+
+}  // namespace utcp::tcp

@@ -1,0 +1,63 @@
+#include "tcp/options_negotiation.hpp"
+
+#include <algorithm>
+
+namespace utcp::tcp {
+
+uint16_t announced_mss(const Config& cfg) {
+  // RFC 9293 §3.7.1: the MSS we can receive is the MTU less fixed IP and TCP headers.
+  const size_t from_mtu = cfg.path_mtu > kIpv4HeaderLen + wire::kTcpHeaderMin
+                              ? cfg.path_mtu - kIpv4HeaderLen - wire::kTcpHeaderMin
+                              : 536;
+  return static_cast<uint16_t>(std::min<size_t>(cfg.mss, from_mtu));
+}
+
+uint8_t window_shift_for(size_t recv_buffer) {
+  uint8_t shift = 0;
+  while (shift < kMaxWindowShift && (recv_buffer >> shift) > 0xffff) ++shift;
+  return shift;
+}
+
+wire::TcpOptions syn_options(const Config& cfg, uint8_t rcv_wscale, uint32_t tsval) {
+  wire::TcpOptions o;
+  o.mss = announced_mss(cfg);
+  if (cfg.window_scaling) o.window_scale = rcv_wscale;
+  if (cfg.timestamps) o.timestamps = wire::TcpTimestamps{tsval, 0};  // RFC 7323 §3.2: TSecr 0
+  return o;
+}
+
+Negotiated negotiate(const Config& cfg, const wire::TcpOptions& peer_syn) {
+  Negotiated n;
+  // RFC 9293 §3.7.1 (MUST-15): without an MSS option assume 536.
+  n.peer_mss = peer_syn.mss.value_or(536);
+  if (n.peer_mss == 0) n.peer_mss = 536;
+  if (cfg.window_scaling && peer_syn.window_scale) {
+    n.window_scaling = true;
+    // RFC 7323 §2.3: a shift above 14 is treated as 14.
+    n.snd_wscale = std::min<uint8_t>(*peer_syn.window_scale, kMaxWindowShift);
+  }
+  n.timestamps = cfg.timestamps && peer_syn.timestamps.has_value();
+  return n;
+}
+
+wire::TcpOptions syn_ack_options(const Config& cfg, const Negotiated& n, uint8_t rcv_wscale,
+                                 uint32_t tsval, uint32_t tsecr) {
+  wire::TcpOptions o;
+  o.mss = announced_mss(cfg);
+  // RFC 7323 §2.2: send Window Scale in a SYN-ACK only if it was in the SYN.
+  if (n.window_scaling) o.window_scale = rcv_wscale;
+  if (n.timestamps) o.timestamps = wire::TcpTimestamps{tsval, tsecr};
+  return o;
+}
+
+uint32_t effective_send_mss(uint16_t peer_mss, const Config& cfg, bool timestamps) {
+  const uint32_t mms_s = cfg.path_mtu > kIpv4HeaderLen ? cfg.path_mtu - kIpv4HeaderLen : 68;
+  uint32_t eff = std::min<uint32_t>(uint32_t{peer_mss} + wire::kTcpHeaderMin, mms_s);
+  eff = eff > wire::kTcpHeaderMin ? eff - wire::kTcpHeaderMin : 1;
+  eff = std::min<uint32_t>(eff, cfg.mss);
+  // RFC 6691: the MSS excludes options, so option bytes come out of each segment's payload.
+  const uint32_t opt = timestamps ? kTimestampOptionLen : 0;
+  return eff > opt + 8 ? eff - opt : 8;
+}
+
+}  // namespace utcp::tcp

@@ -1,0 +1,159 @@
+#include "tcp/receiver.hpp"
+
+#include <algorithm>
+
+#include "tcp/options_negotiation.hpp"
+
+namespace utcp::tcp {
+
+Receiver::Receiver(const Config& cfg) : queue_(cfg.recv_buffer), mss_(announced_mss(cfg)) {}
+
+void Receiver::on_syn(Tcb& tcb, wire::SeqNum seg_seq) {
+  tcb.irs = seg_seq;
+  tcb.rcv_nxt = seg_seq + 1;
+  tcb.rcv_adv = tcb.rcv_nxt;
+  tcb.last_ack_sent = tcb.rcv_nxt;
+  read_seq_ = tcb.rcv_nxt;
+}
+
+uint16_t Receiver::syn_window(Tcb& tcb, bool rcv_nxt_known) {
+  // RFC 7323 §2.2: the window in a SYN is never scaled.
+  const auto w = static_cast<uint32_t>(std::min<size_t>(queue_.window(), 0xffff));
+  if (rcv_nxt_known && tcb.rcv_nxt + w > tcb.rcv_adv) tcb.rcv_adv = tcb.rcv_nxt + w;
+  return static_cast<uint16_t>(w);
+}
+
+bool Receiver::acceptable(const Tcb& tcb, wire::SeqNum seq, uint32_t seg_len) {
+  const uint32_t wnd = tcb.rcv_adv.distance_from(tcb.rcv_nxt);
+  // RFC 9293 §3.10.7.4, the four cases of segment length x receive window.
+  if (seg_len == 0 && wnd == 0) return seq == tcb.rcv_nxt;
+  if (seg_len == 0) return seq.in_window(tcb.rcv_nxt, wnd);
+  if (wnd == 0) return false;
+  return seq.in_window(tcb.rcv_nxt, wnd) || (seq + (seg_len - 1)).in_window(tcb.rcv_nxt, wnd);
+}
+
+Receiver::TextResult Receiver::on_text(Tcb& tcb, wire::SeqNum seq, std::span<const uint8_t> payload,
+                                       bool fin, Instant) {
+  TextResult r;
+  bool duplicate = false;
+  // Trim the front: bytes before RCV.NXT were already received (§3.10.7.4 "trimmed").
+  if (seq < tcb.rcv_nxt) {
+    const uint32_t skip = tcb.rcv_nxt.distance_from(seq);
+    if (skip > payload.size()) {
+      return r;  // only an old FIN remains: it was processed before
+    }
+    payload = payload.subspan(skip);
+    seq = tcb.rcv_nxt;
+    duplicate = true;
+  }
+  const uint32_t offset = seq.distance_from(tcb.rcv_nxt);
+  const uint32_t wnd = tcb.rcv_adv.distance_from(tcb.rcv_nxt);
+  bool fin_fits = fin;
+  // Trim the back to the offered window; the FIN goes with the trimmed tail.
+  if (offset + payload.size() > wnd) {
+    payload = payload.first(offset < wnd ? wnd - offset : 0);
+    fin_fits = false;
+  }
+  if (payload.size() > largest_segment_) largest_segment_ = static_cast<uint32_t>(payload.size());
+  const bool had_holes = queue_.has_out_of_order();
+  const size_t n = payload.empty() ? 0 : queue_.insert(offset, payload);
+  tcb.rcv_nxt += static_cast<uint32_t>(n);
+  r.newly_readable = n;
+  r.out_of_order = offset > 0;
+  r.filled_hole = had_holes && n > 0;
+  if (fin_fits && !fin_received_) {
+    fin_pending_ = true;
+    fin_seq_ = seq + static_cast<uint32_t>(payload.size());
+  }
+  if (fin_pending_ && tcb.rcv_nxt == fin_seq_) {
+    // RFC 9293 §3.10.7.4 eighth step: the FIN is processed once everything before it arrived.
+    tcb.rcv_nxt += 1;
+    fin_pending_ = false;
+    fin_received_ = true;
+    r.fin = true;
+  }
+  // A FIN occupies a sequence number; keep the offered right edge at least at RCV.NXT.
+  if (tcb.rcv_adv < tcb.rcv_nxt) tcb.rcv_adv = tcb.rcv_nxt;
+
+  // Acknowledgement policy (RFC 9293 §3.8.6.3, RFC 5681 §4.2).
+  if (r.out_of_order || r.filled_hole || r.fin || duplicate) {
+    // Out of order, filling a hole or repeating old bytes: ACK at once (RFC 5681 §4.2).
+    demand_ = AckDemand::kNow;
+  } else if (n > 0) {
+    unacked_bytes_ += static_cast<uint32_t>(n);
+    const uint32_t full = std::max<uint32_t>(std::min(largest_segment_, mss_), 1);
+    // At least every second full-sized segment.
+    if (unacked_bytes_ >= 2 * full) {
+      demand_ = AckDemand::kNow;
+    } else if (demand_ == AckDemand::kNone) {
+      demand_ = AckDemand::kDelayed;
+    }
+  }
+  return r;
+}
+
+size_t Receiver::read(Tcb&, std::span<uint8_t> dst) {
+  const size_t n = queue_.read(dst);
+  read_seq_ += static_cast<uint32_t>(n);
+  return n;
+}
+
+uint32_t Receiver::sws_threshold() const {
+  // RFC 9293 §3.8.6.2.2: move the edge only by min(Fr * RCV.BUFF, Eff.snd.MSS), Fr = 1/2.
+  return std::max<uint32_t>(1,
+                            std::min<uint32_t>(static_cast<uint32_t>(queue_.capacity() / 2), mss_));
+}
+
+void Receiver::update_right_edge(Tcb& tcb) {
+  const size_t max_wnd = size_t{0xffff} << tcb.rcv_wscale;
+  size_t room = std::min(queue_.window(), max_wnd);
+  // With scaling the peer sees multiples of 2^shift; offer only what it can see (RFC 7323 §2.3).
+  room &= ~((size_t{1} << tcb.rcv_wscale) - 1);
+  const wire::SeqNum candidate = tcb.rcv_nxt + static_cast<uint32_t>(room);
+  if (candidate <= tcb.rcv_adv) return;  // never shrink from the right
+  const uint32_t offered = tcb.rcv_adv.distance_from(tcb.rcv_nxt);
+  const uint32_t growth = candidate.distance_from(tcb.rcv_adv);
+  // SWS avoidance: a zero or tiny offer grows only in steps of the threshold.
+  if (growth >= sws_threshold() || (offered == 0 && room >= sws_threshold()) ||
+      room == queue_.capacity()) {
+    tcb.rcv_adv = candidate;
+  }
+}
+
+uint16_t Receiver::window_field(Tcb& tcb) {
+  update_right_edge(tcb);
+  const uint32_t offered = tcb.rcv_adv.distance_from(tcb.rcv_nxt);
+  return static_cast<uint16_t>(std::min<uint32_t>(offered >> tcb.rcv_wscale, 0xffff));
+}
+
+bool Receiver::window_update_due(const Tcb& tcb) const {
+  const size_t max_wnd = size_t{0xffff} << tcb.rcv_wscale;
+  size_t room = std::min(queue_.window(), max_wnd);
+  room &= ~((size_t{1} << tcb.rcv_wscale) - 1);
+  const uint32_t offered = tcb.rcv_adv.distance_from(tcb.rcv_nxt);
+  if (room <= offered) return false;
+  const size_t growth = room - offered;
+  // Tell the peer when the SWS rule lets the edge move and the offer at least doubles or was
+  // below one segment: small read-side updates ride on the next regular ACK instead.
+  return growth >= sws_threshold() && (growth >= offered || offered < mss_);
+}
+
+void Receiver::on_ack_sent(Tcb& tcb) {
+  demand_ = AckDemand::kNone;
+  unacked_bytes_ = 0;
+  tcb.last_ack_sent = tcb.rcv_nxt;
+}
+
+bool Receiver::on_urgent(Tcb& tcb, wire::SeqNum up) {
+  if (tcb.rcv_up_valid && up <= tcb.rcv_up) return false;
+  tcb.rcv_up = up;
+  tcb.rcv_up_valid = true;
+  return true;
+}
+
+std::optional<uint64_t> Receiver::urgent_mark(const Tcb& tcb) const {
+  if (!tcb.rcv_up_valid || tcb.rcv_up <= read_seq_) return std::nullopt;
+  return tcb.rcv_up.distance_from(read_seq_);
+}
+
+}  // namespace utcp::tcp

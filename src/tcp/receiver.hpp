@@ -1,0 +1,81 @@
+#pragma once
+// The receiving half of a connection: segment acceptability (RFC 9293 §3.10.7.4), trimming to
+// the window, in-order delivery through the reassembly queue, the FIN's place in the sequence,
+// receiver-side SWS avoidance (§3.8.6.2.2), delayed ACKs (§3.8.6.3, RFC 5681 §4.2) and the
+// urgent mark (RFC 6093).
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "tcp/config.hpp"
+#include "tcp/reassembly_queue.hpp"
+#include "tcp/tcb.hpp"
+
+namespace utcp::tcp {
+
+enum class AckDemand : uint8_t { kNone, kDelayed, kNow };
+
+class Receiver {
+ public:
+  explicit Receiver(const Config& cfg);
+
+  // The peer's SYN fixes IRS and RCV.NXT; `syn_window` is what our SYN (or SYN-ACK) offered.
+  void on_syn(Tcb& tcb, wire::SeqNum seg_seq);
+  // The window to put in a SYN: never scaled (RFC 7323 §2.2). Records it as offered if
+  // RCV.NXT is known.
+  uint16_t syn_window(Tcb& tcb, bool rcv_nxt_known);
+
+  // RFC 9293 §3.10.7.4: the four acceptability cases.
+  static bool acceptable(const Tcb& tcb, wire::SeqNum seg_seq, uint32_t seg_len);
+
+  struct TextResult {
+    size_t newly_readable = 0;
+    bool fin = false;           // the peer's FIN is now in order: RCV.NXT advanced past it
+    bool out_of_order = false;  // the segment started beyond RCV.NXT
+    bool filled_hole = false;   // it advanced RCV.NXT while out-of-order data was held
+  };
+  // Segment text and FIN of an acceptable segment (seq excludes any SYN). Trims what lies
+  // before RCV.NXT or past the offered window; a FIN cut off by the window is dropped.
+  TextResult on_text(Tcb& tcb, wire::SeqNum seq, std::span<const uint8_t> payload, bool fin,
+                     Instant now);
+
+  // Application reads. Returns bytes copied.
+  size_t read(Tcb& tcb, std::span<uint8_t> dst);
+  size_t readable() const { return queue_.readable(); }
+  bool fin_received() const { return fin_received_; }
+
+  // Window field for a non-SYN segment: applies the SWS rule to the right edge first.
+  uint16_t window_field(Tcb& tcb);
+  // After the application read: true when the right edge may move far enough that the peer
+  // should hear about it now (window update).
+  bool window_update_due(const Tcb& tcb) const;
+
+  // Delayed-ACK bookkeeping.
+  AckDemand ack_demand() const { return demand_; }
+  void require_ack_now() { demand_ = AckDemand::kNow; }
+  void on_ack_sent(Tcb& tcb);
+
+  // RFC 9293 §3.10.7.4 sixth step / RFC 6093: returns true when the mark moved forward.
+  bool on_urgent(Tcb& tcb, wire::SeqNum up);
+  // Bytes recv() will return before the urgent data ends (the mark), if a mark is pending.
+  std::optional<uint64_t> urgent_mark(const Tcb& tcb) const;
+
+  const ReassemblyQueue& queue() const { return queue_; }
+
+ private:
+  uint32_t sws_threshold() const;
+  void update_right_edge(Tcb& tcb);
+
+  ReassemblyQueue queue_;
+  uint32_t mss_;  // the most the peer may put in one segment (our announced MSS)
+  AckDemand demand_ = AckDemand::kNone;
+  uint32_t unacked_bytes_ = 0;    // in-order bytes received since the last ACK we sent
+  uint32_t largest_segment_ = 0;  // biggest payload seen: "full-sized" for the ACK-every-2 rule
+  wire::SeqNum read_seq_;         // sequence number of the next byte recv() returns
+  bool fin_pending_ = false;      // a FIN arrived ahead of missing data
+  wire::SeqNum fin_seq_;
+  bool fin_received_ = false;
+};
+
+}  // namespace utcp::tcp

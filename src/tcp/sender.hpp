@@ -1,0 +1,139 @@
+#pragma once
+// The sending half of a connection: the send buffer and sequence space, segmentation at the
+// effective MSS (RFC 9293 §3.7.1), Nagle (§3.7.4), sender SWS avoidance (§3.8.6.2.1), zero-window
+// probing (§3.8.6.1), retransmission per RFC 6298 with Karn's rule or timestamps (RFC 7323 §4),
+// and fast retransmit / fast recovery with the congestion controller (RFC 5681).
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+
+#include "tcp/config.hpp"
+#include "tcp/congestion_control.hpp"
+#include "tcp/rto_estimator.hpp"
+#include "tcp/send_buffer.hpp"
+#include "tcp/tcb.hpp"
+#include "tcp/timers.hpp"
+#include "wire/tcp.hpp"
+
+namespace utcp::tcp {
+
+// One segment the sender wants on the wire: `len` data bytes from `seq`, maybe a FIN after them.
+struct SendPlan {
+  wire::SeqNum seq;
+  uint32_t len = 0;
+  bool fin = false;
+  bool psh = false;
+  bool probe = false;  // zero-window probe: sent beyond the window, SND.NXT does not move
+};
+
+struct AckResult {
+  uint32_t data_acked = 0;  // send-buffer bytes released
+  bool new_ack = false;     // SND.UNA advanced
+  bool syn_acked = false;   // this ACK covered our SYN
+  bool fin_acked = false;   // this ACK covered our FIN
+};
+
+class Sender {
+ public:
+  explicit Sender(const Config& cfg);
+
+  // Starts the send sequence space at ISS (RFC 9293 §3.3.1).
+  void start(Tcb& tcb, wire::SeqNum iss);
+  // Both SYNs are known: the segment size is fixed and the congestion window starts.
+  void on_synchronized(uint32_t eff_mss);
+  void set_mss(uint32_t eff_mss);
+  uint32_t mss() const { return mss_; }
+  void set_nodelay(bool on) { nodelay_ = on; }
+
+  // Application writes; urgent data sets SND.UP past its last byte (RFC 9293 §3.8.5).
+  size_t write(Tcb& tcb, std::span<const uint8_t> data, bool urgent);
+  // No more data: a FIN follows the last byte in the buffer.
+  void queue_fin(const Tcb& tcb);
+  bool fin_queued() const { return fin_queued_; }
+  bool fin_sent(const Tcb& tcb) const { return fin_queued_ && tcb.snd_max > fin_seq_; }
+  bool fin_acked(const Tcb& tcb) const { return fin_queued_ && tcb.snd_una > fin_seq_; }
+  bool syn_acked(const Tcb& tcb) const { return tcb.snd_una > tcb.iss; }
+  // Bytes written and not yet acknowledged / room left.
+  size_t queued() const { return buf_.size(); }
+  size_t free_space() const { return buf_.free_space(); }
+  // Data bytes (not SYN/FIN) in flight: SND.MAX - SND.UNA less control flags.
+  bool has_outstanding(const Tcb& tcb) const { return tcb.snd_max > tcb.snd_una; }
+
+  // Something was sent that occupies sequence space (SYN, data, FIN) or was a probe.
+  void on_sent(Tcb& tcb, Timers& timers, wire::SeqNum seq, uint32_t seq_len, bool probe,
+               Instant now);
+
+  // RFC 9293 §3.10.7.4 fifth step for an acceptable ACK (SEG.ACK <= SND.MAX): advances SND.UNA,
+  // updates the window, samples RTT, counts duplicate ACKs and drives congestion control.
+  // `seg_wnd` is the peer's window already scaled (or unscaled for a SYN).
+  AckResult on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uint32_t seg_wnd,
+                   Instant now);
+
+  // Next data/FIN segment allowed now, if any (does not change state).
+  std::optional<SendPlan> plan(const Tcb& tcb, Instant now) const;
+  // Copies plan bytes from the send buffer.
+  void copy_payload(const Tcb& tcb, const SendPlan& p, std::span<uint8_t> dst) const;
+  // Records a planned segment as transmitted.
+  void commit(Tcb& tcb, Timers& timers, const SendPlan& p, Instant now);
+  // After every transmit opportunity: start or stop the persist timer.
+  void update_persist(const Tcb& tcb, Timers& timers, Instant now);
+
+  // RFC 6298 §5.4-5.6. Returns the number of consecutive timeouts so far.
+  unsigned on_retransmit_timeout(Tcb& tcb, Timers& timers, Instant now);
+  // RFC 9293 §3.8.6.1: time to probe the closed window (or override SWS holding).
+  void on_persist_timeout(Timers& timers);
+  // RFC 5681 §4.1: before sending after an idle period longer than the RTO.
+  void restart_after_idle(const Tcb& tcb, Instant now);
+
+  // Urgent pointer for a segment starting at `seq` (0 = none), per RFC 6093.
+  std::optional<uint16_t> urgent_pointer(const Tcb& tcb, wire::SeqNum seq) const;
+
+  // SYN retransmitted without an RTT sample: RFC 6298 §5.7 asks for a 3 s RTO afterwards.
+  void on_syn_retransmitted() { syn_retransmitted_ = true; }
+
+  const RtoEstimator& rto() const { return rto_; }
+  RtoEstimator& rto() { return rto_; }
+  const CongestionControl& cc() const { return *cc_; }
+  unsigned dup_acks() const { return dup_acks_; }
+  bool in_recovery() const { return in_recovery_; }
+  unsigned persist_backoff() const { return persist_backoff_; }
+  Instant outstanding_since() const { return outstanding_since_; }
+  uint32_t timestamp_now(const Tcb& tcb, Instant now) const;
+
+ private:
+  wire::SeqNum data_front(const Tcb& tcb) const;
+  wire::SeqNum data_end(const Tcb& tcb) const;
+  uint32_t usable_window(const Tcb& tcb) const;
+  Duration persist_interval() const;
+
+  SendBuffer buf_;
+  uint32_t iw_segments_;
+  std::unique_ptr<CongestionControl> cc_;
+  RtoEstimator rto_;
+  uint32_t mss_ = 536;
+  bool nodelay_ = false;
+
+  bool fin_queued_ = false;
+  wire::SeqNum fin_seq_;
+
+  // Loss recovery (RFC 5681 §3.2; the recovery point guards against repeated fast retransmits).
+  unsigned dup_acks_ = 0;
+  bool in_recovery_ = false;
+  wire::SeqNum recover_;
+  bool recover_valid_ = false;
+  bool fast_retransmit_ = false;
+
+  // RTT timing of one segment at a time when timestamps are off (Karn's rule).
+  bool timing_ = false;
+  wire::SeqNum rtt_seq_;
+  Instant rtt_start_{};
+
+  bool syn_retransmitted_ = false;
+  bool force_send_ = false;  // persist timer fired: probe or override SWS once
+  unsigned persist_backoff_ = 0;
+  Instant last_send_{};
+  Instant outstanding_since_{};
+};
+
+}  // namespace utcp::tcp

@@ -1,0 +1,223 @@
+#include "common_options.hpp"
+
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <system_error>
+
+#ifdef UTCP_HAVE_PCAP
+#include "pcap_tap.hpp"
+#endif
+
+namespace utcp::tools {
+
+namespace {
+
+struct Prefix {
+  Ipv4Addr addr;
+  uint8_t len = 24;
+};
+
+Prefix parse_prefix(const std::string& text) {
+  const size_t slash = text.find('/');
+  Prefix p;
+  const auto addr = Ipv4Addr::parse(std::string_view(text).substr(0, slash));
+  if (!addr) throw std::runtime_error("--host-addr '" + text + "' is not A.B.C.D/N");
+  p.addr = *addr;
+  if (slash != std::string::npos) {
+    const std::string len = text.substr(slash + 1);
+    if (len.empty() || len.size() > 2 || len.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(len) > 32) {
+      throw std::runtime_error("--host-addr '" + text + "': prefix length must be 0..32");
+    }
+    p.len = static_cast<uint8_t>(std::stoi(len));
+  }
+  return p;
+}
+
+dev::FaultConfig fault_config(const CommonOptions& o) {
+  dev::FaultConfig f;
+  f.drop = o.drop;
+  f.duplicate = o.dup;
+  f.reorder = o.reorder;
+  f.corrupt = o.corrupt;
+  f.delay = Duration(static_cast<int64_t>(o.delay_ms * 1000));
+  f.jitter = Duration(static_cast<int64_t>(o.jitter_ms * 1000));
+  f.rate_mbps = o.rate_mbit;
+  f.rate_burst_bytes = 16 * o.mtu;  // a few packets may pass back to back, like a real queue
+  return f;
+}
+
+void print_counter(const char* group, std::string_view name, uint64_t value) {
+  std::fprintf(stderr, "%s%.*s %llu\n", group, static_cast<int>(name.size()), name.data(),
+               static_cast<unsigned long long>(value));
+}
+
+void print_fault_counters(const char* dir, const dev::FaultCounters& c) {
+  const std::string g = std::string("fault.") + dir + ".";
+  print_counter(g.c_str(), "seen", c.seen);
+  print_counter(g.c_str(), "delivered", c.delivered);
+  print_counter(g.c_str(), "dropped", c.dropped);
+  print_counter(g.c_str(), "duplicated", c.duplicated);
+  print_counter(g.c_str(), "corrupted", c.corrupted);
+  print_counter(g.c_str(), "reordered", c.reordered);
+  print_counter(g.c_str(), "rate_dropped", c.rate_dropped);
+  print_counter(g.c_str(), "queue_dropped", c.queue_dropped);
+}
+
+}  // namespace
+
+bool CommonOptions::any_fault() const {
+  return drop > 0 || dup > 0 || reorder > 0 || corrupt > 0 || delay_ms > 0 || jitter_ms > 0 ||
+         rate_mbit > 0;
+}
+
+void add_common_options(CLI::App& app, CommonOptions& o) {
+  app.add_option("--tun", o.tun, "TUN interface name")->capture_default_str();
+  app.add_option("--addr", o.addr, "the stack's IPv4 address")->capture_default_str();
+  app.add_option("--host-addr", o.host_addr, "the kernel's address/prefix on the TUN link")
+      ->capture_default_str();
+  app.add_option("--mtu", o.mtu, "interface MTU")
+      ->check(CLI::Range(68, 65535))
+      ->capture_default_str();
+  app.add_option("--pcap", o.pcap, "record every packet to this pcap file");
+  const auto prob = CLI::Range(0.0, 1.0);
+  app.add_option("--drop", o.drop, "probability a packet is lost (each direction)")->check(prob);
+  app.add_option("--dup", o.dup, "probability a packet is duplicated")->check(prob);
+  app.add_option("--reorder", o.reorder, "probability a packet is held back behind the next")
+      ->check(prob);
+  app.add_option("--corrupt", o.corrupt, "probability one bit of a packet is flipped")->check(prob);
+  app.add_option("--delay", o.delay_ms, "extra one-way delay, ms")->check(CLI::Range(0.0, 60000.0));
+  app.add_option("--jitter", o.jitter_ms, "extra random delay up to this many ms")
+      ->check(CLI::Range(0.0, 60000.0));
+  app.add_option("--rate", o.rate_mbit, "bottleneck rate in Mbit/s (0: unlimited)")
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--seed", o.seed, "seed of the fault injector's random choices")
+      ->capture_default_str();
+  app.add_flag("-v,--verbose", o.verbose, "one line per segment and state change on stderr");
+  app.add_flag("--stats", o.stats, "print the stack's counters to stderr on exit");
+}
+
+Runtime::Runtime(const CommonOptions& options, std::string tool_name)
+    : options_(options), name_(std::move(tool_name)) {
+  StackConfig config;
+  const auto addr = Ipv4Addr::parse(options.addr);
+  if (!addr) throw std::runtime_error("--addr '" + options.addr + "' is not an IPv4 address");
+  config.address = *addr;
+  config.secret = StackConfig::random_secret();
+  const Prefix host = parse_prefix(options.host_addr);
+  if (host.addr == config.address) {
+    throw std::runtime_error("--addr and --host-addr must differ (" + options.addr + ")");
+  }
+  // The largest segment that fits the link: MTU minus 20 bytes of IPv4 and 20 of TCP header.
+  config.tcp.path_mtu = static_cast<uint16_t>(options.mtu);
+  config.tcp.mss = static_cast<uint16_t>(std::min<size_t>(options.mtu - 40, 65495));
+
+  dev::TunOptions tun_options;
+  tun_options.name = options.tun;
+  tun_options.mtu = options.mtu;
+  tun_options.kernel_address = host.addr;
+  tun_options.prefix_len = host.len;
+  tun_ = std::make_unique<dev::TunDevice>(tun_options);
+  dev::Device* device = tun_.get();
+
+  if (!options.pcap.empty()) {
+#ifdef UTCP_HAVE_PCAP
+    pcap_ = std::make_unique<dev::PcapTap>(*device, options.pcap);
+    device = pcap_.get();
+#else
+    throw std::runtime_error("--pcap: this build has no libpcap (apt-get install libpcap-dev)");
+#endif
+  }
+  if (options.any_fault()) {
+    dev::FaultInjectorConfig fc;
+    fc.tx = fault_config(options);
+    fc.rx = fault_config(options);
+    fc.seed = options.seed;
+    faults_ = std::make_unique<dev::FaultInjector>(*device, fc);
+    device = faults_.get();
+    if (options.verbose) log("fault injector seed " + std::to_string(options.seed));
+  }
+  stack_ = std::make_unique<Stack>(*device, config);
+  if (options.verbose) {
+    stack_->set_trace([](char dir, std::string_view line) {
+      std::fprintf(stderr, "%c %.*s\n", dir, static_cast<int>(line.size()), line.data());
+    });
+  }
+  loop_ = std::make_unique<EventLoop>(*stack_, *device);
+}
+
+Runtime::~Runtime() {
+  // Order: the loop and stack use the devices, the wrappers use the TUN.
+  loop_.reset();
+  stack_.reset();
+  faults_.reset();
+  pcap_.reset();
+  tun_.reset();
+}
+
+void Runtime::print_stats_if_asked() const {
+  if (!options_.stats) return;
+  for (const auto& [name, value] : stack_->counters()) print_counter("", name, value);
+  const dev::TunCounters& t = tun_->counters();
+  print_counter("tun.", "rx_packets", t.rx_packets);
+  print_counter("tun.", "rx_bytes", t.rx_bytes);
+  print_counter("tun.", "tx_packets", t.tx_packets);
+  print_counter("tun.", "tx_bytes", t.tx_bytes);
+  print_counter("tun.", "tx_rejected", t.tx_rejected);
+  print_counter("tun.", "tx_busy", t.tx_busy);
+  if (faults_) {
+    print_fault_counters("tx", faults_->tx_counters());
+    print_fault_counters("rx", faults_->rx_counters());
+  }
+}
+
+void Runtime::log(const std::string& message) const {
+  std::fprintf(stderr, "%s: %s\n", name_.c_str(), message.c_str());
+}
+
+SignalWatcher::SignalWatcher(EventLoop& loop, std::function<void(int)> on_signal) : loop_(loop) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  // Blocked signals stay pending for the signalfd instead of killing the process.
+  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) {
+    throw std::system_error(errno, std::generic_category(), "sigprocmask");
+  }
+  fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
+  loop_.add_fd(fd_, EPOLLIN, [this, on_signal = std::move(on_signal)](uint32_t) {
+    signalfd_siginfo info{};
+    while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      on_signal(static_cast<int>(info.ssi_signo));
+    }
+  });
+}
+
+SignalWatcher::~SignalWatcher() {
+  loop_.remove_fd(fd_);
+  ::close(fd_);
+}
+
+int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", app.get_name().c_str(), e.what());
+    return 1;
+  }
+}
+
+}  // namespace utcp::tools

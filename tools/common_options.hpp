@@ -1,0 +1,87 @@
+#pragma once
+// Command-line flags every utcp tool shares (device, addresses, faults, tracing, stats) and
+// the runtime they describe: TUN device -> pcap tap -> fault injector -> Stack -> EventLoop.
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "dev/fault_injector.hpp"
+#include "dev/tun_device.hpp"
+#include "utcp/event_loop.hpp"
+#include "utcp/stack.hpp"
+
+namespace utcp::tools {
+
+struct CommonOptions {
+  std::string tun = "utcp0";
+  std::string addr = "10.77.0.2";          // the stack's own address
+  std::string host_addr = "10.77.0.1/24";  // the kernel's side of the TUN link
+  size_t mtu = 1500;
+  std::string pcap;  // empty: no capture
+  // Faults, applied to both directions (what utcp sends and what it receives).
+  double drop = 0;
+  double dup = 0;
+  double reorder = 0;
+  double corrupt = 0;
+  double delay_ms = 0;
+  double jitter_ms = 0;
+  double rate_mbit = 0;
+  uint64_t seed = 1;
+  bool verbose = false;
+  bool stats = false;
+
+  bool any_fault() const;
+};
+
+// Registers the shared flags on `app`.
+void add_common_options(CLI::App& app, CommonOptions& options);
+
+// The device chain, Stack and EventLoop a tool runs on. Construction errors are thrown as
+// std::exception whose what() is one line fit for the user.
+class Runtime {
+ public:
+  Runtime(const CommonOptions& options, std::string tool_name);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  Stack& stack() { return *stack_; }
+  EventLoop& loop() { return *loop_; }
+  const CommonOptions& options() const { return options_; }
+  // Prints Stack::counters() and the device and fault counters to stderr if --stats.
+  void print_stats_if_asked() const;
+  // "<tool>: <message>" on stderr.
+  void log(const std::string& message) const;
+
+ private:
+  CommonOptions options_;
+  std::string name_;
+  std::unique_ptr<dev::TunDevice> tun_;
+  std::unique_ptr<dev::Device> pcap_;
+  std::unique_ptr<dev::FaultInjector> faults_;
+  std::unique_ptr<Stack> stack_;
+  std::unique_ptr<EventLoop> loop_;
+};
+
+// Turns SIGINT and SIGTERM into a readable descriptor on the loop (signalfd), so the tool
+// can exit cleanly from its own loop instead of being killed mid-connection.
+class SignalWatcher {
+ public:
+  SignalWatcher(EventLoop& loop, std::function<void(int signo)> on_signal);
+  ~SignalWatcher();
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
+
+ private:
+  EventLoop& loop_;
+  int fd_ = -1;
+};
+
+// Parses argv with `app` and runs `body`, turning exceptions into "<tool>: <what>" and
+// exit status 1 (CLI11's own errors keep its usage message and status).
+int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& body);
+
+}  // namespace utcp::tools

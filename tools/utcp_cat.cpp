@@ -1,0 +1,308 @@
+// utcp-cat: netcat over utcp. `utcp-cat -l PORT` accepts one connection (-k: one after
+// another, forever); `utcp-cat HOST PORT` connects. Standard input goes to the connection,
+// the connection to standard output; end of input sends FIN (half-close) and the program
+// exits once the peer has finished too. Exit status 0 on a clean close, 1 on refused,
+// reset or timed out connections (the reason on stderr).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "byte_queue.hpp"
+#include "common_options.hpp"
+
+namespace utcp::tools {
+namespace {
+
+constexpr size_t kPipeBytes = 256 * 1024;
+
+// One end of the program's standard I/O, made non-blocking and watched by the loop when
+// epoll can watch it (regular files cannot be, and never block anyway).
+class StdFd {
+ public:
+  StdFd(EventLoop& loop, int fd) : loop_(loop), fd_(fd) {
+    saved_flags_ = ::fcntl(fd_, F_GETFL);
+    if (saved_flags_ < 0) return;  // closed descriptor: reads and writes fail, seen as EOF
+    ::fcntl(fd_, F_SETFL, saved_flags_ | O_NONBLOCK);
+    try {
+      loop_.add_fd(fd_, 0, [this](uint32_t) { ready_ = true; });
+      pollable_ = true;
+    } catch (const std::system_error&) {
+      pollable_ = false;  // EPERM: a regular file or /dev/null, always ready
+    }
+  }
+  ~StdFd() {
+    if (pollable_) loop_.remove_fd(fd_);
+    if (saved_flags_ >= 0) ::fcntl(fd_, F_SETFL, saved_flags_);  // the shell's terminal
+  }
+  StdFd(const StdFd&) = delete;
+  StdFd& operator=(const StdFd&) = delete;
+
+  int fd() const { return fd_; }
+  // Whether an I/O attempt may succeed now (cleared by the caller on EAGAIN).
+  bool ready() const { return !pollable_ || ready_; }
+  void set_blocked() { ready_ = false; }
+  // Asks epoll for `events` (0: nothing) while the descriptor is blocked.
+  void watch(uint32_t events) {
+    if (!pollable_ || events == watched_) return;
+    loop_.modify_fd(fd_, events);
+    watched_ = events;
+  }
+
+ private:
+  EventLoop& loop_;
+  int fd_;
+  int saved_flags_ = -1;
+  bool pollable_ = false;
+  bool ready_ = true;
+  uint32_t watched_ = 0;
+};
+
+class Cat {
+ public:
+  Cat(Runtime& rt, bool keep_listening)
+      : rt_(rt),
+        st_(rt.stack()),
+        loop_(rt.loop()),
+        keep_(keep_listening),
+        in_(loop_, STDIN_FILENO),
+        out_(loop_, STDOUT_FILENO),
+        to_net_(kPipeBytes),
+        to_out_(kPipeBytes) {
+    loop_.add_after_process([this] { pump(); });
+  }
+
+  void listen(uint16_t port) {
+    std::error_code ec;
+    listener_ = st_.listen(port, ec);
+    if (ec) throw std::system_error(ec, "cannot listen on port " + std::to_string(port));
+  }
+
+  void connect(Ipv4Addr addr, uint16_t port) {
+    std::error_code ec;
+    sock_ = st_.connect(addr, port, ec);
+    if (ec) throw std::system_error(ec, "cannot connect to " + addr.to_string());
+    connected_ = false;
+  }
+
+  int run() {
+    SignalWatcher signals(loop_, [this](int) {
+      if (sock_ != kNoSocket) st_.abort(sock_);
+      sock_ = kNoSocket;
+      rt_.log("interrupted");
+      finish(1);
+    });
+    loop_.run();
+    return exit_code_.value_or(1);
+  }
+
+ private:
+  void finish(int code) {
+    exit_code_ = code;
+    loop_.stop();
+    loop_.request_process();  // flush a FIN or RST before the loop ends
+  }
+
+  void fail(const std::error_code& ec) {
+    rt_.log(ec.message());
+    st_.close(sock_);
+    sock_ = kNoSocket;
+    loop_.request_process();
+    if (keep_ && listener_ != kNoSocket) return;  // -k: on to the next connection
+    finish(1);
+  }
+
+  // Runs after every process(): moves bytes wherever they can go.
+  void pump() {
+    if (exit_code_) return;
+    if (sock_ == kNoSocket && !accept_next()) return;
+    if (!connected_) {
+      const uint32_t bits = st_.readiness(sock_);
+      if (bits & ready::kConnected) {
+        connected_ = true;
+      } else if (bits & ready::kError) {
+        return fail(st_.error(sock_));
+      } else {
+        return;
+      }
+    }
+    bool progress = false;
+    std::error_code ec;
+    // Connection -> stdout; stop taking data while stdout is full (the window closes).
+    while (!peer_fin_ && to_out_.has_room()) {
+      const size_t n = st_.recv(sock_, to_out_.free(), ec);
+      if (ec == std::errc::operation_would_block) break;
+      if (ec) return fail(ec);
+      progress = true;
+      if (n == 0) {
+        peer_fin_ = true;
+        break;
+      }
+      to_out_.commit(n);
+    }
+    if (!flush_stdout()) return;
+    // Stdin -> connection.
+    for (bool moved = true; moved;) {
+      moved = read_stdin();
+      while (!to_net_.empty()) {
+        const size_t n = st_.send(sock_, to_net_.data(), ec);
+        if (ec == std::errc::operation_would_block || n == 0) break;
+        if (ec) return fail(ec);
+        to_net_.consume(n);
+        moved = progress = true;
+      }
+      if (to_net_.has_room() == false) break;
+    }
+    if (stdin_eof_ && to_net_.empty() && !fin_sent_) {
+      st_.shutdown_write(sock_, ec);  // RFC 9293 §3.10.4: FIN after the queued data
+      if (ec) return fail(ec);
+      fin_sent_ = progress = true;
+    }
+    if (const uint32_t bits = st_.readiness(sock_); bits & ready::kError) {
+      if (const std::error_code e = st_.error(sock_)) return fail(e);
+    }
+    if (peer_fin_ && fin_sent_ && to_out_.empty()) {
+      const tcp::State s = st_.state(sock_);
+      if (s == tcp::State::kTimeWait || s == tcp::State::kClosed) {  // our FIN is acknowledged
+        st_.close(sock_);
+        sock_ = kNoSocket;
+        progress = true;
+        if (!keep_) finish(0);
+      }
+    }
+    if (progress) loop_.request_process();
+    update_interest();
+  }
+
+  bool accept_next() {
+    if (listener_ == kNoSocket) return false;
+    std::error_code ec;
+    Endpoint peer;
+    const SocketId s = st_.accept(listener_, ec, &peer);
+    if (s == kNoSocket) return false;
+    if (rt_.options().verbose) {
+      rt_.log("connection from " + peer.addr.to_string() + ":" + std::to_string(peer.port));
+    }
+    sock_ = s;
+    connected_ = true;
+    peer_fin_ = fin_sent_ = false;
+    loop_.request_process();
+    return true;
+  }
+
+  // Reads what stdin has into to_net_; false if nothing moved.
+  bool read_stdin() {
+    if (stdin_eof_ || !in_.ready() || !to_net_.has_room()) return false;
+    const auto room = to_net_.free();
+    const ssize_t n = ::read(in_.fd(), room.data(), room.size());
+    if (n > 0) {
+      to_net_.commit(static_cast<size_t>(n));
+      return true;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      in_.set_blocked();
+      return false;
+    }
+    stdin_eof_ = true;  // 0, or an error such as EBADF: no more input either way
+    return true;
+  }
+
+  // Writes what to_out_ holds; false if stdout failed (and the connection was dropped).
+  bool flush_stdout() {
+    while (!to_out_.empty() && out_.ready()) {
+      const auto data = to_out_.data();
+      const ssize_t n = ::write(out_.fd(), data.data(), data.size());
+      if (n > 0) {
+        to_out_.consume(static_cast<size_t>(n));
+        loop_.request_process();  // the receive window may reopen
+      } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        out_.set_blocked();
+      } else {
+        rt_.log(std::string("standard output: ") + std::strerror(errno));
+        st_.abort(sock_);
+        sock_ = kNoSocket;
+        finish(1);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void update_interest() {
+    const bool want_in = sock_ != kNoSocket && connected_ && !stdin_eof_ && to_net_.has_room();
+    in_.watch(want_in && !in_.ready() ? uint32_t{EPOLLIN} : 0u);
+    out_.watch(!to_out_.empty() && !out_.ready() ? uint32_t{EPOLLOUT} : 0u);
+  }
+
+  Runtime& rt_;
+  Stack& st_;
+  EventLoop& loop_;
+  bool keep_;
+  StdFd in_;
+  StdFd out_;
+  ByteQueue to_net_;
+  ByteQueue to_out_;
+  SocketId listener_ = kNoSocket;
+  SocketId sock_ = kNoSocket;
+  bool connected_ = false;
+  bool stdin_eof_ = false;
+  bool fin_sent_ = false;
+  bool peer_fin_ = false;
+  std::optional<int> exit_code_;
+};
+
+}  // namespace
+}  // namespace utcp::tools
+
+int main(int argc, char** argv) {
+  using namespace utcp::tools;
+  CLI::App app{"netcat over utcp: stdin to a TCP connection, the connection to stdout", "utcp-cat"};
+  CommonOptions common;
+  add_common_options(app, common);
+  uint16_t listen_port = 0;
+  bool keep = false;
+  std::vector<std::string> target;
+  auto* l = app.add_option("-l,--listen", listen_port, "listen on PORT and accept one connection")
+                ->check(CLI::Range(1, 65535));
+  app.add_flag("-k,--keep-open", keep, "with -l: accept another connection after each one")
+      ->needs(l);
+  app.add_option("target", target, "HOST PORT to connect to")->expected(0, 2);
+  return run_main(app, argc, argv, [&] {
+    if (l->count() > 0 && !target.empty()) {
+      throw std::runtime_error("give either -l PORT or HOST PORT, not both");
+    }
+    std::optional<utcp::Ipv4Addr> host;
+    uint16_t port = 0;
+    if (l->count() == 0) {
+      if (target.size() != 2) throw std::runtime_error("need HOST PORT (or -l PORT); see --help");
+      host = utcp::Ipv4Addr::parse(target[0]);
+      if (!host) throw std::runtime_error("HOST '" + target[0] + "' is not an IPv4 address");
+      const unsigned long p =
+          target[1].find_first_not_of("0123456789") == std::string::npos && target[1].size() <= 5
+              ? std::stoul(target[1])
+              : 0;
+      if (p == 0 || p > 65535) throw std::runtime_error("PORT '" + target[1] + "' is not 1..65535");
+      port = static_cast<uint16_t>(p);
+    }
+    ::signal(SIGPIPE, SIG_IGN);  // a closed stdout is reported as EPIPE instead
+    Runtime rt(common, "utcp-cat");
+    int status = 0;
+    {
+      Cat cat(rt, keep);
+      if (host) {
+        cat.connect(*host, port);
+      } else {
+        cat.listen(listen_port);
+      }
+      status = cat.run();
+    }
+    rt.print_stats_if_asked();
+    return status;
+  });
+}

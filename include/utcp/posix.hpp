@@ -1,0 +1,103 @@
+#pragma once
+// A POSIX-style socket facade over a utcp::Stack: integer descriptors, -1 with errno on
+// error, and the errno values Linux gives for the same situation. It is the layer packetdrill
+// (lib/packetdrill) and a future LD_PRELOAD shim sit on.
+//
+// The facade is not thread-safe by itself: its owner serialises calls (the packetdrill port
+// holds a mutex). Blocking calls ask a SocketHost to wait; without a host every descriptor
+// behaves as non-blocking (a call that would block fails with EAGAIN).
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "tcp/time.hpp"
+#include "utcp/stack.hpp"
+
+namespace utcp::posix {
+
+// What the facade needs from whoever drives the stack.
+class SocketHost {
+ public:
+  virtual ~SocketHost() = default;
+  // The current time for the stack (virtual or real).
+  virtual Instant now() = 0;
+  // A blocking call cannot proceed: return when the stack's state may have changed or
+  // `deadline` has come. false means give up (the call fails with EINTR).
+  virtual bool wait(Instant deadline) = 0;
+};
+
+// Our own TCP_INFO answer (getsockopt(fd, IPPROTO_TCP, TCP_INFO, ...)): what the Stack
+// exposes. tcpi_state uses Linux's numbering (TCP_ESTABLISHED = 1, ..., TCP_LISTEN = 10).
+struct TcpInfo {
+  uint8_t tcpi_state = 0;
+  uint8_t tcpi_reserved[3] = {};
+  uint32_t tcpi_local_port = 0;
+  uint32_t tcpi_remote_port = 0;
+  uint32_t tcpi_remote_addr = 0;  // host order
+};
+
+class Sockets {
+ public:
+  explicit Sockets(Stack& stack, SocketHost* host = nullptr);
+  ~Sockets();
+  Sockets(const Sockets&) = delete;
+  Sockets& operator=(const Sockets&) = delete;
+
+  // Points the facade at another stack; only allowed while no descriptor holds a stack
+  // socket (returns false otherwise). The packetdrill port uses it when bind() names an
+  // address the current stack does not own.
+  bool replace_stack(Stack& stack);
+  bool holds_stack_sockets() const;
+
+  int socket(int domain, int type, int protocol);
+  int bind(int fd, const sockaddr* addr, socklen_t len);
+  int listen(int fd, int backlog);
+  int accept(int fd, sockaddr* addr, socklen_t* len);
+  int accept4(int fd, sockaddr* addr, socklen_t* len, int flags);
+  int connect(int fd, const sockaddr* addr, socklen_t len);
+  ssize_t read(int fd, void* buf, size_t count);
+  ssize_t readv(int fd, const iovec* iov, int iovcnt);
+  ssize_t recv(int fd, void* buf, size_t len, int flags);
+  ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* src, socklen_t* srclen);
+  ssize_t recvmsg(int fd, msghdr* msg, int flags);
+  ssize_t write(int fd, const void* buf, size_t count);
+  ssize_t writev(int fd, const iovec* iov, int iovcnt);
+  ssize_t send(int fd, const void* buf, size_t len, int flags);
+  ssize_t sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* dst,
+                 socklen_t dstlen);
+  ssize_t sendmsg(int fd, const msghdr* msg, int flags);
+  int close(int fd);
+  int shutdown(int fd, int how);
+  int setsockopt(int fd, int level, int name, const void* val, socklen_t len);
+  int getsockopt(int fd, int level, int name, void* val, socklen_t* len);
+  int fcntl(int fd, int cmd, long arg);
+  int ioctl(int fd, unsigned long request, void* arg);
+  int poll(pollfd* fds, nfds_t nfds, int timeout_ms);
+  // poll() revents for one descriptor right now (POLLNVAL for a bad one).
+  short poll_events(int fd) const;
+
+  // The stack socket behind a descriptor (kNoSocket if none), for tests and tools.
+  SocketId socket_id(int fd) const;
+
+ private:
+  struct Entry;
+  Entry* find(int fd);
+  const Entry* find(int fd) const;
+  int fail(int err) const;
+  void kick();
+  bool wait_until(Instant deadline);
+  ssize_t recv_iov(int fd, const iovec* iov, int iovcnt, int flags);
+  ssize_t send_iov(int fd, const iovec* iov, int iovcnt, int flags);
+  int finish_connect(Entry& e);
+  int take_error(Entry& e);
+
+  Stack* stack_;
+  SocketHost* host_;
+  std::vector<Entry> entries_;  // indexed by descriptor
+};
+
+}  // namespace utcp::posix

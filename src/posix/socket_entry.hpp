@@ -1,0 +1,31 @@
+#pragma once
+// One descriptor of the POSIX facade: what kind of socket it is and the per-descriptor state
+// Linux keeps outside TCP proper (O_NONBLOCK, shutdown flags, a consumed error, SO_LINGER).
+#include <cstdint>
+
+#include "utcp/posix.hpp"
+
+namespace utcp::posix {
+
+enum class EntryKind : uint8_t { kFresh, kListener, kConnection };
+
+struct Sockets::Entry {
+  bool open = false;
+  EntryKind kind = EntryKind::kFresh;
+  SocketId id = kNoSocket;
+  bool nonblocking = false;
+  bool cloexec = false;
+  bool bound = false;
+  uint16_t port = 0;
+  bool connecting = false;   // connect() started and not yet reported complete
+  bool connected = false;    // connect() reported success (Linux SS_CONNECTED)
+  bool error_taken = false;  // the connection's error was reported once (sk_err consumed)
+  bool read_shut = false;    // shutdown(SHUT_RD)
+  bool write_shut = false;   // shutdown(SHUT_WR)
+  bool linger_on = false;    // SO_LINGER
+  int linger_secs = 0;
+  bool reuseaddr = false;
+  bool nodelay = false;
+};
+
+}  // namespace utcp::posix

@@ -1,0 +1,204 @@
+// setsockopt()/getsockopt() for the facade. An option the Stack cannot apply per socket
+// fails with ENOPROTOOPT rather than being accepted and ignored; reading it reports the
+// stack-wide value that does apply.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "posix/socket_entry.hpp"
+#include "utcp/posix.hpp"
+
+namespace utcp::posix {
+
+namespace {
+
+int get_int(const void* val, socklen_t len, int& out) {
+  if (!val || len < static_cast<socklen_t>(sizeof(int))) return EINVAL;
+  std::memcpy(&out, val, sizeof out);
+  return 0;
+}
+
+int put(void* val, socklen_t* len, const void* src, size_t size) {
+  if (!val || !len) return EFAULT;
+  const size_t n = std::min<size_t>(static_cast<size_t>(*len), size);
+  std::memcpy(val, src, n);
+  *len = static_cast<socklen_t>(n);
+  return 0;
+}
+
+int put_int(void* val, socklen_t* len, int v) {
+  return put(val, len, &v, sizeof v);
+}
+
+int seconds(Duration d) {
+  return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+}
+
+// Linux's TCP state numbering (include/net/tcp_states.h), for TcpInfo::tcpi_state.
+uint8_t linux_state(tcp::State s) {
+  switch (s) {
+    case tcp::State::kEstablished:
+      return 1;
+    case tcp::State::kSynSent:
+      return 2;
+    case tcp::State::kSynReceived:
+      return 3;
+    case tcp::State::kFinWait1:
+      return 4;
+    case tcp::State::kFinWait2:
+      return 5;
+    case tcp::State::kTimeWait:
+      return 6;
+    case tcp::State::kClosed:
+      return 7;
+    case tcp::State::kCloseWait:
+      return 8;
+    case tcp::State::kLastAck:
+      return 9;
+    case tcp::State::kListen:
+      return 10;
+    case tcp::State::kClosing:
+      return 11;
+  }
+  return 7;
+}
+
+}  // namespace
+
+int Sockets::setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
+  Entry* e = find(fd);
+  if (!e) return fail(EBADF);
+  int v = 0;
+  if (level == SOL_SOCKET) {
+    switch (name) {
+      case SO_REUSEADDR:
+        if (const int err = get_int(val, len, v)) return fail(err);
+        e->reuseaddr = v != 0;  // only bind()'s conflict check reads it
+        return 0;
+      case SO_LINGER: {
+        if (!val || len < static_cast<socklen_t>(sizeof(linger))) return fail(EINVAL);
+        linger l{};
+        std::memcpy(&l, val, sizeof l);
+        // Only the abortive form is supported: a lingering close would need close() to block.
+        if (l.l_onoff && l.l_linger != 0) return fail(ENOPROTOOPT);
+        e->linger_on = l.l_onoff != 0;
+        e->linger_secs = l.l_linger;
+        return 0;
+      }
+      default:
+        return fail(ENOPROTOOPT);  // SO_RCVBUF, SO_SNDBUF, SO_KEEPALIVE: not per socket
+    }
+  }
+  if (level == IPPROTO_TCP) {
+    switch (name) {
+      case TCP_NODELAY:
+        if (const int err = get_int(val, len, v)) return fail(err);
+        e->nodelay = v != 0;
+        if (e->kind == EntryKind::kConnection) {
+          stack_->set_nodelay(e->id, e->nodelay);
+          kick();  // RFC 9293 §3.7.4: queued small segments may go now
+        }
+        return 0;
+      default:
+        return fail(ENOPROTOOPT);
+    }
+  }
+  return fail(ENOPROTOOPT);
+}
+
+int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
+  Entry* e = find(fd);
+  if (!e) return fail(EBADF);
+  if (!len) return fail(EFAULT);
+  const tcp::Config& cfg = stack_->config().tcp;
+  int err = ENOPROTOOPT;
+  if (level == SOL_SOCKET) {
+    switch (name) {
+      case SO_TYPE:
+        err = put_int(val, len, SOCK_STREAM);
+        break;
+      case SO_DOMAIN:
+        err = put_int(val, len, AF_INET);
+        break;
+      case SO_PROTOCOL:
+        err = put_int(val, len, IPPROTO_TCP);
+        break;
+      case SO_ACCEPTCONN:
+        err = put_int(val, len, e->kind == EntryKind::kListener);
+        break;
+      case SO_REUSEADDR:
+        err = put_int(val, len, e->reuseaddr);
+        break;
+      case SO_ERROR:
+        err = put_int(val, len, take_error(*e));
+        break;
+      case SO_RCVBUF:
+        err = put_int(val, len, static_cast<int>(cfg.recv_buffer));
+        break;
+      case SO_SNDBUF:
+        err = put_int(val, len, static_cast<int>(cfg.send_buffer));
+        break;
+      case SO_KEEPALIVE:
+        err = put_int(val, len, cfg.keepalive.enabled);
+        break;
+      case SO_LINGER: {
+        linger l{e->linger_on ? 1 : 0, e->linger_secs};
+        err = put(val, len, &l, sizeof l);
+        break;
+      }
+      default:
+        break;
+    }
+  } else if (level == IPPROTO_TCP) {
+    switch (name) {
+      case TCP_NODELAY:
+        err = put_int(val, len, e->nodelay);
+        break;
+      case TCP_MAXSEG:
+        err = put_int(val, len, cfg.mss);
+        break;
+      case TCP_KEEPIDLE:
+        err = put_int(val, len, seconds(cfg.keepalive.idle));
+        break;
+      case TCP_KEEPINTVL:
+        err = put_int(val, len, seconds(cfg.keepalive.interval));
+        break;
+      case TCP_KEEPCNT:
+        err = put_int(val, len, static_cast<int>(cfg.keepalive.count));
+        break;
+      case TCP_USER_TIMEOUT:
+        err = put_int(
+            val, len,
+            static_cast<int>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(cfg.user_timeout).count()));
+        break;
+      case TCP_INFO: {
+        TcpInfo info;
+        if (e->id == kNoSocket) {
+          info.tcpi_state = linux_state(tcp::State::kClosed);
+        } else {
+          info.tcpi_state = linux_state(stack_->state(e->id));
+          const Endpoint local = stack_->local_endpoint(e->id);
+          info.tcpi_local_port = local.port;
+          if (e->kind == EntryKind::kConnection) {
+            const Endpoint remote = stack_->remote_endpoint(e->id);
+            info.tcpi_remote_port = remote.port;
+            info.tcpi_remote_addr = remote.addr.value;
+          }
+        }
+        err = put(val, len, &info, sizeof info);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (err) return fail(err);
+  return 0;
+}
+
+}  // namespace utcp::posix

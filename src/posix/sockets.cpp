@@ -1,0 +1,451 @@
+// The POSIX facade: descriptors, connection set-up and the data calls. Errno choices follow
+// what Linux returns for the same situation (net/ipv4/af_inet.c, tcp.c behaviour).
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "posix/errno_map.hpp"
+#include "posix/socket_entry.hpp"
+#include "utcp/posix.hpp"
+
+namespace utcp::posix {
+
+namespace {
+constexpr int kFirstFd = 3;  // 0-2 look like stdio, as in a fresh process
+
+bool is_would_block(const std::error_code& ec) {
+  return ec == std::errc::operation_would_block || ec == std::errc::resource_unavailable_try_again;
+}
+}  // namespace
+
+Sockets::Sockets(Stack& stack, SocketHost* host) : stack_(&stack), host_(host) {}
+Sockets::~Sockets() = default;
+
+bool Sockets::holds_stack_sockets() const {
+  return std::any_of(entries_.begin(), entries_.end(),
+                     [](const Entry& e) { return e.open && e.id != kNoSocket; });
+}
+
+bool Sockets::replace_stack(Stack& stack) {
+  if (holds_stack_sockets()) return false;
+  stack_ = &stack;
+  return true;
+}
+
+Sockets::Entry* Sockets::find(int fd) {
+  if (fd < 0 || static_cast<size_t>(fd) >= entries_.size() || !entries_[fd].open) return nullptr;
+  return &entries_[fd];
+}
+const Sockets::Entry* Sockets::find(int fd) const {
+  if (fd < 0 || static_cast<size_t>(fd) >= entries_.size() || !entries_[fd].open) return nullptr;
+  return &entries_[fd];
+}
+
+int Sockets::fail(int err) const {
+  errno = err;
+  return -1;
+}
+
+SocketId Sockets::socket_id(int fd) const {
+  const Entry* e = find(fd);
+  return e ? e->id : kNoSocket;
+}
+
+// API calls leave segments to send; the stack sends them from process().
+void Sockets::kick() {
+  stack_->process(host_ ? host_->now() : stack_->now());
+}
+
+bool Sockets::wait_until(Instant deadline) {
+  if (!host_) return false;
+  return host_->wait(deadline);
+}
+
+int Sockets::take_error(Entry& e) {
+  if (e.id == kNoSocket || e.error_taken) return 0;
+  const std::error_code ec = stack_->error(e.id);
+  if (!ec) return 0;
+  e.error_taken = true;
+  return errno_of(ec);
+}
+
+int Sockets::socket(int domain, int type, int protocol) {
+  if (domain != AF_INET) return fail(EAFNOSUPPORT);
+  const int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != SOCK_STREAM) return fail(EPROTONOSUPPORT);
+  if (protocol != 0 && protocol != IPPROTO_TCP) return fail(EPROTONOSUPPORT);
+  size_t fd = kFirstFd;
+  while (fd < entries_.size() && entries_[fd].open) ++fd;
+  if (fd >= entries_.size()) entries_.resize(fd + 1);
+  entries_[fd] = Entry{};
+  entries_[fd].open = true;
+  entries_[fd].nonblocking = (flags & SOCK_NONBLOCK) != 0;
+  entries_[fd].cloexec = (flags & SOCK_CLOEXEC) != 0;
+  return static_cast<int>(fd);
+}
+
+int Sockets::bind(int fd, const sockaddr* addr, socklen_t len) {
+  Entry* e = find(fd);
+  if (!e) return fail(EBADF);
+  if (!addr || len < static_cast<socklen_t>(sizeof(sockaddr_in))) return fail(EINVAL);
+  const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
+  if (in->sin_family != AF_INET) return fail(EAFNOSUPPORT);
+  if (e->bound || e->kind != EntryKind::kFresh) return fail(EINVAL);
+  const Ipv4Addr want(ntohl(in->sin_addr.s_addr));
+  if (want != Ipv4Addr() && want != stack_->config().address) return fail(EADDRNOTAVAIL);
+  const uint16_t port = ntohs(in->sin_port);
+  if (port != 0) {
+    for (const Entry& other : entries_) {
+      if (&other != e && other.open && other.bound && other.port == port &&
+          !(other.reuseaddr && e->reuseaddr && other.kind != EntryKind::kListener)) {
+        return fail(EADDRINUSE);
+      }
+    }
+  }
+  e->bound = true;
+  e->port = port;
+  return 0;
+}
+
+int Sockets::listen(int fd, int backlog) {
+  Entry* e = find(fd);
+  if (!e) return fail(EBADF);
+  if (e->kind == EntryKind::kListener) return 0;  // Linux lets listen() adjust the backlog
+  if (e->kind != EntryKind::kFresh) return fail(EINVAL);
+  std::error_code ec;
+  const uint32_t bl = backlog <= 0 ? 1u : static_cast<uint32_t>(backlog);
+  const SocketId id = stack_->listen(e->port, ec, bl);
+  if (ec) return fail(errno_of(ec));
+  e->kind = EntryKind::kListener;
+  e->id = id;
+  e->bound = true;
+  if (e->port == 0) e->port = stack_->local_endpoint(id).port;
+  kick();
+  return 0;
+}
+
+int Sockets::accept(int fd, sockaddr* addr, socklen_t* len) {
+  return accept4(fd, addr, len, 0);
+}
+
+int Sockets::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
+  Entry* e = find(fd);
+  if (!e) return fail(EBADF);
+  if (e->kind != EntryKind::kListener) return fail(EINVAL);
+  if (addr && !len) return fail(EFAULT);
+  for (;;) {
+    std::error_code ec;
+    Endpoint peer;
+    const SocketId id = stack_->accept(e->id, ec, &peer);
+    if (!ec && id != kNoSocket) {
+      const int nfd = socket(AF_INET, SOCK_STREAM, 0);
+      e = find(fd);  // socket() may have grown entries_
+      Entry& n = entries_[nfd];
+      n.kind = EntryKind::kConnection;
+      n.id = id;
+      n.bound = true;
+      n.port = e->port;
+      n.connected = true;
+      n.nonblocking = (flags & SOCK_NONBLOCK) != 0;
+      n.cloexec = (flags & SOCK_CLOEXEC) != 0;
+      n.nodelay = e->nodelay;
+      if (n.nodelay) stack_->set_nodelay(id, true);
+      if (addr) {
+        sockaddr_in in{};
+        in.sin_family = AF_INET;
+        in.sin_port = htons(peer.port);
+        in.sin_addr.s_addr = htonl(peer.addr.value);
+        std::memcpy(addr, &in, std::min<size_t>(*len, sizeof in));
+        *len = sizeof in;
+      }
+      kick();
+      return nfd;
+    }
+    if (ec && !is_would_block(ec)) return fail(errno_of(ec));
+    if (e->nonblocking || !wait_until(kNever)) return fail(e->nonblocking ? EAGAIN : EINTR);
+    e = find(fd);
+    if (!e || e->kind != EntryKind::kListener) return fail(EBADF);
+  }
+}
+
+int Sockets::connect(int fd, const sockaddr* addr, socklen_t len) {
+  Entry* e = find(fd);
+  if (!e) return fail(EBADF);
+  if (!addr || len < static_cast<socklen_t>(sizeof(sockaddr_in))) return fail(EINVAL);
+  const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
+  if (in->sin_family != AF_INET) return fail(EAFNOSUPPORT);
+  if (e->kind == EntryKind::kListener) return fail(EISCONN);
+  if (e->kind == EntryKind::kConnection) {
+    if (e->connected) return fail(EISCONN);
+    if (e->connecting) {
+      const tcp::State s = stack_->state(e->id);
+      if (s == tcp::State::kSynSent || s == tcp::State::kSynReceived) {
+        if (e->nonblocking) return fail(EALREADY);
+      }
+      return finish_connect(*e);
+    }
+    return fail(EISCONN);
+  }
+  std::error_code ec;
+  const SocketId id = stack_->connect(Ipv4Addr(ntohl(in->sin_addr.s_addr)), ntohs(in->sin_port), ec,
+                                      e->bound ? e->port : 0);
+  if (ec) return fail(errno_of(ec));
+  e->kind = EntryKind::kConnection;
+  e->id = id;
+  e->connecting = true;
+  e->bound = true;
+  e->port = stack_->local_endpoint(id).port;
+  if (e->nodelay) stack_->set_nodelay(id, true);
+  kick();
+  if (e->nonblocking) return fail(EINPROGRESS);
+  return finish_connect(*e);
+}
+
+// Waits (if blocking) for the handshake to finish and reports it once, as Linux's
+// inet_stream_connect does: 0 on success, the connection's error otherwise.
+int Sockets::finish_connect(Entry& e) {
+  const int fd = static_cast<int>(&e - entries_.data());
+  for (;;) {
+    Entry* cur = find(fd);
+    if (!cur) return fail(EBADF);
+    const uint32_t r = stack_->readiness(cur->id);
+    if (r & ready::kError) {
+      cur->connecting = false;
+      const int err = take_error(*cur);
+      return fail(err ? err : ECONNABORTED);
+    }
+    if (r & ready::kConnected) {
+      cur->connecting = false;
+      cur->connected = true;
+      return 0;
+    }
+    if (cur->nonblocking) return fail(EALREADY);
+    if (!wait_until(kNever)) return fail(EINTR);
+  }
+}
+
+ssize_t Sockets::read(int fd, void* buf, size_t count) {
+  return recv(fd, buf, count, 0);
+}
+
+ssize_t Sockets::readv(int fd, const iovec* iov, int iovcnt) {
+  if (iovcnt < 0 || iovcnt > IOV_MAX) return fail(EINVAL);
+  return recv_iov(fd, iov, iovcnt, 0);
+}
+
+ssize_t Sockets::recv(int fd, void* buf, size_t len, int flags) {
+  iovec one{buf, len};
+  return recv_iov(fd, &one, 1, flags);
+}
+
+ssize_t Sockets::recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* src,
+                          socklen_t* srclen) {
+  const ssize_t n = recv(fd, buf, len, flags);
+  if (n >= 0 && src && srclen) *srclen = 0;  // TCP: no per-datagram source address
+  return n;
+}
+
+ssize_t Sockets::recvmsg(int fd, msghdr* msg, int flags) {
+  if (!msg) return fail(EFAULT);
+  const ssize_t n = recv_iov(fd, msg->msg_iov, static_cast<int>(msg->msg_iovlen), flags);
+  if (n >= 0) {
+    msg->msg_namelen = 0;
+    msg->msg_controllen = 0;
+    msg->msg_flags = 0;
+  }
+  return n;
+}
+
+ssize_t Sockets::recv_iov(int fd, const iovec* iov, int iovcnt, int flags) {
+  Entry* e = find(fd);
+  if (!e) return fail(EBADF);
+  if (flags & ~(MSG_DONTWAIT | MSG_WAITALL | MSG_NOSIGNAL)) return fail(EOPNOTSUPP);
+  if (e->kind != EntryKind::kConnection) return fail(ENOTCONN);
+  size_t want = 0;
+  for (int i = 0; i < iovcnt; ++i) want += iov[i].iov_len;
+  if (want == 0) return 0;
+  const bool nonblocking = e->nonblocking || (flags & MSG_DONTWAIT);
+  size_t got = 0;
+  int i = 0;
+  size_t off = 0;
+  for (;;) {
+    e = find(fd);
+    if (!e) return got ? static_cast<ssize_t>(got) : fail(EBADF);
+    if (e->read_shut) return static_cast<ssize_t>(got);
+    bool would_block = false;
+    while (i < iovcnt) {
+      if (iov[i].iov_len == off) {
+        ++i;
+        off = 0;
+        continue;
+      }
+      std::error_code ec;
+      auto* base = static_cast<uint8_t*>(iov[i].iov_base) + off;
+      const size_t n = stack_->recv(e->id, {base, iov[i].iov_len - off}, ec);
+      if (ec) {
+        if (!is_would_block(ec)) {
+          if (got) return static_cast<ssize_t>(got);
+          const int err = take_error(*e);
+          if (err) return fail(err);
+          return 0;  // the error was reported before: end of stream, as Linux
+        }
+        would_block = true;
+        break;
+      }
+      if (n == 0) return static_cast<ssize_t>(got);  // the peer's FIN
+      got += n;
+      off += n;
+    }
+    if (got) kick();  // reading may open the window (window update)
+    if (i >= iovcnt) return static_cast<ssize_t>(got);
+    if (!would_block) return static_cast<ssize_t>(got);
+    if (got && !(flags & MSG_WAITALL)) return static_cast<ssize_t>(got);
+    if (nonblocking) return got ? static_cast<ssize_t>(got) : fail(EAGAIN);
+    if (!wait_until(kNever)) return got ? static_cast<ssize_t>(got) : fail(EINTR);
+  }
+}
+
+ssize_t Sockets::write(int fd, const void* buf, size_t count) {
+  return send(fd, buf, count, 0);
+}
+
+ssize_t Sockets::writev(int fd, const iovec* iov, int iovcnt) {
+  if (iovcnt < 0 || iovcnt > IOV_MAX) return fail(EINVAL);
+  return send_iov(fd, iov, iovcnt, 0);
+}
+
+ssize_t Sockets::send(int fd, const void* buf, size_t len, int flags) {
+  iovec one{const_cast<void*>(buf), len};
+  return send_iov(fd, &one, 1, flags);
+}
+
+ssize_t Sockets::sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* dst,
+                        socklen_t dstlen) {
+  Entry* e = find(fd);
+  if (!e) return fail(EBADF);
+  // Linux ignores the address on a connected TCP socket and refuses it on an unconnected one.
+  if (dst && dstlen && e->kind != EntryKind::kConnection) return fail(EPIPE);
+  return send(fd, buf, len, flags);
+}
+
+ssize_t Sockets::sendmsg(int fd, const msghdr* msg, int flags) {
+  if (!msg) return fail(EFAULT);
+  return send_iov(fd, msg->msg_iov, static_cast<int>(msg->msg_iovlen), flags);
+}
+
+ssize_t Sockets::send_iov(int fd, const iovec* iov, int iovcnt, int flags) {
+  Entry* e = find(fd);
+  if (!e) return fail(EBADF);
+  if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)) return fail(EOPNOTSUPP);
+  // Linux: a socket that never connected, or a listener, fails with EPIPE.
+  if (e->kind != EntryKind::kConnection) return fail(EPIPE);
+  const bool nonblocking = e->nonblocking || (flags & MSG_DONTWAIT);
+  size_t want = 0;
+  for (int i = 0; i < iovcnt; ++i) want += iov[i].iov_len;
+  size_t sent = 0;
+  int i = 0;
+  size_t off = 0;
+  for (;;) {
+    e = find(fd);
+    if (!e) return sent ? static_cast<ssize_t>(sent) : fail(EBADF);
+    if (const int err = take_error(*e)) return sent ? static_cast<ssize_t>(sent) : fail(err);
+    if (e->write_shut) return sent ? static_cast<ssize_t>(sent) : fail(EPIPE);
+    if (want == 0) return 0;
+    bool would_block = false;
+    while (i < iovcnt) {
+      if (iov[i].iov_len == off) {
+        ++i;
+        off = 0;
+        continue;
+      }
+      std::error_code ec;
+      const auto* base = static_cast<const uint8_t*>(iov[i].iov_base) + off;
+      const size_t n = stack_->send(e->id, {base, iov[i].iov_len - off}, ec);
+      if (ec && !is_would_block(ec)) {
+        kick();
+        if (sent) return static_cast<ssize_t>(sent);
+        const int err = take_error(*e);
+        return fail(err ? err : EPIPE);
+      }
+      sent += n;
+      off += n;
+      if (ec || n == 0) {
+        would_block = true;
+        break;
+      }
+    }
+    kick();
+    if (sent == want || !would_block) return static_cast<ssize_t>(sent);
+    if (nonblocking) return sent ? static_cast<ssize_t>(sent) : fail(EAGAIN);
+    if (!wait_until(kNever)) return sent ? static_cast<ssize_t>(sent) : fail(EINTR);
+  }
+}
+
+int Sockets::close(int fd) {
+  Entry* e = find(fd);
+  if (!e) return fail(EBADF);
+  if (e->id != kNoSocket) {
+    // SO_LINGER with a zero timeout turns close into an abort (RFC 9293 §3.10.5 ABORT).
+    if (e->kind == EntryKind::kConnection && e->linger_on && e->linger_secs == 0) {
+      stack_->abort(e->id);
+    } else {
+      stack_->close(e->id);
+    }
+  }
+  *e = Entry{};
+  kick();
+  return 0;
+}
+
+int Sockets::shutdown(int fd, int how) {
+  Entry* e = find(fd);
+  if (!e) return fail(EBADF);
+  if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return fail(EINVAL);
+  if (e->kind != EntryKind::kConnection) return fail(ENOTCONN);
+  const tcp::State s = stack_->state(e->id);
+  if (s == tcp::State::kClosed || s == tcp::State::kSynSent) return fail(ENOTCONN);
+  if (how == SHUT_RD || how == SHUT_RDWR) e->read_shut = true;
+  if ((how == SHUT_WR || how == SHUT_RDWR) && !e->write_shut) {
+    std::error_code ec;
+    stack_->shutdown_write(e->id, ec);
+    e->write_shut = true;
+    kick();
+  }
+  return 0;
+}
+
+int Sockets::fcntl(int fd, int cmd, long arg) {
+  Entry* e = find(fd);
+  if (!e) return fail(EBADF);
+  switch (cmd) {
+    case F_GETFL:
+      return O_RDWR | (e->nonblocking ? O_NONBLOCK : 0);
+    case F_SETFL:
+      e->nonblocking = (arg & O_NONBLOCK) != 0;
+      return 0;
+    case F_GETFD:
+      return e->cloexec ? FD_CLOEXEC : 0;
+    case F_SETFD:
+      e->cloexec = (arg & FD_CLOEXEC) != 0;
+      return 0;
+    default:
+      return fail(EINVAL);
+  }
+}
+
+int Sockets::ioctl(int fd, unsigned long request, void* arg) {
+  Entry* e = find(fd);
+  if (!e) return fail(EBADF);
+  if (request == FIONBIO) {
+    if (!arg) return fail(EFAULT);
+    e->nonblocking = *static_cast<const int*>(arg) != 0;
+    return 0;
+  }
+  return fail(ENOTTY);
+}
+
+}  // namespace utcp::posix

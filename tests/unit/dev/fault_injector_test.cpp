@@ -189,8 +189,8 @@ TEST(FaultInjector, RateLimitBurstAndBoundedBacklog) {
   Harness h(FaultConfig{.rate_mbps = 8, .rate_burst_bytes = 2000, .rate_queue_bytes = 3000});
   for (uint32_t i = 0; i < 10; ++i)
     h.faulty.transmit_one(numbered_packet(i, 1000), instant_from_us(0));
-  // Two packets fit in the burst and leave at once; the backlog then grows by 1000 bytes per
-  // packet and drops everything beyond 3000 bytes.
+  // The first packet and 2000 bytes of burst leave at once; the backlog then grows by 1000
+  // bytes per packet and drops everything beyond 3000 bytes.
   EXPECT_EQ(h.collect(instant_from_us(0)).size(), 3u);
   EXPECT_EQ(h.faulty.tx_counters().rate_dropped, 4u);
   size_t later = 0;

@@ -130,6 +130,17 @@ std::string format_ipv4_packet(std::span<const uint8_t> bytes) {
       s += std::string(icmp->type() == icmp_type::kEchoRequest ? " echo request" : " echo reply") +
            " id " + std::to_string(icmp->identifier()) + " seq " + std::to_string(icmp->sequence());
     }
+    if (icmp->type() == icmp_type::kDestUnreachable &&
+        icmp->code() == icmp_unreach::kFragmentationNeeded) {
+      s += " mtu " + std::to_string(icmp->next_hop_mtu());
+    }
+    if (auto q = icmp->quote()) {
+      s += " quoting " + q->ip.src().to_string();
+      if (q->has_ports()) s += ":" + std::to_string(q->src_port());
+      s += " > " + q->ip.dst().to_string();
+      if (q->has_ports()) s += ":" + std::to_string(q->dst_port());
+      s += " proto " + std::to_string(q->ip.protocol());
+    }
     return s + " len " + std::to_string(icmp->data().size());
   }
   return s + " proto " + std::to_string(ip->protocol()) + " len " +

@@ -8,6 +8,8 @@
 #include <random>
 #include <vector>
 
+#include "wire_test_bytes.hpp"
+
 namespace utcp::wire {
 namespace {
 
@@ -21,9 +23,7 @@ uint16_t naive_sum(const uint8_t* p, size_t n) {
 }
 
 uint32_t test_seed() {
-  const uint32_t seed = std::random_device{}();
-  std::printf("checksum test seed: %u\n", seed);
-  return seed;
+  return test::test_seed("checksum test");
 }
 
 TEST(Checksum, Rfc1071NumericExample) {

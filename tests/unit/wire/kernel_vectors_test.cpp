@@ -181,6 +181,9 @@ TEST(KernelVectors, PortUnreachableQuotesOurDatagram) {
   ASSERT_TRUE(q->has_ports());
   EXPECT_EQ(q->src_port(), 40002);
   EXPECT_EQ(q->dst_port(), 6002);
+  EXPECT_EQ(format_ipv4_packet(bytes),
+            "10.77.0.1 > 10.77.0.2 icmp type 3 code 3 quoting 10.77.0.2:40002 > "
+            "10.77.0.1:6002 proto 17 len 32");
   const IcmpRepr r = icmp->repr();
   std::vector<uint8_t> out(20 + r.total_len());
   ASSERT_EQ(ip->repr().emit(out), 20u);

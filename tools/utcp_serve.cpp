@@ -1,0 +1,265 @@
+// utcp-serve: a long-running server of many concurrent connections over utcp, any
+// combination of echo (RFC 862), discard (RFC 863), chargen (RFC 864) and HTTP/1.1 static
+// files. SIGINT or SIGTERM closes everything and exits 0 (printing --stats).
+#include <limits.h>
+#include <stdlib.h>
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "byte_queue.hpp"
+#include "common_options.hpp"
+#include "http_handler.hpp"
+
+namespace utcp::tools {
+namespace {
+
+enum class Service { kEcho, kDiscard, kChargen, kHttp };
+
+const char* service_name(Service s) {
+  switch (s) {
+    case Service::kEcho:
+      return "echo";
+    case Service::kDiscard:
+      return "discard";
+    case Service::kChargen:
+      return "chargen";
+    case Service::kHttp:
+      return "http";
+  }
+  return "?";
+}
+
+constexpr size_t kConnBuffer = 64 * 1024;
+
+// RFC 864: lines of 72 printable characters, each starting one character later than the
+// last; after 95 lines the pattern repeats.
+std::string chargen_pattern() {
+  std::string p;
+  for (int line = 0; line < 95; ++line) {
+    for (int i = 0; i < 72; ++i) p += static_cast<char>(' ' + (line + i) % 95);
+    p += "\r\n";
+  }
+  return p;
+}
+
+struct Conn {
+  Service kind;
+  ByteQueue out{kConnBuffer};
+  bool peer_fin = false;
+  bool queued = false;  // already in the ready list
+  size_t chargen_pos = 0;
+  std::unique_ptr<HttpSession> http;
+};
+
+class Server {
+ public:
+  Server(Runtime& rt, std::string root)
+      : rt_(rt), st_(rt.stack()), loop_(rt.loop()), root_(std::move(root)) {
+    st_.set_readiness_callback([this](SocketId s, uint32_t) { note_ready(s); });
+    loop_.add_after_process([this] { serve_ready(); });
+  }
+
+  void listen(Service kind, uint16_t port) {
+    std::error_code ec;
+    const SocketId l = st_.listen(port, ec);
+    if (ec) {
+      throw std::system_error(ec, std::string("cannot listen on port ") + std::to_string(port) +
+                                      " (" + service_name(kind) + ")");
+    }
+    listeners_[l] = kind;
+  }
+
+  int run() {
+    bool stopping = false;
+    SignalWatcher signals(loop_, [&](int) {
+      stopping = true;
+      loop_.stop();
+    });
+    loop_.run();
+    if (stopping) shut_down();
+    return 0;
+  }
+
+ private:
+  void note_ready(SocketId s) {
+    if (auto it = conns_.find(s); it != conns_.end()) {
+      if (!it->second->queued) {
+        it->second->queued = true;
+        ready_.push_back(s);
+      }
+    } else if (listeners_.count(s) != 0) {
+      ready_.push_back(s);
+    }
+  }
+
+  void serve_ready() {
+    work_.swap(ready_);
+    for (SocketId s : work_) {
+      if (auto l = listeners_.find(s); l != listeners_.end()) {
+        accept_all(s, l->second);
+      } else if (auto c = conns_.find(s); c != conns_.end()) {
+        c->second->queued = false;
+        serve(s, *c->second);
+      }
+    }
+    work_.clear();
+  }
+
+  void accept_all(SocketId listener, Service kind) {
+    for (;;) {
+      std::error_code ec;
+      Endpoint peer;
+      const SocketId s = st_.accept(listener, ec, &peer);
+      if (s == kNoSocket) return;
+      auto conn = std::make_unique<Conn>();
+      conn->kind = kind;
+      if (kind == Service::kHttp) conn->http = std::make_unique<HttpSession>(root_);
+      if (rt_.options().verbose) {
+        rt_.log(std::string(service_name(kind)) + " connection from " + peer.addr.to_string() +
+                ":" + std::to_string(peer.port));
+      }
+      Conn& c = *conn;
+      conns_[s] = std::move(conn);
+      serve(s, c);
+    }
+  }
+
+  // Moves whatever can move on one connection; closes it when its service is finished.
+  void serve(SocketId s, Conn& c) {
+    std::error_code ec;
+    for (bool progress = true; progress;) {
+      progress = false;
+      // Input. Echo reads only what it has room to send back: a client that does not read
+      // its echo is slowed by its own receive window, not by our memory.
+      while (!c.peer_fin) {
+        std::span<uint8_t> into;
+        if (c.kind == Service::kEcho) {
+          if (!c.out.has_room()) break;
+          into = c.out.free();
+        } else {
+          if (c.kind == Service::kHttp && !c.http->wants_input()) break;
+          into = scratch_;
+        }
+        const size_t n = st_.recv(s, into, ec);
+        if (ec == std::errc::operation_would_block) break;
+        if (ec) return drop(s, ec);
+        progress = true;
+        if (n == 0) {
+          c.peer_fin = true;
+          if (c.http) c.http->peer_finished();
+          break;
+        }
+        if (c.kind == Service::kEcho) c.out.commit(n);
+        if (c.kind == Service::kHttp) c.http->feed(std::span(scratch_).first(n));
+      }
+      // Output to generate.
+      if (c.kind == Service::kChargen && !c.peer_fin) {
+        while (c.out.has_room()) {
+          auto room = c.out.free();
+          const size_t k = std::min(room.size(), pattern_.size() - c.chargen_pos);
+          std::memcpy(room.data(), pattern_.data() + c.chargen_pos, k);
+          c.out.commit(k);
+          c.chargen_pos = (c.chargen_pos + k) % pattern_.size();
+        }
+      }
+      if (c.kind == Service::kHttp && c.out.has_room()) {
+        const size_t n = c.http->produce(c.out.free());
+        c.out.commit(n);
+      }
+      while (!c.out.empty()) {
+        const size_t n = st_.send(s, c.out.data(), ec);
+        if (ec == std::errc::operation_would_block || n == 0) break;
+        if (ec) return drop(s, ec);
+        c.out.consume(n);
+        progress = true;
+      }
+      if (progress) loop_.request_process();
+    }
+    if (const uint32_t bits = st_.readiness(s); bits & ready::kError) {
+      return drop(s, st_.error(s));
+    }
+    const bool finished =
+        c.out.empty() &&
+        (c.kind == Service::kHttp ? c.http->done() : c.peer_fin);  // echo flushed; others at FIN
+    if (finished) close(s);
+  }
+
+  void close(SocketId s) {
+    st_.close(s);  // graceful: FIN after what was sent (RFC 9293 §3.10.4)
+    conns_.erase(s);
+    loop_.request_process();
+  }
+
+  void drop(SocketId s, const std::error_code& ec) {
+    if (rt_.options().verbose) rt_.log("connection " + std::to_string(s) + ": " + ec.message());
+    close(s);
+  }
+
+  void shut_down() {
+    for (const auto& [l, kind] : listeners_) st_.close(l);
+    listeners_.clear();
+    std::vector<SocketId> open;
+    for (const auto& [s, c] : conns_) open.push_back(s);
+    for (SocketId s : open) close(s);
+    // A short grace period for the FINs to go out and be acknowledged.
+    loop_.run_until([] { return false; }, EventLoop::clock_now() + Duration(300'000));
+  }
+
+  Runtime& rt_;
+  Stack& st_;
+  EventLoop& loop_;
+  std::string root_;
+  const std::string pattern_ = chargen_pattern();
+  std::vector<uint8_t> scratch_ = std::vector<uint8_t>(kConnBuffer);
+  std::unordered_map<SocketId, Service> listeners_;
+  std::unordered_map<SocketId, std::unique_ptr<Conn>> conns_;
+  std::vector<SocketId> ready_;
+  std::vector<SocketId> work_;
+};
+
+}  // namespace
+}  // namespace utcp::tools
+
+int main(int argc, char** argv) {
+  using namespace utcp::tools;
+  CLI::App app{"many concurrent echo/discard/chargen/HTTP connections over utcp", "utcp-serve"};
+  CommonOptions common;
+  add_common_options(app, common);
+  uint16_t echo = 0, discard = 0, chargen = 0, http = 0;
+  std::string root = ".";
+  const auto port = CLI::Range(1, 65535);
+  auto* o_echo = app.add_option("--echo", echo, "echo service (RFC 862) on PORT")->check(port);
+  auto* o_discard =
+      app.add_option("--discard", discard, "discard service (RFC 863) on PORT")->check(port);
+  auto* o_chargen =
+      app.add_option("--chargen", chargen, "chargen service (RFC 864) on PORT")->check(port);
+  auto* o_http = app.add_option("--http", http, "HTTP/1.1 static files on PORT")->check(port);
+  app.add_option("--root", root, "directory served by --http")->capture_default_str();
+  return run_main(app, argc, argv, [&] {
+    if (!*o_echo && !*o_discard && !*o_chargen && !*o_http) {
+      throw std::runtime_error("nothing to serve: give --echo, --discard, --chargen or --http");
+    }
+    std::string real_root;
+    if (*o_http) {
+      char buf[PATH_MAX];
+      if (::realpath(root.c_str(), buf) == nullptr) {
+        throw std::runtime_error("--root '" + root + "': " + std::strerror(errno));
+      }
+      real_root = buf;
+    }
+    Runtime rt(common, "utcp-serve");
+    {
+      Server server(rt, real_root);
+      if (*o_echo) server.listen(Service::kEcho, echo);
+      if (*o_discard) server.listen(Service::kDiscard, discard);
+      if (*o_chargen) server.listen(Service::kChargen, chargen);
+      if (*o_http) server.listen(Service::kHttp, http);
+      server.run();
+    }
+    rt.print_stats_if_asked();
+    return 0;
+  });
+}

@@ -10,9 +10,7 @@ namespace {
 constexpr size_t kReservedRanges = 64;
 }  // namespace
 
-ReassemblyQueue::ReassemblyQueue(size_t capacity) : storage_(std::min(capacity, kMaxCapacity)) {
-  ooo_.reserve(kReservedRanges);
-}
+ReassemblyQueue::ReassemblyQueue(size_t capacity) : capacity_(std::min(capacity, kMaxCapacity)) {}
 
 size_t ReassemblyQueue::out_of_order_bytes() const {
   size_t n = 0;
@@ -21,19 +19,20 @@ size_t ReassemblyQueue::out_of_order_bytes() const {
 }
 
 void ReassemblyQueue::copy_in(size_t ring_pos, std::span<const uint8_t> data) {
-  const size_t cap = capacity();
+  if (!storage_) storage_.reset(new uint8_t[capacity_]);  // once per queue, not per segment
+  const size_t cap = capacity_;
   if (ring_pos >= cap) ring_pos -= cap;
   const size_t first = std::min(data.size(), cap - ring_pos);
-  std::memcpy(storage_.data() + ring_pos, data.data(), first);
-  if (data.size() > first) std::memcpy(storage_.data(), data.data() + first, data.size() - first);
+  std::memcpy(storage_.get() + ring_pos, data.data(), first);
+  if (data.size() > first) std::memcpy(storage_.get(), data.data() + first, data.size() - first);
 }
 
 void ReassemblyQueue::copy_from_ring(size_t ring_pos, std::span<uint8_t> dst) const {
   const size_t cap = capacity();
   if (ring_pos >= cap) ring_pos -= cap;
   const size_t first = std::min(dst.size(), cap - ring_pos);
-  std::memcpy(dst.data(), storage_.data() + ring_pos, first);
-  if (dst.size() > first) std::memcpy(dst.data() + first, storage_.data(), dst.size() - first);
+  std::memcpy(dst.data(), storage_.get() + ring_pos, first);
+  if (dst.size() > first) std::memcpy(dst.data() + first, storage_.get(), dst.size() - first);
 }
 
 // Merges [begin, end) into the sorted range list, coalescing overlapping and adjacent ranges.
@@ -47,6 +46,10 @@ bool ReassemblyQueue::add_range(uint32_t begin, uint32_t end) {
                                [](uint32_t e, const SeqRange& r) { return e < r.begin; });
   if (first == last) {
     if (ooo_.size() >= kMaxOutOfOrderRanges) return false;
+    if (ooo_.capacity() == 0) {
+      ooo_.reserve(kReservedRanges);
+      first = ooo_.begin();  // the only position in an empty list
+    }
     ooo_.insert(first, SeqRange{begin, end});
     return true;
   }
@@ -104,21 +107,26 @@ size_t ReassemblyQueue::read(std::span<uint8_t> dst) {
 
 void ReassemblyQueue::set_capacity(size_t c) {
   c = std::max(std::min(c, kMaxCapacity), readable_);
-  if (c == capacity()) return;
+  if (c == capacity_) return;
+  if (!storage_) {
+    capacity_ = c;  // nothing stored yet
+    return;
+  }
   // Re-linearise: readable bytes first, then each out-of-order range that still fits.
-  std::vector<uint8_t> fresh(c);
-  if (readable_ > 0) copy_from_ring(head_, std::span<uint8_t>(fresh.data(), readable_));
+  std::unique_ptr<uint8_t[]> fresh(new uint8_t[c]);
+  if (readable_ > 0) copy_from_ring(head_, std::span<uint8_t>(fresh.get(), readable_));
   const size_t new_window = c - readable_;
   size_t kept = 0;
   for (SeqRange r : ooo_) {
     if (r.begin >= new_window) break;
     r.end = static_cast<uint32_t>(std::min<size_t>(r.end, new_window));
     copy_from_ring(head_ + readable_ + r.begin,
-                   std::span<uint8_t>(fresh.data() + readable_ + r.begin, r.end - r.begin));
+                   std::span<uint8_t>(fresh.get() + readable_ + r.begin, r.end - r.begin));
     ooo_[kept++] = r;
   }
   ooo_.resize(kept);
-  storage_.swap(fresh);
+  storage_ = std::move(fresh);
+  capacity_ = c;
   head_ = 0;
 }
 

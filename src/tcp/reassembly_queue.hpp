@@ -1,9 +1,11 @@
 #pragma once
 // The receive buffer (RFC 9293 §3.10.7.4 "segment text"): in-order bytes waiting for the
 // application, plus out-of-order bytes stored in place in the same fixed ring. It is bounded by
-// the receive window, allows any number of holes, and never allocates per segment.
+// the receive window, allows any number of holes, and never allocates per segment: the ring is
+// allocated on the first insert (idle connections cost no buffer memory).
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -27,7 +29,7 @@ class ReassemblyQueue {
 
   explicit ReassemblyQueue(size_t capacity);
 
-  size_t capacity() const { return storage_.size(); }
+  size_t capacity() const { return capacity_; }
   // Grows or shrinks the ring; never below readable(). Out-of-order bytes beyond the new
   // window are dropped.
   void set_capacity(size_t c);
@@ -55,8 +57,9 @@ class ReassemblyQueue {
   void copy_from_ring(size_t ring_pos, std::span<uint8_t> dst) const;
   bool add_range(uint32_t begin, uint32_t end);
 
-  std::vector<uint8_t> storage_;
-  std::vector<SeqRange> ooo_;  // reserved once; disjoint ranges in the window bound its size
+  std::unique_ptr<uint8_t[]> storage_;  // uninitialised; only stored bytes are ever read
+  size_t capacity_ = 0;
+  std::vector<SeqRange> ooo_;  // reserved on first use; capped by kMaxOutOfOrderRanges
   size_t head_ = 0;            // ring index of the first readable byte
   size_t readable_ = 0;
 };

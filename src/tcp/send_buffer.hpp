@@ -1,11 +1,12 @@
 #pragma once
 // The send buffer: bytes the application wrote that are not yet acknowledged. The oldest byte
-// sits at SND.UNA; offsets passed to copy_out count from there. A fixed-capacity ring, so a
-// write never allocates; only set_capacity() reallocates.
+// sits at SND.UNA; offsets passed to copy_out count from there. A fixed-capacity ring: the
+// storage is allocated once, on the first write (idle connections cost no buffer memory), and
+// only set_capacity() reallocates.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
-#include <vector>
 
 namespace utcp::tcp {
 
@@ -13,7 +14,7 @@ class SendBuffer {
  public:
   explicit SendBuffer(size_t capacity);
 
-  size_t capacity() const { return storage_.size(); }
+  size_t capacity() const { return capacity_; }
   size_t size() const { return size_; }
   size_t free_space() const { return capacity() - size_; }
   bool empty() const { return size_ == 0; }
@@ -32,7 +33,8 @@ class SendBuffer {
   void consume(size_t n);
 
  private:
-  std::vector<uint8_t> storage_;
+  std::unique_ptr<uint8_t[]> storage_;  // uninitialised; only written bytes are ever read
+  size_t capacity_ = 0;
   size_t head_ = 0;  // ring index of the oldest byte
   size_t size_ = 0;
 };

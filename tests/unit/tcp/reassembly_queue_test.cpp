@@ -174,6 +174,21 @@ TEST(ReassemblyQueue, SetCapacityKeepsReadableAndOutOfOrder) {
   EXPECT_EQ(read_n(q, 10), stream(22, 4));
 }
 
+TEST(ReassemblyQueue, SetCapacityBeforeFirstInsert) {
+  ReassemblyQueue q(8);  // storage is allocated lazily: resizing first must still work
+  q.set_capacity(32);
+  EXPECT_EQ(q.window(), 32u);
+  EXPECT_EQ(q.insert(20, stream(20, 12)), 0u);
+  EXPECT_EQ(q.insert(0, stream(0, 20)), 32u);
+  EXPECT_EQ(read_n(q, 32), stream(0, 32));
+}
+
+TEST(ReassemblyQueue, CapacityIsClampedToLargestWindow) {
+  // RFC 7323 §2.3: no window can exceed 2^30 bytes, so neither can the queue.
+  ReassemblyQueue q(size_t{1} << 40);
+  EXPECT_EQ(q.capacity(), ReassemblyQueue::kMaxCapacity);
+}
+
 TEST(ReassemblyQueue, ManyTinyGapsAreBounded) {
   ReassemblyQueue q(1 << 16);
   for (size_t i = 0; i < 4000; ++i) q.insert(2 * i + 1, stream(2 * i + 1, 1));

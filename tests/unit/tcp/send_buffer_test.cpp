@@ -84,6 +84,14 @@ TEST(SendBuffer, SetCapacityKeepsBytes) {
   EXPECT_EQ(read_all(sb, 0, 2), iota_bytes(2, 35));
 }
 
+TEST(SendBuffer, SetCapacityBeforeFirstWrite) {
+  SendBuffer sb(8);  // storage is allocated lazily: resizing first must still work
+  sb.set_capacity(16);
+  EXPECT_EQ(sb.capacity(), 16u);
+  EXPECT_EQ(sb.write(iota_bytes(20)), 16u);
+  EXPECT_EQ(read_all(sb, 0, 16), iota_bytes(16));
+}
+
 TEST(SendBuffer, ZeroCapacityAcceptsNothing) {
   SendBuffer sb(0);
   EXPECT_EQ(sb.write(iota_bytes(3)), 0u);

@@ -1,0 +1,31 @@
+#pragma once
+// What the packetdrill port is told through packetdrill's --so_flags string (space- or
+// comma-separated words, each `key=value` or a bare `key`, an optional leading `--`):
+//   local_ip=A.B.C.D        the stack's address until bind() names another (192.168.0.1)
+//   real_time               gettimeofday/usleep use the real clock instead of virtual time
+//   receive_wait_usecs=N    how long netdev_receive waits for an outbound packet (10 s)
+//   mtu=N mss=N             device MTU (1500) and the MSS the stack announces (1460)
+//   rto_min_usecs=N  rto_initial_usecs=N  delayed_ack_usecs=N  msl_usecs=N
+//   window_scaling=0|1  timestamps=0|1  recv_buffer=N  send_buffer=N
+//   seed=N                  keys ISNs and ports (a fixed default keeps runs reproducible)
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "utcp/stack.hpp"
+
+namespace utcp::packetdrill {
+
+struct PortOptions {
+  StackConfig stack;  // address, TCP defaults, secret
+  bool real_time = false;
+  int64_t receive_wait_usecs = 10'000'000;
+  size_t mtu = 1500;
+  PortOptions();
+};
+
+// nullopt with a message in `error` for an unknown key or a bad value.
+std::optional<PortOptions> parse_port_flags(std::string_view flags, std::string& error);
+
+}  // namespace utcp::packetdrill

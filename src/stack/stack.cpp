@@ -1,0 +1,724 @@
+#include "utcp/stack.hpp"
+
+#include <deque>
+#include <fstream>
+#include <random>
+#include <unordered_map>
+
+#include "ip/ipv4_input.hpp"
+#include "ip/ipv4_output.hpp"
+#include "stack/counters.hpp"
+#include "stack/four_tuple.hpp"
+#include "stack/timer_heap.hpp"
+#include "tcp/challenge_ack_limiter.hpp"
+#include "tcp/connection.hpp"
+#include "tcp/isn_generator.hpp"
+#include "tcp/reset_generator.hpp"
+#include "wire/icmp.hpp"
+#include "wire/ipv4.hpp"
+#include "wire/packet_format.hpp"
+#include "wire/tcp.hpp"
+
+namespace utcp {
+
+using stack::Counter;
+using stack::FourTuple;
+
+std::array<uint8_t, 16> StackConfig::random_secret() {
+  std::array<uint8_t, 16> s{};
+  std::random_device rd;
+  for (size_t i = 0; i < s.size(); i += 4) {
+    uint32_t v = rd();
+    for (size_t j = 0; j < 4; ++j) s[i + j] = static_cast<uint8_t>(v >> (8 * j));
+  }
+  return s;
+}
+
+namespace {
+
+// Socket handles carry a generation so a stale handle never reaches a reused slot.
+constexpr uint32_t kIndexBits = 20;
+constexpr uint32_t kIndexMask = (1u << kIndexBits) - 1;
+constexpr size_t kBatch = 64;  // packets per device call
+
+std::error_code error_for(tcp::ErrorReason r) {
+  switch (r) {
+    case tcp::ErrorReason::kRefused:
+      return std::make_error_code(std::errc::connection_refused);
+    case tcp::ErrorReason::kReset:
+      return std::make_error_code(std::errc::connection_reset);
+    case tcp::ErrorReason::kTimedOut:
+      return std::make_error_code(std::errc::timed_out);
+    case tcp::ErrorReason::kAborted:
+      return std::make_error_code(std::errc::connection_aborted);
+    case tcp::ErrorReason::kNone:
+      break;
+  }
+  return {};
+}
+
+}  // namespace
+
+struct Stack::Impl {
+  enum class Kind : uint8_t { kFree, kListener, kConnection };
+
+  struct Socket {
+    Kind kind = Kind::kFree;
+    uint32_t gen = 0;
+    // Connection.
+    std::unique_ptr<tcp::Connection> conn;
+    FourTuple tuple;
+    uint32_t listener = UINT32_MAX;  // index of the listener while not yet accepted
+    bool in_accept_queue = false;
+    bool released = false;  // the application gave up its handle (close/abort/never accepted)
+    bool dirty = false;
+    bool closed = false;  // the engine reached CLOSED
+    bool peer_finished = false;
+    bool connected = false;
+    std::error_code error;
+    // Listener.
+    uint16_t port = 0;
+    uint32_t syn_backlog = 0;
+    uint32_t accept_backlog = 0;
+    uint32_t half_open = 0;
+    std::deque<uint32_t> accept_queue;
+  };
+
+  Impl(dev::Device& d, StackConfig c)
+      : device(d),
+        config(std::move(c)),
+        isn(config.secret),
+        ports(config.secret, config.ephemeral_ports),
+        limiter(config.challenge_acks_per_second),
+        ip_in(ip_config(config.address), ip_out),
+        table(1024, stack::FourTupleHash(seed_from(config.secret))) {
+    rx_storage.resize(kBatch * kMaxPacket);
+    tx_storage.resize(kBatch * kMaxPacket);
+    for (size_t i = 0; i < kBatch; ++i) {
+      rx_slots[i].buf = std::span<uint8_t>(rx_storage.data() + i * kMaxPacket, kMaxPacket);
+    }
+    listeners.fill(UINT32_MAX);
+  }
+
+  static ip::Ipv4InputConfig ip_config(Ipv4Addr address) {
+    ip::Ipv4InputConfig c;
+    c.local_addresses = {address};
+    return c;
+  }
+
+  static uint64_t seed_from(const std::array<uint8_t, 16>& s) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; ++i) v = v << 8 | s[i + 8];
+    return v;
+  }
+
+  static constexpr size_t kMaxPacket = 65535;
+
+  dev::Device& device;
+  StackConfig config;
+  tcp::IsnGenerator isn;
+  stack::PortAllocator ports;
+  tcp::ChallengeAckLimiter limiter;
+  ip::Ipv4Output ip_out;
+  ip::Ipv4Input ip_in;
+  stack::Counters counters;
+  stack::TimerHeap timers;
+  std::vector<Socket> sockets;
+  std::vector<uint32_t> free_slots;
+  std::unordered_map<FourTuple, uint32_t, stack::FourTupleHash> table;
+  std::array<uint32_t, 65536> listeners;  // port -> listener index
+  std::vector<uint32_t> dirty;
+  std::vector<uint8_t> rx_storage, tx_storage;
+  std::array<dev::PacketSlot, kBatch> rx_slots;
+  std::array<std::span<const uint8_t>, kBatch> tx_packets;
+  size_t tx_count = 0;
+  Instant now{};
+  size_t connection_count = 0;
+  std::function<void(SocketId, uint32_t)> on_readiness;
+  std::function<void(char, std::string_view)> trace;
+
+  // ---- handles ----
+  SocketId id_of(uint32_t index) const { return sockets[index].gen << kIndexBits | index; }
+  Socket* lookup(SocketId id) {
+    uint32_t index = id & kIndexMask;
+    if (index >= sockets.size()) return nullptr;
+    Socket& s = sockets[index];
+    if (s.kind == Kind::kFree || s.gen != (id >> kIndexBits) || s.released) return nullptr;
+    return &s;
+  }
+  const Socket* lookup(SocketId id) const { return const_cast<Impl*>(this)->lookup(id); }
+  uint32_t index_of(const Socket& s) const { return static_cast<uint32_t>(&s - sockets.data()); }
+
+  uint32_t allocate(Kind kind) {
+    uint32_t index;
+    if (!free_slots.empty()) {
+      index = free_slots.back();
+      free_slots.pop_back();
+    } else {
+      index = static_cast<uint32_t>(sockets.size());
+      sockets.emplace_back();
+    }
+    Socket& s = sockets[index];
+    uint32_t gen = (s.gen + 1) & ((1u << (32 - kIndexBits)) - 1);
+    s = Socket{};
+    s.gen = gen;
+    s.kind = kind;
+    return index;
+  }
+
+  void release_slot(uint32_t index) {
+    Socket& s = sockets[index];
+    if (s.kind == Kind::kConnection) {
+      table.erase(s.tuple);
+      timers.cancel(index);
+      --connection_count;
+    }
+    uint32_t gen = s.gen;
+    s = Socket{};
+    s.gen = gen;
+    free_slots.push_back(index);
+  }
+
+  void mark_dirty(uint32_t index) {
+    Socket& s = sockets[index];
+    if (!s.dirty) {
+      s.dirty = true;
+      dirty.push_back(index);
+    }
+  }
+
+  uint32_t new_connection(const FourTuple& t) {
+    uint32_t index = allocate(Kind::kConnection);
+    Socket& s = sockets[index];
+    s.tuple = t;
+    tcp::Env env;
+    env.challenge_acks = &limiter;
+    s.conn = std::make_unique<tcp::Connection>(
+        tcp::Endpoints{t.local_addr, t.local_port, t.remote_addr, t.remote_port}, config.tcp, env);
+    table.emplace(t, index);
+    ++connection_count;
+    return index;
+  }
+
+  // ---- output ----
+  std::span<uint8_t> tx_slot() {
+    return std::span<uint8_t>(tx_storage.data() + tx_count * kMaxPacket, kMaxPacket);
+  }
+
+  void flush_tx() {
+    size_t sent = 0;
+    while (sent < tx_count) {
+      size_t n = device.transmit(std::span(tx_packets.data() + sent, tx_count - sent), now);
+      if (n == 0) {
+        counters.inc(Counter::dev_tx_dropped, tx_count - sent);
+        break;
+      }
+      sent += n;
+    }
+    tx_count = 0;
+  }
+
+  // Prepends the IPv4 header to a transport payload already written at buf[20..].
+  void queue_ip(std::span<uint8_t> buf, size_t payload_len, uint8_t protocol, Ipv4Addr dst,
+                uint8_t ecn = 0) {
+    size_t total = ip_out.write_header(buf, payload_len, config.address, dst, protocol, ecn);
+    if (total == 0) return;
+    queue_packet(buf.first(total));
+  }
+
+  // Queues a whole IPv4 packet that already sits in the current tx slot.
+  void queue_packet(std::span<const uint8_t> packet) {
+    if (trace) trace('>', wire::format_ipv4_packet(packet));
+    tx_packets[tx_count++] = packet;
+    if (tx_count == kBatch) flush_tx();
+  }
+
+  void send_tcp_repr(const wire::TcpRepr& seg, Ipv4Addr src, Ipv4Addr dst) {
+    std::span<uint8_t> buf = tx_slot();
+    size_t n = seg.emit(buf.subspan(wire::kIpv4HeaderMin), src, dst);
+    counters.inc(Counter::tcp_out);
+    queue_ip(buf, n, wire::ip_proto::kTcp, dst);
+  }
+
+  void drain_connection(uint32_t index) {
+    Socket& s = sockets[index];
+    tcp::Connection& c = *s.conn;
+    for (;;) {
+      std::span<uint8_t> buf = tx_slot();
+      size_t n = c.poll_transmit(now, buf.subspan(wire::kIpv4HeaderMin));
+      if (n == 0) break;
+      counters.inc(Counter::tcp_out);
+      queue_ip(buf, n, wire::ip_proto::kTcp, s.tuple.remote_addr, c.ecn_codepoint());
+    }
+    while (auto ev = c.poll_event()) {
+      switch (ev->kind) {
+        case tcp::EventKind::kConnected:
+          s.connected = true;
+          if (s.listener != UINT32_MAX) promote_to_accept_queue(index);
+          break;
+        case tcp::EventKind::kPeerFinished:
+          s.peer_finished = true;
+          break;
+        case tcp::EventKind::kError:
+          s.error = error_for(ev->reason);
+          if (ev->reason == tcp::ErrorReason::kReset) counters.inc(Counter::tcp_resets_in);
+          if (ev->reason == tcp::ErrorReason::kTimedOut) counters.inc(Counter::tcp_timeouts);
+          break;
+        case tcp::EventKind::kClosed:
+          s.closed = true;
+          counters.inc(Counter::tcp_closed);
+          break;
+        default:
+          break;
+      }
+    }
+    timers.schedule(index, c.next_deadline());
+  }
+
+  void promote_to_accept_queue(uint32_t index) {
+    Socket& s = sockets[index];
+    Socket& l = sockets[s.listener];
+    if (l.half_open > 0) --l.half_open;
+    l.accept_queue.push_back(index);
+    s.in_accept_queue = true;
+    notify(s.listener);
+  }
+
+  // Frees connections nobody will ever look at again.
+  void reap(uint32_t index) {
+    Socket& s = sockets[index];
+    if (s.kind != Kind::kConnection || !s.closed) return;
+    if (s.listener != UINT32_MAX && !s.in_accept_queue) {
+      // Died during the handshake: leave the listener's half-open count.
+      Socket& l = sockets[s.listener];
+      if (l.half_open > 0) --l.half_open;
+      release_slot(index);
+      return;
+    }
+    if (s.released) release_slot(index);
+  }
+
+  uint32_t readiness(const Socket& s) const {
+    if (s.kind == Kind::kListener) return s.accept_queue.empty() ? 0 : ready::kAcceptable;
+    uint32_t r = 0;
+    const tcp::Connection& c = *s.conn;
+    if (s.connected) r |= ready::kConnected;
+    if (c.recv_available() > 0 || s.peer_finished || s.error) r |= ready::kReadable;
+    if (tcp::can_send_data(c.state()) && s.connected && c.send_space() > 0) r |= ready::kWritable;
+    if (s.error) r |= ready::kError | ready::kWritable;
+    if (s.peer_finished || s.closed) r |= ready::kHangup;
+    return r;
+  }
+
+  void notify(uint32_t index) {
+    if (on_readiness && !sockets[index].released)
+      on_readiness(id_of(index), readiness(sockets[index]));
+  }
+
+  void flush(Instant t) {
+    now = t;
+    // Drain in rounds: notifying the application may make it send more.
+    while (!dirty.empty()) {
+      std::vector<uint32_t> round;
+      round.swap(dirty);
+      for (uint32_t index : round) {
+        sockets[index].dirty = false;
+        if (sockets[index].kind != Kind::kConnection) continue;
+        drain_connection(index);
+      }
+      flush_tx();
+      for (uint32_t index : round) {
+        if (sockets[index].kind != Kind::kConnection) continue;
+        notify(index);
+        reap(index);
+      }
+      round.clear();
+      if (dirty.empty()) dirty.swap(round);  // keep the capacity
+    }
+    flush_tx();  // RSTs for unmatched segments and ICMP replies queued during input
+  }
+
+  // ---- input ----
+  void on_packet(std::span<const uint8_t> bytes) {
+    if (trace) trace('<', wire::format_ipv4_packet(bytes));
+    ip::InputResult r = ip_in.input(bytes, now, tx_slot().first(device.mtu()));
+    switch (r.action) {
+      case ip::InputAction::kTcp:
+        on_tcp(r.src, r.dst, r.payload);
+        break;
+      case ip::InputAction::kIcmpError:
+        on_icmp_error(r.icmp_error);
+        break;
+      case ip::InputAction::kReply:
+        queue_packet(r.reply);
+        break;
+      default:
+        break;  // dropped, held for reassembly or consumed: ip counters say which
+    }
+  }
+
+  // RFC 1122 §4.2.3.9 / RFC 5927: an ICMP error quoting one of our segments goes to its
+  // connection, which decides (hard errors abort only a SYN-SENT connection).
+  void on_icmp_error(const ip::IcmpError& e) {
+    FourTuple t{e.local_addr, e.local_port, e.remote_addr, e.remote_port};
+    auto it = table.find(t);
+    if (it == table.end()) {
+      counters.inc(Counter::icmp_unmatched);
+      return;
+    }
+    counters.inc(Counter::icmp_to_conn);
+    tcp::Connection& c = *sockets[it->second].conn;
+    if (e.kind == ip::IcmpErrorKind::kPathMtu) {
+      // RFC 1191 §5: a router that does not say the MTU gets the next lower plateau; we
+      // take the conservative 576 of RFC 1122 §3.3.3 (MSS 536).
+      c.set_path_mtu(e.next_hop_mtu ? e.next_hop_mtu : 576);
+      c.on_icmp_error(tcp::IcmpError::kFragmentationNeeded, now);
+    } else {
+      c.on_icmp_error(map_icmp(e), now);
+    }
+    mark_dirty(it->second);
+  }
+
+  static tcp::IcmpError map_icmp(const ip::IcmpError& e) {
+    if (e.type == wire::icmp_type::kTimeExceeded) return tcp::IcmpError::kTimeExceeded;
+    if (e.type == wire::icmp_type::kParameterProblem) return tcp::IcmpError::kParameterProblem;
+    switch (e.code) {
+      case 0:
+        return tcp::IcmpError::kNetUnreachable;
+      case 1:
+        return tcp::IcmpError::kHostUnreachable;
+      case 2:
+        return tcp::IcmpError::kProtocolUnreachable;
+      case 3:
+        return tcp::IcmpError::kPortUnreachable;
+      case 4:
+        return tcp::IcmpError::kFragmentationNeeded;
+      case 5:
+        return tcp::IcmpError::kSourceRouteFailed;
+      case 9:
+      case 10:
+      case 13:
+        return tcp::IcmpError::kAdminProhibited;
+      default:
+        return tcp::IcmpError::kHostUnreachable;
+    }
+  }
+
+  void on_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const uint8_t> bytes) {
+    counters.inc(Counter::tcp_in);
+    auto seg = wire::TcpPacket::parse(bytes, src, dst);
+    if (!seg) {
+      counters.inc(seg.error() == wire::ParseError::kBadChecksum  ? Counter::tcp_bad_checksum
+                   : seg.error() == wire::ParseError::kBadOptions ? Counter::tcp_bad_options
+                                                                  : Counter::tcp_bad_header);
+      return;
+    }
+    wire::TcpRepr repr = seg->repr();
+    FourTuple t{dst, repr.dst_port, src, repr.src_port};
+    if (auto it = table.find(t); it != table.end()) {
+      sockets[it->second].conn->on_segment(repr, now);
+      mark_dirty(it->second);
+      return;
+    }
+    uint32_t l = listeners[repr.dst_port];
+    bool pure_syn =
+        repr.has(wire::tcp_flag::kSyn) && !repr.has(wire::tcp_flag::kAck | wire::tcp_flag::kRst);
+    if (l != UINT32_MAX && pure_syn) {
+      on_syn_to_listener(l, t, repr);
+      return;
+    }
+    // RFC 9293 §3.10.7.1 (and §3.10.7.2 for an ACK or data at a listener): answer with RST.
+    counters.inc(Counter::tcp_no_listener);
+    if (auto rst = tcp::reset_for_unmatched(repr)) {
+      counters.inc(Counter::tcp_rst_sent);
+      send_tcp_repr(*rst, dst, src);
+    }
+  }
+
+  void on_syn_to_listener(uint32_t l, const FourTuple& t, const wire::TcpRepr& syn) {
+    Socket& ls = sockets[l];
+    // Overflow: drop the SYN silently, as Linux does; the peer retransmits it (RFC 4987 §3).
+    if (ls.half_open >= ls.syn_backlog) {
+      counters.inc(Counter::tcp_syn_queue_full);
+      return;
+    }
+    if (ls.accept_queue.size() >= ls.accept_backlog) {
+      counters.inc(Counter::tcp_accept_queue_full);
+      return;
+    }
+    if (connection_count >= config.max_connections) {
+      counters.inc(Counter::tcp_conn_limit);
+      return;
+    }
+    uint32_t index = new_connection(t);
+    Socket& s = sockets[index];
+    s.listener = l;
+    ++sockets[l].half_open;
+    counters.inc(Counter::tcp_accepted);
+    s.conn->listen(isn.isn(t.local_addr, t.local_port, t.remote_addr, t.remote_port, now));
+    s.conn->on_segment(syn, now);
+    mark_dirty(index);
+  }
+
+  void receive_all() {
+    // A bounded number of batches per call keeps timers and output flowing under load.
+    for (int round = 0; round < 16; ++round) {
+      size_t n = device.receive(rx_slots, now);
+      for (size_t i = 0; i < n; ++i) on_packet(rx_slots[i].data());
+      if (n < kBatch) break;
+    }
+  }
+
+  void run_timers() {
+    stack::TimerHeap::Id index;
+    while (timers.pop_expired(now, index)) {
+      sockets[index].conn->on_timeout(now);
+      mark_dirty(index);
+    }
+  }
+};
+
+Stack::Stack(dev::Device& device, StackConfig config)
+    : impl_(std::make_unique<Impl>(device, std::move(config))) {}
+Stack::~Stack() = default;
+
+void Stack::process(Instant now) {
+  impl_->now = now;
+  impl_->receive_all();
+  impl_->ip_in.expire(now);
+  impl_->run_timers();
+  impl_->flush(now);
+}
+
+Instant Stack::next_deadline() const {
+  if (!impl_->dirty.empty()) return impl_->now;
+  return std::min(
+      {impl_->timers.earliest(), impl_->device.next_deadline(), impl_->ip_in.next_deadline()});
+}
+
+Instant Stack::now() const {
+  return impl_->now;
+}
+
+SocketId Stack::listen(uint16_t port, std::error_code& ec, uint32_t backlog) {
+  ec.clear();
+  if (port == 0) {
+    ec = std::make_error_code(std::errc::invalid_argument);
+    return kNoSocket;
+  }
+  if (impl_->listeners[port] != UINT32_MAX) {
+    ec = std::make_error_code(std::errc::address_in_use);
+    return kNoSocket;
+  }
+  uint32_t index = impl_->allocate(Impl::Kind::kListener);
+  auto& s = impl_->sockets[index];
+  s.port = port;
+  s.accept_backlog = backlog ? backlog : impl_->config.accept_backlog;
+  s.syn_backlog = impl_->config.syn_backlog;
+  impl_->listeners[port] = index;
+  return impl_->id_of(index);
+}
+
+SocketId Stack::accept(SocketId listener, std::error_code& ec, Endpoint* peer) {
+  ec.clear();
+  auto* l = impl_->lookup(listener);
+  if (!l || l->kind != Impl::Kind::kListener) {
+    ec = std::make_error_code(std::errc::bad_file_descriptor);
+    return kNoSocket;
+  }
+  if (l->accept_queue.empty()) {
+    ec = std::make_error_code(std::errc::operation_would_block);
+    return kNoSocket;
+  }
+  uint32_t index = l->accept_queue.front();
+  l->accept_queue.pop_front();
+  auto& s = impl_->sockets[index];
+  s.listener = UINT32_MAX;
+  s.in_accept_queue = false;
+  if (peer) *peer = {s.tuple.remote_addr, s.tuple.remote_port};
+  return impl_->id_of(index);
+}
+
+SocketId Stack::connect(Ipv4Addr addr, uint16_t port, std::error_code& ec, uint16_t local_port) {
+  ec.clear();
+  if (port == 0) {
+    ec = std::make_error_code(std::errc::invalid_argument);
+    return kNoSocket;
+  }
+  auto& im = *impl_;
+  if (im.connection_count >= im.config.max_connections) {
+    ec = std::make_error_code(std::errc::too_many_files_open);
+    return kNoSocket;
+  }
+  FourTuple t{im.config.address, local_port, addr, port};
+  auto in_use = [&](uint16_t p) {
+    FourTuple probe = t;
+    probe.local_port = p;
+    return im.table.count(probe) > 0 || im.listeners[p] != UINT32_MAX;
+  };
+  if (local_port == 0) {
+    auto p = im.ports.allocate(t.local_addr, addr, port, in_use);
+    if (!p) {
+      ec = std::make_error_code(std::errc::address_not_available);
+      return kNoSocket;
+    }
+    t.local_port = *p;
+  } else if (im.table.count(t)) {
+    ec = std::make_error_code(std::errc::address_in_use);
+    return kNoSocket;
+  }
+  uint32_t index = im.new_connection(t);
+  im.counters.inc(Counter::tcp_connects);
+  im.sockets[index].conn->open_active(
+      im.now, im.isn.isn(t.local_addr, t.local_port, t.remote_addr, t.remote_port, im.now));
+  im.mark_dirty(index);
+  return im.id_of(index);
+}
+
+size_t Stack::send(SocketId id, std::span<const uint8_t> data, std::error_code& ec) {
+  ec.clear();
+  auto* s = impl_->lookup(id);
+  if (!s || s->kind != Impl::Kind::kConnection) {
+    ec = std::make_error_code(std::errc::bad_file_descriptor);
+    return 0;
+  }
+  if (s->error) {
+    ec = s->error;
+    return 0;
+  }
+  if (!tcp::can_send_data(s->conn->state())) {
+    ec = std::make_error_code(std::errc::broken_pipe);
+    return 0;
+  }
+  size_t n = s->conn->send(data, impl_->now);
+  if (n == 0 && !data.empty()) ec = std::make_error_code(std::errc::operation_would_block);
+  if (n > 0) impl_->mark_dirty(impl_->index_of(*s));
+  return n;
+}
+
+size_t Stack::recv(SocketId id, std::span<uint8_t> out, std::error_code& ec) {
+  ec.clear();
+  auto* s = impl_->lookup(id);
+  if (!s || s->kind != Impl::Kind::kConnection) {
+    ec = std::make_error_code(std::errc::bad_file_descriptor);
+    return 0;
+  }
+  size_t n = s->conn->recv(out, impl_->now);
+  if (n > 0) {
+    impl_->mark_dirty(impl_->index_of(*s));  // the window opened: a window update may be due
+    return n;
+  }
+  if (out.empty()) return 0;
+  if (s->error) {
+    ec = s->error;
+    return 0;
+  }
+  if (s->peer_finished) return 0;  // end of stream
+  if (s->closed) return 0;
+  ec = std::make_error_code(std::errc::operation_would_block);
+  return 0;
+}
+
+void Stack::shutdown_write(SocketId id, std::error_code& ec) {
+  ec.clear();
+  auto* s = impl_->lookup(id);
+  if (!s || s->kind != Impl::Kind::kConnection) {
+    ec = std::make_error_code(std::errc::bad_file_descriptor);
+    return;
+  }
+  s->conn->shutdown_write(impl_->now);
+  impl_->mark_dirty(impl_->index_of(*s));
+}
+
+void Stack::close(SocketId id) {
+  auto* s = impl_->lookup(id);
+  if (!s) return;
+  uint32_t index = impl_->index_of(*s);
+  if (s->kind == Impl::Kind::kListener) {
+    impl_->listeners[s->port] = UINT32_MAX;
+    // Connections never accepted are reset, as when a Linux listener closes.
+    for (auto& other : impl_->sockets) {
+      if (other.kind == Impl::Kind::kConnection && other.listener == index) {
+        other.conn->abort(impl_->now);
+        other.released = true;
+        other.listener = UINT32_MAX;
+        other.in_accept_queue = false;
+        impl_->mark_dirty(impl_->index_of(other));
+      }
+    }
+    impl_->release_slot(index);
+    return;
+  }
+  s->released = true;
+  // The engine resets instead of closing when unread data remains (RFC 1122 §4.2.2.13).
+  s->conn->close(impl_->now);
+  impl_->mark_dirty(index);
+}
+
+void Stack::abort(SocketId id) {
+  auto* s = impl_->lookup(id);
+  if (!s || s->kind != Impl::Kind::kConnection) return;
+  s->released = true;
+  s->conn->abort(impl_->now);
+  impl_->mark_dirty(impl_->index_of(*s));
+}
+
+uint32_t Stack::readiness(SocketId id) const {
+  auto* s = impl_->lookup(id);
+  return s ? impl_->readiness(*s) : ready::kError;
+}
+
+std::error_code Stack::error(SocketId id) const {
+  auto* s = impl_->lookup(id);
+  if (!s) return std::make_error_code(std::errc::bad_file_descriptor);
+  return s->error;
+}
+
+tcp::State Stack::state(SocketId id) const {
+  auto* s = impl_->lookup(id);
+  if (!s) return tcp::State::kClosed;
+  return s->kind == Impl::Kind::kListener ? tcp::State::kListen : s->conn->state();
+}
+
+Endpoint Stack::local_endpoint(SocketId id) const {
+  auto* s = impl_->lookup(id);
+  if (!s) return {};
+  if (s->kind == Impl::Kind::kListener) return {impl_->config.address, s->port};
+  return {s->tuple.local_addr, s->tuple.local_port};
+}
+
+Endpoint Stack::remote_endpoint(SocketId id) const {
+  auto* s = impl_->lookup(id);
+  if (!s || s->kind != Impl::Kind::kConnection) return {};
+  return {s->tuple.remote_addr, s->tuple.remote_port};
+}
+
+void Stack::set_nodelay(SocketId id, bool on) {
+  auto* s = impl_->lookup(id);
+  if (s && s->kind == Impl::Kind::kConnection) s->conn->set_nodelay(on);
+}
+
+void Stack::set_readiness_callback(std::function<void(SocketId, uint32_t)> callback) {
+  impl_->on_readiness = std::move(callback);
+}
+
+void Stack::set_trace(std::function<void(char, std::string_view)> trace) {
+  impl_->trace = std::move(trace);
+}
+
+std::vector<std::pair<std::string_view, uint64_t>> Stack::counters() const {
+  std::vector<std::pair<std::string_view, uint64_t>> out;
+  impl_->ip_in.counters().append_to(out);
+  impl_->counters.append_to(out);
+  return out;
+}
+
+size_t Stack::connection_count() const {
+  return impl_->connection_count;
+}
+
+const StackConfig& Stack::config() const {
+  return impl_->config;
+}
+
+}  // namespace utcp

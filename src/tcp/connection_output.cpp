@@ -115,7 +115,11 @@ size_t Connection::poll_transmit(Instant now, std::span<uint8_t> buf) {
     return emit(r, buf, nullptr, now);
   }
   if (receiver_.ack_demand() == AckDemand::kNow) {
-    wire::TcpRepr r = make_repr(kAck, tcb_.snd_nxt);
+    // A bare ACK carries SND.MAX, not a SND.NXT pulled back by a retransmission timeout: the
+    // peer has already seen up to there, and a sequence number below its RCV.NXT would make
+    // the ACK unacceptable to it (RFC 9293 §3.10.7.4). When both ends go back at once, each
+    // would then drop the other's ACKs forever.
+    wire::TcpRepr r = make_repr(kAck, tcb_.snd_max);
     add_timestamp(r, now);
     r.window = receiver_.window_field(tcb_);
     return emit(r, buf, nullptr, now);

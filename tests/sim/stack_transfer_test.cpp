@@ -137,6 +137,25 @@ TEST_P(StackTransferLossy, FaultyLinkBothWaysByteExact) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, StackTransferLossy, ::testing::Values(1, 2, 3, 4, 5, 6, 7, 8));
 
+// The long haul: 50 MB each way through 5% loss, reordering, duplication and corruption.
+TEST(StackTransfer, FiftyMegabytesEachWayOverAFaultyLink) {
+  const uint64_t seed = 42;
+  std::printf("fault seed %llu\n", static_cast<unsigned long long>(seed));
+  SimNetConfig cfg;
+  dev::FaultInjectorConfig f;
+  f.seed = seed;
+  f.tx.drop = 0.05;
+  f.tx.reorder = 0.03;
+  f.tx.duplicate = 0.01;
+  f.tx.corrupt = 0.005;
+  f.tx.delay = std::chrono::milliseconds(2);
+  cfg.faults_a = f;
+  f.seed = seed + 1;
+  cfg.faults_b = f;
+  SimNet net(cfg);
+  transfer_both_ways(net, 50 << 20, seed, std::chrono::seconds(36000));
+}
+
 TEST(StackTransfer, ConnectToClosedPortIsRefused) {
   SimNet net;
   std::error_code ec;

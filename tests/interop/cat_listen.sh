@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Kernel `nc` connects to `utcp-cat -l`; 20 MB of random bytes go each way at once, each side
+# half-closes at the end of its input, and both outputs must match by SHA-256.
+source "$(dirname "$0")/lib.sh"
+it_init cat-listen
+it_need_tool UTCP_CAT
+cd "$IT_TMP"
+it_random_file to_utcp 20
+it_random_file to_kernel 20
+
+it_start "$UTCP_CAT" -l 5000 --stats <to_kernel >from_kernel 2>cat.err
+cat_pid=$IT_PID
+it_wait_tun
+it_start nc -N "$STACK_ADDR" 5000 <to_utcp >from_utcp
+nc_pid=$IT_PID
+it_wait "$nc_pid" 90
+nc_rc=$IT_RC
+it_wait "$cat_pid" 20
+cat_rc=$IT_RC
+[ "$cat_rc" -eq 0 ] || { cat cat.err >&2; it_fail "utcp-cat exited $cat_rc"; }
+[ "$nc_rc" -eq 0 ] || it_fail "nc exited $nc_rc"
+it_same_file to_utcp from_kernel "kernel -> utcp"
+it_same_file to_kernel from_utcp "utcp -> kernel"
+grep -E '^tcp\.(in|out) ' cat.err || true

@@ -1,0 +1,108 @@
+# Shared setup for the interop tests: every test runs the utcp tool and its kernel peer
+# inside a network namespace of its own (utcp-it-<name>-<pid>), deleted on exit even on
+# failure. Nothing ever targets an address outside that namespace.
+#
+#   source "$(dirname "$0")/lib.sh"; it_init <name>
+#   it_start utcp-cat -l 5000 >out      # background, inside the namespace, waits for the TUN
+#   in_ns nc -N 10.77.0.2 5000 <in
+#
+# Tools come from $UTCP_CAT and $UTCP_SERVE (set by CTest). Exit 77 means "skipped".
+set -euo pipefail
+
+KERNEL_ADDR=10.77.0.1
+STACK_ADDR=10.77.0.2
+IT_PIDS=()
+
+it_skip() { echo "SKIP: $*"; exit 77; }
+it_fail() { echo "FAIL: $*" >&2; exit 1; }
+it_log() { echo "[$(date +%T.%N | cut -c1-12)] $*"; }
+
+it_cleanup() {
+  local rc=$?
+  set +e
+  for pid in "${IT_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${IT_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+  [ -n "${IT_NS:-}" ] && ip netns del "$IT_NS" 2>/dev/null
+  if [ -n "${IT_TMP:-}" ]; then
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "${IT_KEEP:-}" ]; then
+      echo "kept $IT_TMP" >&2
+    else
+      rm -rf "$IT_TMP"
+    fi
+  fi
+  return $rc
+}
+
+it_init() {
+  local name=$1
+  [ "$(id -u)" -eq 0 ] || it_skip "needs root (network namespaces, TUN)"
+  [ -c /dev/net/tun ] || it_skip "no /dev/net/tun"
+  command -v ip >/dev/null || it_skip "no iproute2"
+  UTCP_CAT=${UTCP_CAT:-}
+  UTCP_SERVE=${UTCP_SERVE:-}
+  IT_NS="utcp-it-$name-$$"
+  IT_TMP=$(mktemp -d "/tmp/utcp-it-$name.XXXXXX")
+  trap it_cleanup EXIT
+  trap 'exit 130' INT TERM
+  ip netns add "$IT_NS" || it_skip "cannot create a network namespace"
+  ip -n "$IT_NS" link set lo up
+  it_log "namespace $IT_NS, scratch $IT_TMP"
+}
+
+in_ns() { ip netns exec "$IT_NS" "$@"; }
+
+# Waits until the tool has created the TUN and the kernel side has its address.
+it_wait_tun() {
+  local dev=${1:-utcp0}
+  for _ in $(seq 1 100); do
+    if ip -n "$IT_NS" -4 addr show dev "$dev" 2>/dev/null | grep -q "inet $KERNEL_ADDR/"; then
+      sleep 0.1  # the tool's listen() follows the device set-up immediately
+      return 0
+    fi
+    sleep 0.05
+  done
+  it_fail "TUN $dev never came up in $IT_NS"
+}
+
+# Runs a command in the background inside the namespace; its pid goes to IT_PID and is
+# killed at exit. Redirections apply as usual: it_start cmd args >out 2>err
+it_start() {
+  ip netns exec "$IT_NS" "$@" <&0 &  # explicit: "&" alone would give it /dev/null
+  IT_PID=$!
+  IT_PIDS+=("$IT_PID")
+}
+
+# Waits for a background pid with a time limit; sets IT_RC to its exit status.
+it_wait() {
+  local pid=$1 limit=${2:-60}
+  local waited=0
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ "$waited" -ge $((limit * 10)) ]; then
+      kill "$pid" 2>/dev/null
+      it_fail "pid $pid still running after ${limit}s"
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  set +e
+  wait "$pid"
+  IT_RC=$?
+  set -e
+}
+
+it_random_file() {  # path megabytes
+  head -c "$(($2 * 1024 * 1024))" /dev/urandom >"$1"
+}
+
+it_same_file() {  # expected actual what
+  local a b
+  a=$(sha256sum <"$1" | cut -d' ' -f1)
+  b=$(sha256sum <"$2" | cut -d' ' -f1)
+  [ "$a" = "$b" ] || it_fail "$3: sha256 differs ($(stat -c %s "$1") bytes sent, $(stat -c %s "$2") received)"
+  it_log "$3: $(stat -c %s "$2") bytes, sha256 ${b:0:16}... match"
+}
+
+it_need_tool() {
+  local var=$1
+  [ -n "${!var:-}" ] && [ -x "${!var}" ] || it_skip "$var not set to a built tool"
+}

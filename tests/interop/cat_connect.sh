@@ -10,7 +10,7 @@ it_random_file to_kernel 20
 
 it_start nc -N -l 5001 <to_utcp >from_utcp
 nc_pid=$IT_PID
-sleep 0.2
+it_wait_listen 5001
 it_start "$UTCP_CAT" --stats "$KERNEL_ADDR" 5001 <to_kernel >from_kernel 2>cat.err
 cat_pid=$IT_PID
 it_wait "$cat_pid" 90

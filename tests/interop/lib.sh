@@ -9,6 +9,10 @@
 # Tools come from $UTCP_CAT and $UTCP_SERVE (set by CTest). Exit 77 means "skipped".
 set -euo pipefail
 
+IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The Debian interpreter: a pyenv shim on PATH would add seconds per start.
+IT_PYTHON=$(command -v /usr/bin/python3 || command -v python3)
+PEER="$IT_PYTHON $IT_DIR/peer.py"
 KERNEL_ADDR=10.77.0.1
 STACK_ADDR=10.77.0.2
 IT_PIDS=()
@@ -105,4 +109,13 @@ it_same_file() {  # expected actual what
 it_need_tool() {
   local var=$1
   [ -n "${!var:-}" ] && [ -x "${!var}" ] || it_skip "$var not set to a built tool"
+}
+
+# Waits until a kernel socket in the namespace listens on TCP port $1.
+it_wait_listen() {
+  for _ in $(seq 1 100); do
+    in_ns ss -Hltn "sport = :$1" 2>/dev/null | grep -q LISTEN && return 0
+    sleep 0.05
+  done
+  it_fail "nothing listens on port $1 in $IT_NS"
 }

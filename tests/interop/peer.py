@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Kernel-side peers for the interop tests (run inside the test's namespace).
+
+Each subcommand checks its own outcome and exits non-zero with a one-line reason.
+"""
+import hashlib
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+
+def fail(msg):
+    print(f"peer.py: FAIL: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def recv_all(sock):
+    chunks = []
+    while True:
+        b = sock.recv(65536)
+        if not b:
+            return b"".join(chunks)
+        chunks.append(b)
+
+
+def connect(host, port, timeout=20):
+    s = socket.create_connection((host, port), timeout=timeout)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def echo_client(host, port, nbytes):
+    """Sends nbytes, half-closes, then reads the whole echo: the peer must keep sending
+    after our FIN (it is in CLOSE-WAIT) and close once done."""
+    data = os.urandom(nbytes)
+    s = connect(host, port)
+    sender = threading.Thread(target=lambda: (s.sendall(data), s.shutdown(socket.SHUT_WR)))
+    sender.start()
+    got = recv_all(s)
+    sender.join()
+    s.close()
+    if got != data:
+        fail(f"echo differs: sent {len(data)} bytes, got {len(got)}")
+    print(f"echo of {nbytes} bytes after half-close: ok")
+
+
+def late_reply_server(port, reply_delay):
+    """Reads until the client's FIN, then (after a pause) answers with the byte count and
+    SHA-256 of what came: the client must still receive after its own FIN."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(1)
+    ls.settimeout(20)
+    c, _ = ls.accept()
+    c.settimeout(20)
+    got = recv_all(c)
+    time.sleep(reply_delay)
+    c.sendall(f"{len(got)} {hashlib.sha256(got).hexdigest()}\n".encode())
+    c.close()
+    ls.close()
+
+
+def many_echo(host, port, nclients, nbytes):
+    """nclients connections open at once, each echoing its own random bytes."""
+    errors = []
+    barrier = threading.Barrier(nclients)
+
+    def one(i):
+        try:
+            data = os.urandom(nbytes)
+            s = connect(host, port, timeout=60)
+            barrier.wait(timeout=60)  # all connected before anyone sends
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            got = recv_all(s)
+            s.close()
+            if got != data:
+                errors.append(f"client {i}: sent {len(data)}, echo {len(got)} bytes differ")
+        except Exception as e:  # noqa: BLE001 - report every failure the same way
+            errors.append(f"client {i}: {e!r}")
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(nclients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        fail(f"{len(errors)} of {nclients} clients failed; first: {errors[0]}")
+    print(f"{nclients} concurrent echo clients x {nbytes} bytes: ok")
+
+
+def refused(host, port):
+    try:
+        connect(host, port, timeout=5)
+    except ConnectionRefusedError:
+        print("connection refused: ok")
+        return
+    except Exception as e:  # noqa: BLE001
+        fail(f"expected connection refused, got {e!r}")
+    fail("expected connection refused, but the connection was accepted")
+
+
+def abort_client(host, port, nbytes):
+    """Sends some bytes, then closes with SO_LINGER 0: the kernel sends RST."""
+    s = connect(host, port)
+    s.sendall(os.urandom(nbytes))
+    time.sleep(0.3)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    print("aborted with RST")
+
+
+def slow_reader_server(port, pause, out_path):
+    """Accepts one connection with a small receive buffer and does not read for `pause`
+    seconds (the window closes), then reads everything to out_path."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(1)
+    ls.settimeout(20)
+    c, _ = ls.accept()
+    time.sleep(pause)
+    c.settimeout(60)
+    with open(out_path, "wb") as f:
+        f.write(recv_all(c))
+    c.close()
+    ls.close()
+
+
+def sequential(host, port, count):
+    """count short connections one after the other, each echoing a small message."""
+    start = time.time()
+    for i in range(count):
+        msg = f"connection {i}\n".encode()
+        try:
+            s = connect(host, port)
+            s.sendall(msg)
+            s.shutdown(socket.SHUT_WR)
+            got = recv_all(s)
+            s.close()
+        except Exception as e:  # noqa: BLE001
+            fail(f"connection {i}: {e!r}")
+        if got != msg:
+            fail(f"connection {i}: echo {got!r} != {msg!r}")
+    print(f"{count} sequential connections in {time.time() - start:.1f}s: ok")
+
+
+def main(argv):
+    cmds = {
+        "echo-client": lambda a: echo_client(a[0], int(a[1]), int(a[2])),
+        "late-reply-server": lambda a: late_reply_server(int(a[0]), float(a[1])),
+        "many-echo": lambda a: many_echo(a[0], int(a[1]), int(a[2]), int(a[3])),
+        "refused": lambda a: refused(a[0], int(a[1])),
+        "abort-client": lambda a: abort_client(a[0], int(a[1]), int(a[2])),
+        "slow-reader-server": lambda a: slow_reader_server(int(a[0]), float(a[1]), a[2]),
+        "sequential": lambda a: sequential(a[0], int(a[1]), int(a[2])),
+    }
+    if len(argv) < 2 or argv[1] not in cmds:
+        fail(f"usage: peer.py {{{','.join(cmds)}}} ARGS...")
+    cmds[argv[1]](argv[2:])
+
+
+if __name__ == "__main__":
+    main(sys.argv)

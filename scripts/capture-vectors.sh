@@ -8,6 +8,8 @@
 #   kernel-echo-request   ICMP echo request from `ping -c1 10.77.0.2`
 #   kernel-synack         SYN-ACK from a `nc -l 10.77.0.1 6000` listener to a SYN we write
 #   kernel-data           the first data segment that listener sends after our ACK
+#   kernel-sack           the duplicate ACK with a SACK block after out-of-order data
+#   kernel-synack-nots    SYN-ACK to a SYN offering mss, sackOK, wscale but no timestamps
 #   kernel-rst            RST/ACK answering a SYN to a closed port
 #   kernel-port-unreach   ICMP port unreachable answering a UDP datagram to a closed port
 set -euo pipefail
@@ -52,10 +54,11 @@ def ipv4(proto, payload, ident):
                     STACK, KERNEL)
     return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
 
-def tcp(sport, dport, seq, ack, flags, opts=b"", window=64240):
+def tcp(sport, dport, seq, ack, flags, opts=b"", window=64240, payload=b""):
     hl = 20 + len(opts)
-    h = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, (hl // 4) << 4, flags, window, 0, 0) + opts
-    pseudo = STACK + KERNEL + struct.pack("!BBH", 0, 6, hl)
+    h = (struct.pack("!HHIIBBHHH", sport, dport, seq, ack, (hl // 4) << 4, flags, window, 0, 0) +
+         opts + payload)
+    pseudo = STACK + KERNEL + struct.pack("!BBH", 0, 6, len(h))
     c = csum(pseudo + h)
     return ipv4(6, h[:16] + struct.pack("!H", c) + h[18:], 0x1234)
 
@@ -75,14 +78,18 @@ def tcp_of(pkt):
     return dict(sport=sport, dport=dport, seq=seq, ack=ack, flags=flags,
                 hl=(off >> 4) * 4, opts=t[20:(off >> 4) * 4], payload=t[(off >> 4) * 4:])
 
-def tsval_of(opts):
+def option(opts, kind):
     i = 0
-    while i < len(opts):
+    while i + 1 < len(opts):
         if opts[i] == 0: break
         if opts[i] == 1: i += 1; continue
-        if opts[i] == 8: return struct.unpack("!I", opts[i + 2:i + 6])[0]
-        i += opts[i + 1]
-    return 0
+        if opts[i] == kind: return opts[i + 2:i + opts[i + 1]]
+        i += max(2, opts[i + 1])
+    return None
+
+def tsval_of(opts):
+    ts = option(opts, 8)
+    return struct.unpack("!I", ts[:4])[0] if ts else 0
 
 def save(name, pkt, note):
     with open(os.path.join(data_dir, name + ".hex"), "w") as f:
@@ -129,6 +136,20 @@ try:
     data = read_until(lambda p: is_tcp(p, 0x00, 0x00, 40000) and len(tcp_of(p)["payload"]) > 0,
                       "data segment")
     save("kernel-data", data, "Linux data segment from that listener: \"hello from the kernel\\n\"")
+
+    # Out-of-order data (a 10-byte hole): the kernel answers at once with a SACK block.
+    os.write(tun, tcp(40000, 6000, isn + 1 + 10, sa["seq"] + 1 + len(tcp_of(data)["payload"]),
+                      0x18, bytes([1, 1, 8, 10]) + struct.pack("!II", ts + 2, tsval_of(sa["opts"])),
+                      window=502, payload=b"12345"))
+    save("kernel-sack", read_until(lambda p: is_tcp(p, 0x10, 0x10, 40000) and
+                                   option(tcp_of(p)["opts"], 5) is not None, "SACK"),
+         "Linux duplicate ACK with SACK after the reader sent 5 bytes 10 bytes beyond rcv_nxt")
+
+    # A SYN without timestamps: the SYN-ACK's "nop,nop,sackOK" layout.
+    os.write(tun, tcp(40003, 6000, 3000000, 0, 0x02,
+                      bytes([2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 7])))
+    save("kernel-synack-nots", read_until(lambda p: is_tcp(p, 0x12, 0x12, 40003), "SYN-ACK"),
+         "Linux SYN-ACK to SYN 10.77.0.2:40003 <mss 1460,nop,nop,sackOK,nop,wscale 7> (no TS)")
 
     # 4. A SYN to a closed port: RST/ACK without options.
     os.write(tun, tcp(40001, 6001, 5000, 0, 0x02))

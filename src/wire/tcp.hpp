@@ -44,8 +44,8 @@ struct TcpTimestamps {
 // skipped when parsing and never emitted.
 struct TcpOptions {
   std::optional<uint16_t> mss;
-  std::optional<uint8_t>
-      window_scale;  // shift count as received (clamping to 14 is the engine's job)
+  // Shift count as received (clamping to 14 is the engine's job).
+  std::optional<uint8_t> window_scale;
   bool sack_permitted = false;
   std::optional<TcpTimestamps> timestamps;
   uint8_t sack_count = 0;  // valid entries in sack_blocks

@@ -124,6 +124,38 @@ TEST(KernelVectors, DataSegment) {
   EXPECT_EQ(reemit_tcp(v.ip, t), v.bytes) << format_tcp(t, kKernel, kStack);
 }
 
+TEST(KernelVectors, DuplicateAckWithSack) {
+  Tcp v;
+  ASSERT_NO_FATAL_FAILURE(load_tcp("kernel-sack", v));
+  const auto& t = v.tcp;
+  EXPECT_EQ(t.flags(), tcp_flag::kAck);
+  EXPECT_EQ(t.ack(), SeqNum(1000001));  // the hole is still missing
+  EXPECT_TRUE(t.payload().empty());
+  ASSERT_TRUE(t.options().timestamps.has_value());
+  // RFC 7323 §4.3: an out-of-order segment does not update TS.Recent (778, not 779).
+  EXPECT_EQ(t.options().timestamps->tsecr, 778u);
+  ASSERT_EQ(t.options().sack_count, 1);
+  // RFC 2018 §4: the block covers the 5 bytes sent at 1000001 + 10.
+  EXPECT_EQ(t.options().sacks()[0], (SackBlock{SeqNum(1000011), SeqNum(1000016)}));
+  EXPECT_EQ(t.data_offset(), 11);  // nop,nop,TS + nop,nop,sack 1
+  EXPECT_EQ(reemit_tcp(v.ip, t), v.bytes) << format_tcp(t, kKernel, kStack);
+}
+
+TEST(KernelVectors, SynAckWithoutTimestamps) {
+  Tcp v;
+  ASSERT_NO_FATAL_FAILURE(load_tcp("kernel-synack-nots", v));
+  const auto& t = v.tcp;
+  EXPECT_EQ(t.dst_port(), 40003);
+  EXPECT_EQ(t.flags(), tcp_flag::kSyn | tcp_flag::kAck);
+  EXPECT_EQ(t.ack(), SeqNum(3000001));
+  EXPECT_EQ(t.options().mss, 1460);
+  EXPECT_TRUE(t.options().sack_permitted);
+  EXPECT_FALSE(t.options().timestamps.has_value());  // RFC 7323 §3.2: not offered, not sent
+  EXPECT_TRUE(t.options().window_scale.has_value());
+  EXPECT_EQ(t.data_offset(), 8);
+  EXPECT_EQ(reemit_tcp(v.ip, t), v.bytes) << format_tcp(t, kKernel, kStack);
+}
+
 TEST(KernelVectors, ResetToClosedPort) {
   Tcp v;
   ASSERT_NO_FATAL_FAILURE(load_tcp("kernel-rst", v));
@@ -194,8 +226,9 @@ TEST(KernelVectors, PortUnreachableQuotesOurDatagram) {
 TEST(KernelVectors, EveryVectorFailsWithOneFlippedBit) {
   // A checksum somewhere covers every byte of every vector: flipping any single bit
   // must make some layer reject the packet (or, for the TCP payload, its TCP checksum).
-  for (const char* name : {"kernel-syn", "kernel-synack", "kernel-data", "kernel-rst",
-                           "kernel-echo-request", "kernel-port-unreach"}) {
+  for (const char* name :
+       {"kernel-syn", "kernel-synack", "kernel-data", "kernel-sack", "kernel-synack-nots",
+        "kernel-rst", "kernel-echo-request", "kernel-port-unreach"}) {
     const auto good = load_hex(name);
     for (size_t bit = 0; bit < good.size() * 8; ++bit) {
       auto bad = good;

@@ -70,11 +70,17 @@ void packetdrill_interface_init(const char* flags, struct packetdrill_interface*
 
 /* utcp extensions for its own runner (utcp-drill), not used by packetdrill:
  * netdev_receive never advances the virtual clock past time_usecs (a negative value restores
- * the default wait), and the number of socket calls blocked inside the port right now. */
+ * the default wait); the number of socket calls blocked inside the port right now; when the
+ * calling thread's last socket call returned (gettimeofday clock); and a way to wake every
+ * blocked call for good (they fail with EINTR) before free(). */
 void utcp_packetdrill_set_receive_horizon(void* userdata, long long time_usecs);
 int utcp_packetdrill_blocked_calls(void* userdata);
+long long utcp_packetdrill_last_return_usecs(void* userdata);
+void utcp_packetdrill_stop_waiting(void* userdata);
 typedef void (*utcp_packetdrill_set_receive_horizon_t)(void* userdata, long long time_usecs);
 typedef int (*utcp_packetdrill_blocked_calls_t)(void* userdata);
+typedef long long (*utcp_packetdrill_last_return_usecs_t)(void* userdata);
+typedef void (*utcp_packetdrill_stop_waiting_t)(void* userdata);
 
 #ifdef __cplusplus
 }

@@ -213,3 +213,13 @@ extern "C" __attribute__((visibility("default"))) int utcp_packetdrill_blocked_c
     void* userdata) {
   return userdata ? port_of(userdata)->blocked_calls() : 0;
 }
+
+extern "C" __attribute__((visibility("default"))) long long utcp_packetdrill_last_return_usecs(
+    void* userdata) {
+  return userdata ? port_of(userdata)->last_return_usecs() : -1;
+}
+
+extern "C" __attribute__((visibility("default"))) void utcp_packetdrill_stop_waiting(
+    void* userdata) {
+  if (userdata) port_of(userdata)->stop_waiting();
+}

@@ -123,6 +123,12 @@ void Port::stop_waiting() {
   settled_.notify_all();
 }
 
+int64_t Port::last_return_usecs() {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = last_return_.find(std::this_thread::get_id());
+  return it == last_return_.end() ? -1 : it->second;
+}
+
 int Port::blocked_calls() {
   std::lock_guard<std::mutex> lock(mu_);
   return blocked_;
@@ -151,6 +157,7 @@ int Port::bind(int fd, const sockaddr* addr, socklen_t len) {
   }
   const int r = sockets_->bind(fd, addr, len);
   const int saved = errno;
+  last_return_[std::this_thread::get_id()] = usecs_of(now());
   settle(lock);
   errno = saved;
   return r;

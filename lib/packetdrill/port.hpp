@@ -11,9 +11,11 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "dev/memory_link.hpp"
@@ -36,6 +38,7 @@ class Port final : public posix::SocketHost {
     std::unique_lock<std::mutex> lock(mu_);
     auto result = f(*sockets_);
     const int saved = errno;
+    last_return_[std::this_thread::get_id()] = usecs_of(now());
     settle(lock);
     errno = saved;
     return result;
@@ -53,6 +56,8 @@ class Port final : public posix::SocketHost {
   // netdev_receive never moves the virtual clock past this point (gettimeofday clock);
   // a negative value restores the default (now + receive_wait_usecs).
   void set_receive_horizon(int64_t time_usecs);
+  // When the calling thread's last socket call returned (gettimeofday clock).
+  int64_t last_return_usecs();
   // Socket calls now waiting inside the port.
   int blocked_calls();
   // Wakes every blocked call for good (they fail with EINTR); later blocking calls fail too.
@@ -101,6 +106,7 @@ class Port final : public posix::SocketHost {
   Instant virtual_now_;
   int64_t epoch_usecs_;  // gettimeofday value of Instant 0
   int64_t horizon_usecs_ = -1;
+  std::map<std::thread::id, int64_t> last_return_;
 };
 
 }  // namespace utcp::packetdrill

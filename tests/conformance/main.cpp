@@ -1,0 +1,140 @@
+// utcp-drill: runs packetdrill scripts against utcp on virtual time.
+//   utcp-drill [--tolerance_usecs=N] [-D NAME=VALUE] [--so=lib.so] [--so_flags=...]
+//              [--known_failures=FILE] [-v] script.pkt...
+// Prints one line per script (PASS, FAIL, XFAIL, XPASS, SKIP), the reason for anything that
+// did not pass, and a closing "N passed, N failed" line. Exit status: 0 when nothing failed,
+// 1 otherwise, 77 when every script was skipped.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "runner.hpp"
+#include "script_parser.hpp"
+
+namespace {
+
+using utcp::drill::Outcome;
+
+std::map<std::string, std::string> load_known_failures(const std::string& path, bool& ok) {
+  std::map<std::string, std::string> out;
+  std::ifstream in(path);
+  ok = static_cast<bool>(in);
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    const size_t sp = line.find_first_of(" \t", start);
+    const std::string name = line.substr(start, sp - start);
+    std::string why = sp == std::string::npos ? "" : line.substr(sp);
+    why.erase(0, why.find_first_not_of(" \t"));
+    out[name] = why;
+  }
+  return out;
+}
+
+int usage() {
+  std::cerr << "usage: utcp-drill [--tolerance_usecs=N] [--tolerance_percent=N] "
+               "[--strict_segments] [-D NAME=VALUE] [--so=lib.so] [--so_flags=FLAGS] "
+               "[--known_failures=FILE] [-v] script.pkt...\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  utcp::drill::RunConfig cfg;
+  std::map<std::string, std::string> defines;
+  std::map<std::string, std::string> known;
+  std::vector<std::string> scripts;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-v" || a == "--verbose") {
+      cfg.verbose = true;
+    } else if (a == "-D" || a.starts_with("-D")) {
+      std::string def = a == "-D" ? (i + 1 < argc ? argv[++i] : "") : a.substr(2);
+      const size_t eq = def.find('=');
+      if (def.empty() || eq == 0) return usage();
+      defines[def.substr(0, eq)] = eq == std::string::npos ? "1" : def.substr(eq + 1);
+    } else if (a.starts_with("--so=") || a.starts_with("--so_filename=")) {
+      cfg.so_path = a.substr(a.find('=') + 1);
+    } else if (a.starts_with("--known_failures=")) {
+      bool ok = false;
+      known = load_known_failures(a.substr(a.find('=') + 1), ok);
+      if (!ok) {
+        std::cerr << "utcp-drill: cannot read " << a.substr(a.find('=') + 1) << "\n";
+        return 2;
+      }
+    } else if (a == "-h" || a == "--help") {
+      usage();
+      return 0;
+    } else if (a.starts_with("--")) {
+      const size_t eq = a.find('=');
+      std::string error;
+      if (!utcp::drill::apply_option(cfg, a.substr(2, eq - 2),
+                                     eq == std::string::npos ? "" : a.substr(eq + 1), error)) {
+        std::cerr << "utcp-drill: " << error << "\n";
+        return 2;
+      }
+    } else {
+      scripts.push_back(a);
+    }
+  }
+  if (scripts.empty()) return usage();
+  int passed = 0, failed = 0, xfailed = 0, skipped = 0;
+  for (const std::string& path : scripts) {
+    std::ifstream in(path);
+    if (!in) {
+      std::cout << "FAIL  " << path << "\n  cannot read the file\n";
+      ++failed;
+      continue;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string name = std::filesystem::path(path).filename().string();
+    auto parsed = utcp::drill::parse_script(text.str(), path, defines);
+    utcp::drill::RunResult r;
+    if (!parsed.script) {
+      r = {Outcome::kFail, parsed.error};
+    } else {
+      r = utcp::drill::run_script(*parsed.script, cfg, std::cout);
+    }
+    auto k = known.find(name);
+    switch (r.outcome) {
+      case Outcome::kPass:
+        if (k != known.end()) {
+          std::cout << "XPASS " << path << "\n  listed as a known failure (" << k->second
+                    << ") but passes: remove it from the list\n";
+          ++failed;
+        } else {
+          std::cout << "PASS  " << path << "\n";
+          ++passed;
+        }
+        break;
+      case Outcome::kFail:
+        if (k != known.end()) {
+          std::cout << "XFAIL " << path << "  [known: " << k->second << "]\n  " << r.message
+                    << "\n";
+          ++xfailed;
+        } else {
+          std::cout << "FAIL  " << path << "\n  " << r.message << "\n";
+          ++failed;
+        }
+        break;
+      case Outcome::kSkip:
+        std::cout << "SKIP  " << path << "  " << r.message << "\n";
+        ++skipped;
+        break;
+    }
+  }
+  std::cout << passed << " passed, " << failed << " failed";
+  if (xfailed) std::cout << " (" << xfailed << " xfail)";
+  if (skipped) std::cout << " (" << skipped << " skipped)";
+  std::cout << "\n";
+  if (failed) return 1;
+  if (skipped && !passed && !xfailed) return 77;
+  return 0;
+}

@@ -1,0 +1,59 @@
+#pragma once
+// Turns script packets into wire bytes (inbound) and checks wire bytes against script packets
+// (outbound), translating sequence numbers and timestamps between script and live values.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "script.hpp"
+#include "wire/ipv4_addr.hpp"
+
+namespace utcp::drill {
+
+// The one connection a script talks about, as the runner has learnt it.
+struct Flow {
+  wire::Ipv4Addr local_ip;   // the stack under test
+  wire::Ipv4Addr remote_ip;  // the script's side
+  uint16_t local_port = 0;
+  uint16_t remote_port = 0;
+  bool known = false;                 // ports are set
+  std::optional<uint32_t> local_isn;  // the stack's ISN, from its first SYN
+  std::optional<int64_t> ts_offset;   // live TS val minus script TS val, from the first seen
+};
+
+// The IPv4 packet for an injected line. Script sequence numbers of the remote side are used
+// as they are; acknowledgment numbers and SACK blocks about our data add the stack's ISN.
+std::vector<uint8_t> build_inbound(const PacketSpec& p, const Flow& flow);
+
+// One outbound TCP segment in script terms.
+struct Outbound {
+  uint8_t flags = 0;
+  uint32_t rel_seq = 0;  // minus the stack's ISN
+  uint32_t len = 0;
+  uint32_t ack = 0;
+  uint16_t win = 0;
+  uint16_t urg = 0;
+  uint16_t src_port = 0;
+  uint16_t dst_port = 0;
+  wire::Ipv4Addr src;
+  wire::Ipv4Addr dst;
+  std::string text;  // packetdrill-style decode, in script terms
+};
+
+// Parses an outbound packet; nullopt with `error` for anything that is not a valid TCP/IPv4
+// segment (bad checksum included). Learns the flow's ISN and TS offset from what it sees.
+std::optional<Outbound> decode_outbound(std::span<const uint8_t> bytes, Flow& flow,
+                                        std::string& error);
+
+// Compares one outbound segment with the script's expectation. `partial` accepts a segment
+// that carries only the first part of the expected payload (merging is the caller's job).
+// Returns "" on a match, else what differs.
+std::string match_outbound(const PacketSpec& want, const Outbound& got,
+                           std::span<const uint8_t> bytes, const Flow& flow, uint32_t want_seq,
+                           uint32_t want_len, bool final_piece);
+
+std::string describe_spec(const PacketSpec& p);
+
+}  // namespace utcp::drill

@@ -1,0 +1,40 @@
+#pragma once
+// Runs one parsed script against utcp through the packetdrill port (the same table
+// packetdrill loads), on the port's virtual clock.
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+#include "script.hpp"
+#include "wire/ipv4_addr.hpp"
+
+namespace utcp::drill {
+
+struct RunConfig {
+  int64_t tolerance_usecs = 4000;
+  double tolerance_percent = 0;  // of the time since the previous event, if larger
+  bool strict_segments = false;  // no merging of consecutive outbound segments
+  wire::Ipv4Addr local_ip{192, 168, 0, 1};
+  wire::Ipv4Addr remote_ip{192, 0, 2, 1};
+  uint16_t bind_port = 8080;
+  uint16_t connect_port = 8080;
+  std::string so_path;   // a shared object to load instead of the linked-in port
+  std::string so_flags;  // extra port flags (see lib/packetdrill/port_options.hpp)
+  bool verbose = false;
+};
+
+// Applies `--name=value` lines (from the script or the command line). False with `error`
+// for an unknown option or a bad value.
+bool apply_option(RunConfig& cfg, const std::string& name, const std::string& value,
+                  std::string& error);
+
+enum class Outcome { kPass, kFail, kSkip };
+
+struct RunResult {
+  Outcome outcome = Outcome::kFail;
+  std::string message;  // why it failed or was skipped
+};
+
+RunResult run_script(const Script& script, const RunConfig& cfg, std::ostream& log);
+
+}  // namespace utcp::drill

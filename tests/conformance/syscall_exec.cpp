@@ -1,0 +1,248 @@
+#include "syscall_exec.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "script_parser.hpp"
+#include "utcp/posix.hpp"
+
+namespace utcp::drill {
+
+namespace {
+
+struct BadArgs {
+  std::string what;
+};
+
+int64_t eval_int(const Expr& e, int64_t dflt = 0) {
+  switch (e.kind) {
+    case Expr::Kind::kInt:
+      return e.value;
+    case Expr::Kind::kEllipsis:
+      return dflt;
+    case Expr::Kind::kName: {
+      auto v = lookup_constant(e.text);
+      if (!v) throw BadArgs{"unknown name '" + e.text + "'"};
+      return *v;
+    }
+    case Expr::Kind::kOr: {
+      int64_t v = 0;
+      for (const Expr& t : e.items) v |= eval_int(t);
+      return v;
+    }
+    case Expr::Kind::kList:
+      if (e.items.size() == 1) return eval_int(e.items[0], dflt);
+      break;
+    default:
+      break;
+  }
+  throw BadArgs{"expected a number"};
+}
+
+const Expr& arg(const SyscallSpec& c, size_t i) {
+  if (i >= c.args.size()) throw BadArgs{c.name + " needs " + std::to_string(i + 1) + " arguments"};
+  return c.args[i];
+}
+
+int fd_arg(const SyscallSpec& c) {
+  return static_cast<int>(eval_int(arg(c, 0)));
+}
+
+sockaddr_in make_addr(wire::Ipv4Addr a, uint16_t port) {
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_port = htons(port);
+  in.sin_addr.s_addr = htonl(a.value);
+  return in;
+}
+
+// A struct expression's field by name (or position when unnamed).
+const Expr* field(const Expr& s, const std::string& name, size_t pos) {
+  for (size_t i = 0; i < s.items.size(); ++i) {
+    if (s.names[i] == name) return &s.items[i];
+  }
+  if (pos < s.items.size() && s.names[pos].empty()) return &s.items[pos];
+  return nullptr;
+}
+
+std::vector<iovec> make_iov(const Expr& list, std::vector<std::vector<uint8_t>>& store) {
+  if (list.kind != Expr::Kind::kList) throw BadArgs{"expected an iovec list [{..., len}]"};
+  std::vector<iovec> iov;
+  for (const Expr& item : list.items) {
+    if (item.kind != Expr::Kind::kStruct) throw BadArgs{"expected {..., len} in the iovec list"};
+    const Expr* len = field(item, "iov_len", 1);
+    if (!len) throw BadArgs{"iovec without a length"};
+    store.emplace_back(static_cast<size_t>(eval_int(*len)), uint8_t{'x'});
+    iov.push_back({store.back().data(), store.back().size()});
+  }
+  return iov;
+}
+
+CallResult run(const SyscallSpec& c, const CallContext& ctx) {
+  const packetdrill_interface& f = *ctx.ifc;
+  void* ud = f.userdata;
+  CallResult r;
+  errno = 0;
+  const std::string& n = c.name;
+  if (n == "socket") {
+    r.ret = f.socket(ud, static_cast<int>(eval_int(arg(c, 0), AF_INET)),
+                     static_cast<int>(eval_int(arg(c, 1), SOCK_STREAM)),
+                     static_cast<int>(eval_int(arg(c, 2), IPPROTO_TCP)));
+  } else if (n == "bind") {
+    const sockaddr_in a = make_addr(ctx.local_ip, ctx.bind_port);
+    r.ret = f.bind(ud, fd_arg(c), reinterpret_cast<const sockaddr*>(&a), sizeof a);
+  } else if (n == "listen") {
+    r.ret = f.listen(ud, fd_arg(c), static_cast<int>(eval_int(arg(c, 1), 1)));
+  } else if (n == "accept") {
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
+    r.ret = f.accept(ud, fd_arg(c), reinterpret_cast<sockaddr*>(&a), &len);
+    if (r.ret >= 0 &&
+        (a.sin_family != AF_INET || ntohl(a.sin_addr.s_addr) != ctx.remote_ip.value)) {
+      r.mismatch = "accept() did not fill in the peer address";
+    }
+  } else if (n == "connect") {
+    const sockaddr_in a = make_addr(ctx.remote_ip, ctx.connect_port);
+    r.ret = f.connect(ud, fd_arg(c), reinterpret_cast<const sockaddr*>(&a), sizeof a);
+  } else if (n == "read" || n == "recv") {
+    std::vector<uint8_t> buf(static_cast<size_t>(eval_int(arg(c, 2))));
+    r.ret = n == "read" ? f.read(ud, fd_arg(c), buf.data(), buf.size())
+                        : f.recv(ud, fd_arg(c), buf.data(), buf.size(),
+                                 static_cast<int>(c.args.size() > 3 ? eval_int(c.args[3]) : 0));
+  } else if (n == "write" || n == "send") {
+    std::vector<uint8_t> buf(static_cast<size_t>(eval_int(arg(c, 2))), uint8_t{'x'});
+    r.ret = n == "write" ? f.write(ud, fd_arg(c), buf.data(), buf.size())
+                         : f.send(ud, fd_arg(c), buf.data(), buf.size(),
+                                  static_cast<int>(c.args.size() > 3 ? eval_int(c.args[3]) : 0));
+  } else if (n == "readv" || n == "writev") {
+    std::vector<std::vector<uint8_t>> store;
+    std::vector<iovec> iov = make_iov(arg(c, 1), store);
+    const int cnt = static_cast<int>(eval_int(arg(c, 2), static_cast<int64_t>(iov.size())));
+    r.ret = n == "readv" ? f.readv(ud, fd_arg(c), iov.data(), cnt)
+                         : f.writev(ud, fd_arg(c), iov.data(), cnt);
+  } else if (n == "close") {
+    r.ret = f.close(ud, fd_arg(c));
+  } else if (n == "shutdown") {
+    r.ret = f.shutdown(ud, fd_arg(c), static_cast<int>(eval_int(arg(c, 1))));
+  } else if (n == "fcntl") {
+    const int cmd = static_cast<int>(eval_int(arg(c, 1)));
+    if (c.args.size() > 2) {
+      r.ret = f.fcntl(ud, fd_arg(c), cmd, static_cast<int>(eval_int(c.args[2])));
+    } else {
+      r.ret = f.fcntl(ud, fd_arg(c), cmd);
+    }
+  } else if (n == "ioctl") {
+    int v = static_cast<int>(c.args.size() > 2 ? eval_int(c.args[2]) : 0);
+    r.ret = f.ioctl(ud, fd_arg(c), static_cast<unsigned long>(eval_int(arg(c, 1))), &v);
+  } else if (n == "setsockopt") {
+    const int level = static_cast<int>(eval_int(arg(c, 1)));
+    const int name = static_cast<int>(eval_int(arg(c, 2)));
+    const Expr& val = arg(c, 3);
+    if (val.kind == Expr::Kind::kStruct) {  // {onoff=1, linger=0}
+      linger l{};
+      const Expr* on = field(val, "onoff", 0);
+      if (!on) on = field(val, "l_onoff", 0);
+      const Expr* secs = field(val, "linger", 1);
+      if (!secs) secs = field(val, "l_linger", 1);
+      if (!on || !secs) throw BadArgs{"linger needs {onoff=N, linger=N}"};
+      l.l_onoff = static_cast<int>(eval_int(*on));
+      l.l_linger = static_cast<int>(eval_int(*secs));
+      r.ret = f.setsockopt(ud, fd_arg(c), level, name, &l,
+                           static_cast<socklen_t>(eval_int(arg(c, 4), sizeof l)));
+    } else {
+      const int v = static_cast<int>(eval_int(val));
+      r.ret = f.setsockopt(ud, fd_arg(c), level, name, &v,
+                           static_cast<socklen_t>(eval_int(arg(c, 4), sizeof v)));
+    }
+  } else if (n == "getsockopt") {
+    const int level = static_cast<int>(eval_int(arg(c, 1)));
+    const int name = static_cast<int>(eval_int(arg(c, 2)));
+    const Expr& want = arg(c, 3);
+    if (level == IPPROTO_TCP && name == TCP_INFO) {
+      posix::TcpInfo info{};
+      socklen_t len = sizeof info;
+      r.ret = f.getsockopt(ud, fd_arg(c), level, name, &info, &len);
+      if (r.ret == 0 && want.kind == Expr::Kind::kStruct) {
+        const Expr* st = field(want, "tcpi_state", 99);
+        if (st && st->kind != Expr::Kind::kEllipsis && info.tcpi_state != eval_int(*st)) {
+          r.mismatch = "tcpi_state is " + std::to_string(info.tcpi_state) + ", expected " +
+                       std::to_string(eval_int(*st));
+        }
+      }
+    } else if (level == SOL_SOCKET && name == SO_LINGER) {
+      linger l{};
+      socklen_t len = sizeof l;
+      r.ret = f.getsockopt(ud, fd_arg(c), level, name, &l, &len);
+      if (r.ret == 0 && want.kind == Expr::Kind::kStruct) {
+        const Expr* on = field(want, "onoff", 0);
+        const Expr* secs = field(want, "linger", 1);
+        if ((on && l.l_onoff != eval_int(*on)) || (secs && l.l_linger != eval_int(*secs))) {
+          r.mismatch = "linger is {onoff=" + std::to_string(l.l_onoff) +
+                       ", linger=" + std::to_string(l.l_linger) + "}";
+        }
+      }
+    } else {
+      int v = 0;
+      socklen_t len = sizeof v;
+      r.ret = f.getsockopt(ud, fd_arg(c), level, name, &v, &len);
+      if (r.ret == 0 && want.kind != Expr::Kind::kEllipsis && v != eval_int(want)) {
+        r.mismatch =
+            "option value is " + std::to_string(v) + ", expected " + std::to_string(eval_int(want));
+      }
+    }
+  } else if (n == "poll") {
+    const Expr& list = arg(c, 0);
+    if (list.kind != Expr::Kind::kList)
+      throw BadArgs{"poll needs [{fd=N, events=..., revents=...}]"};
+    std::vector<pollfd> fds;
+    for (const Expr& item : list.items) {
+      if (item.kind != Expr::Kind::kStruct) throw BadArgs{"poll needs {fd=N, events=...}"};
+      const Expr* fd = field(item, "fd", 0);
+      const Expr* ev = field(item, "events", 1);
+      if (!fd || !ev) throw BadArgs{"poll entries need fd and events"};
+      fds.push_back({static_cast<int>(eval_int(*fd)), static_cast<short>(eval_int(*ev)), 0});
+    }
+    r.ret = f.poll(ud, fds.data(), fds.size(), static_cast<int>(eval_int(arg(c, 2))));
+    for (size_t i = 0; i < fds.size() && r.ret >= 0; ++i) {
+      const Expr* rev = field(list.items[i], "revents", 2);
+      if (rev && rev->kind != Expr::Kind::kEllipsis && fds[i].revents != eval_int(*rev)) {
+        r.mismatch = "revents of fd " + std::to_string(fds[i].fd) + " is 0x" +
+                     [](int v) {
+                       char b[16];
+                       std::snprintf(b, sizeof b, "%x", v);
+                       return std::string(b);
+                     }(fds[i].revents) +
+                     ", expected 0x" + [](int v) {
+                       char b[16];
+                       std::snprintf(b, sizeof b, "%x", v);
+                       return std::string(b);
+                     }(static_cast<int>(eval_int(*rev)));
+      }
+    }
+  } else {
+    throw BadArgs{"unsupported call '" + n + "'"};
+  }
+  r.err = r.ret < 0 ? errno : 0;
+  return r;
+}
+
+}  // namespace
+
+CallResult execute_call(const SyscallSpec& call, const CallContext& ctx) {
+  try {
+    return run(call, ctx);
+  } catch (const BadArgs& b) {
+    CallResult r;
+    r.ret = -2;
+    r.mismatch = "bad call: " + b.what;
+    return r;
+  }
+}
+
+}  // namespace utcp::drill

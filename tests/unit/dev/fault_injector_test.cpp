@@ -209,6 +209,21 @@ TEST(FaultInjector, MtuCapDropsOnlyLargerPackets) {
   EXPECT_EQ(h.faulty.tx_counters().mtu_dropped, 2u);
 }
 
+TEST(FaultInjector, DuplicateDeliversTheSamePacketTwice) {
+  Harness h(FaultConfig{.duplicate = 1.0});
+  EXPECT_EQ(h.send_and_collect(5, instant_from_us(0)), (std::vector<uint32_t>{5, 5}));
+  EXPECT_EQ(h.send_and_collect(6, instant_from_us(1)), (std::vector<uint32_t>{6, 6}));
+  EXPECT_EQ(h.faulty.tx_counters().duplicated, 2u);
+  EXPECT_EQ(h.faulty.tx_counters().delivered, 4u);
+}
+
+TEST(FaultInjector, DropEverythingDeliversNothing) {
+  Harness h(FaultConfig{.drop = 1.0});
+  for (uint32_t i = 0; i < 50; ++i) EXPECT_TRUE(h.send_and_collect(i, instant_from_us(i)).empty());
+  EXPECT_EQ(h.faulty.tx_counters().dropped, 50u);
+  EXPECT_EQ(h.link.a_to_b().sent, 0u);
+}
+
 TEST(FaultInjector, ReceiveDirectionFaultsApplyToIncomingPackets) {
   MemoryLink link;
   FaultInjector faulty(link.b(), FaultInjectorConfig{.rx = FaultConfig{.drop = 0.5}, .seed = 3});

@@ -111,13 +111,9 @@ void Receiver::update_right_edge(Tcb& tcb) {
   room &= ~((size_t{1} << tcb.rcv_wscale) - 1);
   const wire::SeqNum candidate = tcb.rcv_nxt + static_cast<uint32_t>(room);
   if (candidate <= tcb.rcv_adv) return;  // never shrink from the right
-  const uint32_t offered = tcb.rcv_adv.distance_from(tcb.rcv_nxt);
   const uint32_t growth = candidate.distance_from(tcb.rcv_adv);
-  // SWS avoidance: a zero or tiny offer grows only in steps of the threshold.
-  if (growth >= sws_threshold() || (offered == 0 && room >= sws_threshold()) ||
-      room == queue_.capacity()) {
-    tcb.rcv_adv = candidate;
-  }
+  // SWS avoidance: the right edge moves only in steps of at least the threshold.
+  if (growth >= sws_threshold()) tcb.rcv_adv = candidate;
 }
 
 uint16_t Receiver::window_field(Tcb& tcb) {

@@ -25,7 +25,7 @@ TEST(ConnectionClose, ActiveCloseThroughFinWait2AndTimeWait) {
   h.expect_state(State::kFinWait2);
   h.expect_nothing();
   h.send(seg().fin().at(R(1)).ack(L(2)).win(64000));
-  h.expect(seg().at(L(2)).ack(R(2)).win(64000));
+  h.expect(seg().at(L(2)).ack(R(2)).win(63999));
   h.expect_state(State::kTimeWait);
   h.expect_events({kFinEv});
   // RFC 9293 §3.4.2: TIME-WAIT lasts 2*MSL (MSL 30 s by default).
@@ -44,7 +44,7 @@ TEST(ConnectionClose, FinAndAckTogetherGoStraightToTimeWait) {
   h.app_close();
   h.pop();
   h.send(seg().fin().at(R(1)).ack(L(2)).win(64000));
-  h.expect(seg().at(L(2)).ack(R(2)).win(64000));
+  h.expect(seg().at(L(2)).ack(R(2)).win(63999));
   h.expect_state(State::kTimeWait);
 }
 
@@ -52,14 +52,14 @@ TEST(ConnectionClose, PassiveCloseThroughCloseWaitAndLastAck) {
   Harness h;
   h.establish();
   h.send(seg().fin().at(R(1)).ack(L(1)).win(64000));
-  h.expect(seg().at(L(1)).ack(R(2)).win(64000));  // FIN acknowledged at once
+  h.expect(seg().at(L(1)).ack(R(2)).win(63999));  // FIN acknowledged at once
   h.expect_state(State::kCloseWait);
   h.expect_events({kFinEv});
   EXPECT_TRUE(h.conn.peer_finished());
   EXPECT_EQ(h.app_recv(), "");
   h.app_close();
   h.expect_state(State::kLastAck);
-  h.expect(seg().fin().at(L(1)).ack(R(2)).win(64000));
+  h.expect(seg().fin().at(L(1)).ack(R(2)).win(63999));
   h.send(seg().at(R(2)).ack(L(2)).win(64000));
   h.expect_state(State::kClosed);
   h.expect_events({kClosedEv});
@@ -74,7 +74,7 @@ TEST(ConnectionClose, SimultaneousCloseThroughClosing) {
   h.expect(seg().fin().at(L(1)).ack(R(1)).win(64000));
   h.send(seg().fin().at(R(1)).ack(L(1)).win(64000));  // the peer's FIN crossed ours
   h.expect_state(State::kClosing);
-  h.expect(seg().at(L(2)).ack(R(2)).win(64000));
+  h.expect(seg().at(L(2)).ack(R(2)).win(63999));
   h.send(seg().at(R(2)).ack(L(2)).win(64000));
   h.expect_state(State::kTimeWait);
   h.expect_nothing();
@@ -98,7 +98,7 @@ TEST(ConnectionClose, FinRetransmittedInFinWait1AndLastAck) {
   p.send(seg().fin().at(R(1)).ack(L(1)).win(64000));
   p.pop();
   p.app_close();
-  const Seg fin2 = seg().fin().at(L(1)).ack(R(2)).win(64000);
+  const Seg fin2 = seg().fin().at(L(1)).ack(R(2)).win(63999);
   p.expect(fin2);
   p.advance_to_next_deadline();
   p.expect(fin2);
@@ -114,7 +114,7 @@ TEST(ConnectionClose, TimeWaitAcksRetransmittedFinAndRestartsTimer) {
   h.pop();
   h.advance(Duration(50'000'000));
   h.send(seg().fin().at(R(1)).ack(L(2)).win(64000));  // our ACK was lost
-  h.expect(seg().at(L(2)).ack(R(2)).win(64000));
+  h.expect(seg().at(L(2)).ack(R(2)).win(63999));
   h.advance(Duration(59'000'000));
   h.expect_state(State::kTimeWait);  // the 2*MSL restarted at the repeated FIN
   h.advance(Duration(1'000'000));
@@ -133,7 +133,7 @@ TEST(ConnectionClose, HalfCloseWeStopSendingButKeepReading) {
   h.expect_events({Event{EventKind::kReadable}});
   EXPECT_EQ(h.app_recv(), "more data");
   h.send(seg().fin().at(R(10)).ack(L(2)).win(64000));
-  h.expect(seg().at(L(2)).ack(R(11)).win(64000));
+  h.expect(seg().at(L(2)).ack(R(11)).win(63990));
   h.expect_state(State::kTimeWait);
 }
 
@@ -144,11 +144,11 @@ TEST(ConnectionClose, HalfClosePeerStopsSendingWeKeepWriting) {
   h.pop();
   h.expect_state(State::kCloseWait);
   EXPECT_EQ(h.app_send("still talking"), 13u);
-  h.expect(seg().at(L(1)).ack(R(2)).win(64000).psh().data("still talking"));
+  h.expect(seg().at(L(1)).ack(R(2)).win(63999).psh().data("still talking"));
   h.send(seg().at(R(2)).ack(L(14)).win(64000));
   h.expect_events({kFinEv, Event{EventKind::kWritable}});
   h.app_close();
-  h.expect(seg().fin().at(L(14)).ack(R(2)).win(64000));
+  h.expect(seg().fin().at(L(14)).ack(R(2)).win(63999));
 }
 
 TEST(ConnectionClose, FinWaitsForQueuedDataAndRidesOnLastSegment) {

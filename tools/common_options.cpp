@@ -165,6 +165,7 @@ Runtime::~Runtime() {
 void Runtime::print_stats_if_asked() const {
   if (!options_.stats) return;
   for (const auto& [name, value] : stack_->counters()) print_counter("", name, value);
+  print_counter("stack.", "connections", stack_->connection_count());
   const dev::TunCounters& t = tun_->counters();
   print_counter("tun.", "rx_packets", t.rx_packets);
   print_counter("tun.", "rx_bytes", t.rx_bytes);

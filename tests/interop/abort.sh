@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The kernel aborts mid-transfer (SO_LINGER 0 -> RST). utcp-cat reports the reset on
+# stderr and exits 1; with -k it frees the connection and keeps listening (no connection
+# left in the stack's table, the reset counted).
+source "$(dirname "$0")/lib.sh"
+it_init abort
+it_need_tool UTCP_CAT
+cd "$IT_TMP"
+
+it_start "$UTCP_CAT" -l 5000 < <(sleep 30) >out 2>cat.err
+cat_pid=$IT_PID
+it_wait_tun
+in_ns $PEER abort-client "$STACK_ADDR" 5000 200000 || it_fail "abort client"
+it_wait "$cat_pid" 10
+[ "$IT_RC" -eq 1 ] || { cat cat.err >&2; it_fail "utcp-cat exited $IT_RC, expected 1"; }
+grep -qi "reset" cat.err || { cat cat.err >&2; it_fail "no reset reported"; }
+it_log "utcp-cat: $(cat cat.err)"
+
+it_start "$UTCP_CAT" -k -l 5000 --stats < <(sleep 30) >out2 2>cat2.err
+cat_pid=$IT_PID
+it_wait_tun
+in_ns $PEER abort-client "$STACK_ADDR" 5000 200000 || it_fail "abort client"
+in_ns $PEER abort-client "$STACK_ADDR" 5000 1000 || it_fail "second abort client (after the first reset)"
+sleep 0.3
+kill "$cat_pid"
+it_wait "$cat_pid" 10
+grep -E '^(tcp\.conn\.reset|stack\.connections) ' cat2.err
+[ "$(awk '$1=="tcp.conn.reset"{print $2}' cat2.err)" -ge 2 ] || it_fail "resets not counted"
+[ "$(awk '$1=="stack.connections"{print $2}' cat2.err)" -eq 0 ] || it_fail "reset connections not freed"
+[ "$(grep -c 'Connection reset' cat2.err)" -ge 2 ] || it_fail "-k did not report both resets"

@@ -9,8 +9,8 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
-#include <cstring>
 #include <cinttypes>
+#include <cstring>
 #include <memory>
 #include <ostream>
 #include <sstream>
@@ -217,6 +217,8 @@ class Runner {
       flow_.ts_offset.reset();
       new_passive_ = false;
     }
+    // A new SYN may start a new incarnation: the next SYN we send carries a fresh ISN.
+    if (pure_syn) relearn_isn_ = true;
     const std::vector<uint8_t> bytes = build_inbound(p, flow_);
     if (cfg_.verbose) log_ << "    < " << wire::format_ipv4_packet(bytes) << "\n";
     if (port_.ifc.netdev_send(port_.ifc.userdata, bytes.data(), bytes.size()) != 0) {
@@ -264,6 +266,12 @@ class Runner {
         new_active_ = false;
         peek = decode_outbound(bytes, flow_, err);
       }
+      if (peek && relearn_isn_ && (peek->flags & 0x02) && flow_.local_isn) {
+        flow_.local_isn = peek->rel_seq + *flow_.local_isn;
+        flow_.ts_offset.reset();
+        peek = decode_outbound(bytes, flow_, err);
+      }
+      relearn_isn_ = false;
       if (!peek) {
         fail(&ev, "outbound packet at " + secs(at) + " is not a valid TCP segment: " + err + ": " +
                       wire::format_ipv4_packet(bytes));
@@ -416,6 +424,7 @@ class Runner {
   int64_t base_ = 0;
   bool new_passive_ = false;
   bool new_active_ = false;
+  bool relearn_isn_ = false;
   uint16_t next_remote_port_ = kFirstRemotePort;
   std::vector<std::unique_ptr<Job>> jobs_;
   std::string failure_;

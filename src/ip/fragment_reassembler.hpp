@@ -43,7 +43,8 @@ class FragmentReassembler {
  public:
   explicit FragmentReassembler(const ReassemblyConfig& config = {});
 
-  // Adds one fragment (a parsed packet with MF set or a non-zero offset).
+  // Adds one fragment (a parsed packet with MF set or a non-zero offset). Trains that timed
+  // out are freed first; call expire() before add() to learn how many.
   FragmentOutcome add(const wire::Ipv4Packet& fragment, Instant now);
 
   // Drops trains older than the timeout; returns how many incomplete trains timed out.

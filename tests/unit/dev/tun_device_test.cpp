@@ -8,10 +8,8 @@
 #include <linux/if.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -22,6 +20,7 @@
 #include <system_error>
 #include <vector>
 
+#include "support/netns_child.hpp"
 #include "unit/dev/packet_helpers.hpp"
 #include "wire/checksum.hpp"
 #include "wire/icmp.hpp"
@@ -35,56 +34,6 @@ using wire::Ipv4Addr;
 
 const Ipv4Addr kKernel(10, 77, 0, 1);
 const Ipv4Addr kStack(10, 77, 0, 2);
-
-// Why TUN tests cannot run here, or empty when they can.
-std::string tun_unavailable() {
-  if (::geteuid() != 0) return "needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) for TUN and unshare";
-  if (::access("/dev/net/tun", R_OK | W_OK) != 0) return "no /dev/net/tun in this environment";
-  return {};
-}
-
-// Runs body() in a child inside a new network namespace. body returns "" on success or a
-// failure message; "SKIP: ..." asks to skip. Returns the child's message.
-template <class Body>
-std::string in_private_netns(Body body) {
-  int pipefd[2];
-  if (::pipe(pipefd) != 0) return "pipe failed";
-  const pid_t pid = ::fork();
-  if (pid < 0) return "fork failed";
-  if (pid == 0) {
-    ::close(pipefd[0]);
-    std::string msg;
-    if (::unshare(CLONE_NEWNET) != 0) {
-      msg = std::string("SKIP: unshare(CLONE_NEWNET): ") + std::strerror(errno);
-    } else {
-      try {
-        msg = body();
-      } catch (const std::exception& e) {
-        msg = std::string("exception: ") + e.what();
-      }
-    }
-    if (!msg.empty() && ::write(pipefd[1], msg.data(), msg.size()) < 0) _exit(3);
-    _exit(msg.empty() ? 0 : 1);
-  }
-  ::close(pipefd[1]);
-  std::string msg;
-  char buf[512];
-  for (ssize_t n; (n = ::read(pipefd[0], buf, sizeof buf)) > 0;) msg.append(buf, size_t(n));
-  ::close(pipefd[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (!WIFEXITED(status)) return "child crashed (signal " + std::to_string(WTERMSIG(status)) + ")";
-  if (WEXITSTATUS(status) != 0 && msg.empty()) return "child failed without a message";
-  return msg;
-}
-
-#define RUN_IN_NETNS(...)                                                \
-  do {                                                                   \
-    if (auto why = tun_unavailable(); !why.empty()) GTEST_SKIP() << why; \
-    const std::string msg = in_private_netns(__VA_ARGS__);               \
-    if (msg.rfind("SKIP: ", 0) == 0) GTEST_SKIP() << msg;                \
-    EXPECT_EQ(msg, "");                                                  \
-  } while (0)
 
 std::string bring_up_loopback() {
   const int s = ::socket(AF_INET, SOCK_DGRAM, 0);
@@ -155,7 +104,7 @@ TEST(TunDevice, BadMtuIsAClearError) {
 }
 
 TEST(TunDevice, KernelUdpPacketArrivesOnTheTun) {
-  RUN_IN_NETNS([]() -> std::string {
+  UTCP_RUN_IN_NETNS([]() -> std::string {
     if (auto e = bring_up_loopback(); !e.empty()) return e;
     TunDevice tun(TunOptions{.name = "utcp0", .mtu = 1400, .kernel_address = kKernel});
     if (tun.name() != "utcp0") return "name " + tun.name();
@@ -193,7 +142,7 @@ TEST(TunDevice, KernelUdpPacketArrivesOnTheTun) {
 }
 
 TEST(TunDevice, EchoReplyWrittenToTheTunReachesTheKernel) {
-  RUN_IN_NETNS([]() -> std::string {
+  UTCP_RUN_IN_NETNS([]() -> std::string {
     TunDevice tun(TunOptions{.kernel_address = kKernel});
     const int raw = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
     if (raw < 0) return std::string("SKIP: raw ICMP socket: ") + std::strerror(errno);
@@ -249,7 +198,7 @@ TEST(TunDevice, EchoReplyWrittenToTheTunReachesTheKernel) {
 }
 
 TEST(TunDevice, SecondAttachIsBusyAndNamed) {
-  RUN_IN_NETNS([]() -> std::string {
+  UTCP_RUN_IN_NETNS([]() -> std::string {
     TunDevice first(TunOptions{.name = "utcpbusy"});
     try {
       TunDevice second(TunOptions{.name = "utcpbusy"});
@@ -263,7 +212,7 @@ TEST(TunDevice, SecondAttachIsBusyAndNamed) {
 }
 
 TEST(TunDevice, KernelPicksNumberForPattern) {
-  RUN_IN_NETNS([]() -> std::string {
+  UTCP_RUN_IN_NETNS([]() -> std::string {
     TunDevice tun(TunOptions{.name = "utcp%d", .mtu = 0, .bring_up = false});
     if (tun.name().rfind("utcp", 0) != 0 || tun.name() == "utcp%d") return "name " + tun.name();
     if (tun.mtu() != 1500) return "default MTU read back as " + std::to_string(tun.mtu());

@@ -20,7 +20,11 @@ using Instant = EngineClock::time_point;
 
 inline constexpr Instant kNever = Instant::max();
 
-constexpr Instant instant_from_us(int64_t us) { return Instant(Duration(us)); }
-constexpr int64_t to_us(Instant t) { return t.time_since_epoch().count(); }
+constexpr Instant instant_from_us(int64_t us) {
+  return Instant(Duration(us));
+}
+constexpr int64_t to_us(Instant t) {
+  return t.time_since_epoch().count();
+}
 
 }  // namespace utcp

@@ -25,6 +25,8 @@ struct FaultInjectorConfig {
 class FaultInjector final : public Device {
  public:
   FaultInjector(Device& inner, const FaultInjectorConfig& config);
+  FaultInjector(const FaultInjector&) = delete;  // pull_slots_ point into this object
+  FaultInjector& operator=(const FaultInjector&) = delete;
 
   int fd() const override { return inner_.fd(); }
   size_t mtu() const override { return inner_.mtu(); }

@@ -28,6 +28,9 @@ int64_t eval_int(const Expr& e, int64_t dflt = 0) {
       return dflt;
     case Expr::Kind::kName: {
       auto v = lookup_constant(e.text);
+      if (!v) {
+        if (auto err = errno_value(e.text)) return *err;  // SO_ERROR values: [ECONNREFUSED]
+      }
       if (!v) throw BadArgs{"unknown name '" + e.text + "'"};
       return *v;
     }

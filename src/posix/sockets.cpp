@@ -166,7 +166,8 @@ int Sockets::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
       return nfd;
     }
     if (ec && !is_would_block(ec)) return fail(errno_of(ec));
-    if (e->nonblocking || !wait_until(kNever)) return fail(e->nonblocking ? EAGAIN : EINTR);
+    if (e->nonblocking || !host_) return fail(EAGAIN);
+    if (!wait_until(kNever)) return fail(EINTR);
     e = find(fd);
     if (!e || e->kind != EntryKind::kListener) return fail(EBADF);
   }
@@ -184,7 +185,7 @@ int Sockets::connect(int fd, const sockaddr* addr, socklen_t len) {
     if (e->connecting) {
       const tcp::State s = stack_->state(e->id);
       if (s == tcp::State::kSynSent || s == tcp::State::kSynReceived) {
-        if (e->nonblocking) return fail(EALREADY);
+        if (e->nonblocking || !host_) return fail(EALREADY);
       }
       return finish_connect(*e);
     }
@@ -201,7 +202,7 @@ int Sockets::connect(int fd, const sockaddr* addr, socklen_t len) {
   e->port = stack_->local_endpoint(id).port;
   if (e->nodelay) stack_->set_nodelay(id, true);
   kick();
-  if (e->nonblocking) return fail(EINPROGRESS);
+  if (e->nonblocking || !host_) return fail(EINPROGRESS);
   return finish_connect(*e);
 }
 
@@ -223,7 +224,7 @@ int Sockets::finish_connect(Entry& e) {
       cur->connected = true;
       return 0;
     }
-    if (cur->nonblocking) return fail(EALREADY);
+    if (cur->nonblocking || !host_) return fail(EALREADY);
     if (!wait_until(kNever)) return fail(EINTR);
   }
 }
@@ -268,7 +269,7 @@ ssize_t Sockets::recv_iov(int fd, const iovec* iov, int iovcnt, int flags) {
   size_t want = 0;
   for (int i = 0; i < iovcnt; ++i) want += iov[i].iov_len;
   if (want == 0) return 0;
-  const bool nonblocking = e->nonblocking || (flags & MSG_DONTWAIT);
+  const bool nonblocking = e->nonblocking || (flags & MSG_DONTWAIT) || !host_;
   size_t got = 0;
   int i = 0;
   size_t off = 0;
@@ -343,7 +344,7 @@ ssize_t Sockets::send_iov(int fd, const iovec* iov, int iovcnt, int flags) {
   if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)) return fail(EOPNOTSUPP);
   // Linux: a socket that never connected, or a listener, fails with EPIPE.
   if (e->kind != EntryKind::kConnection) return fail(EPIPE);
-  const bool nonblocking = e->nonblocking || (flags & MSG_DONTWAIT);
+  const bool nonblocking = e->nonblocking || (flags & MSG_DONTWAIT) || !host_;
   size_t want = 0;
   for (int i = 0; i < iovcnt; ++i) want += iov[i].iov_len;
   size_t sent = 0;

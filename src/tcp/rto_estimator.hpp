@@ -23,7 +23,9 @@ class RtoEstimator {
   Duration rto() const;
   // RFC 6298 §5.5: double the timer (bounded by max).
   void backoff();
-  // After a new RTT sample / newly acknowledged data.
+  // Collapses the backoff. Karn's rule (RFC 6298 §3 and the note after §5.7): keep the backed-off
+  // RTO until a valid RTT sample arrives, i.e. call this with (after) on_sample(), not for an
+  // ACK that only covers retransmitted data.
   void reset_backoff() { backoff_ = 0; }
   unsigned backoff_count() const { return backoff_; }
 

@@ -31,9 +31,21 @@ class CongestionControl {
   virtual void on_rto(uint32_t flight_size, Instant now) = 0;
   // RFC 5681 §4.1: restart window when idle > RTO.
   virtual void on_idle(Duration idle, Duration rto) = 0;
+
+  // Optional hooks (default: ignored). An RTT sample and the smoothed RTT after it.
+  virtual void on_rtt_sample(Duration /*rtt*/, Duration /*srtt*/) {}
+  // RFC 3168 §6.1.2: an ECN-Echo reduces the window once per window of data, without a
+  // retransmission; by default the same arithmetic as a fast retransmit with no inflation.
+  virtual void on_ecn_echo(uint32_t flight_size, Instant now) {
+    on_fast_retransmit(flight_size, now);
+    on_recovery_exit();
+  }
+  // RFC 3522 / RFC 9438 §4.9: the last reduction was spurious; restore the state before it.
+  virtual void on_spurious_undo() {}
 };
 
-// "reno" now; nullptr if the name is unknown.
+// "reno", "newreno" (the same window arithmetic; RFC 6582 partial ACKs live in the sender),
+// "cubic"; nullptr if the name is unknown.
 std::unique_ptr<CongestionControl> make_congestion_control(std::string_view name);
 
 }  // namespace utcp::tcp

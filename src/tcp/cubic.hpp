@@ -1,0 +1,85 @@
+#pragma once
+// CUBIC congestion control (RFC 9438): the cubic window function W_cubic(t) = C(t-K)^3 + W_max,
+// the Reno-friendly estimate W_est, fast convergence, beta 0.7 multiplicative decrease and
+// slow start as Reno (RFC 5681, byte counting), optionally with HyStart++ (RFC 9406).
+// Window arithmetic is in double-precision segments, as the RFC states it; cwnd() rounds down
+// to bytes.
+#include <cstdint>
+#include <optional>
+
+#include "tcp/congestion_control.hpp"
+#include "tcp/hystart.hpp"
+
+namespace utcp::tcp {
+
+struct CubicOptions {
+  bool fast_convergence = true;  // RFC 9438 §4.7 SHOULD
+  bool hystart = false;          // RFC 9406 slow-start exit
+};
+
+class CubicCongestion final : public CongestionControl {
+ public:
+  static constexpr double kC = 0.4;     // RFC 9438 §4.1.1
+  static constexpr double kBeta = 0.7;  // RFC 9438 §4.1.1 beta_cubic
+  // RFC 9438 §4.3: alpha_cubic = 3 * (1 - beta) / (1 + beta).
+  static constexpr double kAlpha = 3.0 * (1.0 - kBeta) / (1.0 + kBeta);
+
+  explicit CubicCongestion(CubicOptions opt = {}) : opt_(opt) { init(536, 10); }
+
+  const char* name() const override { return "cubic"; }
+  void init(uint32_t mss, uint32_t initial_window_segments) override;
+  void set_mss(uint32_t mss) override;
+  uint32_t cwnd() const override;
+  uint32_t ssthresh() const override { return ssthresh_; }
+  void on_ack(uint32_t bytes_acked, uint32_t flight_size, Instant now) override;
+  void on_fast_retransmit(uint32_t flight_size, Instant now) override;
+  void on_recovery_dup_ack() override;
+  void on_recovery_exit() override;
+  void on_rto(uint32_t flight_size, Instant now) override;
+  void on_idle(Duration idle, Duration rto) override;
+  void on_rtt_sample(Duration rtt, Duration srtt) override;
+  void on_ecn_echo(uint32_t flight_size, Instant now) override;
+  void on_spurious_undo() override;
+
+  // Inspection for tests and stats (segments / seconds, as in the RFC).
+  double w_max() const { return w_max_; }
+  double k() const { return k_; }
+  double w_est() const { return w_est_; }
+  double cwnd_segments() const { return cwnd_ / smss_; }
+  bool in_slow_start() const { return cwnd_ < ssthresh_; }
+  const HyStart& hystart() const { return hystart_; }
+
+  // RFC 9438 Figure 1: W_cubic(t) in segments, t in seconds since the epoch.
+  double w_cubic(double t) const;
+
+ private:
+  struct Saved {
+    double cwnd, w_max, k, w_est, cwnd_prior, cwnd_epoch;
+    uint32_t ssthresh;
+    std::optional<Instant> epoch;
+  };
+  void reduce(uint32_t flight_size, bool ecn);
+  void start_epoch(Instant now);
+  Saved save() const;
+
+  CubicOptions opt_;
+  uint32_t smss_ = 536;
+  uint32_t iw_segments_ = 10;
+  uint32_t iw_ = 0;
+  double cwnd_ = 0;  // bytes
+  uint32_t ssthresh_ = UINT32_MAX;
+  Duration srtt_{0};
+
+  // RFC 9438 §4.1.2 variables, in segments and seconds.
+  double w_max_ = 0;
+  double k_ = 0;
+  double w_est_ = 0;
+  double cwnd_prior_ = 0;
+  double cwnd_epoch_ = 0;
+  std::optional<Instant> epoch_;  // t_epoch; unset until the first ACK in avoidance
+  bool after_timeout_ = false;
+  std::optional<Saved> undo_;
+  HyStart hystart_;
+};
+
+}  // namespace utcp::tcp

@@ -68,6 +68,31 @@ TEST_F(Ipv4InputTest, TcpIsDeliveredWithAddressesEcnAndSegment) {
   EXPECT_EQ(count(IpCounter::in_delivered_tcp), 1u);
 }
 
+TEST_F(Ipv4InputTest, HeaderOptionsAreSkippedAndNotEchoed) {
+  // IHL 6: four bytes of options (NOPs) between the fixed header and the payload.
+  const auto segment = tcp_header(80, 40000, 5);
+  auto packet = ip_packet({.protocol = 6}, segment);
+  packet.insert(packet.begin() + 20, {1, 1, 1, 1});
+  packet[0] = 0x46;
+  put16(packet, 2, static_cast<uint16_t>(packet.size()));
+  put16(packet, 10, 0);
+  put16(packet, 10, wire::internet_checksum(std::span(packet).first(24)));
+  InputResult r = feed(packet);
+  ASSERT_EQ(r.action, InputAction::kTcp);
+  EXPECT_EQ(std::vector<uint8_t>(r.payload.begin(), r.payload.end()), segment);
+
+  auto ping = ip_packet({.protocol = 1}, icmp_message(8, 0, 0x00090009, pattern(8)));
+  ping.insert(ping.begin() + 20, {1, 1, 1, 1});
+  ping[0] = 0x46;
+  put16(ping, 2, static_cast<uint16_t>(ping.size()));
+  put16(ping, 10, 0);
+  put16(ping, 10, wire::internet_checksum(std::span(ping).first(24)));
+  r = feed(ping);
+  ASSERT_EQ(r.action, InputAction::kReply);
+  EXPECT_EQ(r.reply[0], 0x45);  // the reply carries no options
+  EXPECT_EQ(r.reply.size(), 20u + 8 + 8);
+}
+
 TEST_F(Ipv4InputTest, LinkPaddingAfterTheDatagramIsNotPayload) {
   auto packet = ip_packet({.protocol = 6}, tcp_header(1, 2, 3));
   packet.resize(packet.size() + 6, 0);

@@ -183,6 +183,24 @@ void Runtime::log(const std::string& message) const {
   std::fprintf(stderr, "%s: %s\n", name_.c_str(), message.c_str());
 }
 
+void Runtime::observe_state(SocketId s) {
+  if (!options_.verbose) return;
+  const tcp::State now = stack_->state(s);
+  auto [it, inserted] = states_.try_emplace(s, tcp::State::kClosed);
+  if (!inserted && it->second == now) return;
+  const Endpoint local = stack_->local_endpoint(s);
+  const Endpoint remote = stack_->remote_endpoint(s);
+  std::fprintf(stderr, "* %s:%u > %s:%u state %s -> %s\n", local.addr.to_string().c_str(),
+               local.port, remote.addr.to_string().c_str(), remote.port,
+               std::string(tcp::to_string(inserted ? tcp::State::kClosed : it->second)).c_str(),
+               std::string(tcp::to_string(now)).c_str());
+  it->second = now;
+}
+
+void Runtime::forget_state(SocketId s) {
+  states_.erase(s);
+}
+
 SignalWatcher::SignalWatcher(EventLoop& loop, std::function<void(int)> on_signal) : loop_(loop) {
   sigset_t set;
   sigemptyset(&set);

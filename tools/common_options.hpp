@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "dev/fault_injector.hpp"
 #include "dev/tun_device.hpp"
@@ -55,6 +56,10 @@ class Runtime {
   void print_stats_if_asked() const;
   // "<tool>: <message>" on stderr.
   void log(const std::string& message) const;
+  // With -v: one line when a socket the tool holds changes state (the Stack's own trace
+  // shows segments). forget() when the handle is released.
+  void observe_state(SocketId s);
+  void forget_state(SocketId s);
 
  private:
   CommonOptions options_;
@@ -64,6 +69,7 @@ class Runtime {
   std::unique_ptr<dev::FaultInjector> faults_;
   std::unique_ptr<Stack> stack_;
   std::unique_ptr<EventLoop> loop_;
+  std::unordered_map<SocketId, tcp::State> states_;
 };
 
 // Turns SIGINT and SIGTERM into a readable descriptor on the loop (signalfd), so the tool

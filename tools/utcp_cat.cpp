@@ -88,6 +88,7 @@ class Cat {
     std::error_code ec;
     sock_ = st_.connect(addr, port, ec);
     if (ec) throw std::system_error(ec, "cannot connect to " + addr.to_string());
+    rt_.observe_state(sock_);
     connected_ = false;
   }
 
@@ -111,6 +112,8 @@ class Cat {
 
   void fail(const std::error_code& ec) {
     rt_.log(ec.message());
+    rt_.observe_state(sock_);
+    rt_.forget_state(sock_);
     st_.close(sock_);
     sock_ = kNoSocket;
     loop_.request_process();
@@ -170,12 +173,15 @@ class Cat {
     if (peer_fin_ && fin_sent_ && to_out_.empty()) {
       const tcp::State s = st_.state(sock_);
       if (s == tcp::State::kTimeWait || s == tcp::State::kClosed) {  // our FIN is acknowledged
+        rt_.observe_state(sock_);
+        rt_.forget_state(sock_);
         st_.close(sock_);
         sock_ = kNoSocket;
         progress = true;
         if (!keep_) finish(0);
       }
     }
+    if (sock_ != kNoSocket) rt_.observe_state(sock_);
     if (progress) loop_.request_process();
     update_interest();
   }
@@ -190,6 +196,7 @@ class Cat {
       rt_.log("connection from " + peer.addr.to_string() + ":" + std::to_string(peer.port));
     }
     sock_ = s;
+    rt_.observe_state(sock_);
     connected_ = true;
     peer_fin_ = fin_sent_ = false;
     loop_.request_process();

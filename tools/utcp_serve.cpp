@@ -121,6 +121,7 @@ class Server {
         rt_.log(std::string(service_name(kind)) + " connection from " + peer.addr.to_string() +
                 ":" + std::to_string(peer.port));
       }
+      rt_.observe_state(s);
       Conn& c = *conn;
       conns_[s] = std::move(conn);
       serve(s, c);
@@ -181,6 +182,7 @@ class Server {
     if (const uint32_t bits = st_.readiness(s); bits & ready::kError) {
       return drop(s, st_.error(s));
     }
+    rt_.observe_state(s);
     const bool finished =
         c.out.empty() &&
         (c.kind == Service::kHttp ? c.http->done() : c.peer_fin);  // echo flushed; others at FIN
@@ -188,12 +190,14 @@ class Server {
   }
 
   void close(SocketId s) {
+    rt_.forget_state(s);
     st_.close(s);  // graceful: FIN after what was sent (RFC 9293 §3.10.4)
     conns_.erase(s);
     loop_.request_process();
   }
 
   void drop(SocketId s, const std::error_code& ec) {
+    rt_.observe_state(s);
     if (rt_.options().verbose) rt_.log("connection " + std::to_string(s) + ": " + ec.message());
     close(s);
   }

@@ -5,7 +5,9 @@
 #include <netinet/in.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <thread>
 #include <vector>
 
@@ -151,6 +153,41 @@ TEST_F(SharedObject, HandshakeWithBlockingAcceptOnASecondThread) {
   long long at = 0;
   EXPECT_FALSE(receive(buf, &at));
   EXPECT_EQ(buf.size(), 2048u);
+}
+
+TEST_F(SharedObject, RealTimeFlagUsesTheRealClock) {
+  init_("real_time receive_wait_usecs=3000000", &ifc_);
+  void* ud = ifc_.userdata;
+  timeval a{}, b{};
+  ifc_.gettimeofday(ud, &a, nullptr);
+  ASSERT_EQ(ifc_.usleep(ud, 20'000), 0);
+  ifc_.gettimeofday(ud, &b, nullptr);
+  const long long d = (b.tv_sec - a.tv_sec) * 1'000'000LL + (b.tv_usec - a.tv_usec);
+  EXPECT_GE(d, 20'000);
+  EXPECT_LT(d, 5'000'000);  // generous: the machine may be loaded
+  // Wall-clock based: close to the system's time of day.
+  EXPECT_LT(std::abs(static_cast<long long>(b.tv_sec) - static_cast<long long>(time(nullptr))), 5);
+
+  ASSERT_EQ(ifc_.socket(ud, AF_INET, SOCK_STREAM, 0), 3);
+  sockaddr_in bind_to{};
+  bind_to.sin_family = AF_INET;
+  bind_to.sin_port = htons(8080);
+  bind_to.sin_addr.s_addr = htonl(local.value);
+  ASSERT_EQ(ifc_.bind(ud, 3, reinterpret_cast<sockaddr*>(&bind_to), sizeof bind_to), 0);
+  ASSERT_EQ(ifc_.listen(ud, 3, 1), 0);
+  auto syn = segment(wire::tcp_flag::kSyn, 1, 0);
+  ASSERT_EQ(ifc_.netdev_send(ud, syn.data(), syn.size()), 0);
+  std::vector<uint8_t> buf;
+  long long at = 0;
+  auto synack = receive(buf, &at);
+  ASSERT_TRUE(synack);
+  EXPECT_EQ(synack->ack.raw(), 2u);
+  // No final ACK: the SYN-ACK is retransmitted one initial RTO (1 s) of real time later.
+  long long again_at = 0;
+  auto again = receive(buf, &again_at);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->flags, wire::tcp_flag::kSyn | wire::tcp_flag::kAck);
+  EXPECT_GE(again_at - at, 900'000);
 }
 
 TEST_F(SharedObject, BindMovesTheStackToTheNamedAddress) {

@@ -87,7 +87,7 @@ class SignalWatcher {
 };
 
 // Parses argv with `app` and runs `body`, turning exceptions into "<tool>: <what>" and
-// exit status 1 (CLI11's own errors keep its usage message and status).
+// exit status 1; a bad command line is one line and status 2.
 int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& body);
 
 }  // namespace utcp::tools

@@ -250,7 +250,12 @@ void HttpSession::respond_file(const std::string& target, bool keep_alive, bool 
   }
   std::string full = root_ + rel;
   struct stat sb {};
-  if (::stat(full.c_str(), &sb) == 0 && S_ISDIR(sb.st_mode)) full += "/index.html";
+  const bool is_dir = ::stat(full.c_str(), &sb) == 0 && S_ISDIR(sb.st_mode);
+  if (decoded->back() == '/' && !is_dir) {  // "/file/" names a directory that is not there
+    respond(404, "Not Found", keep_alive, head);
+    return;
+  }
+  if (is_dir) full += "/index.html";
   // Symlinks may still lead out of the root: compare the resolved path.
   char resolved[PATH_MAX];
   if (::realpath(full.c_str(), resolved) == nullptr ||

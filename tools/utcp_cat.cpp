@@ -279,7 +279,7 @@ int main(int argc, char** argv) {
                 ->check(CLI::Range(1, 65535));
   app.add_flag("-k,--keep-open", keep, "with -l: accept another connection after each one")
       ->needs(l);
-  app.add_option("target", target, "HOST PORT to connect to")->expected(0, 2);
+  app.add_option("target", target, "HOST PORT to connect to")->expected(0, 2)->type_name("");
   return run_main(app, argc, argv, [&] {
     if (l->count() > 0 && !target.empty()) {
       throw std::runtime_error("give either -l PORT or HOST PORT, not both");

@@ -142,9 +142,35 @@ void Connection::set_path_mtu(uint16_t mtu) {
   }
 }
 
-void Connection::on_icmp_error(IcmpError e, Instant) {
-  // RFC 5461 / RFC 1122 §4.2.3.9: treated as soft errors, reported if the connection times out.
-  soft_error_ = e;
+void Connection::on_icmp_error(IcmpError e, Instant now) {
+  // RFC 1122 §4.2.3.9: protocol and port unreachable are hard errors; RFC 5461 §4 treats them
+  // as soft once synchronized, so only an opening connection is aborted by them.
+  if (state_ == State::kSynSent &&
+      (e == IcmpError::kProtocolUnreachable || e == IcmpError::kPortUnreachable)) {
+    terminate(ErrorReason::kRefused);
+    after_input(now);
+    return;
+  }
+  soft_error_ = e;  // reported to the application, e.g. along with a timeout
+}
+
+void Connection::set_send_buffer(size_t bytes) {
+  cfg_.send_buffer = bytes;
+  sender_.set_capacity(bytes);
+}
+
+void Connection::set_recv_buffer(size_t bytes) {
+  // Before the SYN the window scale follows the new size; afterwards the buffer may only grow,
+  // because the window already offered must not shrink (RFC 9293 §3.8.6.2.2).
+  if (state_ == State::kClosed || state_ == State::kListen) {
+    cfg_.recv_buffer = bytes;
+    tcb_.rcv_wscale = cfg_.window_scaling ? window_shift_for(bytes) : 0;
+  } else if (bytes > cfg_.recv_buffer) {
+    cfg_.recv_buffer = bytes;
+  } else {
+    return;
+  }
+  receiver_.set_capacity(cfg_.recv_buffer);
 }
 
 void Connection::enter(State s) {

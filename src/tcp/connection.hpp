@@ -76,6 +76,10 @@ class Connection {
   void abort(Instant now);
 
   void set_nodelay(bool on);
+  // Buffer sizes (defaults 256 KiB). The send buffer never drops queued data; the receive
+  // buffer sets the window scale if changed before opening, and may only grow afterwards.
+  void set_send_buffer(size_t bytes);
+  void set_recv_buffer(size_t bytes);
   void set_keepalive(const KeepaliveConfig& k, Instant now);
   void set_user_timeout(Duration d);
   // A smaller path MTU (RFC 1191) lowers the segment size from the next segment on.

@@ -150,18 +150,25 @@ void Connection::on_segment_synchronized(const wire::TcpRepr& seg, Instant now) 
     return;
   }
   // First: sequence number (RFC 9293 §3.10.7.4, the four acceptability cases).
+  bool text_allowed = true;
   if (!Receiver::acceptable(tcb_, seg.seq, seg.seq_len())) {
-    if (state_ == State::kSynReceived && seg.has(kSyn) && !seg.has(kAck) && seg.seq == tcb_.irs) {
-      // The peer repeated its SYN: our SYN-ACK was lost, so send it again.
-      tcb_.snd_nxt = tcb_.iss;
+    if (tcb_.rcv_adv == tcb_.rcv_nxt && seg.seq == tcb_.rcv_nxt && !seg.has(kSyn)) {
+      // A zero window accepts no text, but "special allowance should be made to accept valid
+      // ACKs, URGs, and RSTs": keep the control part of a segment that starts at RCV.NXT.
+      text_allowed = false;
+    } else {
+      if (state_ == State::kSynReceived && seg.has(kSyn) && !seg.has(kAck) && seg.seq == tcb_.irs) {
+        // The peer repeated its SYN: our SYN-ACK was lost, so send it again.
+        tcb_.snd_nxt = tcb_.iss;
+        return;
+      }
+      if (!seg.has(kRst)) receiver_.require_ack_now();
+      if (state_ == State::kTimeWait && seg.has(kFin) && !seg.has(kRst)) {
+        // A retransmitted FIN: our last ACK was lost. ACK again and restart 2*MSL (§3.10.7.4).
+        timers_.set(TimerKind::kTimeWait, now + 2 * cfg_.msl);
+      }
       return;
     }
-    if (!seg.has(kRst)) receiver_.require_ack_now();
-    if (state_ == State::kTimeWait && seg.has(kFin) && !seg.has(kRst)) {
-      // A retransmitted FIN: our last ACK was lost. ACK again and restart 2*MSL (§3.10.7.4).
-      timers_.set(TimerKind::kTimeWait, now + 2 * cfg_.msl);
-    }
-    return;
   }
   if (!seg.has(kRst)) update_ts_recent(seg, now);
 
@@ -216,6 +223,10 @@ void Connection::on_segment_synchronized(const wire::TcpRepr& seg, Instant now) 
     events_.push(Event{EventKind::kUrgent});
   }
   // Seventh and eighth: text and FIN.
+  if (!text_allowed) {
+    receiver_.require_ack_now();  // tell the sender the window is still closed
+    return;
+  }
   process_text(seg, seg.seq, now);
 }
 

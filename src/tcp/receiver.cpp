@@ -11,7 +11,8 @@ Receiver::Receiver(const Config& cfg) : queue_(cfg.recv_buffer), mss_(announced_
 void Receiver::on_syn(Tcb& tcb, wire::SeqNum seg_seq) {
   tcb.irs = seg_seq;
   tcb.rcv_nxt = seg_seq + 1;
-  tcb.rcv_adv = tcb.rcv_nxt;
+  // The window our SYN (or SYN-ACK) offers, unscaled (RFC 7323 §2.2).
+  tcb.rcv_adv = tcb.rcv_nxt + static_cast<uint32_t>(std::min<size_t>(queue_.window(), 0xffff));
   tcb.last_ack_sent = tcb.rcv_nxt;
   read_seq_ = tcb.rcv_nxt;
 }

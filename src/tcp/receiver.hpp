@@ -62,6 +62,7 @@ class Receiver {
   std::optional<uint64_t> urgent_mark(const Tcb& tcb) const;
 
   const ReassemblyQueue& queue() const { return queue_; }
+  void set_capacity(size_t bytes) { queue_.set_capacity(bytes); }
 
  private:
   uint32_t sws_threshold() const;

@@ -45,6 +45,7 @@ class Sender {
   void set_mss(uint32_t eff_mss);
   uint32_t mss() const { return mss_; }
   void set_nodelay(bool on) { nodelay_ = on; }
+  void set_capacity(size_t bytes) { buf_.set_capacity(bytes); }
 
   // Application writes; urgent data sets SND.UP past its last byte (RFC 9293 §3.8.5).
   size_t write(Tcb& tcb, std::span<const uint8_t> data, bool urgent);

@@ -1,0 +1,117 @@
+// Remaining state-machine corners: LISTEN close, SYN in SYN-RECEIVED, data on a SYN-ACK, the
+// zero-window allowance for ACKs, ICMP hard errors while opening, buffer options.
+#include <gtest/gtest.h>
+
+#include "support/tcp_harness.hpp"
+
+namespace utcp::test {
+namespace {
+
+using tcp::ErrorReason;
+using tcp::Event;
+using tcp::EventKind;
+using tcp::State;
+
+TEST(ConnectionState, StateNames) {
+  EXPECT_EQ(tcp::to_string(State::kSynReceived), "SYN-RECEIVED");
+  EXPECT_EQ(tcp::to_string(State::kTimeWait), "TIME-WAIT");
+  EXPECT_TRUE(tcp::is_synchronized(State::kSynReceived));
+  EXPECT_FALSE(tcp::is_synchronized(State::kSynSent));
+}
+
+TEST(ConnectionState, CloseInListenDeletesTcb) {
+  Harness h;
+  h.conn.listen(kLocalIss);
+  h.app_close();
+  h.expect_state(State::kClosed);
+  h.expect_nothing();
+}
+
+TEST(ConnectionState, SynInWindowInSynReceivedReturnsToListener) {
+  // RFC 9293 §3.10.7.4 fourth step, SYN-RECEIVED from a passive OPEN.
+  Harness h;
+  h.conn.listen(kLocalIss);
+  h.send(seg().syn().at(R(0)).win(8000));
+  h.pop();
+  h.send(seg().syn().at(R(5)).win(8000));
+  h.expect_state(State::kClosed);
+  h.expect_events({Event{EventKind::kClosed}});
+  h.expect_nothing();
+}
+
+TEST(ConnectionState, DataAndFinOnSynAckAreDelivered) {
+  // RFC 9293 §3.10.7.3: text on the SYN-ACK continues at the sixth step.
+  Harness h;
+  h.conn.open_active(h.now, kLocalIss);
+  h.pop();
+  h.send(seg().syn().fin().at(R(0)).ack(L(1)).win(8000).mss(1460).data("hi"));
+  h.expect(seg().at(L(1)).ack(R(4)).win(63997));  // 64000 offered; 2 bytes and the FIN used
+  h.expect_state(State::kCloseWait);
+  h.expect_events(
+      {Event{EventKind::kConnected}, Event{EventKind::kReadable}, Event{EventKind::kPeerFinished}});
+  EXPECT_EQ(h.app_recv(), "hi");
+}
+
+TEST(ConnectionState, ZeroWindowStillProcessesAcks) {
+  // RFC 9293 §3.10.7.4: "special allowance should be made to accept valid ACKs".
+  tcp::Config cfg = plain_config();
+  cfg.recv_buffer = 100;
+  Harness h(cfg);
+  h.establish();
+  h.conn.set_nodelay(true);
+  h.send(seg().at(R(1)).ack(L(1)).win(64000).bytes(pattern(100)));
+  h.advance(Duration(40'000));
+  h.expect(seg().at(L(1)).ack(R(101)).win(0));
+  h.app_send("out");
+  h.expect(seg().at(L(1)).ack(R(101)).win(0).psh().data("out"));
+  // The peer's next data segment acknowledges ours; its text cannot be taken.
+  h.send(seg().at(R(101)).ack(L(4)).win(64000).data("more"));
+  h.expect(seg().at(L(4)).ack(R(101)).win(0));
+  EXPECT_EQ(h.conn.send_queued(), 0u);  // the ACK was used
+  EXPECT_EQ(h.conn.recv_available(), 100u);
+}
+
+TEST(ConnectionState, IcmpPortUnreachableWhileOpeningIsRefused) {
+  Harness h;
+  h.conn.open_active(h.now, kLocalIss);
+  h.pop();
+  h.conn.on_icmp_error(tcp::IcmpError::kPortUnreachable, h.now);
+  h.expect_state(State::kClosed);
+  h.expect_events({Event{EventKind::kError, ErrorReason::kRefused}, Event{EventKind::kClosed}});
+}
+
+TEST(ConnectionState, IcmpHostUnreachableWhileOpeningIsSoft) {
+  Harness h;
+  h.conn.open_active(h.now, kLocalIss);
+  h.pop();
+  h.conn.on_icmp_error(tcp::IcmpError::kHostUnreachable, h.now);
+  h.expect_state(State::kSynSent);
+}
+
+TEST(ConnectionState, ReceiveBufferSetBeforeOpenSizesWindow) {
+  Harness h;
+  h.conn.set_recv_buffer(1000);
+  h.conn.open_active(h.now, kLocalIss);
+  h.expect(seg().syn().at(L(0)).win(1000).mss(1460));
+}
+
+TEST(ConnectionState, SendBufferCanGrow) {
+  tcp::Config cfg = plain_config();
+  cfg.send_buffer = 1000;
+  Harness h(cfg);
+  h.establish();
+  EXPECT_EQ(h.conn.send_space(), 1000u);
+  h.conn.set_send_buffer(5000);
+  EXPECT_EQ(h.conn.send_space(), 5000u);
+}
+
+TEST(ConnectionState, EventsAreCoalesced) {
+  Harness h;
+  h.establish();
+  h.send(seg().at(R(1)).ack(L(1)).win(64000).data("a"));
+  h.send(seg().at(R(2)).ack(L(1)).win(64000).data("b"));
+  h.expect_events({Event{EventKind::kReadable}});
+}
+
+}  // namespace
+}  // namespace utcp::test

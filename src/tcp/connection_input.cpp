@@ -155,7 +155,9 @@ void Connection::on_segment_synchronized(const wire::TcpRepr& seg, Instant now) 
     if (tcb_.rcv_adv == tcb_.rcv_nxt && seg.seq == tcb_.rcv_nxt && !seg.has(kSyn)) {
       // A zero window accepts no text, but "special allowance should be made to accept valid
       // ACKs, URGs, and RSTs": keep the control part of a segment that starts at RCV.NXT.
-      text_allowed = false;
+      // A bare FIN needs no buffer space, so it is taken too (as Linux does); otherwise a
+      // closed window could hold the peer's FIN back until it times out.
+      text_allowed = seg.payload.empty() && seg.has(kFin);
     } else {
       if (state_ == State::kSynReceived && seg.has(kSyn) && !seg.has(kAck) && seg.seq == tcb_.irs) {
         // The peer repeated its SYN: our SYN-ACK was lost, so send it again.

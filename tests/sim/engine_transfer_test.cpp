@@ -20,12 +20,15 @@ using wire::SeqNum;
 struct Result {
   StreamCheck ab, ba;
   bool finished = false;
+  uint64_t zero_windows = 0;
 };
 
 Result transfer(uint64_t bytes, const LinkConfig& link, const tcp::Config& cfg, SeqNum iss_a,
-                SeqNum iss_b, Duration limit) {
+                SeqNum iss_b, Duration limit, size_t read_chunk = 0) {
   EnginePair p(cfg, cfg, link);
   Result r;
+  r.ab.read_chunk = read_chunk;
+  r.ab.read_period = Duration(10'000);
   r.ab.total = bytes;
   r.ab.salt = 11;
   r.ba.total = bytes;
@@ -33,6 +36,7 @@ Result transfer(uint64_t bytes, const LinkConfig& link, const tcp::Config& cfg, 
   p.b.listen(iss_b);
   p.a.open_active(p.now, iss_a);
   r.finished = p.run(r.ab, r.ba, limit);
+  r.zero_windows = p.zero_windows_to_a;
   std::printf("seed=%llu segments=%llu dropped=%llu virtual=%.3fs a=%s b=%s\n",
               static_cast<unsigned long long>(link.seed),
               static_cast<unsigned long long>(p.segments),
@@ -74,6 +78,34 @@ TEST(EngineTransfer, LossyReorderingLinkManySeeds) {
     const Result r =
         transfer(4'000'000, link, tcp::Config{}, SeqNum(static_cast<uint32_t>(seed * 7919)),
                  SeqNum(0xfffffff0u), std::chrono::hours(10));
+    expect_complete(r);
+  }
+}
+
+TEST(EngineTransfer, HundredMegabytesEachWayLossy) {
+  // One long lossy run: about 700 s of virtual time, a few seconds of CPU.
+  LinkConfig link;
+  link.seed = 42;
+  link.loss = 0.05;
+  link.reorder = 0.1;
+  const Result r = transfer(100'000'000, link, tcp::Config{}, SeqNum(0x7fffff00u),
+                            SeqNum(0xfffff000u), std::chrono::hours(24));
+  expect_complete(r);
+}
+
+TEST(EngineTransfer, SlowReaderClosesTheWindow) {
+  // B reads 4 KiB every 10 ms from a 16 KiB buffer: A meets zero windows, probes and window
+  // updates all through the transfer, on a lossy link.
+  tcp::Config cfg;
+  cfg.recv_buffer = 16 * 1024;
+  for (uint64_t seed = 7; seed < 10; ++seed) {
+    SCOPED_TRACE(seed);
+    LinkConfig link;
+    link.seed = seed;
+    link.loss = 0.02;
+    link.reorder = 0.05;
+    const Result r =
+        transfer(1'000'000, link, cfg, SeqNum(5), SeqNum(6), std::chrono::hours(10), 4096);
     expect_complete(r);
   }
 }

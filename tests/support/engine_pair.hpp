@@ -4,6 +4,7 @@
 // exactly. Each side's application writes a deterministic byte stream and the other side checks
 // every byte it reads against that stream, so data must arrive exactly once and in order.
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <queue>
 #include <random>
@@ -39,6 +40,10 @@ struct StreamCheck {
   uint64_t fnv_sent = 1469598103934665603ull;
   uint64_t fnv_received = 1469598103934665603ull;
   bool eof_seen = false;
+  // A slow reader: at most read_chunk bytes every read_period (0 = read everything at once).
+  size_t read_chunk = 0;
+  Duration read_period{0};
+  Instant next_read{};
 };
 
 class EnginePair {
@@ -55,6 +60,7 @@ class EnginePair {
   uint64_t segments = 0;
   uint64_t dropped = 0;
   uint64_t bad_parses = 0;
+  uint64_t zero_windows_to_a = 0;  // segments B sent advertising a zero window
 
   // Runs until both directions delivered everything and both engines are CLOSED, or until
   // `limit` of virtual time. Returns false on a stall (no event pending, work left).
@@ -71,6 +77,8 @@ class EnginePair {
       }
       Instant next = std::min(a.next_deadline(), b.next_deadline());
       if (!flight_.empty()) next = std::min(next, flight_.top().at);
+      if (ab.read_chunk > 0 && b.recv_available() > 0) next = std::min(next, ab.next_read);
+      if (ba.read_chunk > 0 && a.recv_available() > 0) next = std::min(next, ba.next_read);
       if (next == kNever) return false;
       now = std::max(now, next);
       while (!flight_.empty() && flight_.top().at <= now) {
@@ -113,8 +121,14 @@ class EnginePair {
         (writer.state() == tcp::State::kEstablished || writer.state() == tcp::State::kCloseWait)) {
       writer.shutdown_write(now);
     }
+    const bool throttled = s.read_chunk > 0;
+    if (throttled && now < s.next_read) return;
+    size_t budget = throttled ? s.read_chunk : SIZE_MAX;
     for (;;) {
-      const size_t n = reader.recv(chunk, now);
+      const size_t want = std::min(budget, chunk.size());
+      if (want == 0) break;
+      const size_t n = reader.recv(std::span<uint8_t>(chunk.data(), want), now);
+      budget -= n;
       if (n == 0) break;
       for (size_t i = 0; i < n; ++i) {
         if (chunk[i] != stream_byte(s.read + i, s.salt)) ++s.mismatches;
@@ -122,7 +136,8 @@ class EnginePair {
       }
       s.read += n;
     }
-    if (reader.peer_finished()) s.eof_seen = true;
+    if (throttled) s.next_read = now + s.read_period;
+    if (reader.peer_finished() && reader.recv_available() == 0) s.eof_seen = true;
   }
 
   void transmit(tcp::Connection& c, bool to_b) {
@@ -157,6 +172,7 @@ class EnginePair {
     auto parsed = wire::TcpPacket::parse(std::span<const uint8_t>(pool_[p.slot].data(), p.len),
                                          src_addr, dst_addr);
     if (parsed.ok()) {
+      if (!p.to_b && parsed->window() == 0 && !parsed->rst()) ++zero_windows_to_a;
       dst.on_segment(parsed->repr(), now);
     } else {
       ++bad_parses;

@@ -115,3 +115,37 @@ TEST(ConnectionState, EventsAreCoalesced) {
 
 }  // namespace
 }  // namespace utcp::test
+
+namespace utcp::test {
+namespace {
+
+TEST(ConnectionState, BareFinAcceptedInZeroWindow) {
+  tcp::Config cfg = plain_config();
+  cfg.recv_buffer = 100;
+  Harness h(cfg);
+  h.establish();
+  h.send(seg().at(R(1)).ack(L(1)).win(64000).bytes(pattern(100)));
+  h.advance(Duration(40'000));
+  h.expect(seg().at(L(1)).ack(R(101)).win(0));
+  h.send(seg().fin().at(R(101)).ack(L(1)).win(64000));
+  h.expect(seg().at(L(1)).ack(R(102)).win(0));
+  h.expect_state(tcp::State::kCloseWait);
+}
+
+TEST(ConnectionState, RtoIsThreeSecondsAfterSynTimeout) {
+  // RFC 6298 §5.7: the SYN timed out and no RTT sample exists, so data starts at RTO = 3 s.
+  Harness h;
+  h.conn.open_active(h.now, kLocalIss);
+  h.pop();
+  h.advance_to_next_deadline();
+  h.pop();  // the SYN again
+  h.send(seg().syn().at(R(0)).ack(L(1)).win(64000).mss(1460));
+  h.pop();
+  EXPECT_FALSE(h.conn.sender().rto().has_sample());  // Karn: no sample from the repeated SYN
+  h.app_send("x");
+  h.pop();
+  EXPECT_EQ(h.advance_to_next_deadline(), Duration(3'000'000));
+}
+
+}  // namespace
+}  // namespace utcp::test

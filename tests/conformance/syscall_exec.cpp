@@ -123,6 +123,15 @@ CallResult run(const SyscallSpec& c, const CallContext& ctx) {
     r.ret = n == "write" ? f.write(ud, fd_arg(c), buf.data(), buf.size())
                          : f.send(ud, fd_arg(c), buf.data(), buf.size(),
                                   static_cast<int>(c.args.size() > 3 ? eval_int(c.args[3]) : 0));
+  } else if (n == "sendto") {
+    std::vector<uint8_t> buf(static_cast<size_t>(eval_int(arg(c, 2))), uint8_t{'x'});
+    r.ret = f.sendto(ud, fd_arg(c), buf.data(), buf.size(),
+                     static_cast<int>(c.args.size() > 3 ? eval_int(c.args[3]) : 0), nullptr, 0);
+  } else if (n == "recvfrom") {
+    std::vector<uint8_t> buf(static_cast<size_t>(eval_int(arg(c, 2))));
+    r.ret =
+        f.recvfrom(ud, fd_arg(c), buf.data(), buf.size(),
+                   static_cast<int>(c.args.size() > 3 ? eval_int(c.args[3]) : 0), nullptr, nullptr);
   } else if (n == "readv" || n == "writev") {
     std::vector<std::vector<uint8_t>> store;
     std::vector<iovec> iov = make_iov(arg(c, 1), store);

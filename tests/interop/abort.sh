@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The kernel aborts mid-transfer (SO_LINGER 0 -> RST). utcp-cat reports the reset on
+# The kernel aborts mid-transfer (SO_LINGER 0 -> RST) while utcp is still sending. utcp-cat reports the reset on
 # stderr and exits 1; with -k it frees the connection and keeps listening (no connection
 # left in the stack's table, the reset counted).
 source "$(dirname "$0")/lib.sh"
@@ -7,16 +7,19 @@ it_init abort
 it_need_tool UTCP_CAT
 cd "$IT_TMP"
 
-it_start "$UTCP_CAT" -l 5000 < <(sleep 30) >out 2>cat.err
+it_open_fifo
+# utcp is in the middle of sending 20 MB when the kernel aborts.
+it_random_file data 20
+it_start "$UTCP_CAT" -l 5000 <data >out 2>cat.err
 cat_pid=$IT_PID
 it_wait_tun
-in_ns $PEER abort-client "$STACK_ADDR" 5000 200000 || it_fail "abort client"
+in_ns $PEER abort-client "$STACK_ADDR" 5000 200000 300000 || it_fail "abort client"
 it_wait "$cat_pid" 10
 [ "$IT_RC" -eq 1 ] || { cat cat.err >&2; it_fail "utcp-cat exited $IT_RC, expected 1"; }
 grep -qi "reset" cat.err || { cat cat.err >&2; it_fail "no reset reported"; }
 it_log "utcp-cat: $(cat cat.err)"
 
-it_start "$UTCP_CAT" -k -l 5000 --stats < <(sleep 30) >out2 2>cat2.err
+it_start "$UTCP_CAT" -k -l 5000 --stats <"$IT_FIFO" >out2 2>cat2.err
 cat_pid=$IT_PID
 it_wait_tun
 in_ns $PEER abort-client "$STACK_ADDR" 5000 200000 || it_fail "abort client"

@@ -119,3 +119,13 @@ it_wait_listen() {
   done
   it_fail "nothing listens on port $1 in $IT_NS"
 }
+
+# A FIFO that never reaches end of file (this shell holds its write end open), for a tool
+# whose standard input must stay open: it_open_fifo; it_start tool <"$IT_FIFO"
+it_open_fifo() {
+  IT_FIFO="$IT_TMP/open.fifo"
+  if [ ! -p "$IT_FIFO" ]; then
+    mkfifo "$IT_FIFO"
+    exec 9<>"$IT_FIFO"
+  fi
+}

@@ -104,14 +104,21 @@ def refused(host, port):
     fail("expected connection refused, but the connection was accepted")
 
 
-def abort_client(host, port, nbytes):
-    """Sends some bytes, then closes with SO_LINGER 0: the kernel sends RST."""
+def abort_client(host, port, nbytes, read_bytes=0):
+    """Sends nbytes and reads read_bytes of what the peer sends (it may still be sending),
+    then closes with SO_LINGER 0: the kernel sends RST mid-transfer."""
     s = connect(host, port)
     s.sendall(os.urandom(nbytes))
-    time.sleep(0.3)
+    got = 0
+    while got < read_bytes:
+        b = s.recv(min(65536, read_bytes - got))
+        if not b:
+            fail(f"peer closed after {got} of {read_bytes} bytes")
+        got += len(b)
+    time.sleep(0.2)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
-    print("aborted with RST")
+    print(f"aborted with RST after sending {nbytes} and reading {got} bytes")
 
 
 def slow_reader_server(port, pause, out_path):
@@ -156,7 +163,7 @@ def main(argv):
         "late-reply-server": lambda a: late_reply_server(int(a[0]), float(a[1])),
         "many-echo": lambda a: many_echo(a[0], int(a[1]), int(a[2]), int(a[3])),
         "refused": lambda a: refused(a[0], int(a[1])),
-        "abort-client": lambda a: abort_client(a[0], int(a[1]), int(a[2])),
+        "abort-client": lambda a: abort_client(a[0], int(a[1]), int(a[2]), int(a[3]) if len(a) > 3 else 0),
         "slow-reader-server": lambda a: slow_reader_server(int(a[0]), float(a[1]), a[2]),
         "sequential": lambda a: sequential(a[0], int(a[1]), int(a[2])),
     }

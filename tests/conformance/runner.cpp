@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <ostream>
 #include <sstream>
@@ -130,6 +131,10 @@ class Runner {
     std::ostringstream s;
     if (ev) s << script_.path << ":" << ev->line << ": " << ev->text << "\n  ";
     s << what;
+    if (!trace_.empty()) {
+      s << "\n  packets before it (script time, script terms):";
+      for (const std::string& t : trace_) s << "\n    " << t;
+    }
     failure_ = s.str();
   }
 
@@ -224,6 +229,7 @@ class Runner {
     if (pure_syn) relearn_isn_ = true;
     const std::vector<uint8_t> bytes = build_inbound(p, flow_);
     if (cfg_.verbose) log_ << "    < " << wire::format_ipv4_packet(bytes) << "\n";
+    remember(secs(now()) + " " + describe_spec(p));
     if (port_.ifc.netdev_send(port_.ifc.userdata, bytes.data(), bytes.size()) != 0) {
       fail(&ev, "netdev_send failed");
     }
@@ -296,12 +302,19 @@ class Runner {
         return;
       }
       if (cfg_.verbose) log_ << "    > " << peek->text << " at " << secs(at) << "\n";
+      remember(secs(at) + " " + peek->text);
       if (first) base_ = at;
       first = false;
       if (!can_merge) return;
       seq += piece;
       left -= piece;
     }
+  }
+
+  // The last few packets each way, shown with a failure.
+  void remember(std::string line) {
+    if (trace_.size() == 8) trace_.pop_front();
+    trace_.push_back(std::move(line));
   }
 
   void learn_ts(const PacketSpec& want, std::span<const uint8_t> bytes) {
@@ -445,6 +458,7 @@ class Runner {
   uint16_t next_remote_port_ = kFirstRemotePort;
   std::vector<std::unique_ptr<Job>> jobs_;
   std::string failure_;
+  std::deque<std::string> trace_;
 };
 
 std::optional<int64_t> to_int(const std::string& v) {

@@ -44,6 +44,9 @@ uint32_t RenoCongestion::loss_ssthresh(uint32_t flight_size) const {
 }
 
 void RenoCongestion::on_fast_retransmit(uint32_t flight_size, Instant /*now*/) {
+  prior_cwnd_ = cwnd_;
+  prior_ssthresh_ = ssthresh_;
+  undo_valid_ = true;
   // RFC 5681 §3.2 steps 2-3.
   ssthresh_ = loss_ssthresh(flight_size);
   cwnd_ = static_cast<uint32_t>(
@@ -61,6 +64,9 @@ void RenoCongestion::on_recovery_exit() {
 }
 
 void RenoCongestion::on_rto(uint32_t flight_size, Instant /*now*/) {
+  prior_cwnd_ = cwnd_;
+  prior_ssthresh_ = ssthresh_;
+  undo_valid_ = true;
   // RFC 5681 §3.1: ssthresh per eq. 4, cwnd = loss window (one segment).
   ssthresh_ = loss_ssthresh(flight_size);
   cwnd_ = smss_;
@@ -69,6 +75,14 @@ void RenoCongestion::on_rto(uint32_t flight_size, Instant /*now*/) {
 void RenoCongestion::on_idle(Duration idle, Duration rto) {
   // RFC 5681 §4.1: after an idle period longer than RTO, cwnd = min(RW, cwnd), RW = min(IW, cwnd).
   if (idle > rto) cwnd_ = std::min(cwnd_, iw_);
+}
+
+void RenoCongestion::on_spurious_undo() {
+  // RFC 4015 §3 (Eifel response): restore the window and threshold from before the reduction.
+  if (!undo_valid_) return;
+  cwnd_ = std::max(cwnd_, prior_cwnd_);
+  ssthresh_ = prior_ssthresh_;
+  undo_valid_ = false;
 }
 
 }  // namespace utcp::tcp

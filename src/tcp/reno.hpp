@@ -23,6 +23,7 @@ class RenoCongestion final : public CongestionControl {
   void on_recovery_exit() override;
   void on_rto(uint32_t flight_size, Instant now) override;
   void on_idle(Duration idle, Duration rto) override;
+  void on_spurious_undo() override;
 
   uint32_t mss() const { return smss_; }
   uint32_t initial_window() const { return iw_; }
@@ -36,6 +37,10 @@ class RenoCongestion final : public CongestionControl {
   uint32_t iw_ = 0;
   uint32_t cwnd_ = 0;
   uint32_t ssthresh_ = UINT32_MAX;  // RFC 5681 §3.1: initially arbitrarily high
+  // The window before the last reduction, for undoing a spurious one (RFC 3522 / RFC 4015).
+  uint32_t prior_cwnd_ = 0;
+  uint32_t prior_ssthresh_ = UINT32_MAX;
+  bool undo_valid_ = false;
 };
 
 }  // namespace utcp::tcp

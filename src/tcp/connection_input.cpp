@@ -159,11 +159,9 @@ void Connection::on_segment_synchronized(const wire::TcpRepr& seg, Instant now) 
       // closed window could hold the peer's FIN back until it times out.
       text_allowed = seg.payload.empty() && seg.has(kFin);
     } else {
-      if (state_ == State::kSynReceived && seg.has(kSyn) && !seg.has(kAck) && seg.seq == tcb_.irs) {
-        // The peer repeated its SYN: our SYN-ACK was lost, so send it again.
-        tcb_.snd_nxt = tcb_.iss;
-        return;
-      }
+      // This includes a repeated SYN in SYN-RECEIVED (SEG.SEQ < RCV.NXT): it gets an ACK, as
+      // §3.10.7.4 and RFC 5961 §4.2 say (Linux resends the SYN-ACK instead); the SYN-ACK
+      // itself is repeated by the retransmission timer.
       if (!seg.has(kRst)) receiver_.require_ack_now();
       if (state_ == State::kTimeWait && seg.has(kFin) && !seg.has(kRst)) {
         // A retransmitted FIN: our last ACK was lost. ACK again and restart 2*MSL (§3.10.7.4).

@@ -207,14 +207,21 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
     r.new_ack = true;
 
     // RTT sample: from the echoed timestamp (RFC 7323 §4.1), else Karn-timed segment.
+    bool sampled = false;
     if (tcb.ts_enabled && seg.options.timestamps && seg.options.timestamps->tsecr != 0) {
       const uint32_t ms = timestamp_now(tcb, now) - seg.options.timestamps->tsecr;
-      if (ms < (1u << 31)) rto_.on_sample(Duration(int64_t{ms} * 1000));
+      if (ms < (1u << 31)) {
+        rto_.on_sample(Duration(int64_t{ms} * 1000));
+        sampled = true;
+      }
     } else if (timing_ && ack > rtt_seq_) {
       rto_.on_sample(now - rtt_start_);
       timing_ = false;
+      sampled = true;
     }
-    rto_.reset_backoff();
+    // RFC 6298 §5 (Karn): a backed-off RTO stays until a valid sample recomputes it.
+    if (sampled) rto_.reset_backoff();
+    timeouts_ = 0;  // progress: the R2 count starts again
 
     if (in_recovery_) {
       // RFC 5681 §3.2 step 6: the first ACK of new data ends fast recovery (Reno).
@@ -293,7 +300,7 @@ void Sender::on_persist_timeout(Timers& timers) {
 unsigned Sender::on_retransmit_timeout(Tcb& tcb, Timers& timers, Instant now) {
   if (!has_outstanding(tcb)) {
     timers.stop(TimerKind::kRetransmit);
-    return rto_.backoff_count();
+    return timeouts_;
   }
   const uint32_t flight = tcb.snd_max.distance_from(tcb.snd_una);
   cc_->on_rto(flight, now);  // RFC 5681 §3.1: ssthresh from FlightSize, cwnd = 1 SMSS
@@ -308,7 +315,7 @@ unsigned Sender::on_retransmit_timeout(Tcb& tcb, Timers& timers, Instant now) {
   recover_ = tcb.snd_max;
   recover_valid_ = true;
   timers.set(TimerKind::kRetransmit, now + rto_.rto());  // §5.6
-  return rto_.backoff_count();
+  return ++timeouts_;
 }
 
 std::optional<uint16_t> Sender::urgent_pointer(const Tcb& tcb, wire::SeqNum seq) const {

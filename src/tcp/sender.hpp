@@ -80,7 +80,7 @@ class Sender {
   // After every transmit opportunity: start or stop the persist timer.
   void update_persist(const Tcb& tcb, Timers& timers, Instant now);
 
-  // RFC 6298 §5.4-5.6. Returns the number of consecutive timeouts so far.
+  // RFC 6298 §5.4-5.6. Returns the number of consecutive timeouts without progress (R2).
   unsigned on_retransmit_timeout(Tcb& tcb, Timers& timers, Instant now);
   // RFC 9293 §3.8.6.1: time to probe the closed window (or override SWS holding).
   void on_persist_timeout(Timers& timers);
@@ -131,6 +131,7 @@ class Sender {
   Instant rtt_start_{};
 
   bool syn_retransmitted_ = false;
+  unsigned timeouts_ = 0;    // consecutive retransmission timeouts since SND.UNA last advanced
   bool force_send_ = false;  // persist timer fired: probe or override SWS once
   unsigned persist_backoff_ = 0;
   Instant last_send_{};

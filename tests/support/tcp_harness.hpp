@@ -338,6 +338,60 @@ class Harness {
     events();
   }
 
+  // Drives the connection into any of the eleven states through real exchanges, then clears
+  // the outbox and events. Conventions afterwards (peer window 64000, peer MSS 1460):
+  //   synchronized states have SND.UNA = L(1) before our FIN, L(2) once it was sent/acked;
+  //   RCV.NXT = R(1) before the peer's FIN and R(2) after it.
+  void goto_state(tcp::State target) {
+    using tcp::State;
+    switch (target) {
+      case State::kClosed:
+        break;
+      case State::kListen:
+        conn.listen(kLocalIss);
+        break;
+      case State::kSynSent:
+        conn.open_active(now, kLocalIss);
+        break;
+      case State::kSynReceived:
+        conn.listen(kLocalIss);
+        send(seg().syn().at(kRemoteIss).win(64000).mss(1460));
+        break;
+      case State::kEstablished:
+        establish();
+        break;
+      case State::kFinWait1:
+        establish();
+        conn.shutdown_write(now);
+        break;
+      case State::kFinWait2:
+        goto_state(State::kFinWait1);
+        send(seg().at(kRemoteIss + 1).ack(kLocalIss + 2).win(64000));
+        break;
+      case State::kCloseWait:
+        establish();
+        send(seg().fin().at(kRemoteIss + 1).ack(kLocalIss + 1).win(64000));
+        break;
+      case State::kClosing:
+        goto_state(State::kFinWait1);
+        send(seg().fin().at(kRemoteIss + 1).ack(kLocalIss + 1).win(64000));
+        break;
+      case State::kLastAck:
+        goto_state(State::kCloseWait);
+        conn.shutdown_write(now);
+        break;
+      case State::kTimeWait:
+        goto_state(State::kFinWait2);
+        send(seg().fin().at(kRemoteIss + 1).ack(kLocalIss + 2).win(64000));
+        break;
+    }
+    flush();
+    outbox.clear();
+    times.clear();
+    events();
+    EXPECT_EQ(conn.state(), target) << "goto_state(" << tcp::to_string(target) << ")";
+  }
+
   std::deque<Seg> outbox;
   std::deque<Instant> times;
   Instant last_time{};  // when the segment last returned by pop() was sent

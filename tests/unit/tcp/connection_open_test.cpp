@@ -144,7 +144,7 @@ TEST(ConnectionOpen, SynRetransmittedWithBackoffThenTimesOut) {
   h.expect_events({Event{EventKind::kError, ErrorReason::kTimedOut}, Event{EventKind::kClosed}});
 }
 
-TEST(ConnectionOpen, SynAckRetransmittedAndRepeatedSynAnswered) {
+TEST(ConnectionOpen, SynAckRetransmittedAndRepeatedSynAcked) {
   Harness h;
   h.conn.listen(kLocalIss);
   h.send(seg().syn().at(R(0)).win(8000).mss(1000));
@@ -152,8 +152,12 @@ TEST(ConnectionOpen, SynAckRetransmittedAndRepeatedSynAnswered) {
   h.expect(synack);
   EXPECT_EQ(h.advance_to_next_deadline(), Duration(1'000'000));
   h.expect(synack);
-  // The peer repeats its SYN (our SYN-ACK was lost): the SYN-ACK goes out again.
+  // The peer repeats its SYN: not acceptable (SEG.SEQ < RCV.NXT), so RFC 9293 §3.10.7.4 and
+  // RFC 5961 §4.2 answer with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (Linux resends the SYN-ACK).
   h.send(seg().syn().at(R(0)).win(8000).mss(1000));
+  h.expect(seg().at(L(1)).ack(R(1)).win(64000));
+  h.expect_nothing();
+  EXPECT_EQ(h.advance_to_next_deadline(), Duration(2'000'000));
   h.expect(synack);
   h.expect_nothing();
   h.send(seg().at(R(1)).ack(L(1)).win(8000));

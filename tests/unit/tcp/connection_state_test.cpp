@@ -149,3 +149,97 @@ TEST(ConnectionState, RtoIsThreeSecondsAfterSynTimeout) {
 
 }  // namespace
 }  // namespace utcp::test
+
+namespace utcp::test {
+namespace {
+
+using tcp::State;
+
+constexpr State kSynchronized[] = {State::kSynReceived, State::kEstablished, State::kFinWait1,
+                                   State::kFinWait2,    State::kCloseWait,   State::kClosing,
+                                   State::kLastAck,     State::kTimeWait};
+
+// What RCV.NXT and SND.NXT are in each state under goto_state's conventions.
+SeqNum rcv_nxt_in(State s) {
+  return (s == State::kCloseWait || s == State::kClosing || s == State::kLastAck ||
+          s == State::kTimeWait)
+             ? R(2)
+             : R(1);
+}
+SeqNum snd_nxt_in(State s) {
+  return (s == State::kSynReceived || s == State::kEstablished || s == State::kCloseWait) ? L(1)
+                                                                                          : L(2);
+}
+
+TEST(EveryState, GotoStateReachesAllElevenStates) {
+  for (State s : {State::kClosed, State::kListen, State::kSynSent, State::kSynReceived,
+                  State::kEstablished, State::kFinWait1, State::kFinWait2, State::kCloseWait,
+                  State::kClosing, State::kLastAck, State::kTimeWait}) {
+    Harness h;
+    h.goto_state(s);
+    EXPECT_EQ(h.conn.state(), s);
+  }
+}
+
+TEST(EveryState, UnacceptableSegmentDrawsAckInEverySynchronizedState) {
+  // RFC 9293 §3.10.7.4 first check.
+  for (State s : kSynchronized) {
+    SCOPED_TRACE(std::string(tcp::to_string(s)));
+    Harness h;
+    h.goto_state(s);
+    h.send(seg().at(rcv_nxt_in(s) + 100000).ack(snd_nxt_in(s)).win(64000).data("x"));
+    auto got = h.pop();
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->flags, wire::tcp_flag::kAck);
+    EXPECT_EQ(got->ack_no, rcv_nxt_in(s));
+    EXPECT_EQ(h.conn.state(), s);
+  }
+}
+
+TEST(EveryState, InWindowRstDrawsChallengeAckInEverySynchronizedState) {
+  // RFC 5961 §3.2 (TIME-WAIT ignores RSTs altogether: RFC 1337).
+  for (State s : kSynchronized) {
+    SCOPED_TRACE(std::string(tcp::to_string(s)));
+    Harness h;
+    h.goto_state(s);
+    h.send(seg().rst().at(rcv_nxt_in(s) + 10));
+    if (s == State::kTimeWait) {
+      h.expect_nothing();
+    } else {
+      auto got = h.pop();
+      ASSERT_TRUE(got);
+      EXPECT_EQ(got->flags, wire::tcp_flag::kAck);
+      EXPECT_EQ(got->ack_no, rcv_nxt_in(s));
+    }
+    EXPECT_EQ(h.conn.state(), s);
+  }
+}
+
+TEST(EveryState, ExactRstClosesEverySynchronizedStateButTimeWait) {
+  for (State s : kSynchronized) {
+    SCOPED_TRACE(std::string(tcp::to_string(s)));
+    Harness h;
+    h.goto_state(s);
+    h.send(seg().rst().at(rcv_nxt_in(s)));
+    h.expect_nothing();
+    EXPECT_EQ(h.conn.state(), s == State::kTimeWait ? State::kTimeWait : State::kClosed);
+  }
+}
+
+TEST(EveryState, SynDrawsChallengeAckInSynchronizedStates) {
+  // RFC 5961 §4.2; SYN-RECEIVED from a passive open goes back to the listener instead.
+  for (State s : kSynchronized) {
+    if (s == State::kSynReceived) continue;
+    SCOPED_TRACE(std::string(tcp::to_string(s)));
+    Harness h;
+    h.goto_state(s);
+    h.send(seg().syn().at(rcv_nxt_in(s)).win(64000));
+    auto got = h.pop();
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->flags, wire::tcp_flag::kAck);
+    EXPECT_EQ(h.conn.state(), s);
+  }
+}
+
+}  // namespace
+}  // namespace utcp::test

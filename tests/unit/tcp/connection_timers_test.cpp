@@ -35,16 +35,20 @@ TEST(Retransmission, BackoffDoublesAndKarnIgnoresRetransmittedSamples) {
   h.expect(x);
   h.advance(ms(300));
   h.send(seg().at(R(1)).ack(L(2)).win(64000));
-  // Karn: the ACK of a retransmitted segment gives no sample; the backoff is cleared.
+  // Karn: the ACK of a retransmitted segment gives no sample, and the backed-off RTO stays
+  // until a valid sample (RFC 6298 §5).
   EXPECT_EQ(h.conn.sender().rto().srtt(), ms(50));
-  EXPECT_EQ(h.conn.sender().rto().backoff_count(), 0u);
+  EXPECT_EQ(h.conn.sender().rto().rto(), ms(800));
   EXPECT_EQ(h.conn.next_deadline(), kNever);  // RFC 6298 §5.2: all acknowledged, timer off
-  // A segment sent once is timed: 30 ms.
+  // A segment sent once is timed (30 ms), and its sample collapses the RTO again.
   h.app_send("y");
   h.pop();
+  EXPECT_EQ(h.conn.next_deadline(), h.now + ms(800));
   h.advance(ms(30));
   h.send(seg().at(R(1)).ack(L(3)).win(64000));
   EXPECT_EQ(h.conn.sender().rto().srtt(), Duration(50'000 * 7 / 8 + 30'000 / 8));
+  EXPECT_EQ(h.conn.sender().rto().backoff_count(), 0u);
+  EXPECT_EQ(h.conn.sender().rto().rto(), ms(200));
 }
 
 TEST(Retransmission, TimerRestartsOnNewAck) {

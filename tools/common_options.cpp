@@ -102,6 +102,8 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
       ->capture_default_str();
   app.add_flag("-v,--verbose", o.verbose, "one line per segment and state change on stderr");
   app.add_flag("--stats", o.stats, "print the stack's counters to stderr on exit");
+  app.add_flag("--no-offload", o.no_offload,
+               "no TUN checksum/segmentation offload (one packet per read and write)");
 }
 
 Runtime::Runtime(const CommonOptions& options, std::string tool_name)
@@ -124,6 +126,9 @@ Runtime::Runtime(const CommonOptions& options, std::string tool_name)
   tun_options.mtu = options.mtu;
   tun_options.kernel_address = host.addr;
   tun_options.prefix_len = host.len;
+  // The fault injector and the pcap tap copy packets and would lose the offload metadata
+  // (partial checksums, 64 KB frames), so they run on plain packets.
+  tun_options.offload = !options.no_offload && !options.any_fault() && options.pcap.empty();
   tun_ = std::make_unique<dev::TunDevice>(tun_options);
   dev::Device* device = tun_.get();
 
@@ -173,6 +178,10 @@ void Runtime::print_stats_if_asked() const {
   print_counter("tun.", "tx_bytes", t.tx_bytes);
   print_counter("tun.", "tx_rejected", t.tx_rejected);
   print_counter("tun.", "tx_busy", t.tx_busy);
+  print_counter("tun.", "offload", tun_->offload_active() ? 1 : 0);
+  print_counter("tun.", "rx_gso_frames", t.rx_gso_frames);
+  print_counter("tun.", "rx_checksum_trusted", t.rx_checksum_trusted);
+  print_counter("tun.", "tx_gso_frames", t.tx_gso_frames);
   if (faults_) {
     print_fault_counters("tx", faults_->tx_counters());
     print_fault_counters("rx", faults_->rx_counters());

@@ -33,6 +33,7 @@ struct CommonOptions {
   uint64_t seed = 1;
   bool verbose = false;
   bool stats = false;
+  bool no_offload = false;  // plain packets on the TUN (no virtio header, TSO or csum offload)
 
   bool any_fault() const;
 };

@@ -14,6 +14,9 @@ namespace utcp::dev {
 struct PacketSlot {
   std::span<uint8_t> buf;
   size_t len = 0;
+  // Set by a device whose hardware (or kernel) already vouched for the transport checksum,
+  // e.g. a TUN with checksum offload; the stack then skips verifying it.
+  bool checksum_verified = false;
 
   std::span<uint8_t> data() const { return buf.first(len); }
 };

@@ -7,11 +7,14 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
 namespace utcp::dev {
@@ -85,8 +88,15 @@ TunDevice::TunDevice(const TunOptions& options) {
   }
 
   ifreq ifr = named_ifreq(options.name);
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-  if (::ioctl(tun.get(), TUNSETIFF, &ifr) < 0) {
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (options.offload ? IFF_VNET_HDR : 0);
+  int rc = ::ioctl(tun.get(), TUNSETIFF, &ifr);
+  if (rc < 0 && errno == EINVAL && options.offload) {
+    // A kernel without virtio-net headers on TUN: plain packets it is.
+    ifr = named_ifreq(options.name);
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    rc = ::ioctl(tun.get(), TUNSETIFF, &ifr);
+  }
+  if (rc < 0) {
     const int err = errno;
     if (err == EPERM || err == EACCES) {
       fail(err, "permission denied creating TUN '" + options.name +
@@ -102,7 +112,9 @@ TunDevice::TunDevice(const TunOptions& options) {
     fail(err, "TUNSETIFF '" + options.name + "' failed");
   }
   name_.assign(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
+  vnet_ = (ifr.ifr_flags & IFF_VNET_HDR) != 0;
   fd_ = tun.release();
+  if (vnet_) offload_ = enable_offload();
   try {
     configure(options);
   } catch (...) {
@@ -110,6 +122,15 @@ TunDevice::TunDevice(const TunOptions& options) {
     fd_ = -1;
     throw;
   }
+}
+
+bool TunDevice::enable_offload() {
+  int size = sizeof(VnetHeader);
+  if (::ioctl(fd_, TUNSETVNETHDRSZ, &size) < 0) return false;
+  // Without TUN_F_CSUM the kernel neither sends partial checksums nor takes GSO frames;
+  // the virtio header then stays all zero in both directions.
+  const unsigned flags = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+  return ::ioctl(fd_, TUNSETOFFLOAD, flags) == 0;
 }
 
 void TunDevice::configure(const TunOptions& options) {
@@ -165,7 +186,9 @@ TunDevice::TunDevice(TunDevice&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       mtu_(other.mtu_),
       name_(std::move(other.name_)),
-      counters_(other.counters_) {}
+      counters_(other.counters_),
+      vnet_(other.vnet_),
+      offload_(other.offload_) {}
 
 TunDevice& TunDevice::operator=(TunDevice&& other) noexcept {
   if (this != &other) {
@@ -174,21 +197,40 @@ TunDevice& TunDevice::operator=(TunDevice&& other) noexcept {
     mtu_ = other.mtu_;
     name_ = std::move(other.name_);
     counters_ = other.counters_;
+    vnet_ = other.vnet_;
+    offload_ = other.offload_;
   }
   return *this;
 }
 
 size_t TunDevice::receive(std::span<PacketSlot> slots, Instant /*now*/) {
   size_t filled = 0;
+  VnetHeader vh;
   while (filled < slots.size()) {
     PacketSlot& slot = slots[filled];
-    const ssize_t n = ::read(fd_, slot.buf.data(), slot.buf.size());
+    ssize_t n;
+    if (vnet_) {
+      iovec iov[2] = {{&vh, sizeof vh}, {slot.buf.data(), slot.buf.size()}};
+      n = ::readv(fd_, iov, 2);
+    } else {
+      n = ::read(fd_, slot.buf.data(), slot.buf.size());
+    }
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       fail(errno, "read from TUN '" + name_ + "' failed");
     }
     if (n == 0) break;
+    slot.checksum_verified = false;
+    if (vnet_) {
+      if (static_cast<size_t>(n) < sizeof vh) continue;  // cannot happen; never trust it
+      n -= static_cast<ssize_t>(sizeof vh);
+      if (vh.checksum_trusted()) {
+        slot.checksum_verified = true;
+        ++counters_.rx_checksum_trusted;
+      }
+      if (vh.is_gso()) ++counters_.rx_gso_frames;
+    }
     slot.len = static_cast<size_t>(n);
     ++counters_.rx_packets;
     counters_.rx_bytes += slot.len;
@@ -197,30 +239,53 @@ size_t TunDevice::receive(std::span<PacketSlot> slots, Instant /*now*/) {
   return filled;
 }
 
-size_t TunDevice::transmit(std::span<const std::span<const uint8_t>> packets, Instant /*now*/) {
-  size_t accepted = 0;
-  for (const auto& packet : packets) {
-    ssize_t n;
-    do {
-      n = ::write(fd_, packet.data(), packet.size());
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-      const int err = errno;
-      if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) {
-        ++counters_.tx_busy;
-        break;
-      }
-      if (err == EINVAL || err == EMSGSIZE || err == EFAULT) {
-        // The kernel rejected this packet's contents; the next one may be fine.
-        ++counters_.tx_rejected;
-        ++accepted;
-        continue;
-      }
-      fail(err, "write to TUN '" + name_ + "' failed");
+bool TunDevice::write_frame(std::span<const std::span<const uint8_t>> run) {
+  static const VnetHeader kPlain{};
+  size_t niov = 0;
+  if (run.size() > 1) {
+    merger_.merge(run, run.size());
+    iov_[niov++] = {const_cast<VnetHeader*>(&merger_.vnet()), sizeof(VnetHeader)};
+    iov_[niov++] = {const_cast<uint8_t*>(merger_.header().data()), merger_.header().size()};
+    for (const auto& p : run) {
+      const auto payload = TcpSegmentMerger::payload(p);
+      iov_[niov++] = {const_cast<uint8_t*>(payload.data()), payload.size()};
     }
-    ++counters_.tx_packets;
-    counters_.tx_bytes += packet.size();
-    ++accepted;
+  } else {
+    if (vnet_) iov_[niov++] = {const_cast<VnetHeader*>(&kPlain), sizeof kPlain};
+    iov_[niov++] = {const_cast<uint8_t*>(run[0].data()), run[0].size()};
+  }
+  ssize_t n;
+  do {
+    n = ::writev(fd_, iov_.data(), static_cast<int>(niov));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    const int err = errno;
+    if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) {
+      ++counters_.tx_busy;
+      return false;
+    }
+    if (err == EINVAL || err == EMSGSIZE || err == EFAULT) {
+      // The kernel rejected this packet's contents; the next one may be fine.
+      counters_.tx_rejected += run.size();
+      return true;
+    }
+    fail(err, "write to TUN '" + name_ + "' failed");
+  }
+  if (run.size() > 1) ++counters_.tx_gso_frames;
+  counters_.tx_packets += run.size();
+  for (const auto& p : run) counters_.tx_bytes += p.size();
+  return true;
+}
+
+size_t TunDevice::transmit(std::span<const std::span<const uint8_t>> packets, Instant /*now*/) {
+  constexpr size_t kMaxRun = std::tuple_size_v<decltype(iov_)> - 2;
+  size_t accepted = 0;
+  while (accepted < packets.size()) {
+    const auto rest = packets.subspan(accepted);
+    const size_t run =
+        offload_ ? TcpSegmentMerger::run_length(rest.first(std::min(rest.size(), kMaxRun))) : 1;
+    if (!write_frame(rest.first(run))) break;
+    accepted += run;
   }
   return accepted;
 }

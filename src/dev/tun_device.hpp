@@ -1,14 +1,20 @@
 #pragma once
 // A Linux TUN device (IFF_TUN | IFF_NO_PI): every read() yields one IPv4 packet the kernel
 // routed to the interface, every write() injects one into the kernel's receive path.
+// With offload (the default where the kernel allows it) each packet travels behind a
+// virtio-net header: the kernel hands over TCP frames of up to 64 KB with the checksum left
+// to nobody, and transmit() merges runs of segments into such frames (one writev each).
 // Optionally configures the kernel side (address, prefix, MTU, link up) itself through
 // ioctls, so no `ip` command is needed. Errors are std::system_error naming the cause.
+#include <sys/uio.h>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "dev/device.hpp"
+#include "dev/tcp_segment_merger.hpp"
 #include "wire/ipv4_addr.hpp"
 
 namespace utcp::dev {
@@ -20,7 +26,9 @@ struct TunOptions {
   std::optional<wire::Ipv4Addr> kernel_address;  // the kernel's own address on the link
   uint8_t prefix_len = 24;
   bool bring_up = true;  // set IFF_UP
-  // Offloads (IFF_VNET_HDR, TUNSETOFFLOAD) will be options here; none is enabled yet.
+  // IFF_VNET_HDR + TUNSETOFFLOAD(CSUM|TSO4|TSO6). Falls back to plain packets when the
+  // kernel refuses either; offload_active() tells which mode is on.
+  bool offload = true;
 };
 
 struct TunCounters {
@@ -28,8 +36,11 @@ struct TunCounters {
   uint64_t rx_bytes = 0;
   uint64_t tx_packets = 0;
   uint64_t tx_bytes = 0;
-  uint64_t tx_rejected = 0;  // the kernel refused the packet itself (e.g. EINVAL)
-  uint64_t tx_busy = 0;      // write would block; the packet was not accepted
+  uint64_t tx_rejected = 0;          // the kernel refused the packet itself (e.g. EINVAL)
+  uint64_t tx_busy = 0;              // write would block; the packet was not accepted
+  uint64_t rx_gso_frames = 0;        // received frames holding several segments
+  uint64_t rx_checksum_trusted = 0;  // packets the kernel vouched for (no software check)
+  uint64_t tx_gso_frames = 0;        // writes that carried a merged run of segments
 };
 
 class TunDevice final : public Device {
@@ -51,14 +62,22 @@ class TunDevice final : public Device {
 
   const std::string& name() const { return name_; }
   const TunCounters& counters() const { return counters_; }
+  bool offload_active() const { return offload_; }
 
  private:
   void configure(const TunOptions& options);
+  bool enable_offload();
+  // Writes one packet, or one merged run; returns false when the kernel is busy.
+  bool write_frame(std::span<const std::span<const uint8_t>> run);
 
   int fd_ = -1;
   size_t mtu_ = 1500;
   std::string name_;
   TunCounters counters_;
+  bool vnet_ = false;     // every packet carries a virtio-net header
+  bool offload_ = false;  // ... and the kernel agreed to checksum and TSO offload
+  TcpSegmentMerger merger_;
+  std::array<iovec, 2 + 64> iov_{};  // virtio header, IP+TCP header, payloads
 };
 
 }  // namespace utcp::dev

@@ -1,0 +1,217 @@
+// Two utcp Stacks in one process over the in-memory link: the pure protocol cost, with no
+// system call at all. Prints one JSON object on stdout.
+//
+//   utcp-stack-bench throughput [--mb N] [--mtu M] [--virtual]
+//     one connection, A sends N MB to B; Gbit/s per core (thread CPU time). --virtual
+//     steps a virtual clock so that an instruction count (callgrind) is reproducible.
+//   utcp-stack-bench scale [--conns N]
+//     N connections opened from A to B and held; RSS growth per connection and open time.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "dev/memory_link.hpp"
+#include "utcp/stack.hpp"
+
+namespace {
+
+using namespace utcp;
+
+struct Args {
+  std::string mode = "throughput";
+  size_t mb = 200;
+  size_t mtu = 1500;
+  size_t conns = 10000;
+  bool virtual_clock = false;
+};
+
+Args parse(int argc, char** argv) {
+  Args a;
+  if (argc > 1) a.mode = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string k = argv[i];
+    auto value = [&]() -> size_t {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "utcp-stack-bench: %s needs a value\n", k.c_str());
+        std::exit(2);
+      }
+      return std::strtoull(argv[++i], nullptr, 10);
+    };
+    if (k == "--mb")
+      a.mb = value();
+    else if (k == "--mtu")
+      a.mtu = value();
+    else if (k == "--conns")
+      a.conns = value();
+    else if (k == "--virtual")
+      a.virtual_clock = true;
+    else {
+      std::fprintf(stderr, "utcp-stack-bench: unknown option %s\n", k.c_str());
+      std::exit(2);
+    }
+  }
+  if (a.mode != "throughput" && a.mode != "scale") {
+    std::fprintf(stderr, "usage: utcp-stack-bench throughput|scale [options]\n");
+    std::exit(2);
+  }
+  return a;
+}
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+double wall_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+long rss_kib() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  long pages = 0, resident = 0;
+  if (f) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+StackConfig config_for(Ipv4Addr addr, uint8_t seed, size_t mtu) {
+  StackConfig c;
+  c.address = addr;
+  for (size_t i = 0; i < c.secret.size(); ++i) c.secret[i] = static_cast<uint8_t>(seed + i);
+  c.tcp.path_mtu = static_cast<uint16_t>(mtu);
+  c.tcp.mss = static_cast<uint16_t>(mtu - 40);
+  return c;
+}
+
+// Advances a virtual clock in fixed steps, or follows the real one.
+struct Clock {
+  bool virtual_clock;
+  Instant t = instant_from_us(1'000'000);
+  Instant tick() {
+    if (virtual_clock) return t += Duration(5);
+    return t = instant_from_us(
+               static_cast<int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count()));
+  }
+};
+
+int throughput(const Args& args) {
+  dev::MemoryLink link(dev::MemoryLinkConfig{.mtu = args.mtu, .queue_packets = 1024});
+  Stack a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1, args.mtu));
+  Stack b(link.b(), config_for(Ipv4Addr(10, 77, 0, 1), 101, args.mtu));
+  Clock clock{args.virtual_clock};
+  std::error_code ec;
+  SocketId l = b.listen(5001, ec);
+  SocketId c = a.connect(b.config().address, 5001, ec);
+  SocketId s = kNoSocket;
+  for (int i = 0; i < 100000 && s == kNoSocket; ++i) {
+    Instant now = clock.tick();
+    a.process(now);
+    b.process(now);
+    s = b.accept(l, ec);
+  }
+  if (s == kNoSocket) {
+    std::fprintf(stderr, "utcp-stack-bench: handshake failed\n");
+    return 1;
+  }
+  const size_t total = args.mb << 20;
+  std::vector<uint8_t> out(256 * 1024), in(256 * 1024);
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint8_t>(i * 7);
+  size_t sent = 0, received = 0;
+  const double cpu0 = thread_cpu_seconds(), wall0 = wall_seconds();
+  uint64_t rounds = 0;
+  while (received < total) {
+    Instant now = clock.tick();
+    while (sent < total) {
+      size_t n = a.send(c, std::span(out).first(std::min(out.size(), total - sent)), ec);
+      if (n == 0) break;
+      sent += n;
+    }
+    a.process(now);
+    b.process(now);
+    for (;;) {
+      size_t n = b.recv(s, in, ec);
+      if (n == 0) break;
+      received += n;
+    }
+    b.process(now);  // window updates go out in the same round
+    if (++rounds > 1'000'000'000) return 1;
+  }
+  const double cpu = thread_cpu_seconds() - cpu0, wall = wall_seconds() - wall0;
+  std::printf(
+      "{\"mode\":\"throughput\",\"mtu\":%zu,\"bytes\":%zu,\"cpu_s\":%.4f,\"wall_s\":%.4f,"
+      "\"gbit_per_core\":%.2f}\n",
+      args.mtu, total, cpu, wall, double(total) * 8 / cpu / 1e9);
+  return 0;
+}
+
+int scale(const Args& args) {
+  dev::MemoryLink link(dev::MemoryLinkConfig{.mtu = 1500, .queue_packets = 4096});
+  StackConfig ca = config_for(Ipv4Addr(10, 77, 0, 2), 1, 1500);
+  StackConfig cb = config_for(Ipv4Addr(10, 77, 0, 1), 101, 1500);
+  ca.ephemeral_ports = {1024, 65535};
+  cb.accept_backlog = 4096;
+  cb.syn_backlog = 4096;
+  const long rss0 = rss_kib();
+  Stack a(link.a(), ca);
+  Stack b(link.b(), cb);
+  Clock clock{true};
+  std::error_code ec;
+  // 4 server ports x up to 60,000 client ports give enough distinct 4-tuples.
+  std::vector<SocketId> listeners;
+  for (uint16_t p = 0; p < 4; ++p)
+    listeners.push_back(b.listen(static_cast<uint16_t>(6000 + p), ec, 4096));
+  std::vector<SocketId> clients, servers;
+  clients.reserve(args.conns);
+  servers.reserve(args.conns);
+  const long rss1 = rss_kib();
+  const double wall0 = wall_seconds();
+  size_t opened = 0;
+  while (opened < args.conns || servers.size() < args.conns) {
+    for (size_t k = 0; k < 512 && opened < args.conns; ++k, ++opened) {
+      const uint16_t port = static_cast<uint16_t>(6000 + opened % 4);
+      const uint16_t local = static_cast<uint16_t>(1024 + opened / 4);
+      SocketId c = a.connect(b.config().address, port, ec, local);
+      if (c == kNoSocket) {
+        std::fprintf(stderr, "utcp-stack-bench: connect %zu: %s\n", opened, ec.message().c_str());
+        return 1;
+      }
+      clients.push_back(c);
+    }
+    Instant now = clock.tick();
+    for (int r = 0; r < 4; ++r) {
+      a.process(now);
+      b.process(now);
+    }
+    for (SocketId l : listeners) {
+      for (SocketId s; (s = b.accept(l, ec)) != kNoSocket;) servers.push_back(s);
+    }
+  }
+  const double open_s = wall_seconds() - wall0;
+  const long rss2 = rss_kib();
+  const size_t held = a.connection_count() + b.connection_count();
+  std::printf(
+      "{\"mode\":\"scale\",\"conns\":%zu,\"sockets_held\":%zu,\"rss_before_kib\":%ld,"
+      "\"rss_after_kib\":%ld,\"stack_base_kib\":%ld,\"kib_per_socket\":%.2f,\"open_s\":%.3f,"
+      "\"conns_per_s\":%.0f}\n",
+      args.conns, held, rss1, rss2, rss1 - rss0, double(rss2 - rss1) / double(held ? held : 1),
+      open_s, double(args.conns) / open_s);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = parse(argc, argv);
+  return args.mode == "scale" ? scale(args) : throughput(args);
+}

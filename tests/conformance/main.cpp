@@ -1,9 +1,11 @@
 // utcp-drill: runs packetdrill scripts against utcp on virtual time.
 //   utcp-drill [--tolerance_usecs=N] [-D NAME=VALUE] [--so=lib.so] [--so_flags=...]
-//              [--known_failures=FILE] [-v] script.pkt...
+//              [--known_failures=FILE] [--seed=N] [-v] script.pkt...
+// The seed (default 1, or $UTCP_TEST_SEED) keys the stack's ISNs and ports and is printed first.
 // Prints one line per script (PASS, FAIL, XFAIL, XPASS, SKIP), the reason for anything that
 // did not pass, and a closing "N passed, N failed" line. Exit status: 0 when nothing failed,
 // 1 otherwise, 77 when every script was skipped.
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -39,7 +41,7 @@ std::map<std::string, std::string> load_known_failures(const std::string& path, 
 int usage() {
   std::cerr << "usage: utcp-drill [--tolerance_usecs=N] [--tolerance_percent=N] "
                "[--strict_segments] [-D NAME=VALUE] [--so=lib.so] [--so_flags=FLAGS] "
-               "[--known_failures=FILE] [-v] script.pkt...\n";
+               "[--known_failures=FILE] [--seed=N] [-v] script.pkt...\n";
   return 2;
 }
 
@@ -50,6 +52,9 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> defines;
   std::map<std::string, std::string> known;
   std::vector<std::string> scripts;
+  // The seed keys the stack's ISNs and ports; scripts must pass with any of them.
+  std::string seed = "1";
+  if (const char* env = std::getenv("UTCP_TEST_SEED")) seed = env;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-v" || a == "--verbose") {
@@ -61,6 +66,9 @@ int main(int argc, char** argv) {
       defines[def.substr(0, eq)] = eq == std::string::npos ? "1" : def.substr(eq + 1);
     } else if (a.starts_with("--so=") || a.starts_with("--so_filename=")) {
       cfg.so_path = a.substr(a.find('=') + 1);
+    } else if (a.starts_with("--seed=")) {
+      seed = a.substr(7);
+      if (seed.empty() || seed.find_first_not_of("0123456789") != std::string::npos) return usage();
     } else if (a.starts_with("--known_failures=")) {
       bool ok = false;
       known = load_known_failures(a.substr(a.find('=') + 1), ok);
@@ -84,6 +92,8 @@ int main(int argc, char** argv) {
     }
   }
   if (scripts.empty()) return usage();
+  cfg.so_flags += " seed=" + seed;
+  std::cout << "utcp-drill: seed " << seed << " (replay with --seed=" << seed << ")\n";
   int passed = 0, failed = 0, xfailed = 0, skipped = 0;
   for (const std::string& path : scripts) {
     std::ifstream in(path);

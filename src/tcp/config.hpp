@@ -36,9 +36,10 @@ struct Config {
   // R2 expressed as a count of consecutive retransmission timeouts (Linux tcp_retries2 = 15,
   // which is well above RFC 1122's 100 s minimum with the default RTO bounds).
   uint32_t max_retransmits = 15;
-  // SYN retransmissions before an active open is declared timed out (R2 for SYN, >= 3 minutes
-  // with backoff capped at rto_max: 1+2+4+...+32+60 s for 6 retries is ~127 s; Linux default).
-  uint32_t syn_retries = 6;
+  // SYN retransmissions before an open is declared timed out. RFC 9293 MUST-23 / RFC 1122
+  // §4.2.3.5: R2 for a SYN is at least 3 minutes; 8 retries with the RTO doubling from 1 s and
+  // capped at 60 s give up after 1+2+4+8+16+32+60+60+60 = 243 s (Linux uses 6, about 127 s).
+  uint32_t syn_retries = 8;
   uint32_t initial_window_segments = 10;  // RFC 6928
   bool window_scaling = true;             // RFC 7323 §2
   bool timestamps = true;                 // RFC 7323 §3

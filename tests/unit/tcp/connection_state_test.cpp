@@ -243,3 +243,49 @@ TEST(EveryState, SynDrawsChallengeAckInSynchronizedStates) {
 
 }  // namespace
 }  // namespace utcp::test
+
+namespace utcp::test {
+namespace {
+
+TEST(ConnectionDefaults, SynGivesUpNoSoonerThanThreeMinutes) {
+  // RFC 9293 MUST-23: R2 for a SYN is at least 3 minutes.
+  tcp::Config cfg = plain_config();
+  Harness h(cfg);
+  const Instant start = h.now;
+  h.conn.open_active(h.now, kLocalIss);
+  h.flush();
+  for (int i = 0; i < 100 && h.conn.state() == tcp::State::kSynSent; ++i) {
+    h.advance_to_next_deadline();
+  }
+  EXPECT_GE(h.now - start, std::chrono::minutes(3));
+  EXPECT_EQ(h.conn.error(), tcp::ErrorReason::kTimedOut);
+  EXPECT_EQ(h.outbox.size(), 1u + cfg.syn_retries);  // the SYN and its retransmissions
+}
+
+TEST(ConnectionDefaults, KeepaliveDefaultIdleIsTwoHours) {
+  // RFC 1122 §4.2.3.6 (MUST-28): the idle interval defaults to no less than two hours.
+  tcp::Config cfg = plain_config();
+  cfg.keepalive.enabled = true;
+  Harness h(cfg);
+  h.establish();
+  EXPECT_EQ(h.advance_to_next_deadline(), std::chrono::hours(2));
+  h.expect(seg().at(L(0)).ack(R(1)).win(64000));
+}
+
+TEST(ConnectionDefaults, UrgentProcessedInZeroWindow) {
+  // RFC 9293 §3.10.7.4 (MUST-66): URG is processed even when the window is zero.
+  tcp::Config cfg = plain_config();
+  cfg.recv_buffer = 100;
+  Harness h(cfg);
+  h.establish();
+  h.send(seg().at(R(1)).ack(L(1)).win(64000).bytes(pattern(100)));
+  h.events();
+  h.send(seg().at(R(101)).ack(L(1)).win(64000).urg(5).data("!!!!!"));
+  h.expect_events({tcp::Event{tcp::EventKind::kUrgent}});
+  ASSERT_TRUE(h.conn.urgent_mark());
+  EXPECT_EQ(*h.conn.urgent_mark(), 105u);  // 100 unread bytes, then the 5 urgent ones
+  EXPECT_EQ(h.conn.recv_available(), 100u);
+}
+
+}  // namespace
+}  // namespace utcp::test

@@ -5,9 +5,11 @@
 #include <netinet/in.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -188,6 +190,44 @@ TEST_F(SharedObject, RealTimeFlagUsesTheRealClock) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->flags, wire::tcp_flag::kSyn | wire::tcp_flag::kAck);
   EXPECT_GE(again_at - at, 900'000);
+}
+
+TEST_F(SharedObject, GarbageFromTheNetworkIsDropped) {
+  init_("receive_wait_usecs=1000", &ifc_);
+  void* ud = ifc_.userdata;
+  const unsigned seed = 20261124;
+  std::printf("seed %u\n", seed);
+  std::mt19937 rng(seed);
+  ASSERT_EQ(ifc_.socket(ud, AF_INET, SOCK_STREAM, 0), 3);
+  sockaddr_in bind_to{};
+  bind_to.sin_family = AF_INET;
+  bind_to.sin_port = htons(8080);
+  bind_to.sin_addr.s_addr = htonl(local.value);
+  ASSERT_EQ(ifc_.bind(ud, 3, reinterpret_cast<sockaddr*>(&bind_to), sizeof bind_to), 0);
+  ASSERT_EQ(ifc_.listen(ud, 3, 1), 0);
+  const auto syn = segment(wire::tcp_flag::kSyn, 1, 0);
+  for (int i = 0; i < 2000; ++i) {
+    // Valid packets with a few random bytes changed, and plain noise.
+    std::vector<uint8_t> p = syn;
+    if (i % 2) {
+      p.resize(1 + rng() % 120);
+      for (auto& b : p) b = static_cast<uint8_t>(rng());
+    } else {
+      for (int k = 0; k < 3; ++k) p[rng() % p.size()] = static_cast<uint8_t>(rng());
+    }
+    EXPECT_EQ(ifc_.netdev_send(ud, p.data(), p.size()), 0);
+    std::vector<uint8_t> buf;
+    while (receive(buf)) {
+    }
+  }
+  // The listener still works afterwards.
+  const auto good = segment(wire::tcp_flag::kSyn, 5000, 0);
+  ASSERT_EQ(ifc_.netdev_send(ud, good.data(), good.size()), 0);
+  std::vector<uint8_t> buf;
+  std::optional<wire::TcpRepr> reply;
+  while (auto r = receive(buf)) reply = r;
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->ack.raw(), 5001u);
 }
 
 TEST_F(SharedObject, BindMovesTheStackToTheNamedAddress) {

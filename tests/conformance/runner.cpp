@@ -433,6 +433,9 @@ class Runner {
       check_jobs();
     }
     check_no_outbound(nullptr);
+    // A reply the stack owes (a delayed ACK is due within 500 ms, RFC 9293 §3.8.6.3) must be
+    // in the script too: look a little past the last event.
+    if (failure_.empty() && cfg_.end_wait_usecs > 0) sleep_to(now() + cfg_.end_wait_usecs, nullptr);
     for (auto& j : jobs_) {
       if (!j->done) fail(j->event, "the call was still blocked when the script ended");
     }
@@ -491,6 +494,10 @@ bool apply_option(RunConfig& cfg, const std::string& name, const std::string& va
     auto v = to_int(value);
     if (!v || *v <= 0 || *v > 65535) return bad();
     (name == "bind_port" ? cfg.bind_port : cfg.connect_port) = static_cast<uint16_t>(*v);
+  } else if (name == "end_wait_usecs") {
+    auto v = to_int(value);
+    if (!v || *v < 0) return bad();
+    cfg.end_wait_usecs = *v;
   } else if (name == "ip_version") {
     if (value != "ipv4") return error = "only --ip_version=ipv4 is supported", false;
   } else if (name == "so_flags") {

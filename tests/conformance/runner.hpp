@@ -12,8 +12,9 @@ namespace utcp::drill {
 
 struct RunConfig {
   int64_t tolerance_usecs = 4000;
-  double tolerance_percent = 0;  // of the time since the previous event, if larger
-  bool strict_segments = false;  // no merging of consecutive outbound segments
+  double tolerance_percent = 0;      // of the time since the previous event, if larger
+  bool strict_segments = false;      // no merging of consecutive outbound segments
+  int64_t end_wait_usecs = 500'000;  // after the last event, nothing unexpected may come this long
   wire::Ipv4Addr local_ip{192, 168, 0, 1};
   wire::Ipv4Addr remote_ip{192, 0, 2, 1};
   uint16_t bind_port = 8080;

@@ -198,7 +198,8 @@ NextSegment SackScoreboard::next_seg(SeqNum high_data, uint32_t smss, bool new_d
   if (recovery_point && high_ack_ < high_data && (!rescue_rxt_ || high_ack_ > *rescue_rxt_)) {
     SeqNum top = high_data;
     if (!ranges_.empty() && ranges_.back().end == high_data) top = ranges_.back().begin;
-    if (high_ack_ < top) {
+    // Only when that byte was not retransmitted already: a second copy would be redundant.
+    if (high_ack_ < top && top > high_rxt_) {
       SeqNum start = top - std::min(smss, top.distance_from(high_ack_));
       return NextSegment{NextSegment::Kind::kRescue, start, top.distance_from(start)};
     }

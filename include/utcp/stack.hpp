@@ -67,6 +67,9 @@ class Stack {
   // Drives everything: reads what the device has, runs due timers, sends what is ready.
   // Call it when the device's fd is readable, at next_deadline(), and after API calls.
   void process(Instant now);
+  // Sends only what API calls made since process() queued, without reading the device or
+  // running timers: the cheap call when nothing can have arrived in between.
+  void flush(Instant now);
   // The earliest time process() must run again (kNever if nothing is pending).
   Instant next_deadline() const;
   Instant now() const;

@@ -161,7 +161,13 @@ void EventLoop::run_posted() {
 void EventLoop::process_and_rearm() {
   for (int round = 0; round < kMaxProcessRounds; ++round) {
     process_requested_ = false;
-    stack_.process(clock_now());
+    // Later rounds only send what the hooks queued: the device was just read to EAGAIN, and
+    // another read would be one more system call per wakeup that finds nothing.
+    if (round == 0) {
+      stack_.process(clock_now());
+    } else {
+      stack_.flush(clock_now());
+    }
     for (auto& hook : after_process_) hook();
     if (!process_requested_) break;
   }
@@ -171,7 +177,10 @@ void EventLoop::process_and_rearm() {
 }
 
 void EventLoop::arm_timer(Instant at) {
-  if (at == armed_at_) return;
+  // A pending timer that fires earlier than needed is left alone: the early wakeup re-arms
+  // it then. Every packet moves the RTO deadline later, and re-arming each time would cost a
+  // system call per packet.
+  if (at >= armed_at_) return;
   itimerspec spec{};
   if (at != kNever) {
     const int64_t us = std::max<int64_t>(to_us(at), 0);

@@ -491,6 +491,10 @@ void Stack::process(Instant now) {
   impl_->flush(now);
 }
 
+void Stack::flush(Instant now) {
+  impl_->flush(now);
+}
+
 Instant Stack::next_deadline() const {
   if (!impl_->dirty.empty()) return impl_->now;
   return std::min(

@@ -153,6 +153,7 @@ int Sockets::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
       n.nonblocking = (flags & SOCK_NONBLOCK) != 0;
       n.cloexec = (flags & SOCK_CLOEXEC) != 0;
       n.nodelay = e->nodelay;
+      n.reuseaddr = e->reuseaddr;  // Linux: accepted sockets inherit the listener's options
       if (n.nodelay) stack_->set_nodelay(id, true);
       if (addr) {
         sockaddr_in in{};

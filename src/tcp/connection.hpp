@@ -149,7 +149,7 @@ class Connection {
   void arm_keepalive(Instant now);
 
   // connection_output.cpp
-  size_t emit(wire::TcpRepr& repr, std::span<uint8_t> buf, const SendPlan* plan, Instant now);
+  size_t emit(wire::TcpRepr& repr, std::span<uint8_t> buf, const SendPlan* plan);
   wire::TcpRepr make_repr(uint8_t flags, wire::SeqNum seq) const;
   void add_timestamp(wire::TcpRepr& repr, Instant now) const;
   size_t emit_syn(std::span<uint8_t> buf, Instant now);

@@ -23,8 +23,7 @@ void Connection::add_timestamp(wire::TcpRepr& repr, Instant now) const {
   }
 }
 
-size_t Connection::emit(wire::TcpRepr& repr, std::span<uint8_t> buf, const SendPlan* plan,
-                        Instant now) {
+size_t Connection::emit(wire::TcpRepr& repr, std::span<uint8_t> buf, const SendPlan* plan) {
   const size_t hlen = repr.header_len();
   const size_t len = plan ? plan->len : 0;
   if (buf.size() < hlen + len) return 0;
@@ -37,7 +36,6 @@ size_t Connection::emit(wire::TcpRepr& repr, std::span<uint8_t> buf, const SendP
     receiver_.on_ack_sent(tcb_);
     timers_.stop(TimerKind::kDelayedAck);
   }
-  (void)now;
   return n;
 }
 
@@ -56,7 +54,7 @@ size_t Connection::emit_syn(std::span<uint8_t> buf, Instant now) {
     n.timestamps = tcb_.ts_enabled;
     r.options = syn_ack_options(cfg_, n, tcb_.rcv_wscale, tsval, tcb_.ts_recent);
   }
-  const size_t len = emit(r, buf, nullptr, now);
+  const size_t len = emit(r, buf, nullptr);
   if (len > 0) sender_.on_sent(tcb_, timers_, tcb_.iss, 1, false, now);
   return len;
 }
@@ -65,8 +63,7 @@ size_t Connection::poll_transmit(Instant now, std::span<uint8_t> buf) {
   if (pending_rst_) {
     wire::TcpRepr r = make_repr(pending_rst_->with_ack ? (kRst | kAck) : kRst, pending_rst_->seq);
     r.ack = pending_rst_->with_ack ? pending_rst_->ack : wire::SeqNum(0);
-    wire::TcpRepr copy = r;
-    const size_t n = copy.emit(buf, ep_.local_addr, ep_.remote_addr);
+    const size_t n = r.emit(buf, ep_.local_addr, ep_.remote_addr);
     if (n > 0) pending_rst_.reset();
     return n;
   }
@@ -96,7 +93,7 @@ size_t Connection::poll_transmit(Instant now, std::span<uint8_t> buf) {
       }
       add_timestamp(r, now);
       r.window = receiver_.window_field(tcb_);
-      const size_t n = emit(r, buf, &*plan, now);
+      const size_t n = emit(r, buf, &*plan);
       if (n == 0) return 0;
       sender_.commit(tcb_, timers_, *plan, now);
       sender_.update_persist(tcb_, timers_, now);
@@ -112,7 +109,7 @@ size_t Connection::poll_transmit(Instant now, std::span<uint8_t> buf) {
     wire::TcpRepr r = make_repr(kAck, tcb_.snd_nxt - 1);
     add_timestamp(r, now);
     r.window = receiver_.window_field(tcb_);
-    return emit(r, buf, nullptr, now);
+    return emit(r, buf, nullptr);
   }
   if (receiver_.ack_demand() == AckDemand::kNow) {
     // A bare ACK carries SND.MAX, not a SND.NXT pulled back by a retransmission timeout: the
@@ -122,7 +119,7 @@ size_t Connection::poll_transmit(Instant now, std::span<uint8_t> buf) {
     wire::TcpRepr r = make_repr(kAck, tcb_.snd_max);
     add_timestamp(r, now);
     r.window = receiver_.window_field(tcb_);
-    return emit(r, buf, nullptr, now);
+    return emit(r, buf, nullptr);
   }
   return 0;
 }

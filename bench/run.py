@@ -118,6 +118,11 @@ class Namespaces:
         sh("ip", "netns", "add", name)
         self.names.append(name)
         sh("ip", "-n", name, "link", "set", "lo", "up")
+        # Per-namespace: the connection-rate client closes first and would otherwise run out
+        # of ephemeral ports to TIME-WAIT within seconds.
+        for key, val in (("net.ipv4.tcp_tw_reuse", "1"),
+                         ("net.ipv4.ip_local_port_range", "1024 65535")):
+            sh("ip", "netns", "exec", name, "sysctl", "-qw", f"{key}={val}", check=False)
         return name
 
     def spawn(self, ns, args, **kw):
@@ -374,6 +379,22 @@ def print_table(rows):
             print(f"{'':<20}   ({r['note']})")
 
 
+def markdown(rows, machine):
+    out = [f"Run {machine['date_utc']} UTC on {machine['cpus']} x {machine['cpu_model']}, Linux "
+           f"{machine['kernel']}; median of {machine['runs']} runs, {machine['mb']} MB per bulk "
+           f"transfer; load average {machine['load_avg_at_end'][0]:.1f} at the end.", "",
+           "| section | measurement | utcp | unit | kernel | ratio | target |",
+           "|---|---|---:|---|---:|---:|---|"]
+    for r in rows:
+        ref = f"{r['ref']:.2f}" if r["ref"] else "–"
+        ratio = f"{r['ratio']:.2f}" if r["ratio"] else "–"
+        tgt = f"{r['target']}: **{'met' if r['met'] else 'missed'}**" if r["target"] else ""
+        name = r["name"] + (f" ({r['note']})" if r["note"] else "")
+        out.append(f"| {r['section']} | {name} | {r['value']:.2f} | {r['unit']} | {ref} | "
+                   f"{ratio} | {tgt} |")
+    return "\n".join(out) + "\n"
+
+
 def chart(rows, path):
     try:
         import matplotlib
@@ -450,6 +471,8 @@ def main():
     print_table(suite.rows)
     with open(os.path.join(args.out, "latest.json"), "w") as f:
         json.dump({"machine": machine, "rows": suite.rows, "raw": suite.raw}, f, indent=1)
+    with open(os.path.join(args.out, "latest.md"), "w") as f:
+        f.write(markdown(suite.rows, machine))
     png = os.path.join(args.out, "latest.png")
     if chart(suite.rows, png):
         print(f"wrote {os.path.join(args.out, 'latest.json')} and {png}")

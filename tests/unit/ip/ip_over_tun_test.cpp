@@ -38,7 +38,7 @@ sockaddr_in to_stack(uint16_t port) {
 // The user-space side: a TUN and the IPv4 layer, pumped by hand.
 struct UserSide {
   UserSide()
-      : tun(dev::TunOptions{.kernel_address = kPeer}),
+      : tun(dev::TunOptions{.kernel_address = kPeer, .offload = false}),
         input({.local_addresses = {kLocal}}, output),
         rx(2048),
         reply(1500) {}

@@ -403,7 +403,7 @@ def chart(rows, path):
     except ImportError:
         print("(no PNG: python3-matplotlib is not installed)")
         return False
-    rs = [r for r in rows if r["ratio"]]
+    rs = [r for r in rows if r["ratio"] and r["unit"] != "us"]  # higher is better only
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(rs) + 1.5))
     ax.barh([r["name"] for r in rs], [r["ratio"] for r in rs],
             color=["tab:green" if r["ratio"] >= 1 else "tab:orange" for r in rs])

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <system_error>
@@ -18,6 +19,7 @@
 #include "stack/port_allocator.hpp"
 #include "tcp/config.hpp"
 #include "tcp/state.hpp"
+#include "tcp/tcp_info.hpp"
 #include "tcp/time.hpp"
 #include "wire/ipv4_addr.hpp"
 
@@ -95,6 +97,9 @@ class Stack {
   uint32_t readiness(SocketId s) const;
   std::error_code error(SocketId s) const;  // why a connection failed, if it did
   tcp::State state(SocketId s) const;
+  // TCP_INFO-like statistics (cwnd, RTT, retransmissions, SACK/recovery counters); nullopt for
+  // a listener or an unknown socket.
+  std::optional<tcp::TcpInfo> tcp_info(SocketId s) const;
   Endpoint local_endpoint(SocketId s) const;
   Endpoint remote_endpoint(SocketId s) const;
   void set_nodelay(SocketId s, bool on);

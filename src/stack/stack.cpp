@@ -345,7 +345,7 @@ struct Stack::Impl {
     ip::InputResult r = ip_in.input(bytes, now, tx_slot().first(device.mtu()));
     switch (r.action) {
       case ip::InputAction::kTcp:
-        on_tcp(r.src, r.dst, r.payload, checksum_verified);
+        on_tcp(r.src, r.dst, r.payload, checksum_verified, r.ecn);
         break;
       case ip::InputAction::kIcmpError:
         on_icmp_error(r.icmp_error);
@@ -405,7 +405,8 @@ struct Stack::Impl {
     }
   }
 
-  void on_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const uint8_t> bytes, bool checksum_verified) {
+  void on_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const uint8_t> bytes, bool checksum_verified,
+              uint8_t ecn = 0) {
     counters.inc(Counter::tcp_in);
     auto seg = wire::TcpPacket::parse(bytes, src, dst, !checksum_verified);
     if (!seg) {
@@ -417,7 +418,7 @@ struct Stack::Impl {
     wire::TcpRepr repr = seg->repr();
     FourTuple t{dst, repr.dst_port, src, repr.src_port};
     if (auto it = table.find(t); it != table.end()) {
-      sockets[it->second].conn->on_segment(repr, now);
+      sockets[it->second].conn->on_segment(repr, now, ecn);
       mark_dirty(it->second);
       return;
     }
@@ -683,6 +684,12 @@ tcp::State Stack::state(SocketId id) const {
   auto* s = impl_->lookup(id);
   if (!s) return tcp::State::kClosed;
   return s->kind == Impl::Kind::kListener ? tcp::State::kListen : s->conn->state();
+}
+
+std::optional<tcp::TcpInfo> Stack::tcp_info(SocketId id) const {
+  auto* s = impl_->lookup(id);
+  if (!s || s->kind == Impl::Kind::kListener || !s->conn) return std::nullopt;
+  return s->conn->tcp_info();
 }
 
 Endpoint Stack::local_endpoint(SocketId id) const {

@@ -43,7 +43,15 @@ struct Config {
   uint32_t initial_window_segments = 10;  // RFC 6928
   bool window_scaling = true;             // RFC 7323 §2
   bool timestamps = true;                 // RFC 7323 §3
-  std::string_view congestion_control = "reno";
+  // Congestion controller by name: "cubic" (RFC 9438, the default as in Linux), "newreno" /
+  // "reno" (RFC 5681 + RFC 6582), "cubic+hystart" (RFC 9406 slow-start exit).
+  std::string_view congestion_control = "cubic";
+  bool sack = true;  // RFC 2018 SACK-permitted offered and accepted; D-SACK (RFC 2883) sent
+  bool rack = true;  // RFC 8985 RACK-TLP loss detection (needs SACK), on as in Linux
+  bool ecn = false;  // RFC 3168: ask for / accept ECN on the handshake
+  // Receive-buffer autotuning: the buffer grows with the measured rate x RTT up to this many
+  // bytes (0 = fixed at recv_buffer). The window scale is chosen for the maximum.
+  size_t recv_buffer_max = 4 * 1024 * 1024;
 };
 
 }  // namespace utcp::tcp

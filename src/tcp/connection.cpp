@@ -9,8 +9,16 @@
 namespace utcp::tcp {
 
 Connection::Connection(const Endpoints& ep, const Config& cfg, Env env)
-    : ep_(ep), cfg_(cfg), env_(env), sender_(cfg_), receiver_(cfg_) {
-  tcb_.rcv_wscale = cfg_.window_scaling ? window_shift_for(cfg_.recv_buffer) : 0;
+    : ep_(ep),
+      cfg_(cfg),
+      env_(env),
+      sender_(cfg_),
+      receiver_(cfg_),
+      autotune_(cfg_.recv_buffer, cfg_.recv_buffer_max),
+      ecn_(cfg_.ecn) {
+  // The window scale must cover what autotuning may grow the buffer to.
+  tcb_.rcv_wscale =
+      cfg_.window_scaling ? window_shift_for(std::max(cfg_.recv_buffer, cfg_.recv_buffer_max)) : 0;
 }
 
 void Connection::open_active(Instant now, wire::SeqNum iss) {
@@ -46,8 +54,14 @@ size_t Connection::send_urgent(std::span<const uint8_t> data, Instant) {
   return sender_.write(tcb_, data, true);
 }
 
-size_t Connection::recv(std::span<uint8_t> dst, Instant) {
+size_t Connection::recv(std::span<uint8_t> dst, Instant now) {
   const size_t n = receiver_.read(tcb_, dst);
+  bytes_received_ += n;
+  if (n > 0 && cfg_.recv_buffer_max > cfg_.recv_buffer && is_synchronized(state_)) {
+    // Receive autotuning: the buffer follows the rate the application drains it per RTT.
+    const Duration rtt = sender_.rto().has_sample() ? sender_.rto().srtt() : Duration{0};
+    if (auto grown = autotune_.on_delivered(n, now, rtt, sender_.mss())) set_recv_buffer(*grown);
+  }
   // Tell the peer about a window that opened substantially (RFC 9293 §3.8.6.2.2).
   if (n > 0 && is_synchronized(state_) && !receiver_.fin_received() &&
       receiver_.window_update_due(tcb_)) {
@@ -164,7 +178,9 @@ void Connection::set_recv_buffer(size_t bytes) {
   // because the window already offered must not shrink (RFC 9293 §3.8.6.2.2).
   if (state_ == State::kClosed || state_ == State::kListen) {
     cfg_.recv_buffer = bytes;
-    tcb_.rcv_wscale = cfg_.window_scaling ? window_shift_for(bytes) : 0;
+    tcb_.rcv_wscale =
+        cfg_.window_scaling ? window_shift_for(std::max(bytes, cfg_.recv_buffer_max)) : 0;
+    autotune_.set_capacity(bytes);
   } else if (bytes > cfg_.recv_buffer) {
     cfg_.recv_buffer = bytes;
   } else {
@@ -266,6 +282,7 @@ void Connection::on_timeout(Instant now) {
     if (state_ == State::kClosed) return;
   }
   if (timers_.expired(TimerKind::kPersist, now)) sender_.on_persist_timeout(timers_);
+  if (timers_.expired(TimerKind::kLossDetection, now)) sender_.on_loss_timer(tcb_, timers_, now);
   if (timers_.expired(TimerKind::kDelayedAck, now)) {
     timers_.stop(TimerKind::kDelayedAck);
     receiver_.require_ack_now();

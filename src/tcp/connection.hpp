@@ -9,11 +9,14 @@
 
 #include "tcp/challenge_ack_limiter.hpp"
 #include "tcp/config.hpp"
+#include "tcp/ecn.hpp"
 #include "tcp/event.hpp"
+#include "tcp/rcv_autotune.hpp"
 #include "tcp/receiver.hpp"
 #include "tcp/sender.hpp"
 #include "tcp/state.hpp"
 #include "tcp/tcb.hpp"
+#include "tcp/tcp_info.hpp"
 #include "tcp/time.hpp"
 #include "tcp/timers.hpp"
 #include "wire/ipv4_addr.hpp"
@@ -87,8 +90,9 @@ class Connection {
   void on_icmp_error(IcmpError e, Instant now);
 
   // ---- Network and time ----
-  // A segment already matched to this connection (parsed and checksum-verified).
-  void on_segment(const wire::TcpRepr& seg, Instant now);
+  // A segment already matched to this connection (parsed and checksum-verified). `ecn` is the
+  // IP header's ECN field (RFC 3168 §5).
+  void on_segment(const wire::TcpRepr& seg, Instant now, uint8_t ecn = 0);
   // Call at or after next_deadline().
   void on_timeout(Instant now);
 
@@ -115,8 +119,11 @@ class Connection {
   ErrorReason error() const { return error_; }
   std::optional<IcmpError> soft_error() const { return soft_error_; }
   uint32_t effective_mss() const { return sender_.mss(); }
-  // ECN codepoint for outgoing IP headers; Not-ECT until ECN (RFC 3168) is implemented.
-  uint8_t ecn_codepoint() const { return 0; }
+  // A TCP_INFO-like snapshot of the connection's state and counters.
+  TcpInfo tcp_info() const;
+  // ECN codepoint for the IP header of the segment poll_transmit just wrote (RFC 3168 §6.1).
+  uint8_t ecn_codepoint() const { return last_ecn_; }
+  const EcnState& ecn() const { return ecn_; }
 
  private:
   struct PendingRst {
@@ -173,6 +180,11 @@ class Connection {
   bool keepalive_probe_ = false;
   uint32_t keepalive_sent_ = 0;
   Instant last_recv_{};
+  RcvAutotune autotune_;
+  EcnState ecn_;
+  uint8_t last_ecn_ = 0;
+  uint64_t segs_in_ = 0;
+  uint64_t bytes_received_ = 0;
 };
 
 }  // namespace utcp::tcp

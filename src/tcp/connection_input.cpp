@@ -10,8 +10,15 @@ namespace utcp::tcp {
 
 using namespace wire::tcp_flag;
 
-void Connection::on_segment(const wire::TcpRepr& seg, Instant now) {
+void Connection::on_segment(const wire::TcpRepr& seg, Instant now, uint8_t ecn) {
   if (seg.dst_port != ep_.local_port || seg.src_port != ep_.remote_port) return;
+  ++segs_in_;
+  // RFC 3168 §6.1.3: CE on a data segment is echoed; CWR from the sender stops the echo.
+  if (is_synchronized(state_) && !seg.has(kSyn) && !seg.payload.empty()) {
+    ecn_.on_data_received(static_cast<EcnCodepoint>(ecn & 3), seg.flags);
+  } else if (is_synchronized(state_) && seg.has(kCwr)) {
+    ecn_.on_data_received(EcnCodepoint::kNotEct, seg.flags);
+  }
   if (state_ != State::kClosed && state_ != State::kListen) {
     // Anything from the peer proves it alive (RFC 1122 §4.2.3.6).
     last_recv_ = now;
@@ -49,6 +56,14 @@ void Connection::apply_peer_syn(const wire::TcpRepr& seg, Instant now) {
     tcb_.rcv_wscale = 0;
   }
   tcb_.ts_enabled = n.timestamps;
+  tcb_.sack_enabled = n.sack;
+  // RFC 3168 §6.1.1: ECN-setup SYN (ECE+CWR) / SYN-ACK (ECE only).
+  if (seg.has(kAck)) {
+    ecn_.on_syn_ack_received(seg.flags);
+  } else {
+    ecn_.on_syn_received(seg.flags);
+  }
+  sender_.set_sack(n.sack);
   if (n.timestamps) {
     tcb_.ts_recent = seg.options.timestamps->tsval;
     tcb_.ts_recent_time = now;
@@ -163,6 +178,11 @@ void Connection::on_segment_synchronized(const wire::TcpRepr& seg, Instant now) 
       // §3.10.7.4 and RFC 5961 §4.2 say (Linux resends the SYN-ACK instead); the SYN-ACK
       // itself is repeated by the retransmission timer.
       if (!seg.has(kRst)) receiver_.require_ack_now();
+      // RFC 2883 §4: an old segment seen again is reported with a D-SACK block.
+      if (tcb_.sack_enabled && !seg.payload.empty() && !seg.has(kRst) &&
+          seg.seq + static_cast<uint32_t>(seg.payload.size()) <= tcb_.rcv_nxt) {
+        receiver_.on_duplicate(seg.seq, static_cast<uint32_t>(seg.payload.size()));
+      }
       if (state_ == State::kTimeWait && seg.has(kFin) && !seg.has(kRst)) {
         // A retransmitted FIN: our last ACK was lost. ACK again and restart 2*MSL (§3.10.7.4).
         timers_.set(TimerKind::kTimeWait, now + 2 * cfg_.msl);
@@ -251,7 +271,13 @@ bool Connection::process_ack(const wire::TcpRepr& seg, Instant now) {
       break;
   }
   const uint32_t seg_wnd = uint32_t{seg.window} << tcb_.snd_wscale;
+  const bool was_recovering = sender_.in_recovery();
   const AckResult r = sender_.on_ack(tcb_, timers_, seg, seg_wnd, now);
+  // RFC 3168 §6.1.2: a loss reduction also counts as this window's reaction and sets CWR.
+  if (!was_recovering && sender_.in_recovery()) ecn_.on_window_reduced(tcb_.snd_max);
+  if (seg.has(kEce) && !seg.has(kSyn) && ecn_.on_ece_received(tcb_.snd_una, tcb_.snd_max)) {
+    sender_.on_ecn_echo(tcb_, now);  // once per window of data
+  }
   if (r.data_acked > 0 && can_send_data(state_)) events_.push(Event{EventKind::kWritable});
   if (r.fin_acked) {
     switch (state_) {

@@ -1,4 +1,6 @@
 // Connection: building outgoing segments (RST, SYN, SYN-ACK, data, FIN, probes, ACKs).
+#include <algorithm>
+
 #include "tcp/connection.hpp"
 #include "tcp/options_negotiation.hpp"
 
@@ -13,6 +15,8 @@ wire::TcpRepr Connection::make_repr(uint8_t flags, wire::SeqNum seq) const {
   r.seq = seq;
   r.flags = flags;
   if (flags & kAck) r.ack = tcb_.rcv_nxt;
+  // RFC 3168 §6.1.3: ECE on every ACK until the sender's CWR arrives.
+  if ((flags & kAck) && !(flags & (kSyn | kRst)) && ecn_.ece_pending()) r.flags |= kEce;
   return r;
 }
 
@@ -24,14 +28,34 @@ void Connection::add_timestamp(wire::TcpRepr& repr, Instant now) const {
 }
 
 size_t Connection::emit(wire::TcpRepr& repr, std::span<uint8_t> buf, const SendPlan* plan) {
-  const size_t hlen = repr.header_len();
   const size_t len = plan ? plan->len : 0;
+  if (tcb_.sack_enabled && repr.has(kAck) && !repr.has(kSyn) && !repr.has(kRst) &&
+      receiver_.sack_pending()) {
+    // RFC 2018 §4: up to 3 blocks beside timestamps (4 without); never growing a full segment
+    // past the path MTU.
+    const size_t room = std::min<size_t>(wire::kTcpHeaderMax - wire::kTcpHeaderMin,
+                                         cfg_.path_mtu > 40 + len ? cfg_.path_mtu - 40 - len : 0);
+    const size_t base = repr.options.encoded_len();
+    size_t max_blocks = tcb_.ts_enabled ? 3 : 4;
+    while (max_blocks > 0 && base + 4 + 8 * max_blocks > room) --max_blocks;
+    if (max_blocks > 0) {
+      repr.options.sack_count =
+          static_cast<uint8_t>(receiver_.sack_blocks(tcb_, repr.options.sack_blocks, max_blocks));
+    }
+  }
+  const size_t hlen = repr.header_len();
   if (buf.size() < hlen + len) return 0;
   if (len > 0) {
     sender_.copy_payload(tcb_, *plan, buf.subspan(hlen, len));
     repr.payload = buf.subspan(hlen, len);
   }
+  // RFC 3168 §6.1.2/§6.1.4-6: ECT(0) on new data only; CWR on the first new data segment
+  // after a reduction.
+  const bool new_data = plan != nullptr && len > 0 && !plan->probe && plan->seq >= tcb_.snd_max;
+  last_ecn_ = static_cast<uint8_t>(ecn_.codepoint(new_data, false, false));
+  if (new_data && ecn_.cwr_pending()) repr.flags |= kCwr;
   const size_t n = repr.emit(buf, ep_.local_addr, ep_.remote_addr);
+  if (n > 0 && new_data && (repr.flags & kCwr)) ecn_.commit_cwr();
   if (n > 0 && repr.has(kAck)) {
     receiver_.on_ack_sent(tcb_);
     timers_.stop(TimerKind::kDelayedAck);
@@ -44,14 +68,17 @@ size_t Connection::emit_syn(std::span<uint8_t> buf, Instant now) {
   wire::TcpRepr r;
   if (state_ == State::kSynSent) {
     r = make_repr(kSyn, tcb_.iss);
+    r.flags |= ecn_.syn_flags();
     r.window = receiver_.syn_window(tcb_, false);
     r.options = syn_options(cfg_, tcb_.rcv_wscale, tsval);
   } else {
     r = make_repr(kSyn | kAck, tcb_.iss);
+    r.flags |= ecn_.syn_ack_flags();
     r.window = receiver_.syn_window(tcb_, true);
     Negotiated n;
     n.window_scaling = peer_offered_wscale_;
     n.timestamps = tcb_.ts_enabled;
+    n.sack = tcb_.sack_enabled;
     r.options = syn_ack_options(cfg_, n, tcb_.rcv_wscale, tsval, tcb_.ts_recent);
   }
   const size_t len = emit(r, buf, nullptr);

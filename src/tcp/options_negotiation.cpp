@@ -23,6 +23,7 @@ wire::TcpOptions syn_options(const Config& cfg, uint8_t rcv_wscale, uint32_t tsv
   o.mss = announced_mss(cfg);
   if (cfg.window_scaling) o.window_scale = rcv_wscale;
   if (cfg.timestamps) o.timestamps = wire::TcpTimestamps{tsval, 0};  // RFC 7323 §3.2: TSecr 0
+  o.sack_permitted = cfg.sack;                                       // RFC 2018 §2: only on a SYN
   return o;
 }
 
@@ -37,6 +38,7 @@ Negotiated negotiate(const Config& cfg, const wire::TcpOptions& peer_syn) {
     n.snd_wscale = std::min<uint8_t>(*peer_syn.window_scale, kMaxWindowShift);
   }
   n.timestamps = cfg.timestamps && peer_syn.timestamps.has_value();
+  n.sack = cfg.sack && peer_syn.sack_permitted;
   return n;
 }
 
@@ -47,6 +49,7 @@ wire::TcpOptions syn_ack_options(const Config& cfg, const Negotiated& n, uint8_t
   // RFC 7323 §2.2: send Window Scale in a SYN-ACK only if it was in the SYN.
   if (n.window_scaling) o.window_scale = rcv_wscale;
   if (n.timestamps) o.timestamps = wire::TcpTimestamps{tsval, tsecr};
+  o.sack_permitted = n.sack;  // RFC 2018 §2: SACK-permitted in a SYN-ACK only if the SYN had it
   return o;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // SYN option negotiation: what we offer, what both sides agreed on, and the sizes that follow
-// (RFC 9293 §3.7.1, RFC 6691, RFC 7323 §2-3). SACK is not offered yet; received SACK is ignored.
+// (RFC 9293 §3.7.1, RFC 6691, RFC 7323 §2-3, RFC 2018 §2 SACK-permitted).
 #include <cstddef>
 #include <cstdint>
 
@@ -19,7 +19,8 @@ uint16_t announced_mss(const Config& cfg);
 // Smallest shift that lets a 16-bit window field express the whole receive buffer.
 uint8_t window_shift_for(size_t recv_buffer);
 
-// Options on our SYN (active open): MSS, and window scale / timestamps if configured.
+// Options on our SYN (active open): MSS, and window scale / timestamps / SACK-permitted if
+// configured.
 wire::TcpOptions syn_options(const Config& cfg, uint8_t rcv_wscale, uint32_t tsval);
 
 struct Negotiated {
@@ -27,6 +28,7 @@ struct Negotiated {
   bool window_scaling = false;
   uint8_t snd_wscale = 0;  // the peer's shift, clamped to 14 (RFC 7323 §2.3)
   bool timestamps = false;
+  bool sack = false;  // RFC 2018 §2: both SYNs carried SACK-permitted
 };
 
 // Combines our configuration with the options on the peer's SYN. Each option is in use only when

@@ -43,6 +43,8 @@ Receiver::TextResult Receiver::on_text(Tcb& tcb, wire::SeqNum seq, std::span<con
     if (skip > payload.size()) {
       return r;  // only an old FIN remains: it was processed before
     }
+    // RFC 2883 §4: the repeated part is reported in a D-SACK block.
+    if (skip > 0) sack_.on_duplicate(seq, seq + std::min<uint32_t>(skip, payload.size()));
     payload = payload.subspan(skip);
     seq = tcb.rcv_nxt;
     duplicate = true;
@@ -57,6 +59,18 @@ Receiver::TextResult Receiver::on_text(Tcb& tcb, wire::SeqNum seq, std::span<con
   }
   if (payload.size() > largest_segment_) largest_segment_ = static_cast<uint32_t>(payload.size());
   const bool had_holes = queue_.has_out_of_order();
+  if (offset > 0 && !payload.empty()) {
+    // Out of order: a repeat of bytes already held is a D-SACK (RFC 2883 §4); either way the
+    // segment leads the next SACK option (RFC 2018 §4).
+    const uint32_t end = offset + static_cast<uint32_t>(payload.size());
+    for (const auto& h : queue_.out_of_order()) {
+      if (h.begin <= offset && end <= h.end) {
+        sack_.on_duplicate(seq, seq + static_cast<uint32_t>(payload.size()));
+        duplicate = true;
+      }
+    }
+    sack_.on_out_of_order(seq, seq + static_cast<uint32_t>(payload.size()));
+  }
   const size_t n = payload.empty() ? 0 : queue_.insert(offset, payload);
   tcb.rcv_nxt += static_cast<uint32_t>(n);
   r.newly_readable = n;

@@ -10,6 +10,7 @@
 
 #include "tcp/config.hpp"
 #include "tcp/reassembly_queue.hpp"
+#include "tcp/sack_blocks.hpp"
 #include "tcp/tcb.hpp"
 
 namespace utcp::tcp {
@@ -62,6 +63,14 @@ class Receiver {
   std::optional<uint64_t> urgent_mark(const Tcb& tcb) const;
 
   const ReassemblyQueue& queue() const { return queue_; }
+  // SACK option blocks for the next ACK (RFC 2018 §4, RFC 2883 D-SACK first); consumes a
+  // pending D-SACK. Returns how many were written (at most max_blocks).
+  size_t sack_blocks(const Tcb& tcb, std::span<wire::SackBlock> out, size_t max_blocks) {
+    return sack_.fill(tcb.rcv_nxt, queue_.out_of_order(), out, max_blocks);
+  }
+  bool sack_pending() const { return queue_.has_out_of_order() || sack_.dsack_pending(); }
+  // A segment wholly before RCV.NXT arrived again (RFC 2883 §4: report it once).
+  void on_duplicate(wire::SeqNum seq, uint32_t len) { sack_.on_duplicate(seq, seq + len); }
   void set_capacity(size_t bytes) { queue_.set_capacity(bytes); }
 
  private:
@@ -69,6 +78,7 @@ class Receiver {
   void update_right_edge(Tcb& tcb);
 
   ReassemblyQueue queue_;
+  SackBlockGenerator sack_;
   uint32_t mss_;  // the most the peer may put in one segment (our announced MSS)
   AckDemand demand_ = AckDemand::kNone;
   uint32_t unacked_bytes_ = 0;    // in-order bytes received since the last ACK we sent

@@ -21,7 +21,8 @@ Sender::Sender(const Config& cfg)
       iw_segments_(cfg.initial_window_segments),
       cc_(make_congestion_control(cfg.congestion_control)),
       rto_(rto_config(cfg, cfg.rto_initial)),
-      nodelay_(cfg.nodelay) {
+      nodelay_(cfg.nodelay),
+      lr_(LossRecoveryOptions{.rack = cfg.rack}) {
   if (!cc_) cc_ = std::make_unique<RenoCongestion>();  // unknown name: fall back to Reno
   cc_->init(mss_, iw_segments_);
 }
@@ -74,11 +75,75 @@ wire::SeqNum Sender::data_end(const Tcb& tcb) const {
   return data_front(tcb) + static_cast<uint32_t>(buf_.size());
 }
 
-uint32_t Sender::usable_window(const Tcb& tcb) const {
-  // RFC 5681 §3: send no more than min(cwnd, rwnd) beyond SND.UNA.
-  const uint32_t wnd = std::min(tcb.snd_wnd, cc_->cwnd());
+uint32_t Sender::usable_window(const Tcb& tcb, wire::SeqNum from) const {
+  // RFC 5681 §3: send no more than min(cwnd, rwnd) beyond SND.UNA; RFC 3042 limited transmit
+  // lets new data go one segment past cwnd on each of the first two duplicate ACKs.
+  uint64_t cwnd = cc_->cwnd();
+  if (from >= tcb.snd_max) cwnd += lr_.limited_transmit_allowance(mss_);
+  const uint32_t wnd = static_cast<uint32_t>(std::min<uint64_t>(tcb.snd_wnd, cwnd));
   const wire::SeqNum right = tcb.snd_una + wnd;
-  return right > tcb.snd_nxt ? right.distance_from(tcb.snd_nxt) : 0;
+  return right > from ? right.distance_from(from) : 0;
+}
+
+SendPlan Sender::segment_at(const Tcb& tcb, wire::SeqNum seq, uint32_t len) const {
+  // Bytes already sent once: the plan carries the FIN again if it ends where the FIN was.
+  const wire::SeqNum end = data_end(tcb);
+  SendPlan p;
+  p.seq = seq;
+  p.len = seq < end ? std::min(len, end.distance_from(seq)) : 0;
+  p.fin = fin_sent(tcb) && seq + p.len == fin_seq_;
+  p.psh = p.len > 0 && seq + p.len == end;
+  return p;
+}
+
+std::optional<SendPlan> Sender::recovery_plan(const Tcb& tcb) const {
+  // RFC 6675 §5 step (C) via LossRecovery::next(): retransmissions and new data within PRR.
+  const wire::SeqNum end = data_end(tcb);
+  const wire::SeqNum right = tcb.snd_una + tcb.snd_wnd;
+  uint32_t new_data = 0;
+  if (!(fin_queued_ && tcb.snd_max > fin_seq_) && end > tcb.snd_max && right > tcb.snd_max) {
+    new_data = std::min(end.distance_from(tcb.snd_max), right.distance_from(tcb.snd_max));
+  }
+  const SendChoice c = lr_.next(tcb.snd_una, tcb.snd_max, new_data, mss_);
+  if (c.kind == SendChoice::Kind::kRetransmit) {
+    SendPlan p = segment_at(tcb, c.seq, c.len);
+    p.rescue = c.rescue;
+    if (p.len > 0 || p.fin) return p;
+    return std::nullopt;
+  }
+  if (c.kind == SendChoice::Kind::kNewData && tcb.snd_nxt == tcb.snd_max) {
+    SendPlan p;
+    p.seq = tcb.snd_max;
+    p.len = std::min(c.len, new_data);
+    p.fin = fin_queued_ && p.seq + p.len == fin_seq_;
+    p.psh = p.len > 0 && p.seq + p.len == end;
+    if (p.len > 0) return p;
+  }
+  return std::nullopt;
+}
+
+std::optional<SendPlan> Sender::loss_probe_plan(const Tcb& tcb) const {
+  // RFC 8985 §7.3: new data if the receive window allows, else the highest segment sent again.
+  const wire::SeqNum end = data_end(tcb);
+  const wire::SeqNum right = tcb.snd_una + tcb.snd_wnd;
+  if (tcb.snd_nxt == tcb.snd_max && end > tcb.snd_max && right > tcb.snd_max &&
+      !(fin_queued_ && tcb.snd_max > fin_seq_)) {
+    SendPlan p;
+    p.seq = tcb.snd_max;
+    p.len = std::min({mss_, end.distance_from(tcb.snd_max), right.distance_from(tcb.snd_max)});
+    p.fin = fin_queued_ && p.seq + p.len == fin_seq_;
+    p.psh = p.seq + p.len == end;
+    p.loss_probe = true;
+    return p;
+  }
+  if (tcb.snd_max <= tcb.snd_una) return std::nullopt;
+  const wire::SeqNum sent_end = fin_sent(tcb) ? fin_seq_ : wire::SeqNum::min(tcb.snd_max, end);
+  const uint32_t outstanding = sent_end > tcb.snd_una ? sent_end.distance_from(tcb.snd_una) : 0;
+  const uint32_t len = std::min(mss_, outstanding);
+  SendPlan p = segment_at(tcb, sent_end - len, len);
+  p.loss_probe = true;
+  if (p.len > 0 || p.fin) return p;
+  return std::nullopt;
 }
 
 uint32_t Sender::timestamp_now(const Tcb& tcb, Instant now) const {
@@ -94,23 +159,29 @@ void Sender::restart_after_idle(const Tcb& tcb, Instant now) {
 
 std::optional<SendPlan> Sender::plan(const Tcb& tcb, Instant) const {
   if (!syn_acked(tcb)) return std::nullopt;
+  if (loss_probe_due_) {
+    if (auto p = loss_probe_plan(tcb)) return p;
+  }
+  if (lr_.in_recovery()) return recovery_plan(tcb);
   const wire::SeqNum front = tcb.snd_una;
   const wire::SeqNum end = front + static_cast<uint32_t>(buf_.size());
-  if (fast_retransmit_) {
-    // RFC 5681 §3.2 step 3: retransmit the segment that appears lost, whatever the windows say.
-    SendPlan p;
-    p.seq = front;
-    p.len = std::min<uint32_t>(mss_, static_cast<uint32_t>(buf_.size()));
-    p.fin = fin_sent(tcb) && front + p.len == fin_seq_;
-    p.psh = p.len > 0 && front + p.len == end;
-    if (p.len > 0 || p.fin) return p;
+  wire::SeqNum nxt = tcb.snd_nxt;
+  uint32_t sacked_limit = UINT32_MAX;
+  if (nxt < tcb.snd_max) {
+    // Going back after a timeout: data the peer has SACKed since is not sent again.
+    nxt = lr_.skip_sacked(nxt);
+    for (const auto& r : lr_.scoreboard().ranges()) {
+      if (r.begin > nxt) {
+        sacked_limit = r.begin.distance_from(nxt);
+        break;
+      }
+    }
   }
-  const wire::SeqNum nxt = tcb.snd_nxt;
   if (fin_queued_ && nxt > fin_seq_) return std::nullopt;  // everything including FIN is out
   if (nxt > end) return std::nullopt;
   const uint32_t avail = end.distance_from(nxt);
-  const uint32_t usable = usable_window(tcb);
-  uint32_t len = std::min({avail, usable, mss_});
+  const uint32_t usable = usable_window(tcb, nxt);
+  uint32_t len = std::min({avail, usable, mss_, sacked_limit});
   SendPlan p;
   p.seq = nxt;
   if (force_send_ && usable == 0 && avail > 0 && nxt == tcb.snd_una) {
@@ -147,9 +218,46 @@ void Sender::copy_payload(const Tcb& tcb, const SendPlan& p, std::span<uint8_t> 
 }
 
 void Sender::commit(Tcb& tcb, Timers& timers, const SendPlan& p, Instant now) {
-  if (fast_retransmit_ && p.seq == tcb.snd_una) fast_retransmit_ = false;
   force_send_ = false;
-  on_sent(tcb, timers, p.seq, p.len + (p.fin ? 1 : 0), p.probe, now);
+  const uint32_t seq_len = p.len + (p.fin ? 1 : 0);
+  const bool retransmission = p.seq < tcb.snd_max;
+  if (!p.probe && seq_len > 0) {
+    lr_.on_transmit(p.seq, seq_len, retransmission, p.rescue,
+                    tcb.ts_enabled ? timestamp_now(tcb, now) : 0, now);
+  }
+  if (p.loss_probe) {
+    loss_probe_due_ = false;
+    lr_.on_probe_sent(wire::SeqNum::max(tcb.snd_max, p.seq + seq_len), retransmission);
+  }
+  bytes_sent_ += p.len;
+  ++segs_out_;
+  on_sent(tcb, timers, p.seq, seq_len, p.probe, now);
+  // RFC 8985 §7.3: after a probe the RTO is re-armed; §7.2: new data restarts the PTO.
+  if (p.loss_probe) timers.set(TimerKind::kRetransmit, now + rto_.rto());
+  if (!retransmission && seq_len > 0 && !p.probe) arm_loss_timer(tcb, timers, now);
+}
+
+void Sender::arm_loss_timer(const Tcb& tcb, Timers& timers, Instant now) {
+  const std::optional<Duration> srtt =
+      rto_.has_sample() ? std::optional<Duration>(rto_.srtt()) : std::nullopt;
+  const Instant t =
+      lr_.loss_timer(tcb.snd_una, tcb.snd_max, mss_, srtt, timers.at(TimerKind::kRetransmit), now);
+  if (t == kNever) {
+    timers.stop(TimerKind::kLossDetection);
+  } else {
+    timers.set(TimerKind::kLossDetection, std::max(t, now));
+  }
+}
+
+void Sender::on_loss_timer(const Tcb& tcb, Timers& timers, Instant now) {
+  timers.stop(TimerKind::kLossDetection);
+  const auto a = lr_.on_loss_timer(tcb.snd_una, tcb.snd_max, rto_.srtt(), mss_, now, *cc_);
+  if (a.entered) timing_ = false;
+  if (a.probe) {
+    loss_probe_due_ = true;
+  } else {
+    arm_loss_timer(tcb, timers, now);
+  }
 }
 
 void Sender::on_sent(Tcb& tcb, Timers& timers, wire::SeqNum seq, uint32_t seq_len, bool probe,
@@ -188,9 +296,10 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
   const bool dup_candidate = ack == tcb.snd_una && seg.payload.empty() && !seg.has(kSyn) &&
                              !seg.has(kFin) && has_outstanding(tcb) && seg_wnd == tcb.snd_wnd &&
                              !timers.running(TimerKind::kPersist);
+  std::optional<Duration> sample;
+  const wire::SeqNum una_before = tcb.snd_una;
   if (ack > tcb.snd_una) {
     uint32_t acked = ack.distance_from(tcb.snd_una);
-    const uint32_t flight = tcb.snd_max.distance_from(tcb.snd_una);
     if (!syn_acked(tcb)) {
       r.syn_acked = true;
       acked -= 1;
@@ -207,31 +316,21 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
     r.new_ack = true;
 
     // RTT sample: from the echoed timestamp (RFC 7323 §4.1), else Karn-timed segment.
-    bool sampled = false;
     if (tcb.ts_enabled && seg.options.timestamps && seg.options.timestamps->tsecr != 0) {
       const uint32_t ms = timestamp_now(tcb, now) - seg.options.timestamps->tsecr;
-      if (ms < (1u << 31)) {
-        rto_.on_sample(Duration(int64_t{ms} * 1000));
-        sampled = true;
-      }
+      if (ms < (1u << 31)) sample = Duration(int64_t{ms} * 1000);
     } else if (timing_ && ack > rtt_seq_) {
-      rto_.on_sample(now - rtt_start_);
+      sample = now - rtt_start_;
       timing_ = false;
-      sampled = true;
     }
-    // RFC 6298 §5 (Karn): a backed-off RTO stays until a valid sample recomputes it.
-    if (sampled) rto_.reset_backoff();
+    if (sample) {
+      rto_.on_sample(*sample);
+      cc_->on_rtt_sample(*sample, rto_.srtt());
+      // RFC 6298 §5 (Karn): a backed-off RTO stays until a valid sample recomputes it.
+      rto_.reset_backoff();
+    }
     timeouts_ = 0;  // progress: the R2 count starts again
-
-    if (in_recovery_) {
-      // RFC 5681 §3.2 step 6: the first ACK of new data ends fast recovery (Reno).
-      cc_->on_recovery_exit();
-      in_recovery_ = false;
-    } else if (r.data_acked > 0) {
-      cc_->on_ack(r.data_acked, flight, now);
-    }
-    dup_acks_ = 0;
-    fast_retransmit_ = false;
+    bytes_acked_ += r.data_acked;
 
     // RFC 6298 §5.2 / §5.3.
     if (tcb.snd_una >= tcb.snd_max) {
@@ -240,21 +339,30 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
       timers.set(TimerKind::kRetransmit, now + rto_.rto());
       outstanding_since_ = now;
     }
-  } else if (dup_candidate) {
-    ++dup_acks_;
-    const uint32_t flight = tcb.snd_max.distance_from(tcb.snd_una);
-    if (dup_acks_ == 3 && !in_recovery_) {
-      // RFC 5681 §3.2 steps 2-3 (fast retransmit). After a timeout, duplicates for data sent
-      // before it do not start recovery (the "recover" point of RFC 6582 §3.2 / RFC 5681 §4.3).
-      if (!recover_valid_ || tcb.snd_una >= recover_) {
-        in_recovery_ = true;
-        cc_->on_fast_retransmit(flight, now);
-        fast_retransmit_ = true;
-        timing_ = false;
-      }
-    } else if (dup_acks_ > 3 && in_recovery_) {
-      cc_->on_recovery_dup_ack();  // step 4: each further duplicate inflates cwnd
+  }
+
+  if (syn_acked(tcb) && !r.syn_acked) {
+    // Loss detection and recovery (RFC 6675 / 6582 / 8985 / 3522) see every acceptable ACK.
+    AckInput in;
+    in.snd_una = tcb.snd_una;
+    in.snd_max = tcb.snd_max;
+    in.acked = tcb.snd_una.distance_from(una_before);
+    in.dup = dup_candidate;
+    if (tcb.sack_enabled) in.sacks = seg.options.sacks();
+    if (tcb.ts_enabled && seg.options.timestamps) {
+      in.tsecr = seg.options.timestamps->tsecr;
     }
+    in.rtt_sample = sample;
+    in.srtt = rto_.srtt();
+    in.mss = mss_;
+    in.now = now;
+    const uint32_t flight_before = tcb.snd_max.distance_from(una_before);
+    const AckOutcome o = lr_.on_ack(in, *cc_);
+    if (o.entered) timing_ = false;  // Karn: retransmissions follow
+    if (r.data_acked > 0 && !lr_.in_recovery() && !o.exited && !o.entered && !o.undone) {
+      cc_->on_ack(r.data_acked, flight_before, now);
+    }
+    arm_loss_timer(tcb, timers, now);
   }
 
   // RFC 9293 §3.10.7.4 fifth step: window update if SND.UNA =< SEG.ACK =< SND.NXT and the
@@ -304,16 +412,15 @@ unsigned Sender::on_retransmit_timeout(Tcb& tcb, Timers& timers, Instant now) {
   }
   const uint32_t flight = tcb.snd_max.distance_from(tcb.snd_una);
   cc_->on_rto(flight, now);  // RFC 5681 §3.1: ssthresh from FlightSize, cwnd = 1 SMSS
-  rto_.backoff();            // RFC 6298 §5.5
+  lr_.on_rto(tcb.snd_una, tcb.snd_max, now);
+  loss_probe_due_ = false;
+  timers.stop(TimerKind::kLossDetection);
+  ++rto_count_;
+  rto_.backoff();  // RFC 6298 §5.5
   // RFC 6298 §5.4: retransmit the earliest unacknowledged segment; everything after it follows
   // as the window allows (go-back-N from SND.UNA).
   tcb.snd_nxt = tcb.snd_una;
-  in_recovery_ = false;
-  dup_acks_ = 0;
-  fast_retransmit_ = false;
   timing_ = false;
-  recover_ = tcb.snd_max;
-  recover_valid_ = true;
   timers.set(TimerKind::kRetransmit, now + rto_.rto());  // §5.6
   return ++timeouts_;
 }

@@ -2,7 +2,8 @@
 // The sending half of a connection: the send buffer and sequence space, segmentation at the
 // effective MSS (RFC 9293 §3.7.1), Nagle (§3.7.4), sender SWS avoidance (§3.8.6.2.1), zero-window
 // probing (§3.8.6.1), retransmission per RFC 6298 with Karn's rule or timestamps (RFC 7323 §4),
-// and fast retransmit / fast recovery with the congestion controller (RFC 5681).
+// and loss recovery (LossRecovery: RFC 6675 SACK recovery with PRR, NewReno, RACK-TLP) driving
+// the congestion controller.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -10,6 +11,7 @@
 
 #include "tcp/config.hpp"
 #include "tcp/congestion_control.hpp"
+#include "tcp/loss_recovery.hpp"
 #include "tcp/rto_estimator.hpp"
 #include "tcp/send_buffer.hpp"
 #include "tcp/tcb.hpp"
@@ -24,7 +26,9 @@ struct SendPlan {
   uint32_t len = 0;
   bool fin = false;
   bool psh = false;
-  bool probe = false;  // zero-window probe: sent beyond the window, SND.NXT does not move
+  bool probe = false;       // zero-window probe: sent beyond the window, SND.NXT does not move
+  bool rescue = false;      // RFC 6675 NextSeg rule 4 retransmission
+  bool loss_probe = false;  // RFC 8985 §7.3 tail loss probe
 };
 
 struct AckResult {
@@ -45,6 +49,8 @@ class Sender {
   void set_mss(uint32_t eff_mss);
   uint32_t mss() const { return mss_; }
   void set_nodelay(bool on) { nodelay_ = on; }
+  // Both SYNs carried SACK-permitted (RFC 2018 §2).
+  void set_sack(bool on) { lr_.set_sack(on); }
   void set_capacity(size_t bytes) { buf_.set_capacity(bytes); }
 
   // Application writes; urgent data sets SND.UP past its last byte (RFC 9293 §3.8.5).
@@ -84,6 +90,13 @@ class Sender {
   unsigned on_retransmit_timeout(Tcb& tcb, Timers& timers, Instant now);
   // RFC 9293 §3.8.6.1: time to probe the closed window (or override SWS holding).
   void on_persist_timeout(Timers& timers);
+  // RFC 3168 §6.1.2: an ECN-Echo calls for one window reduction (the caller limits it to once
+  // per window).
+  void on_ecn_echo(const Tcb& tcb, Instant now) {
+    cc_->on_ecn_echo(tcb.snd_max.distance_from(tcb.snd_una), now);
+  }
+  // RFC 8985: the RACK reordering timer or the tail loss probe timer fired.
+  void on_loss_timer(const Tcb& tcb, Timers& timers, Instant now);
   // RFC 5681 §4.1: before sending after an idle period longer than the RTO.
   void restart_after_idle(const Tcb& tcb, Instant now);
 
@@ -96,8 +109,13 @@ class Sender {
   const RtoEstimator& rto() const { return rto_; }
   RtoEstimator& rto() { return rto_; }
   const CongestionControl& cc() const { return *cc_; }
-  unsigned dup_acks() const { return dup_acks_; }
-  bool in_recovery() const { return in_recovery_; }
+  unsigned dup_acks() const { return lr_.dup_acks(); }
+  bool in_recovery() const { return lr_.in_recovery(); }
+  const LossRecovery& recovery() const { return lr_; }
+  uint64_t rto_count() const { return rto_count_; }
+  uint64_t bytes_sent() const { return bytes_sent_; }
+  uint64_t bytes_acked() const { return bytes_acked_; }
+  uint64_t segments_sent() const { return segs_out_; }
   unsigned persist_backoff() const { return persist_backoff_; }
   Instant outstanding_since() const { return outstanding_since_; }
   uint32_t timestamp_now(const Tcb& tcb, Instant now) const;
@@ -105,8 +123,12 @@ class Sender {
  private:
   wire::SeqNum data_front(const Tcb& tcb) const;
   wire::SeqNum data_end(const Tcb& tcb) const;
-  uint32_t usable_window(const Tcb& tcb) const;
+  uint32_t usable_window(const Tcb& tcb, wire::SeqNum from) const;
   Duration persist_interval() const;
+  std::optional<SendPlan> recovery_plan(const Tcb& tcb) const;
+  std::optional<SendPlan> loss_probe_plan(const Tcb& tcb) const;
+  SendPlan segment_at(const Tcb& tcb, wire::SeqNum seq, uint32_t len) const;
+  void arm_loss_timer(const Tcb& tcb, Timers& timers, Instant now);
 
   SendBuffer buf_;
   uint32_t iw_segments_;
@@ -118,12 +140,12 @@ class Sender {
   bool fin_queued_ = false;
   wire::SeqNum fin_seq_;
 
-  // Loss recovery (RFC 5681 §3.2; the recovery point guards against repeated fast retransmits).
-  unsigned dup_acks_ = 0;
-  bool in_recovery_ = false;
-  wire::SeqNum recover_;
-  bool recover_valid_ = false;
-  bool fast_retransmit_ = false;
+  LossRecovery lr_;
+  bool loss_probe_due_ = false;  // the PTO fired: the next plan() is a tail loss probe
+  uint64_t rto_count_ = 0;
+  uint64_t bytes_sent_ = 0;
+  uint64_t bytes_acked_ = 0;
+  uint64_t segs_out_ = 0;
 
   // RTT timing of one segment at a time when timestamps are off (Karn's rule).
   bool timing_ = false;

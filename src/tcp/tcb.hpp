@@ -36,6 +36,7 @@ struct Tcb {
   uint8_t snd_wscale = 0;  // shift applied to the peer's window field
   uint8_t rcv_wscale = 0;  // shift applied to ours
   bool ts_enabled = false;
+  bool sack_enabled = false;  // both SYNs carried SACK-permitted (RFC 2018 §2)
   uint32_t ts_recent = 0;
   Instant ts_recent_time{};
   uint32_t ts_offset = 0;   // per-connection random offset added to our timestamp clock

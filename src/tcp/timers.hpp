@@ -11,14 +11,15 @@
 namespace utcp::tcp {
 
 enum class TimerKind : uint8_t {
-  kRetransmit,   // RFC 6298 §5: one timer for the oldest unacknowledged segment (SYN, data, FIN)
-  kPersist,      // RFC 9293 §3.8.6.1: zero-window probes (and the SWS override, §3.8.6.2.1)
-  kDelayedAck,   // RFC 9293 §3.8.6.3 / RFC 5681 §4.2
-  kKeepalive,    // RFC 1122 §4.2.3.6
-  kTimeWait,     // RFC 9293 §3.10.7.4: 2*MSL
-  kUserTimeout,  // RFC 9293 §3.10.8 / RFC 5482: data unacknowledged for too long
+  kRetransmit,     // RFC 6298 §5: one timer for the oldest unacknowledged segment (SYN, data, FIN)
+  kPersist,        // RFC 9293 §3.8.6.1: zero-window probes (and the SWS override, §3.8.6.2.1)
+  kDelayedAck,     // RFC 9293 §3.8.6.3 / RFC 5681 §4.2
+  kKeepalive,      // RFC 1122 §4.2.3.6
+  kTimeWait,       // RFC 9293 §3.10.7.4: 2*MSL
+  kUserTimeout,    // RFC 9293 §3.10.8 / RFC 5482: data unacknowledged for too long
+  kLossDetection,  // RFC 8985: RACK reordering timer or the tail loss probe (PTO)
 };
-inline constexpr size_t kTimerKinds = 6;
+inline constexpr size_t kTimerKinds = 7;
 
 constexpr std::string_view to_string(TimerKind k) {
   switch (k) {
@@ -34,6 +35,8 @@ constexpr std::string_view to_string(TimerKind k) {
       return "time-wait";
     case TimerKind::kUserTimeout:
       return "user-timeout";
+    case TimerKind::kLossDetection:
+      return "loss-detection";
   }
   return "?";
 }

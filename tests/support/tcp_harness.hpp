@@ -131,12 +131,18 @@ inline Seg seg() {
   return Seg{};
 }
 
-// The configuration most tests use: no window scaling or timestamps, so expected segments
-// stay short; a 64000-byte receive buffer fits the unscaled window field.
+// The configuration most tests use: no window scaling, timestamps or SACK, so expected segments
+// stay short; a 64000-byte receive buffer fits the unscaled window field (no autotuning); Reno
+// window arithmetic (RFC 5681) and no RACK-TLP timers, so exact cwnd values and timers can be
+// pinned.
 inline tcp::Config plain_config() {
   tcp::Config c;
   c.window_scaling = false;
   c.timestamps = false;
+  c.sack = false;
+  c.rack = false;
+  c.recv_buffer_max = 0;
+  c.congestion_control = "reno";
   c.send_buffer = 64000;
   c.recv_buffer = 64000;
   return c;

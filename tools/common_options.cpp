@@ -188,6 +188,34 @@ void Runtime::print_stats_if_asked() const {
   }
 }
 
+void Runtime::print_tcp_info_if_asked(SocketId s) const {
+  if (!options_.stats) return;
+  const auto i = stack_->tcp_info(s);
+  if (!i) return;
+  std::fprintf(stderr, "tcp_info.congestion_control %s\n", i->congestion_control);
+  print_counter("tcp_info.", "sack", i->sack_enabled ? 1 : 0);
+  print_counter("tcp_info.", "timestamps", i->ts_enabled ? 1 : 0);
+  print_counter("tcp_info.", "snd_mss", i->snd_mss);
+  print_counter("tcp_info.", "cwnd", i->cwnd);
+  print_counter("tcp_info.", "ssthresh", i->ssthresh);
+  print_counter("tcp_info.", "srtt_us", i->srtt_us);
+  print_counter("tcp_info.", "rttvar_us", i->rttvar_us);
+  print_counter("tcp_info.", "rto_us", i->rto_us);
+  print_counter("tcp_info.", "min_rtt_us", i->min_rtt_us);
+  print_counter("tcp_info.", "rcv_space", i->rcv_space);
+  print_counter("tcp_info.", "total_retrans", i->total_retrans);
+  print_counter("tcp_info.", "fast_recoveries", i->fast_recoveries);
+  print_counter("tcp_info.", "rto_count", i->rto_count);
+  print_counter("tcp_info.", "tlp_probes", i->tlp_probes);
+  print_counter("tcp_info.", "spurious_undos", i->spurious_undos);
+  print_counter("tcp_info.", "dsacks_received", i->dsacks_received);
+  print_counter("tcp_info.", "segs_out", i->segs_out);
+  print_counter("tcp_info.", "segs_in", i->segs_in);
+  print_counter("tcp_info.", "bytes_sent", i->bytes_sent);
+  print_counter("tcp_info.", "bytes_acked", i->bytes_acked);
+  print_counter("tcp_info.", "bytes_received", i->bytes_received);
+}
+
 void Runtime::log(const std::string& message) const {
   std::fprintf(stderr, "%s: %s\n", name_.c_str(), message.c_str());
 }

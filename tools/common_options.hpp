@@ -55,6 +55,8 @@ class Runtime {
   const CommonOptions& options() const { return options_; }
   // Prints Stack::counters() and the device and fault counters to stderr if --stats.
   void print_stats_if_asked() const;
+  // With --stats: the connection's TCP_INFO-like statistics (Stack::tcp_info) as tcp_info.* lines.
+  void print_tcp_info_if_asked(SocketId s) const;
   // "<tool>: <message>" on stderr.
   void log(const std::string& message) const;
   // With -v: one line when a socket the tool holds changes state (the Stack's own trace

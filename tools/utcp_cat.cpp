@@ -173,6 +173,7 @@ class Cat {
     if (peer_fin_ && fin_sent_ && to_out_.empty()) {
       const tcp::State s = st_.state(sock_);
       if (s == tcp::State::kTimeWait || s == tcp::State::kClosed) {  // our FIN is acknowledged
+        rt_.print_tcp_info_if_asked(sock_);
         rt_.observe_state(sock_);
         rt_.forget_state(sock_);
         st_.close(sock_);

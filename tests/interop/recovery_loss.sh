@@ -82,7 +82,9 @@ for loss in 1 3 10; do
   it_same_file "up$loss" "from_kernel$loss" "kernel -> utcp, $loss% loss"
   it_same_file "down$loss" "from_utcp$loss" "utcp -> kernel, $loss% loss"
   utcp_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-  grep -E '^tcp\.' "cat$loss.err" | grep -v ' 0$' | tr '\n' ' ' | sed 's/^/utcp counters: /' || true
+  # utcp's side of the connection (--stats): controller, SACK, retransmissions, recoveries.
+  grep -E '^tcp_info\.(congestion_control|sack|total_retrans|fast_recoveries|rto_count|tlp_probes|spurious_undos|dsacks_received) ' \
+    "cat$loss.err" | sed 's/^tcp_info\.//' | tr '\n' ' ' | sed 's/^/utcp tcp_info: /' || true
   echo
   port=$((port + 1))
 

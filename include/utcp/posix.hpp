@@ -94,6 +94,7 @@ class Sockets {
   ssize_t send_iov(int fd, const iovec* iov, int iovcnt, int flags);
   int finish_connect(Entry& e);
   int take_error(Entry& e);
+  void apply_options(const Entry& e);
 
   Stack* stack_;
   SocketHost* host_;

@@ -103,6 +103,16 @@ class Stack {
   Endpoint local_endpoint(SocketId s) const;
   Endpoint remote_endpoint(SocketId s) const;
   void set_nodelay(SocketId s, bool on);
+  // Per-connection options: keepalive (RFC 1122 §4.2.3.6), user timeout (RFC 9293 §3.10.8,
+  // zero = none), buffer sizes (0 leaves one as it is; the receive window follows at once,
+  // its scale was fixed by the SYN).
+  void set_keepalive(SocketId s, const tcp::KeepaliveConfig& keepalive);
+  void set_user_timeout(SocketId s, Duration timeout);
+  void set_buffer_sizes(SocketId s, size_t send_bytes, size_t recv_bytes);
+  // In-order bytes recv() would return now (FIONREAD).
+  size_t recv_available(SocketId s) const;
+  // send() whose last byte is marked urgent (RFC 9293 §3.8.5, MSG_OOB).
+  size_t send_urgent(SocketId s, std::span<const uint8_t> data, std::error_code& ec);
 
   // Called from inside process() (and API calls) whenever a socket's readiness may have
   // changed: the place to wake a waiting reader or writer.

@@ -2,7 +2,9 @@
 // One descriptor of the POSIX facade: what kind of socket it is and the per-descriptor state
 // Linux keeps outside TCP proper (O_NONBLOCK, shutdown flags, a consumed error, SO_LINGER).
 #include <cstdint>
+#include <optional>
 
+#include "tcp/config.hpp"
 #include "utcp/posix.hpp"
 
 namespace utcp::posix {
@@ -26,6 +28,12 @@ struct Sockets::Entry {
   int linger_secs = 0;
   bool reuseaddr = false;
   bool nodelay = false;
+  // Options kept per descriptor and applied to its connection once it exists; accepted
+  // sockets inherit the listener's, as on Linux. Unset means the stack's default.
+  std::optional<tcp::KeepaliveConfig> keepalive;  // SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT
+  std::optional<Duration> user_timeout;           // TCP_USER_TIMEOUT
+  size_t sndbuf = 0;                              // SO_SNDBUF (0: default)
+  size_t rcvbuf = 0;                              // SO_RCVBUF (0: default)
 };
 
 }  // namespace utcp::posix

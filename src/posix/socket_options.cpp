@@ -89,9 +89,27 @@ int Sockets::setsockopt(int fd, int level, int name, const void* val, socklen_t 
         e->linger_secs = l.l_linger;
         return 0;
       }
+      case SO_KEEPALIVE: {
+        if (const int err = get_int(val, len, v)) return fail(err);
+        tcp::KeepaliveConfig k = e->keepalive.value_or(stack_->config().tcp.keepalive);
+        k.enabled = v != 0;
+        e->keepalive = k;
+        break;
+      }
+      case SO_RCVBUF:
+      case SO_SNDBUF: {
+        if (const int err = get_int(val, len, v)) return fail(err);
+        // Linux also keeps a floor; a tiny buffer would make every segment a window probe.
+        const size_t bytes = static_cast<size_t>(std::max(v, 2048));
+        (name == SO_RCVBUF ? e->rcvbuf : e->sndbuf) = bytes;
+        break;
+      }
       default:
-        return fail(ENOPROTOOPT);  // SO_RCVBUF, SO_SNDBUF, SO_KEEPALIVE: not per socket
+        return fail(ENOPROTOOPT);
     }
+    apply_options(*e);
+    kick();
+    return 0;
   }
   if (level == IPPROTO_TCP) {
     switch (name) {
@@ -103,9 +121,29 @@ int Sockets::setsockopt(int fd, int level, int name, const void* val, socklen_t 
           kick();  // RFC 9293 §3.7.4: queued small segments may go now
         }
         return 0;
+      case TCP_KEEPIDLE:
+      case TCP_KEEPINTVL:
+      case TCP_KEEPCNT: {
+        if (const int err = get_int(val, len, v)) return fail(err);
+        if (v < 1) return fail(EINVAL);  // Linux: 1..32767 seconds, 1..127 probes
+        tcp::KeepaliveConfig k = e->keepalive.value_or(stack_->config().tcp.keepalive);
+        if (name == TCP_KEEPIDLE) k.idle = std::chrono::seconds(v);
+        if (name == TCP_KEEPINTVL) k.interval = std::chrono::seconds(v);
+        if (name == TCP_KEEPCNT) k.count = static_cast<uint32_t>(v);
+        e->keepalive = k;
+        break;
+      }
+      case TCP_USER_TIMEOUT:
+        if (const int err = get_int(val, len, v)) return fail(err);
+        if (v < 0) return fail(EINVAL);
+        e->user_timeout = std::chrono::milliseconds(v);
+        break;
       default:
         return fail(ENOPROTOOPT);
     }
+    apply_options(*e);
+    kick();
+    return 0;
   }
   return fail(ENOPROTOOPT);
 }
@@ -115,6 +153,7 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
   if (!e) return fail(EBADF);
   if (!len) return fail(EFAULT);
   const tcp::Config& cfg = stack_->config().tcp;
+  const tcp::KeepaliveConfig keepalive = e->keepalive.value_or(cfg.keepalive);
   int err = ENOPROTOOPT;
   if (level == SOL_SOCKET) {
     switch (name) {
@@ -137,13 +176,13 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
         err = put_int(val, len, take_error(*e));
         break;
       case SO_RCVBUF:
-        err = put_int(val, len, static_cast<int>(cfg.recv_buffer));
+        err = put_int(val, len, static_cast<int>(e->rcvbuf ? e->rcvbuf : cfg.recv_buffer));
         break;
       case SO_SNDBUF:
-        err = put_int(val, len, static_cast<int>(cfg.send_buffer));
+        err = put_int(val, len, static_cast<int>(e->sndbuf ? e->sndbuf : cfg.send_buffer));
         break;
       case SO_KEEPALIVE:
-        err = put_int(val, len, cfg.keepalive.enabled);
+        err = put_int(val, len, keepalive.enabled);
         break;
       case SO_LINGER: {
         linger l{e->linger_on ? 1 : 0, e->linger_secs};
@@ -162,19 +201,19 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
         err = put_int(val, len, cfg.mss);
         break;
       case TCP_KEEPIDLE:
-        err = put_int(val, len, seconds(cfg.keepalive.idle));
+        err = put_int(val, len, seconds(keepalive.idle));
         break;
       case TCP_KEEPINTVL:
-        err = put_int(val, len, seconds(cfg.keepalive.interval));
+        err = put_int(val, len, seconds(keepalive.interval));
         break;
       case TCP_KEEPCNT:
-        err = put_int(val, len, static_cast<int>(cfg.keepalive.count));
+        err = put_int(val, len, static_cast<int>(keepalive.count));
         break;
       case TCP_USER_TIMEOUT:
-        err = put_int(
-            val, len,
-            static_cast<int>(
-                std::chrono::duration_cast<std::chrono::milliseconds>(cfg.user_timeout).count()));
+        err = put_int(val, len,
+                      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           e->user_timeout.value_or(cfg.user_timeout))
+                                           .count()));
         break;
       case TCP_INFO: {
         TcpInfo info;

@@ -56,6 +56,14 @@ SocketId Sockets::socket_id(int fd) const {
 }
 
 // API calls leave segments to send; the stack sends them from process().
+void Sockets::apply_options(const Entry& e) {
+  if (e.kind != EntryKind::kConnection || e.id == kNoSocket) return;
+  if (e.nodelay) stack_->set_nodelay(e.id, true);
+  if (e.keepalive) stack_->set_keepalive(e.id, *e.keepalive);
+  if (e.user_timeout) stack_->set_user_timeout(e.id, *e.user_timeout);
+  if (e.sndbuf || e.rcvbuf) stack_->set_buffer_sizes(e.id, e.sndbuf, e.rcvbuf);
+}
+
 void Sockets::kick() {
   stack_->process(host_ ? host_->now() : stack_->now());
 }
@@ -154,7 +162,11 @@ int Sockets::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
       n.cloexec = (flags & SOCK_CLOEXEC) != 0;
       n.nodelay = e->nodelay;
       n.reuseaddr = e->reuseaddr;  // Linux: accepted sockets inherit the listener's options
-      if (n.nodelay) stack_->set_nodelay(id, true);
+      n.keepalive = e->keepalive;
+      n.user_timeout = e->user_timeout;
+      n.sndbuf = e->sndbuf;
+      n.rcvbuf = e->rcvbuf;
+      apply_options(n);
       if (addr) {
         sockaddr_in in{};
         in.sin_family = AF_INET;
@@ -201,7 +213,7 @@ int Sockets::connect(int fd, const sockaddr* addr, socklen_t len) {
   e->connecting = true;
   e->bound = true;
   e->port = stack_->local_endpoint(id).port;
-  if (e->nodelay) stack_->set_nodelay(id, true);
+  apply_options(*e);
   kick();
   if (e->nonblocking || !host_) return fail(EINPROGRESS);
   return finish_connect(*e);

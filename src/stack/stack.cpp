@@ -75,6 +75,7 @@ struct Stack::Impl {
     bool closed = false;  // the engine reached CLOSED
     bool peer_finished = false;
     bool connected = false;
+    bool in_table = false;  // reachable by its 4-tuple (until the engine reaches CLOSED)
     std::error_code error;
     // Listener.
     uint16_t port = 0;
@@ -169,7 +170,7 @@ struct Stack::Impl {
   void release_slot(uint32_t index) {
     Socket& s = sockets[index];
     if (s.kind == Kind::kConnection) {
-      table.erase(s.tuple);
+      if (s.in_table) table.erase(s.tuple);
       timers.cancel(index);
       --connection_count;
     }
@@ -196,6 +197,7 @@ struct Stack::Impl {
     s.conn = std::make_unique<tcp::Connection>(
         tcp::Endpoints{t.local_addr, t.local_port, t.remote_addr, t.remote_port}, config.tcp, env);
     table.emplace(t, index);
+    s.in_table = true;
     ++connection_count;
     return index;
   }
@@ -267,6 +269,13 @@ struct Stack::Impl {
         case tcp::EventKind::kClosed:
           s.closed = true;
           counters.inc(Counter::tcp_closed);
+          // RFC 9293 §3.10.7.4: a closed connection's TCB is gone; its 4-tuple is free at
+          // once (a new SYN from the peer must reach the listener), even if the application
+          // has not yet collected the error.
+          if (s.in_table) {
+            table.erase(s.tuple);
+            s.in_table = false;
+          }
           break;
         default:
           break;
@@ -427,6 +436,12 @@ struct Stack::Impl {
         repr.has(wire::tcp_flag::kSyn) && !repr.has(wire::tcp_flag::kAck | wire::tcp_flag::kRst);
     if (l != UINT32_MAX && pure_syn) {
       on_syn_to_listener(l, t, repr);
+      return;
+    }
+    if (l != UINT32_MAX &&
+        !repr.has(wire::tcp_flag::kSyn | wire::tcp_flag::kAck | wire::tcp_flag::kRst)) {
+      // RFC 9293 §3.10.7.2 fourth: other text or control at a listener is dropped.
+      counters.inc(Counter::tcp_no_listener);
       return;
     }
     // RFC 9293 §3.10.7.1 (and §3.10.7.2 for an ACK or data at a listener): answer with RST.
@@ -708,6 +723,54 @@ Endpoint Stack::remote_endpoint(SocketId id) const {
 void Stack::set_nodelay(SocketId id, bool on) {
   auto* s = impl_->lookup(id);
   if (s && s->kind == Impl::Kind::kConnection) s->conn->set_nodelay(on);
+}
+
+void Stack::set_keepalive(SocketId id, const tcp::KeepaliveConfig& keepalive) {
+  auto* s = impl_->lookup(id);
+  if (!s || s->kind != Impl::Kind::kConnection) return;
+  s->conn->set_keepalive(keepalive, impl_->now);
+  impl_->mark_dirty(impl_->index_of(*s));
+}
+
+void Stack::set_user_timeout(SocketId id, Duration timeout) {
+  auto* s = impl_->lookup(id);
+  if (!s || s->kind != Impl::Kind::kConnection) return;
+  s->conn->set_user_timeout(timeout);
+  impl_->mark_dirty(impl_->index_of(*s));
+}
+
+void Stack::set_buffer_sizes(SocketId id, size_t send_bytes, size_t recv_bytes) {
+  auto* s = impl_->lookup(id);
+  if (!s || s->kind != Impl::Kind::kConnection) return;
+  if (send_bytes) s->conn->set_send_buffer(send_bytes);
+  if (recv_bytes) s->conn->set_recv_buffer(recv_bytes);
+  impl_->mark_dirty(impl_->index_of(*s));
+}
+
+size_t Stack::recv_available(SocketId id) const {
+  auto* s = impl_->lookup(id);
+  return s && s->kind == Impl::Kind::kConnection ? s->conn->recv_available() : 0;
+}
+
+size_t Stack::send_urgent(SocketId id, std::span<const uint8_t> data, std::error_code& ec) {
+  ec.clear();
+  auto* s = impl_->lookup(id);
+  if (!s || s->kind != Impl::Kind::kConnection) {
+    ec = std::make_error_code(std::errc::bad_file_descriptor);
+    return 0;
+  }
+  if (s->error) {
+    ec = s->error;
+    return 0;
+  }
+  if (!tcp::can_send_data(s->conn->state())) {
+    ec = std::make_error_code(std::errc::broken_pipe);
+    return 0;
+  }
+  size_t n = s->conn->send_urgent(data, impl_->now);
+  if (n == 0 && !data.empty()) ec = std::make_error_code(std::errc::operation_would_block);
+  if (n > 0) impl_->mark_dirty(impl_->index_of(*s));
+  return n;
 }
 
 void Stack::set_readiness_callback(std::function<void(SocketId, uint32_t)> callback) {

@@ -201,15 +201,27 @@ TEST_F(SocketsTest, OptionsAppliedOrRefused) {
   EXPECT_EQ(a.setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), 0);
   EXPECT_EQ(a.getsockopt(c, IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
   EXPECT_EQ(v, 1);
-  // Not settable per socket through utcp::Stack: refused, never silently ignored.
-  EXPECT_EQ(a.setsockopt(c, SOL_SOCKET, SO_RCVBUF, &one, sizeof one), -1);
-  EXPECT_EQ(errno, ENOPROTOOPT);
-  EXPECT_EQ(a.setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one), -1);
-  EXPECT_EQ(errno, ENOPROTOOPT);
-  EXPECT_EQ(a.setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, 1), -1);
-  EXPECT_EQ(errno, EINVAL);
   EXPECT_EQ(a.getsockopt(c, SOL_SOCKET, SO_RCVBUF, &v, &len), 0);
   EXPECT_EQ(static_cast<size_t>(v), net.a().config().tcp.recv_buffer);
+  // Per-socket options reach the connection and read back.
+  int buf_bytes = 65536, idle = 30, timeout_ms = 5000;
+  EXPECT_EQ(a.setsockopt(c, SOL_SOCKET, SO_RCVBUF, &buf_bytes, sizeof buf_bytes), 0);
+  EXPECT_EQ(a.getsockopt(c, SOL_SOCKET, SO_RCVBUF, &v, &len), 0);
+  EXPECT_EQ(v, 65536);
+  EXPECT_EQ(a.setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one), 0);
+  EXPECT_EQ(a.setsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle), 0);
+  EXPECT_EQ(a.getsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &v, &len), 0);
+  EXPECT_EQ(v, 1);
+  EXPECT_EQ(a.getsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &v, &len), 0);
+  EXPECT_EQ(v, 30);
+  EXPECT_EQ(a.setsockopt(c, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms, sizeof timeout_ms), 0);
+  EXPECT_EQ(a.getsockopt(c, IPPROTO_TCP, TCP_USER_TIMEOUT, &v, &len), 0);
+  EXPECT_EQ(v, 5000);
+  int zero = 0;
+  EXPECT_EQ(a.setsockopt(c, IPPROTO_TCP, TCP_KEEPCNT, &zero, sizeof zero), -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(a.setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, 1), -1);
+  EXPECT_EQ(errno, EINVAL);
   EXPECT_EQ(a.getsockopt(c, IPPROTO_TCP, TCP_MAXSEG, &v, &len), 0);
   EXPECT_EQ(v, net.a().config().tcp.mss);
   TcpInfo info;

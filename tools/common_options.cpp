@@ -131,6 +131,9 @@ Runtime::Runtime(const CommonOptions& options, std::string tool_name)
   tun_options.offload = !options.no_offload && !options.any_fault() && options.pcap.empty();
   tun_ = std::make_unique<dev::TunDevice>(tun_options);
   dev::Device* device = tun_.get();
+  // With offload the kernel cuts large segments itself: the sender may hand down ~64 KB
+  // (the IPv4 total length minus the largest IP and TCP headers).
+  if (tun_->offload_active()) config.tcp.tso_max_bytes = 65535 - 20 - 60;
 
   if (!options.pcap.empty()) {
 #ifdef UTCP_HAVE_PCAP

@@ -83,7 +83,17 @@ size_t TcpSegmentMerger::run_length(std::span<const std::span<const uint8_t>> pa
   return n;
 }
 
-void TcpSegmentMerger::merge(std::span<const std::span<const uint8_t>> packets, size_t count) {
+uint16_t TcpSegmentMerger::oversized_piece(std::span<const uint8_t> packet, size_t mtu) {
+  if (packet.size() <= mtu) return 0;
+  const size_t hlen = mergeable_header_len(packet);
+  if (hlen == 0 || hlen >= mtu) return 0;
+  constexpr uint8_t kFin = 0x01;
+  if ((packet[kIpHeader + 13] & ~(kAck | kPsh | kFin)) != 0) return 0;
+  return static_cast<uint16_t>(mtu - hlen);
+}
+
+void TcpSegmentMerger::merge(std::span<const std::span<const uint8_t>> packets, size_t count,
+                             uint16_t gso_size) {
   const std::span<const uint8_t> first = packets[0];
   const std::span<const uint8_t> last = packets[count - 1];
   header_len_ = mergeable_header_len(first);
@@ -95,7 +105,7 @@ void TcpSegmentMerger::merge(std::span<const std::span<const uint8_t>> packets, 
   put16(ip + 2, static_cast<uint16_t>(total));
   put16(ip + 10, 0);
   put16(ip + 10, wire::internet_checksum(std::span<const uint8_t>(ip, kIpHeader)));
-  tcp[13] = last[kIpHeader + 13];  // the kernel keeps PSH for the last piece only
+  tcp[13] = last[kIpHeader + 13];  // the kernel keeps PSH and FIN for the last piece only
   // CHECKSUM_PARTIAL convention: the field holds the pseudo-header sum, not complemented;
   // whoever finishes the checksum adds the TCP header and payload (RFC 9293 §3.1).
   const uint16_t tcp_len = static_cast<uint16_t>(total - kIpHeader);
@@ -105,7 +115,7 @@ void TcpSegmentMerger::merge(std::span<const std::span<const uint8_t>> packets, 
   vnet_.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
   vnet_.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
   vnet_.hdr_len = static_cast<uint16_t>(header_len_);
-  vnet_.gso_size = static_cast<uint16_t>(first.size() - header_len_);
+  vnet_.gso_size = gso_size ? gso_size : static_cast<uint16_t>(first.size() - header_len_);
   vnet_.csum_start = kIpHeader;
   vnet_.csum_offset = 16;
 }

@@ -23,9 +23,15 @@ class TcpSegmentMerger {
   // and the whole frame within kMaxFrame.
   static size_t run_length(std::span<const std::span<const uint8_t>> packets);
 
-  // Builds the merged header of packets[0..count) (count >= 2, a run as above) into
-  // header() and the virtio header for it.
-  void merge(std::span<const std::span<const uint8_t>> packets, size_t count);
+  // The piece size for one TCP packet larger than the link MTU (a TSO segment from the
+  // sender: it must be cut to fit), or 0 when it fits or cannot be cut (not plain IPv4/TCP,
+  // or SYN, RST, URG or ECN flags).
+  static uint16_t oversized_piece(std::span<const uint8_t> packet, size_t mtu);
+
+  // Builds the merged header of packets[0..count) (a run as above, or one oversized packet
+  // with its piece size as gso_size) into header() and the virtio header for it.
+  void merge(std::span<const std::span<const uint8_t>> packets, size_t count,
+             uint16_t gso_size = 0);
 
   std::span<const uint8_t> header() const { return {header_.data(), header_len_}; }
   const VnetHeader& vnet() const { return vnet_; }

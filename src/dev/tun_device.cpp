@@ -239,11 +239,11 @@ size_t TunDevice::receive(std::span<PacketSlot> slots, Instant /*now*/) {
   return filled;
 }
 
-bool TunDevice::write_frame(std::span<const std::span<const uint8_t>> run) {
+bool TunDevice::write_frame(std::span<const std::span<const uint8_t>> run, uint16_t gso_size) {
   static const VnetHeader kPlain{};
   size_t niov = 0;
-  if (run.size() > 1) {
-    merger_.merge(run, run.size());
+  if (run.size() > 1 || gso_size != 0) {
+    merger_.merge(run, run.size(), gso_size);
     iov_[niov++] = {const_cast<VnetHeader*>(&merger_.vnet()), sizeof(VnetHeader)};
     iov_[niov++] = {const_cast<uint8_t*>(merger_.header().data()), merger_.header().size()};
     for (const auto& p : run) {
@@ -271,7 +271,7 @@ bool TunDevice::write_frame(std::span<const std::span<const uint8_t>> run) {
     }
     fail(err, "write to TUN '" + name_ + "' failed");
   }
-  if (run.size() > 1) ++counters_.tx_gso_frames;
+  if (run.size() > 1 || gso_size != 0) ++counters_.tx_gso_frames;
   counters_.tx_packets += run.size();
   for (const auto& p : run) counters_.tx_bytes += p.size();
   return true;
@@ -284,7 +284,10 @@ size_t TunDevice::transmit(std::span<const std::span<const uint8_t>> packets, In
     const auto rest = packets.subspan(accepted);
     const size_t run =
         offload_ ? TcpSegmentMerger::run_length(rest.first(std::min(rest.size(), kMaxRun))) : 1;
-    if (!write_frame(rest.first(run))) break;
+    // A segment larger than the MTU (the sender's TSO) goes down whole, cut by the kernel.
+    const uint16_t piece =
+        offload_ && run == 1 ? TcpSegmentMerger::oversized_piece(rest[0], mtu_) : 0;
+    if (!write_frame(rest.first(run), piece)) break;
     accepted += run;
   }
   return accepted;

@@ -68,7 +68,8 @@ class TunDevice final : public Device {
   void configure(const TunOptions& options);
   bool enable_offload();
   // Writes one packet, or one merged run; returns false when the kernel is busy.
-  bool write_frame(std::span<const std::span<const uint8_t>> run);
+  // gso_size: a single packet larger than the MTU, to be cut into pieces of this size.
+  bool write_frame(std::span<const std::span<const uint8_t>> run, uint16_t gso_size);
 
   int fd_ = -1;
   size_t mtu_ = 1500;

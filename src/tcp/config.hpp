@@ -22,6 +22,9 @@ struct Config {
   // The MSS we announce, and a cap on what we send (RFC 9293 §3.7.1). The path MTU lowers both.
   uint16_t mss = 1460;
   uint16_t path_mtu = 1500;
+  // Largest segment the sender may hand down when the device cuts it into MSS-sized pieces
+  // again (TSO/GSO, e.g. a TUN with offload), rounded down to whole MSS; 0: one MSS each.
+  uint32_t tso_max_bytes = 0;
   bool nodelay = false;          // true disables Nagle (RFC 9293 §3.7.4, MUST-17)
   Duration delayed_ack{40'000};  // RFC 5681 §4.2: at most 500 ms; Linux uses 40 ms
   // RFC 6298. The 200 ms floor follows Linux; a documented deviation from RFC 6298 §2.4's 1 s.

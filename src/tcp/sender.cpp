@@ -21,6 +21,7 @@ Sender::Sender(const Config& cfg)
       iw_segments_(cfg.initial_window_segments),
       cc_(make_congestion_control(cfg.congestion_control)),
       rto_(rto_config(cfg, cfg.rto_initial)),
+      tso_max_(cfg.tso_max_bytes),
       nodelay_(cfg.nodelay),
       lr_(LossRecoveryOptions{.rack = cfg.rack}) {
   if (!cc_) cc_ = std::make_unique<RenoCongestion>();  // unknown name: fall back to Reno
@@ -181,7 +182,13 @@ std::optional<SendPlan> Sender::plan(const Tcb& tcb, Instant) const {
   if (nxt > end) return std::nullopt;
   const uint32_t avail = end.distance_from(nxt);
   const uint32_t usable = usable_window(tcb, nxt);
-  uint32_t len = std::min({avail, usable, mss_, sacked_limit});
+  // With TSO one planned segment may span several MSS; the device cuts it up again.
+  const uint32_t burst = tso_max_ > mss_ ? tso_max_ / mss_ * mss_ : mss_;
+  uint32_t len = std::min({avail, usable, burst, sacked_limit});
+  if (len > mss_ && len % mss_ != 0 &&
+      !(len == avail && (nodelay_ || fin_queued_ || nxt == tcb.snd_una))) {
+    len -= len % mss_;  // whole MSS only: the short tail waits as Nagle says (RFC 9293 §3.7.4)
+  }
   SendPlan p;
   p.seq = nxt;
   if (force_send_ && usable == 0 && avail > 0 && nxt == tcb.snd_una) {
@@ -203,7 +210,7 @@ std::optional<SendPlan> Sender::plan(const Tcb& tcb, Instant) const {
   const bool urgent_pending = tcb.snd_up_valid && tcb.snd_up > nxt;
   const bool nothing_in_flight = nxt == tcb.snd_una;
   const bool send =
-      len == mss_ || retransmission || force_send_ || urgent_pending ||
+      len >= mss_ || retransmission || force_send_ || urgent_pending ||
       // RFC 9293 §3.7.4 Nagle: a short segment only when nothing is unacknowledged (or the
       // application disabled Nagle, or closed so no more data will come).
       (len == avail && (nodelay_ || nothing_in_flight || fin_queued_)) ||

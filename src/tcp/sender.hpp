@@ -135,6 +135,7 @@ class Sender {
   std::unique_ptr<CongestionControl> cc_;
   RtoEstimator rto_;
   uint32_t mss_ = 536;
+  uint32_t tso_max_ = 0;  // Config::tso_max_bytes
   bool nodelay_ = false;
 
   bool fin_queued_ = false;

@@ -162,3 +162,26 @@ TEST(TcpSegmentMerger, NonTcpAndFragmentsStandAlone) {
 
 }  // namespace
 }  // namespace utcp::dev
+
+namespace utcp::dev {
+namespace {
+
+TEST(TcpSegmentMerger, OversizedSenderSegmentIsCutAtTheMtu) {
+  // The sender's TSO: one 10,000-byte segment on a 1500-byte link goes down as one GSO
+  // frame whose pieces carry 1500 - 52 bytes each.
+  Burst big({{1000, 10000, wire::tcp_flag::kAck | wire::tcp_flag::kPsh}});
+  EXPECT_EQ(TcpSegmentMerger::oversized_piece(big.views[0], 1500), 1500 - 52);
+  TcpSegmentMerger m;
+  m.merge(big.views, 1, 1448);
+  EXPECT_EQ(m.vnet().gso_size, 1448);
+  EXPECT_EQ(m.vnet().gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+  EXPECT_EQ(size_t{m.header()[2]} << 8 | m.header()[3], 52u + 10000u);
+  // Fits the link, or cannot be cut: no GSO.
+  Burst small({{1000, 1000}});
+  EXPECT_EQ(TcpSegmentMerger::oversized_piece(small.views[0], 1500), 0);
+  Burst syn({{1000, 10000, wire::tcp_flag::kSyn}});
+  EXPECT_EQ(TcpSegmentMerger::oversized_piece(syn.views[0], 1500), 0);
+}
+
+}  // namespace
+}  // namespace utcp::dev

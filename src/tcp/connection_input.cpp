@@ -134,7 +134,11 @@ void Connection::update_ts_recent(const wire::TcpRepr& seg, Instant now) {
   if (!tcb_.ts_enabled || !seg.options.timestamps) return;
   // RFC 7323 §4.3 (2): SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent.
   const uint32_t tsval = seg.options.timestamps->tsval;
-  if (static_cast<int32_t>(tsval - tcb_.ts_recent) >= 0 && seg.seq <= tcb_.last_ack_sent) {
+  // RFC 7323 §5.5: after 24 days idle TS.Recent is invalid, so the segment PAWS let through
+  // replaces it whatever its TSval.
+  const bool stale = now - tcb_.ts_recent_time > std::chrono::hours(24 * 24);
+  if ((stale || static_cast<int32_t>(tsval - tcb_.ts_recent) >= 0) &&
+      seg.seq <= tcb_.last_ack_sent) {
     tcb_.ts_recent = tsval;
     tcb_.ts_recent_time = now;
   }

@@ -566,6 +566,14 @@ SocketId Stack::connect(Ipv4Addr addr, uint16_t port, std::error_code& ec, uint1
     ec = std::make_error_code(std::errc::invalid_argument);
     return kNoSocket;
   }
+  // RFC 9293 §3.9.1.1 (MUST-46): no connection to an unspecified, broadcast, multicast or
+  // reserved address, nor to ourselves (there is no loopback path through the device).
+  const uint32_t a = addr.value;
+  if (a == 0 || a == 0xffffffffu || (a >> 28) == 0xe || (a >> 28) == 0xf ||
+      addr == impl_->config.address) {
+    ec = std::make_error_code(std::errc::network_unreachable);
+    return kNoSocket;
+  }
   auto& im = *impl_;
   if (im.connection_count >= im.config.max_connections) {
     ec = std::make_error_code(std::errc::too_many_files_open);

@@ -38,6 +38,9 @@ struct TcpInfo {
   uint32_t tcpi_local_port = 0;
   uint32_t tcpi_remote_port = 0;
   uint32_t tcpi_remote_addr = 0;  // host order
+  // The connection's statistics (cwnd, ssthresh, RTT, retransmissions, SACK, ...), as
+  // Stack::tcp_info gives them; all zero for a listener or a socket without a connection.
+  tcp::TcpInfo stats;
 };
 
 class Sockets {

@@ -227,6 +227,7 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
             const Endpoint remote = stack_->remote_endpoint(e->id);
             info.tcpi_remote_port = remote.port;
             info.tcpi_remote_addr = remote.addr.value;
+            if (auto stats = stack_->tcp_info(e->id)) info.stats = *stats;
           }
         }
         err = put(val, len, &info, sizeof info);

@@ -229,6 +229,9 @@ TEST_F(SocketsTest, OptionsAppliedOrRefused) {
   EXPECT_EQ(a.getsockopt(c, IPPROTO_TCP, TCP_INFO, &info, &ilen), 0);
   EXPECT_EQ(info.tcpi_state, 1);  // TCP_ESTABLISHED
   EXPECT_EQ(info.tcpi_remote_port, 80u);
+  EXPECT_GT(info.stats.cwnd, 0u);  // the engine's statistics come along
+  EXPECT_GT(info.stats.snd_mss, 0u);
+  EXPECT_GT(info.stats.srtt_us + info.stats.rto_us, 0u);
   EXPECT_EQ(a.getsockopt(c, SOL_SOCKET, 12345, &v, &len), -1);
   EXPECT_EQ(errno, ENOPROTOOPT);
 }

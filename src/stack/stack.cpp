@@ -477,6 +477,28 @@ struct Stack::Impl {
     mark_dirty(index);
   }
 
+  // send() and send_urgent(): the checks a write must pass, then the engine takes the bytes.
+  size_t send(SocketId id, std::span<const uint8_t> data, std::error_code& ec, bool urgent) {
+    ec.clear();
+    Socket* s = lookup(id);
+    if (!s || s->kind != Kind::kConnection) {
+      ec = std::make_error_code(std::errc::bad_file_descriptor);
+      return 0;
+    }
+    if (s->error) {
+      ec = s->error;
+      return 0;
+    }
+    if (!tcp::can_send_data(s->conn->state())) {
+      ec = std::make_error_code(std::errc::broken_pipe);
+      return 0;
+    }
+    size_t n = urgent ? s->conn->send_urgent(data, now) : s->conn->send(data, now);
+    if (n == 0 && !data.empty()) ec = std::make_error_code(std::errc::operation_would_block);
+    if (n > 0) mark_dirty(index_of(*s));
+    return n;
+  }
+
   void receive_all() {
     // A bounded number of batches per call keeps timers and output flowing under load.
     for (int round = 0; round < 16; ++round) {
@@ -605,24 +627,7 @@ SocketId Stack::connect(Ipv4Addr addr, uint16_t port, std::error_code& ec, uint1
 }
 
 size_t Stack::send(SocketId id, std::span<const uint8_t> data, std::error_code& ec) {
-  ec.clear();
-  auto* s = impl_->lookup(id);
-  if (!s || s->kind != Impl::Kind::kConnection) {
-    ec = std::make_error_code(std::errc::bad_file_descriptor);
-    return 0;
-  }
-  if (s->error) {
-    ec = s->error;
-    return 0;
-  }
-  if (!tcp::can_send_data(s->conn->state())) {
-    ec = std::make_error_code(std::errc::broken_pipe);
-    return 0;
-  }
-  size_t n = s->conn->send(data, impl_->now);
-  if (n == 0 && !data.empty()) ec = std::make_error_code(std::errc::operation_would_block);
-  if (n > 0) impl_->mark_dirty(impl_->index_of(*s));
-  return n;
+  return impl_->send(id, data, ec, false);
 }
 
 size_t Stack::recv(SocketId id, std::span<uint8_t> out, std::error_code& ec) {
@@ -761,24 +766,7 @@ size_t Stack::recv_available(SocketId id) const {
 }
 
 size_t Stack::send_urgent(SocketId id, std::span<const uint8_t> data, std::error_code& ec) {
-  ec.clear();
-  auto* s = impl_->lookup(id);
-  if (!s || s->kind != Impl::Kind::kConnection) {
-    ec = std::make_error_code(std::errc::bad_file_descriptor);
-    return 0;
-  }
-  if (s->error) {
-    ec = s->error;
-    return 0;
-  }
-  if (!tcp::can_send_data(s->conn->state())) {
-    ec = std::make_error_code(std::errc::broken_pipe);
-    return 0;
-  }
-  size_t n = s->conn->send_urgent(data, impl_->now);
-  if (n == 0 && !data.empty()) ec = std::make_error_code(std::errc::operation_would_block);
-  if (n > 0) impl_->mark_dirty(impl_->index_of(*s));
-  return n;
+  return impl_->send(id, data, ec, true);
 }
 
 void Stack::set_readiness_callback(std::function<void(SocketId, uint32_t)> callback) {

@@ -55,16 +55,8 @@ TEST(StackOpen, ListenOnAPortWhoseConnectionIsInSynSent) {
 TEST(StackOpen, PassiveOpenLeavesExistingConnectionsAlone) {
   SimNet net;
   std::error_code ec;
-  SocketId l = net.b().listen(80, ec);
-  ASSERT_FALSE(ec);
-  SocketId c = net.a().connect(net.b().config().address, 80, ec);
-  SocketId s = kNoSocket;
-  ASSERT_TRUE(net.run_until(
-      [&] {
-        if (s == kNoSocket) s = net.b().accept(l, ec);
-        return s != kNoSocket && connected(net.a(), c);
-      },
-      std::chrono::seconds(5)));
+  auto [c, s, l] = establish(net, 80);
+  ASSERT_NE(s, kNoSocket);
   EXPECT_EQ(net.b().listen(80, ec), kNoSocket);  // the port has a listener: an error ...
   EXPECT_EQ(ec, std::make_error_code(std::errc::address_in_use));
   net.b().close(l);
@@ -91,15 +83,8 @@ TEST(StackOpen, PassiveOpenLeavesExistingConnectionsAlone) {
 TEST(StackInput, ProcessesAQueuedBurstBeforeAcking) {
   SimNet net;
   std::error_code ec;
-  SocketId l = net.b().listen(80, ec);
-  SocketId c = net.a().connect(net.b().config().address, 80, ec);
-  SocketId s = kNoSocket;
-  ASSERT_TRUE(net.run_until(
-      [&] {
-        if (s == kNoSocket) s = net.b().accept(l, ec);
-        return s != kNoSocket && connected(net.a(), c);
-      },
-      std::chrono::seconds(5)));
+  auto [c, s, l] = establish(net, 80);
+  ASSERT_NE(s, kNoSocket);
   net.advance(std::chrono::seconds(1));  // let every handshake ACK settle
   std::vector<std::string> b_out;
   net.b().set_trace([&](char dir, std::string_view line) {

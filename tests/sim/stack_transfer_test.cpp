@@ -61,21 +61,10 @@ struct Pair {
 };
 
 Pair connect_pair(SimNet& net, uint16_t port) {
-  std::error_code ec;
-  SocketId l = net.b().listen(port, ec);
-  EXPECT_FALSE(ec) << ec.message();
-  Pair p;
-  p.client = net.a().connect(net.b().config().address, port, ec);
-  EXPECT_FALSE(ec) << ec.message();
-  bool ok = net.run_until(
-      [&] {
-        if (p.server == kNoSocket) p.server = net.b().accept(l, ec);
-        return p.server != kNoSocket && (net.a().readiness(p.client) & ready::kConnected);
-      },
-      std::chrono::seconds(120));
-  EXPECT_TRUE(ok) << "handshake did not complete";
-  net.b().close(l);
-  return p;
+  SimPair p = establish(net, port);
+  EXPECT_NE(p.server, kNoSocket) << "handshake did not complete";
+  net.b().close(p.listener);
+  return {p.client, p.server};
 }
 
 void transfer_both_ways(SimNet& net, size_t bytes, uint64_t seed, Duration budget) {

@@ -89,4 +89,28 @@ class SimNet {
   Stack b_;
 };
 
+// A connection from A to a listener on B's `port`, accepted: {client on A, server on B,
+// the listener}. Sockets are kNoSocket if the handshake did not finish within `budget`.
+struct SimPair {
+  SocketId client = kNoSocket;
+  SocketId server = kNoSocket;
+  SocketId listener = kNoSocket;
+};
+
+inline SimPair establish(SimNet& net, uint16_t port, Duration budget = std::chrono::seconds(120)) {
+  std::error_code ec;
+  SimPair p;
+  p.listener = net.b().listen(port, ec);
+  if (ec) return p;
+  p.client = net.a().connect(net.b().config().address, port, ec);
+  if (ec) return p;
+  net.run_until(
+      [&] {
+        if (p.server == kNoSocket) p.server = net.b().accept(p.listener, ec);
+        return p.server != kNoSocket && (net.a().readiness(p.client) & ready::kConnected);
+      },
+      budget);
+  return p;
+}
+
 }  // namespace utcp::test

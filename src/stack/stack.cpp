@@ -350,7 +350,7 @@ struct Stack::Impl {
   // ---- input ----
   // checksum_verified: the device vouched for the TCP checksum (offload), so skip it.
   void on_packet(std::span<const uint8_t> bytes, bool checksum_verified = false) {
-    if (trace) trace('<', wire::format_ipv4_packet(bytes));
+    if (trace) trace('<', wire::format_ipv4_packet(bytes, !checksum_verified));
     ip::InputResult r = ip_in.input(bytes, now, tx_slot().first(device.mtu()));
     switch (r.action) {
       case ip::InputAction::kTcp:

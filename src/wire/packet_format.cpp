@@ -105,7 +105,7 @@ std::string format_tcp(const TcpPacket& seg, Ipv4Addr src, Ipv4Addr dst) {
                        seg.payload().size());
 }
 
-std::string format_ipv4_packet(std::span<const uint8_t> bytes) {
+std::string format_ipv4_packet(std::span<const uint8_t> bytes, bool verify_tcp_checksum) {
   auto ip = Ipv4Packet::parse(bytes);
   if (!ip) return "invalid ipv4 (" + std::string(to_string(ip.error())) + ")";
   if (ip->is_fragment()) {
@@ -114,7 +114,7 @@ std::string format_ipv4_packet(std::span<const uint8_t> bytes) {
            (ip->mf() ? "+" : "") + " len " + std::to_string(ip->payload().size());
   }
   if (ip->protocol() == ip_proto::kTcp) {
-    auto tcp = TcpPacket::parse(ip->payload(), ip->src(), ip->dst());
+    auto tcp = TcpPacket::parse(ip->payload(), ip->src(), ip->dst(), verify_tcp_checksum);
     if (!tcp) {
       return ip->src().to_string() + " > " + ip->dst().to_string() + " invalid tcp (" +
              std::string(to_string(tcp.error())) + ")";

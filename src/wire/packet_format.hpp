@@ -19,6 +19,8 @@ std::string format_tcp(const TcpPacket& seg, Ipv4Addr src, Ipv4Addr dst);
 std::string format_tcp_flags(uint8_t flags);
 // A whole IPv4 packet: TCP and ICMP are decoded, anything else summarised; a packet that
 // does not parse yields "invalid ipv4 (<reason>)" and similar.
-std::string format_ipv4_packet(std::span<const uint8_t> bytes);
+// verify_tcp_checksum = false decodes segments whose checksum a device vouched for (TUN
+// offload leaves it partial).
+std::string format_ipv4_packet(std::span<const uint8_t> bytes, bool verify_tcp_checksum = true);
 
 }  // namespace utcp::wire

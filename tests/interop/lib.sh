@@ -24,6 +24,11 @@ it_log() { echo "[$(date +%T.%N | cut -c1-12)] $*"; }
 it_cleanup() {
   local rc=$?
   set +e
+  if [ -n "${IT_WATCHDOG:-}" ]; then
+    local kids
+    kids=$(pgrep -P "$IT_WATCHDOG")
+    kill -KILL "$IT_WATCHDOG" $kids 2>/dev/null
+  fi
   for pid in "${IT_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
   for pid in "${IT_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
   [ -n "${IT_NS:-}" ] && ip netns del "$IT_NS" 2>/dev/null
@@ -44,10 +49,25 @@ it_init() {
   command -v ip >/dev/null || it_skip "no iproute2"
   UTCP_CAT=${UTCP_CAT:-}
   UTCP_SERVE=${UTCP_SERVE:-}
+  # Namespaces of earlier runs that were killed outright (SIGKILL skips their traps): the pid
+  # in the name no longer runs, so nothing uses them.
+  local ns
+  for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^utcp-it-/ {print $1}'); do
+    kill -0 "${ns##*-}" 2>/dev/null || ip netns del "$ns" 2>/dev/null || true
+  done
   IT_NS="utcp-it-$name-$$"
   IT_TMP=$(mktemp -d "/tmp/utcp-it-$name.XXXXXX")
   trap it_cleanup EXIT
   trap 'exit 130' INT TERM
+  # A watchdog below CTest's own timeout, so a hung test still runs its cleanup: it ends the
+  # test's children, then the test (whose EXIT trap deletes the namespace).
+  ( trap '' TERM
+    sleep "${IT_LIMIT:-280}"
+    echo "FAIL: watchdog: still running after ${IT_LIMIT:-280}s" >&2
+    pkill -TERM -P $$
+    kill -TERM $$ ) &
+  IT_WATCHDOG=$!
+  disown "$IT_WATCHDOG" 2>/dev/null || true
   ip netns add "$IT_NS" || it_skip "cannot create a network namespace"
   ip -n "$IT_NS" link set lo up
   it_log "namespace $IT_NS, scratch $IT_TMP"

@@ -29,6 +29,7 @@ using wire::Ipv4Addr;
 
 struct StackConfig {
   Ipv4Addr address{10, 77, 0, 2};  // the stack's own address
+  uint8_t ttl = 64;                // IPv4 time to live (RFC 1122 §3.2.1.7, MUST-49)
   tcp::Config tcp;                 // defaults for every new connection
   uint32_t syn_backlog = 256;      // half-open connections per listener (RFC 4987 §3.1)
   uint32_t accept_backlog = 128;   // established connections waiting for accept()
@@ -36,7 +37,9 @@ struct StackConfig {
   uint32_t challenge_acks_per_second = 1000;  // RFC 5961 §7, stack-wide
   uint32_t max_connections = 1u << 20;
   // Keys ISNs, ephemeral ports and the connection-table hash. Fill it from a random
-  // source (random_secret()); a fixed value makes a run reproducible.
+  // source (random_secret()); a fixed value makes a run reproducible. All zero (the
+  // default) means "pick one": the Stack then draws it from std::random_device, so ISNs are
+  // never predictable by accident (RFC 9293 §3.4.1, MUST-9).
   std::array<uint8_t, 16> secret{};
   static std::array<uint8_t, 16> random_secret();
 };
@@ -52,6 +55,7 @@ inline constexpr uint32_t kError = 4;        // the connection failed: error() s
 inline constexpr uint32_t kHangup = 8;       // the peer finished sending (or the connection closed)
 inline constexpr uint32_t kAcceptable = 16;  // a listener has a connection for accept()
 inline constexpr uint32_t kConnected = 32;   // the connection reached ESTABLISHED once
+inline constexpr uint32_t kUrgent = 64;      // urgent data is pending: see urgent_mark()
 }  // namespace ready
 
 struct Endpoint {
@@ -111,6 +115,9 @@ class Stack {
   void set_buffer_sizes(SocketId s, size_t send_bytes, size_t recv_bytes);
   // In-order bytes recv() would return now (FIONREAD).
   size_t recv_available(SocketId s) const;
+  // RFC 9293 §3.8.5 (MUST-32/33): bytes from the next recv() to the end of the urgent data
+  // the peer marked, or nullopt when none is pending. ready::kUrgent tells it changed.
+  std::optional<size_t> urgent_mark(SocketId s) const;
   // send() whose last byte is marked urgent (RFC 9293 §3.8.5, MSG_OOB).
   size_t send_urgent(SocketId s, std::span<const uint8_t> data, std::error_code& ec);
 

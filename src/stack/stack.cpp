@@ -91,6 +91,7 @@ struct Stack::Impl {
         isn(config.secret),
         ports(config.secret, config.ephemeral_ports),
         limiter(config.challenge_acks_per_second),
+        ip_out(1, config.ttl),
         ip_in(ip_config(config.address), ip_out),
         table(1024, stack::FourTupleHash(seed_from(config.secret))) {
     rx_storage.resize(kBatch * kMaxPacket);
@@ -316,6 +317,7 @@ struct Stack::Impl {
     if (tcp::can_send_data(c.state()) && s.connected && c.send_space() > 0) r |= ready::kWritable;
     if (s.error) r |= ready::kError | ready::kWritable;
     if (s.peer_finished || s.closed) r |= ready::kHangup;
+    if (c.urgent_mark()) r |= ready::kUrgent;
     return r;
   }
 
@@ -517,8 +519,10 @@ struct Stack::Impl {
   }
 };
 
-Stack::Stack(dev::Device& device, StackConfig config)
-    : impl_(std::make_unique<Impl>(device, std::move(config))) {}
+Stack::Stack(dev::Device& device, StackConfig config) {
+  if (config.secret == std::array<uint8_t, 16>{}) config.secret = StackConfig::random_secret();
+  impl_ = std::make_unique<Impl>(device, std::move(config));
+}
 Stack::~Stack() = default;
 
 void Stack::process(Instant now) {
@@ -763,6 +767,13 @@ void Stack::set_buffer_sizes(SocketId id, size_t send_bytes, size_t recv_bytes) 
 size_t Stack::recv_available(SocketId id) const {
   auto* s = impl_->lookup(id);
   return s && s->kind == Impl::Kind::kConnection ? s->conn->recv_available() : 0;
+}
+
+std::optional<size_t> Stack::urgent_mark(SocketId id) const {
+  auto* s = impl_->lookup(id);
+  if (!s || s->kind != Impl::Kind::kConnection) return std::nullopt;
+  if (auto m = s->conn->urgent_mark()) return static_cast<size_t>(*m);
+  return std::nullopt;
 }
 
 size_t Stack::send_urgent(SocketId id, std::span<const uint8_t> data, std::error_code& ec) {

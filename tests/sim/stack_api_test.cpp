@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "dev/memory_link.hpp"
 #include "support/sim_net.hpp"
+#include "wire/ipv4.hpp"
+#include "wire/tcp.hpp"
 
 namespace utcp::test {
 namespace {
@@ -97,6 +100,76 @@ TEST(StackInput, ProcessesAQueuedBurstBeforeAcking) {
   ASSERT_EQ(b_out.size(), 1u) << "B answered the burst with " << b_out.size() << " segments";
   EXPECT_NE(b_out[0].find("[.]"), std::string::npos) << b_out[0];
   EXPECT_EQ(net.b().recv_available(s), data.size());
+}
+
+// Reads the first packet a Stack put on its end of a bare MemoryLink.
+std::vector<uint8_t> first_packet(dev::MemoryLink& link) {
+  std::vector<uint8_t> buf(2048);
+  dev::PacketSlot slot{buf, 0};
+  if (link.b().receive(std::span(&slot, 1), Instant{}) != 1) return {};
+  buf.resize(slot.len);
+  return buf;
+}
+
+// MUST-49: the TTL is configurable.
+TEST(StackOutput, TtlComesFromTheConfiguration) {
+  dev::MemoryLink link;
+  StackConfig cfg;
+  cfg.ttl = 7;
+  cfg.secret[0] = 1;
+  Stack a(link.a(), cfg);
+  std::error_code ec;
+  a.connect(wire::Ipv4Addr(10, 77, 0, 1), 80, ec);
+  ASSERT_FALSE(ec);
+  a.process(Instant{});
+  auto packet = first_packet(link);
+  auto ip = wire::Ipv4Packet::parse(packet);
+  ASSERT_TRUE(ip.ok());
+  EXPECT_EQ(ip->ttl(), 7);
+  EXPECT_TRUE(ip->df());
+}
+
+// MUST-9: with no secret configured the stack draws one, so two stacks opening the same
+// 4-tuple at the same instant choose different ISNs.
+TEST(StackOutput, UnsetSecretIsDrawnAtRandom) {
+  uint32_t isn[2];
+  for (int i = 0; i < 2; ++i) {
+    dev::MemoryLink link;
+    Stack a(link.a(), StackConfig{});
+    std::error_code ec;
+    a.connect(wire::Ipv4Addr(10, 77, 0, 1), 80, ec, 40000);
+    a.process(Instant{});
+    auto packet = first_packet(link);
+    auto ip = wire::Ipv4Packet::parse(packet);
+    ASSERT_TRUE(ip.ok());
+    auto seg = wire::TcpPacket::parse(ip->payload(), ip->src(), ip->dst());
+    ASSERT_TRUE(seg.ok());
+    ASSERT_TRUE(seg->syn());
+    isn[i] = seg->seq().raw();
+  }
+  EXPECT_NE(isn[0], isn[1]);
+}
+
+// MUST-32/33: the application learns that urgent data is pending and where it ends.
+TEST(StackUrgent, MarkAndReadinessReachTheApplication) {
+  SimNet net;
+  std::error_code ec;
+  auto [c, s, l] = establish(net, 80);
+  ASSERT_NE(s, kNoSocket);
+  const uint8_t normal[] = {'a', 'b', 'c'};
+  const uint8_t urgent[] = {'!'};
+  ASSERT_EQ(net.a().send(c, normal, ec), 3u);
+  ASSERT_EQ(net.a().send_urgent(c, urgent, ec), 1u);
+  ASSERT_TRUE(
+      net.run_until([&] { return net.b().recv_available(s) == 4; }, std::chrono::seconds(5)));
+  EXPECT_TRUE(net.b().readiness(s) & ready::kUrgent);
+  ASSERT_TRUE(net.b().urgent_mark(s).has_value());
+  EXPECT_EQ(*net.b().urgent_mark(s), 4u);  // the urgent byte is the 4th from here (inline)
+  uint8_t buf[4];
+  ASSERT_EQ(net.b().recv(s, buf, ec), 4u);
+  EXPECT_EQ(buf[3], '!');
+  EXPECT_FALSE(net.b().urgent_mark(s).has_value());
+  EXPECT_FALSE(net.b().readiness(s) & ready::kUrgent);
 }
 
 }  // namespace

@@ -58,11 +58,12 @@ TEST(StackOpen, ListenOnAPortWhoseConnectionIsInSynSent) {
 TEST(StackOpen, PassiveOpenLeavesExistingConnectionsAlone) {
   SimNet net;
   std::error_code ec;
-  auto [c, s, l] = establish(net, 80);
+  const SimPair pair = establish(net, 80);
+  const SocketId c = pair.client, s = pair.server;
   ASSERT_NE(s, kNoSocket);
   EXPECT_EQ(net.b().listen(80, ec), kNoSocket);  // the port has a listener: an error ...
   EXPECT_EQ(ec, std::make_error_code(std::errc::address_in_use));
-  net.b().close(l);
+  net.b().close(pair.listener);
   SocketId l2 = net.b().listen(80, ec);  // ... and a new one after closing the old
   ASSERT_FALSE(ec);
   EXPECT_NE(l2, kNoSocket);
@@ -86,7 +87,8 @@ TEST(StackOpen, PassiveOpenLeavesExistingConnectionsAlone) {
 TEST(StackInput, ProcessesAQueuedBurstBeforeAcking) {
   SimNet net;
   std::error_code ec;
-  auto [c, s, l] = establish(net, 80);
+  const SimPair pair = establish(net, 80);
+  const SocketId c = pair.client, s = pair.server;
   ASSERT_NE(s, kNoSocket);
   net.advance(std::chrono::seconds(1));  // let every handshake ACK settle
   std::vector<std::string> b_out;
@@ -154,7 +156,8 @@ TEST(StackOutput, UnsetSecretIsDrawnAtRandom) {
 TEST(StackUrgent, MarkAndReadinessReachTheApplication) {
   SimNet net;
   std::error_code ec;
-  auto [c, s, l] = establish(net, 80);
+  const SimPair pair = establish(net, 80);
+  const SocketId c = pair.client, s = pair.server;
   ASSERT_NE(s, kNoSocket);
   const uint8_t normal[] = {'a', 'b', 'c'};
   const uint8_t urgent[] = {'!'};

@@ -95,6 +95,14 @@ void transfer_both_ways(SimNet& net, size_t bytes, uint64_t seed, Duration budge
       << " b=" << net.b().connection_count();
 }
 
+// Both directions damaged the same way, each end's injector with its own seed.
+SimNetConfig faulty_link(const dev::FaultConfig& faults, uint64_t seed_a, uint64_t seed_b) {
+  SimNetConfig cfg;
+  cfg.faults_a = dev::FaultInjectorConfig{.tx = faults, .rx = {}, .seed = seed_a};
+  cfg.faults_b = dev::FaultInjectorConfig{.tx = faults, .rx = {}, .seed = seed_b};
+  return cfg;
+}
+
 TEST(StackTransfer, LosslessBothWays) {
   SimNet net;
   transfer_both_ways(net, 4 << 20, 1, std::chrono::seconds(60));
@@ -106,18 +114,13 @@ TEST_P(StackTransferLossy, FaultyLinkBothWaysByteExact) {
   const uint64_t seed = GetParam();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::printf("fault seed %llu\n", static_cast<unsigned long long>(seed));
-  SimNetConfig cfg;
-  dev::FaultInjectorConfig f;
-  f.seed = seed;
-  f.tx.drop = 0.05;
-  f.tx.reorder = 0.05;
-  f.tx.duplicate = 0.02;
-  f.tx.corrupt = 0.01;
-  f.tx.delay = std::chrono::milliseconds(5);
-  f.tx.jitter = std::chrono::milliseconds(2);
-  cfg.faults_a = f;
-  f.seed = seed * 7919 + 1;
-  cfg.faults_b = f;
+  SimNetConfig cfg = faulty_link({.drop = 0.05,
+                                  .duplicate = 0.02,
+                                  .corrupt = 0.01,
+                                  .reorder = 0.05,
+                                  .delay = std::chrono::milliseconds(5),
+                                  .jitter = std::chrono::milliseconds(2)},
+                                 seed, seed * 7919 + 1);
   SimNet net(cfg);
   transfer_both_ways(net, 1 << 20, seed, std::chrono::seconds(1200));
   EXPECT_GT(net.faults_a()->tx_counters().dropped, 0u);
@@ -130,17 +133,12 @@ INSTANTIATE_TEST_SUITE_P(Seeds, StackTransferLossy, ::testing::Values(1, 2, 3, 4
 TEST(StackTransfer, FiftyMegabytesEachWayOverAFaultyLink) {
   const uint64_t seed = 42;
   std::printf("fault seed %llu\n", static_cast<unsigned long long>(seed));
-  SimNetConfig cfg;
-  dev::FaultInjectorConfig f;
-  f.seed = seed;
-  f.tx.drop = 0.05;
-  f.tx.reorder = 0.03;
-  f.tx.duplicate = 0.01;
-  f.tx.corrupt = 0.005;
-  f.tx.delay = std::chrono::milliseconds(2);
-  cfg.faults_a = f;
-  f.seed = seed + 1;
-  cfg.faults_b = f;
+  SimNetConfig cfg = faulty_link({.drop = 0.05,
+                                  .duplicate = 0.01,
+                                  .corrupt = 0.005,
+                                  .reorder = 0.03,
+                                  .delay = std::chrono::milliseconds(2)},
+                                 seed, seed + 1);
   SimNet net(cfg);
   transfer_both_ways(net, 50 << 20, seed, std::chrono::seconds(36000));
 }

@@ -3,7 +3,7 @@
 # so a second run costs a second. Needs root (apt-get).
 set -euo pipefail
 pkgs=(
-  build-essential cmake ninja-build g++ clang clang-format libclang-rt-14-dev
+  build-essential cmake ninja-build ccache g++ clang clang-format libclang-rt-14-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libpcap-dev
   iproute2 nftables netcat-openbsd curl socat iputils-ping tshark python3 git
 )

@@ -6,6 +6,12 @@
 // The facade is not thread-safe by itself: its owner serialises calls (the packetdrill port
 // holds a mutex). Blocking calls ask a SocketHost to wait; without a host every descriptor
 // behaves as non-blocking (a call that would block fails with EAGAIN).
+//
+// Urgent data (RFC 9293 §3.8.5) stays in the byte stream, as RFC 6093 §4 asks: every socket
+// behaves as a Linux socket with SO_OOBINLINE set. send(MSG_OOB) marks the last byte urgent;
+// recv(MSG_OOB) fails with EINVAL (there is no out-of-band byte); a read stops just before the
+// last urgent byte, where ioctl(SIOCATMARK) reports 1; poll() reports POLLPRI while urgent data
+// is pending. ioctl() also answers FIONBIO, FIONREAD/SIOCINQ, SIOCOUTQ/TIOCOUTQ and SIOCOUTQNSD.
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -98,6 +104,7 @@ class Sockets {
   int finish_connect(Entry& e);
   int take_error(Entry& e);
   void apply_options(const Entry& e);
+  int maxseg_answer(const Entry& e) const;
 
   Stack* stack_;
   SocketHost* host_;

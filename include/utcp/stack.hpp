@@ -113,6 +113,14 @@ class Stack {
   void set_keepalive(SocketId s, const tcp::KeepaliveConfig& keepalive);
   void set_user_timeout(SocketId s, Duration timeout);
   void set_buffer_sizes(SocketId s, size_t send_bytes, size_t recv_bytes);
+  // TCP_MAXSEG (RFC 9293 §3.7.1): caps the MSS we announce and the segment size we send, never
+  // above the stack's configured MSS; 0 restores that. On a listener it applies to connections
+  // it accepts from now on; on a connection only until it is synchronized (as Linux).
+  void set_mss(SocketId s, uint16_t mss);
+  // Bytes written and not yet acknowledged (SIOCOUTQ), and of those the bytes not yet sent
+  // (SIOCOUTQNSD).
+  size_t send_unacked(SocketId s) const;
+  size_t send_unsent(SocketId s) const;
   // In-order bytes recv() would return now (FIONREAD).
   size_t recv_available(SocketId s) const;
   // RFC 9293 §3.8.5 (MUST-32/33): bytes from the next recv() to the end of the urgent data

@@ -34,6 +34,7 @@ struct Sockets::Entry {
   std::optional<Duration> user_timeout;           // TCP_USER_TIMEOUT
   size_t sndbuf = 0;                              // SO_SNDBUF (0: default)
   size_t rcvbuf = 0;                              // SO_RCVBUF (0: default)
+  uint16_t maxseg = 0;                            // TCP_MAXSEG (0: the stack's MSS)
 };
 
 }  // namespace utcp::posix

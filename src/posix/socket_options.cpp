@@ -67,7 +67,23 @@ uint8_t linux_state(tcp::State s) {
   return 7;
 }
 
+constexpr int kMinUserMss = 88;     // Linux TCP_MIN_MSS
+constexpr int kMaxUserMss = 32767;  // Linux MAX_TCP_WINDOW
+constexpr int kDefaultMss = 536;    // Linux TCP_MSS_DEFAULT; RFC 9293 §3.7.1 (MUST-15)
+
 }  // namespace
+
+// getsockopt(TCP_MAXSEG) as Linux answers it: the value set, while the socket is closed or
+// listening; otherwise the connection's send MSS (536 until the SYNs fixed it).
+int Sockets::maxseg_answer(const Entry& e) const {
+  if (e.kind != EntryKind::kConnection) return e.maxseg ? e.maxseg : kDefaultMss;
+  const tcp::State s = stack_->state(e.id);
+  if (s == tcp::State::kClosed && e.maxseg) return e.maxseg;
+  if (const auto info = stack_->tcp_info(e.id); info && info->snd_mss) {
+    return static_cast<int>(info->snd_mss);
+  }
+  return kDefaultMss;
+}
 
 int Sockets::setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
   Entry* e = find(fd);
@@ -96,6 +112,10 @@ int Sockets::setsockopt(int fd, int level, int name, const void* val, socklen_t 
         e->keepalive = k;
         break;
       }
+      case SO_OOBINLINE:
+        // Urgent data is always inline (RFC 6093 §4): on is a no-op, off cannot be had.
+        if (const int err = get_int(val, len, v)) return fail(err);
+        return v ? 0 : fail(ENOPROTOOPT);
       case SO_RCVBUF:
       case SO_SNDBUF: {
         if (const int err = get_int(val, len, v)) return fail(err);
@@ -133,6 +153,15 @@ int Sockets::setsockopt(int fd, int level, int name, const void* val, socklen_t 
         e->keepalive = k;
         break;
       }
+      case TCP_MAXSEG:
+        if (const int err = get_int(val, len, v)) return fail(err);
+        // Linux: 0 (back to the default) or TCP_MIN_MSS (88) .. MAX_TCP_WINDOW (32767). The
+        // stack applies it to a listener's future connections, and to a connection until it is
+        // synchronized; set later, it is remembered but changes nothing (as on Linux).
+        if (v != 0 && (v < kMinUserMss || v > kMaxUserMss)) return fail(EINVAL);
+        e->maxseg = static_cast<uint16_t>(v);
+        if (e->id != kNoSocket) stack_->set_mss(e->id, e->maxseg);
+        return 0;
       case TCP_USER_TIMEOUT:
         if (const int err = get_int(val, len, v)) return fail(err);
         if (v < 0) return fail(EINVAL);
@@ -184,6 +213,9 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
       case SO_KEEPALIVE:
         err = put_int(val, len, keepalive.enabled);
         break;
+      case SO_OOBINLINE:
+        err = put_int(val, len, 1);
+        break;
       case SO_LINGER: {
         linger l{e->linger_on ? 1 : 0, e->linger_secs};
         err = put(val, len, &l, sizeof l);
@@ -198,7 +230,7 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
         err = put_int(val, len, e->nodelay);
         break;
       case TCP_MAXSEG:
-        err = put_int(val, len, cfg.mss);
+        err = put_int(val, len, maxseg_answer(*e));
         break;
       case TCP_KEEPIDLE:
         err = put_int(val, len, seconds(keepalive.idle));

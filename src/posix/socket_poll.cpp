@@ -34,6 +34,7 @@ short Sockets::poll_events(int fd) const {
   if (peer_done || e->read_shut) mask |= kIn | POLLRDHUP;
   if (s != tcp::State::kSynSent && s != tcp::State::kSynReceived) {
     if (r & ready::kReadable) mask |= kIn;
+    if (r & ready::kUrgent) mask |= POLLPRI;  // Linux: urgent data pending, inline or not
     if (write_done || (r & ready::kWritable)) mask |= kOut;
   }
   return mask;

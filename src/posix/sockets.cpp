@@ -1,6 +1,7 @@
 // The POSIX facade: descriptors, connection set-up and the data calls. Errno choices follow
 // what Linux returns for the same situation (net/ipv4/af_inet.c, tcp.c behaviour).
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 
@@ -9,6 +10,7 @@
 #include <cstring>
 
 #include "posix/errno_map.hpp"
+#include "posix/iovec_cursor.hpp"
 #include "posix/socket_entry.hpp"
 #include "utcp/posix.hpp"
 
@@ -62,6 +64,7 @@ void Sockets::apply_options(const Entry& e) {
   if (e.keepalive) stack_->set_keepalive(e.id, *e.keepalive);
   if (e.user_timeout) stack_->set_user_timeout(e.id, *e.user_timeout);
   if (e.sndbuf || e.rcvbuf) stack_->set_buffer_sizes(e.id, e.sndbuf, e.rcvbuf);
+  if (e.maxseg) stack_->set_mss(e.id, e.maxseg);
 }
 
 void Sockets::kick() {
@@ -130,6 +133,7 @@ int Sockets::listen(int fd, int backlog) {
   if (ec) return fail(errno_of(ec));
   e->kind = EntryKind::kListener;
   e->id = id;
+  if (e->maxseg) stack_->set_mss(id, e->maxseg);  // for the connections it will accept
   e->bound = true;
   if (e->port == 0) e->port = stack_->local_endpoint(id).port;
   kick();
@@ -166,6 +170,7 @@ int Sockets::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
       n.user_timeout = e->user_timeout;
       n.sndbuf = e->sndbuf;
       n.rcvbuf = e->rcvbuf;
+      n.maxseg = e->maxseg;
       apply_options(n);
       if (addr) {
         sockaddr_in in{};
@@ -277,29 +282,28 @@ ssize_t Sockets::recvmsg(int fd, msghdr* msg, int flags) {
 ssize_t Sockets::recv_iov(int fd, const iovec* iov, int iovcnt, int flags) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
-  if (flags & ~(MSG_DONTWAIT | MSG_WAITALL | MSG_NOSIGNAL)) return fail(EOPNOTSUPP);
+  if (flags & ~(MSG_DONTWAIT | MSG_WAITALL | MSG_NOSIGNAL | MSG_OOB)) return fail(EOPNOTSUPP);
+  if (e->kind == EntryKind::kListener) return fail(ENOTCONN);
+  // Urgent data stays in the stream (RFC 6093 §4; Linux with SO_OOBINLINE set), so there is no
+  // out-of-band byte to fetch: Linux's tcp_recv_urg() answers EINVAL for MSG_OOB then.
+  if (flags & MSG_OOB) return fail(EINVAL);
   if (e->kind != EntryKind::kConnection) return fail(ENOTCONN);
-  size_t want = 0;
-  for (int i = 0; i < iovcnt; ++i) want += iov[i].iov_len;
-  if (want == 0) return 0;
+  IovecCursor cur(iov, iovcnt);
+  if (cur.done()) return 0;
   const bool nonblocking = e->nonblocking || (flags & MSG_DONTWAIT) || !host_;
   size_t got = 0;
-  int i = 0;
-  size_t off = 0;
   for (;;) {
     e = find(fd);
     if (!e) return got ? static_cast<ssize_t>(got) : fail(EBADF);
     if (e->read_shut) return static_cast<ssize_t>(got);
+    // Linux ends a read just before the last urgent byte (the mark, where SIOCATMARK is true),
+    // so a reader can tell where the urgent data ends; the next read starts with that byte.
+    size_t limit = SIZE_MAX;
+    if (const auto mark = stack_->urgent_mark(e->id); mark && *mark > 1) limit = *mark - 1;
     bool would_block = false;
-    while (i < iovcnt) {
-      if (iov[i].iov_len == off) {
-        ++i;
-        off = 0;
-        continue;
-      }
+    while (!cur.done() && limit > 0) {
       std::error_code ec;
-      auto* base = static_cast<uint8_t*>(iov[i].iov_base) + off;
-      const size_t n = stack_->recv(e->id, {base, iov[i].iov_len - off}, ec);
+      const size_t n = stack_->recv(e->id, cur.chunk(limit), ec);
       if (ec) {
         if (!is_would_block(ec)) {
           if (got) return static_cast<ssize_t>(got);
@@ -312,11 +316,11 @@ ssize_t Sockets::recv_iov(int fd, const iovec* iov, int iovcnt, int flags) {
       }
       if (n == 0) return static_cast<ssize_t>(got);  // the peer's FIN
       got += n;
-      off += n;
+      limit -= n;
+      cur.advance(n);
     }
     if (got) kick();  // reading may open the window (window update)
-    if (i >= iovcnt) return static_cast<ssize_t>(got);
-    if (!would_block) return static_cast<ssize_t>(got);
+    if (cur.done() || !would_block) return static_cast<ssize_t>(got);
     if (got && !(flags & MSG_WAITALL)) return static_cast<ssize_t>(got);
     if (nonblocking) return got ? static_cast<ssize_t>(got) : fail(EAGAIN);
     if (!wait_until(kNever)) return got ? static_cast<ssize_t>(got) : fail(EINTR);
@@ -354,15 +358,15 @@ ssize_t Sockets::sendmsg(int fd, const msghdr* msg, int flags) {
 ssize_t Sockets::send_iov(int fd, const iovec* iov, int iovcnt, int flags) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
-  if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)) return fail(EOPNOTSUPP);
+  if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_OOB)) return fail(EOPNOTSUPP);
   // Linux: a socket that never connected, or a listener, fails with EPIPE.
   if (e->kind != EntryKind::kConnection) return fail(EPIPE);
   const bool nonblocking = e->nonblocking || (flags & MSG_DONTWAIT) || !host_;
-  size_t want = 0;
-  for (int i = 0; i < iovcnt; ++i) want += iov[i].iov_len;
+  // MSG_OOB: the urgent pointer ends up past the last byte taken (RFC 9293 §3.8.5, RFC 6093).
+  const bool urgent = (flags & MSG_OOB) != 0;
+  IovecCursor cur(iov, iovcnt);
+  const size_t want = cur.total();
   size_t sent = 0;
-  int i = 0;
-  size_t off = 0;
   for (;;) {
     e = find(fd);
     if (!e) return sent ? static_cast<ssize_t>(sent) : fail(EBADF);
@@ -370,15 +374,10 @@ ssize_t Sockets::send_iov(int fd, const iovec* iov, int iovcnt, int flags) {
     if (e->write_shut) return sent ? static_cast<ssize_t>(sent) : fail(EPIPE);
     if (want == 0) return 0;
     bool would_block = false;
-    while (i < iovcnt) {
-      if (iov[i].iov_len == off) {
-        ++i;
-        off = 0;
-        continue;
-      }
+    while (!cur.done()) {
       std::error_code ec;
-      const auto* base = static_cast<const uint8_t*>(iov[i].iov_base) + off;
-      const size_t n = stack_->send(e->id, {base, iov[i].iov_len - off}, ec);
+      const std::span<const uint8_t> src = cur.chunk();
+      const size_t n = urgent ? stack_->send_urgent(e->id, src, ec) : stack_->send(e->id, src, ec);
       if (ec && !is_would_block(ec)) {
         kick();
         if (sent) return static_cast<ssize_t>(sent);
@@ -386,7 +385,7 @@ ssize_t Sockets::send_iov(int fd, const iovec* iov, int iovcnt, int flags) {
         return fail(err ? err : EPIPE);
       }
       sent += n;
-      off += n;
+      cur.advance(n);
       if (ec || n == 0) {
         would_block = true;
         break;
@@ -451,15 +450,38 @@ int Sockets::fcntl(int fd, int cmd, long arg) {
   }
 }
 
+// Linux's tcp_ioctl(): the queue sizes fail with EINVAL on a listener and are 0 while the
+// handshake runs. Urgent data is inline (see recv_iov), so SIOCINQ counts it like any byte.
 int Sockets::ioctl(int fd, unsigned long request, void* arg) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
+  if (request != FIONBIO && request != SIOCINQ && request != SIOCOUTQ && request != SIOCOUTQNSD &&
+      request != SIOCATMARK) {
+    return fail(ENOTTY);
+  }
+  if (!arg) return fail(EFAULT);
+  int* out = static_cast<int*>(arg);
   if (request == FIONBIO) {
-    if (!arg) return fail(EFAULT);
-    e->nonblocking = *static_cast<const int*>(arg) != 0;
+    e->nonblocking = *out != 0;
     return 0;
   }
-  return fail(ENOTTY);
+  const bool conn = e->kind == EntryKind::kConnection;
+  if (request == SIOCATMARK) {
+    // At the mark: the next byte read is the last urgent byte (Linux's urg_seq == copied_seq).
+    const auto mark = conn ? stack_->urgent_mark(e->id) : std::nullopt;
+    *out = mark && *mark == 1;
+    return 0;
+  }
+  if (e->kind == EntryKind::kListener) return fail(EINVAL);
+  const tcp::State s = conn ? stack_->state(e->id) : tcp::State::kClosed;
+  size_t n = 0;
+  if (conn && s != tcp::State::kSynSent && s != tcp::State::kSynReceived) {
+    if (request == SIOCINQ) n = stack_->recv_available(e->id);  // FIONREAD is the same number
+    if (request == SIOCOUTQ) n = stack_->send_unacked(e->id);   // and TIOCOUTQ
+    if (request == SIOCOUTQNSD) n = stack_->send_unsent(e->id);
+  }
+  *out = static_cast<int>(std::min<size_t>(n, INT32_MAX));
+  return 0;
 }
 
 }  // namespace utcp::posix

@@ -82,6 +82,7 @@ struct Stack::Impl {
     uint32_t syn_backlog = 0;
     uint32_t accept_backlog = 0;
     uint32_t half_open = 0;
+    uint16_t user_mss = 0;  // TCP_MAXSEG for the connections it accepts (0: the stack's)
     std::deque<uint32_t> accept_queue;
   };
 
@@ -474,6 +475,8 @@ struct Stack::Impl {
     s.listener = l;
     ++sockets[l].half_open;
     counters.inc(Counter::tcp_accepted);
+    // TCP_MAXSEG of the listener, before the SYN-ACK announces it (`ls` may dangle by now).
+    if (const uint16_t m = sockets[l].user_mss) s.conn->set_user_mss(m);
     s.conn->listen(isn.isn(t.local_addr, t.local_port, t.remote_addr, t.remote_port, now));
     s.conn->on_segment(syn, now);
     mark_dirty(index);
@@ -762,6 +765,28 @@ void Stack::set_buffer_sizes(SocketId id, size_t send_bytes, size_t recv_bytes) 
   if (send_bytes) s->conn->set_send_buffer(send_bytes);
   if (recv_bytes) s->conn->set_recv_buffer(recv_bytes);
   impl_->mark_dirty(impl_->index_of(*s));
+}
+
+void Stack::set_mss(SocketId id, uint16_t mss) {
+  auto* s = impl_->lookup(id);
+  if (!s) return;
+  const uint16_t cap = impl_->config.tcp.mss;
+  const uint16_t m = mss == 0 ? cap : std::min(mss, cap);
+  if (s->kind == Impl::Kind::kListener) {
+    s->user_mss = m;
+  } else if (s->kind == Impl::Kind::kConnection) {
+    s->conn->set_user_mss(m);
+  }
+}
+
+size_t Stack::send_unacked(SocketId id) const {
+  auto* s = impl_->lookup(id);
+  return s && s->kind == Impl::Kind::kConnection ? s->conn->send_queued() : 0;
+}
+
+size_t Stack::send_unsent(SocketId id) const {
+  auto* s = impl_->lookup(id);
+  return s && s->kind == Impl::Kind::kConnection ? s->conn->send_unsent() : 0;
 }
 
 size_t Stack::recv_available(SocketId id) const {

@@ -156,6 +156,18 @@ void Connection::set_path_mtu(uint16_t mtu) {
   }
 }
 
+void Connection::set_user_mss(uint16_t mss) {
+  if (!is_synchronized(state_)) cfg_.mss = mss;
+}
+
+size_t Connection::send_unsent() const {
+  // SND.MAX - SND.UNA counts an unacknowledged SYN and FIN, which hold no buffer bytes.
+  size_t flight = tcb_.snd_max.distance_from(tcb_.snd_una);
+  if (!sender_.syn_acked(tcb_) && flight) --flight;
+  if (sender_.fin_sent(tcb_) && !sender_.fin_acked(tcb_) && flight) --flight;
+  return sender_.queued() > flight ? sender_.queued() - flight : 0;
+}
+
 void Connection::on_icmp_error(IcmpError e, Instant now) {
   // RFC 1122 §4.2.3.9: protocol and port unreachable are hard errors; RFC 5461 §4 treats them
   // as soft once synchronized, so only an opening connection is aborted by them.

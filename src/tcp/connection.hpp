@@ -87,6 +87,9 @@ class Connection {
   void set_user_timeout(Duration d);
   // A smaller path MTU (RFC 1191) lowers the segment size from the next segment on.
   void set_path_mtu(uint16_t mtu);
+  // TCP_MAXSEG: the MSS we announce and the cap on what we send (RFC 9293 §3.7.1). It counts
+  // only until the connection is synchronized: the SYNs fixed both sides' MSS (Linux likewise).
+  void set_user_mss(uint16_t mss);
   void on_icmp_error(IcmpError e, Instant now);
 
   // ---- Network and time ----
@@ -114,6 +117,8 @@ class Connection {
   size_t recv_available() const { return receiver_.readable(); }
   size_t send_space() const;
   size_t send_queued() const { return sender_.queued(); }
+  // Of send_queued(), the bytes never sent yet (SIOCOUTQNSD).
+  size_t send_unsent() const;
   bool peer_finished() const { return receiver_.fin_received(); }
   std::optional<uint64_t> urgent_mark() const { return receiver_.urgent_mark(tcb_); }
   ErrorReason error() const { return error_; }

@@ -1,5 +1,6 @@
 // Symbolic names usable in socket-call lines, with the values of the Linux headers.
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -73,6 +74,12 @@ constexpr std::pair<std::string_view, int64_t> kConstants[] = {
     {"MSG_MORE", MSG_MORE},
     {"FIONBIO", FIONBIO},
     {"FIONREAD", FIONREAD},
+    {"SIOCINQ", SIOCINQ},
+    {"SIOCOUTQ", SIOCOUTQ},
+    {"TIOCOUTQ", TIOCOUTQ},
+    {"SIOCOUTQNSD", SIOCOUTQNSD},
+    {"SIOCATMARK", SIOCATMARK},
+    {"SO_OOBINLINE", SO_OOBINLINE},
     {"INADDR_ANY", INADDR_ANY},
     // Linux's TCP states, for TCP_INFO's tcpi_state.
     {"TCP_ESTABLISHED", 1},

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 
 #include <cerrno>
 #include <cstring>
@@ -150,8 +151,15 @@ CallResult run(const SyscallSpec& c, const CallContext& ctx) {
       r.ret = f.fcntl(ud, fd_arg(c), cmd);
     }
   } else if (n == "ioctl") {
-    int v = static_cast<int>(c.args.size() > 2 ? eval_int(c.args[2]) : 0);
-    r.ret = f.ioctl(ud, fd_arg(c), static_cast<unsigned long>(eval_int(arg(c, 1))), &v);
+    // FIONBIO takes its [N]; every other request answers one int, checked against [N].
+    const auto request = static_cast<unsigned long>(eval_int(arg(c, 1)));
+    const bool has_val = c.args.size() > 2 && c.args[2].kind != Expr::Kind::kEllipsis;
+    const int want = has_val ? static_cast<int>(eval_int(c.args[2])) : 0;
+    int v = request == FIONBIO ? want : -1;
+    r.ret = f.ioctl(ud, fd_arg(c), request, &v);
+    if (r.ret == 0 && request != FIONBIO && has_val && v != want) {
+      r.mismatch = "ioctl answered " + std::to_string(v) + ", expected " + std::to_string(want);
+    }
   } else if (n == "setsockopt") {
     const int level = static_cast<int>(eval_int(arg(c, 1)));
     const int name = static_cast<int>(eval_int(arg(c, 2)));

@@ -10,54 +10,10 @@
 #include <cstring>
 #include <vector>
 
-#include "support/sim_net.hpp"
-#include "utcp/posix.hpp"
+#include "sockets_fixture.hpp"
 
 namespace utcp::posix {
 namespace {
-
-using std::chrono::milliseconds;
-
-sockaddr_in addr(wire::Ipv4Addr a, uint16_t port) {
-  sockaddr_in in{};
-  in.sin_family = AF_INET;
-  in.sin_port = htons(port);
-  in.sin_addr.s_addr = htonl(a.value);
-  return in;
-}
-
-const sockaddr* sa(const sockaddr_in& in) {
-  return reinterpret_cast<const sockaddr*>(&in);
-}
-
-class SocketsTest : public ::testing::Test {
- protected:
-  test::SimNet net;
-  Sockets a{net.a()};  // no host: every call is non-blocking
-  Sockets b{net.b()};
-
-  void settle() { net.advance(milliseconds(50)); }
-
-  // A listener on B's port 80 and a connected pair; returns {client fd on A, server fd on B}.
-  std::pair<int, int> connected_pair() {
-    const int l = b.socket(AF_INET, SOCK_STREAM, 0);
-    const sockaddr_in any = addr(wire::Ipv4Addr(), 80);
-    EXPECT_EQ(b.bind(l, sa(any), sizeof any), 0);
-    EXPECT_EQ(b.listen(l, 4), 0);
-    const int c = a.socket(AF_INET, SOCK_STREAM, 0);
-    const sockaddr_in to = addr(net.b().config().address, 80);
-    EXPECT_EQ(a.connect(c, sa(to), sizeof to), -1);
-    EXPECT_EQ(errno, EINPROGRESS);  // no host: connect() does not wait
-    settle();
-    sockaddr_in peer{};
-    socklen_t len = sizeof peer;
-    const int s = b.accept(l, reinterpret_cast<sockaddr*>(&peer), &len);
-    EXPECT_GE(s, 0);
-    EXPECT_EQ(len, sizeof peer);
-    EXPECT_EQ(ntohl(peer.sin_addr.s_addr), net.a().config().address.value);
-    return {c, s};
-  }
-};
 
 TEST_F(SocketsTest, DescriptorsStartAtThreeAndReuseTheLowest) {
   EXPECT_EQ(a.socket(AF_INET, SOCK_STREAM, 0), 3);
@@ -223,7 +179,7 @@ TEST_F(SocketsTest, OptionsAppliedOrRefused) {
   EXPECT_EQ(a.setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, 1), -1);
   EXPECT_EQ(errno, EINVAL);
   EXPECT_EQ(a.getsockopt(c, IPPROTO_TCP, TCP_MAXSEG, &v, &len), 0);
-  EXPECT_EQ(v, net.a().config().tcp.mss);
+  EXPECT_EQ(static_cast<uint32_t>(v), net.a().tcp_info(a.socket_id(c))->snd_mss);
   TcpInfo info;
   socklen_t ilen = sizeof info;
   EXPECT_EQ(a.getsockopt(c, IPPROTO_TCP, TCP_INFO, &info, &ilen), 0);

@@ -69,6 +69,8 @@ class LossRecovery {
   void set_sack(bool on) { sack_ = on; }
   bool sack() const { return sack_; }
   bool rack_enabled() const { return opt_.rack && sack_; }
+  // The RTT sample of the handshake, which on_ack never sees (RFC 8985 §6.2 step 1).
+  void on_handshake_rtt(Duration rtt, Instant now) { rack_.on_rtt_sample(rtt, now); }
 
   // Every acceptable ACK. Calls cc.on_fast_retransmit / on_recovery_exit / on_spurious_undo as
   // the episode requires; outside recovery the caller grows cwnd as usual (cc.on_ack).

@@ -55,15 +55,17 @@ void Rack::on_transmit(SeqNum seq, uint32_t len, Instant now, bool retransmissio
   }
 }
 
+void Rack::on_rtt_sample(Duration rtt, Instant now) {
+  // Step 1: windowed minimum RTT.
+  if (rtt <= min_rtt_ || now - min_rtt_stamp_ > kMinRttWindow) {
+    min_rtt_ = rtt;
+    min_rtt_stamp_ = now;
+  }
+}
+
 void Rack::on_ack(SeqNum snd_una, std::span<const SeqSpan> sacked, bool dsack, SeqNum snd_nxt,
                   std::optional<Duration> rtt_sample, Instant now) {
-  // Step 1: windowed minimum RTT.
-  if (rtt_sample) {
-    if (*rtt_sample <= min_rtt_ || now - min_rtt_stamp_ > kMinRttWindow) {
-      min_rtt_ = *rtt_sample;
-      min_rtt_stamp_ = now;
-    }
-  }
+  if (rtt_sample) on_rtt_sample(*rtt_sample, now);
   dsack_this_ack_ = dsack;
   // RFC 8985 §6.2 step 4 first clause: the D-SACK round ends when SND.UNA passes it.
   if (dsack_round_ && snd_una >= *dsack_round_) dsack_round_.reset();

@@ -39,6 +39,9 @@ class Rack {
   // carried a D-SACK, and an RTT sample from the RTO estimator if any.
   void on_ack(wire::SeqNum snd_una, std::span<const SeqSpan> sacked, bool dsack,
               wire::SeqNum snd_nxt, std::optional<Duration> rtt_sample, Instant now);
+  // §6.2 step 1 alone, for an RTT sample no ACK of data brings: the handshake's (RFC 6298), so
+  // RACK.min_RTT and with it the reordering window exist from the first SACK on.
+  void on_rtt_sample(Duration rtt, Instant now);
   // §6.2 step 5: marks lost segments; returns the reordering-timer delay (zero = none needed).
   Duration detect_loss(Instant now, bool in_recovery, Duration srtt);
   // §6.3: the RTO fired.

@@ -335,6 +335,7 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
       cc_->on_rtt_sample(*sample, rto_.srtt());
       // RFC 6298 §5 (Karn): a backed-off RTO stays until a valid sample recomputes it.
       rto_.reset_backoff();
+      if (r.syn_acked) lr_.on_handshake_rtt(*sample, now);
     }
     timeouts_ = 0;  // progress: the R2 count starts again
     bytes_acked_ += r.data_acked;

@@ -48,6 +48,27 @@ TEST(Rack, LaterDeliveryMarksEarlierLostAfterRtt) {
   EXPECT_EQ(timeout, Duration(0));
 }
 
+TEST(Rack, HandshakeRttGivesTheFirstSackAReorderingWindow) {
+  // One segment SACKed above a hole (below DupThresh, no reordering seen): RFC 8985 §6.2 step 4
+  // wants reo_wnd = min_RTT / 4. With no RTT sample at all there is no window...
+  Rack bare = sent(4);
+  std::vector<SeqSpan> one{{S(1), S(2)}};
+  bare.on_ack(S(0), one, false, S(4), std::nullopt, ms(101));
+  bare.detect_loss(ms(101), false, Duration(100'000));
+  EXPECT_EQ(lost_segments(bare), (std::vector<uint32_t>{0}));
+  // ...but the handshake's sample (an ACK with no data, which on_ack never sees) provides one:
+  // segment 0 waits 25 ms for a late arrival before it counts as lost.
+  Rack r = sent(4);
+  r.on_rtt_sample(Duration(100'000), ms(0));
+  r.on_ack(S(0), one, false, S(4), std::nullopt, ms(101));
+  const Duration timeout = r.detect_loss(ms(101), false, Duration(100'000));
+  EXPECT_EQ(r.reo_wnd(), Duration(25'000));
+  EXPECT_TRUE(lost_segments(r).empty());
+  EXPECT_GT(timeout, Duration(0));
+  r.detect_loss(ms(101) + timeout, false, Duration(100'000));
+  EXPECT_EQ(lost_segments(r), (std::vector<uint32_t>{0}));
+}
+
 TEST(Rack, ReorderingWindowDelaysAndArmsTimer) {
   Rack r = sent(10);
   // First, reordering is observed: segment 3 delivered, then segment 2 (never retransmitted).

@@ -2,7 +2,10 @@
 // table's functions driven by hand, including a blocking accept() on a second thread.
 #include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -38,8 +41,10 @@ class SharedObject : public ::testing::Test {
   }
 
   // An IPv4/TCP packet from 192.0.2.1:40000 to the port's address.
-  std::vector<uint8_t> segment(uint8_t flags, uint32_t seq, uint32_t ack) {
+  std::vector<uint8_t> segment(uint8_t flags, uint32_t seq, uint32_t ack,
+                               std::span<const uint8_t> payload = {}) {
     wire::TcpRepr t;
+    t.payload = payload;
     t.src_port = 40000;
     t.dst_port = 8080;
     t.seq = wire::SeqNum(seq);
@@ -155,6 +160,45 @@ TEST_F(SharedObject, HandshakeWithBlockingAcceptOnASecondThread) {
   long long at = 0;
   EXPECT_FALSE(receive(buf, &at));
   EXPECT_EQ(buf.size(), 2048u);
+}
+
+// setsockopt(TCP_MAXSEG) and the variadic ioctl() reach the facade through the table.
+TEST_F(SharedObject, MaxsegAndIoctlPassThroughTheTable) {
+  init_("", &ifc_);
+  void* ud = ifc_.userdata;
+  ASSERT_EQ(ifc_.socket(ud, AF_INET, SOCK_STREAM, IPPROTO_TCP), 3);
+  sockaddr_in bind_to{};
+  bind_to.sin_family = AF_INET;
+  bind_to.sin_port = htons(8080);
+  bind_to.sin_addr.s_addr = htonl(local.value);
+  ASSERT_EQ(ifc_.bind(ud, 3, reinterpret_cast<sockaddr*>(&bind_to), sizeof bind_to), 0);
+  const int maxseg = 700;
+  ASSERT_EQ(ifc_.setsockopt(ud, 3, IPPROTO_TCP, TCP_MAXSEG, &maxseg, sizeof maxseg), 0);
+  ASSERT_EQ(ifc_.listen(ud, 3, 1), 0);
+  int v = -1;
+  EXPECT_EQ(ifc_.ioctl(ud, 3, FIONREAD, &v), -1);  // Linux: EINVAL on a listener
+  EXPECT_EQ(errno, EINVAL);
+
+  auto syn = segment(wire::tcp_flag::kSyn, 100, 0);
+  ASSERT_EQ(ifc_.netdev_send(ud, syn.data(), syn.size()), 0);
+  std::vector<uint8_t> buf;
+  auto synack = receive(buf);
+  ASSERT_TRUE(synack);
+  EXPECT_EQ(synack->options.mss, std::optional<uint16_t>(700));
+  auto ack = segment(wire::tcp_flag::kAck, 101, synack->seq.raw() + 1);
+  ASSERT_EQ(ifc_.netdev_send(ud, ack.data(), ack.size()), 0);
+  ASSERT_EQ(ifc_.accept(ud, 3, nullptr, nullptr), 4);
+  const uint8_t text[10] = {};
+  auto data =
+      segment(wire::tcp_flag::kAck | wire::tcp_flag::kPsh, 101, synack->seq.raw() + 1, text);
+  ASSERT_EQ(ifc_.netdev_send(ud, data.data(), data.size()), 0);
+  EXPECT_EQ(ifc_.ioctl(ud, 4, FIONREAD, &v), 0);
+  EXPECT_EQ(v, 10);
+  EXPECT_EQ(ifc_.ioctl(ud, 4, SIOCATMARK, &v), 0);
+  EXPECT_EQ(v, 0);
+  socklen_t len = sizeof v;
+  EXPECT_EQ(ifc_.getsockopt(ud, 4, IPPROTO_TCP, TCP_MAXSEG, &v, &len), 0);
+  EXPECT_EQ(v, 700);  // no timestamps on this connection: the whole MSS is payload
 }
 
 TEST_F(SharedObject, RealTimeFlagUsesTheRealClock) {

@@ -464,15 +464,15 @@ struct Stack::Impl {
     }
     wire::TcpRepr repr = seg->repr();
     FourTuple t{dst, repr.dst_port, src, repr.src_port};
-    uint32_t l = listeners[repr.dst_port];
-    bool pure_syn =
-        repr.has(wire::tcp_flag::kSyn) && !repr.has(wire::tcp_flag::kAck | wire::tcp_flag::kRst);
     if (auto it = table.find(t); it != table.end()) {
-      if (pure_syn && l != UINT32_MAX && reopen_time_wait(it->second, l, t, repr)) return;
+      if (repr.has(wire::tcp_flag::kSyn) && reopen_time_wait(it->second, t, repr)) return;
       sockets[it->second].conn->on_segment(repr, now, ecn);
       mark_dirty(it->second);
       return;
     }
+    uint32_t l = listeners[repr.dst_port];
+    bool pure_syn =
+        repr.has(wire::tcp_flag::kSyn) && !repr.has(wire::tcp_flag::kAck | wire::tcp_flag::kRst);
     if (l != UINT32_MAX && pure_syn) {
       on_syn_to_listener(l, t, repr);
       return;
@@ -493,16 +493,21 @@ struct Stack::Impl {
 
   // RFC 9293 §3.6.1 (MAY-2, SHLD-4), RFC 6191: a SYN that cannot be an old duplicate ends the
   // connection's TIME-WAIT and goes to the listener as a new incarnation, as in Linux.
-  bool reopen_time_wait(uint32_t index, uint32_t l, const FourTuple& t, const wire::TcpRepr& syn) {
+  bool reopen_time_wait(uint32_t index, const FourTuple& t, const wire::TcpRepr& syn) {
     tcp::Connection& old = *sockets[index].conn;
-    if (old.state() != tcp::State::kTimeWait || !tcp::syn_may_reopen_time_wait(old.tcb(), syn, now))
+    const uint32_t l = listeners[t.local_port];
+    if (l == UINT32_MAX || old.state() != tcp::State::kTimeWait ||
+        !tcp::syn_may_reopen_time_wait(old.tcb(), syn, now)) {
       return false;
+    }
     const wire::SeqNum iss = tcp::time_wait_successor_iss(old.tcb());
     table.erase(t);  // free the 4-tuple before the new connection claims it
     sockets[index].in_table = false;
     old.end_time_wait();
     mark_dirty(index);  // its kClosed event lets reap() free it
     counters.inc(Counter::tcp_time_wait_reopened);
+    // Should the listener's queues be full, the SYN is dropped like any other; its
+    // retransmission then finds the 4-tuple free.
     on_syn_to_listener(l, t, syn, iss);
     return true;
   }
@@ -866,7 +871,7 @@ std::error_code Stack::take_soft_error(SocketId id) {
   if (!s || s->kind != Impl::Kind::kConnection) return {};
   auto e = s->conn->take_soft_error();
   if (!e) return {};
-  impl_->notify(impl_->index_of(*s));  // ready::kSoftError went away
+  impl_->mark_dirty(impl_->index_of(*s));  // ready::kSoftError went away: told at the next flush
   return soft_error_code(*e);
 }
 

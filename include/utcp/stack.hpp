@@ -56,11 +56,21 @@ inline constexpr uint32_t kHangup = 8;       // the peer finished sending (or th
 inline constexpr uint32_t kAcceptable = 16;  // a listener has a connection for accept()
 inline constexpr uint32_t kConnected = 32;   // the connection reached ESTABLISHED once
 inline constexpr uint32_t kUrgent = 64;      // urgent data is pending: see urgent_mark()
+inline constexpr uint32_t kSoftError = 128;  // a soft error is pending: see take_soft_error()
 }  // namespace ready
 
 struct Endpoint {
   Ipv4Addr addr;
   uint16_t port = 0;
+};
+
+// The optional parts of an active OPEN (RFC 9293 §3.9.1.1, §3.9.1.9).
+struct ConnectOptions {
+  // MUST-43: the local address; 0.0.0.0 (unspecified) or the stack's own address, anything
+  // else fails with address_not_available (EADDRNOTAVAIL, as Linux's bind()).
+  Ipv4Addr local_addr;
+  uint16_t local_port = 0;  // 0: an ephemeral port (RFC 6056)
+  uint8_t tos = 0;          // the IPv4 TOS byte's Diffserv field: see set_tos()
 };
 
 class Stack {
@@ -87,6 +97,8 @@ class Stack {
 
   // Connections. connect() starts an active open; ready::kConnected or kError follows.
   SocketId connect(Ipv4Addr addr, uint16_t port, std::error_code& ec, uint16_t local_port = 0);
+  SocketId connect(Ipv4Addr addr, uint16_t port, const ConnectOptions& options,
+                   std::error_code& ec);
   // Bytes taken into the send buffer (0 with operation_would_block when full).
   size_t send(SocketId s, std::span<const uint8_t> data, std::error_code& ec);
   // Bytes read; 0 without error means end of stream (the peer's FIN).
@@ -128,6 +140,25 @@ class Stack {
   std::optional<size_t> urgent_mark(SocketId s) const;
   // send() whose last byte is marked urgent (RFC 9293 §3.8.5, MSG_OOB).
   size_t send_urgent(SocketId s, std::span<const uint8_t> data, std::error_code& ec);
+
+  // RFC 9293 §3.9.1.9 (MUST-48, SHLD-21/22): the Diffserv field, as the IPv4 TOS byte (DSCP in
+  // the upper six bits, RFC 2474). Every segment the connection sends from then on carries it
+  // unchanged: data, retransmissions, ACKs, FIN, RST. The two low (ECN) bits are ignored, as
+  // Linux does for IP_TOS on TCP sockets: ECN (RFC 3168) owns them. On a listener it is what
+  // its SYN-ACKs carry and what accepted connections inherit. Default 0.
+  void set_tos(SocketId s, uint8_t tos);
+  uint8_t tos(SocketId s) const;  // the TOS byte set, ECN bits zero
+
+  // Soft errors (RFC 9293 §3.9.2.2 SHLD-25, §3.8.3 SHLD-9/10; RFC 1122 §4.2.3.9): problems
+  // that do not close the connection. ready::kSoftError is set while one is pending; this
+  // returns the latest and clears it. network_unreachable / host_unreachable (ICMP Destination
+  // Unreachable codes 0/1; time exceeded and administratively prohibited are host_unreachable),
+  // operation_not_supported (code 5, source route failed), no_protocol_option / connection_refused
+  // (protocol / port unreachable once synchronized), protocol_error (parameter problem), or
+  // timed_out: retransmissions of one segment reached R1 (tcp::Config::r1_retransmits, default 3)
+  // and TCP keeps trying until R2. Errno values follow Linux's ICMP mapping. A pending soft error
+  // is also dropped when the peer acknowledges new data, as in Linux. Empty when none is pending.
+  std::error_code take_soft_error(SocketId s);
 
   // Called from inside process() (and API calls) whenever a socket's readiness may have
   // changed: the place to wake a waiting reader or writer.

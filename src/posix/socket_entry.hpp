@@ -19,6 +19,7 @@ struct Sockets::Entry {
   bool cloexec = false;
   bool bound = false;
   uint16_t port = 0;
+  Ipv4Addr addr;  // bind()'s address: 0.0.0.0 or the stack's own (RFC 9293 §3.9.1.1, MUST-43)
   bool connecting = false;   // connect() started and not yet reported complete
   bool connected = false;    // connect() reported success (Linux SS_CONNECTED)
   bool error_taken = false;  // the connection's error was reported once (sk_err consumed)
@@ -28,6 +29,7 @@ struct Sockets::Entry {
   int linger_secs = 0;
   bool reuseaddr = false;
   bool nodelay = false;
+  uint8_t tos = 0;  // IP_TOS, ECN bits cleared (RFC 9293 §3.9.1.9)
   // Options kept per descriptor and applied to its connection once it exists; accepted
   // sockets inherit the listener's, as on Linux. Unset means the stack's default.
   std::optional<tcp::KeepaliveConfig> keepalive;  // SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT

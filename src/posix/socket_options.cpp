@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "posix/errno_map.hpp"
 #include "posix/socket_entry.hpp"
 #include "utcp/posix.hpp"
 
@@ -174,6 +175,22 @@ int Sockets::setsockopt(int fd, int level, int name, const void* val, socklen_t 
     kick();
     return 0;
   }
+  if (level == IPPROTO_IP && name == IP_TOS) {
+    // Linux: an int, or a single byte when optlen is shorter. On a TCP socket the two ECN
+    // bits are ignored (RFC 3168 owns them); the Diffserv field applies from the next
+    // segment on (RFC 9293 §3.9.1.9, MUST-48/SHLD-21).
+    if (!val || len < 1) return fail(EINVAL);
+    uint8_t tos = 0;
+    if (len >= static_cast<socklen_t>(sizeof(int))) {
+      std::memcpy(&v, val, sizeof v);
+      tos = static_cast<uint8_t>(v);
+    } else {
+      std::memcpy(&tos, val, 1);
+    }
+    e->tos = static_cast<uint8_t>(tos & ~0x03);
+    if (e->id != kNoSocket) stack_->set_tos(e->id, e->tos);
+    return 0;
+  }
   return fail(ENOPROTOOPT);
 }
 
@@ -201,9 +218,16 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
       case SO_REUSEADDR:
         err = put_int(val, len, e->reuseaddr);
         break;
-      case SO_ERROR:
-        err = put_int(val, len, take_error(*e));
+      case SO_ERROR: {
+        // Linux: the pending error, else the pending soft error (ICMP, or R1 passed as
+        // ETIMEDOUT: RFC 9293 §3.8.3, §3.9.2.2); reading clears it.
+        int v = take_error(*e);
+        if (v == 0 && e->kind == EntryKind::kConnection) {
+          if (const std::error_code soft = stack_->take_soft_error(e->id)) v = errno_of(soft);
+        }
+        err = put_int(val, len, v);
         break;
+      }
       case SO_RCVBUF:
         err = put_int(val, len, static_cast<int>(e->rcvbuf ? e->rcvbuf : cfg.recv_buffer));
         break;
@@ -224,6 +248,8 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
       default:
         break;
     }
+  } else if (level == IPPROTO_IP) {
+    if (name == IP_TOS) err = put_int(val, len, e->tos);
   } else if (level == IPPROTO_TCP) {
     switch (name) {
       case TCP_NODELAY:

@@ -119,6 +119,7 @@ int Sockets::bind(int fd, const sockaddr* addr, socklen_t len) {
   }
   e->bound = true;
   e->port = port;
+  e->addr = want;
   return 0;
 }
 
@@ -131,6 +132,7 @@ int Sockets::listen(int fd, int backlog) {
   const uint32_t bl = backlog <= 0 ? 1u : static_cast<uint32_t>(backlog);
   const SocketId id = stack_->listen(e->port, ec, bl);
   if (ec) return fail(errno_of(ec));
+  stack_->set_tos(id, e->tos);  // SYN-ACKs and accepted connections carry it
   e->kind = EntryKind::kListener;
   e->id = id;
   if (e->maxseg) stack_->set_mss(id, e->maxseg);  // for the connections it will accept
@@ -165,6 +167,7 @@ int Sockets::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
       n.nonblocking = (flags & SOCK_NONBLOCK) != 0;
       n.cloexec = (flags & SOCK_CLOEXEC) != 0;
       n.nodelay = e->nodelay;
+      n.tos = e->tos;              // the stack gave the connection the listener's already
       n.reuseaddr = e->reuseaddr;  // Linux: accepted sockets inherit the listener's options
       n.keepalive = e->keepalive;
       n.user_timeout = e->user_timeout;
@@ -210,8 +213,12 @@ int Sockets::connect(int fd, const sockaddr* addr, socklen_t len) {
     return fail(EISCONN);
   }
   std::error_code ec;
-  const SocketId id = stack_->connect(Ipv4Addr(ntohl(in->sin_addr.s_addr)), ntohs(in->sin_port), ec,
-                                      e->bound ? e->port : 0);
+  ConnectOptions options;  // bind()'s address and port (RFC 9293 §3.9.1.1), IP_TOS
+  options.local_addr = e->addr;
+  options.local_port = e->bound ? e->port : 0;
+  options.tos = e->tos;
+  const SocketId id =
+      stack_->connect(Ipv4Addr(ntohl(in->sin_addr.s_addr)), ntohs(in->sin_port), options, ec);
   if (ec) return fail(errno_of(ec));
   e->kind = EntryKind::kConnection;
   e->id = id;

@@ -25,6 +25,7 @@ namespace utcp::stack {
   X(tcp_resets_in, "tcp.conn.reset")                     \
   X(tcp_timeouts, "tcp.conn.timed-out")                  \
   X(tcp_closed, "tcp.conn.closed")                       \
+  X(tcp_time_wait_reopened, "tcp.time-wait-reopened")    \
   X(icmp_to_conn, "icmp.error-to-connection")            \
   X(icmp_unmatched, "icmp.drop.error-unmatched")         \
   X(dev_tx_dropped, "dev.tx-dropped")

@@ -14,6 +14,7 @@
 #include "tcp/connection.hpp"
 #include "tcp/isn_generator.hpp"
 #include "tcp/reset_generator.hpp"
+#include "tcp/time_wait_reuse.hpp"
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/packet_format.hpp"
@@ -57,6 +58,35 @@ std::error_code error_for(tcp::ErrorReason r) {
   return {};
 }
 
+// Linux's errno for each soft error (net/ipv4/icmp.c icmp_err_convert, tcp_v4_err).
+std::error_code soft_error_code(const tcp::SoftError& e) {
+  using std::errc;
+  if (e.kind == tcp::SoftError::Kind::kRetransmitThreshold) {
+    return std::make_error_code(errc::timed_out);
+  }
+  switch (e.icmp) {
+    case tcp::IcmpError::kNetUnreachable:
+      return std::make_error_code(errc::network_unreachable);
+    case tcp::IcmpError::kProtocolUnreachable:
+      return std::make_error_code(errc::no_protocol_option);
+    case tcp::IcmpError::kPortUnreachable:
+      return std::make_error_code(errc::connection_refused);
+    case tcp::IcmpError::kFragmentationNeeded:
+      return std::make_error_code(errc::message_size);
+    case tcp::IcmpError::kSourceRouteFailed:
+      return std::make_error_code(errc::operation_not_supported);
+    case tcp::IcmpError::kParameterProblem:
+      return std::make_error_code(errc::protocol_error);
+    case tcp::IcmpError::kHostUnreachable:
+    case tcp::IcmpError::kAdminProhibited:
+    case tcp::IcmpError::kTimeExceeded:
+      break;
+  }
+  return std::make_error_code(errc::host_unreachable);
+}
+
+constexpr uint8_t kEcnMask = 0x03;  // RFC 3168 §5: the TOS byte's two low bits
+
 }  // namespace
 
 struct Stack::Impl {
@@ -76,6 +106,7 @@ struct Stack::Impl {
     bool peer_finished = false;
     bool connected = false;
     bool in_table = false;  // reachable by its 4-tuple (until the engine reaches CLOSED)
+    uint8_t tos = 0;        // Diffserv part of the TOS byte (RFC 9293 §3.9.1.9); ECN bits zero
     std::error_code error;
     // Listener.
     uint16_t port = 0;
@@ -222,10 +253,11 @@ struct Stack::Impl {
     tx_count = 0;
   }
 
-  // Prepends the IPv4 header to a transport payload already written at buf[20..].
+  // Prepends the IPv4 header to a transport payload already written at buf[20..]; `tos` is
+  // the whole TOS byte (Diffserv field and ECN codepoint).
   void queue_ip(std::span<uint8_t> buf, size_t payload_len, uint8_t protocol, Ipv4Addr dst,
-                uint8_t ecn = 0) {
-    size_t total = ip_out.write_header(buf, payload_len, config.address, dst, protocol, ecn);
+                uint8_t tos = 0) {
+    size_t total = ip_out.write_header(buf, payload_len, config.address, dst, protocol, tos);
     if (total == 0) return;
     queue_packet(buf.first(total));
   }
@@ -252,7 +284,10 @@ struct Stack::Impl {
       size_t n = c.poll_transmit(now, buf.subspan(wire::kIpv4HeaderMin));
       if (n == 0) break;
       counters.inc(Counter::tcp_out);
-      queue_ip(buf, n, wire::ip_proto::kTcp, s.tuple.remote_addr, c.ecn_codepoint());
+      // RFC 9293 §3.9.1.9 (SHLD-22): the application's Diffserv field, unchanged, with the
+      // ECN codepoint the engine chose for this segment.
+      queue_ip(buf, n, wire::ip_proto::kTcp, s.tuple.remote_addr,
+               static_cast<uint8_t>(s.tos | c.ecn_codepoint()));
     }
     while (auto ev = c.poll_event()) {
       switch (ev->kind) {
@@ -319,6 +354,7 @@ struct Stack::Impl {
     if (s.error) r |= ready::kError | ready::kWritable;
     if (s.peer_finished || s.closed) r |= ready::kHangup;
     if (c.urgent_mark()) r |= ready::kUrgent;
+    if (c.soft_error()) r |= ready::kSoftError;
     return r;
   }
 
@@ -430,6 +466,7 @@ struct Stack::Impl {
     wire::TcpRepr repr = seg->repr();
     FourTuple t{dst, repr.dst_port, src, repr.src_port};
     if (auto it = table.find(t); it != table.end()) {
+      if (repr.has(wire::tcp_flag::kSyn) && reopen_time_wait(it->second, t, repr)) return;
       sockets[it->second].conn->on_segment(repr, now, ecn);
       mark_dirty(it->second);
       return;
@@ -455,7 +492,29 @@ struct Stack::Impl {
     }
   }
 
-  void on_syn_to_listener(uint32_t l, const FourTuple& t, const wire::TcpRepr& syn) {
+  // RFC 9293 §3.6.1 (MAY-2, SHLD-4), RFC 6191: a SYN that cannot be an old duplicate ends the
+  // connection's TIME-WAIT and goes to the listener as a new incarnation, as in Linux.
+  bool reopen_time_wait(uint32_t index, const FourTuple& t, const wire::TcpRepr& syn) {
+    tcp::Connection& old = *sockets[index].conn;
+    const uint32_t l = listeners[t.local_port];
+    if (l == UINT32_MAX || old.state() != tcp::State::kTimeWait ||
+        !tcp::syn_may_reopen_time_wait(old.tcb(), syn, now)) {
+      return false;
+    }
+    const wire::SeqNum iss = tcp::time_wait_successor_iss(old.tcb());
+    table.erase(t);  // free the 4-tuple before the new connection claims it
+    sockets[index].in_table = false;
+    old.end_time_wait();
+    mark_dirty(index);  // its kClosed event lets reap() free it
+    counters.inc(Counter::tcp_time_wait_reopened);
+    // Should the listener's queues be full, the SYN is dropped like any other; its
+    // retransmission then finds the 4-tuple free.
+    on_syn_to_listener(l, t, syn, iss);
+    return true;
+  }
+
+  void on_syn_to_listener(uint32_t l, const FourTuple& t, const wire::TcpRepr& syn,
+                          std::optional<wire::SeqNum> iss_override = std::nullopt) {
     Socket& ls = sockets[l];
     // Overflow: drop the SYN silently, as Linux does; the peer retransmits it (RFC 4987 §3).
     if (ls.half_open >= ls.syn_backlog) {
@@ -473,11 +532,14 @@ struct Stack::Impl {
     uint32_t index = new_connection(t);
     Socket& s = sockets[index];
     s.listener = l;
+    s.tos = sockets[l].tos;  // accepted connections inherit the listener's (as in Linux)
     ++sockets[l].half_open;
     counters.inc(Counter::tcp_accepted);
     // TCP_MAXSEG of the listener, before the SYN-ACK announces it (`ls` may dangle by now).
     if (const uint16_t m = sockets[l].user_mss) s.conn->set_user_mss(m);
-    s.conn->listen(isn.isn(t.local_addr, t.local_port, t.remote_addr, t.remote_port, now));
+    s.conn->listen(iss_override
+                       ? *iss_override
+                       : isn.isn(t.local_addr, t.local_port, t.remote_addr, t.remote_port, now));
     s.conn->on_segment(syn, now);
     mark_dirty(index);
   }
@@ -590,7 +652,20 @@ SocketId Stack::accept(SocketId listener, std::error_code& ec, Endpoint* peer) {
 }
 
 SocketId Stack::connect(Ipv4Addr addr, uint16_t port, std::error_code& ec, uint16_t local_port) {
+  ConnectOptions options;
+  options.local_port = local_port;
+  return connect(addr, port, options, ec);
+}
+
+SocketId Stack::connect(Ipv4Addr addr, uint16_t port, const ConnectOptions& options,
+                        std::error_code& ec) {
   ec.clear();
+  const uint16_t local_port = options.local_port;
+  // RFC 9293 §3.9.1.1 (MUST-43): a local address, if given, must be one of ours.
+  if (options.local_addr != Ipv4Addr() && options.local_addr != impl_->config.address) {
+    ec = std::make_error_code(std::errc::address_not_available);
+    return kNoSocket;
+  }
   if (port == 0) {
     ec = std::make_error_code(std::errc::invalid_argument);
     return kNoSocket;
@@ -626,6 +701,7 @@ SocketId Stack::connect(Ipv4Addr addr, uint16_t port, std::error_code& ec, uint1
     return kNoSocket;
   }
   uint32_t index = im.new_connection(t);
+  im.sockets[index].tos = static_cast<uint8_t>(options.tos & ~kEcnMask);
   im.counters.inc(Counter::tcp_connects);
   im.sockets[index].conn->open_active(
       im.now, im.isn.isn(t.local_addr, t.local_port, t.remote_addr, t.remote_port, im.now));
@@ -803,6 +879,25 @@ std::optional<size_t> Stack::urgent_mark(SocketId id) const {
 
 size_t Stack::send_urgent(SocketId id, std::span<const uint8_t> data, std::error_code& ec) {
   return impl_->send(id, data, ec, true);
+}
+
+void Stack::set_tos(SocketId id, uint8_t tos) {
+  auto* s = impl_->lookup(id);
+  if (s) s->tos = static_cast<uint8_t>(tos & ~kEcnMask);
+}
+
+uint8_t Stack::tos(SocketId id) const {
+  auto* s = impl_->lookup(id);
+  return s ? s->tos : 0;
+}
+
+std::error_code Stack::take_soft_error(SocketId id) {
+  auto* s = impl_->lookup(id);
+  if (!s || s->kind != Impl::Kind::kConnection) return {};
+  auto e = s->conn->take_soft_error();
+  if (!e) return {};
+  impl_->mark_dirty(impl_->index_of(*s));  // ready::kSoftError went away: told at the next flush
+  return soft_error_code(*e);
 }
 
 void Stack::set_readiness_callback(std::function<void(SocketId, uint32_t)> callback) {

@@ -39,6 +39,10 @@ struct Config {
   // R2 expressed as a count of consecutive retransmission timeouts (Linux tcp_retries2 = 15,
   // which is well above RFC 1122's 100 s minimum with the default RTO bounds).
   uint32_t max_retransmits = 15;
+  // R1 (RFC 1122 §4.2.3.5, RFC 9293 §3.8.3 SHLD-9/10): after this many retransmissions of one
+  // segment the application is told (a soft error, Connection::soft_error()) while the
+  // connection keeps trying until R2. At least 3, as RFC 1122 recommends; 0 = never tell.
+  uint32_t r1_retransmits = 3;
   // SYN retransmissions before an open is declared timed out. RFC 9293 MUST-23 / RFC 1122
   // §4.2.3.5: R2 for a SYN is at least 3 minutes; 8 retries with the RTO doubling from 1 s and
   // capped at 60 s give up after 1+2+4+8+16+32+60+60+60 = 243 s (Linux uses 6, about 127 s).

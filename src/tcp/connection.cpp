@@ -177,7 +177,11 @@ void Connection::on_icmp_error(IcmpError e, Instant now) {
     after_input(now);
     return;
   }
-  soft_error_ = e;  // reported to the application, e.g. along with a timeout
+  // A smaller path MTU was already applied by set_path_mtu: nothing to tell (as Linux).
+  if (e == IcmpError::kFragmentationNeeded || state_ == State::kClosed) return;
+  // RFC 9293 §3.9.2.2 (SHLD-25): tell the application, and keep the connection.
+  soft_error_ = SoftError{SoftError::Kind::kIcmp, e};
+  events_.push(Event{EventKind::kSoftError});
 }
 
 void Connection::set_send_buffer(size_t bytes) {
@@ -199,6 +203,10 @@ void Connection::set_recv_buffer(size_t bytes) {
     return;
   }
   receiver_.set_capacity(cfg_.recv_buffer);
+}
+
+void Connection::end_time_wait() {
+  if (state_ == State::kTimeWait) terminate(ErrorReason::kNone);
 }
 
 void Connection::enter(State s) {
@@ -263,6 +271,12 @@ void Connection::on_retransmit_timeout(Instant now) {
   if (count > limit) {
     terminate(ErrorReason::kTimedOut);
     return;
+  }
+  // RFC 1122 §4.2.3.5 / RFC 9293 §3.8.3 (SHLD-9): R1 reached before R2; the application is
+  // told once per segment, and the connection keeps retransmitting.
+  if (cfg_.r1_retransmits != 0 && count == cfg_.r1_retransmits) {
+    soft_error_ = SoftError{SoftError::Kind::kRetransmitThreshold};
+    events_.push(Event{EventKind::kSoftError});
   }
   if (syn_phase) sender_.on_syn_retransmitted();
 }

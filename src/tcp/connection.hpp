@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <utility>
 
 #include "tcp/challenge_ack_limiter.hpp"
 #include "tcp/config.hpp"
@@ -49,6 +50,16 @@ enum class IcmpError : uint8_t {
   kParameterProblem,
 };
 
+// A problem the application is told about without the connection closing (RFC 9293 §3.8.3
+// SHLD-9, §3.9.2.2 SHLD-25, RFC 1122 §4.2.3.9): a soft ICMP error, or retransmissions of one
+// segment reaching R1 (Config::r1_retransmits).
+struct SoftError {
+  enum class Kind : uint8_t { kIcmp, kRetransmitThreshold };
+  Kind kind = Kind::kIcmp;
+  IcmpError icmp = IcmpError::kNetUnreachable;  // which one, for kIcmp
+  friend constexpr bool operator==(SoftError, SoftError) = default;
+};
+
 class Connection {
  public:
   // Largest header poll_transmit writes: callers size buffers as this plus effective_mss().
@@ -77,6 +88,9 @@ class Connection {
   void close(Instant now);
   // ABORT (RFC 9293 §3.10.5): RST if synchronized, then CLOSED.
   void abort(Instant now);
+  // Leaves TIME-WAIT for CLOSED at once, without a segment or an error: a new incarnation of
+  // the connection takes over (RFC 9293 §3.6.1, see time_wait_reuse.hpp).
+  void end_time_wait();
 
   void set_nodelay(bool on);
   // Buffer sizes (defaults 256 KiB). The send buffer never drops queued data; the receive
@@ -122,7 +136,10 @@ class Connection {
   bool peer_finished() const { return receiver_.fin_received(); }
   std::optional<uint64_t> urgent_mark() const { return receiver_.urgent_mark(tcb_); }
   ErrorReason error() const { return error_; }
-  std::optional<IcmpError> soft_error() const { return soft_error_; }
+  // The latest soft error since the peer last acknowledged something new (progress clears it,
+  // as in Linux); a kSoftError event announces each one. take_soft_error() also clears it.
+  std::optional<SoftError> soft_error() const { return soft_error_; }
+  std::optional<SoftError> take_soft_error() { return std::exchange(soft_error_, std::nullopt); }
   uint32_t effective_mss() const { return sender_.mss(); }
   // A TCP_INFO-like snapshot of the connection's state and counters.
   TcpInfo tcp_info() const;
@@ -176,7 +193,7 @@ class Connection {
   Timers timers_;
   EventQueue events_;
   ErrorReason error_ = ErrorReason::kNone;
-  std::optional<IcmpError> soft_error_;
+  std::optional<SoftError> soft_error_;
   std::optional<PendingRst> pending_rst_;
 
   bool peer_offered_wscale_ = false;  // both SYNs carry Window Scale (RFC 7323 §2.2)

@@ -108,6 +108,7 @@ void Connection::on_segment_syn_sent(const wire::TcpRepr& seg, Instant now) {
     sender_.on_ack(tcb_, timers_, seg, seg.window, now);
   }
   if (tcb_.snd_una > tcb_.iss) {
+    soft_error_.reset();  // the SYN got through: earlier soft errors are history
     enter_established(now);
     receiver_.require_ack_now();  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
     // Text or controls in the SYN-ACK continue at the sixth step (URG, text, FIN).
@@ -276,7 +277,9 @@ bool Connection::process_ack(const wire::TcpRepr& seg, Instant now) {
   }
   const uint32_t seg_wnd = uint32_t{seg.window} << tcb_.snd_wscale;
   const bool was_recovering = sender_.in_recovery();
+  const wire::SeqNum una_before = tcb_.snd_una;
   const AckResult r = sender_.on_ack(tcb_, timers_, seg, seg_wnd, now);
+  if (tcb_.snd_una > una_before) soft_error_.reset();  // progress: something worked (as Linux)
   // RFC 3168 §6.1.2: a loss reduction also counts as this window's reaction and sets CWR.
   if (!was_recovering && sender_.in_recovery()) ecn_.on_window_reduced(tcb_.snd_max);
   if (seg.has(kEce) && !seg.has(kSyn) && ecn_.on_ece_received(tcb_.snd_una, tcb_.snd_max)) {

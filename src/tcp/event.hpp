@@ -22,6 +22,7 @@ enum class EventKind : uint8_t {
   kWritable,      // acknowledged data freed send-buffer space
   kPeerFinished,  // the peer's FIN arrived in order: recv() will reach end of stream
   kUrgent,        // the peer moved the urgent mark (see Connection::urgent_mark())
+  kSoftError,     // a problem that does not close the connection (Connection::soft_error())
   kError,         // carries a reason; always followed by kClosed
   kClosed,        // the connection reached CLOSED
 };
@@ -44,6 +45,8 @@ constexpr std::string_view to_string(EventKind k) {
       return "peer-finished";
     case EventKind::kUrgent:
       return "urgent";
+    case EventKind::kSoftError:
+      return "soft-error";
     case EventKind::kError:
       return "error";
     case EventKind::kClosed:

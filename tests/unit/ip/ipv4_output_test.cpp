@@ -7,6 +7,7 @@
 #include "ip/icmp_rate_limiter.hpp"
 #include "unit/ip/ip_test_packets.hpp"
 #include "wire/checksum.hpp"
+#include "wire/ipv4.hpp"
 
 namespace utcp::ip {
 namespace {
@@ -30,6 +31,24 @@ TEST(Ipv4Output, WritesTheHeaderInFrontOfTheSegment) {
   EXPECT_EQ(get16(buf, 4), 0x0103);
   EXPECT_EQ(buf[1], 0x03);
   EXPECT_TRUE(wire::checksum_ok(std::span(buf).first(20)));
+}
+
+// RFC 9293 §3.9.1.9 (SHLD-22): the Diffserv field goes into the header unchanged, beside the
+// ECN codepoint, which stays in the low two bits (RFC 3168 §5).
+TEST(Ipv4Output, TosByteCarriesDiffservAndEcnUnchanged) {
+  Ipv4Output out;
+  std::vector<uint8_t> buf(Ipv4Output::kHeadroom + 8);
+  for (uint8_t dscp : {0, 10, 46, 63}) {
+    for (uint8_t ecn_bits : {ecn::kNotEct, ecn::kEct0, ecn::kCe}) {
+      ASSERT_EQ(
+          out.write_header(buf, 8, kLocal, kPeer, 6, static_cast<uint8_t>(dscp << 2 | ecn_bits)),
+          28u);
+      auto ip = wire::Ipv4Packet::parse(buf);
+      ASSERT_TRUE(ip.ok());
+      EXPECT_EQ(ip->dscp(), dscp);
+      EXPECT_EQ(ip->ecn(), ecn_bits);
+    }
+  }
 }
 
 TEST(Ipv4Output, RefusesShortBuffersAndOversizedDatagrams) {

@@ -141,7 +141,9 @@ TEST(ConnectionOpen, SynRetransmittedWithBackoffThenTimesOut) {
   EXPECT_EQ(h.advance_to_next_deadline(), Duration(8'000'000));
   h.expect_nothing();
   h.expect_state(State::kClosed);
-  h.expect_events({Event{EventKind::kError, ErrorReason::kTimedOut}, Event{EventKind::kClosed}});
+  // The third retransmission reached R1 (default 3) and was reported as a soft error first.
+  h.expect_events({Event{EventKind::kSoftError}, Event{EventKind::kError, ErrorReason::kTimedOut},
+                   Event{EventKind::kClosed}});
 }
 
 TEST(ConnectionOpen, SynAckRetransmittedAndRepeatedSynAcked) {

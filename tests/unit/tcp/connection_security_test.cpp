@@ -87,6 +87,25 @@ TEST(Rfc5961, RstExactlyAtRcvNxtResets) {
   h.expect_nothing();
 }
 
+// RFC 9293 §3.5.3 (SHLD-2): a RST may carry data (a diagnostic); it is processed as a RST and
+// its data is never delivered.
+TEST(RstWithData, IsProcessedAsARstAndItsDataDropped) {
+  Harness h;
+  h.establish();
+  h.send(seg().rst().at(R(1)).data("connection reset: diagnostic text"));
+  h.expect_state(State::kClosed);
+  h.expect_events({Event{EventKind::kError, ErrorReason::kReset}, Event{EventKind::kClosed}});
+  h.expect_nothing();
+  EXPECT_EQ(h.conn.recv_available(), 0u);
+  // In the window but not at RCV.NXT: a challenge ACK (RFC 5961 §3.2), as for a bare RST.
+  Harness g;
+  g.establish();
+  g.send(seg().rst().at(R(100)).data("diagnostic"));
+  g.expect(kAckOnly);
+  g.expect_state(State::kEstablished);
+  EXPECT_EQ(g.conn.recv_available(), 0u);
+}
+
 TEST(Rfc5961, RstInWindowButNotExactDrawsChallengeAck) {
   Harness h;
   h.establish();

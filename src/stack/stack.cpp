@@ -1,6 +1,5 @@
 #include "utcp/stack.hpp"
 
-#include <deque>
 #include <fstream>
 #include <random>
 #include <unordered_map>
@@ -9,6 +8,7 @@
 #include "ip/ipv4_output.hpp"
 #include "stack/counters.hpp"
 #include "stack/four_tuple.hpp"
+#include "stack/index_fifo.hpp"
 #include "stack/timer_heap.hpp"
 #include "tcp/challenge_ack_limiter.hpp"
 #include "tcp/connection.hpp"
@@ -82,7 +82,7 @@ struct Stack::Impl {
     uint32_t syn_backlog = 0;
     uint32_t accept_backlog = 0;
     uint32_t half_open = 0;
-    std::deque<uint32_t> accept_queue;
+    stack::IndexFifo accept_queue;
   };
 
   Impl(dev::Device& d, StackConfig c)

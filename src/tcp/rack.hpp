@@ -2,7 +2,8 @@
 // RACK time-based loss detection (RFC 8985 §6): a log of transmitted segments with their last
 // transmission time; a segment is lost once a segment sent after it has been delivered and
 // RACK.rtt + RACK.reo_wnd has passed since it was sent. The reordering window scales with
-// D-SACK rounds (§6.2 step 4). The log is a ring that grows by doubling, never per segment.
+// D-SACK rounds (§6.2 step 4). The log is a ring allocated at the first transmission (not with
+// the connection) that grows by doubling, never per segment.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -30,6 +31,8 @@ class Rack {
   static constexpr int kReoWndPersist = 16;  // RFC 8985 §6.2 step 4
   // Window of the min-RTT filter (§6.2 step 1 SHOULD: adapt to a longer path).
   static constexpr Duration kMinRttWindow{10'000'000};
+  // Entries of the log at the first transmission (a power of two).
+  static constexpr size_t kInitialRing = 16;
 
   Rack();
 
@@ -80,7 +83,7 @@ class Rack {
     return t1 > t2 || (t1 == t2 && s1 > s2);
   }
 
-  std::vector<RackSegment> ring_;  // power-of-two size
+  std::vector<RackSegment> ring_;  // power-of-two size, empty until the first transmission
   size_t head_ = 0;
   size_t count_ = 0;
 

@@ -1,8 +1,8 @@
 #pragma once
 // The sender's SACK scoreboard (RFC 6675 §2-§4): which bytes between SND.UNA (HighACK) and
 // SND.MAX (HighData) the peer has selectively acknowledged, and from that IsLost(), pipe and
-// NextSeg(). Ranges are kept sorted and disjoint in a vector reserved once, so updates do not
-// allocate per ACK.
+// NextSeg(). Ranges are kept sorted and disjoint in a vector reserved on the first SACK block
+// (none for a connection that never sees one), so updates do not allocate per ACK.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -43,6 +43,8 @@ class SackScoreboard {
   static constexpr unsigned kDupThresh = 3;
   // Cap on remembered ranges; a block that would open a range past it is not recorded.
   static constexpr size_t kMaxRanges = 512;
+  // Ranges reserved at the first SACK block; growth past it is amortised and bounded by the cap.
+  static constexpr size_t kReservedRanges = 64;
 
   SackScoreboard();
 

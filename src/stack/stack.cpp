@@ -282,7 +282,8 @@ struct Stack::Impl {
           break;
       }
     }
-    timers.schedule(index, c.next_deadline());
+    // One heap entry per connection: its protocol timers and the release of idle buffers.
+    timers.schedule(index, std::min(c.next_deadline(), c.memory_release_deadline()));
   }
 
   void promote_to_accept_queue(uint32_t index) {
@@ -513,7 +514,10 @@ struct Stack::Impl {
   void run_timers() {
     stack::TimerHeap::Id index;
     while (timers.pop_expired(now, index)) {
-      sockets[index].conn->on_timeout(now);
+      tcp::Connection& c = *sockets[index].conn;
+      const bool release = c.memory_release_deadline() <= now;
+      if (release) c.release_idle_memory();
+      if (!release || c.next_deadline() <= now) c.on_timeout(now);
       mark_dirty(index);
     }
   }

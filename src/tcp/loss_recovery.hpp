@@ -120,6 +120,14 @@ class LossRecovery {
   uint64_t retransmitted_segments() const { return retrans_segs_; }
   uint32_t lost_bytes(wire::SeqNum snd_una, wire::SeqNum snd_max, uint32_t mss) const;
 
+  // Heap bytes of the scoreboard and the RACK log; freeing them while they hold nothing.
+  size_t allocated() const { return sb_.allocated() + rack_.allocated(); }
+  size_t releasable() const { return sb_.releasable() + rack_.releasable(); }
+  void release_idle_memory() {
+    sb_.release_if_empty();
+    rack_.release_if_empty();
+  }
+
  private:
   void enter(wire::SeqNum snd_una, wire::SeqNum snd_max, CongestionControl& cc, Instant now);
   void exit(CongestionControl& cc);

@@ -70,6 +70,15 @@ class Rack {
   uint32_t segs_sacked() const { return segs_sacked_; }
   wire::SeqNum fack() const { return fack_; }
   void clear();
+  // Bytes of the log's storage, and freeing it when the log is empty (the connection is idle).
+  size_t allocated() const { return ring_.capacity() * sizeof(RackSegment); }
+  size_t releasable() const { return count_ == 0 ? allocated() : 0; }
+  void release_if_empty() {
+    if (count_ == 0) {
+      std::vector<RackSegment>().swap(ring_);
+      head_ = 0;
+    }
+  }
 
  private:
   RackSegment& at_mut(size_t i) { return ring_[(head_ + i) & (ring_.size() - 1)]; }

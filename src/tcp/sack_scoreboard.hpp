@@ -85,6 +85,12 @@ class SackScoreboard {
   uint32_t sacked_bytes() const { return sacked_bytes_; }
   bool empty() const { return ranges_.empty(); }
   std::span<const SeqSpan> ranges() const { return ranges_; }
+  // Bytes of the range list's storage, and freeing it when no range is held (idle).
+  size_t allocated() const { return ranges_.capacity() * sizeof(SeqSpan); }
+  size_t releasable() const { return ranges_.empty() ? allocated() : 0; }
+  void release_if_empty() {
+    if (ranges_.empty()) std::vector<SeqSpan>().swap(ranges_);
+  }
 
  private:
   // First byte below which every un-SACKed byte is lost (RFC 6675 IsLost is monotone in seq).

@@ -96,23 +96,23 @@ class Rack {
   size_t head_ = 0;
   size_t count_ = 0;
 
-  // RFC 8985 §5.2 state.
-  bool have_xmit_ = false;
+  // RFC 8985 §5.2 state, ordered by alignment so the object carries no padding.
   Instant xmit_ts_{};
-  wire::SeqNum end_seq_;
   Duration rtt_{0};
   Duration min_rtt_ = Duration::max();
   Instant min_rtt_stamp_{};
-  wire::SeqNum fack_;
-  bool fack_valid_ = false;
-  bool reordering_seen_ = false;
   Duration reo_wnd_{0};
+  std::optional<wire::SeqNum> dsack_round_;
+  wire::SeqNum end_seq_;
+  wire::SeqNum fack_;
   unsigned reo_wnd_mult_ = 1;
   int reo_wnd_persist_ = 0;
-  std::optional<wire::SeqNum> dsack_round_;
+  uint32_t segs_sacked_ = 0;
+  bool have_xmit_ = false;
+  bool fack_valid_ = false;
+  bool reordering_seen_ = false;
   bool dsack_this_ack_ = false;
   bool exiting_recovery_ = false;
-  uint32_t segs_sacked_ = 0;
 };
 
 }  // namespace utcp::tcp

@@ -1,6 +1,5 @@
 #include "utcp/stack.hpp"
 
-#include <deque>
 #include <fstream>
 #include <random>
 #include <unordered_map>
@@ -9,6 +8,7 @@
 #include "ip/ipv4_output.hpp"
 #include "stack/counters.hpp"
 #include "stack/four_tuple.hpp"
+#include "stack/index_fifo.hpp"
 #include "stack/timer_heap.hpp"
 #include "tcp/challenge_ack_limiter.hpp"
 #include "tcp/connection.hpp"
@@ -114,7 +114,7 @@ struct Stack::Impl {
     uint32_t accept_backlog = 0;
     uint32_t half_open = 0;
     uint16_t user_mss = 0;  // TCP_MAXSEG for the connections it accepts (0: the stack's)
-    std::deque<uint32_t> accept_queue;
+    stack::IndexFifo accept_queue;
   };
 
   Impl(dev::Device& d, StackConfig c)
@@ -318,7 +318,8 @@ struct Stack::Impl {
           break;
       }
     }
-    timers.schedule(index, c.next_deadline());
+    // One heap entry per connection: its protocol timers and the release of idle buffers.
+    timers.schedule(index, std::min(c.next_deadline(), c.memory_release_deadline()));
   }
 
   void promote_to_accept_queue(uint32_t index) {
@@ -578,7 +579,10 @@ struct Stack::Impl {
   void run_timers() {
     stack::TimerHeap::Id index;
     while (timers.pop_expired(now, index)) {
-      sockets[index].conn->on_timeout(now);
+      tcp::Connection& c = *sockets[index].conn;
+      const bool release = c.memory_release_deadline() <= now;
+      if (release) c.release_idle_memory();
+      if (!release || c.next_deadline() <= now) c.on_timeout(now);
       mark_dirty(index);
     }
   }

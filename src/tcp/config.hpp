@@ -59,6 +59,10 @@ struct Config {
   // Receive-buffer autotuning: the buffer grows with the measured rate x RTT up to this many
   // bytes (0 = fixed at recv_buffer). The window scale is chosen for the maximum.
   size_t recv_buffer_max = 4 * 1024 * 1024;
+  // Buffers and loss-recovery logs that hold nothing are freed after this long without a
+  // segment in either direction (zero: kept until the connection ends); see
+  // Connection::memory_release_deadline().
+  Duration idle_release{1'000'000};
 };
 
 }  // namespace utcp::tcp

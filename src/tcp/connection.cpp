@@ -294,6 +294,19 @@ void Connection::on_keepalive_timeout(Instant now) {
   timers_.set(TimerKind::kKeepalive, now + cfg_.keepalive.interval);
 }
 
+Instant Connection::memory_release_deadline() const {
+  if (cfg_.idle_release.count() <= 0 || state_ == State::kClosed) return kNever;
+  // Only what release_idle_memory() would free counts, so the deadline is kNever right after
+  // it ran (or while every buffer holds data): it never fires twice for one idle period.
+  if (sender_.releasable() + receiver_.releasable() == 0) return kNever;
+  return std::max(last_recv_, sender_.last_send()) + cfg_.idle_release;
+}
+
+void Connection::release_idle_memory() {
+  sender_.release_idle_memory();
+  receiver_.release_idle_memory();
+}
+
 void Connection::on_timeout(Instant now) {
   if (timers_.expired(TimerKind::kTimeWait, now)) {
     terminate(ErrorReason::kNone);  // RFC 9293 §3.10.8: TIME-WAIT timeout deletes the TCB

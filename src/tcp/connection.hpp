@@ -118,6 +118,14 @@ class Connection {
   // its length, or 0 if there is nothing to send. Call until it returns 0 after every input.
   size_t poll_transmit(Instant now, std::span<uint8_t> buf);
   Instant next_deadline() const { return timers_.next(); }
+  // Memory, not protocol: when release_idle_memory() should run (kNever = nothing to free).
+  // Empty buffers and logs are freed once no segment moved for Config::idle_release, so an idle
+  // connection holds only this object and its congestion controller; they are allocated again
+  // on the next use (at most once per idle period, never per segment).
+  Instant memory_release_deadline() const;
+  void release_idle_memory();
+  // Heap bytes held in buffers and logs allocated on demand (not this object itself).
+  size_t buffer_bytes() const { return sender_.allocated() + receiver_.allocated(); }
   std::optional<Event> poll_event() { return events_.pop(); }
 
   // ---- Queries ----

@@ -62,14 +62,9 @@ class CubicCongestion final : public CongestionControl {
   void start_epoch(Instant now);
   Saved save() const;
 
-  CubicOptions opt_;
-  uint32_t smss_ = 536;
-  uint32_t iw_segments_ = 10;
-  uint32_t iw_ = 0;
+  // Ordered by alignment (8, 4, 1 bytes): one per connection, no padding.
   double cwnd_ = 0;  // bytes
-  uint32_t ssthresh_ = UINT32_MAX;
   Duration srtt_{0};
-
   // RFC 9438 §4.1.2 variables, in segments and seconds.
   double w_max_ = 0;
   double k_ = 0;
@@ -77,9 +72,14 @@ class CubicCongestion final : public CongestionControl {
   double cwnd_prior_ = 0;
   double cwnd_epoch_ = 0;
   std::optional<Instant> epoch_;  // t_epoch; unset until the first ACK in avoidance
-  bool after_timeout_ = false;
   std::optional<Saved> undo_;
   HyStart hystart_;
+  uint32_t smss_ = 536;
+  uint32_t iw_segments_ = 10;
+  uint32_t iw_ = 0;
+  uint32_t ssthresh_ = UINT32_MAX;
+  CubicOptions opt_;
+  bool after_timeout_ = false;
 };
 
 }  // namespace utcp::tcp

@@ -35,14 +35,15 @@ class HyStart {
  private:
   void start_round(uint32_t cwnd);
 
-  Phase phase_ = Phase::kSlowStart;
+  // Ordered by alignment: no padding.
   uint64_t round_bytes_ = 0;
-  uint32_t round_target_ = 0;
   Duration last_round_min_rtt_ = Duration::max();
   Duration current_round_min_rtt_ = Duration::max();
-  unsigned rtt_sample_count_ = 0;
   Duration css_baseline_min_rtt_ = Duration::max();
+  uint32_t round_target_ = 0;
+  unsigned rtt_sample_count_ = 0;
   unsigned css_rounds_ = 0;
+  Phase phase_ = Phase::kSlowStart;
 };
 
 }  // namespace utcp::tcp

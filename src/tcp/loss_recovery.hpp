@@ -122,36 +122,46 @@ class LossRecovery {
   uint64_t retransmitted_segments() const { return retrans_segs_; }
   uint32_t lost_bytes(wire::SeqNum snd_una, wire::SeqNum snd_max, uint32_t mss) const;
 
+  // Heap bytes of the scoreboard and the RACK log; freeing them while they hold nothing.
+  size_t allocated() const { return sb_.allocated() + rack_.allocated(); }
+  size_t releasable() const { return sb_.releasable() + rack_.releasable(); }
+  void release_idle_memory() {
+    sb_.release_if_empty();
+    rack_.release_if_empty();
+  }
+
  private:
   void enter(wire::SeqNum snd_una, wire::SeqNum snd_max, CongestionControl& cc, Instant now);
   void exit(CongestionControl& cc);
   bool rack_lost_pending(const RackSegment** first) const;
 
-  LossRecoveryOptions opt_;
-  bool sack_ = false;
+  // Members ordered by alignment (8, 4, 1 bytes) so the object carries no padding: one per
+  // connection.
   SackScoreboard sb_;
-  RecoveryState rec_;
-  Prr prr_;
   Rack rack_;
-  TailLossProbe tlp_;
-  unsigned dup_acks_ = 0;
-  bool force_first_ = false;      // RFC 6675 §5 step 4.3 / RFC 6582 step 4: resend SND.UNA now
-  uint32_t rxt_outstanding_ = 0;  // without SACK: bytes retransmitted since the last advance
+  Prr prr_;
   Instant rack_timer_ = kNever;
-
-  // Undo bookkeeping for the current episode (fast recovery or RTO).
-  bool episode_ = false;
-  bool undo_ok_ = false;  // no evidence yet that a retransmission was needed
-  bool rxt_ts_valid_ = false;
-  uint32_t rxt_tsval_ = 0;      // timestamp on the episode's first retransmission
-  uint32_t episode_rxt_ = 0;    // segments retransmitted in the episode
-  uint32_t episode_dsack_ = 0;  // of those, reported as duplicates
-  wire::SeqNum episode_start_;
-
   uint64_t recoveries_ = 0;
   uint64_t undos_ = 0;
   uint64_t dsacks_ = 0;
   uint64_t retrans_segs_ = 0;
+
+  RecoveryState rec_;
+  TailLossProbe tlp_;
+  unsigned dup_acks_ = 0;
+  uint32_t rxt_outstanding_ = 0;  // without SACK: bytes retransmitted since the last advance
+  // Undo bookkeeping for the current episode (fast recovery or RTO).
+  uint32_t rxt_tsval_ = 0;      // timestamp on the episode's first retransmission
+  uint32_t episode_rxt_ = 0;    // segments retransmitted in the episode
+  uint32_t episode_dsack_ = 0;  // of those, reported as duplicates
+  wire::SeqNum episode_start_;
+  bool episode_ = false;
+  bool undo_ok_ = false;  // no evidence yet that a retransmission was needed
+  bool rxt_ts_valid_ = false;
+
+  LossRecoveryOptions opt_;
+  bool sack_ = false;
+  bool force_first_ = false;  // RFC 6675 §5 step 4.3 / RFC 6582 step 4: resend SND.UNA now
 };
 
 }  // namespace utcp::tcp

@@ -8,7 +8,7 @@ namespace utcp::tcp {
 
 class Prr {
  public:
-  enum class Bound { kSlowStart, kConservative };  // PRR-SSRB / PRR-CRB
+  enum class Bound : uint8_t { kSlowStart, kConservative };  // PRR-SSRB / PRR-CRB
 
   explicit Prr(Bound bound = Bound::kSlowStart) : bound_(bound) {}
 
@@ -32,13 +32,13 @@ class Prr {
   uint32_t ssthresh() const { return ssthresh_; }
 
  private:
-  Bound bound_;
-  uint32_t ssthresh_ = 0;
-  uint32_t recover_fs_ = 1;
   uint64_t prr_delivered_ = 0;
   uint64_t prr_out_ = 0;
+  uint32_t ssthresh_ = 0;
+  uint32_t recover_fs_ = 1;
   uint32_t sndcnt_ = 0;
   uint32_t sent_since_ack_ = 0;
+  Bound bound_;
 };
 
 }  // namespace utcp::tcp

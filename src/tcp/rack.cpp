@@ -6,9 +6,7 @@ namespace utcp::tcp {
 
 using wire::SeqNum;
 
-Rack::Rack() {
-  ring_.resize(64);
-}
+Rack::Rack() = default;
 
 void Rack::clear() {
   head_ = count_ = 0;
@@ -19,7 +17,8 @@ void Rack::clear() {
 
 void Rack::push(const RackSegment& s) {
   if (count_ == ring_.size()) {
-    std::vector<RackSegment> bigger(ring_.size() * 2);
+    // The first transmission allocates the log; it doubles when full, never per segment.
+    std::vector<RackSegment> bigger(ring_.empty() ? kInitialRing : ring_.size() * 2);
     for (size_t i = 0; i < count_; ++i) bigger[i] = at(i);
     ring_.swap(bigger);
     head_ = 0;

@@ -2,7 +2,8 @@
 // RACK time-based loss detection (RFC 8985 §6): a log of transmitted segments with their last
 // transmission time; a segment is lost once a segment sent after it has been delivered and
 // RACK.rtt + RACK.reo_wnd has passed since it was sent. The reordering window scales with
-// D-SACK rounds (§6.2 step 4). The log is a ring that grows by doubling, never per segment.
+// D-SACK rounds (§6.2 step 4). The log is a ring allocated at the first transmission (not with
+// the connection) that grows by doubling, never per segment.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -30,6 +31,8 @@ class Rack {
   static constexpr int kReoWndPersist = 16;  // RFC 8985 §6.2 step 4
   // Window of the min-RTT filter (§6.2 step 1 SHOULD: adapt to a longer path).
   static constexpr Duration kMinRttWindow{10'000'000};
+  // Entries of the log at the first transmission (a power of two).
+  static constexpr size_t kInitialRing = 16;
 
   Rack();
 
@@ -70,6 +73,15 @@ class Rack {
   uint32_t segs_sacked() const { return segs_sacked_; }
   wire::SeqNum fack() const { return fack_; }
   void clear();
+  // Bytes of the log's storage, and freeing it when the log is empty (the connection is idle).
+  size_t allocated() const { return ring_.capacity() * sizeof(RackSegment); }
+  size_t releasable() const { return count_ == 0 ? allocated() : 0; }
+  void release_if_empty() {
+    if (count_ == 0) {
+      std::vector<RackSegment>().swap(ring_);
+      head_ = 0;
+    }
+  }
 
  private:
   RackSegment& at_mut(size_t i) { return ring_[(head_ + i) & (ring_.size() - 1)]; }
@@ -83,27 +95,27 @@ class Rack {
     return t1 > t2 || (t1 == t2 && s1 > s2);
   }
 
-  std::vector<RackSegment> ring_;  // power-of-two size
+  std::vector<RackSegment> ring_;  // power-of-two size, empty until the first transmission
   size_t head_ = 0;
   size_t count_ = 0;
 
-  // RFC 8985 §5.2 state.
-  bool have_xmit_ = false;
+  // RFC 8985 §5.2 state, ordered by alignment so the object carries no padding.
   Instant xmit_ts_{};
-  wire::SeqNum end_seq_;
   Duration rtt_{0};
   Duration min_rtt_ = Duration::max();
   Instant min_rtt_stamp_{};
-  wire::SeqNum fack_;
-  bool fack_valid_ = false;
-  bool reordering_seen_ = false;
   Duration reo_wnd_{0};
+  std::optional<wire::SeqNum> dsack_round_;
+  wire::SeqNum end_seq_;
+  wire::SeqNum fack_;
   unsigned reo_wnd_mult_ = 1;
   int reo_wnd_persist_ = 0;
-  std::optional<wire::SeqNum> dsack_round_;
+  uint32_t segs_sacked_ = 0;
+  bool have_xmit_ = false;
+  bool fack_valid_ = false;
+  bool reordering_seen_ = false;
   bool dsack_this_ack_ = false;
   bool exiting_recovery_ = false;
-  uint32_t segs_sacked_ = 0;
 };
 
 }  // namespace utcp::tcp

@@ -90,6 +90,13 @@ size_t ReassemblyQueue::insert(size_t offset, std::span<const uint8_t> data) {
   return advance;
 }
 
+void ReassemblyQueue::release_if_empty() {
+  if (readable_ != 0 || !ooo_.empty()) return;
+  storage_.reset();
+  std::vector<SeqRange>().swap(ooo_);
+  head_ = 0;
+}
+
 size_t ReassemblyQueue::peek(std::span<uint8_t> dst) const {
   const size_t n = std::min(dst.size(), readable_);
   if (n > 0) copy_from_ring(head_, dst.first(n));

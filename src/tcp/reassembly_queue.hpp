@@ -2,7 +2,8 @@
 // The receive buffer (RFC 9293 §3.10.7.4 "segment text"): in-order bytes waiting for the
 // application, plus out-of-order bytes stored in place in the same fixed ring. It is bounded by
 // the receive window, allows any number of holes, and never allocates per segment: the ring is
-// allocated on the first insert (idle connections cost no buffer memory).
+// allocated on the first insert (idle connections cost no buffer memory) and freed again by
+// release_if_empty() when the connection goes idle.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -51,6 +52,15 @@ class ReassemblyQueue {
   std::span<const SeqRange> out_of_order() const { return ooo_; }
   // Bytes held out of order (sum of the range lengths).
   size_t out_of_order_bytes() const;
+
+  // Bytes of storage held: the ring (0 until the first insert) and the range list.
+  size_t allocated() const {
+    return (storage_ ? capacity_ : 0) + ooo_.capacity() * sizeof(SeqRange);
+  }
+  // Frees the ring and the range list if no byte is held; the next insert allocates again.
+  // releasable() is what that would free.
+  void release_if_empty();
+  size_t releasable() const { return readable_ == 0 && ooo_.empty() ? allocated() : 0; }
 
  private:
   void copy_in(size_t ring_pos, std::span<const uint8_t> data);

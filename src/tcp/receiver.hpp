@@ -72,6 +72,10 @@ class Receiver {
   // A segment wholly before RCV.NXT arrived again (RFC 2883 §4: report it once).
   void on_duplicate(wire::SeqNum seq, uint32_t len) { sack_.on_duplicate(seq, seq + len); }
   void set_capacity(size_t bytes) { queue_.set_capacity(bytes); }
+  // Heap bytes of the receive ring; freeing it while it holds nothing.
+  size_t allocated() const { return queue_.allocated(); }
+  size_t releasable() const { return queue_.releasable(); }
+  void release_idle_memory() { queue_.release_if_empty(); }
 
  private:
   uint32_t sws_threshold() const;

@@ -6,9 +6,7 @@ namespace utcp::tcp {
 
 using wire::SeqNum;
 
-SackScoreboard::SackScoreboard() {
-  ranges_.reserve(64);
-}
+SackScoreboard::SackScoreboard() = default;
 
 void SackScoreboard::clear() {
   ranges_.clear();
@@ -43,6 +41,9 @@ void SackScoreboard::trim_below(SeqNum una) {
 }
 
 uint32_t SackScoreboard::add(SeqSpan s) {
+  // Room for ranges is reserved on the first SACK block, not with the connection: most
+  // connections never see one.
+  if (ranges_.capacity() == 0) ranges_.reserve(kReservedRanges);
   // Find the first range that ends at or after s.begin (it may touch or overlap s).
   auto it = std::lower_bound(ranges_.begin(), ranges_.end(), s.begin,
                              [](const SeqSpan& r, SeqNum b) { return r.end < b; });

@@ -1,8 +1,8 @@
 #pragma once
 // The sender's SACK scoreboard (RFC 6675 §2-§4): which bytes between SND.UNA (HighACK) and
 // SND.MAX (HighData) the peer has selectively acknowledged, and from that IsLost(), pipe and
-// NextSeg(). Ranges are kept sorted and disjoint in a vector reserved once, so updates do not
-// allocate per ACK.
+// NextSeg(). Ranges are kept sorted and disjoint in a vector reserved on the first SACK block
+// (none for a connection that never sees one), so updates do not allocate per ACK.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -43,6 +43,8 @@ class SackScoreboard {
   static constexpr unsigned kDupThresh = 3;
   // Cap on remembered ranges; a block that would open a range past it is not recorded.
   static constexpr size_t kMaxRanges = 512;
+  // Ranges reserved at the first SACK block; growth past it is amortised and bounded by the cap.
+  static constexpr size_t kReservedRanges = 64;
 
   SackScoreboard();
 
@@ -83,6 +85,12 @@ class SackScoreboard {
   uint32_t sacked_bytes() const { return sacked_bytes_; }
   bool empty() const { return ranges_.empty(); }
   std::span<const SeqSpan> ranges() const { return ranges_; }
+  // Bytes of the range list's storage, and freeing it when no range is held (idle).
+  size_t allocated() const { return ranges_.capacity() * sizeof(SeqSpan); }
+  size_t releasable() const { return ranges_.empty() ? allocated() : 0; }
+  void release_if_empty() {
+    if (ranges_.empty()) std::vector<SeqSpan>().swap(ranges_);
+  }
 
  private:
   // First byte below which every un-SACKed byte is lost (RFC 6675 IsLost is monotone in seq).

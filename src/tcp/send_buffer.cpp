@@ -46,6 +46,12 @@ void SendBuffer::copy_out(size_t offset, std::span<uint8_t> dst) const {
   if (dst.size() > first) std::memcpy(dst.data() + first, storage_.get(), dst.size() - first);
 }
 
+void SendBuffer::release_if_empty() {
+  if (size_ != 0) return;
+  storage_.reset();
+  head_ = 0;
+}
+
 void SendBuffer::consume(size_t n) {
   n = std::min(n, size_);
   size_ -= n;

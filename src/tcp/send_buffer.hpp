@@ -1,8 +1,8 @@
 #pragma once
 // The send buffer: bytes the application wrote that are not yet acknowledged. The oldest byte
 // sits at SND.UNA; offsets passed to copy_out count from there. A fixed-capacity ring: the
-// storage is allocated once, on the first write (idle connections cost no buffer memory), and
-// only set_capacity() reallocates.
+// storage is allocated on the first write (idle connections cost no buffer memory), freed again
+// by release_if_empty() when the connection goes idle, and only set_capacity() reallocates.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -31,6 +31,13 @@ class SendBuffer {
 
   // Drops n bytes from the front (they were acknowledged); n is clamped to size().
   void consume(size_t n);
+
+  // Bytes of storage held (0 until the first write and after release_if_empty()).
+  size_t allocated() const { return storage_ ? capacity_ : 0; }
+  // Frees the storage if nothing is queued; the next write allocates it again. releasable() is
+  // what that would free.
+  void release_if_empty();
+  size_t releasable() const { return size_ == 0 ? allocated() : 0; }
 
  private:
   std::unique_ptr<uint8_t[]> storage_;  // uninitialised; only written bytes are ever read

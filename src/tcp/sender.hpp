@@ -119,6 +119,16 @@ class Sender {
   unsigned persist_backoff() const { return persist_backoff_; }
   Instant outstanding_since() const { return outstanding_since_; }
   uint32_t timestamp_now(const Tcb& tcb, Instant now) const;
+  // When something last went out (sequence space or a probe); zero before the first.
+  Instant last_send() const { return last_send_; }
+
+  // Heap bytes of the send ring and the loss-recovery logs; freeing those that hold nothing.
+  size_t allocated() const { return buf_.allocated() + lr_.allocated(); }
+  size_t releasable() const { return buf_.releasable() + lr_.releasable(); }
+  void release_idle_memory() {
+    buf_.release_if_empty();
+    lr_.release_idle_memory();
+  }
 
  private:
   wire::SeqNum data_front(const Tcb& tcb) const;

@@ -88,6 +88,25 @@ struct InterfaceCore {
     }
   }
 
+  // Runs open(stack, ec) on the loop thread and records the socket it creates in `owned`
+  // (streams or listeners: what ~Interface closes). kNoSocket with ec set when open fails
+  // or the interface is closed.
+  template <class Open>
+  SocketId open_socket(std::unordered_set<SocketId>& owned, std::error_code& ec, Open open) {
+    auto r = call([&](Stack& st) {
+      std::error_code e;
+      const SocketId s = open(st, e);
+      if (!e) owned.insert(s);
+      return std::make_pair(s, e);
+    });
+    if (!r) {
+      ec = canceled_error();
+      return kNoSocket;
+    }
+    ec = r->second;
+    return ec ? kNoSocket : r->first;
+  }
+
   // Fire and forget; dropped once the interface is closed (its shutdown handles it).
   void post(std::function<void()> task) {
     std::lock_guard lock(mu);
@@ -246,20 +265,10 @@ TcpListener Interface::listen(uint16_t port) {
 }
 
 TcpListener Interface::listen(uint16_t port, std::error_code& ec) {
-  InterfaceCore& c = *core_;
-  auto r = c.call([&](Stack& st) {
-    std::error_code e;
-    const SocketId s = st.listen(port, e);
-    if (!e) c.listeners.insert(s);
-    return std::make_pair(s, e);
-  });
-  if (!r) {
-    ec = canceled_error();
-    return {};
-  }
-  ec = r->second;
+  const SocketId s = core_->open_socket(
+      core_->listeners, ec, [port](Stack& st, std::error_code& e) { return st.listen(port, e); });
   if (ec) return {};
-  return TcpListener(core_, r->first);
+  return TcpListener(core_, s);
 }
 
 TcpStream Interface::connect(Ipv4Addr addr, uint16_t port) {
@@ -271,20 +280,11 @@ TcpStream Interface::connect(Ipv4Addr addr, uint16_t port) {
 
 TcpStream Interface::connect(Ipv4Addr addr, uint16_t port, std::error_code& ec) {
   InterfaceCore& c = *core_;
-  auto r = c.call([&](Stack& st) {
-    std::error_code e;
-    const SocketId s = st.connect(addr, port, e);
-    if (!e) c.streams.insert(s);
-    return std::make_pair(s, e);
+  const SocketId id = c.open_socket(c.streams, ec, [addr, port](Stack& st, std::error_code& e) {
+    return st.connect(addr, port, e);
   });
-  if (!r) {
-    ec = canceled_error();
-    return {};
-  }
-  ec = r->second;
   if (ec) return {};
-  TcpStream stream(core_, r->first);
-  const SocketId id = r->first;
+  TcpStream stream(core_, id);
   c.blocking<bool>(id, ec, [id](Stack& st, std::error_code& e) {
     const uint32_t bits = st.readiness(id);
     if (bits & ready::kConnected) return true;

@@ -17,8 +17,4 @@ it_wait "$nc_pid" 90
 nc_rc=$IT_RC
 it_wait "$cat_pid" 20
 cat_rc=$IT_RC
-[ "$cat_rc" -eq 0 ] || { cat cat.err >&2; it_fail "utcp-cat exited $cat_rc"; }
-[ "$nc_rc" -eq 0 ] || it_fail "nc exited $nc_rc"
-it_same_file to_utcp from_kernel "kernel -> utcp"
-it_same_file to_kernel from_utcp "utcp -> kernel"
-grep -E '^tcp\.(in|out) ' cat.err || true
+it_check_cat_exchange "$cat_rc" "$nc_rc"

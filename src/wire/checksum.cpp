@@ -20,10 +20,42 @@ inline uint16_t fold(uint64_t acc) {
   return static_cast<uint16_t>(acc);
 }
 
+#if defined(__x86_64__)
+// 64-byte blocks summed with one add-with-carry chain straight from memory (the carry flag is
+// the end-around carry; DEC and LEA leave it alone): 11 instructions per 64 bytes, against
+// about 40 for the portable loop below. `blocks` must be at least 1.
+inline uint64_t sum_blocks64(const uint8_t*& p, size_t blocks, uint64_t acc) {
+  asm("clc\n"
+      "1:\n\t"
+      "adcq 0(%[p]), %[acc]\n\t"
+      "adcq 8(%[p]), %[acc]\n\t"
+      "adcq 16(%[p]), %[acc]\n\t"
+      "adcq 24(%[p]), %[acc]\n\t"
+      "adcq 32(%[p]), %[acc]\n\t"
+      "adcq 40(%[p]), %[acc]\n\t"
+      "adcq 48(%[p]), %[acc]\n\t"
+      "adcq 56(%[p]), %[acc]\n\t"
+      "leaq 64(%[p]), %[p]\n\t"
+      "decq %[n]\n\t"
+      "jnz 1b\n\t"
+      "adcq $0, %[acc]"
+      : [acc] "+r"(acc), [p] "+r"(p), [n] "+r"(blocks)
+      :
+      : "memory", "cc");
+  return acc;
+}
+#endif
+
 // Sum of the range read as native-order words; byte order is fixed up once at the end
 // (RFC 1071 §2(B): the sum is independent of byte order up to a final swap).
 uint64_t sum_native(const uint8_t* p, size_t n) {
   uint64_t a0 = 0, a1 = 0;
+#if defined(__x86_64__)
+  if (n >= 64) {
+    a0 = sum_blocks64(p, n / 64, 0);
+    n %= 64;
+  }
+#endif
   while (n >= 16) {
     uint64_t w0, w1;
     std::memcpy(&w0, p, 8);

@@ -593,9 +593,11 @@ struct Stack::Impl {
       // after). If it is that connection's next segment, the payload is stored without the
       // slot-to-buffer copy; anything else is gathered back into the slot.
       const std::span<uint8_t> place = placement_target();
+      // Input may change the prediction (place_header) before the headroom is put back.
+      const size_t headroom = place.empty() ? 0 : place_header;
       const size_t ask = place.empty() ? want : 1;
       if (!place.empty()) {
-        std::memcpy(place_stash.data(), place.data(), place_header);
+        std::memcpy(place_stash.data(), place.data(), headroom);
         rx_slots[0].place = place;
       }
       const size_t n = device.receive(std::span(rx_slots).first(ask), now);
@@ -605,7 +607,7 @@ struct Stack::Impl {
         input_slot(rx_slots[i]);
       }
       if (!place.empty()) {
-        std::memcpy(place.data(), place_stash.data(), place_header);
+        std::memcpy(place.data(), place_stash.data(), headroom);
         rx_slots[0].place = {};
         rx_slots[0].placed = 0;
       }

@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+
 #include <cstring>
 #include <string_view>
 #include <vector>
 
 #include "dev/memory_link.hpp"
 #include "utcp/stack.hpp"
+#include "wire/checksum.hpp"
+#include "wire/endian.hpp"
 
 namespace utcp {
 namespace {
@@ -30,6 +33,9 @@ class ScatteringDevice final : public dev::Device {
     for (; filled < slots.size(); ++filled) {
       dev::PacketSlot& slot = slots[filled];
       if (inner_.receive(slots.subspan(filled, 1), now) == 0) break;
+      if (pad_every_fourth_bulk_segment && slot.len > 16 * 1024 && bulk_seen_++ % 4 == 3) {
+        pad(slot);
+      }
       slot.placed = std::min(slot.len, slot.place.size());
       if (slot.placed > 0) {
         std::memcpy(slot.place.data(), slot.buf.data(), slot.placed);
@@ -40,8 +46,31 @@ class ScatteringDevice final : public dev::Device {
     return filled;
   }
   size_t scattered = 0;
+  bool pad_every_fourth_bulk_segment = false;
+  size_t padded = 0;
 
  private:
+  // Inserts 4 NOP option bytes after the TCP base header (IPv4 without options assumed),
+  // fixing lengths and both checksums.
+  void pad(dev::PacketSlot& slot) {
+    uint8_t* p = slot.buf.data();
+    const size_t tcp_len = slot.len - 20, hdr = size_t{p[32]} / 16 * 4;
+    if (slot.len + 4 > slot.buf.size() || hdr + 4 > 60) return;
+    std::memmove(p + 20 + 24, p + 20 + 20, tcp_len - 20);
+    std::memset(p + 40, 1, 4);
+    slot.len += 4;
+    p[32] = static_cast<uint8_t>((hdr + 4) / 4 << 4 | (p[32] & 0x0f));
+    wire::store_be16(p + 2, static_cast<uint16_t>(slot.len));
+    wire::store_be16(p + 10, 0);
+    wire::store_be16(p + 10, wire::internet_checksum({p, 20}));
+    wire::store_be16(p + 36, 0);
+    const auto sum = wire::ipv4_pseudo_header(wire::load_be32(p + 12), wire::load_be32(p + 16), 6,
+                                              static_cast<uint16_t>(slot.len - 20));
+    wire::store_be16(p + 36, wire::Checksum(sum).add({p + 20, slot.len - 20}).finish());
+    ++padded;
+  }
+  size_t bulk_seen_ = 0;
+
   dev::Device& inner_;
 };
 
@@ -154,6 +183,26 @@ TEST(DirectPlacement, InterleavedConnectionsFallBackAndStayExact) {
   EXPECT_TRUE(same_streams(got, data)) << "bytes differ";
   EXPECT_GT(counter(b, "dev.rx-place-missed"), 0u);
   EXPECT_GT(counter(b, "dev.rx-placed"), 0u);
+}
+
+TEST(DirectPlacement, HeaderLengthChangesMidStreamKeepUnreadBytesIntact) {
+  // Every fourth bulk segment arrives with 4 more header bytes (NOP options), so the predicted
+  // header length is wrong now and then and changes while a read is placed; the bytes under
+  // the headroom are unread data (one read per round) and must all come back.
+  dev::MemoryLink link(dev::MemoryLinkConfig{.mtu = 60000, .queue_packets = 256});
+  ScatteringDevice scatter(link.b());
+  scatter.pad_every_fourth_bulk_segment = true;
+  Stack a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1, 60000));
+  Stack b(scatter, config_for(Ipv4Addr(10, 77, 0, 1), 101, 60000));
+  const std::vector<std::vector<uint8_t>> data{pattern(6 << 20, 21)};
+  const auto got = transfer(a, b, data, 70'001, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].size(), data[0].size());
+  EXPECT_TRUE(got[0] == data[0]) << "bytes differ";
+  EXPECT_GT(scatter.padded, 10u);
+  EXPECT_GT(counter(b, "dev.rx-placed"), 10u);
+  EXPECT_GT(counter(b, "dev.rx-place-missed"), 10u);
+  EXPECT_EQ(counter(b, "tcp.drop.bad-checksum"), 0u);
 }
 
 TEST(DirectPlacement, NotUsedForSmallSegmentsOrDevicesWithoutScatter) {

@@ -17,6 +17,13 @@ struct PacketSlot {
   // Set by a device whose hardware (or kernel) already vouched for the transport checksum,
   // e.g. a TUN with checksum offload; the stack then skips verifying it.
   bool checksum_verified = false;
+  // Optional placement (only for a device whose supports_placement() is true): the caller
+  // asks for the packet's first bytes to land in `place`, and only what does not fit there to
+  // go to `buf`, so that a payload can be read straight to where it will stay. The device sets
+  // `placed` to the bytes written to `place`; the packet is then place[0, placed) followed by
+  // buf[0, len - placed), and `len` counts both parts.
+  std::span<uint8_t> place;
+  size_t placed = 0;
 
   std::span<uint8_t> data() const { return buf.first(len); }
 };
@@ -40,6 +47,9 @@ class Device {
   // Sends whole IPv4 packets; returns how many were accepted (the rest may be retried).
   // "Accepted" includes packets a lossy device deliberately drops, as a real network would.
   virtual size_t transmit(std::span<const std::span<const uint8_t>> packets, Instant now) = 0;
+
+  // Whether receive() honours PacketSlot::place (a scatter read); others ignore it.
+  virtual bool supports_placement() const { return false; }
 
   // When a packet held back for delay becomes deliverable (kNever if none): the caller
   // should call receive() (or transmit()) again no later than this.

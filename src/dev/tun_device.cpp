@@ -209,7 +209,13 @@ size_t TunDevice::receive(std::span<PacketSlot> slots, Instant /*now*/) {
   while (filled < slots.size()) {
     PacketSlot& slot = slots[filled];
     ssize_t n;
-    if (vnet_) {
+    if (!slot.place.empty()) {
+      // Scatter: the header and the start of the packet to `place`, the rest to `buf`.
+      iovec iov[3] = {{&vh, sizeof vh},
+                      {slot.place.data(), slot.place.size()},
+                      {slot.buf.data(), slot.buf.size()}};
+      n = vnet_ ? ::readv(fd_, iov, 3) : ::readv(fd_, iov + 1, 2);
+    } else if (vnet_) {
       iovec iov[2] = {{&vh, sizeof vh}, {slot.buf.data(), slot.buf.size()}};
       n = ::readv(fd_, iov, 2);
     } else {
@@ -232,6 +238,7 @@ size_t TunDevice::receive(std::span<PacketSlot> slots, Instant /*now*/) {
       if (vh.is_gso()) ++counters_.rx_gso_frames;
     }
     slot.len = static_cast<size_t>(n);
+    slot.placed = std::min(slot.len, slot.place.size());
     ++counters_.rx_packets;
     counters_.rx_bytes += slot.len;
     ++filled;

@@ -56,7 +56,9 @@ class TunDevice final : public Device {
   size_t mtu() const override { return mtu_; }
   // Reads until the kernel has nothing (EAGAIN) or the slots are full. Slot buffers should
   // hold mtu() bytes: the kernel truncates a packet that does not fit.
+  // A slot's `place` is honoured: one readv scatters the packet over place and buf.
   size_t receive(std::span<PacketSlot> slots, Instant now) override;
+  bool supports_placement() const override { return true; }
   // Writes each packet; stops at the first one the kernel cannot take now (EAGAIN).
   size_t transmit(std::span<const std::span<const uint8_t>> packets, Instant now) override;
 

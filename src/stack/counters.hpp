@@ -28,7 +28,9 @@ namespace utcp::stack {
   X(tcp_time_wait_reopened, "tcp.time-wait-reopened")    \
   X(icmp_to_conn, "icmp.error-to-connection")            \
   X(icmp_unmatched, "icmp.drop.error-unmatched")         \
-  X(dev_tx_dropped, "dev.tx-dropped")
+  X(dev_tx_dropped, "dev.tx-dropped")                    \
+  X(rx_placed, "dev.rx-placed")                          \
+  X(rx_place_missed, "dev.rx-place-missed")
 
 enum class Counter : uint16_t {
 #define UTCP_X(id, name) id,

@@ -1,5 +1,7 @@
 #include "utcp/stack.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <unordered_map>
@@ -15,6 +17,7 @@
 #include "tcp/isn_generator.hpp"
 #include "tcp/reset_generator.hpp"
 #include "tcp/time_wait_reuse.hpp"
+#include "wire/endian.hpp"
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/packet_format.hpp"
@@ -41,6 +44,12 @@ namespace {
 constexpr uint32_t kIndexBits = 20;
 constexpr uint32_t kIndexMask = (1u << kIndexBits) - 1;
 constexpr size_t kBatch = 64;  // packets per device call
+// Most packets one process() call reads before it runs timers and output.
+constexpr size_t kMaxPacketsPerProcess = 16 * kBatch;
+// Received bytes after which the stack sends its ACKs before reading more (see receive_all).
+constexpr size_t kAckEveryBytes = 256 * 1024;
+// Segments at least this large make their connection the target of direct placement.
+constexpr size_t kPlaceMinPayload = 16 * 1024;
 
 std::error_code error_for(tcp::ErrorReason r) {
   switch (r) {
@@ -163,6 +172,14 @@ struct Stack::Impl {
   std::array<uint32_t, 65536> listeners;  // port -> listener index
   std::vector<uint32_t> dirty;
   std::vector<uint8_t> rx_storage, tx_storage;
+  // Direct placement (see receive_all): the connection whose next segment is read straight
+  // into its receive buffer, the header length and payload size its segments had, and the
+  // receive-buffer bytes the headers overwrite, kept to be put back.
+  uint32_t place_index = UINT32_MAX;
+  size_t place_header = 0;
+  size_t place_payload = 0;
+  size_t ip_header_len = 0;  // of the packet being input, 0 when its segment lies elsewhere
+  std::array<uint8_t, tcp::ReassemblyQueue::kPlacementHeadroom> place_stash{};
   std::array<dev::PacketSlot, kBatch> rx_slots;
   std::array<std::span<const uint8_t>, kBatch> tx_packets;
   size_t tx_count = 0;
@@ -394,6 +411,11 @@ struct Stack::Impl {
     ip::InputResult r = ip_in.input(bytes, now, tx_slot().first(device.mtu()));
     switch (r.action) {
       case ip::InputAction::kTcp:
+        // A segment inside this packet (not a reassembled datagram) may seed placement.
+        ip_header_len = r.payload.data() >= bytes.data() &&
+                                r.payload.data() + r.payload.size() == bytes.data() + bytes.size()
+                            ? static_cast<size_t>(r.payload.data() - bytes.data())
+                            : 0;
         on_tcp(r.src, r.dst, r.payload, checksum_verified, r.ecn);
         break;
       case ip::InputAction::kIcmpError:
@@ -470,6 +492,13 @@ struct Stack::Impl {
       if (repr.has(wire::tcp_flag::kSyn) && reopen_time_wait(it->second, t, repr)) return;
       sockets[it->second].conn->on_segment(repr, now, ecn);
       mark_dirty(it->second);
+      if (repr.payload.size() >= kPlaceMinPayload && ip_header_len != 0 &&
+          device.supports_placement()) {
+        // Bulk data: the next segment of this connection is likely the same shape.
+        place_index = it->second;
+        place_header = ip_header_len + (bytes.size() - repr.payload.size());
+        place_payload = repr.payload.size();
+      }
       return;
     }
     uint32_t l = listeners[repr.dst_port];
@@ -567,12 +596,102 @@ struct Stack::Impl {
     return n;
   }
 
+  // Where the next packet should be read: the receive buffer of the connection that last got
+  // bulk data, its expected headers in front (empty: no placement now).
+  std::span<uint8_t> placement_target() {
+    if (place_index == UINT32_MAX) return {};
+    Socket& s = sockets[place_index];
+    if (s.kind != Kind::kConnection || !s.conn || !s.in_table ||
+        place_header > place_stash.size()) {
+      place_index = UINT32_MAX;
+      return {};
+    }
+    return s.conn->receive_placement(place_header, place_payload);
+  }
+
+  // The placed packet is the predicted connection's next in-order segment with the predicted
+  // headers, so its payload already sits at RCV.NXT in the receive buffer.
+  bool placed_as_predicted(std::span<const uint8_t> p) const {
+    if (p.size() <= place_header || p[0] >> 4 != 4) return false;
+    const size_t ihl = size_t{p[0] & 0x0fu} * 4;
+    if (ihl < 20 || ihl + 20 > place_header || p[9] != 6) return false;
+    if ((wire::load_be16(&p[2]) != p.size()) || (wire::load_be16(&p[6]) & 0x3fff) != 0)
+      return false;
+    const uint8_t* tcp = p.data() + ihl;
+    if (ihl + size_t{tcp[12]} / 16 * 4 != place_header) return false;
+    if (tcp[13] & (wire::tcp_flag::kSyn | wire::tcp_flag::kRst)) return false;
+    const Socket& s = sockets[place_index];
+    return wire::load_be32(&p[12]) == s.tuple.remote_addr.value &&
+           wire::load_be32(&p[16]) == s.tuple.local_addr.value &&
+           wire::load_be16(tcp) == s.tuple.remote_port &&
+           wire::load_be16(tcp + 2) == s.tuple.local_port &&
+           wire::SeqNum(wire::load_be32(tcp + 4)) == s.conn->tcb().rcv_nxt;
+  }
+
+  void input_slot(dev::PacketSlot& slot) {
+    if (slot.placed == 0) {
+      on_packet(slot.data(), slot.checksum_verified);
+      return;
+    }
+    const std::span<uint8_t> placed = slot.place.first(slot.placed);
+    if (slot.placed == slot.len && placed_as_predicted(placed)) {
+      counters.inc(Counter::rx_placed);
+      on_packet(placed, slot.checksum_verified);
+      return;
+    }
+    // Not what was predicted: gather the packet into the slot and take the usual path (one
+    // copy, as without placement). Only free receive-buffer space was written.
+    counters.inc(Counter::rx_place_missed);
+    const size_t rest = slot.len - slot.placed;
+    if (slot.len > slot.buf.size()) return;  // cannot happen: buf holds any IPv4 packet
+    std::memmove(slot.buf.data() + slot.placed, slot.buf.data(), rest);
+    std::memcpy(slot.buf.data(), slot.place.data(), slot.placed);
+    on_packet(slot.data(), slot.checksum_verified);
+  }
+
   void receive_all() {
-    // A bounded number of batches per call keeps timers and output flowing under load.
-    for (int round = 0; round < 16; ++round) {
-      size_t n = device.receive(rx_slots, now);
-      for (size_t i = 0; i < n; ++i) on_packet(rx_slots[i].data(), rx_slots[i].checksum_verified);
-      if (n < kBatch) break;
+    // A bounded amount of input per call keeps timers and output flowing under load.
+    size_t want = kBatch, packets = 0, unflushed = 0;
+    while (packets < kMaxPacketsPerProcess) {
+      // Direct placement, for bulk data on a device that scatters reads (TUN): one packet at a
+      // time is read straight into the receive buffer of the connection that had the last
+      // bulk segment, its headers into the bytes just before RCV.NXT (saved first, put back
+      // after). If it is that connection's next segment, the payload is stored without the
+      // slot-to-buffer copy; anything else is gathered back into the slot.
+      const std::span<uint8_t> place = placement_target();
+      // Input may change the prediction (place_header) before the headroom is put back.
+      const size_t headroom = place.empty() ? 0 : place_header;
+      const size_t ask = place.empty() ? want : 1;
+      if (!place.empty()) {
+        std::memcpy(place_stash.data(), place.data(), headroom);
+        rx_slots[0].place = place;
+      }
+      const size_t n = device.receive(std::span(rx_slots).first(ask), now);
+      size_t bytes = 0;
+      for (size_t i = 0; i < n; ++i) {
+        bytes += rx_slots[i].len;
+        input_slot(rx_slots[i]);
+      }
+      if (!place.empty()) {
+        std::memcpy(place.data(), place_stash.data(), headroom);
+        rx_slots[0].place = {};
+        rx_slots[0].placed = 0;
+      }
+      packets += n;
+      if (n < ask) break;
+      unflushed += bytes;
+      // The device has more. After a large batch, send its ACKs (and let the application read)
+      // before reading on: a sender that has filled the window waits for that ACK, and would
+      // otherwise sit idle until the whole backlog is drained. RFC 5681 §4.2 asks for an ACK
+      // per two full-sized segments; one 64 KB GSO frame already holds ~45, so this bounds the
+      // data per ACK in bytes, not in packets.
+      if (unflushed >= kAckEveryBytes) {
+        flush(now);
+        unflushed = 0;
+      }
+      // Size the next read to hold about kAckEveryBytes (a few slots for 64 KB GSO frames).
+      const size_t average = std::max<size_t>(bytes / n, 1);
+      want = std::clamp<size_t>((kAckEveryBytes + average - 1) / average, 1, kBatch);
     }
   }
 

@@ -112,6 +112,15 @@ class Connection {
   void on_segment(const wire::TcpRepr& seg, Instant now, uint8_t ecn = 0);
   // Call at or after next_deadline().
   void on_timeout(Instant now);
+  // Direct placement: the receive buffer at RCV.NXT, `headroom` bytes early, where a device
+  // may read the next in-order segment (headers in the headroom) so that on_segment stores
+  // its payload without a copy. Empty when the connection takes no data or the buffer holds
+  // out-of-order bytes. Valid until the next call into the connection; the caller restores
+  // the headroom bytes.
+  std::span<uint8_t> receive_placement(size_t headroom, size_t min_room) {
+    if (!can_receive_data(state_) || app_closed_) return {};
+    return receiver_.placement(headroom, min_room);
+  }
 
   // ---- Outputs ----
   // Writes one complete TCP segment (header, options, payload, checksum) into buf and returns

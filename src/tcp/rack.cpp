@@ -40,9 +40,11 @@ void Rack::on_transmit(SeqNum seq, uint32_t len, Instant now, bool retransmissio
   // RFC 8985 §6.1: a retransmission moves the segment's xmit_ts forward and marks it; bytes
   // past the log's end are new data.
   SeqNum logged_end = count_ > 0 ? at(count_ - 1).end : seq;
-  for (size_t i = 0; i < count_; ++i) {
+  // New data (the common case) overlaps nothing logged: no scan of the log per segment.
+  for (size_t i = 0; count_ > 0 && seq < logged_end && i < count_; ++i) {
     RackSegment& s = at_mut(i);
-    if (s.end <= seq || s.seq >= end) continue;
+    if (s.end <= seq) continue;
+    if (s.seq >= end) break;  // the log is in sequence order
     s.xmit_ts = now;
     s.retransmitted = true;
     s.lost = false;
@@ -142,8 +144,15 @@ Duration Rack::detect_loss(Instant now, bool in_recovery, Duration srtt) {
   Duration timeout{0};
   for (size_t i = 0; i < count_; ++i) {
     RackSegment& s = at_mut(i);
+    if (!sent_after(xmit_ts_, end_seq_, s.xmit_ts, s.end)) {
+      // A segment never retransmitted carries its first transmission time, and every segment
+      // after it in the log was first sent later still (and a retransmission is later again):
+      // none of them was sent before the delivered one either. Without losses the scan ends
+      // at the first segment instead of walking the whole flight on every ACK.
+      if (!s.retransmitted) break;
+      continue;
+    }
     if (s.sacked || s.lost) continue;
-    if (!sent_after(xmit_ts_, end_seq_, s.xmit_ts, s.end)) continue;
     const Duration remaining = (s.xmit_ts + rtt_ + reo_wnd_) - now;
     if (remaining <= Duration{0}) {
       s.lost = true;

@@ -23,6 +23,7 @@ void ReassemblyQueue::copy_in(size_t ring_pos, std::span<const uint8_t> data) {
   const size_t cap = capacity_;
   if (ring_pos >= cap) ring_pos -= cap;
   const size_t first = std::min(data.size(), cap - ring_pos);
+  if (data.data() == storage_.get() + ring_pos && first == data.size()) return;  // placed
   std::memcpy(storage_.get() + ring_pos, data.data(), first);
   if (data.size() > first) std::memcpy(storage_.get(), data.data() + first, data.size() - first);
 }
@@ -108,8 +109,20 @@ size_t ReassemblyQueue::read(std::span<uint8_t> dst) {
   readable_ -= n;
   head_ += n;
   if (head_ >= capacity()) head_ -= capacity();
-  if (readable_ == 0 && ooo_.empty()) head_ = 0;  // keeps later data contiguous
+  // Empty: later data starts near the front again (contiguous), behind room for headers.
+  if (readable_ == 0 && ooo_.empty())
+    head_ = capacity() > 4 * kPlacementHeadroom ? kPlacementHeadroom : 0;
   return n;
+}
+
+std::span<uint8_t> ReassemblyQueue::placement(size_t headroom, size_t min_room) {
+  if (!storage_ || !ooo_.empty()) return {};
+  size_t pos = head_ + readable_;
+  if (pos >= capacity_) pos -= capacity_;
+  if (pos < headroom) return {};
+  const size_t room = std::min(capacity_ - pos, window());
+  if (room < min_room) return {};
+  return {storage_.get() + pos - headroom, headroom + room};
 }
 
 void ReassemblyQueue::set_capacity(size_t c) {

@@ -46,6 +46,16 @@ class ReassemblyQueue {
   size_t read(std::span<uint8_t> dst);        // consumes in-order bytes, returns count
   size_t peek(std::span<uint8_t> dst) const;  // copies without consuming
 
+  // Direct placement: where in-order bytes at RCV.NXT will be stored, as one contiguous span
+  // that starts `headroom` bytes early (room for the packet's headers in front of the
+  // payload). Empty unless the ring exists, holds nothing out of order (a packet that turns
+  // out not to fit would overwrite it) and offers at least `min_room` bytes contiguously. The
+  // caller restores the headroom bytes after use: they may be unread data. A later insert(0,
+  // data) whose data already sits at that place stores it without copying.
+  std::span<uint8_t> placement(size_t headroom, size_t min_room);
+  // The ring position reads restart at when the ring empties: headroom for placement().
+  static constexpr size_t kPlacementHeadroom = 128;
+
   bool has_out_of_order() const { return !ooo_.empty(); }
   // Sorted, disjoint, non-adjacent ranges of stored out-of-order bytes, relative to the
   // current RCV.NXT (all begin > 0).

@@ -63,6 +63,12 @@ class Receiver {
   std::optional<uint64_t> urgent_mark(const Tcb& tcb) const;
 
   const ReassemblyQueue& queue() const { return queue_; }
+  // Where the next in-order payload will be stored, with `headroom` bytes before it (see
+  // ReassemblyQueue::placement); empty once the FIN is in.
+  std::span<uint8_t> placement(size_t headroom, size_t min_room) {
+    if (fin_received_ || fin_pending_) return {};
+    return queue_.placement(headroom, min_room);
+  }
   // SACK option blocks for the next ACK (RFC 2018 §4, RFC 2883 D-SACK first); consumes a
   // pending D-SACK. Returns how many were written (at most max_blocks).
   size_t sack_blocks(const Tcb& tcb, std::span<wire::SackBlock> out, size_t max_blocks) {

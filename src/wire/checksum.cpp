@@ -20,10 +20,50 @@ inline uint16_t fold(uint64_t acc) {
   return static_cast<uint16_t>(acc);
 }
 
+#if defined(__x86_64__)
+// 128-byte blocks summed with one add-with-carry chain straight from memory (the carry flag
+// is the end-around carry; DEC and LEA leave it alone): 19 instructions per 128 bytes, against
+// about 80 for the portable loop below. `blocks` must be at least 1.
+inline uint64_t sum_blocks128(const uint8_t*& p, size_t blocks, uint64_t acc) {
+  asm("clc\n"
+      "1:\n\t"
+      "adcq 0(%[p]), %[acc]\n\t"
+      "adcq 8(%[p]), %[acc]\n\t"
+      "adcq 16(%[p]), %[acc]\n\t"
+      "adcq 24(%[p]), %[acc]\n\t"
+      "adcq 32(%[p]), %[acc]\n\t"
+      "adcq 40(%[p]), %[acc]\n\t"
+      "adcq 48(%[p]), %[acc]\n\t"
+      "adcq 56(%[p]), %[acc]\n\t"
+      "adcq 64(%[p]), %[acc]\n\t"
+      "adcq 72(%[p]), %[acc]\n\t"
+      "adcq 80(%[p]), %[acc]\n\t"
+      "adcq 88(%[p]), %[acc]\n\t"
+      "adcq 96(%[p]), %[acc]\n\t"
+      "adcq 104(%[p]), %[acc]\n\t"
+      "adcq 112(%[p]), %[acc]\n\t"
+      "adcq 120(%[p]), %[acc]\n\t"
+      "leaq 128(%[p]), %[p]\n\t"
+      "decq %[n]\n\t"
+      "jnz 1b\n\t"
+      "adcq $0, %[acc]"
+      : [acc] "+r"(acc), [p] "+r"(p), [n] "+r"(blocks)
+      :
+      : "memory", "cc");
+  return acc;
+}
+#endif
+
 // Sum of the range read as native-order words; byte order is fixed up once at the end
 // (RFC 1071 §2(B): the sum is independent of byte order up to a final swap).
 uint64_t sum_native(const uint8_t* p, size_t n) {
   uint64_t a0 = 0, a1 = 0;
+#if defined(__x86_64__)
+  if (n >= 128) {
+    a0 = sum_blocks128(p, n / 128, 0);
+    n %= 128;
+  }
+#endif
   while (n >= 16) {
     uint64_t w0, w1;
     std::memcpy(&w0, p, 8);

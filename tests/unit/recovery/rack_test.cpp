@@ -150,6 +150,32 @@ TEST(Rack, LostSegmentRetransmittedIsNotLostAgainUntilNewEvidence) {
   EXPECT_FALSE(r.any_lost());  // the retransmission was sent after RACK.xmit_ts
 }
 
+TEST(Rack, RetransmittedFrontDoesNotHideOlderLossesBehindIt) {
+  // detect_loss stops at the first never-retransmitted segment sent after RACK.xmit_ts; a
+  // retransmitted segment (newer timestamp, lower sequence) must not end the scan early.
+  Rack r = sent(8);
+  r.on_transmit(S(0), kMss, ms(20), true);  // segment 0 resent at 20 ms
+  std::vector<SeqSpan> s{{S(3), S(6)}};     // 3..5 delivered at 110 ms: RACK.xmit_ts = 5 ms
+  r.on_ack(S(0), s, false, S(8), Duration(100'000), ms(110));
+  r.detect_loss(ms(200), false, Duration(100'000));
+  // 1 and 2 were sent before segment 5 and are lost; 0 was resent after it, 6 and 7 too.
+  EXPECT_EQ(lost_segments(r), (std::vector<uint32_t>{1, 2}));
+  EXPECT_TRUE(r.at(0).retransmitted);
+  EXPECT_FALSE(r.at(6).lost);
+}
+
+TEST(Rack, RetransmissionMarksOnlyTheSegmentsItOverlaps) {
+  Rack r = sent(6);
+  r.on_transmit(S(2), 2 * kMss, ms(30), true);
+  for (size_t i = 0; i < r.size(); ++i) {
+    EXPECT_EQ(r.at(i).retransmitted, i == 2 || i == 3) << i;
+    EXPECT_EQ(r.at(i).xmit_ts, (i == 2 || i == 3) ? ms(30) : ms(static_cast<int64_t>(i))) << i;
+  }
+  r.on_transmit(S(6), kMss, ms(31), false);  // new data: logged, nothing else touched
+  EXPECT_EQ(r.size(), 7u);
+  EXPECT_FALSE(r.at(6).retransmitted);
+}
+
 TEST(Rack, RtoMarksFirstAndOldSegments) {
   Rack r = sent(5);
   r.on_ack(S(0), {}, false, S(5), Duration(10'000), ms(2));  // sets min_rtt only

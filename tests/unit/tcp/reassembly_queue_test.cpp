@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -244,6 +245,42 @@ TEST(ReassemblyQueue, RandomisedAgainstModel) {
   std::vector<uint8_t> rest(kCap);
   rest.resize(q.read(rest));
   EXPECT_EQ(rest, stream(consumed, rest.size()));
+}
+
+TEST(ReassemblyQueue, PlacementOnlyWhereTheNextInOrderBytesGo) {
+  ReassemblyQueue q(4096);
+  EXPECT_TRUE(q.placement(52, 100).empty());  // no ring yet
+  EXPECT_EQ(q.insert(0, stream(0, 1000)), 1000u);
+  // RCV.NXT sits at ring position 1000: the span starts 52 bytes before it and runs to the
+  // end of the ring (the window allows 3096 more).
+  auto p = q.placement(52, 100);
+  ASSERT_EQ(p.size(), 52u + 3096u);
+  EXPECT_TRUE(q.placement(52, 3097).empty());  // less contiguous room than asked for
+  // The headroom overlays the last unread bytes: they are what the caller must put back.
+  EXPECT_EQ(std::vector<uint8_t>(p.begin(), p.begin() + 52), stream(948, 52));
+  // Out-of-order bytes held: a mispredicted packet could overwrite them, so no placement.
+  EXPECT_EQ(q.insert(100, stream(1100, 10)), 0u);
+  EXPECT_TRUE(q.placement(52, 100).empty());
+  EXPECT_EQ(q.insert(0, stream(1000, 100)), 110u);
+  EXPECT_FALSE(q.placement(52, 100).empty());
+}
+
+TEST(ReassemblyQueue, PlacedBytesAreStoredWithoutCopyAndReadBack) {
+  ReassemblyQueue q(8192);
+  EXPECT_EQ(q.insert(0, stream(0, 10)), 10u);
+  EXPECT_EQ(read_n(q, 10), stream(0, 10));
+  // Empty again: the next bytes start behind headroom for headers.
+  auto p = q.placement(ReassemblyQueue::kPlacementHeadroom, 1000);
+  ASSERT_FALSE(p.empty());
+  std::vector<uint8_t> headroom(p.begin(), p.begin() + ReassemblyQueue::kPlacementHeadroom);
+  // A device wrote headers and payload there; the payload is inserted from where it lies.
+  const auto payload = stream(10, 1000);
+  std::copy(payload.begin(), payload.end(), p.begin() + ReassemblyQueue::kPlacementHeadroom);
+  std::fill(p.begin(), p.begin() + ReassemblyQueue::kPlacementHeadroom, uint8_t{0xee});
+  const auto in_place = p.subspan(ReassemblyQueue::kPlacementHeadroom, 1000);
+  EXPECT_EQ(q.insert(0, in_place), 1000u);
+  std::copy(headroom.begin(), headroom.end(), p.begin());  // the caller puts the headroom back
+  EXPECT_EQ(read_n(q, 2000), payload);
 }
 
 }  // namespace

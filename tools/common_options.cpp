@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "dev/tun_steering.hpp"
+
 #ifdef UTCP_HAVE_PCAP
 #include "pcap_tap.hpp"
 #endif
@@ -135,11 +137,20 @@ std::vector<std::unique_ptr<Runtime>> Runtime::open_queues(const CommonOptions& 
   dev::TunOptions t = tun_options(options, parse_prefix(options.host_addr));
   t.queues = options.threads;
   auto queues = dev::TunDevice::open_queues(t);
+  // The steering utcp::StackGroup uses; without it the driver's own flow table still keeps
+  // each passive open on the queue its SYN arrived on, which is all a server needs.
+  const dev::PortSteering steering(StackConfig{}.ephemeral_ports, queues.size());
+  const int err = queues.size() > 1 ? steering.install(queues[0]->fd()) : 0;
   std::vector<std::unique_ptr<Runtime>> runtimes;
   for (size_t i = 0; i < queues.size(); ++i) {
     CommonOptions o = options;
     o.seed = options.seed + i;
     runtimes.push_back(std::make_unique<Runtime>(o, tool_name, std::move(queues[i])));
+    runtimes.back()->steered_ = err == 0;
+  }
+  if (err != 0 && options.verbose) {
+    runtimes[0]->log(std::string("eBPF queue steering refused (") + std::strerror(err) +
+                     "): the TUN driver's flow table steers");
   }
   return runtimes;
 }
@@ -236,10 +247,12 @@ void print_group_stats_if_asked(const std::vector<std::unique_ptr<Runtime>>& run
   for (size_t k = 0; k < each[0].size(); ++k) {
     uint64_t sum = 0;
     for (const Stats& s : each) sum += s[k].second;
-    // "Is offload on" is a flag, not an amount.
+    // A flag, not an amount.
     if (each[0][k].first == "tun.offload") sum = each[0][k].second;
     print_counter("", each[0][k].first, sum);
   }
+  print_counter("tun.", "queues", runtimes.size());
+  print_counter("tun.", "queue_steering_ebpf", runtimes[0]->queue_steering() ? 1 : 0);
   for (size_t i = 0; i < each.size(); ++i) {
     const std::string prefix = "queue" + std::to_string(i) + ".";
     for (const auto& [name, value] : each[i]) print_counter(prefix.c_str(), name, value);

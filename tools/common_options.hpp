@@ -64,6 +64,8 @@ class Runtime {
   Stack& stack() { return *stack_; }
   EventLoop& loop() { return *loop_; }
   const CommonOptions& options() const { return options_; }
+  // One queue of several, steered by dev::PortSteering (else by the TUN driver's flow table).
+  bool queue_steering() const { return steered_; }
   // Prints Stack::counters() and the device and fault counters to stderr if --stats.
   void print_stats_if_asked() const;
   // Those counters as name/value pairs.
@@ -86,6 +88,7 @@ class Runtime {
   std::unique_ptr<Stack> stack_;
   std::unique_ptr<EventLoop> loop_;
   std::unordered_map<SocketId, tcp::State> states_;
+  bool steered_ = false;
 };
 
 // With --stats: every counter summed over the runtimes under its usual name, then each

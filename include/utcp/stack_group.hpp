@@ -11,16 +11,20 @@
 //   group.stop();
 //   group.join();
 //
-// Steering. The kernel picks the queue of each packet it sends with its flow table
-// ("automq"): a flow the user side has written a packet of goes to the queue that wrote it
-// last; any other flow to a queue chosen by a hash of its addresses and ports. Passive opens
-// therefore stay on the queue their SYN arrived on (the reply is written there), and active
-// opens get their answers on the queue of the Stack that sent the SYN. The kernel forgets a
-// flow some seconds after the user side last wrote a packet of it (TUN_FLOW_EXPIRE, 3 s);
-// from then on that flow follows the hash, which for an active open may name another queue,
-// whose Stack answers with a reset. Active opens are therefore only safe on a group for
-// connections that never go quiet for seconds in the direction utcp -> kernel (keepalive
-// below 3 s keeps the entry); passive opens are always safe. See docs/performance.md.
+// Steering: which queue (so which Stack) gets each packet the kernel sends.
+//  - Steering::kPorts (the default): a small eBPF program on the device (dev::PortSteering)
+//    steers by port. Stack k draws its ephemeral ports from its own share of
+//    config.ephemeral_ports, so replies to its active opens always come back to it; a flow
+//    to any other port (a listener) goes by the peer's port modulo the number of queues.
+//    Needs CAP_BPF/CAP_SYS_ADMIN; when the kernel refuses, the group falls back to:
+//  - Steering::kKernelFlows: the TUN driver's own flow table ("automq"): a flow goes to the
+//    queue that last wrote a packet of it, any other flow by a hash of its addresses and
+//    ports. Passive opens are safe (the SYN's queue writes the reply). Active opens are not:
+//    measured on Linux 6.18, the kernel's SYN-ACK goes out inside the write() of the SYN,
+//    before the driver records the flow, so it follows the hash; about half land on another
+//    queue, whose Stack answers with a reset, and that reset re-records the flow for the
+//    wrong queue. The driver also forgets a flow 3 s after the user side last wrote to it.
+// An active open on a group should leave the local port to the Stack (connect() with port 0).
 //
 // One Stack and its EventLoop belong to their thread once start() ran: touch them from
 // elsewhere only through EventLoop::post() and stop().
@@ -41,6 +45,8 @@ struct TunOptions;
 class TunDevice;
 }  // namespace dev
 
+enum class Steering { kPorts, kKernelFlows };
+
 class StackGroup {
  public:
   // Runs on a member's own thread.
@@ -52,9 +58,10 @@ class StackGroup {
   };
 
   // Opens `tun` with `threads` queues (tun.queues is overridden) and builds a Stack with
-  // `config` and an EventLoop on each; all are owned. Throws std::system_error (TUN, epoll)
-  // or std::invalid_argument (threads 0).
-  StackGroup(const dev::TunOptions& tun, const StackConfig& config, size_t threads);
+  // `config` (ephemeral ports: queue i's share with kPorts) and an EventLoop on each; all are
+  // owned. Throws std::system_error (TUN, epoll) or std::invalid_argument (threads 0).
+  StackGroup(const dev::TunOptions& tun, const StackConfig& config, size_t threads,
+             Steering steering = Steering::kPorts);
   // Runs stacks the caller built and owns (e.g. with device wrappers in between); they must
   // outlive the group.
   explicit StackGroup(std::vector<Member> members);
@@ -64,6 +71,8 @@ class StackGroup {
   StackGroup& operator=(const StackGroup&) = delete;
 
   size_t size() const { return members_.size(); }
+  // The steering in effect (kPorts may have fallen back to kKernelFlows).
+  Steering steering() const { return steering_; }
   Stack& stack(size_t i) { return *members_.at(i).stack; }
   EventLoop& loop(size_t i) { return *members_.at(i).loop; }
   // The TUN queue of member i, or nullptr for a group of caller-built stacks.
@@ -81,6 +90,7 @@ class StackGroup {
  private:
   void run_member(size_t i);
 
+  Steering steering_ = Steering::kKernelFlows;
   std::vector<std::unique_ptr<dev::TunDevice>> devices_;
   std::vector<std::unique_ptr<Stack>> stacks_;
   std::vector<std::unique_ptr<EventLoop>> loops_;

@@ -4,17 +4,27 @@
 #include <utility>
 
 #include "dev/tun_device.hpp"
+#include "dev/tun_steering.hpp"
 
 namespace utcp {
 
-StackGroup::StackGroup(const dev::TunOptions& tun, const StackConfig& config, size_t threads) {
+StackGroup::StackGroup(const dev::TunOptions& tun, const StackConfig& config, size_t threads,
+                       Steering steering) {
   if (threads == 0) throw std::invalid_argument("StackGroup: needs at least one thread");
   dev::TunOptions options = tun;
   options.queues = threads;
   devices_ = dev::TunDevice::open_queues(options);
-  for (auto& device : devices_) {
-    stacks_.push_back(std::make_unique<Stack>(*device, config));
-    loops_.push_back(std::make_unique<EventLoop>(*stacks_.back(), *device));
+  const dev::PortSteering ports(config.ephemeral_ports, threads);
+  if (steering == Steering::kPorts && threads > 1 && ports.install(devices_[0]->fd()) == 0) {
+    steering_ = Steering::kPorts;
+  }
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    dev::TunDevice& device = *devices_[i];
+    StackConfig member = config;
+    // Harmless without the program; with it, what sends the replies back to this stack.
+    member.ephemeral_ports = ports.share(i);
+    stacks_.push_back(std::make_unique<Stack>(device, member));
+    loops_.push_back(std::make_unique<EventLoop>(*stacks_.back(), device));
     members_.push_back({stacks_.back().get(), loops_.back().get()});
   }
   errors_.resize(members_.size());
@@ -56,6 +66,8 @@ void StackGroup::run_member(size_t i) {
   Member& m = members_[i];
   try {
     if (setup_) setup_(i, *m.stack, *m.loop);
+    // What the setup's API calls queued (a connect's SYN) goes out at the first wakeup.
+    m.loop->post([] {});
     m.loop->run();
     if (teardown_) teardown_(i, *m.stack, *m.loop);
   } catch (...) {

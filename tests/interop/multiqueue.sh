@@ -19,7 +19,8 @@ in_ns $PEER many-echo "$STACK_ADDR" 7 300 65536 || { tail -30 serve.err >&2; it_
 kill "$serve_pid"
 it_wait "$serve_pid" 10
 [ "$IT_RC" -eq 0 ] || { cat serve.err >&2; it_fail "utcp-serve exited $IT_RC"; }
-grep -E '^(queue[01]\.)?(tcp\.passive-opens|tcp\.rst-for-unmatched|tun\.rx_bytes|tun\.tx_bytes) ' serve.err
+grep -E '^(tun\.queue[a-z_]*|(queue[01]\.)?(tcp\.passive-opens|tcp\.rst-for-unmatched|tun\.rx_bytes|tun\.tx_bytes)) ' serve.err
+[ "$(counter tun.queues)" -eq 2 ] || it_fail "utcp-serve did not run 2 queues"
 total=$(counter tcp.passive-opens)
 q0=$(counter queue0.tcp.passive-opens)
 q1=$(counter queue1.tcp.passive-opens)

@@ -273,21 +273,26 @@ class Suite:
     def multi_queue(self):
         """Aggregate kernel -> utcp over 4 connections at once: one stack thread on a plain
         TUN (--threads 1) against a multi-queue TUN with a stack thread per queue
-        (--threads 2), interleaved run by run."""
+        (--threads 2), with and without offload, interleaved run by run."""
         a = self.args
-        servers = [(t, *self.utcp_serve(["--threads", str(t)], f"mq{t}")) for t in (1, 2)]
-        res = {t: [] for t, _, _ in servers}
+        modes = [("offload", []), ("no offload", ["--no-offload"])]
+        servers = [(label, t, *self.utcp_serve(["--threads", str(t)] + extra, f"mq{i}{t}"))
+                   for i, (label, extra) in enumerate(modes) for t in (1, 2)]
+        res = {(label, t): [] for label, t, _, _ in servers}
         for _ in range(a.runs):
-            for t, ns, _p in servers:
-                res[t] += peer(ns, self.peer_py, "psend", STACK, 9, a.mb, 4)
-        for _t, _ns, p in servers:
+            for label, t, ns, _p in servers:
+                res[(label, t)] += peer(ns, self.peer_py, "psend", STACK, 9, a.mb, 4)
+        for _l, _t, _ns, p in servers:
             self.ns.stop(p)
-        self.raw["multi_queue_4_streams_mb_s"] = {f"--threads {t}": v for t, v in res.items()}
-        one, two = (median(res[t]) * 8 / 1000 for t in (1, 2))
-        self.row("8 multi-queue", "kernel -> utcp, 4 streams, --threads 1", one, "Gbit/s",
-                 note=f"{os.cpu_count()} CPUs")
-        self.row("8 multi-queue", "kernel -> utcp, 4 streams, --threads 2", two, "Gbit/s",
-                 note="%.2fx --threads 1, runs interleaved" % (two / one if one else float("nan")))
+        self.raw["multi_queue_4_streams_mb_s"] = {f"{k[0]}, --threads {k[1]}": v
+                                                  for k, v in res.items()}
+        for label, _ in modes:
+            one, two = (median(res[(label, t)]) * 8 / 1000 for t in (1, 2))
+            self.row("8 multi-queue", f"kernel -> utcp, 4 streams, {label}, --threads 1", one,
+                     "Gbit/s", note=f"{os.cpu_count()} CPUs")
+            self.row("8 multi-queue", f"kernel -> utcp, 4 streams, {label}, --threads 2", two,
+                     "Gbit/s", note="%.2fx --threads 1, runs interleaved"
+                     % (two / one if one else float("nan")))
 
     def request_response(self):
         a = self.args

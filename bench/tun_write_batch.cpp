@@ -19,7 +19,6 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -138,11 +137,9 @@ struct Sample {
   double cpu_us;
 };
 
+// This process's CPU time, every thread (an SQPOLL kernel thread is one of ours), in µs.
 double cpu_us() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec +
-         ru.ru_stime.tv_usec;
+  return now_us(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 enum class Mode { kWrite, kUring, kUringSqpoll };
@@ -177,7 +174,10 @@ class Writer {
       return ok;
     }
     for (const auto& p : packets) {
-      io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+      io_uring_sqe* sqe;
+      // With SQPOLL the kernel thread may post the completions before it moves the ring's
+      // head past the entries: wait for the room.
+      while ((sqe = io_uring_get_sqe(&ring_)) == nullptr) io_uring_sqring_wait(&ring_);
       io_uring_prep_write(sqe, 0, p.data(), static_cast<unsigned>(p.size()), 0);
       sqe->flags |= IOSQE_FIXED_FILE;
     }

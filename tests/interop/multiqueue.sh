@@ -32,6 +32,8 @@ q1=$(counter queue1.tcp.passive-opens)
 [ "$(counter tcp.rst-for-unmatched)" -eq 0 ] || it_fail "segments reached a stack without their connection"
 [ "$(counter tcp.drop.no-connection)" -eq 0 ] || it_fail "segments dropped for no connection"
 [ "$(counter tcp.conn.reset)" -eq 0 ] || it_fail "connections were reset"
+# The second queue attaches with the first one's flags: offload (virtio-net headers) alike.
+[ "$(counter queue1.tun.offload)" = "$(counter queue0.tun.offload)" ] || it_fail "queues disagree on offload"
 for q in 0 1; do
   # Each queue moved at least the 64 KB echoes of the connections it accepted, both ways.
   min=$(( $(counter queue$q.tcp.passive-opens) * 65536 ))

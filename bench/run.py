@@ -66,6 +66,22 @@ elif mode == "send":    # connect; send MB, half-close, wait for the peer's clos
     s.shutdown(socket.SHUT_WR)
     while s.recv(1 << 16): pass
     print(moved / (time.perf_counter() - t0) / 1e6)
+elif mode == "psend":   # STREAMS connections at once share MB; all connect first -> MB/s total
+    import threading
+    host, port, total, n = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) << 20, int(sys.argv[5])
+    socks = [socket.create_connection((host, port), timeout=60) for _ in range(n)]
+    go = threading.Barrier(n + 1)
+    def one(s, part):
+        view = memoryview(bytearray(1 << 20)); moved = 0
+        go.wait()
+        while moved < part: moved += s.send(view[: min(len(view), part - moved)])
+        s.shutdown(socket.SHUT_WR)
+        while s.recv(1 << 16): pass
+    ts = [threading.Thread(target=one, args=(s, total // n)) for s in socks]
+    for t in ts: t.start()
+    go.wait(); t0 = time.perf_counter()
+    for t in ts: t.join()
+    print(total // n * n / (time.perf_counter() - t0) / 1e6)
 elif mode == "recv":    # connect; read MB -> MB/s
     host, port, total = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) << 20
     s = socket.create_connection((host, port), timeout=60)
@@ -254,6 +270,30 @@ class Suite:
             self.row("1 bulk TUN", f"utcp -> kernel, {label}", gout, "Gbit/s", k2k_out, *tout)
         self.row("1 bulk TUN", "kernel -> kernel veth (reference)", k2k_in, "Gbit/s")
 
+    def multi_queue(self):
+        """Aggregate kernel -> utcp over 4 connections at once: one stack thread on a plain
+        TUN (--threads 1) against a multi-queue TUN with a stack thread per queue
+        (--threads 2), with and without offload, interleaved run by run."""
+        a = self.args
+        modes = [("offload", []), ("no offload", ["--no-offload"])]
+        servers = [(label, t, *self.utcp_serve(["--threads", str(t)] + extra, f"mq{i}{t}"))
+                   for i, (label, extra) in enumerate(modes) for t in (1, 2)]
+        res = {(label, t): [] for label, t, _, _ in servers}
+        for _ in range(a.runs):
+            for label, t, ns, _p in servers:
+                res[(label, t)] += peer(ns, self.peer_py, "psend", STACK, 9, a.mb, 4)
+        for _l, _t, _ns, p in servers:
+            self.ns.stop(p)
+        self.raw["multi_queue_4_streams_mb_s"] = {f"{k[0]}, --threads {k[1]}": v
+                                                  for k, v in res.items()}
+        for label, _ in modes:
+            one, two = (median(res[(label, t)]) * 8 / 1000 for t in (1, 2))
+            self.row("8 multi-queue", f"kernel -> utcp, 4 streams, {label}, --threads 1", one,
+                     "Gbit/s", note=f"{os.cpu_count()} CPUs")
+            self.row("8 multi-queue", f"kernel -> utcp, 4 streams, {label}, --threads 2", two,
+                     "Gbit/s", note="%.2fx --threads 1, runs interleaved"
+                     % (two / one if one else float("nan")))
+
     def request_response(self):
         a = self.args
         ns, p = self.utcp_serve([], "rr")
@@ -423,7 +463,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="3 runs, 100 MB, no 100k scale row")
     ap.add_argument("--build", default=os.environ.get("UTCP_BUILD", ""))
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
-    ap.add_argument("--only", default="", help="comma list: tput,rr,cps,s2s,scale,cpu,micro")
+    ap.add_argument("--only", default="",
+                    help="comma list: tput,mq,rr,cps,s2s,scale,cpu,micro")
     args = ap.parse_args()
     if args.quick:
         args.runs, args.mb, args.seconds = 3, 100, 1.0
@@ -442,7 +483,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="utcp-bench.")
     suite = Suite(args, build, tmp)
     only = set(args.only.split(",")) if args.only else None
-    steps = [("tput", suite.throughput), ("s2s", suite.stack_to_stack),
+    steps = [("tput", suite.throughput), ("mq", suite.multi_queue), ("s2s", suite.stack_to_stack),
              ("rr", suite.request_response), ("cps", suite.connection_rate),
              ("scale", suite.scale), ("cpu", suite.callgrind), ("micro", suite.micro)]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

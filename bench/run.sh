@@ -2,7 +2,7 @@
 # The benchmark suite in one command: installs what it needs (Debian packages), builds the
 # release preset's tools and benchmarks, and runs bench/run.py (table, JSON, PNG).
 #
-#   sudo bench/run.sh [--quick] [--runs N] [--mb MB] [--only tput,s2s,rr,cps,scale,cpu,micro]
+#   sudo bench/run.sh [--quick] [--runs N] [--mb MB] [--only tput,mq,s2s,rr,cps,scale,cpu,micro]
 # Build directory: $UTCP_BUILD (default build/release).
 set -euo pipefail
 cd "$(dirname "$0")/.."

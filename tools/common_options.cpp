@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "dev/tun_steering.hpp"
+
 #ifdef UTCP_HAVE_PCAP
 #include "pcap_tap.hpp"
 #endif
@@ -59,16 +61,30 @@ void print_counter(const char* group, std::string_view name, uint64_t value) {
                static_cast<unsigned long long>(value));
 }
 
-void print_fault_counters(const char* dir, const dev::FaultCounters& c) {
+using Stats = std::vector<std::pair<std::string, uint64_t>>;
+
+void add_fault_counters(Stats& out, const char* dir, const dev::FaultCounters& c) {
   const std::string g = std::string("fault.") + dir + ".";
-  print_counter(g.c_str(), "seen", c.seen);
-  print_counter(g.c_str(), "delivered", c.delivered);
-  print_counter(g.c_str(), "dropped", c.dropped);
-  print_counter(g.c_str(), "duplicated", c.duplicated);
-  print_counter(g.c_str(), "corrupted", c.corrupted);
-  print_counter(g.c_str(), "reordered", c.reordered);
-  print_counter(g.c_str(), "rate_dropped", c.rate_dropped);
-  print_counter(g.c_str(), "queue_dropped", c.queue_dropped);
+  out.emplace_back(g + "seen", c.seen);
+  out.emplace_back(g + "delivered", c.delivered);
+  out.emplace_back(g + "dropped", c.dropped);
+  out.emplace_back(g + "duplicated", c.duplicated);
+  out.emplace_back(g + "corrupted", c.corrupted);
+  out.emplace_back(g + "reordered", c.reordered);
+  out.emplace_back(g + "rate_dropped", c.rate_dropped);
+  out.emplace_back(g + "queue_dropped", c.queue_dropped);
+}
+
+dev::TunOptions tun_options(const CommonOptions& options, const Prefix& host) {
+  dev::TunOptions t;
+  t.name = options.tun;
+  t.mtu = options.mtu;
+  t.kernel_address = host.addr;
+  t.prefix_len = host.len;
+  // The fault injector and the pcap tap copy packets and would lose the offload metadata
+  // (partial checksums, 64 KB frames), so they run on plain packets.
+  t.offload = !options.no_offload && !options.any_fault() && options.pcap.empty();
+  return t;
 }
 
 }  // namespace
@@ -106,7 +122,41 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
                "no TUN checksum/segmentation offload (one packet per read and write)");
 }
 
-Runtime::Runtime(const CommonOptions& options, std::string tool_name)
+void add_threads_option(CLI::App& app, CommonOptions& o) {
+  app.add_option("--threads", o.threads,
+                 "stack threads: more than 1 opens a multi-queue TUN with one stack per queue")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+}
+
+std::vector<std::unique_ptr<Runtime>> Runtime::open_queues(const CommonOptions& options,
+                                                           const std::string& tool_name) {
+  if (options.threads > 1 && !options.pcap.empty()) {
+    throw std::runtime_error("--pcap needs --threads 1");
+  }
+  dev::TunOptions t = tun_options(options, parse_prefix(options.host_addr));
+  t.queues = options.threads;
+  auto queues = dev::TunDevice::open_queues(t);
+  // The steering utcp::StackGroup uses; without it the driver's own flow table still keeps
+  // each passive open on the queue its SYN arrived on, which is all a server needs.
+  const dev::PortSteering steering(StackConfig{}.ephemeral_ports, queues.size());
+  const int err = queues.size() > 1 ? steering.install(queues[0]->fd()) : 0;
+  std::vector<std::unique_ptr<Runtime>> runtimes;
+  for (size_t i = 0; i < queues.size(); ++i) {
+    CommonOptions o = options;
+    o.seed = options.seed + i;
+    runtimes.push_back(std::make_unique<Runtime>(o, tool_name, std::move(queues[i])));
+    runtimes.back()->steered_ = err == 0;
+  }
+  if (err != 0 && options.verbose) {
+    runtimes[0]->log(std::string("eBPF queue steering refused (") + std::strerror(err) +
+                     "): the TUN driver's flow table steers");
+  }
+  return runtimes;
+}
+
+Runtime::Runtime(const CommonOptions& options, std::string tool_name,
+                 std::unique_ptr<dev::TunDevice> queue)
     : options_(options), name_(std::move(tool_name)) {
   StackConfig config;
   const auto addr = Ipv4Addr::parse(options.addr);
@@ -121,15 +171,7 @@ Runtime::Runtime(const CommonOptions& options, std::string tool_name)
   config.tcp.path_mtu = static_cast<uint16_t>(options.mtu);
   config.tcp.mss = static_cast<uint16_t>(std::min<size_t>(options.mtu - 40, 65495));
 
-  dev::TunOptions tun_options;
-  tun_options.name = options.tun;
-  tun_options.mtu = options.mtu;
-  tun_options.kernel_address = host.addr;
-  tun_options.prefix_len = host.len;
-  // The fault injector and the pcap tap copy packets and would lose the offload metadata
-  // (partial checksums, 64 KB frames), so they run on plain packets.
-  tun_options.offload = !options.no_offload && !options.any_fault() && options.pcap.empty();
-  tun_ = std::make_unique<dev::TunDevice>(tun_options);
+  tun_ = queue ? std::move(queue) : std::make_unique<dev::TunDevice>(tun_options(options, host));
   dev::Device* device = tun_.get();
   // With offload the kernel cuts large segments itself: the sender may hand down ~64 KB
   // (the IPv4 total length minus the largest IP and TCP headers).
@@ -170,24 +212,50 @@ Runtime::~Runtime() {
   tun_.reset();
 }
 
+std::vector<std::pair<std::string, uint64_t>> Runtime::stats() const {
+  Stats out;
+  for (const auto& [name, value] : stack_->counters()) out.emplace_back(name, value);
+  out.emplace_back("stack.connections", stack_->connection_count());
+  const dev::TunCounters& t = tun_->counters();
+  out.emplace_back("tun.rx_packets", t.rx_packets);
+  out.emplace_back("tun.rx_bytes", t.rx_bytes);
+  out.emplace_back("tun.tx_packets", t.tx_packets);
+  out.emplace_back("tun.tx_bytes", t.tx_bytes);
+  out.emplace_back("tun.tx_rejected", t.tx_rejected);
+  out.emplace_back("tun.tx_busy", t.tx_busy);
+  out.emplace_back("tun.offload", tun_->offload_active() ? 1 : 0);
+  out.emplace_back("tun.rx_gso_frames", t.rx_gso_frames);
+  out.emplace_back("tun.rx_checksum_trusted", t.rx_checksum_trusted);
+  out.emplace_back("tun.tx_gso_frames", t.tx_gso_frames);
+  if (faults_) {
+    add_fault_counters(out, "tx", faults_->tx_counters());
+    add_fault_counters(out, "rx", faults_->rx_counters());
+  }
+  return out;
+}
+
 void Runtime::print_stats_if_asked() const {
   if (!options_.stats) return;
-  for (const auto& [name, value] : stack_->counters()) print_counter("", name, value);
-  print_counter("stack.", "connections", stack_->connection_count());
-  const dev::TunCounters& t = tun_->counters();
-  print_counter("tun.", "rx_packets", t.rx_packets);
-  print_counter("tun.", "rx_bytes", t.rx_bytes);
-  print_counter("tun.", "tx_packets", t.tx_packets);
-  print_counter("tun.", "tx_bytes", t.tx_bytes);
-  print_counter("tun.", "tx_rejected", t.tx_rejected);
-  print_counter("tun.", "tx_busy", t.tx_busy);
-  print_counter("tun.", "offload", tun_->offload_active() ? 1 : 0);
-  print_counter("tun.", "rx_gso_frames", t.rx_gso_frames);
-  print_counter("tun.", "rx_checksum_trusted", t.rx_checksum_trusted);
-  print_counter("tun.", "tx_gso_frames", t.tx_gso_frames);
-  if (faults_) {
-    print_fault_counters("tx", faults_->tx_counters());
-    print_fault_counters("rx", faults_->rx_counters());
+  for (const auto& [name, value] : stats()) print_counter("", name, value);
+}
+
+void print_group_stats_if_asked(const std::vector<std::unique_ptr<Runtime>>& runtimes) {
+  if (runtimes.empty() || !runtimes[0]->options().stats) return;
+  std::vector<Stats> each;
+  for (const auto& rt : runtimes) each.push_back(rt->stats());
+  // Every runtime lists the same names in the same order.
+  for (size_t k = 0; k < each[0].size(); ++k) {
+    uint64_t sum = 0;
+    for (const Stats& s : each) sum += s[k].second;
+    // A flag, not an amount.
+    if (each[0][k].first == "tun.offload") sum = each[0][k].second;
+    print_counter("", each[0][k].first, sum);
+  }
+  print_counter("tun.", "queues", runtimes.size());
+  print_counter("tun.", "queue_steering_ebpf", runtimes[0]->queue_steering() ? 1 : 0);
+  for (size_t i = 0; i < each.size(); ++i) {
+    const std::string prefix = "queue" + std::to_string(i) + ".";
+    for (const auto& [name, value] : each[i]) print_counter(prefix.c_str(), name, value);
   }
 }
 
@@ -241,15 +309,27 @@ void Runtime::forget_state(SocketId s) {
   states_.erase(s);
 }
 
-SignalWatcher::SignalWatcher(EventLoop& loop, std::function<void(int)> on_signal) : loop_(loop) {
+namespace {
+sigset_t stop_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  return set;
+}
+}  // namespace
+
+void SignalWatcher::block_signals() {
+  const sigset_t set = stop_signals();
   // Blocked signals stay pending for the signalfd instead of killing the process.
-  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) {
-    throw std::system_error(errno, std::generic_category(), "sigprocmask");
+  if (const int err = pthread_sigmask(SIG_BLOCK, &set, nullptr); err != 0) {
+    throw std::system_error(err, std::generic_category(), "pthread_sigmask");
   }
+}
+
+SignalWatcher::SignalWatcher(EventLoop& loop, std::function<void(int)> on_signal) : loop_(loop) {
+  block_signals();
+  const sigset_t set = stop_signals();
   fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
   loop_.add_fd(fd_, EPOLLIN, [this, on_signal = std::move(on_signal)](uint32_t) {

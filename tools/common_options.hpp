@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "dev/fault_injector.hpp"
 #include "dev/tun_device.hpp"
@@ -34,18 +36,27 @@ struct CommonOptions {
   bool verbose = false;
   bool stats = false;
   bool no_offload = false;  // plain packets on the TUN (no virtio header, TSO or csum offload)
+  size_t threads = 1;       // > 1: a multi-queue TUN, one Stack and thread per queue (utcp-serve)
 
   bool any_fault() const;
 };
 
 // Registers the shared flags on `app`.
 void add_common_options(CLI::App& app, CommonOptions& options);
+// Registers --threads (for tools that serve many connections: utcp-serve).
+void add_threads_option(CLI::App& app, CommonOptions& options);
 
 // The device chain, Stack and EventLoop a tool runs on. Construction errors are thrown as
 // std::exception whose what() is one line fit for the user.
 class Runtime {
  public:
-  Runtime(const CommonOptions& options, std::string tool_name);
+  // Opens the TUN itself, or runs on `queue` (one queue of a multi-queue TUN).
+  Runtime(const CommonOptions& options, std::string tool_name,
+          std::unique_ptr<dev::TunDevice> queue = nullptr);
+  // options.threads runtimes, one per queue of one multi-queue TUN (the fault injectors'
+  // seeds are seed, seed + 1, ...). --pcap is refused with more than one thread.
+  static std::vector<std::unique_ptr<Runtime>> open_queues(const CommonOptions& options,
+                                                           const std::string& tool_name);
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
@@ -53,8 +64,12 @@ class Runtime {
   Stack& stack() { return *stack_; }
   EventLoop& loop() { return *loop_; }
   const CommonOptions& options() const { return options_; }
+  // One queue of several, steered by dev::PortSteering (else by the TUN driver's flow table).
+  bool queue_steering() const { return steered_; }
   // Prints Stack::counters() and the device and fault counters to stderr if --stats.
   void print_stats_if_asked() const;
+  // Those counters as name/value pairs.
+  std::vector<std::pair<std::string, uint64_t>> stats() const;
   // With --stats: the connection's TCP_INFO-like statistics (Stack::tcp_info) as tcp_info.* lines.
   void print_tcp_info_if_asked(SocketId s) const;
   // "<tool>: <message>" on stderr.
@@ -73,13 +88,21 @@ class Runtime {
   std::unique_ptr<Stack> stack_;
   std::unique_ptr<EventLoop> loop_;
   std::unordered_map<SocketId, tcp::State> states_;
+  bool steered_ = false;
 };
+
+// With --stats: every counter summed over the runtimes under its usual name, then each
+// runtime's own as "queue<i>.<name>".
+void print_group_stats_if_asked(const std::vector<std::unique_ptr<Runtime>>& runtimes);
 
 // Turns SIGINT and SIGTERM into a readable descriptor on the loop (signalfd), so the tool
 // can exit cleanly from its own loop instead of being killed mid-connection.
 class SignalWatcher {
  public:
   SignalWatcher(EventLoop& loop, std::function<void(int signo)> on_signal);
+  // Blocks SIGINT and SIGTERM in the calling thread (threads started later inherit it), so
+  // they wait for a signalfd instead of killing the process.
+  static void block_signals();
   ~SignalWatcher();
   SignalWatcher(const SignalWatcher&) = delete;
   SignalWatcher& operator=(const SignalWatcher&) = delete;

@@ -1,9 +1,11 @@
 // utcp-serve: a long-running server of many concurrent connections over utcp, any
 // combination of echo (RFC 862), discard (RFC 863), chargen (RFC 864) and HTTP/1.1 static
-// files. SIGINT or SIGTERM closes everything and exits 0 (printing --stats).
+// files. SIGINT or SIGTERM closes everything and exits 0 (printing --stats). --threads N runs
+// one stack per queue of a multi-queue TUN, each on its own thread.
 #include <limits.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -12,6 +14,7 @@
 #include "byte_queue.hpp"
 #include "common_options.hpp"
 #include "http_handler.hpp"
+#include "utcp/stack_group.hpp"
 
 namespace utcp::tools {
 namespace {
@@ -81,6 +84,17 @@ class Server {
     loop_.run();
     if (stopping) shut_down();
     return 0;
+  }
+
+  // Closes the listeners and every connection gracefully, running the loop a moment longer.
+  void shut_down() {
+    for (const auto& [l, kind] : listeners_) st_.close(l);
+    listeners_.clear();
+    std::vector<SocketId> open;
+    for (const auto& [s, c] : conns_) open.push_back(s);
+    for (SocketId s : open) close(s);
+    // A short grace period for the FINs to go out and be acknowledged.
+    loop_.run_until([] { return false; }, EventLoop::clock_now() + Duration(300'000));
   }
 
  private:
@@ -202,16 +216,6 @@ class Server {
     close(s);
   }
 
-  void shut_down() {
-    for (const auto& [l, kind] : listeners_) st_.close(l);
-    listeners_.clear();
-    std::vector<SocketId> open;
-    for (const auto& [s, c] : conns_) open.push_back(s);
-    for (SocketId s : open) close(s);
-    // A short grace period for the FINs to go out and be acknowledged.
-    loop_.run_until([] { return false; }, EventLoop::clock_now() + Duration(300'000));
-  }
-
   Runtime& rt_;
   Stack& st_;
   EventLoop& loop_;
@@ -224,6 +228,49 @@ class Server {
   std::vector<SocketId> work_;
 };
 
+struct Services {
+  uint16_t echo = 0, discard = 0, chargen = 0, http = 0;
+  std::string root;
+};
+
+void listen_all(Server& server, const Services& sv) {
+  if (sv.echo) server.listen(Service::kEcho, sv.echo);
+  if (sv.discard) server.listen(Service::kDiscard, sv.discard);
+  if (sv.chargen) server.listen(Service::kChargen, sv.chargen);
+  if (sv.http) server.listen(Service::kHttp, sv.http);
+}
+
+// --threads N > 1: one Server per queue of a multi-queue TUN, each on its own thread with
+// its own Stack and the same listeners; the kernel spreads the connections over the queues.
+void serve_on_threads(const CommonOptions& common, const Services& sv) {
+  auto runtimes = Runtime::open_queues(common, "utcp-serve");
+  std::vector<StackGroup::Member> members;
+  for (auto& rt : runtimes) members.push_back({&rt->stack(), &rt->loop()});
+  StackGroup group(std::move(members));
+  std::vector<std::unique_ptr<Server>> servers(runtimes.size());
+  std::unique_ptr<SignalWatcher> signals;  // on queue 0's loop
+  std::atomic<bool> stopping = false;
+  SignalWatcher::block_signals();  // before the threads start, so all of them inherit it
+  group.start(
+      [&](size_t i, Stack&, EventLoop& loop) {
+        servers[i] = std::make_unique<Server>(*runtimes[i], sv.root);
+        listen_all(*servers[i], sv);
+        if (i == 0) {
+          signals = std::make_unique<SignalWatcher>(loop, [&](int) {
+            stopping = true;
+            group.stop();
+          });
+        }
+      },
+      [&](size_t i, Stack&, EventLoop&) {
+        if (i == 0) signals.reset();
+        if (stopping) servers[i]->shut_down();
+      });
+  group.join();
+  servers.clear();
+  print_group_stats_if_asked(runtimes);
+}
+
 }  // namespace
 }  // namespace utcp::tools
 
@@ -232,35 +279,36 @@ int main(int argc, char** argv) {
   CLI::App app{"many concurrent echo/discard/chargen/HTTP connections over utcp", "utcp-serve"};
   CommonOptions common;
   add_common_options(app, common);
-  uint16_t echo = 0, discard = 0, chargen = 0, http = 0;
+  add_threads_option(app, common);
+  Services sv;
   std::string root = ".";
   const auto port = CLI::Range(1, 65535);
-  auto* o_echo = app.add_option("--echo", echo, "echo service (RFC 862) on PORT")->check(port);
+  auto* o_echo = app.add_option("--echo", sv.echo, "echo service (RFC 862) on PORT")->check(port);
   auto* o_discard =
-      app.add_option("--discard", discard, "discard service (RFC 863) on PORT")->check(port);
+      app.add_option("--discard", sv.discard, "discard service (RFC 863) on PORT")->check(port);
   auto* o_chargen =
-      app.add_option("--chargen", chargen, "chargen service (RFC 864) on PORT")->check(port);
-  auto* o_http = app.add_option("--http", http, "HTTP/1.1 static files on PORT")->check(port);
+      app.add_option("--chargen", sv.chargen, "chargen service (RFC 864) on PORT")->check(port);
+  auto* o_http = app.add_option("--http", sv.http, "HTTP/1.1 static files on PORT")->check(port);
   app.add_option("--root", root, "directory served by --http")->capture_default_str();
   return run_main(app, argc, argv, [&] {
     if (!*o_echo && !*o_discard && !*o_chargen && !*o_http) {
       throw std::runtime_error("nothing to serve: give --echo, --discard, --chargen or --http");
     }
-    std::string real_root;
     if (*o_http) {
       char buf[PATH_MAX];
       if (::realpath(root.c_str(), buf) == nullptr) {
         throw std::runtime_error("--root '" + root + "': " + std::strerror(errno));
       }
-      real_root = buf;
+      sv.root = buf;
+    }
+    if (common.threads > 1) {
+      serve_on_threads(common, sv);
+      return 0;
     }
     Runtime rt(common, "utcp-serve");
     {
-      Server server(rt, real_root);
-      if (*o_echo) server.listen(Service::kEcho, echo);
-      if (*o_discard) server.listen(Service::kDiscard, discard);
-      if (*o_chargen) server.listen(Service::kChargen, chargen);
-      if (*o_http) server.listen(Service::kHttp, http);
+      Server server(rt, sv.root);
+      listen_all(server, sv);
       server.run();
     }
     rt.print_stats_if_asked();

@@ -21,6 +21,8 @@ namespace utcp::dev {
 
 namespace {
 
+constexpr size_t kMaxQueues = 256;  // the TUN driver's MAX_TAP_QUEUES
+
 [[noreturn]] void fail(int err, const std::string& what) {
   throw std::system_error(err, std::generic_category(), what);
 }
@@ -73,6 +75,40 @@ TunDevice::TunDevice(const TunOptions& options) {
     // RFC 791: every host must take 68-byte packets; the IPv4 total length field caps 65535.
     fail(EINVAL, "bad TUN MTU " + std::to_string(options.mtu) + ": must be 68..65535");
   }
+  if (options.queues < 1 || options.queues > kMaxQueues) {
+    fail(EINVAL, "bad TUN queue count " + std::to_string(options.queues) + ": must be 1.." +
+                     std::to_string(kMaxQueues));
+  }
+  open_queue(options, options.name, options.offload);
+  if (vnet_) offload_ = enable_offload();
+  try {
+    configure(options);
+  } catch (...) {
+    ::close(fd_);
+    fd_ = -1;
+    throw;
+  }
+}
+
+TunDevice::TunDevice(const TunOptions& options, const TunDevice& first, size_t index)
+    : mtu_(first.mtu_), queue_(index) {
+  // Same flags as queue 0: the kernel refuses a queue whose IFF_MULTI_QUEUE differs, and
+  // resets the device's IFF_VNET_HDR to what each attaching queue asks for.
+  open_queue(options, first.name_, first.vnet_);
+  // The header size and offloads belong to the device; setting them again changes nothing.
+  if (vnet_) offload_ = first.offload_ && enable_offload();
+}
+
+std::vector<std::unique_ptr<TunDevice>> TunDevice::open_queues(const TunOptions& options) {
+  std::vector<std::unique_ptr<TunDevice>> queues;
+  queues.push_back(std::make_unique<TunDevice>(options));
+  for (size_t i = 1; i < options.queues; ++i) {
+    queues.push_back(std::unique_ptr<TunDevice>(new TunDevice(options, *queues[0], i)));
+  }
+  return queues;
+}
+
+void TunDevice::open_queue(const TunOptions& options, const std::string& name, bool vnet) {
   FdGuard tun(::open(options.device_path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
   if (tun.get() < 0) {
     const int err = errno;
@@ -87,41 +123,34 @@ TunDevice::TunDevice(const TunOptions& options) {
     fail(err, "cannot open " + options.device_path);
   }
 
-  ifreq ifr = named_ifreq(options.name);
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (options.offload ? IFF_VNET_HDR : 0);
+  const short multi = options.queues > 1 ? IFF_MULTI_QUEUE : 0;
+  ifreq ifr = named_ifreq(name);
+  ifr.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI | multi | (vnet ? IFF_VNET_HDR : 0));
   int rc = ::ioctl(tun.get(), TUNSETIFF, &ifr);
-  if (rc < 0 && errno == EINVAL && options.offload) {
+  if (rc < 0 && errno == EINVAL && vnet) {
     // A kernel without virtio-net headers on TUN: plain packets it is.
-    ifr = named_ifreq(options.name);
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    ifr = named_ifreq(name);
+    ifr.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI | multi);
     rc = ::ioctl(tun.get(), TUNSETIFF, &ifr);
   }
   if (rc < 0) {
     const int err = errno;
     if (err == EPERM || err == EACCES) {
-      fail(err, "permission denied creating TUN '" + options.name +
-                    "': needs CAP_NET_ADMIN (run as root)");
+      fail(err, "permission denied creating TUN '" + name + "': needs CAP_NET_ADMIN (run as root)");
     }
     if (err == EBUSY) {
-      fail(err, "TUN '" + options.name + "' is busy: another process has it attached");
+      fail(err, "TUN '" + name + "' is busy: another process has it attached");
     }
     if (err == EINVAL) {
-      fail(err, "cannot create TUN '" + options.name +
-                    "': bad name, or an interface of another kind already has it");
+      fail(err, "cannot create TUN '" + name +
+                    "': bad name, an interface of another kind already has it, or its "
+                    "multi-queue setting differs");
     }
-    fail(err, "TUNSETIFF '" + options.name + "' failed");
+    fail(err, "TUNSETIFF '" + name + "' failed");
   }
   name_.assign(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
   vnet_ = (ifr.ifr_flags & IFF_VNET_HDR) != 0;
   fd_ = tun.release();
-  if (vnet_) offload_ = enable_offload();
-  try {
-    configure(options);
-  } catch (...) {
-    ::close(fd_);
-    fd_ = -1;
-    throw;
-  }
 }
 
 bool TunDevice::enable_offload() {
@@ -188,7 +217,8 @@ TunDevice::TunDevice(TunDevice&& other) noexcept
       name_(std::move(other.name_)),
       counters_(other.counters_),
       vnet_(other.vnet_),
-      offload_(other.offload_) {}
+      offload_(other.offload_),
+      queue_(other.queue_) {}
 
 TunDevice& TunDevice::operator=(TunDevice&& other) noexcept {
   if (this != &other) {
@@ -199,6 +229,7 @@ TunDevice& TunDevice::operator=(TunDevice&& other) noexcept {
     counters_ = other.counters_;
     vnet_ = other.vnet_;
     offload_ = other.offload_;
+    queue_ = other.queue_;
   }
   return *this;
 }

@@ -10,8 +10,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "dev/device.hpp"
 #include "dev/tcp_segment_merger.hpp"
@@ -29,6 +31,9 @@ struct TunOptions {
   // IFF_VNET_HDR + TUNSETOFFLOAD(CSUM|TSO4|TSO6). Falls back to plain packets when the
   // kernel refuses either; offload_active() tells which mode is on.
   bool offload = true;
+  // More than 1: IFF_MULTI_QUEUE, one descriptor per queue (open_queues()); the kernel
+  // spreads the flows it sends over the queues.
+  size_t queues = 1;
 };
 
 struct TunCounters {
@@ -45,7 +50,11 @@ struct TunCounters {
 
 class TunDevice final : public Device {
  public:
+  // Queue 0 of the device (the only one when options.queues is 1); configures the kernel side.
   explicit TunDevice(const TunOptions& options = {});
+  // options.queues descriptors on one multi-queue device: queue 0 configures the kernel side,
+  // the others attach to it with the same flags. Each is a Device of its own, for one thread.
+  static std::vector<std::unique_ptr<TunDevice>> open_queues(const TunOptions& options);
   ~TunDevice() override;
   TunDevice(TunDevice&& other) noexcept;
   TunDevice& operator=(TunDevice&& other) noexcept;
@@ -65,8 +74,12 @@ class TunDevice final : public Device {
   const std::string& name() const { return name_; }
   const TunCounters& counters() const { return counters_; }
   bool offload_active() const { return offload_; }
+  size_t queue() const { return queue_; }
 
  private:
+  // Attaches queue `index` to the multi-queue device `first` created.
+  TunDevice(const TunOptions& options, const TunDevice& first, size_t index);
+  void open_queue(const TunOptions& options, const std::string& name, bool vnet);
   void configure(const TunOptions& options);
   bool enable_offload();
   // Writes one packet, or one merged run; returns false when the kernel is busy.
@@ -79,6 +92,7 @@ class TunDevice final : public Device {
   TunCounters counters_;
   bool vnet_ = false;     // every packet carries a virtio-net header
   bool offload_ = false;  // ... and the kernel agreed to checksum and TSO offload
+  size_t queue_ = 0;      // index among the device's queues
   TcpSegmentMerger merger_;
   std::array<iovec, 2 + 64> iov_{};  // virtio header, IP+TCP header, payloads
 };

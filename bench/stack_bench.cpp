@@ -4,8 +4,11 @@
 //   utcp-stack-bench throughput [--mb N] [--mtu M] [--virtual]
 //     one connection, A sends N MB to B; Gbit/s per core (thread CPU time). --virtual
 //     steps a virtual clock so that an instruction count (callgrind) is reproducible.
-//   utcp-stack-bench scale [--conns N]
+//   utcp-stack-bench scale [--conns N] [--exchange B]
 //     N connections opened from A to B and held; RSS growth per connection and open time.
+//     --exchange: then every client sends B bytes and every server answers B bytes; RSS and
+//     malloc'd bytes per socket after that (the buffers a lightly used connection holds).
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -28,6 +31,7 @@ struct Args {
   size_t mb = 200;
   size_t mtu = 1500;
   size_t conns = 10000;
+  size_t exchange = 0;
   bool virtual_clock = false;
 };
 
@@ -49,6 +53,8 @@ Args parse(int argc, char** argv) {
       a.mtu = value();
     else if (k == "--conns")
       a.conns = value();
+    else if (k == "--exchange")
+      a.exchange = value();
     else if (k == "--virtual")
       a.virtual_clock = true;
     else {
@@ -200,6 +206,38 @@ int scale(const Args& args) {
   const double open_s = wall_seconds() - wall0;
   const long rss2 = rss_kib();
   const size_t held = a.connection_count() + b.connection_count();
+  if (args.exchange > 0) {
+    const size_t heap0 = mallinfo2().uordblks + mallinfo2().hblkhd;
+    std::vector<uint8_t> msg(args.exchange, 0x5a), buf(64 * 1024);
+    std::vector<size_t> got_req(servers.size(), 0), got_reply(clients.size(), 0);
+    size_t done = 0, requested = 0;
+    // Under 1 s of virtual time, so that Config::idle_release has freed nothing yet.
+    for (int round = 0; done < clients.size() && round < 150000; ++round) {
+      // 512 requests per round, as the connections were opened, so the link never overflows.
+      for (size_t k = 0; k < 512 && requested < clients.size(); ++k)
+        a.send(clients[requested++], msg, ec);
+      const Instant now = clock.tick();
+      a.process(now);
+      b.process(now);
+      for (size_t i = 0; i < servers.size(); ++i) {
+        if (got_req[i] >= msg.size()) continue;
+        got_req[i] += b.recv(servers[i], buf, ec);
+        if (got_req[i] >= msg.size()) b.send(servers[i], msg, ec);
+      }
+      for (size_t i = 0; i < clients.size(); ++i) {
+        if (got_reply[i] >= msg.size()) continue;
+        got_reply[i] += a.recv(clients[i], buf, ec);
+        if (got_reply[i] >= msg.size()) ++done;
+      }
+    }
+    const long rss3 = rss_kib();
+    const size_t heap1 = mallinfo2().uordblks + mallinfo2().hblkhd;
+    std::printf(
+        "{\"mode\":\"scale-exchange\",\"conns\":%zu,\"bytes_each_way\":%zu,\"completed\":%zu,"
+        "\"rss_kib_per_socket_after\":%.2f,\"heap_added_kib_per_socket\":%.2f}\n",
+        args.conns, args.exchange, done, double(rss3 - rss1) / double(held ? held : 1),
+        double(heap1 - heap0) / 1024.0 / double(held ? held : 1));
+  }
   std::printf(
       "{\"mode\":\"scale\",\"conns\":%zu,\"sockets_held\":%zu,\"rss_before_kib\":%ld,"
       "\"rss_after_kib\":%ld,\"stack_base_kib\":%ld,\"kib_per_socket\":%.2f,\"open_s\":%.3f,"

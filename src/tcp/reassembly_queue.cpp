@@ -1,6 +1,7 @@
 #include "tcp/reassembly_queue.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 
 namespace utcp::tcp {
@@ -19,8 +20,7 @@ size_t ReassemblyQueue::out_of_order_bytes() const {
 }
 
 void ReassemblyQueue::copy_in(size_t ring_pos, std::span<const uint8_t> data) {
-  if (!storage_) storage_.reset(new uint8_t[capacity_]);  // once per queue, not per segment
-  const size_t cap = capacity_;
+  const size_t cap = alloc_;
   if (ring_pos >= cap) ring_pos -= cap;
   const size_t first = std::min(data.size(), cap - ring_pos);
   if (data.data() == storage_.get() + ring_pos && first == data.size()) return;  // placed
@@ -29,7 +29,7 @@ void ReassemblyQueue::copy_in(size_t ring_pos, std::span<const uint8_t> data) {
 }
 
 void ReassemblyQueue::copy_from_ring(size_t ring_pos, std::span<uint8_t> dst) const {
-  const size_t cap = capacity();
+  const size_t cap = alloc_;
   if (ring_pos >= cap) ring_pos -= cap;
   const size_t first = std::min(dst.size(), cap - ring_pos);
   std::memcpy(dst.data(), storage_.get() + ring_pos, first);
@@ -67,6 +67,8 @@ size_t ReassemblyQueue::insert(size_t offset, std::span<const uint8_t> data) {
   const size_t len = std::min(data.size(), win - offset);
   const auto b = static_cast<uint32_t>(offset);
   const auto e = static_cast<uint32_t>(offset + len);
+  // The one check the insert path pays; readable_ + e <= capacity_ by the window trim above.
+  if (readable_ + e > alloc_) grow(readable_ + e);
 
   if (b > 0) {
     // Out of order: record the range first so a rejected range leaves nothing behind.
@@ -94,6 +96,7 @@ size_t ReassemblyQueue::insert(size_t offset, std::span<const uint8_t> data) {
 void ReassemblyQueue::release_if_empty() {
   if (readable_ != 0 || !ooo_.empty()) return;
   storage_.reset();
+  alloc_ = 0;
   std::vector<SeqRange>().swap(ooo_);
   head_ = 0;
 }
@@ -108,46 +111,67 @@ size_t ReassemblyQueue::read(std::span<uint8_t> dst) {
   const size_t n = peek(dst);
   readable_ -= n;
   head_ += n;
-  if (head_ >= capacity()) head_ -= capacity();
+  if (head_ >= alloc_) head_ -= alloc_;
   // Empty: later data starts near the front again (contiguous), behind room for headers.
   if (readable_ == 0 && ooo_.empty())
-    head_ = capacity() > 4 * kPlacementHeadroom ? kPlacementHeadroom : 0;
+    head_ = alloc_ > 4 * kPlacementHeadroom ? kPlacementHeadroom : 0;
   return n;
 }
 
 std::span<uint8_t> ReassemblyQueue::placement(size_t headroom, size_t min_room) {
+  // Only storage already held: a ring too small for the segment grows on the usual path.
   if (!storage_ || !ooo_.empty()) return {};
   size_t pos = head_ + readable_;
-  if (pos >= capacity_) pos -= capacity_;
+  if (pos >= alloc_) pos -= alloc_;
   if (pos < headroom) return {};
-  const size_t room = std::min(capacity_ - pos, window());
+  // Within the storage held and before unread bytes (a wrapped ring has them past `pos`):
+  // window() counts the logical capacity, which can exceed what is allocated.
+  const size_t room = std::min({alloc_ - pos, alloc_ - readable_, window()});
   if (room < min_room) return {};
   return {storage_.get() + pos - headroom, headroom + room};
+}
+
+void ReassemblyQueue::trim_ranges(size_t room) {
+  size_t kept = 0;
+  for (SeqRange r : ooo_) {
+    if (r.begin >= room) break;
+    r.end = static_cast<uint32_t>(std::min<size_t>(r.end, room));
+    ooo_[kept++] = r;
+  }
+  ooo_.resize(kept);
+}
+
+void ReassemblyQueue::reallocate(size_t bytes) {
+  // Readable bytes first, then each out-of-order range at the same offset from RCV.NXT.
+  std::unique_ptr<uint8_t[]> fresh(new uint8_t[bytes]);
+  if (readable_ > 0) copy_from_ring(head_, std::span<uint8_t>(fresh.get(), readable_));
+  for (const SeqRange& r : ooo_) {
+    assert(readable_ + r.end <= bytes);
+    copy_from_ring(head_ + readable_ + r.begin,
+                   std::span<uint8_t>(fresh.get() + readable_ + r.begin, r.end - r.begin));
+  }
+  storage_ = std::move(fresh);
+  alloc_ = bytes;
+  head_ = 0;
+}
+
+void ReassemblyQueue::grow(size_t needed) {
+  // Geometric growth: each doubling copies the held bytes once, so filling the window from
+  // empty copies less than capacity bytes in all. Every range ends within readable_ +
+  // window() = capacity_, so all of them fit.
+  size_t bytes = std::max(alloc_ * 2, kInitialAllocation);
+  while (bytes < needed) bytes *= 2;
+  reallocate(std::min(bytes, capacity_));
 }
 
 void ReassemblyQueue::set_capacity(size_t c) {
   c = std::max(std::min(c, kMaxCapacity), readable_);
   if (c == capacity_) return;
-  if (!storage_) {
-    capacity_ = c;  // nothing stored yet
-    return;
-  }
-  // Re-linearise: readable bytes first, then each out-of-order range that still fits.
-  std::unique_ptr<uint8_t[]> fresh(new uint8_t[c]);
-  if (readable_ > 0) copy_from_ring(head_, std::span<uint8_t>(fresh.get(), readable_));
-  const size_t new_window = c - readable_;
-  size_t kept = 0;
-  for (SeqRange r : ooo_) {
-    if (r.begin >= new_window) break;
-    r.end = static_cast<uint32_t>(std::min<size_t>(r.end, new_window));
-    copy_from_ring(head_ + readable_ + r.begin,
-                   std::span<uint8_t>(fresh.get() + readable_ + r.begin, r.end - r.begin));
-    ooo_[kept++] = r;
-  }
-  ooo_.resize(kept);
-  storage_ = std::move(fresh);
+  // Shrinking drops out-of-order bytes past the new window and gives back storage above the
+  // new capacity; a larger window is reached by growing on demand.
+  if (c < capacity_) trim_ranges(c - readable_);
+  if (alloc_ > c) reallocate(c);
   capacity_ = c;
-  head_ = 0;
 }
 
 }  // namespace utcp::tcp

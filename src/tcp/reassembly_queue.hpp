@@ -1,9 +1,11 @@
 #pragma once
 // The receive buffer (RFC 9293 §3.10.7.4 "segment text"): in-order bytes waiting for the
-// application, plus out-of-order bytes stored in place in the same fixed ring. It is bounded by
-// the receive window, allows any number of holes, and never allocates per segment: the ring is
-// allocated on the first insert (idle connections cost no buffer memory) and freed again by
-// release_if_empty() when the connection goes idle.
+// application, plus out-of-order bytes stored in place in the same ring. It is bounded by the
+// receive window, allows any number of holes, and never allocates per segment. capacity() is the
+// logical size the window is computed from; the storage grows with use: kInitialAllocation at
+// the first insert, doubling (the held bytes copied once) whenever a segment reaches past it, up
+// to capacity(), so growth never shows on the wire. release_if_empty() frees it when the
+// connection goes idle.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -27,12 +29,14 @@ class ReassemblyQueue {
   static constexpr size_t kMaxOutOfOrderRanges = 1024;
   // Largest window TCP can advertise (RFC 7323 §2.3: 2^30 with scaling); capacities are clamped.
   static constexpr size_t kMaxCapacity = size_t{1} << 30;
+  // First allocation of the ring (a few small segments cost this, not the whole capacity).
+  static constexpr size_t kInitialAllocation = 4096;
 
   explicit ReassemblyQueue(size_t capacity);
 
   size_t capacity() const { return capacity_; }
-  // Grows or shrinks the ring; never below readable(). Out-of-order bytes beyond the new
-  // window are dropped.
+  // Changes the logical capacity; never below readable(). Out-of-order bytes beyond the new
+  // window are dropped. Reallocates only when the storage held exceeds the new capacity.
   void set_capacity(size_t c);
 
   size_t readable() const { return readable_; }             // in-order bytes for the application
@@ -63,10 +67,10 @@ class ReassemblyQueue {
   // Bytes held out of order (sum of the range lengths).
   size_t out_of_order_bytes() const;
 
-  // Bytes of storage held: the ring (0 until the first insert) and the range list.
-  size_t allocated() const {
-    return (storage_ ? capacity_ : 0) + ooo_.capacity() * sizeof(SeqRange);
-  }
+  // Bytes of storage held: the ring (0 until the first insert, never above capacity()) and the
+  // range list.
+  size_t allocated() const { return ring_bytes() + ooo_.capacity() * sizeof(SeqRange); }
+  size_t ring_bytes() const { return alloc_; }
   // Frees the ring and the range list if no byte is held; the next insert allocates again.
   // releasable() is what that would free.
   void release_if_empty();
@@ -76,11 +80,20 @@ class ReassemblyQueue {
   void copy_in(size_t ring_pos, std::span<const uint8_t> data);
   void copy_from_ring(size_t ring_pos, std::span<uint8_t> dst) const;
   bool add_range(uint32_t begin, uint32_t end);
+  // Drops out-of-order bytes at or past `room` bytes after RCV.NXT.
+  void trim_ranges(size_t room);
+  // Moves the readable bytes and the out-of-order ranges (all must fit) into fresh storage of
+  // `bytes`, linearised from index 0.
+  void reallocate(size_t bytes);
+  // Doubles the storage until it holds `needed` bytes (capped at capacity()). Rare: at most
+  // log2(capacity / kInitialAllocation) times per fill, so kept off the hot path.
+  [[gnu::cold]] void grow(size_t needed);
 
   std::unique_ptr<uint8_t[]> storage_;  // uninitialised; only stored bytes are ever read
-  size_t capacity_ = 0;
-  std::vector<SeqRange> ooo_;  // reserved on first use; capped by kMaxOutOfOrderRanges
-  size_t head_ = 0;            // ring index of the first readable byte
+  size_t capacity_ = 0;                 // logical: the receive buffer the window is computed from
+  size_t alloc_ = 0;                    // physical: the ring's size, <= capacity_
+  std::vector<SeqRange> ooo_;           // reserved on first use; capped by kMaxOutOfOrderRanges
+  size_t head_ = 0;                     // ring index of the first readable byte
   size_t readable_ = 0;
 };
 

@@ -8,24 +8,43 @@ namespace utcp::tcp {
 
 SendBuffer::SendBuffer(size_t capacity) : capacity_(capacity) {}
 
+void SendBuffer::reallocate(size_t bytes) {
+  assert(bytes >= size_);
+  std::unique_ptr<uint8_t[]> fresh(new uint8_t[bytes]);
+  // Linearised by hand rather than through copy_out, which then stays inlined into the
+  // segment emitter, its one caller on the hot path.
+  if (size_ > 0) {
+    const size_t first = std::min(size_, alloc_ - head_);
+    std::memcpy(fresh.get(), storage_.get() + head_, first);
+    if (size_ > first) std::memcpy(fresh.get() + first, storage_.get(), size_ - first);
+  }
+  storage_ = std::move(fresh);
+  alloc_ = bytes;
+  head_ = 0;
+}
+
+void SendBuffer::grow(size_t needed) {
+  // Geometric growth: each doubling copies the live bytes once, so a fill from empty to
+  // capacity copies less than capacity bytes in all.
+  size_t bytes = std::max(alloc_ * 2, kInitialAllocation);
+  while (bytes < needed) bytes *= 2;
+  reallocate(std::min(bytes, capacity_));
+}
+
 void SendBuffer::set_capacity(size_t c) {
   c = std::max(c, size_);
   if (c == capacity_) return;
-  if (storage_) {
-    // Re-linearise into a fresh ring; only on a socket-option change, never per write.
-    std::unique_ptr<uint8_t[]> fresh(new uint8_t[c]);
-    copy_out(0, std::span<uint8_t>(fresh.get(), size_));
-    storage_ = std::move(fresh);
-  }
+  // A larger capacity is reached by growing on demand; only storage above the new
+  // capacity is given back (on a socket-option change, never per write).
+  if (alloc_ > c) reallocate(c);
   capacity_ = c;
-  head_ = 0;
 }
 
 size_t SendBuffer::write(std::span<const uint8_t> data) {
   const size_t n = std::min(data.size(), free_space());
   if (n == 0) return 0;
-  if (!storage_) storage_.reset(new uint8_t[capacity_]);  // once per buffer, not per write
-  const size_t cap = capacity_;
+  if (size_ + n > alloc_) grow(size_ + n);  // the one check the write path pays
+  const size_t cap = alloc_;
   size_t tail = head_ + size_;
   if (tail >= cap) tail -= cap;
   const size_t first = std::min(n, cap - tail);
@@ -38,7 +57,7 @@ size_t SendBuffer::write(std::span<const uint8_t> data) {
 void SendBuffer::copy_out(size_t offset, std::span<uint8_t> dst) const {
   assert(offset + dst.size() <= size_);
   if (dst.empty()) return;
-  const size_t cap = capacity();
+  const size_t cap = alloc_;
   size_t pos = head_ + offset;
   if (pos >= cap) pos -= cap;
   const size_t first = std::min(dst.size(), cap - pos);
@@ -49,6 +68,7 @@ void SendBuffer::copy_out(size_t offset, std::span<uint8_t> dst) const {
 void SendBuffer::release_if_empty() {
   if (size_ != 0) return;
   storage_.reset();
+  alloc_ = 0;
   head_ = 0;
 }
 
@@ -56,7 +76,7 @@ void SendBuffer::consume(size_t n) {
   n = std::min(n, size_);
   size_ -= n;
   head_ += n;
-  if (head_ >= capacity()) head_ -= capacity();
+  if (head_ >= alloc_) head_ -= alloc_;
   if (size_ == 0) head_ = 0;  // keeps later writes contiguous
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // The send buffer: bytes the application wrote that are not yet acknowledged. The oldest byte
-// sits at SND.UNA; offsets passed to copy_out count from there. A fixed-capacity ring: the
-// storage is allocated on the first write (idle connections cost no buffer memory), freed again
-// by release_if_empty() when the connection goes idle, and only set_capacity() reallocates.
+// sits at SND.UNA; offsets passed to copy_out count from there. A ring whose storage grows with
+// use: capacity() is the logical size the protocol sees (free_space() is computed from it), the
+// storage starts at kInitialAllocation on the first write and doubles, copying the live bytes
+// once, whenever a write needs more, up to capacity(). release_if_empty() frees it when the
+// connection goes idle; the next write starts small again.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -12,6 +14,9 @@ namespace utcp::tcp {
 
 class SendBuffer {
  public:
+  // First allocation (a small write costs this, not the whole capacity).
+  static constexpr size_t kInitialAllocation = 4096;
+
   explicit SendBuffer(size_t capacity);
 
   size_t capacity() const { return capacity_; }
@@ -19,7 +24,8 @@ class SendBuffer {
   size_t free_space() const { return capacity() - size_; }
   bool empty() const { return size_ == 0; }
 
-  // Grows or shrinks the ring; never below size() (clamped up to it).
+  // Changes the logical capacity; never below size() (clamped up to it). Reallocates only
+  // when the storage already held is larger than the new capacity.
   void set_capacity(size_t c);
 
   // Appends as much of data as fits; returns the number of bytes taken.
@@ -32,17 +38,25 @@ class SendBuffer {
   // Drops n bytes from the front (they were acknowledged); n is clamped to size().
   void consume(size_t n);
 
-  // Bytes of storage held (0 until the first write and after release_if_empty()).
-  size_t allocated() const { return storage_ ? capacity_ : 0; }
+  // Bytes of storage held (0 until the first write and after release_if_empty()); never more
+  // than capacity().
+  size_t allocated() const { return alloc_; }
   // Frees the storage if nothing is queued; the next write allocates it again. releasable() is
   // what that would free.
   void release_if_empty();
   size_t releasable() const { return size_ == 0 ? allocated() : 0; }
 
  private:
+  // Moves the live bytes, oldest first, into fresh storage of `bytes` (>= size()).
+  void reallocate(size_t bytes);
+  // Doubles the storage until it holds `needed` bytes (capped at capacity()). Rare: at most
+  // log2(capacity / kInitialAllocation) times per fill, so kept off the hot path.
+  [[gnu::cold]] void grow(size_t needed);
+
   std::unique_ptr<uint8_t[]> storage_;  // uninitialised; only written bytes are ever read
-  size_t capacity_ = 0;
-  size_t head_ = 0;  // ring index of the oldest byte
+  size_t capacity_ = 0;                 // logical: what the protocol may queue
+  size_t alloc_ = 0;                    // physical: the ring's size, <= capacity_
+  size_t head_ = 0;                     // ring index of the oldest byte
   size_t size_ = 0;
 };
 

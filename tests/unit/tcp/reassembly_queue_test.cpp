@@ -283,5 +283,23 @@ TEST(ReassemblyQueue, PlacedBytesAreStoredWithoutCopyAndReadBack) {
   EXPECT_EQ(read_n(q, 2000), payload);
 }
 
+TEST(ReassemblyQueue, PlacementStopsBeforeUnreadBytesOfAWrappedGrowingRing) {
+  // The window counts the logical capacity (64 KiB) while the ring holds only 4 KiB: once the
+  // ring wraps, the room after RCV.NXT ends where the unread bytes begin, not at the window.
+  ReassemblyQueue q(65536);
+  EXPECT_EQ(q.insert(0, stream(0, 3000)), 3000u);
+  ASSERT_EQ(q.ring_bytes(), ReassemblyQueue::kInitialAllocation);
+  EXPECT_EQ(read_n(q, 2900), stream(0, 2900));
+  EXPECT_EQ(q.insert(0, stream(3000, 1500)), 1500u);  // wraps: ring positions 3000..4095, 0..403
+  ASSERT_EQ(q.ring_bytes(), ReassemblyQueue::kInitialAllocation);
+  auto p = q.placement(52, 100);
+  ASSERT_EQ(p.size(), 52u + (4096u - 1600u));
+  // A device may write anything into the whole span; only the headroom is put back.
+  std::vector<uint8_t> headroom(p.begin(), p.begin() + 52);
+  std::fill(p.begin(), p.end(), uint8_t{0xee});
+  std::copy(headroom.begin(), headroom.end(), p.begin());
+  EXPECT_EQ(read_n(q, 1600), stream(2900, 1600));
+}
+
 }  // namespace
 }  // namespace utcp::tcp

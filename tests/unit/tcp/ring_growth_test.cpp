@@ -1,0 +1,306 @@
+// Send and receive rings whose storage grows with use (issue #7: "buffers grow on demand and
+// shrink when idle"): they start at kInitialAllocation, double when a write or a segment needs
+// more, never exceed the logical capacity, keep every byte in order across each growth
+// whatever the ring's head position, and start small again after an idle release.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#include "tcp/reassembly_queue.hpp"
+#include "tcp/send_buffer.hpp"
+
+namespace utcp::tcp {
+namespace {
+
+constexpr size_t kInitial = SendBuffer::kInitialAllocation;
+static_assert(kInitial == ReassemblyQueue::kInitialAllocation);
+
+// A fresh seed per run, or UTCP_TEST_SEED to replay a printed one.
+uint32_t test_seed() {
+  if (const char* s = std::getenv("UTCP_TEST_SEED"))
+    return static_cast<uint32_t>(std::strtoul(s, nullptr, 10));
+  return std::random_device{}();
+}
+
+// Stream byte at absolute position i: a pattern that makes misplaced bytes visible.
+uint8_t stream_byte(size_t i) {
+  return static_cast<uint8_t>(i * 7 + (i >> 8));
+}
+
+std::vector<uint8_t> stream(size_t from, size_t len) {
+  std::vector<uint8_t> v(len);
+  for (size_t i = 0; i < len; ++i) v[i] = stream_byte(from + i);
+  return v;
+}
+
+std::vector<uint8_t> copy_all(const SendBuffer& sb) {
+  std::vector<uint8_t> out(sb.size());
+  sb.copy_out(0, out);
+  return out;
+}
+
+std::vector<uint8_t> read_n(ReassemblyQueue& q, size_t n) {
+  std::vector<uint8_t> out(n);
+  out.resize(q.read(out));
+  return out;
+}
+
+// ---- SendBuffer ----
+
+TEST(SendBufferGrowth, StartsSmallAndDoublesWithUse) {
+  SendBuffer sb(256 * 1024);
+  EXPECT_EQ(sb.allocated(), 0u);
+  EXPECT_EQ(sb.write(stream(0, 100)), 100u);
+  EXPECT_EQ(sb.allocated(), kInitial);
+  // The protocol's view is the logical capacity, not the storage.
+  EXPECT_EQ(sb.capacity(), 256u * 1024);
+  EXPECT_EQ(sb.free_space(), 256u * 1024 - 100);
+  EXPECT_EQ(sb.write(stream(100, kInitial - 100)), kInitial - 100);
+  EXPECT_EQ(sb.allocated(), kInitial);  // exactly full: no growth yet
+  EXPECT_EQ(sb.write(stream(kInitial, 1)), 1u);
+  EXPECT_EQ(sb.allocated(), 2 * kInitial);
+  // One big write jumps straight to the power-of-two multiple that holds it.
+  EXPECT_EQ(sb.write(stream(kInitial + 1, 40000)), 40000u);
+  EXPECT_EQ(sb.allocated(), 16 * kInitial);
+  EXPECT_EQ(copy_all(sb), stream(0, kInitial + 40001));
+}
+
+TEST(SendBufferGrowth, GrowthKeepsByteOrderAtEveryHeadPosition) {
+  for (size_t head = 0; head < kInitial; ++head) {
+    SendBuffer sb(64 * 1024);
+    // Live bytes when the ring fills, varied with the head; head + kept stays within the ring.
+    const size_t kept = 1 + (head * 37) % (kInitial - head);
+    // Put the oldest live byte at ring index `head`.
+    ASSERT_EQ(sb.write(stream(0, head + kept)), head + kept);
+    sb.consume(head);
+    ASSERT_EQ(sb.allocated(), kInitial);
+    // Fill the ring (the tail wraps around past the end), then one write more than fits.
+    const size_t fill = kInitial - kept;
+    ASSERT_EQ(sb.write(stream(head + kept, fill)), fill);
+    ASSERT_EQ(sb.allocated(), kInitial);
+    ASSERT_EQ(sb.write(stream(head + kInitial, 300)), 300u);
+    ASSERT_EQ(sb.allocated(), 2 * kInitial) << "head " << head;
+    ASSERT_EQ(copy_all(sb), stream(head, kInitial + 300)) << "head " << head;
+    // Reads across what used to be the seam still work after more consumption.
+    sb.consume(kInitial - 1);
+    ASSERT_EQ(copy_all(sb), stream(head + kInitial - 1, 301)) << "head " << head;
+  }
+}
+
+TEST(SendBufferGrowth, NeverAboveCapacity) {
+  SendBuffer odd(10000);  // not a power of two: the last growth stops at the capacity
+  EXPECT_EQ(odd.write(stream(0, 9000)), 9000u);
+  EXPECT_EQ(odd.allocated(), 10000u);
+  EXPECT_EQ(odd.write(stream(9000, 5000)), 1000u);
+  EXPECT_EQ(odd.allocated(), 10000u);
+  EXPECT_EQ(copy_all(odd), stream(0, 10000));
+
+  SendBuffer tiny(1000);  // below the first allocation
+  EXPECT_EQ(tiny.write(stream(0, 10)), 10u);
+  EXPECT_EQ(tiny.allocated(), 1000u);
+}
+
+TEST(SendBufferGrowth, ReleasedWhenIdleThenRegrowsFromSmall) {
+  SendBuffer sb(256 * 1024);
+  ASSERT_EQ(sb.write(stream(0, 100000)), 100000u);
+  EXPECT_EQ(sb.allocated(), 32 * kInitial);
+  sb.release_if_empty();  // bytes still queued: kept
+  EXPECT_EQ(sb.allocated(), 32 * kInitial);
+  sb.consume(100000);
+  EXPECT_EQ(sb.releasable(), 32 * kInitial);
+  sb.release_if_empty();
+  EXPECT_EQ(sb.allocated(), 0u);
+  EXPECT_EQ(sb.write(stream(7, 50)), 50u);
+  EXPECT_EQ(sb.allocated(), kInitial);
+  EXPECT_EQ(copy_all(sb), stream(7, 50));
+}
+
+TEST(SendBufferGrowth, SetCapacityReallocatesOnlyToShrinkStorage) {
+  SendBuffer sb(256 * 1024);
+  sb.write(stream(0, 5000));
+  EXPECT_EQ(sb.allocated(), 2 * kInitial);
+  sb.set_capacity(1024 * 1024);  // a larger buffer is reached by growing on demand
+  EXPECT_EQ(sb.allocated(), 2 * kInitial);
+  EXPECT_EQ(sb.free_space(), 1024u * 1024 - 5000);
+  sb.consume(3000);
+  sb.set_capacity(6000);  // below the storage held: the storage shrinks with it
+  EXPECT_EQ(sb.allocated(), 6000u);
+  EXPECT_EQ(copy_all(sb), stream(3000, 2000));
+  EXPECT_EQ(sb.write(stream(5000, 9000)), 4000u);
+  EXPECT_EQ(copy_all(sb), stream(3000, 6000));
+}
+
+TEST(SendBufferGrowth, RandomisedAgainstModel) {
+  const uint32_t seed = test_seed();
+  std::printf("SendBufferGrowth.RandomisedAgainstModel seed=%u\n", seed);
+  std::mt19937 rng(seed);
+  constexpr size_t kCap = 50000;
+  SendBuffer sb(kCap);
+  std::vector<uint8_t> model;
+  size_t next = 0;  // absolute stream position of the next byte written
+  size_t oldest = 0;
+  for (int step = 0; step < 20000; ++step) {
+    const int op = static_cast<int>(rng() % 8);
+    if (op < 4) {
+      const size_t len = rng() % 6000;
+      const size_t took = sb.write(stream(next, len));
+      ASSERT_EQ(took, std::min(len, kCap - (next - oldest))) << "seed " << seed;
+      next += took;
+    } else if (op < 7) {
+      const size_t n = std::min<size_t>(rng() % 8000, next - oldest);
+      sb.consume(n);
+      oldest += n;
+    } else {
+      sb.release_if_empty();
+    }
+    ASSERT_EQ(sb.size(), next - oldest);
+    ASSERT_LE(sb.allocated(), kCap);
+    ASSERT_GE(sb.allocated(), sb.size());
+    if (step % 16 == 0) {
+      ASSERT_EQ(copy_all(sb), stream(oldest, next - oldest)) << "seed " << seed;
+    }
+  }
+}
+
+// ---- ReassemblyQueue ----
+
+TEST(ReassemblyGrowth, StartsSmallAndDoublesWithUse) {
+  ReassemblyQueue q(256 * 1024);
+  EXPECT_EQ(q.ring_bytes(), 0u);
+  EXPECT_EQ(q.insert(0, stream(0, 1000)), 1000u);
+  EXPECT_EQ(q.ring_bytes(), kInitial);
+  // The window is computed from the logical capacity, not the storage.
+  EXPECT_EQ(q.window(), 256u * 1024 - 1000);
+  EXPECT_EQ(q.insert(0, stream(1000, kInitial - 1000)), kInitial - 1000);
+  EXPECT_EQ(q.ring_bytes(), kInitial);
+  // An out-of-order segment far ahead grows the ring to reach it, holding the bytes before it.
+  EXPECT_EQ(q.insert(30000, stream(kInitial + 30000, 1460)), 0u);
+  EXPECT_EQ(q.ring_bytes(), 16 * kInitial);
+  EXPECT_EQ(q.insert(0, stream(kInitial, 30000)), 31460u);
+  EXPECT_EQ(read_n(q, 1 << 20), stream(0, kInitial + 31460));
+}
+
+TEST(ReassemblyGrowth, GrowthKeepsByteOrderAtEveryHeadPosition) {
+  for (size_t head = 0; head < kInitial; ++head) {
+    ReassemblyQueue q(64 * 1024);
+    // Readable bytes when the ring fills, varied with the head; head + kept stays within the
+    // ring.
+    const size_t kept = 1 + (head * 37) % std::min<size_t>(kInitial - head, 2000);
+    // Put the first readable byte at ring index `head` (reading everything would reset it).
+    ASSERT_EQ(q.insert(0, stream(0, head + kept)), head + kept);
+    ASSERT_EQ(read_n(q, head), stream(0, head));
+    ASSERT_EQ(q.ring_bytes(), kInitial);
+    // An out-of-order range near the end of the ring (it wraps past the seam for most heads),
+    // then a segment past the ring's end: the ring doubles with a hole and a range inside.
+    const size_t ooo = kInitial - kept - 500;
+    ASSERT_EQ(q.insert(ooo, stream(head + kept + ooo, 300)), 0u);
+    ASSERT_EQ(q.ring_bytes(), kInitial) << "head " << head;
+    ASSERT_EQ(q.insert(ooo + 400, stream(head + kept + ooo + 400, 1000)), 0u);
+    ASSERT_EQ(q.ring_bytes(), 2 * kInitial) << "head " << head;
+    ASSERT_EQ(q.out_of_order().size(), 2u);
+    // Filling only the holes makes everything readable, in order: the first range's bytes
+    // come from before the growth.
+    ASSERT_EQ(q.insert(0, stream(head + kept, ooo)), ooo + 300) << "head " << head;
+    ASSERT_EQ(q.insert(0, stream(head + kept + ooo + 300, 100)), 1100u) << "head " << head;
+    ASSERT_EQ(read_n(q, 1 << 20), stream(head, kept + ooo + 1400)) << "head " << head;
+  }
+}
+
+TEST(ReassemblyGrowth, NeverAboveCapacity) {
+  ReassemblyQueue odd(10000);
+  EXPECT_EQ(odd.insert(9000, stream(9000, 5000)), 0u);  // trimmed to the window
+  EXPECT_EQ(odd.ring_bytes(), 10000u);
+  EXPECT_EQ(odd.insert(0, stream(0, 9000)), 10000u);
+  EXPECT_EQ(odd.ring_bytes(), 10000u);
+  EXPECT_EQ(read_n(odd, 20000), stream(0, 10000));
+
+  ReassemblyQueue tiny(1000);
+  EXPECT_EQ(tiny.insert(0, stream(0, 10)), 10u);
+  EXPECT_EQ(tiny.ring_bytes(), 1000u);
+}
+
+TEST(ReassemblyGrowth, ReleasedWhenIdleThenRegrowsFromSmall) {
+  ReassemblyQueue q(256 * 1024);
+  ASSERT_EQ(q.insert(0, stream(0, 100000)), 100000u);
+  EXPECT_EQ(q.ring_bytes(), 32 * kInitial);
+  q.release_if_empty();  // unread bytes: kept
+  EXPECT_EQ(q.ring_bytes(), 32 * kInitial);
+  ASSERT_EQ(read_n(q, 100000), stream(0, 100000));
+  q.release_if_empty();
+  EXPECT_EQ(q.ring_bytes(), 0u);
+  EXPECT_EQ(q.allocated(), 0u);
+  EXPECT_EQ(q.insert(0, stream(100000, 60)), 60u);
+  EXPECT_EQ(q.ring_bytes(), kInitial);
+  EXPECT_EQ(read_n(q, 100), stream(100000, 60));
+}
+
+TEST(ReassemblyGrowth, SetCapacityReallocatesOnlyToShrinkStorage) {
+  ReassemblyQueue q(256 * 1024);
+  q.insert(0, stream(0, 5000));
+  q.insert(6000, stream(11000, 1000));  // range [6000, 7000) after RCV.NXT
+  EXPECT_EQ(q.ring_bytes(), 4 * kInitial);
+  q.set_capacity(1024 * 1024);  // autotuning: the window grows, the storage does not
+  EXPECT_EQ(q.ring_bytes(), 4 * kInitial);
+  EXPECT_EQ(q.window(), 1024u * 1024 - 5000);
+  q.set_capacity(11500);  // window 6500: the range is cut to [6000, 6500), storage shrinks
+  EXPECT_EQ(q.ring_bytes(), 11500u);
+  EXPECT_EQ(q.out_of_order().size(), 1u);
+  EXPECT_EQ(q.out_of_order()[0], (SeqRange{6000, 6500}));
+  EXPECT_EQ(q.insert(0, stream(5000, 6000)), 6500u);
+  EXPECT_EQ(read_n(q, 1 << 20), stream(0, 11500));
+}
+
+// Random segments (in order, out of order, overlapping, past the window), reads and idle
+// releases against a model, with a capacity many times the first allocation.
+TEST(ReassemblyGrowth, RandomisedAgainstModel) {
+  const uint32_t seed = test_seed();
+  std::printf("ReassemblyGrowth.RandomisedAgainstModel seed=%u\n", seed);
+  std::mt19937 rng(seed);
+  constexpr size_t kCap = 40000;
+  ReassemblyQueue q(kCap);
+  size_t rcv_nxt = 0, consumed = 0;
+  std::vector<bool> have(1 << 24, false);
+  for (int step = 0; step < 20000 && rcv_nxt + 2 * kCap < have.size(); ++step) {
+    const uint32_t op = rng() % 8;
+    if (op < 2) {
+      std::vector<uint8_t> buf(rng() % 20000);
+      buf.resize(q.read(buf));
+      ASSERT_EQ(buf, stream(consumed, buf.size())) << "seed " << seed << " step " << step;
+      consumed += buf.size();
+      continue;
+    }
+    if (op == 2) {
+      q.release_if_empty();
+      if (q.readable() == 0 && !q.has_out_of_order()) {
+        ASSERT_EQ(q.allocated(), 0u);
+      }
+      continue;
+    }
+    const size_t off = rng() % 4 == 0 ? rng() % (kCap + 200) : rng() % 3000;
+    const size_t len = rng() % 1500;
+    const size_t window = kCap - (rcv_nxt - consumed);
+    ASSERT_EQ(q.window(), window);
+    const size_t advanced = q.insert(off, stream(rcv_nxt + off, len));
+    const size_t accepted_end = std::min(off + len, window);
+    for (size_t i = off; i < accepted_end; ++i) have[rcv_nxt + i] = true;
+    size_t expect = 0;
+    while (expect < window && have[rcv_nxt + expect]) ++expect;
+    ASSERT_EQ(advanced, expect) << "seed " << seed << " step " << step;
+    rcv_nxt += expect;
+    ASSERT_EQ(q.readable(), rcv_nxt - consumed);
+    ASSERT_LE(q.ring_bytes(), kCap);
+    const size_t held_end = q.readable() + (q.has_out_of_order() ? q.out_of_order().back().end : 0);
+    ASSERT_GE(q.ring_bytes(), held_end);
+  }
+  std::vector<uint8_t> rest(kCap);
+  rest.resize(q.read(rest));
+  EXPECT_EQ(rest, stream(consumed, rest.size()));
+}
+
+}  // namespace
+}  // namespace utcp::tcp

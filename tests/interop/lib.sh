@@ -126,12 +126,12 @@ it_same_file() {  # expected actual what
   it_log "$3: $(stat -c %s "$2") bytes, sha256 ${b:0:16}... match"
 }
 
-# The end of an exchange between utcp-cat and nc (cat_connect, cat_listen), run in $IT_TMP:
+# The end of an exchange between utcp-cat and a kernel peer (cat_connect, cat_listen), run in $IT_TMP:
 # both exited 0, and each side received exactly what the other sent (to_kernel -> from_utcp,
 # to_utcp -> from_kernel). Prints utcp-cat's TCP counters from cat.err.
-it_check_cat_exchange() {  # cat_rc nc_rc
+it_check_cat_exchange() {  # cat_rc peer_rc (the kernel side: nc or peer.py)
   [ "$1" -eq 0 ] || { cat cat.err >&2; it_fail "utcp-cat exited $1"; }
-  [ "$2" -eq 0 ] || it_fail "nc exited $2"
+  [ "$2" -eq 0 ] || it_fail "the kernel peer exited $2"
   it_same_file to_kernel from_utcp "utcp -> kernel"
   it_same_file to_utcp from_kernel "kernel -> utcp"
   grep -E '^tcp\.(in|out) ' cat.err || true

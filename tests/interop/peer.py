@@ -139,6 +139,44 @@ def slow_reader_server(port, pause, out_path):
     ls.close()
 
 
+def cat_server(port, in_path, out_path):
+    """A two-way `nc -N -l`: accepts one connection, sends in_path and then FIN while it
+    reads into out_path until the peer's FIN, whichever ends first; exits once both are done.
+    (Debian's netcat-openbsd in listen mode quits as soon as the incoming side ends, even
+    with unsent standard input, so it cannot serve a simultaneous two-way transfer.)"""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(1)
+    ls.settimeout(20)
+    c, _ = ls.accept()
+    ls.close()
+    c.settimeout(60)
+    errors = []
+
+    def send():
+        try:
+            with open(in_path, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    c.sendall(chunk)
+            c.shutdown(socket.SHUT_WR)
+        except Exception as e:  # noqa: BLE001
+            errors.append(f"sending: {e!r}")
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        with open(out_path, "wb") as f:
+            while b := c.recv(1 << 20):
+                f.write(b)
+    except Exception as e:  # noqa: BLE001
+        errors.append(f"receiving: {e!r}")
+    sender.join()
+    c.close()
+    if errors:
+        fail("; ".join(errors))
+
+
 def sequential(host, port, count):
     """count short connections one after the other, each echoing a small message."""
     start = time.time()
@@ -166,6 +204,7 @@ def main(argv):
         "abort-client": lambda a: abort_client(a[0], int(a[1]), int(a[2]), int(a[3]) if len(a) > 3 else 0),
         "slow-reader-server": lambda a: slow_reader_server(int(a[0]), float(a[1]), a[2]),
         "sequential": lambda a: sequential(a[0], int(a[1]), int(a[2])),
+        "cat-server": lambda a: cat_server(int(a[0]), a[1], a[2]),
     }
     if len(argv) < 2 or argv[1] not in cmds:
         fail(f"usage: peer.py {{{','.join(cmds)}}} ARGS...")

@@ -4,6 +4,8 @@
 #include <cassert>
 #include <cstring>
 
+#include "tcp/ring_growth.hpp"
+
 namespace utcp::tcp {
 
 namespace {
@@ -156,12 +158,8 @@ void ReassemblyQueue::reallocate(size_t bytes) {
 }
 
 void ReassemblyQueue::grow(size_t needed) {
-  // Geometric growth: each doubling copies the held bytes once, so filling the window from
-  // empty copies less than capacity bytes in all. Every range ends within readable_ +
-  // window() = capacity_, so all of them fit.
-  size_t bytes = std::max(alloc_ * 2, kInitialAllocation);
-  while (bytes < needed) bytes *= 2;
-  reallocate(std::min(bytes, capacity_));
+  // Every range ends within readable_ + window() = capacity_, so all of them fit.
+  reallocate(ring_growth_size(alloc_, needed, capacity_, kInitialAllocation));
 }
 
 void ReassemblyQueue::set_capacity(size_t c) {

@@ -4,6 +4,8 @@
 #include <cassert>
 #include <cstring>
 
+#include "tcp/ring_growth.hpp"
+
 namespace utcp::tcp {
 
 SendBuffer::SendBuffer(size_t capacity) : capacity_(capacity) {}
@@ -24,11 +26,7 @@ void SendBuffer::reallocate(size_t bytes) {
 }
 
 void SendBuffer::grow(size_t needed) {
-  // Geometric growth: each doubling copies the live bytes once, so a fill from empty to
-  // capacity copies less than capacity bytes in all.
-  size_t bytes = std::max(alloc_ * 2, kInitialAllocation);
-  while (bytes < needed) bytes *= 2;
-  reallocate(std::min(bytes, capacity_));
+  reallocate(ring_growth_size(alloc_, needed, capacity_, kInitialAllocation));
 }
 
 void SendBuffer::set_capacity(size_t c) {

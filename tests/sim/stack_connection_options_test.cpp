@@ -147,19 +147,12 @@ constexpr uint8_t kAf11 = 10 << 2;  // DSCP 10, RFC 2597
 TEST(StackTos, EverySegmentCarriesTheDiffservFieldAndAChangeAppliesAtOnce) {
   RecordedNet net;
   std::error_code ec;
-  SocketId l = net.b().listen(80, ec);
   ConnectOptions opts;
   opts.tos = kEf | 0x03;  // the low (ECN) bits must not reach the header
-  SocketId c = net.a().connect(net.b().config().address, 80, opts, ec);
-  ASSERT_FALSE(ec);
+  const SimPair pair = establish(net, 80, opts, seconds(5));
+  ASSERT_NE(pair.server, kNoSocket);
+  const SocketId c = pair.client, s = pair.server;
   EXPECT_EQ(net.a().tos(c), kEf);
-  SocketId s = kNoSocket;
-  ASSERT_TRUE(net.run_until(
-      [&] {
-        if (s == kNoSocket) s = net.b().accept(l, ec);
-        return s != kNoSocket && (net.a().readiness(c) & ready::kConnected);
-      },
-      seconds(5)));
   // A's first data segment is lost once: it is retransmitted.
   bool lost_one = false;
   net.ra.drop = [&](const Sent& p) {
@@ -227,17 +220,11 @@ TEST(StackTos, EcnCodepointSitsBesideTheDiffservField) {
   cfg.b.tcp.ecn = true;
   RecordedNet net(cfg);
   std::error_code ec;
-  SocketId l = net.b().listen(80, ec);
   ConnectOptions opts;
   opts.tos = kEf | 0x03;
-  SocketId c = net.a().connect(net.b().config().address, 80, opts, ec);
-  SocketId s = kNoSocket;
-  ASSERT_TRUE(net.run_until(
-      [&] {
-        if (s == kNoSocket) s = net.b().accept(l, ec);
-        return s != kNoSocket && (net.a().readiness(c) & ready::kConnected);
-      },
-      seconds(5)));
+  const SimPair pair = establish(net, 80, opts, seconds(5));
+  ASSERT_NE(pair.server, kNoSocket);
+  const SocketId c = pair.client, s = pair.server;
   std::vector<uint8_t> data(2000, 1), buf(4096);
   ASSERT_EQ(net.a().send(c, data, ec), data.size());
   size_t got = 0;
@@ -268,13 +255,8 @@ TEST(StackTos, AcceptedConnectionsInheritTheListenersValue) {
   net.b().set_tos(l, kAf11);
   EXPECT_EQ(net.b().tos(l), kAf11);
   SocketId c = net.a().connect(net.b().config().address, 80, ec);
-  SocketId s = kNoSocket;
-  ASSERT_TRUE(net.run_until(
-      [&] {
-        if (s == kNoSocket) s = net.b().accept(l, ec);
-        return s != kNoSocket && (net.a().readiness(c) & ready::kConnected);
-      },
-      seconds(5)));
+  const SocketId s = accept_connected(net, l, c, seconds(5));
+  ASSERT_NE(s, kNoSocket);
   EXPECT_EQ(net.b().tos(s), kAf11);
   const uint8_t msg[] = "inherited";
   ASSERT_EQ(net.b().send(s, msg, ec), sizeof msg);
@@ -314,15 +296,9 @@ TEST(StackSoftError, IcmpUnreachableCodesZeroOneFiveAreReportedAndTheConnectionL
   for (auto [code, want] : cases) {
     RecordedNet net;
     std::error_code ec;
-    SocketId l = net.b().listen(80, ec);
-    SocketId c = net.a().connect(net.b().config().address, 80, ec);
-    SocketId s = kNoSocket;
-    ASSERT_TRUE(net.run_until(
-        [&] {
-          if (s == kNoSocket) s = net.b().accept(l, ec);
-          return s != kNoSocket && (net.a().readiness(c) & ready::kConnected);
-        },
-        seconds(5)));
+    const SimPair pair = establish(net, 80, seconds(5));
+    ASSERT_NE(pair.server, kNoSocket);
+    const SocketId c = pair.client, s = pair.server;
     std::vector<std::pair<SocketId, uint32_t>> told;
     net.a().set_readiness_callback([&](SocketId id, uint32_t r) { told.emplace_back(id, r); });
     const uint8_t msg[] = {'x'};
@@ -352,15 +328,9 @@ TEST(StackSoftError, IcmpUnreachableCodesZeroOneFiveAreReportedAndTheConnectionL
 TEST(StackSoftError, RetransmissionsReachingR1AreToldWithoutClosing) {
   RecordedNet net;
   std::error_code ec;
-  SocketId l = net.b().listen(80, ec);
-  SocketId c = net.a().connect(net.b().config().address, 80, ec);
-  SocketId s = kNoSocket;
-  ASSERT_TRUE(net.run_until(
-      [&] {
-        if (s == kNoSocket) s = net.b().accept(l, ec);
-        return s != kNoSocket && (net.a().readiness(c) & ready::kConnected);
-      },
-      seconds(5)));
+  const SimPair pair = establish(net, 80, seconds(5));
+  ASSERT_NE(pair.server, kNoSocket);
+  const SocketId c = pair.client, s = pair.server;
   net.advance(seconds(1));
   bool path_down = true;
   size_t copies = 0;
@@ -408,15 +378,11 @@ TEST(StackTimeWait, NewSynFromTheSamePortOpensANewIncarnation) {
     cfg.a.tcp.timestamps = timestamps;
     SimNet net(cfg);
     std::error_code ec;
-    SocketId l = net.b().listen(80, ec);
-    SocketId c = net.a().connect(net.b().config().address, 80, ec, 40000);
-    SocketId s = kNoSocket;
-    ASSERT_TRUE(net.run_until(
-        [&] {
-          if (s == kNoSocket) s = net.b().accept(l, ec);
-          return s != kNoSocket && (net.a().readiness(c) & ready::kConnected);
-        },
-        seconds(5)));
+    ConnectOptions from_40000;
+    from_40000.local_port = 40000;
+    const SimPair pair = establish(net, 80, from_40000, seconds(5));
+    ASSERT_NE(pair.server, kNoSocket);
+    const SocketId c = pair.client, s = pair.server;
     const uint8_t msg[] = "first incarnation";
     ASSERT_EQ(net.a().send(c, msg, ec), sizeof msg);
     uint8_t buf[64];
@@ -432,14 +398,8 @@ TEST(StackTimeWait, NewSynFromTheSamePortOpensANewIncarnation) {
 
     SocketId c2 = net.a().connect(net.b().config().address, 80, ec, 40000);
     ASSERT_FALSE(ec) << ec.message();
-    SocketId s2 = kNoSocket;
-    ASSERT_TRUE(net.run_until(
-        [&] {
-          if (s2 == kNoSocket) s2 = net.b().accept(l, ec);
-          return s2 != kNoSocket && (net.a().readiness(c2) & ready::kConnected);
-        },
-        seconds(5)))
-        << "timestamps " << timestamps;
+    const SocketId s2 = accept_connected(net, pair.listener, c2, seconds(5));
+    ASSERT_NE(s2, kNoSocket) << "timestamps " << timestamps;
     EXPECT_EQ(counter(net.b(), "tcp.time-wait-reopened"), 1u);
     EXPECT_EQ(net.b().remote_endpoint(s2).port, 40000);
     const uint8_t msg2[] = "second incarnation";

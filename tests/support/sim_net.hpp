@@ -89,28 +89,49 @@ class SimNet {
   Stack b_;
 };
 
-// A connection from A to a listener on B's `port`, accepted: {client on A, server on B,
-// the listener}. Sockets are kNoSocket if the handshake did not finish within `budget`.
+// A connection from A to a listener on B: {client on A, server on B, the listener}.
 struct SimPair {
   SocketId client = kNoSocket;
   SocketId server = kNoSocket;
   SocketId listener = kNoSocket;
 };
 
-inline SimPair establish(SimNet& net, uint16_t port, Duration budget = std::chrono::seconds(120)) {
+// Runs `net` (a SimNet, or any net with a(), b() and run_until()) until B has accepted a
+// connection on `listener` and A's `client` is connected. Returns B's socket, or kNoSocket
+// if that did not happen within `budget`.
+template <class Net>
+SocketId accept_connected(Net& net, SocketId listener, SocketId client,
+                          Duration budget = std::chrono::seconds(120)) {
+  std::error_code ec;
+  SocketId server = kNoSocket;
+  const bool done = net.run_until(
+      [&] {
+        if (server == kNoSocket) server = net.b().accept(listener, ec);
+        return server != kNoSocket && (net.a().readiness(client) & ready::kConnected);
+      },
+      budget);
+  return done ? server : kNoSocket;
+}
+
+// A connection from A (with `options`) to a listener on B's `port`, accepted: {client on A,
+// server on B, the listener}. server is kNoSocket if the handshake did not finish within
+// `budget` (and client or listener too if the OPEN itself failed).
+template <class Net>
+SimPair establish(Net& net, uint16_t port, const ConnectOptions& options,
+                  Duration budget = std::chrono::seconds(120)) {
   std::error_code ec;
   SimPair p;
   p.listener = net.b().listen(port, ec);
   if (ec) return p;
-  p.client = net.a().connect(net.b().config().address, port, ec);
+  p.client = net.a().connect(net.b().config().address, port, options, ec);
   if (ec) return p;
-  net.run_until(
-      [&] {
-        if (p.server == kNoSocket) p.server = net.b().accept(p.listener, ec);
-        return p.server != kNoSocket && (net.a().readiness(p.client) & ready::kConnected);
-      },
-      budget);
+  p.server = accept_connected(net, p.listener, p.client, budget);
   return p;
+}
+
+template <class Net>
+SimPair establish(Net& net, uint16_t port, Duration budget = std::chrono::seconds(120)) {
+  return establish(net, port, ConnectOptions{}, budget);
 }
 
 }  // namespace utcp::test

@@ -10,14 +10,12 @@
 #include <random>
 #include <vector>
 
+#include "support/test_stream.hpp"
+
 namespace utcp::dev {
 namespace {
 
-uint32_t test_seed() {
-  if (const char* s = std::getenv("UTCP_TEST_SEED"))
-    return static_cast<uint32_t>(std::strtoul(s, nullptr, 10));
-  return std::random_device{}();
-}
+using test::test_seed;
 
 Instant at(int64_t us) {
   return instant_from_us(us);
@@ -68,7 +66,7 @@ TEST(TimedPacketQueue, FullAndOversizedAreRefusedAndSlotsAreReused) {
 }
 
 TEST(TimedPacketQueue, RandomPushesMatchAStableSortByReleaseTime) {
-  const uint32_t seed = test_seed();
+  const uint32_t seed = test_seed("TimedPacketQueue.RandomPushesMatchAStableSortByReleaseTime");
   std::mt19937 rng(seed);
   for (int trial = 0; trial < 200; ++trial) {
     TimedPacketQueue q(64, 8);

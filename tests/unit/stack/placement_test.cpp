@@ -147,6 +147,19 @@ std::vector<std::vector<uint8_t>> transfer(Stack& a, Stack& b,
   return got;
 }
 
+// A (10.77.0.2) and B (10.77.0.1, behind a ScatteringDevice) over a memory link of `mtu`.
+struct ScatteredPair {
+  explicit ScatteredPair(size_t mtu)
+      : link(dev::MemoryLinkConfig{.mtu = mtu, .queue_packets = 256}),
+        scatter(link.b()),
+        a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1, mtu)),
+        b(scatter, config_for(Ipv4Addr(10, 77, 0, 1), 101, mtu)) {}
+  dev::MemoryLink link;
+  ScatteringDevice scatter;
+  Stack a;
+  Stack b;
+};
+
 bool same_streams(std::vector<std::vector<uint8_t>> got, std::vector<std::vector<uint8_t>> want) {
   std::sort(got.begin(), got.end());
   std::sort(want.begin(), want.end());
@@ -154,68 +167,56 @@ bool same_streams(std::vector<std::vector<uint8_t>> got, std::vector<std::vector
 }
 
 TEST(DirectPlacement, BulkSegmentsArePlacedAndArriveExactly) {
-  dev::MemoryLink link(dev::MemoryLinkConfig{.mtu = 65535, .queue_packets = 256});
-  ScatteringDevice scatter(link.b());
-  Stack a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1, 65535));
-  Stack b(scatter, config_for(Ipv4Addr(10, 77, 0, 1), 101, 65535));
+  ScatteredPair net(65535);
   const std::vector<std::vector<uint8_t>> data{pattern(8 << 20, 7)};
   // One odd-sized read per round: unread bytes stay in the buffer (the headers overwrite and
   // must restore some of them), and the write position moves through every alignment and
   // past the end of the ring (where placement must give up or fall back).
-  const auto got = transfer(a, b, data, 100'003, 1);
+  const auto got = transfer(net.a, net.b, data, 100'003, 1);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].size(), data[0].size());
   EXPECT_TRUE(got[0] == data[0]) << "bytes differ";
-  EXPECT_GT(counter(b, "dev.rx-placed"), 50u);
-  EXPECT_GT(scatter.scattered, 0u);
+  EXPECT_GT(counter(net.b, "dev.rx-placed"), 50u);
+  EXPECT_GT(net.scatter.scattered, 0u);
 }
 
 TEST(DirectPlacement, InterleavedConnectionsFallBackAndStayExact) {
   // Three bulk streams at once: the next packet is often another connection's, so placement
   // guesses wrong and the packet is gathered back into the slot.
-  dev::MemoryLink link(dev::MemoryLinkConfig{.mtu = 65535, .queue_packets = 256});
-  ScatteringDevice scatter(link.b());
-  Stack a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1, 65535));
-  Stack b(scatter, config_for(Ipv4Addr(10, 77, 0, 1), 101, 65535));
+  ScatteredPair net(65535);
   const std::vector<std::vector<uint8_t>> data{pattern(3 << 20, 1), pattern(3 << 20, 2),
                                                pattern(3 << 20, 3)};
-  const auto got = transfer(a, b, data, 65536);
+  const auto got = transfer(net.a, net.b, data, 65536);
   EXPECT_TRUE(same_streams(got, data)) << "bytes differ";
-  EXPECT_GT(counter(b, "dev.rx-place-missed"), 0u);
-  EXPECT_GT(counter(b, "dev.rx-placed"), 0u);
+  EXPECT_GT(counter(net.b, "dev.rx-place-missed"), 0u);
+  EXPECT_GT(counter(net.b, "dev.rx-placed"), 0u);
 }
 
 TEST(DirectPlacement, HeaderLengthChangesMidStreamKeepUnreadBytesIntact) {
   // Every fourth bulk segment arrives with 4 more header bytes (NOP options), so the predicted
   // header length is wrong now and then and changes while a read is placed; the bytes under
   // the headroom are unread data (one read per round) and must all come back.
-  dev::MemoryLink link(dev::MemoryLinkConfig{.mtu = 60000, .queue_packets = 256});
-  ScatteringDevice scatter(link.b());
-  scatter.pad_every_fourth_bulk_segment = true;
-  Stack a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1, 60000));
-  Stack b(scatter, config_for(Ipv4Addr(10, 77, 0, 1), 101, 60000));
+  ScatteredPair net(60000);
+  net.scatter.pad_every_fourth_bulk_segment = true;  // before any traffic
   const std::vector<std::vector<uint8_t>> data{pattern(6 << 20, 21)};
-  const auto got = transfer(a, b, data, 70'001, 1);
+  const auto got = transfer(net.a, net.b, data, 70'001, 1);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].size(), data[0].size());
   EXPECT_TRUE(got[0] == data[0]) << "bytes differ";
-  EXPECT_GT(scatter.padded, 10u);
-  EXPECT_GT(counter(b, "dev.rx-placed"), 10u);
-  EXPECT_GT(counter(b, "dev.rx-place-missed"), 10u);
-  EXPECT_EQ(counter(b, "tcp.drop.bad-checksum"), 0u);
+  EXPECT_GT(net.scatter.padded, 10u);
+  EXPECT_GT(counter(net.b, "dev.rx-placed"), 10u);
+  EXPECT_GT(counter(net.b, "dev.rx-place-missed"), 10u);
+  EXPECT_EQ(counter(net.b, "tcp.drop.bad-checksum"), 0u);
 }
 
 TEST(DirectPlacement, NotUsedForSmallSegmentsOrDevicesWithoutScatter) {
   {
     // MTU 1500: segments far below the placement threshold.
-    dev::MemoryLink link(dev::MemoryLinkConfig{.mtu = 1500, .queue_packets = 256});
-    ScatteringDevice scatter(link.b());
-    Stack a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1, 1500));
-    Stack b(scatter, config_for(Ipv4Addr(10, 77, 0, 1), 101, 1500));
+    ScatteredPair net(1500);
     const std::vector<std::vector<uint8_t>> data{pattern(1 << 20, 9)};
-    EXPECT_TRUE(same_streams(transfer(a, b, data, 65536), data));
-    EXPECT_EQ(counter(b, "dev.rx-placed"), 0u);
-    EXPECT_EQ(scatter.scattered, 0u);
+    EXPECT_TRUE(same_streams(transfer(net.a, net.b, data, 65536), data));
+    EXPECT_EQ(counter(net.b, "dev.rx-placed"), 0u);
+    EXPECT_EQ(net.scatter.scattered, 0u);
   }
   {
     // The plain memory link cannot scatter: the stack never asks it to.

@@ -9,26 +9,13 @@
 #include <random>
 #include <vector>
 
+#include "support/test_stream.hpp"
 namespace utcp::tcp {
 namespace {
 
-// A fresh seed per run, or UTCP_TEST_SEED to replay a printed one.
-uint32_t test_seed() {
-  if (const char* s = std::getenv("UTCP_TEST_SEED"))
-    return static_cast<uint32_t>(std::strtoul(s, nullptr, 10));
-  return std::random_device{}();
-}
-
-// Stream byte at absolute position i: a pattern that makes misplaced bytes visible.
-uint8_t stream_byte(size_t i) {
-  return static_cast<uint8_t>(i * 7 + (i >> 8));
-}
-
-std::vector<uint8_t> stream(size_t from, size_t len) {
-  std::vector<uint8_t> v(len);
-  for (size_t i = 0; i < len; ++i) v[i] = stream_byte(from + i);
-  return v;
-}
+using test::stream;
+using test::stream_byte;
+using test::test_seed;
 
 std::vector<uint8_t> read_n(ReassemblyQueue& q, size_t n) {
   std::vector<uint8_t> out(n);
@@ -201,8 +188,7 @@ TEST(ReassemblyQueue, ManyTinyGapsAreBounded) {
 
 // Random segments (out of order, overlapping, duplicated, past the window) against a model.
 TEST(ReassemblyQueue, RandomisedAgainstModel) {
-  const uint32_t seed = test_seed();
-  std::printf("ReassemblyQueue.RandomisedAgainstModel seed=%u\n", seed);
+  const uint32_t seed = test_seed("ReassemblyQueue.RandomisedAgainstModel");
   std::mt19937 rng(seed);
   constexpr size_t kCap = 3000;
   ReassemblyQueue q(kCap);

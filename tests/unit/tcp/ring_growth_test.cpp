@@ -11,7 +11,9 @@
 #include <random>
 #include <vector>
 
+#include "support/test_stream.hpp"
 #include "tcp/reassembly_queue.hpp"
+#include "tcp/ring_growth.hpp"
 #include "tcp/send_buffer.hpp"
 
 namespace utcp::tcp {
@@ -20,23 +22,9 @@ namespace {
 constexpr size_t kInitial = SendBuffer::kInitialAllocation;
 static_assert(kInitial == ReassemblyQueue::kInitialAllocation);
 
-// A fresh seed per run, or UTCP_TEST_SEED to replay a printed one.
-uint32_t test_seed() {
-  if (const char* s = std::getenv("UTCP_TEST_SEED"))
-    return static_cast<uint32_t>(std::strtoul(s, nullptr, 10));
-  return std::random_device{}();
-}
-
-// Stream byte at absolute position i: a pattern that makes misplaced bytes visible.
-uint8_t stream_byte(size_t i) {
-  return static_cast<uint8_t>(i * 7 + (i >> 8));
-}
-
-std::vector<uint8_t> stream(size_t from, size_t len) {
-  std::vector<uint8_t> v(len);
-  for (size_t i = 0; i < len; ++i) v[i] = stream_byte(from + i);
-  return v;
-}
+using test::stream;
+using test::stream_byte;
+using test::test_seed;
 
 std::vector<uint8_t> copy_all(const SendBuffer& sb) {
   std::vector<uint8_t> out(sb.size());
@@ -48,6 +36,18 @@ std::vector<uint8_t> read_n(ReassemblyQueue& q, size_t n) {
   std::vector<uint8_t> out(n);
   out.resize(q.read(out));
   return out;
+}
+
+// The arithmetic both rings share: from the initial size, doubling past the need, never
+// above the capacity.
+TEST(RingGrowthSize, DoublesUntilTheNeedFitsCappedAtCapacity) {
+  constexpr size_t kCap = 256 * 1024;
+  EXPECT_EQ(ring_growth_size(0, 100, kCap, kInitial), kInitial);
+  EXPECT_EQ(ring_growth_size(0, kInitial + 1, kCap, kInitial), 2 * kInitial);
+  EXPECT_EQ(ring_growth_size(kInitial, kInitial + 1, kCap, kInitial), 2 * kInitial);
+  EXPECT_EQ(ring_growth_size(kInitial, 5 * kInitial, kCap, kInitial), 8 * kInitial);
+  EXPECT_EQ(ring_growth_size(128 * 1024, 128 * 1024 + 1, 200 * 1024, kInitial), 200 * 1024u);
+  EXPECT_EQ(ring_growth_size(0, 100, 1000, kInitial), 1000u);  // capacity below the initial
 }
 
 // ---- SendBuffer ----
@@ -136,8 +136,7 @@ TEST(SendBufferGrowth, SetCapacityReallocatesOnlyToShrinkStorage) {
 }
 
 TEST(SendBufferGrowth, RandomisedAgainstModel) {
-  const uint32_t seed = test_seed();
-  std::printf("SendBufferGrowth.RandomisedAgainstModel seed=%u\n", seed);
+  const uint32_t seed = test_seed("SendBufferGrowth.RandomisedAgainstModel");
   std::mt19937 rng(seed);
   constexpr size_t kCap = 50000;
   SendBuffer sb(kCap);
@@ -258,8 +257,7 @@ TEST(ReassemblyGrowth, SetCapacityReallocatesOnlyToShrinkStorage) {
 // Random segments (in order, out of order, overlapping, past the window), reads and idle
 // releases against a model, with a capacity many times the first allocation.
 TEST(ReassemblyGrowth, RandomisedAgainstModel) {
-  const uint32_t seed = test_seed();
-  std::printf("ReassemblyGrowth.RandomisedAgainstModel seed=%u\n", seed);
+  const uint32_t seed = test_seed("ReassemblyGrowth.RandomisedAgainstModel");
   std::mt19937 rng(seed);
   constexpr size_t kCap = 40000;
   ReassemblyQueue q(kCap);

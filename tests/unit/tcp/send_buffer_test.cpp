@@ -8,15 +8,11 @@
 #include <random>
 #include <vector>
 
+#include "support/test_stream.hpp"
 namespace utcp::tcp {
 namespace {
 
-// A fresh seed per run, or UTCP_TEST_SEED to replay a printed one.
-uint32_t test_seed() {
-  if (const char* s = std::getenv("UTCP_TEST_SEED"))
-    return static_cast<uint32_t>(std::strtoul(s, nullptr, 10));
-  return std::random_device{}();
-}
+using test::test_seed;
 
 std::vector<uint8_t> iota_bytes(size_t n, uint8_t start = 0) {
   std::vector<uint8_t> v(n);
@@ -100,8 +96,7 @@ TEST(SendBuffer, ZeroCapacityAcceptsNothing) {
 }
 
 TEST(SendBuffer, RandomisedAgainstModel) {
-  const uint32_t seed = test_seed();
-  std::printf("SendBuffer.RandomisedAgainstModel seed=%u\n", seed);
+  const uint32_t seed = test_seed("SendBuffer.RandomisedAgainstModel");
   std::mt19937 rng(seed);
   SendBuffer sb(1000);
   std::vector<uint8_t> model;  // the unacknowledged bytes, oldest first

@@ -5,22 +5,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
-#include <random>
 #include <vector>
 
+#include "support/test_stream.hpp"
 #include "wire/checksum.hpp"
 #include "wire/ipv4_addr.hpp"
 
 namespace utcp::wire::test {
 
-// A fresh seed per run, or UTCP_TEST_SEED to replay one; printed either way.
-inline uint32_t test_seed(const char* what) {
-  const char* env = std::getenv("UTCP_TEST_SEED");
-  const uint32_t seed =
-      env ? static_cast<uint32_t>(std::strtoul(env, nullptr, 10)) : std::random_device{}();
-  std::printf("%s seed: %u (replay with UTCP_TEST_SEED=%u)\n", what, seed, seed);
-  return seed;
-}
+using utcp::test::test_seed;
 
 inline const Ipv4Addr kSrcAddr(10, 77, 0, 1);
 inline const Ipv4Addr kDstAddr(10, 77, 0, 2);

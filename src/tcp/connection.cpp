@@ -320,7 +320,17 @@ void Connection::on_timeout(Instant now) {
     on_retransmit_timeout(now);
     if (state_ == State::kClosed) return;
   }
-  if (timers_.expired(TimerKind::kPersist, now)) sender_.on_persist_timeout(timers_);
+  if (timers_.expired(TimerKind::kPersist, now)) {
+    // RFC 9293 §3.8.6.1 (MUST-37) keeps a closed window open only while the peer answers the
+    // probes; unanswered ones are retransmissions like any other and give up at R2 (RFC 1122
+    // §4.2.3.5), as Linux does. Without this a peer that vanishes behind a zero window (or an
+    // attacker advertising one) holds the connection forever.
+    if (sender_.probes_unanswered() >= cfg_.max_retransmits) {
+      terminate(ErrorReason::kTimedOut);
+      return;
+    }
+    sender_.on_persist_timeout(timers_);
+  }
   if (timers_.expired(TimerKind::kLossDetection, now)) sender_.on_loss_timer(tcb_, timers_, now);
   if (timers_.expired(TimerKind::kDelayedAck, now)) {
     timers_.stop(TimerKind::kDelayedAck);

@@ -461,7 +461,7 @@ class Harness {
       return;
     }
     if (!synced_ || model_dead_) return;
-    if (s.rst() || (s.syn() && s.seq() != a_iss_)) {
+    if (s.rst() || (s.syn() && (s.seq() != a_iss_ || s.ack() != SeqNum(kPeerIss + 1)))) {
       model_dead_ = true;  // the connection ended, or a new incarnation took the 4-tuple
       return;
     }

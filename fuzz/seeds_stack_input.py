@@ -12,6 +12,11 @@ def seg(flags, length=0, seq_sel=0, seq_d=0, ack_sel=0, ack_d=0, win=0xffff, urg
                        length, 0)
 
 
+def active_seg(flags, seq, ack_d=0, length=0, win=0xffff):
+    # op 7 towards the application's active open: the peer's seq given outright (selector 3)
+    return struct.pack(">BBBBhIBhHHBHB", 7, 4, flags, 3, 0, seq, 2, ack_d, win, 0, 0, length, 0)
+
+
 def send(n, urgent=False):
     return struct.pack(">BHB", 9, n, 1 if urgent else 0)
 
@@ -33,6 +38,8 @@ seeds = {
     recv(2000) + seg(RST, seq_sel=1) + wait(6),
     "urgent-and-window": send(100, urgent=True) + seg(ACK | URG, 200, urg=50, win=0) + wait(5) +
     wait(5) + seg(ACK, win=100) + wait(4) + recv(300),
+    "active-open": struct.pack(">BB", 13, 1) + active_seg(SYN | ACK, 5000) +
+    active_seg(ACK | PSH, 5001, length=100) + active_seg(ACK | FIN, 5101) + wait(4),
 }
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "stack_input")
 for name, data in seeds.items():

@@ -43,7 +43,8 @@ const Ipv4Addr kStackAddr(10, 77, 0, 2);
 const Ipv4Addr kPeerAddr(10, 77, 0, 1);
 constexpr uint16_t kListenPort = 80;
 constexpr uint16_t kPeerPort = 40000;
-constexpr uint32_t kPeerIss = 0xfffff000;  // close to the wrap on purpose
+constexpr uint16_t kActivePeerPort = 5001;  // where the application's active open goes
+constexpr uint32_t kPeerIss = 0xfffff000;   // close to the wrap on purpose
 constexpr uint8_t kPeerWscale = 2;
 
 // The bytes of each direction's stream are a function of their offset, so any byte the stack
@@ -216,9 +217,11 @@ class Harness {
     return b + static_cast<uint32_t>(static_cast<int32_t>(delta));
   }
 
-  void inject_crafted(Input& in, uint16_t peer_port) {
-    const SeqNum iss = peer_port == kPeerPort ? a_iss_ : other_iss_[peer_port % other_iss_.size()];
+  void inject_crafted(Input& in, uint16_t peer_port, uint16_t local_port = kListenPort) {
+    SeqNum iss = peer_port == kPeerPort ? a_iss_ : other_iss_[peer_port % other_iss_.size()];
+    if (local_port != kListenPort) iss = active_iss_;
     wire::TcpRepr r = base(peer_port);
+    r.dst_port = local_port;
     r.flags = in.u8();
     r.seq = pick_seq(in);
     r.ack = pick_ack(in, iss + 1);
@@ -238,7 +241,7 @@ class Harness {
     const SeqNum data_seq = r.seq + (r.has(flag::kSyn) ? 1 : 0);
     r.payload = peer_payload(data_seq, len);
     inject_tcp(r, in.u8());
-    if (peer_port == kPeerPort && !r.has(flag::kRst)) {
+    if (peer_port == kPeerPort && local_port == kListenPort && !r.has(flag::kRst)) {
       // The peer's SND.NXT and the highest ACK it sent, for later picks.
       const SeqNum end = data_seq + static_cast<uint32_t>(len) + (r.has(flag::kFin) ? 1 : 0);
       if (end > peer_nxt_ && end - peer_nxt_ < 70000) peer_nxt_ = end;
@@ -309,9 +312,13 @@ class Harness {
       case 6:
         inject_icmp(in);
         break;
-      case 7: {  // another peer port: a new SYN, or a crafted segment on that tuple
-        const uint16_t port = static_cast<uint16_t>(kPeerPort + 1 + in.u8() % 4);
-        inject_crafted(in, port);
+      case 7: {  // another peer port (a new SYN, or a segment on that tuple), or our active open
+        const uint8_t which = in.u8() % 5;
+        if (which == 4 && active_port_ != 0) {
+          inject_crafted(in, kActivePeerPort, active_port_);
+        } else {
+          inject_crafted(in, static_cast<uint16_t>(kPeerPort + 1 + which % 4));
+        }
         break;
       }
       case 8: {  // time passes
@@ -352,13 +359,18 @@ class Harness {
         conn_gone_ = true;
         break;
       case 13: {
+        if (in.u8() & 1) {  // an active open to the peer (once)
+          if (active_ == kNoSocket) active_ = stack_.connect(kPeerAddr, kActivePeerPort, ec);
+          break;
+        }
         const SocketId s = stack_.accept(listener_, ec);
         if (s != kNoSocket) accepted_.push_back(s);
         break;
       }
       case 14: {
         const uint8_t which = in.u8();
-        const SocketId s = (which & 0x80) && !accepted_.empty() ? accepted_.back() : conn_;
+        SocketId s = (which & 0x80) && !accepted_.empty() ? accepted_.back() : conn_;
+        if ((which & 0x40) && active_ != kNoSocket) s = active_;
         switch (which % 6) {
           case 0:
             stack_.set_nodelay(s, in.u8() & 1);
@@ -436,6 +448,10 @@ class Harness {
       if (ip->protocol() != wire::ip_proto::kTcp) continue;
       auto seg = wire::TcpPacket::parse(ip->payload(), ip->src(), ip->dst());
       check(seg.ok());
+      if (seg->dst_port() == kActivePeerPort && seg->syn() && !seg->ack_flag()) {
+        active_port_ = seg->src_port();
+        active_iss_ = seg->seq();
+      }
       if (seg->src_port() != kListenPort) continue;
       if (seg->dst_port() == kPeerPort) {
         on_main(*seg);
@@ -508,6 +524,7 @@ class Harness {
   void drain_to_zero() {
     if (!conn_gone_) stack_.close(conn_);
     for (SocketId s : accepted_) stack_.close(s);
+    if (active_ != kNoSocket) stack_.close(active_);
     stack_.close(listener_);
     for (int i = 0; i < 12 && stack_.connection_count() > 0; ++i) advance(Duration(600'000'000));
     if (stack_.connection_count() != 0 && std::getenv("UTCP_FUZZ_VERBOSE")) {
@@ -541,6 +558,9 @@ class Harness {
   SeqNum peer_nxt_;                    // the peer's SND.NXT
   SeqNum peer_acked_;                  // the highest ACK the peer sent
   std::array<SeqNum, 8> other_iss_{};  // the stack's ISS towards the other peer ports
+  SocketId active_ = kNoSocket;        // the application's active open, if it made one
+  uint16_t active_port_ = 0;           // its local port, once its SYN was seen
+  SeqNum active_iss_;
   uint64_t app_sent_ = 0;
   uint64_t app_read_ = 0;
   std::vector<uint8_t> payload_;

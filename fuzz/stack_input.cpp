@@ -512,6 +512,7 @@ class Harness {
     if (conn_gone_) return;
     if (auto info = stack_.tcp_info(conn_)) {
       check(info->unacked <= app_sent_ + 2);
+      check(info->bytes_acked <= app_sent_ + 2);  // data_acked may count SYN/FIN octets
       check(info->sacked <= info->unacked && info->lost <= info->unacked);
       check(info->cwnd > 0);
       check(info->rcv_wnd <= (1u << 30));

@@ -120,6 +120,12 @@ class Harness {
       pump();
       invariants();
     }
+    if (std::getenv("UTCP_FUZZ_STATS")) {
+      std::fprintf(stderr, "stats: ops %d read %llu sent %llu stack-sent %u dead %d trusted %d\n",
+                   ops, static_cast<unsigned long long>(app_read_),
+                   static_cast<unsigned long long>(app_sent_), a_max_.distance_from(a_iss_),
+                   model_dead_, data_trusted_);
+    }
     drain_to_zero();
   }
 

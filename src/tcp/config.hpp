@@ -32,6 +32,10 @@ struct Config {
   Duration rto_initial{1'000'000};
   Duration rto_max{60'000'000};
   Duration msl{30'000'000};  // TIME-WAIT lasts 2*MSL (RFC 9293 §3.4.2)
+  // A connection the application closed that sits in FIN-WAIT-2 is freed after this long
+  // without the peer's FIN, as Linux's tcp_fin_timeout (RFC 9293 sets no limit, so a silent
+  // or hostile peer would hold it forever). Zero: wait forever.
+  Duration fin_wait2_timeout{60'000'000};
   KeepaliveConfig keepalive;
   // RFC 9293 §3.10.8 / RFC 1122 §4.2.3.5: give up when data stays unacknowledged this long
   // (zero = only the retransmission count below applies).

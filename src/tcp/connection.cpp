@@ -261,6 +261,12 @@ void Connection::after_input(Instant now) {
     timers_.stop(TimerKind::kUserTimeout);
   }
   if (!timers_.running(TimerKind::kKeepalive)) arm_keepalive(now);
+  // An orphan in FIN-WAIT-2 waits for the peer's FIN only so long (Config::fin_wait2_timeout);
+  // the TIME-WAIT timer serves, as in Linux: its expiry deletes the TCB. A FIN that does come
+  // moves to TIME-WAIT, which sets the timer to 2*MSL afresh.
+  if (state_ == State::kFinWait2 && app_closed_ && cfg_.fin_wait2_timeout.count() > 0) {
+    timers_.set_if_idle(TimerKind::kTimeWait, now + cfg_.fin_wait2_timeout);
+  }
 }
 
 void Connection::on_retransmit_timeout(Instant now) {
@@ -309,7 +315,8 @@ void Connection::release_idle_memory() {
 
 void Connection::on_timeout(Instant now) {
   if (timers_.expired(TimerKind::kTimeWait, now)) {
-    terminate(ErrorReason::kNone);  // RFC 9293 §3.10.8: TIME-WAIT timeout deletes the TCB
+    // RFC 9293 §3.10.8: TIME-WAIT timeout deletes the TCB (or an orphan's FIN-WAIT-2 ended).
+    terminate(ErrorReason::kNone);
     return;
   }
   if (timers_.expired(TimerKind::kUserTimeout, now)) {
@@ -320,7 +327,17 @@ void Connection::on_timeout(Instant now) {
     on_retransmit_timeout(now);
     if (state_ == State::kClosed) return;
   }
-  if (timers_.expired(TimerKind::kPersist, now)) sender_.on_persist_timeout(timers_);
+  if (timers_.expired(TimerKind::kPersist, now)) {
+    // RFC 9293 §3.8.6.1 (MUST-37) keeps a closed window open only while the peer answers the
+    // probes; unanswered ones are retransmissions like any other and give up at R2 (RFC 1122
+    // §4.2.3.5), as Linux does. Without this a peer that vanishes behind a zero window (or an
+    // attacker advertising one) holds the connection forever.
+    if (sender_.probes_unanswered() >= cfg_.max_retransmits) {
+      terminate(ErrorReason::kTimedOut);
+      return;
+    }
+    sender_.on_persist_timeout(timers_);
+  }
   if (timers_.expired(TimerKind::kLossDetection, now)) sender_.on_loss_timer(tcb_, timers_, now);
   if (timers_.expired(TimerKind::kDelayedAck, now)) {
     timers_.stop(TimerKind::kDelayedAck);

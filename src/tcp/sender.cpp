@@ -298,6 +298,7 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
   using namespace wire::tcp_flag;
   AckResult r;
   const wire::SeqNum ack = seg.ack;
+  probes_unanswered_ = 0;  // the peer is alive (RFC 9293 §3.8.6.1, MUST-37)
   // RFC 5681 §2: a duplicate ACK carries no data, no SYN/FIN, acknowledges SND.UNA while data
   // is outstanding, and repeats the window. Zero-window probe answers are not counted.
   const bool dup_candidate = ack == tcb.snd_una && seg.payload.empty() && !seg.has(kSyn) &&
@@ -411,6 +412,7 @@ void Sender::on_persist_timeout(Timers& timers) {
   timers.stop(TimerKind::kPersist);
   force_send_ = true;
   ++persist_backoff_;
+  ++probes_unanswered_;
 }
 
 unsigned Sender::on_retransmit_timeout(Tcb& tcb, Timers& timers, Instant now) {

@@ -117,6 +117,8 @@ class Sender {
   uint64_t bytes_acked() const { return bytes_acked_; }
   uint64_t segments_sent() const { return segs_out_; }
   unsigned persist_backoff() const { return persist_backoff_; }
+  // Persist-timer probes sent since the peer last acknowledged anything.
+  unsigned probes_unanswered() const { return probes_unanswered_; }
   Instant outstanding_since() const { return outstanding_since_; }
   uint32_t timestamp_now(const Tcb& tcb, Instant now) const;
   // When something last went out (sequence space or a probe); zero before the first.
@@ -167,6 +169,7 @@ class Sender {
   unsigned timeouts_ = 0;    // consecutive retransmission timeouts since SND.UNA last advanced
   bool force_send_ = false;  // persist timer fired: probe or override SWS once
   unsigned persist_backoff_ = 0;
+  unsigned probes_unanswered_ = 0;
   Instant last_send_{};
   Instant outstanding_since_{};
 };

@@ -121,6 +121,37 @@ TEST(ConnectionClose, TimeWaitAcksRetransmittedFinAndRestartsTimer) {
   h.expect_state(State::kClosed);
 }
 
+TEST(ConnectionClose, OrphanInFinWait2IsFreedAfterFinTimeout) {
+  // A closed connection whose peer acknowledged our FIN but never sends its own would sit in
+  // FIN-WAIT-2 forever (RFC 9293 sets no limit); it is freed after Config::fin_wait2_timeout
+  // (60 s, Linux's tcp_fin_timeout). Found by fuzz_stack_input (a connection that never ended).
+  Harness h;
+  h.establish();
+  h.app_close();
+  h.expect(seg().fin().at(L(1)).ack(R(1)).win(64000));
+  h.send(seg().at(R(1)).ack(L(2)).win(64000));
+  h.expect_state(State::kFinWait2);
+  h.advance(Duration(59'999'999));
+  h.expect_state(State::kFinWait2);
+  h.advance(Duration(1));
+  h.expect_state(State::kClosed);
+  h.expect_events({kClosedEv});
+  h.expect_nothing();
+  EXPECT_EQ(h.conn.next_deadline(), kNever);
+}
+
+TEST(ConnectionClose, HalfClosedFinWait2WaitsForThePeerForever) {
+  // Only an orphan is timed out: after shutdown_write the application still reads.
+  Harness h;
+  h.establish();
+  h.app_shutdown();
+  h.expect(seg().fin().at(L(1)).ack(R(1)).win(64000));
+  h.send(seg().at(R(1)).ack(L(2)).win(64000));
+  h.advance(std::chrono::hours(5));
+  h.expect_state(State::kFinWait2);
+  h.expect_nothing();
+}
+
 TEST(ConnectionClose, HalfCloseWeStopSendingButKeepReading) {
   Harness h;
   h.establish();

@@ -160,6 +160,31 @@ TEST(ZeroWindow, ProbesBackOffAndWindowStaysClosedForAnHour) {
   h.expect_nothing();
 }
 
+TEST(ZeroWindow, UnansweredProbesGiveUpAtR2) {
+  // MUST-37 protects a closed window only while the peer answers the probes: a peer that
+  // vanishes behind a zero window is timed out at R2 like any retransmission (RFC 1122
+  // §4.2.3.5). Found by fuzz_stack_input (a connection that never ended).
+  tcp::Config cfg = plain_config();
+  cfg.max_retransmits = 3;
+  Harness h(cfg);
+  h.establish(1000);
+  const auto data = pattern(1500);
+  h.app_send_bytes(data);
+  h.pop();
+  h.send(seg().at(R(1)).ack(L(1001)).win(0));
+  const Seg probe = seg().at(L(1001)).ack(R(1)).win(64000).bytes({data[1000]});
+  for (int64_t d : {200, 400, 800}) {
+    EXPECT_EQ(h.advance_to_next_deadline(), ms(d));
+    h.expect(probe);
+  }
+  h.expect_state(State::kEstablished);
+  EXPECT_EQ(h.advance_to_next_deadline(), ms(1600));
+  h.expect_nothing();
+  h.expect_state(State::kClosed);
+  h.expect_events({Event{EventKind::kWritable}, Event{EventKind::kError, ErrorReason::kTimedOut},
+                   Event{EventKind::kClosed}});
+}
+
 TEST(ZeroWindow, ProbeByteAcceptedMovesOn) {
   Harness h;
   h.establish(1000);

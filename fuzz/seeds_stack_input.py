@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of fuzz_stack_input: op sequences in the harness's encoding."""
+import os
+import struct
+
+ACK, PSH, FIN, RST, SYN, URG = 0x10, 0x08, 0x01, 0x04, 0x02, 0x20
+
+
+def seg(flags, length=0, seq_sel=0, seq_d=0, ack_sel=0, ack_d=0, win=0xffff, urg=0, op=0):
+    # op, flags, seq selector + delta, ack selector + delta, window, urgent, options, len, tos
+    return struct.pack(">BBBhBhHHBHB", op, flags, seq_sel, seq_d, ack_sel, ack_d, win, urg, 0,
+                       length, 0)
+
+
+def active_seg(flags, seq, ack_d=0, length=0, win=0xffff):
+    # op 7 towards the application's active open: the peer's seq given outright (selector 3)
+    return struct.pack(">BBBBhIBhHHBHB", 7, 4, flags, 3, 0, seq, 2, ack_d, win, 0, 0, length, 0)
+
+
+def send(n, urgent=False):
+    return struct.pack(">BHB", 9, n, 1 if urgent else 0)
+
+
+def recv(n):
+    return struct.pack(">BH", 10, n)
+
+
+def wait(step, extra=0):
+    return struct.pack(">BBB", 8, step, extra)
+
+
+seeds = {
+    "exchange": seg(ACK | PSH, 500) + recv(1000) + send(3000) + wait(2) + seg(ACK) + wait(3) +
+    seg(ACK | FIN) + recv(100) + struct.pack(">BB", 12, 1) + wait(4),
+    "peer-close-then-send": seg(ACK | FIN, 10) + recv(100) + send(5000) + wait(4) +
+    seg(ACK, ack_d=1000) + struct.pack(">B", 11) + wait(5),
+    "out-of-order": seg(ACK, 300, seq_d=600) + seg(ACK, 300, seq_d=300) + seg(ACK, 300) +
+    recv(2000) + seg(RST, seq_sel=1) + wait(6),
+    "urgent-and-window": send(100, urgent=True) + seg(ACK | URG, 200, urg=50, win=0) + wait(5) +
+    wait(5) + seg(ACK, win=100) + wait(4) + recv(300),
+    "active-open": struct.pack(">BB", 13, 1) + active_seg(SYN | ACK, 5000) +
+    active_seg(ACK | PSH, 5001, length=100) + active_seg(ACK | FIN, 5101) + wait(4),
+}
+here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "stack_input")
+for name, data in seeds.items():
+    with open(os.path.join(here, name + ".bin"), "wb") as f:
+        f.write(data)

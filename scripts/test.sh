@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, checks formatting, then builds and runs every
-# test in the plain (g++) build, the unit and sim tests again under ASan+UBSan (clang), and
-# the fuzzers for a bounded time. Run as root (interop tests create network namespaces).
+# test in the plain (g++) build, the unit, sim and interop tests again under ASan+UBSan
+# (clang), and the fuzzers for a bounded time. Run as root (interop tests create network namespaces).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -39,7 +39,7 @@ stage "dev build (g++, Debug, -Werror)"
 cmake --preset dev >/dev/null && cmake --build --preset dev -j"$jobs" || die "dev build failed"
 run_ctest --preset dev
 
-stage "asan build (clang++, ASan+UBSan): unit and sim tests"
+stage "asan build (clang++, ASan+UBSan): unit, sim and interop tests"
 cmake --preset asan >/dev/null && cmake --build --preset asan -j"$jobs" || die "asan build failed"
 run_ctest --preset asan
 

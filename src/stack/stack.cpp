@@ -628,25 +628,34 @@ struct Stack::Impl {
            wire::SeqNum(wire::load_be32(tcp + 4)) == s.conn->tcb().rcv_nxt;
   }
 
-  void input_slot(dev::PacketSlot& slot) {
+  // `headroom`: how many bytes at the start of slot.place were saved in place_stash; they are
+  // put back as soon as the packet no longer needs them, and always before anything may
+  // reallocate or read the receive ring.
+  void input_slot(dev::PacketSlot& slot, size_t headroom) {
     if (slot.placed == 0) {
+      if (headroom) std::memcpy(slot.place.data(), place_stash.data(), headroom);
       on_packet(slot.data(), slot.checksum_verified);
       return;
     }
     const std::span<uint8_t> placed = slot.place.first(slot.placed);
     if (slot.placed == slot.len && placed_as_predicted(placed)) {
+      // The payload fits the room placement offered, so storing it cannot grow (move) the
+      // ring, and nothing reads the bytes under the headers before they are put back.
       counters.inc(Counter::rx_placed);
       on_packet(placed, slot.checksum_verified);
+      std::memcpy(slot.place.data(), place_stash.data(), headroom);
       return;
     }
-    // Not what was predicted: gather the packet into the slot and take the usual path (one
-    // copy, as without placement). Only free receive-buffer space was written.
+    // Not what was predicted: gather the packet into the slot, put the ring's bytes back, and
+    // take the usual path (one copy, as without placement). Storing it may grow the ring.
     counters.inc(Counter::rx_place_missed);
     const size_t rest = slot.len - slot.placed;
-    if (slot.len > slot.buf.size()) return;  // cannot happen: buf holds any IPv4 packet
-    std::memmove(slot.buf.data() + slot.placed, slot.buf.data(), rest);
-    std::memcpy(slot.buf.data(), slot.place.data(), slot.placed);
-    on_packet(slot.data(), slot.checksum_verified);
+    if (slot.len <= slot.buf.size()) {  // always: buf holds any IPv4 packet
+      std::memmove(slot.buf.data() + slot.placed, slot.buf.data(), rest);
+      std::memcpy(slot.buf.data(), slot.place.data(), slot.placed);
+    }
+    std::memcpy(slot.place.data(), place_stash.data(), headroom);
+    if (slot.len <= slot.buf.size()) on_packet(slot.data(), slot.checksum_verified);
   }
 
   void receive_all() {
@@ -670,10 +679,10 @@ struct Stack::Impl {
       size_t bytes = 0;
       for (size_t i = 0; i < n; ++i) {
         bytes += rx_slots[i].len;
-        input_slot(rx_slots[i]);
+        input_slot(rx_slots[i], i == 0 ? headroom : 0);
       }
       if (!place.empty()) {
-        std::memcpy(place.data(), place_stash.data(), headroom);
+        if (n == 0) std::memcpy(place.data(), place_stash.data(), headroom);
         rx_slots[0].place = {};
         rx_slots[0].placed = 0;
       }

@@ -29,6 +29,15 @@ def wait(step, extra=0):
     return struct.pack(">BBB", 8, step, extra)
 
 
+def bulk(extra, pad=0, sel=0, flags=ACK | PSH):
+    # op 0xf0: a bulk segment of 16 KiB - 256 + extra bytes at the stack's RCV.NXT (selector 0)
+    return struct.pack(">BBBBH", 0xf0, flags, sel, pad, extra)
+
+
+def slow_recv(n):
+    return struct.pack(">BB", 0xf2, n - 1)
+
+
 seeds = {
     "exchange": seg(ACK | PSH, 500) + recv(1000) + send(3000) + wait(2) + seg(ACK) + wait(3) +
     seg(ACK | FIN) + recv(100) + struct.pack(">BB", 12, 1) + wait(4),
@@ -40,6 +49,11 @@ seeds = {
     wait(5) + seg(ACK, win=100) + wait(4) + recv(300),
     "active-open": struct.pack(">BB", 13, 1) + active_seg(SYN | ACK, 5000) +
     active_seg(ACK | PSH, 5001, length=100) + active_seg(ACK | FIN, 5101) + wait(4),
+    # In-order bulk segments, the reader a little behind: direct placement with unread bytes
+    # under the headroom, now and then with NOP-padded (longer) headers.
+    "bulk-placed": b"".join(
+        bulk(300 * i + 3, pad=(i * 17) % 256 if i % 5 == 4 else 0) + slow_recv(101 + i) +
+        recv(16000 + i * 301) for i in range(40)),
 }
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "stack_input")
 for name, data in seeds.items():

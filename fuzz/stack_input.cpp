@@ -7,6 +7,9 @@
 // the stack sends is parsed and checked against a model of both byte streams; any broken
 // invariant aborts. At the end every socket is closed and time runs on: no connection may
 // outlive its timers (no leak). Deterministic: fixed secret, virtual time.
+// The stack reads through a ScatterDevice, as from TUN: bulk segments (16 KiB payload and more,
+// the "bulk" operation) are read straight into the connection's receive ring, headers over the
+// unread bytes before RCV.NXT; the stream checks catch any byte that comes back wrong.
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -18,7 +21,10 @@
 #include <vector>
 
 #include "dev/memory_link.hpp"
+#include "scatter_device.hpp"
 #include "utcp/stack.hpp"
+#include "wire/checksum.hpp"
+#include "wire/endian.hpp"
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/seq_num.hpp"
@@ -46,6 +52,7 @@ constexpr uint16_t kPeerPort = 40000;
 constexpr uint16_t kActivePeerPort = 5001;  // where the application's active open goes
 constexpr uint32_t kPeerIss = 0xfffff000;   // close to the wrap on purpose
 constexpr uint8_t kPeerWscale = 2;
+constexpr size_t kLinkMtu = 65535;  // room for bulk segments (placement starts at 16 KiB)
 
 // The bytes of each direction's stream are a function of their offset, so any byte the stack
 // delivers or sends can be checked without keeping the stream.
@@ -77,7 +84,7 @@ class Input {
 
 class Harness {
  public:
-  Harness() : link_(link_config()), stack_(link_.a(), stack_config()) {
+  Harness() : link_(link_config()), scatter_(link_.a()), stack_(scatter_, stack_config()) {
     if (std::getenv("UTCP_FUZZ_VERBOSE")) {
       stack_.set_trace([this](char dir, std::string_view line) {
         std::fprintf(stderr, "%8lld %c %.*s\n", static_cast<long long>(to_us(now_)), dir,
@@ -121,10 +128,19 @@ class Harness {
       invariants();
     }
     if (std::getenv("UTCP_FUZZ_STATS")) {
-      std::fprintf(stderr, "stats: ops %d read %llu sent %llu stack-sent %u dead %d trusted %d\n",
+      uint64_t placed = 0, missed = 0;
+      for (auto [name, v] : stack_.counters()) {
+        if (name == "dev.rx-placed") placed = v;
+        if (name == "dev.rx-place-missed") missed = v;
+      }
+      std::fprintf(stderr,
+                   "stats: ops %d read %llu sent %llu stack-sent %u dead %d trusted %d bulk %llu "
+                   "scattered %zu rx-placed %llu rx-place-missed %llu\n",
                    ops, static_cast<unsigned long long>(app_read_),
                    static_cast<unsigned long long>(app_sent_), a_max_.distance_from(a_iss_),
-                   model_dead_, data_trusted_);
+                   model_dead_, data_trusted_, static_cast<unsigned long long>(bulk_sent_),
+                   scatter_.scattered, static_cast<unsigned long long>(placed),
+                   static_cast<unsigned long long>(missed));
     }
     drain_to_zero();
   }
@@ -133,6 +149,7 @@ class Harness {
   static dev::MemoryLinkConfig link_config() {
     dev::MemoryLinkConfig c;
     c.queue_packets = 4096;
+    c.mtu = kLinkMtu;
     return c;
   }
   static StackConfig stack_config() {
@@ -140,8 +157,9 @@ class Harness {
     c.address = kStackAddr;
     c.secret = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3};
     c.tcp.send_buffer = 8192;
-    c.tcp.recv_buffer = 8192;
-    c.tcp.recv_buffer_max = 32768;
+    // Large enough for bulk segments to be placed, and for a ring that grows under a placement.
+    c.tcp.recv_buffer = 65536;
+    c.tcp.recv_buffer_max = 262144;
     c.syn_backlog = 4;
     c.accept_backlog = 4;
     return c;
@@ -163,7 +181,7 @@ class Harness {
     ip.dscp = tos >> 2;
     ip.ecn = tos & 3;
     ip.payload_len = static_cast<uint16_t>(l4.size());
-    if (l4.size() + wire::kIpv4HeaderMin > 1500) return;  // the link's MTU
+    if (l4.size() + wire::kIpv4HeaderMin > kLinkMtu) return;
     check(ip.emit(buf) == wire::kIpv4HeaderMin);
     std::copy(l4.begin(), l4.end(), buf.begin() + wire::kIpv4HeaderMin);
     link_.b().transmit_one(std::span<const uint8_t>(buf.data(), ip.total_len()), now_);
@@ -223,16 +241,7 @@ class Harness {
     return b + static_cast<uint32_t>(static_cast<int32_t>(delta));
   }
 
-  void inject_crafted(Input& in, uint16_t peer_port, uint16_t local_port = kListenPort) {
-    SeqNum iss = peer_port == kPeerPort ? a_iss_ : other_iss_[peer_port % other_iss_.size()];
-    if (local_port != kListenPort) iss = active_iss_;
-    wire::TcpRepr r = base(peer_port);
-    r.dst_port = local_port;
-    r.flags = in.u8();
-    r.seq = pick_seq(in);
-    r.ack = pick_ack(in, iss + 1);
-    r.window = in.u16();
-    r.urgent = in.u16();
+  void pick_options(Input& in, wire::TcpRepr& r, SeqNum iss) {
     const uint8_t opts = in.u8();
     if (opts & 1) r.options.mss = in.u16();
     if (opts & 2) r.options.window_scale = in.u8();
@@ -243,16 +252,118 @@ class Harness {
       const SeqNum left = pick_ack(in, iss);
       r.options.sack_blocks[i] = {left, left + in.u16()};
     }
+  }
+
+  // The peer's side of the connection: records what it sent (its SND.NXT, its highest ACK).
+  void note_peer_sent(const wire::TcpRepr& r, SeqNum data_seq, size_t len) {
+    if (r.has(flag::kRst)) return;
+    const SeqNum end = data_seq + static_cast<uint32_t>(len) + (r.has(flag::kFin) ? 1 : 0);
+    if (end > peer_nxt_ && end - peer_nxt_ < 70000) peer_nxt_ = end;
+    if (r.has(flag::kAck) && r.ack > peer_acked_ && r.ack <= a_max_) peer_acked_ = r.ack;
+  }
+
+  // One bulk segment of the main connection (what direct placement is for): 16 KiB to ~64 KiB
+  // of the peer's stream at a seq near RCV.NXT, with chosen flags and options, and header
+  // lengths varied further by NOP words in the TCP options and in the IPv4 header (RFC 791
+  // §3.1: option type 1). Mostly in order, so that the stack predicts and places the next one.
+  void inject_bulk(Input& in) {
+    wire::TcpRepr r = base(kPeerPort);
+    const uint8_t f = in.u8();
+    r.flags = f & 0x80
+                  ? f
+                  : static_cast<uint8_t>((f & (flag::kFin | flag::kPsh | flag::kUrg)) | flag::kAck);
+    const uint8_t sel = in.u8();
+    switch (sel % 4) {
+      case 0:
+        r.seq = a_ack_;  // the stack's RCV.NXT: placed if predicted
+        break;
+      case 1:
+        r.seq = peer_nxt_;
+        break;
+      case 2:
+        r.seq = a_ack_ + static_cast<uint32_t>(static_cast<int32_t>(static_cast<int8_t>(in.u8())));
+        break;
+      default:
+        r.seq = pick_seq(in);
+        break;
+    }
+    r.ack = sel & 4 ? pick_ack(in, a_iss_ + 1) : a_max_;
+    r.window = 65535;
+    r.urgent = r.has(flag::kUrg) ? in.u16() : 0;
+    if (sel & 8) pick_options(in, r, a_iss_);
+    // RFC 7323 §3.2: without timestamps the stack drops it (both sides negotiated them).
+    if (!(sel & 16)) r.options.timestamps = wire::TcpTimestamps{++tsval_, a_tsval_};
+    const uint8_t pad = in.u8();
+    const size_t tcp_nops = pad % 16 * 4, ip_nops = pad / 16 % 11 * 4;
+    const size_t room = kLinkMtu - wire::kIpv4HeaderMin - ip_nops - r.total_len() - tcp_nops;
+    const size_t len = std::min<size_t>(16 * 1024 - 256 + in.u16(), room);
+    const SeqNum data_seq = r.seq + (r.has(flag::kSyn) ? 1 : 0);
+    r.payload = peer_payload(data_seq, len);
+    // TCP segment at bulk_buf_[20 + ip_nops], NOP words inserted after the emitted options.
+    uint8_t* const tcp = bulk_buf_.data() + wire::kIpv4HeaderMin + ip_nops;
+    const size_t emitted = r.emit(std::span<uint8_t>(tcp, r.total_len()), kPeerAddr, kStackAddr);
+    check(emitted == r.total_len());
+    size_t tcp_len = emitted;
+    const size_t hdr = size_t{tcp[12]} / 16 * 4;
+    if (tcp_nops > 0 && hdr + tcp_nops <= 60) {
+      std::memmove(tcp + hdr + tcp_nops, tcp + hdr, tcp_len - hdr);
+      std::memset(tcp + hdr, 1, tcp_nops);
+      tcp_len += tcp_nops;
+      tcp[12] = static_cast<uint8_t>((hdr + tcp_nops) / 4 << 4 | (tcp[12] & 0x0f));
+      wire::store_be16(tcp + 16, 0);
+      const auto sum = wire::ipv4_pseudo_header(kPeerAddr.value, kStackAddr.value,
+                                                wire::ip_proto::kTcp, uint16_t(tcp_len));
+      wire::store_be16(tcp + 16, wire::Checksum(sum).add({tcp, tcp_len}).finish());
+    }
+    // IPv4 header, then its NOP options.
+    wire::Ipv4Repr ip;
+    ip.src = kPeerAddr;
+    ip.dst = kStackAddr;
+    ip.protocol = wire::ip_proto::kTcp;
+    ip.payload_len = static_cast<uint16_t>(tcp_len + ip_nops);
+    uint8_t* const p = bulk_buf_.data();
+    check(ip.emit(std::span<uint8_t>(p, wire::kIpv4HeaderMin)) == wire::kIpv4HeaderMin);
+    if (ip_nops > 0) {
+      std::memset(p + wire::kIpv4HeaderMin, 1, ip_nops);
+      p[0] = static_cast<uint8_t>(0x40 | (wire::kIpv4HeaderMin + ip_nops) / 4);
+      wire::store_be16(p + 10, 0);
+      wire::store_be16(p + 10, wire::internet_checksum({p, wire::kIpv4HeaderMin + ip_nops}));
+    }
+    const size_t total = wire::kIpv4HeaderMin + ip_nops + tcp_len;
+    link_.b().transmit_one(std::span<const uint8_t>(p, total), now_);
+    ++injected_;
+    ++bulk_sent_;
+    note_peer_sent(r, data_seq, len);
+  }
+
+  // The application reads up to n bytes; all of them must be the peer's, in order.
+  void app_recv(size_t n) {
+    std::error_code ec;
+    std::vector<uint8_t> out(n);
+    const size_t got = stack_.recv(conn_, out, ec);
+    check(got <= out.size());
+    if (data_trusted_) {
+      for (size_t i = 0; i < got; ++i) check(out[i] == peer_byte(app_read_ + i));
+    }
+    app_read_ += got;
+  }
+
+  void inject_crafted(Input& in, uint16_t peer_port, uint16_t local_port = kListenPort) {
+    SeqNum iss = peer_port == kPeerPort ? a_iss_ : other_iss_[peer_port % other_iss_.size()];
+    if (local_port != kListenPort) iss = active_iss_;
+    wire::TcpRepr r = base(peer_port);
+    r.dst_port = local_port;
+    r.flags = in.u8();
+    r.seq = pick_seq(in);
+    r.ack = pick_ack(in, iss + 1);
+    r.window = in.u16();
+    r.urgent = in.u16();
+    pick_options(in, r, iss);
     const size_t len = std::min<size_t>(in.u16() % 2048, 1400);
     const SeqNum data_seq = r.seq + (r.has(flag::kSyn) ? 1 : 0);
     r.payload = peer_payload(data_seq, len);
     inject_tcp(r, in.u8());
-    if (peer_port == kPeerPort && local_port == kListenPort && !r.has(flag::kRst)) {
-      // The peer's SND.NXT and the highest ACK it sent, for later picks.
-      const SeqNum end = data_seq + static_cast<uint32_t>(len) + (r.has(flag::kFin) ? 1 : 0);
-      if (end > peer_nxt_ && end - peer_nxt_ < 70000) peer_nxt_ = end;
-      if (r.has(flag::kAck) && r.ack > peer_acked_ && r.ack <= a_max_) peer_acked_ = r.ack;
-    }
+    if (peer_port == kPeerPort && local_port == kListenPort) note_peer_sent(r, data_seq, len);
   }
 
   void inject_icmp(Input& in) {
@@ -284,7 +395,8 @@ class Harness {
   void step(Input& in) {
     std::error_code ec;
     const uint8_t op = in.u8();
-    switch (op % 16) {
+    // 0xf0 and up: the bulk operations (the 16 below keep their encoding for the seeds).
+    switch (op < 0xf0 ? op % 16 : 16 + op % 4) {
       case 0:
       case 1:
       case 2:
@@ -343,16 +455,16 @@ class Harness {
         app_sent_ += took;
         break;
       }
-      case 10: {
-        std::vector<uint8_t> out(in.u16() % 20000);
-        const size_t got = stack_.recv(conn_, out, ec);
-        check(got <= out.size());
-        if (data_trusted_) {
-          for (size_t i = 0; i < got; ++i) check(out[i] == peer_byte(app_read_ + i));
-        }
-        app_read_ += got;
+      case 10:
+        app_recv(in.u16() % 20000);
         break;
-      }
+      case 16:
+      case 17:
+        inject_bulk(in);
+        break;
+      case 18:  // a slow reader: a few bytes, so that most stay unread under the headroom
+        app_recv(1 + in.u8());
+        break;
       case 11:
         stack_.shutdown_write(conn_, ec);
         break;
@@ -443,9 +555,8 @@ class Harness {
 
   // Reads and checks everything the stack sent.
   void drain() {
-    std::array<uint8_t, 2048> buf;
     for (;;) {
-      dev::PacketSlot slot{std::span<uint8_t>(buf)};
+      dev::PacketSlot slot{std::span<uint8_t>(out_buf_)};
       if (link_.b().receive(std::span<dev::PacketSlot>(&slot, 1), now_) == 0) break;
       ++sent_by_stack_;
       auto ip = wire::Ipv4Packet::parse(slot.data());
@@ -542,6 +653,7 @@ class Harness {
   }
 
   dev::MemoryLink link_;
+  fuzz::ScatterDevice scatter_;
   Stack stack_;
   Instant now_{};
   SocketId listener_ = kNoSocket;
@@ -571,6 +683,9 @@ class Harness {
   uint64_t app_sent_ = 0;
   uint64_t app_read_ = 0;
   std::vector<uint8_t> payload_;
+  uint64_t bulk_sent_ = 0;
+  std::array<uint8_t, kLinkMtu> out_buf_{};
+  std::array<uint8_t, kLinkMtu> bulk_buf_{};
 };
 
 }  // namespace

@@ -1,0 +1,50 @@
+#pragma once
+// A device wrapper for the fuzz harnesses that scatters reads the way TUN's readv does: when
+// the caller offers PacketSlot::place, the packet's first bytes land there and only the rest
+// in `buf`. The stack under fuzz then takes its direct-placement receive path (headers over
+// the bytes before RCV.NXT, payload straight into the receive ring).
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <span>
+
+#include "dev/device.hpp"
+
+namespace utcp::fuzz {
+
+class ScatterDevice final : public dev::Device {
+ public:
+  explicit ScatterDevice(dev::Device& inner) : inner_(inner) {}
+
+  size_t mtu() const override { return inner_.mtu(); }
+  bool supports_placement() const override { return true; }
+  Instant next_deadline() const override { return inner_.next_deadline(); }
+  size_t transmit(std::span<const std::span<const uint8_t>> packets, Instant now) override {
+    return inner_.transmit(packets, now);
+  }
+
+  // One packet per slot from the inner device (into `buf`), then split as readv would have:
+  // place[0, placed) gets its start, buf[0, len - placed) the rest.
+  size_t receive(std::span<dev::PacketSlot> slots, Instant now) override {
+    size_t filled = 0;
+    for (; filled < slots.size(); ++filled) {
+      dev::PacketSlot& slot = slots[filled];
+      slot.placed = 0;
+      if (inner_.receive(slots.subspan(filled, 1), now) == 0) break;
+      const size_t n = std::min(slot.len, slot.place.size());
+      if (n == 0) continue;
+      std::memcpy(slot.place.data(), slot.buf.data(), n);
+      std::memmove(slot.buf.data(), slot.buf.data() + n, slot.len - n);
+      slot.placed = n;
+      ++scattered;
+    }
+    return filled;
+  }
+
+  size_t scattered = 0;  // packets that went (partly) to `place`
+
+ private:
+  dev::Device& inner_;
+};
+
+}  // namespace utcp::fuzz

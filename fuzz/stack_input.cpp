@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "dev/memory_link.hpp"
-#include "scatter_device.hpp"
+#include "support/scatter_device.hpp"
 #include "utcp/stack.hpp"
 #include "wire/checksum.hpp"
 #include "wire/endian.hpp"
@@ -653,7 +653,7 @@ class Harness {
   }
 
   dev::MemoryLink link_;
-  fuzz::ScatterDevice scatter_;
+  test_support::ScatterDevice scatter_;
   Stack stack_;
   Instant now_{};
   SocketId listener_ = kNoSocket;

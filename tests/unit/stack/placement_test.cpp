@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dev/memory_link.hpp"
+#include "support/scatter_device.hpp"
 #include "utcp/stack.hpp"
 #include "wire/checksum.hpp"
 #include "wire/endian.hpp"
@@ -17,42 +18,12 @@
 namespace utcp {
 namespace {
 
-// Wraps a device and honours PacketSlot::place the way a scatter read does: the packet's first
-// bytes go to `place`, the rest to the front of `buf`.
-class ScatteringDevice final : public dev::Device {
- public:
-  explicit ScatteringDevice(dev::Device& inner) : inner_(inner) {}
-  size_t mtu() const override { return inner_.mtu(); }
-  bool supports_placement() const override { return true; }
-  Instant next_deadline() const override { return inner_.next_deadline(); }
-  size_t transmit(std::span<const std::span<const uint8_t>> packets, Instant now) override {
-    return inner_.transmit(packets, now);
-  }
-  size_t receive(std::span<dev::PacketSlot> slots, Instant now) override {
-    size_t filled = 0;
-    for (; filled < slots.size(); ++filled) {
-      dev::PacketSlot& slot = slots[filled];
-      if (inner_.receive(slots.subspan(filled, 1), now) == 0) break;
-      if (pad_every_fourth_bulk_segment && slot.len > 16 * 1024 && bulk_seen_++ % 4 == 3) {
-        pad(slot);
-      }
-      slot.placed = std::min(slot.len, slot.place.size());
-      if (slot.placed > 0) {
-        std::memcpy(slot.place.data(), slot.buf.data(), slot.placed);
-        std::memmove(slot.buf.data(), slot.buf.data() + slot.placed, slot.len - slot.placed);
-        ++scattered;
-      }
-    }
-    return filled;
-  }
-  size_t scattered = 0;
-  bool pad_every_fourth_bulk_segment = false;
-  size_t padded = 0;
-
- private:
-  // Inserts 4 NOP option bytes after the TCP base header (IPv4 without options assumed),
-  // fixing lengths and both checksums.
-  void pad(dev::PacketSlot& slot) {
+// Inserts 4 NOP option bytes after the TCP base header of every fourth bulk segment (IPv4
+// without options assumed), fixing lengths and both checksums: the header length placement
+// predicted is then wrong now and then.
+struct EveryFourthBulkSegmentPadded {
+  void operator()(dev::PacketSlot& slot) {
+    if (slot.len <= 16 * 1024 || (*seen)++ % 4 != 3) return;
     uint8_t* p = slot.buf.data();
     const size_t tcp_len = slot.len - 20, hdr = size_t{p[32]} / 16 * 4;
     if (slot.len + 4 > slot.buf.size() || hdr + 4 > 60) return;
@@ -67,11 +38,10 @@ class ScatteringDevice final : public dev::Device {
     const auto sum = wire::ipv4_pseudo_header(wire::load_be32(p + 12), wire::load_be32(p + 16), 6,
                                               static_cast<uint16_t>(slot.len - 20));
     wire::store_be16(p + 36, wire::Checksum(sum).add({p + 20, slot.len - 20}).finish());
-    ++padded;
+    ++*padded;
   }
-  size_t bulk_seen_ = 0;
-
-  dev::Device& inner_;
+  size_t* seen;
+  size_t* padded;
 };
 
 StackConfig config_for(Ipv4Addr addr, uint8_t seed, size_t mtu) {
@@ -147,7 +117,7 @@ std::vector<std::vector<uint8_t>> transfer(Stack& a, Stack& b,
   return got;
 }
 
-// A (10.77.0.2) and B (10.77.0.1, behind a ScatteringDevice) over a memory link of `mtu`.
+// A (10.77.0.2) and B (10.77.0.1, behind a ScatterDevice) over a memory link of `mtu`.
 struct ScatteredPair {
   explicit ScatteredPair(size_t mtu)
       : link(dev::MemoryLinkConfig{.mtu = mtu, .queue_packets = 256}),
@@ -155,7 +125,7 @@ struct ScatteredPair {
         a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1, mtu)),
         b(scatter, config_for(Ipv4Addr(10, 77, 0, 1), 101, mtu)) {}
   dev::MemoryLink link;
-  ScatteringDevice scatter;
+  test_support::ScatterDevice scatter;
   Stack a;
   Stack b;
 };
@@ -197,13 +167,14 @@ TEST(DirectPlacement, HeaderLengthChangesMidStreamKeepUnreadBytesIntact) {
   // header length is wrong now and then and changes while a read is placed; the bytes under
   // the headroom are unread data (one read per round) and must all come back.
   ScatteredPair net(60000);
-  net.scatter.pad_every_fourth_bulk_segment = true;  // before any traffic
+  size_t bulk_seen = 0, padded = 0;
+  net.scatter.on_packet = EveryFourthBulkSegmentPadded{&bulk_seen, &padded};  // before traffic
   const std::vector<std::vector<uint8_t>> data{pattern(6 << 20, 21)};
   const auto got = transfer(net.a, net.b, data, 70'001, 1);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].size(), data[0].size());
   EXPECT_TRUE(got[0] == data[0]) << "bytes differ";
-  EXPECT_GT(net.scatter.padded, 10u);
+  EXPECT_GT(padded, 10u);
   EXPECT_GT(counter(net.b, "dev.rx-placed"), 10u);
   EXPECT_GT(counter(net.b, "dev.rx-place-missed"), 10u);
   EXPECT_EQ(counter(net.b, "tcp.drop.bad-checksum"), 0u);

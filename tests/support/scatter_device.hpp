@@ -1,16 +1,17 @@
 #pragma once
-// A device wrapper for the fuzz harnesses that scatters reads the way TUN's readv does: when
-// the caller offers PacketSlot::place, the packet's first bytes land there and only the rest
-// in `buf`. The stack under fuzz then takes its direct-placement receive path (headers over
-// the bytes before RCV.NXT, payload straight into the receive ring).
+// A device wrapper for tests and fuzz harnesses that scatters reads the way TUN's readv does:
+// when the caller offers PacketSlot::place, the packet's first bytes land there and only the
+// rest in `buf`. A stack reading through it takes its direct-placement receive path (headers
+// over the bytes before RCV.NXT, payload straight into the receive ring).
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <functional>
 #include <span>
 
 #include "dev/device.hpp"
 
-namespace utcp::fuzz {
+namespace utcp::test_support {
 
 class ScatterDevice final : public dev::Device {
  public:
@@ -31,6 +32,7 @@ class ScatterDevice final : public dev::Device {
       dev::PacketSlot& slot = slots[filled];
       slot.placed = 0;
       if (inner_.receive(slots.subspan(filled, 1), now) == 0) break;
+      if (on_packet) on_packet(slot);
       const size_t n = std::min(slot.len, slot.place.size());
       if (n == 0) continue;
       std::memcpy(slot.place.data(), slot.buf.data(), n);
@@ -42,9 +44,11 @@ class ScatterDevice final : public dev::Device {
   }
 
   size_t scattered = 0;  // packets that went (partly) to `place`
+  // Called with each packet as read, before it is split (a test may rewrite it in `buf`).
+  std::function<void(dev::PacketSlot&)> on_packet;
 
  private:
   dev::Device& inner_;
 };
 
-}  // namespace utcp::fuzz
+}  // namespace utcp::test_support

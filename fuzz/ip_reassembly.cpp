@@ -13,20 +13,13 @@
 #include <span>
 #include <vector>
 
+#include "fuzz_check.hpp"
 #include "ip/fragment_reassembler.hpp"
 #include "wire/ipv4.hpp"
 
 namespace {
 
 using namespace utcp;
-
-#define check(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      std::fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__); \
-      std::abort();                                                              \
-    }                                                                            \
-  } while (0)
 
 struct Key {
   wire::Ipv4Addr src;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "dev/memory_link.hpp"
+#include "fuzz_check.hpp"
 #include "support/scatter_device.hpp"
 #include "utcp/stack.hpp"
 #include "wire/checksum.hpp"
@@ -35,15 +36,6 @@ namespace {
 using namespace utcp;
 using wire::SeqNum;
 namespace flag = wire::tcp_flag;
-
-// Names the broken invariant before aborting, so a crash report says what went wrong.
-#define check(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      std::fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__); \
-      std::abort();                                                              \
-    }                                                                            \
-  } while (0)
 
 const Ipv4Addr kStackAddr(10, 77, 0, 2);
 const Ipv4Addr kPeerAddr(10, 77, 0, 1);

@@ -12,6 +12,21 @@ import threading
 import time
 
 
+
+def accept_one(port, rcvbuf=0):
+    """Listens on port, accepts one connection within 20 s and closes the listener; rcvbuf,
+    if set, is the listener's SO_RCVBUF (the accepted socket inherits it)."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if rcvbuf:
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(1)
+    ls.settimeout(20)
+    with ls:
+        c, _ = ls.accept()
+    return c
+
 def fail(msg):
     print(f"peer.py: FAIL: {msg}", file=sys.stderr)
     sys.exit(1)
@@ -50,18 +65,12 @@ def echo_client(host, port, nbytes):
 def late_reply_server(port, reply_delay):
     """Reads until the client's FIN, then (after a pause) answers with the byte count and
     SHA-256 of what came: the client must still receive after its own FIN."""
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("0.0.0.0", port))
-    ls.listen(1)
-    ls.settimeout(20)
-    c, _ = ls.accept()
+    c = accept_one(port)
     c.settimeout(20)
     got = recv_all(c)
     time.sleep(reply_delay)
     c.sendall(f"{len(got)} {hashlib.sha256(got).hexdigest()}\n".encode())
     c.close()
-    ls.close()
 
 
 def many_echo(host, port, nclients, nbytes):
@@ -124,19 +133,12 @@ def abort_client(host, port, nbytes, read_bytes=0):
 def slow_reader_server(port, pause, out_path):
     """Accepts one connection with a small receive buffer and does not read for `pause`
     seconds (the window closes), then reads everything to out_path."""
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
-    ls.bind(("0.0.0.0", port))
-    ls.listen(1)
-    ls.settimeout(20)
-    c, _ = ls.accept()
+    c = accept_one(port, rcvbuf=16384)
     time.sleep(pause)
     c.settimeout(60)
     with open(out_path, "wb") as f:
         f.write(recv_all(c))
     c.close()
-    ls.close()
 
 
 def cat_server(port, in_path, out_path):
@@ -144,13 +146,7 @@ def cat_server(port, in_path, out_path):
     reads into out_path until the peer's FIN, whichever ends first; exits once both are done.
     (Debian's netcat-openbsd in listen mode quits as soon as the incoming side ends, even
     with unsent standard input, so it cannot serve a simultaneous two-way transfer.)"""
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("0.0.0.0", port))
-    ls.listen(1)
-    ls.settimeout(20)
-    c, _ = ls.accept()
-    ls.close()
+    c = accept_one(port)
     c.settimeout(60)
     errors = []
 

@@ -79,6 +79,15 @@ class SharedObject : public ::testing::Test {
     return tcp->repr();
   }
 
+  // bind() of descriptor `fd` to local:port through the table; its return value.
+  int bind_local(int fd, uint16_t port) {
+    sockaddr_in bind_to{};
+    bind_to.sin_family = AF_INET;
+    bind_to.sin_port = htons(port);
+    bind_to.sin_addr.s_addr = htonl(local.value);
+    return ifc_.bind(ifc_.userdata, fd, reinterpret_cast<sockaddr*>(&bind_to), sizeof bind_to);
+  }
+
   const wire::Ipv4Addr local{192, 168, 0, 1};
   const wire::Ipv4Addr remote{192, 0, 2, 1};
   void* dl_ = nullptr;
@@ -122,11 +131,7 @@ TEST_F(SharedObject, HandshakeWithBlockingAcceptOnASecondThread) {
   init_("receive_wait_usecs=2000000", &ifc_);
   void* ud = ifc_.userdata;
   ASSERT_EQ(ifc_.socket(ud, AF_INET, SOCK_STREAM, IPPROTO_TCP), 3);
-  sockaddr_in bind_to{};
-  bind_to.sin_family = AF_INET;
-  bind_to.sin_port = htons(8080);
-  bind_to.sin_addr.s_addr = htonl(local.value);
-  ASSERT_EQ(ifc_.bind(ud, 3, reinterpret_cast<sockaddr*>(&bind_to), sizeof bind_to), 0);
+  ASSERT_EQ(bind_local(3, 8080), 0);
   ASSERT_EQ(ifc_.listen(ud, 3, 1), 0);
 
   int accepted = -2;
@@ -167,11 +172,7 @@ TEST_F(SharedObject, MaxsegAndIoctlPassThroughTheTable) {
   init_("", &ifc_);
   void* ud = ifc_.userdata;
   ASSERT_EQ(ifc_.socket(ud, AF_INET, SOCK_STREAM, IPPROTO_TCP), 3);
-  sockaddr_in bind_to{};
-  bind_to.sin_family = AF_INET;
-  bind_to.sin_port = htons(8080);
-  bind_to.sin_addr.s_addr = htonl(local.value);
-  ASSERT_EQ(ifc_.bind(ud, 3, reinterpret_cast<sockaddr*>(&bind_to), sizeof bind_to), 0);
+  ASSERT_EQ(bind_local(3, 8080), 0);
   const int maxseg = 700;
   ASSERT_EQ(ifc_.setsockopt(ud, 3, IPPROTO_TCP, TCP_MAXSEG, &maxseg, sizeof maxseg), 0);
   ASSERT_EQ(ifc_.listen(ud, 3, 1), 0);
@@ -215,11 +216,7 @@ TEST_F(SharedObject, RealTimeFlagUsesTheRealClock) {
   EXPECT_LT(std::abs(static_cast<long long>(b.tv_sec) - static_cast<long long>(time(nullptr))), 5);
 
   ASSERT_EQ(ifc_.socket(ud, AF_INET, SOCK_STREAM, 0), 3);
-  sockaddr_in bind_to{};
-  bind_to.sin_family = AF_INET;
-  bind_to.sin_port = htons(8080);
-  bind_to.sin_addr.s_addr = htonl(local.value);
-  ASSERT_EQ(ifc_.bind(ud, 3, reinterpret_cast<sockaddr*>(&bind_to), sizeof bind_to), 0);
+  ASSERT_EQ(bind_local(3, 8080), 0);
   ASSERT_EQ(ifc_.listen(ud, 3, 1), 0);
   auto syn = segment(wire::tcp_flag::kSyn, 1, 0);
   ASSERT_EQ(ifc_.netdev_send(ud, syn.data(), syn.size()), 0);
@@ -243,11 +240,7 @@ TEST_F(SharedObject, GarbageFromTheNetworkIsDropped) {
   std::printf("seed %u\n", seed);
   std::mt19937 rng(seed);
   ASSERT_EQ(ifc_.socket(ud, AF_INET, SOCK_STREAM, 0), 3);
-  sockaddr_in bind_to{};
-  bind_to.sin_family = AF_INET;
-  bind_to.sin_port = htons(8080);
-  bind_to.sin_addr.s_addr = htonl(local.value);
-  ASSERT_EQ(ifc_.bind(ud, 3, reinterpret_cast<sockaddr*>(&bind_to), sizeof bind_to), 0);
+  ASSERT_EQ(bind_local(3, 8080), 0);
   ASSERT_EQ(ifc_.listen(ud, 3, 1), 0);
   const auto syn = segment(wire::tcp_flag::kSyn, 1, 0);
   for (int i = 0; i < 2000; ++i) {
@@ -278,11 +271,8 @@ TEST_F(SharedObject, BindMovesTheStackToTheNamedAddress) {
   init_("local_ip=10.0.0.1", &ifc_);
   void* ud = ifc_.userdata;
   ASSERT_EQ(ifc_.socket(ud, AF_INET, SOCK_STREAM, 0), 3);
-  sockaddr_in bind_to{};
-  bind_to.sin_family = AF_INET;
-  bind_to.sin_port = htons(8080);
-  bind_to.sin_addr.s_addr = htonl(local.value);  // 192.168.0.1, not the flag's address
-  ASSERT_EQ(ifc_.bind(ud, 3, reinterpret_cast<sockaddr*>(&bind_to), sizeof bind_to), 0);
+  // 192.168.0.1, not the flag's address
+  ASSERT_EQ(bind_local(3, 8080), 0);
   ASSERT_EQ(ifc_.listen(ud, 3, 1), 0);
   auto syn = segment(wire::tcp_flag::kSyn, 7, 0);
   ASSERT_EQ(ifc_.netdev_send(ud, syn.data(), syn.size()), 0);

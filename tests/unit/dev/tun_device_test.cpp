@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "support/netns_child.hpp"
+#include "support/sockaddr.hpp"
 #include "unit/dev/packet_helpers.hpp"
 #include "wire/checksum.hpp"
 #include "wire/icmp.hpp"
@@ -46,13 +47,7 @@ std::string bring_up_loopback() {
   return ok ? "" : "cannot bring up lo";
 }
 
-sockaddr_in sockaddr_of(Ipv4Addr a, uint16_t port) {
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(a.value);
-  sin.sin_port = htons(port);
-  return sin;
-}
+using test::sockaddr_of;
 
 // Waits up to 2 s for an IPv4 packet of the given protocol on the TUN; skips anything else
 // the kernel might emit (IPv6 router solicitations and the like).

@@ -28,6 +28,7 @@
 #include "dev/memory_link.hpp"
 #include "dev/tun_device.hpp"
 #include "support/netns_child.hpp"
+#include "support/sockaddr.hpp"
 
 namespace utcp {
 namespace {
@@ -143,13 +144,7 @@ constexpr uint16_t kStackEchoPort = 7;
 constexpr size_t kConnsPerStack = 8;
 constexpr size_t kBytes = 20000;
 
-sockaddr_in sockaddr_of(Ipv4Addr a, uint16_t port) {
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(a.value);
-  sin.sin_port = htons(port);
-  return sin;
-}
+using test::sockaddr_of;
 
 std::vector<uint8_t> pattern(size_t seed, size_t n) {
   std::vector<uint8_t> v(n);

@@ -24,8 +24,8 @@
 #include <utility>
 #include <vector>
 
-#include "tcp/time.hpp"
 #include "utcp/stack.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp {
 

@@ -15,8 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "tcp/time.hpp"
 #include "utcp/stack.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp {
 

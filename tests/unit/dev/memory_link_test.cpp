@@ -1,4 +1,4 @@
-#include "dev/memory_link.hpp"
+#include "utcp/memory_link.hpp"
 
 #include <gtest/gtest.h>
 

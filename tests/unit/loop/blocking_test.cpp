@@ -10,14 +10,13 @@
 #include <thread>
 #include <vector>
 
-#include "unit/loop/synced_link.hpp"
 #include "utcp/event_loop.hpp"
+#include "utcp/memory_link.hpp"
 
 namespace utcp {
 namespace {
 
 using namespace std::chrono_literals;
-using test_util::SyncedLink;
 
 const Ipv4Addr kServer(10, 0, 0, 1);
 const Ipv4Addr kClient(10, 0, 0, 2);
@@ -51,7 +50,7 @@ std::vector<uint8_t> read_to_end(TcpStream& s) {
 }
 
 TEST(Blocking, EchoTwoMegabytesAcrossThreads) {
-  SyncedLink link;
+  dev::MemoryLink link;
   Interface server(link.a(), options_for(kServer, 1));
   Interface client(link.b(), options_for(kClient, 101));
   TcpListener listener = server.listen(7);
@@ -82,7 +81,7 @@ TEST(Blocking, EchoTwoMegabytesAcrossThreads) {
 }
 
 TEST(Blocking, ConnectToClosedPortIsRefused) {
-  SyncedLink link;
+  dev::MemoryLink link;
   Interface server(link.a(), options_for(kServer, 1));
   Interface client(link.b(), options_for(kClient, 101));
   std::error_code ec;
@@ -93,7 +92,7 @@ TEST(Blocking, ConnectToClosedPortIsRefused) {
 }
 
 TEST(Blocking, ManyConnectionsInParallel) {
-  SyncedLink link;
+  dev::MemoryLink link;
   Interface server(link.a(), options_for(kServer, 1));
   Interface client(link.b(), options_for(kClient, 101));
   TcpListener listener = server.listen(80);
@@ -128,7 +127,7 @@ TEST(Blocking, ManyConnectionsInParallel) {
 }
 
 TEST(Blocking, DestructionWakesBlockedReaderAndDoesNotHang) {
-  SyncedLink link;
+  dev::MemoryLink link;
   auto server = std::make_unique<Interface>(link.a(), options_for(kServer, 1));
   Interface client(link.b(), options_for(kClient, 101));
   TcpListener listener = server->listen(80);
@@ -141,7 +140,7 @@ TEST(Blocking, DestructionWakesBlockedReaderAndDoesNotHang) {
   });
   std::this_thread::sleep_for(50ms);
   // A dead path: the server's FIN is never acknowledged, so the destructor must give up.
-  link.set_blackhole(true);
+  link.set_down(true);
   const Instant start = EventLoop::clock_now();
   server.reset();
   const Instant end = EventLoop::clock_now();
@@ -155,7 +154,7 @@ TEST(Blocking, DestructionWakesBlockedReaderAndDoesNotHang) {
 }
 
 TEST(Blocking, DestructionClosesGracefully) {
-  SyncedLink link;
+  dev::MemoryLink link;
   auto server = std::make_unique<Interface>(link.a(), options_for(kServer, 1));
   Interface client(link.b(), options_for(kClient, 101));
   TcpListener listener = server->listen(80);

@@ -6,8 +6,6 @@
 // to nobody, and transmit() merges runs of segments into such frames (one writev each).
 // Optionally configures the kernel side (address, prefix, MTU, link up) itself through
 // ioctls, so no `ip` command is needed. Errors are std::system_error naming the cause.
-#include <sys/uio.h>
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -15,17 +13,16 @@
 #include <string>
 #include <vector>
 
-#include "dev/device.hpp"
-#include "dev/tcp_segment_merger.hpp"
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
+#include "utcp/device.hpp"
 
 namespace utcp::dev {
 
 struct TunOptions {
   std::string name = "utcp0";  // interface name; "utcp%d" lets the kernel pick a number
   std::string device_path = "/dev/net/tun";
-  size_t mtu = 1500;                             // set on the interface; 0 leaves it as it is
-  std::optional<wire::Ipv4Addr> kernel_address;  // the kernel's own address on the link
+  size_t mtu = 1500;                       // set on the interface; 0 leaves it as it is
+  std::optional<Ipv4Addr> kernel_address;  // the kernel's own address on the link
   uint8_t prefix_len = 24;
   bool bring_up = true;  // set IFF_UP
   // IFF_VNET_HDR + TUNSETOFFLOAD(CSUM|TSO4|TSO6). Falls back to plain packets when the
@@ -86,6 +83,10 @@ class TunDevice final : public Device {
   // gso_size: a single packet larger than the MTU, to be cut into pieces of this size.
   bool write_frame(std::span<const std::span<const uint8_t>> run, uint16_t gso_size);
 
+  // The transmit path's scratch (segment merger, iovec array): internal types, kept out of
+  // this public header.
+  struct TxScratch;
+
   int fd_ = -1;
   size_t mtu_ = 1500;
   std::string name_;
@@ -93,8 +94,7 @@ class TunDevice final : public Device {
   bool vnet_ = false;     // every packet carries a virtio-net header
   bool offload_ = false;  // ... and the kernel agreed to checksum and TSO offload
   size_t queue_ = 0;      // index among the device's queues
-  TcpSegmentMerger merger_;
-  std::array<iovec, 2 + 64> iov_{};  // virtio header, IP+TCP header, payloads
+  std::unique_ptr<TxScratch> tx_;
 };
 
 }  // namespace utcp::dev

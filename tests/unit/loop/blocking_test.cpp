@@ -167,5 +167,40 @@ TEST(Blocking, DestructionClosesGracefully) {
   EXPECT_EQ(std::string(got.begin(), got.end()), hello);
 }
 
+TEST(Blocking, ConnectTimesOutAgainstASilentPeer) {
+  dev::MemoryLink link;
+  link.set_down(true);  // every SYN is lost: without a timeout connect() would wait minutes
+  Interface client(link.b(), options_for(kClient, 101));
+  std::error_code ec;
+  const Instant start = EventLoop::clock_now();
+  TcpStream c = client.connect(kServer, 80, Duration(300'000), ec);
+  const Instant end = EventLoop::clock_now();
+  EXPECT_EQ(ec, std::errc::timed_out) << ec.message();
+  EXPECT_FALSE(c.valid());
+  EXPECT_GE(to_us(end) - to_us(start), 300'000);
+  EXPECT_LT(to_us(end) - to_us(start), 5'000'000);  // not the minutes of syn_retries
+  EXPECT_GE(link.b_to_a().dropped_down, 1u);        // a SYN did go out
+  // The abandoned attempt is released: no connection is left behind retrying.
+  for (int i = 0; i < 100 && client.connection_count() != 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(client.connection_count(), 0u);
+  EXPECT_THROW(client.connect(kServer, 80, Duration(50'000)), std::system_error);
+}
+
+TEST(Blocking, ConnectWithTimeoutSucceedsWhenThePeerAnswers) {
+  dev::MemoryLink link;
+  Interface server(link.a(), options_for(kServer, 1));
+  Interface client(link.b(), options_for(kClient, 101));
+  TcpListener listener = server.listen(80);
+  std::error_code ec;
+  TcpStream c = client.connect(kServer, 80, Duration(5'000'000), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(c.state(), tcp::State::kEstablished);
+  TcpStream s = listener.accept();
+  EXPECT_EQ(s.peer_endpoint().port, c.local_endpoint().port);
+  // A failure within the budget is reported as itself, not as a timeout.
+  TcpStream r = client.connect(kServer, 9, Duration(5'000'000), ec);
+  EXPECT_EQ(ec, std::errc::connection_refused) << ec.message();
+}
+
 }  // namespace
 }  // namespace utcp

@@ -33,6 +33,17 @@ struct TunOptions {
   size_t queues = 1;
 };
 
+// For TunDevice::adopt(): what cannot be learnt from the descriptor without privilege.
+struct TunAdoptOptions {
+  // The interface's MTU; 0 asks the kernel (SIOCGIFMTU by the interface's name, which needs
+  // no privilege). Give it where that is not allowed (Android: the MTU given to
+  // VpnService.Builder.setMtu()).
+  size_t mtu = 0;
+  // For a descriptor with IFF_VNET_HDR: whether whoever opened it also enabled TSO and
+  // checksum offload (TUNSETOFFLOAD), so transmit() may merge segments into 64 KB frames.
+  bool offload = false;
+};
+
 struct TunCounters {
   uint64_t rx_packets = 0;
   uint64_t rx_bytes = 0;
@@ -52,6 +63,14 @@ class TunDevice final : public Device {
   // options.queues descriptors on one multi-queue device: queue 0 configures the kernel side,
   // the others attach to it with the same flags. Each is a Device of its own, for one thread.
   static std::vector<std::unique_ptr<TunDevice>> open_queues(const TunOptions& options);
+  // Adopts `fd`, a TUN descriptor someone else opened and attached to an interface
+  // (Android's VpnService.Builder.establish(), or a privileged helper passing it over a UNIX
+  // socket with SCM_RIGHTS), so a program without CAP_NET_ADMIN can run the stack. No
+  // configuration call is made: name, flags and (unless options.mtu says) the MTU are read
+  // from the kernel; the only change is O_NONBLOCK on the descriptor. On success the device
+  // owns `fd` and closes it; on failure (std::system_error naming the cause: not a TUN, a
+  // TAP, packet-information headers on, not attached) the caller keeps it.
+  static TunDevice adopt(int fd, const TunAdoptOptions& options = {});
   ~TunDevice() override;
   TunDevice(TunDevice&& other) noexcept;
   TunDevice& operator=(TunDevice&& other) noexcept;
@@ -74,6 +93,8 @@ class TunDevice final : public Device {
   size_t queue() const { return queue_; }
 
  private:
+  struct Adopted {};
+  explicit TunDevice(Adopted);  // for adopt()
   // Attaches queue `index` to the multi-queue device `first` created.
   TunDevice(const TunOptions& options, const TunDevice& first, size_t index);
   void open_queue(const TunOptions& options, const std::string& name, bool vnet);

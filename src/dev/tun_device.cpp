@@ -100,6 +100,60 @@ TunDevice::TunDevice(const TunOptions& options) : tx_(std::make_unique<TxScratch
   }
 }
 
+TunDevice::TunDevice(Adopted) : tx_(std::make_unique<TxScratch>()) {}
+
+TunDevice TunDevice::adopt(int fd, const TunAdoptOptions& options) {
+  const std::string what = "cannot adopt fd " + std::to_string(fd) + " as a TUN device: ";
+  const int fl = ::fcntl(fd, F_GETFL);
+  if (fl < 0) fail(errno, what + "not an open descriptor");
+  // TUNGETIFF only reads the interface's name and flags; any descriptor that is not a TUN
+  // (a socket, a pipe, a file) refuses it.
+  ifreq ifr{};
+  if (::ioctl(fd, TUNGETIFF, &ifr) < 0) {
+    const int err = errno;
+    if (err == EBADFD) fail(EINVAL, what + "the TUN descriptor is not attached to an interface");
+    fail(EINVAL, what + "not a TUN descriptor (TUNGETIFF: " + std::strerror(err) + ")");
+  }
+  const std::string name(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
+  if ((ifr.ifr_flags & IFF_TAP) != 0 || (ifr.ifr_flags & IFF_TUN) == 0) {
+    fail(EINVAL, what + "'" + name + "' is a TAP (Ethernet frames), not a TUN (IP packets)");
+  }
+  if ((ifr.ifr_flags & IFF_NO_PI) == 0) {
+    fail(EINVAL,
+         what + "'" + name + "' carries packet-information headers (open it with IFF_NO_PI)");
+  }
+  const bool vnet = (ifr.ifr_flags & IFF_VNET_HDR) != 0;
+  if (vnet) {
+    int size = 0;
+    if (::ioctl(fd, TUNGETVNETHDRSZ, &size) < 0 || size != static_cast<int>(sizeof(VnetHeader))) {
+      fail(EINVAL, what + "'" + name + "' has a virtio-net header of " + std::to_string(size) +
+                       " bytes; only " + std::to_string(sizeof(VnetHeader)) + " is supported");
+    }
+  }
+  size_t mtu = options.mtu;
+  if (mtu == 0) {
+    FdGuard sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ifreq q = named_ifreq(name);
+    if (sock.get() < 0 || ::ioctl(sock.get(), SIOCGIFMTU, &q) < 0) {
+      fail(errno, what + "cannot read the MTU of '" + name + "' (give TunAdoptOptions::mtu)");
+    }
+    mtu = static_cast<size_t>(q.ifr_mtu);
+  }
+  if (mtu < 68 || mtu > 65535) fail(EINVAL, what + "bad MTU " + std::to_string(mtu));
+  // receive() must return when the kernel has nothing: the descriptor is made non-blocking
+  // (a property of the open file, not of the interface).
+  if ((fl & O_NONBLOCK) == 0 && ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+    fail(errno, what + "cannot make it non-blocking");
+  }
+  TunDevice tun{Adopted{}};
+  tun.fd_ = fd;
+  tun.mtu_ = mtu;
+  tun.name_ = name;
+  tun.vnet_ = vnet;
+  tun.offload_ = vnet && options.offload;
+  return tun;
+}
+
 TunDevice::TunDevice(const TunOptions& options, const TunDevice& first, size_t index)
     : mtu_(first.mtu_), queue_(index), tx_(std::make_unique<TxScratch>()) {
   // Same flags as queue 0: the kernel refuses a queue whose IFF_MULTI_QUEUE differs, and

@@ -269,13 +269,14 @@ Instant LossRecovery::loss_timer(SeqNum snd_una, SeqNum snd_max, uint32_t mss,
                                  std::optional<Duration> srtt, Instant rto_deadline,
                                  Instant now) const {
   Instant t = rack_timer_;
-  // RFC 8985 §7.2: a PTO after new data or a new ACK, unless recovering or anything is SACKed;
-  // only when it would fire before the RTO.
+  // RFC 8985 §7.2: a PTO after new data or a new ACK, unless recovering or anything is SACKed.
+  // TLP_calc_PTO() caps it at the RTO expiry and the probe then goes at that time (the caller
+  // runs this timer before an RTO due at the same instant, and the probe re-arms the RTO):
+  // a one-segment tail, whose PTO carries max_ack_delay, is probed instead of timing out.
   if (rack_enabled() && !rec_.in_recovery() && sb_.empty() && snd_una < snd_max &&
       tlp_.may_probe()) {
     const bool one = snd_max.distance_from(snd_una) <= mss;
-    const Instant pto = TailLossProbe::pto_deadline(srtt, one, now, rto_deadline);
-    if (pto < rto_deadline) t = std::min(t, pto);
+    t = std::min(t, TailLossProbe::pto_deadline(srtt, one, now, rto_deadline));
   }
   return t;
 }

@@ -251,6 +251,16 @@ TEST(LossRecovery, TlpProbeScheduledAtTwoSrtt) {
   EXPECT_EQ(m.cc.cwnd(), before);
 }
 
+TEST(LossRecovery, TlpPtoCutToTheRtoExpiryIsStillScheduled) {
+  // RFC 8985 §7.2: PTO = min(PTO, RTO expiry - now); the probe goes at that time.
+  Model m(true, true);
+  m.send(2, ms(0));
+  m.ack(S(1), {}, ms(100));  // one segment left: PTO = 2*SRTT + max_ack_delay = 400 ms
+  const Instant rto_at = ms(400);
+  EXPECT_EQ(m.lr.loss_timer(m.una, m.max, kMss, Duration(100'000), rto_at, ms(100)), rto_at);
+  EXPECT_TRUE(m.lr.on_loss_timer(m.una, m.max, Duration(100'000), kMss, rto_at, m.cc).probe);
+}
+
 TEST(LossRecovery, SkipSackedAfterRewind) {
   Model m(true, false);
   m.send(6, ms(0));

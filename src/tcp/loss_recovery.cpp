@@ -14,7 +14,22 @@ bool ts_before(uint32_t a, uint32_t b) {
 }  // namespace
 
 uint32_t LossRecovery::pipe(SeqNum snd_una, SeqNum snd_max, uint32_t mss) const {
-  if (sack_) return sb_.pipe(snd_max, mss);  // RFC 6675 §4 SetPipe
+  if (sack_) {
+    const uint32_t sb_pipe = sb_.pipe(snd_max, mss);  // RFC 6675 §4 SetPipe
+    if (!rack_enabled()) return sb_pipe;
+    // RFC 8985 §6.2 marks segments lost that IsLost() does not see yet (fewer than DupThresh
+    // segments SACKed above them). As SetPipe does for lost bytes (RFC 6675 §4, RFC 6937 §3),
+    // such a segment is not in flight, and once retransmitted only the retransmission is;
+    // counted in, the pipe stays above ssthresh and PRR holds recovery back until the RTO.
+    int64_t p = sb_pipe;
+    for (size_t i = 0; i < rack_.size(); ++i) {
+      const RackSegment& s = rack_.at(i);
+      if (s.sacked || s.end <= snd_una || !(s.lost || s.rxt_after_loss)) continue;
+      const SackScoreboard::PipeShare share = sb_.pipe_share(s.seq, s.end, mss);
+      p += int64_t{s.lost ? 0 : share.unsacked} - share.pipe;
+    }
+    return static_cast<uint32_t>(std::clamp<int64_t>(p, 0, UINT32_MAX));
+  }
   // Without SACK each duplicate ACK stands for one segment that left the network (RFC 5681
   // §3.2's inflation argument), and retransmissions are back in it.
   const uint32_t flight = snd_max.distance_from(snd_una);

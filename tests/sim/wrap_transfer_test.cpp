@@ -216,7 +216,8 @@ void run_wrap_case(const WrapCase& wc) {
   uint64_t idle_loops = 0;
   const auto both_done = [&] { return up.eof && down.eof; };
   while (!both_done()) {
-    const bool moved = up.pump(buf) | down.pump(buf);
+    const bool up_moved = up.pump(buf);  // both pump every round
+    const bool moved = down.pump(buf) || up_moved;
     a.process(now);
     b.process(now);
     if (moved) {

@@ -55,30 +55,62 @@ struct SenderRig {
     s->on_synchronized(kMss);
   }
 
-  // One round: fill the send buffer, send what the windows allow, then acknowledge each
-  // segment separately one millisecond later. Returns the bytes planned (0: the sender stalled).
-  uint64_t round() {
+  void fill() {
     while (s->free_space() > 0) {
       const size_t n = std::min(s->free_space(), chunk.size());
       if (s->write(tcb, std::span<const uint8_t>(chunk.data(), n), false) == 0) break;
     }
+  }
+  // Sends what the windows allow; returns the end of each segment.
+  std::vector<SeqNum> send_flight() {
     std::vector<SeqNum> ends;
-    uint64_t planned = 0;
     while (auto p = s->plan(tcb, now)) {
       s->commit(tcb, timers, *p, now);
       ends.push_back(p->seq + p->len);
-      planned += p->len;
     }
+    return ends;
+  }
+  // A pure ACK from the peer (the same window every time, so a repeat is a duplicate ACK).
+  AckResult ack(SeqNum ack_no) {
+    wire::TcpRepr a;
+    a.flags = wire::tcp_flag::kAck;
+    a.seq = kPeerIss + 1;
+    a.ack = ack_no;
+    a.window = 0xffff;
+    return s->on_ack(tcb, timers, a, kPeerWindow, now);
+  }
+  // One round: fill the send buffer, send what the windows allow, then acknowledge each
+  // segment separately one millisecond later. Returns the bytes planned (0: the sender stalled).
+  uint64_t round() {
+    fill();
+    const SeqNum from = tcb.snd_nxt;
+    const std::vector<SeqNum> ends = send_flight();
     now += Duration(1000);
-    for (SeqNum end : ends) {
-      wire::TcpRepr ack;
-      ack.flags = wire::tcp_flag::kAck;
-      ack.seq = kPeerIss + 1;
-      ack.ack = end;
-      ack.window = 0xffff;
-      s->on_ack(tcb, timers, ack, kPeerWindow, now);
+    for (SeqNum end : ends) ack(end);
+    return ends.empty() ? 0 : ends.back().distance_from(from);
+  }
+  // Moves at least `bytes` more through the sender; false if it stalled.
+  bool transfer(uint64_t bytes) {
+    const uint64_t target = s->bytes_acked() + bytes;
+    while (s->bytes_acked() < target) {
+      if (round() == 0) return false;
     }
-    return planned;
+    return true;
+  }
+  // A flight goes out, the peer answers with three duplicate ACKs for SND.UNA (RFC 5681 §3.2:
+  // the first segment was lost), then acknowledges everything. Returns whether fast recovery
+  // began at the third duplicate.
+  bool loss_then_repair() {
+    fill();
+    const std::vector<SeqNum> ends = send_flight();
+    EXPECT_GE(ends.size(), 4u);
+    now += Duration(1000);
+    const SeqNum una = tcb.snd_una;
+    for (int i = 0; i < 3; ++i) ack(una);
+    const bool entered = s->in_recovery();
+    now += Duration(1000);
+    ack(tcb.snd_max);
+    return entered;
   }
 };
 
@@ -103,6 +135,20 @@ TEST(SenderWrap, KeepsSendingPastTwoToThe31And32AcknowledgedBytes) {
   EXPECT_EQ(static_cast<uint32_t>(rig.s->bytes_acked()),
             rig.tcb.snd_una.distance_from(rig.tcb.iss + 1));
   EXPECT_FALSE(rig.timers.running(TimerKind::kPersist));
+}
+
+// RFC 6582 §3.2 step 2: fast recovery may begin only once the cumulative ACK has covered the
+// previous episode's recovery point. That point, kept after the episode, compared as ahead of
+// SND.UNA again 2^31 bytes later, and for the next 2^31 bytes every loss waited for the RTO.
+TEST(SenderWrap, FastRecoveryStillStartsTwoToThe31BytesAfterTheLastEpisode) {
+  SenderRig rig(SeqNum(0x7fff0000u));
+  ASSERT_TRUE(rig.transfer(4u << 20));  // out of the initial window
+  ASSERT_TRUE(rig.loss_then_repair()) << "the first loss did not start fast recovery";
+  ASSERT_FALSE(rig.s->in_recovery());
+  ASSERT_TRUE(rig.transfer((uint64_t{1} << 31) + (16u << 20)));
+  EXPECT_TRUE(rig.loss_then_repair()) << "no fast recovery 2^31 bytes after the last episode";
+  EXPECT_EQ(rig.s->recovery().recoveries(), 2u);
+  EXPECT_EQ(rig.s->rto_count(), 0u);
 }
 
 }  // namespace

@@ -42,6 +42,10 @@ esac
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
 python=$(command -v /usr/bin/python3 || command -v python3)
 
+# Namespaces of earlier runs killed outright (SIGKILL skips the trap): their pid is gone.
+for old in $(ip netns list 2>/dev/null | awk '$1 ~ /^utcp-long-/ {print $1}'); do
+  kill -0 "${old##*-}" 2>/dev/null || ip netns del "$old" 2>/dev/null || true
+done
 ns="utcp-long-$$"
 tmp=$(mktemp -d /tmp/utcp-long.XXXXXX)
 pids=()

@@ -117,6 +117,7 @@ struct WrapCase {
   const char* name;
   bool options;    // SACK, timestamps and window scaling (all on, or all off)
   double drop;     // random loss each way
+  double damage;   // probability of each of duplication and reordering, each way
   uint32_t iss_a;  // wanted ISNs: A's exactly, B's within 2^22 below A's
   uint64_t seed;
 };
@@ -178,7 +179,9 @@ void run_wrap_case(const WrapCase& wc) {
   std::printf("%s: ISN A %u, ISN B %u\n", wc.name, want_iss_a, want_iss_b);
 
   dev::MemoryLink link(dev::MemoryLinkConfig{.mtu = 65535, .queue_packets = 512});
-  const dev::FaultConfig faults{.drop = wc.drop};
+  // Reordering holds a packet back behind the next (SACK blocks, RACK's reordering window);
+  // duplicates bring D-SACKs: the scoreboard and the reassembly queue work across the wrap.
+  const dev::FaultConfig faults{.drop = wc.drop, .duplicate = wc.damage, .reorder = wc.damage};
   dev::FaultInjector fa(link.a(), dev::FaultInjectorConfig{.tx = faults, .seed = wc.seed * 31});
   dev::FaultInjector fb(link.b(), dev::FaultInjectorConfig{.tx = faults, .seed = wc.seed * 37});
   test_support::ScatterDevice da(fa), db(fb);
@@ -277,14 +280,19 @@ void run_wrap_case(const WrapCase& wc) {
 }
 
 TEST(WrapTransfer, BeyondTwoToThe32EachWaySackTimestampsScaling) {
-  run_wrap_case(
-      {.name = "options on", .options = true, .drop = 0.0005, .iss_a = 0xffff0000u, .seed = 1601});
+  run_wrap_case({.name = "options on",
+                 .options = true,
+                 .drop = 0.0005,
+                 .damage = 0.001,
+                 .iss_a = 0xffff0000u,
+                 .seed = 1601});
 }
 
 TEST(WrapTransfer, BeyondTwoToThe32EachWayNoOptions) {
   run_wrap_case({.name = "options off",
                  .options = false,
                  .drop = 0.0005,
+                 .damage = 0.001,
                  .iss_a = 0xfffff000u,
                  .seed = 1602});
 }

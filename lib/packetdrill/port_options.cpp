@@ -72,6 +72,8 @@ std::optional<PortOptions> parse_port_flags(std::string_view flags, std::string&
       o.real_time = val.empty() || val == "1";
     } else if (key == "virtual_time") {
       o.real_time = false;
+    } else if (key == "driven_clock") {
+      o.driven_clock = val.empty() || val == "1";
     } else if (!is_numeric_key(key)) {
       error = "unknown flag '" + std::string(key) + "'";
       return std::nullopt;

@@ -61,7 +61,7 @@ Instant Port::instant_of(int64_t usecs) const {
 }
 
 bool Port::claim_clock_locked() {
-  spinning_ = false;
+  last_reader_.reset();
   const auto self = std::this_thread::get_id();
   if (!driver_) driver_ = self;
   if (*driver_ != self) return false;
@@ -71,7 +71,7 @@ bool Port::claim_clock_locked() {
 }
 
 void Port::note_return_locked() {
-  spinning_ = false;
+  last_reader_.reset();
   const auto self = std::this_thread::get_id();
   const int64_t at = usecs_of(now());
   last_return_[self] = at;
@@ -81,21 +81,25 @@ void Port::note_return_locked() {
 int64_t Port::gettimeofday_usecs() {
   std::unique_lock<std::mutex> lock(mu_);
   if (!options_.auto_clock()) return usecs_of(now());
-  const bool repeated = spinning_;
-  if (claim_clock_locked()) {
-    // packetdrill spins on gettimeofday() until an event is due: a read that follows another
-    // read, with nothing else in between, moves time on by 1 us. A single read never moves it,
-    // so reading the clock adds as little drift as possible to the script's timeline.
-    if (repeated) advance_locked(lock, virtual_now_ + Duration(1), Stop::kAtTime);
-    spinning_ = true;
-    return usecs_of(now());
-  }
   const auto self = std::this_thread::get_id();
-  auto it = unread_return_.find(self);
-  if (it == unread_return_.end()) return usecs_of(now());
-  const int64_t at = it->second;
-  unread_return_.erase(it);
-  return at;
+  const bool repeated = last_reader_ == self;
+  if (!claim_clock_locked()) {
+    // packetdrill's syscall thread reads the clock right after a blocking call returns.
+    auto it = unread_return_.find(self);
+    if (it != unread_return_.end()) {
+      const int64_t at = it->second;
+      unread_return_.erase(it);
+      last_reader_ = self;
+      return at;
+    }
+  }
+  // packetdrill spins on gettimeofday() until an event is due (its syscall thread too, before
+  // a blocking call): a read that follows a read by the same thread, with nothing else in
+  // between, moves time on by 1 us. A single read never moves it, so reading the clock adds
+  // as little drift as possible to the script's timeline.
+  if (repeated) advance_locked(lock, virtual_now_ + Duration(1), Stop::kAtTime);
+  last_reader_ = self;
+  return usecs_of(now());
 }
 
 void Port::drain_locked() {

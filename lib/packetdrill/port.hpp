@@ -13,9 +13,10 @@
 // netdev_send, netdev_receive) is its driver: packetdrill's main thread, utcp-drill's runner.
 // usleep() moves it; netdev_receive() moves it to the next outbound packet. By default it also
 // moves as stock packetdrill expects of a clock (flag driven_clock turns all of this off):
-//  - gettimeofday() on the driver advances it by 1 us when it follows another gettimeofday()
-//    with nothing in between, because packetdrill spins on gettimeofday() until an event is
-//    due (always before the first event, and for the last 20 us of every wait);
+//  - gettimeofday() advances it by 1 us when it follows another gettimeofday() on the same
+//    thread with nothing in between, because packetdrill spins on gettimeofday() until an
+//    event is due (always before the first event, and for the last 20 us of every wait; its
+//    syscall thread too, before a blocking call);
 //  - gettimeofday() on another thread first answers when that thread's last socket call
 //    returned: packetdrill's blocking calls run on a thread of their own and read the clock
 //    right after returning, while the driver may already have moved on;
@@ -153,8 +154,8 @@ class Port final : public posix::SocketHost {
   int64_t horizon_usecs_ = -1;
   std::map<std::thread::id, int64_t> last_return_;
   std::optional<std::thread::id> driver_;
-  uint64_t clock_activity_ = 0;  // calls the driver made to the clock
-  bool spinning_ = false;  // the last call into the port was a read of the clock by the driver
+  uint64_t clock_activity_ = 0;                 // calls the driver made to the clock
+  std::optional<std::thread::id> last_reader_;  // the last call into the port read the clock
   uint64_t idle_activity_ = ~0ull;  // clock_activity_ when a blocked call last moved the clock
   std::map<std::thread::id, int64_t> unread_return_;  // see gettimeofday_usecs()
 };

@@ -107,6 +107,16 @@ TEST_F(StockPacketdrill, SpinningOnGettimeofdayReachesTheFirstEvent) {
   EXPECT_TRUE(reached) << "the clock never moved while packetdrill polled it";
 }
 
+// `+.1...0.2 connect(...)`: packetdrill's syscall thread waits for the call's start time itself,
+// spinning on gettimeofday(), while the main thread waits for it without calling the port.
+TEST_F(StockPacketdrill, SyscallThreadSpinsBeforeItsBlockingCall) {
+  init_(nullptr, &ifc_);
+  spin_to_first_event();  // the main thread drives the clock from here on
+  bool reached = false;
+  ASSERT_TRUE(within(20s, [&] { reached = spin_to_first_event(); }));
+  EXPECT_TRUE(reached) << "the clock never moved while the syscall thread polled it";
+}
+
 TEST_F(StockPacketdrill, DescriptorsAreRealFilesTheCallerCanClose) {
   init_(nullptr, &ifc_);
   void* ud = ifc_.userdata;

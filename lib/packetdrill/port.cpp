@@ -1,12 +1,16 @@
 #include "port.hpp"
 
 #include <netinet/in.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 namespace utcp::packetdrill {
 
@@ -23,6 +27,18 @@ int64_t steady_usecs() {
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+// Whether a thread of this process is asleep in the kernel (or gone), from /proc: a driver
+// that is merely waiting for a CPU is not "away".
+bool thread_asleep(pid_t tid) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return true;
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return true;
+  const char state = stat[paren + 2];
+  return state != 'R';
+}
+
 int64_t wall_usecs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -63,7 +79,10 @@ Instant Port::instant_of(int64_t usecs) const {
 bool Port::claim_clock_locked() {
   last_reader_.reset();
   const auto self = std::this_thread::get_id();
-  if (!driver_) driver_ = self;
+  if (!driver_) {
+    driver_ = self;
+    driver_tid_ = static_cast<pid_t>(syscall(SYS_gettid));
+  }
   if (*driver_ != self) return false;
   ++clock_activity_;
   unread_return_.erase(self);
@@ -139,7 +158,7 @@ bool Port::wait_locked(std::unique_lock<std::mutex>& lock, Instant deadline) {
     // the call fails (EINTR) rather than hang.
     if (driver_ == std::this_thread::get_id()) return step_locked(lock, deadline);
     // The driver has not come back since a blocked call moved the clock: keep moving it.
-    if (idle_activity_ == clock_activity_ && step_locked(lock, deadline)) return !stopping_;
+    if (driver_away_locked(idle_activity_) && step_locked(lock, deadline)) return !stopping_;
   }
   ++blocked_;
   const auto it = wait_deadlines_.insert(deadline);
@@ -163,7 +182,7 @@ bool Port::wait_locked(std::unique_lock<std::mutex>& lock, Instant deadline) {
     for (;;) {
       const uint64_t activity = clock_activity_;
       if (changed_.wait_for(lock, kIdleGrace, woken)) break;
-      if (clock_activity_ == activity) {
+      if (driver_away_locked(activity)) {
         idle = true;
         break;
       }
@@ -179,6 +198,10 @@ bool Port::wait_locked(std::unique_lock<std::mutex>& lock, Instant deadline) {
     step_locked(lock, deadline);
   }
   return !stopping_;
+}
+
+bool Port::driver_away_locked(uint64_t activity) const {
+  return clock_activity_ == activity && (driver_tid_ == 0 || thread_asleep(driver_tid_));
 }
 
 Instant Port::next_event_locked() {

@@ -20,12 +20,15 @@
 //  - gettimeofday() on another thread first answers when that thread's last socket call
 //    returned: packetdrill's blocking calls run on a thread of their own and read the clock
 //    right after returning, while the driver may already have moved on;
-//  - a blocking call on the driver, or on another thread while the driver has been away
-//    for kIdleGrace of real time (packetdrill waits for its last blocking call that way), moves
-//    the clock itself to the next thing that can happen (a timer, the call's own deadline);
+//  - a blocking call on the driver, or on another thread while the driver has made no clock
+//    call for kIdleGrace of real time and sleeps in the kernel (packetdrill waits for its last
+//    blocking call that way), moves the clock itself to the next thing that can happen (a
+//    timer, the call's own deadline);
 //  - netdev_receive() stops early when nothing is left that could send a packet.
 //
 // Descriptors handed to the caller are real open files of the process (see fd_table.hpp).
+#include <sys/types.h>
+
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -122,6 +125,8 @@ class Port final : public posix::SocketHost {
   bool wait_locked(std::unique_lock<std::mutex>& lock, Instant deadline);
   // Records a call to the clock; true if the calling thread drives it.
   bool claim_clock_locked();
+  // The driver made no clock call since `activity` and sleeps in the kernel (or has exited).
+  bool driver_away_locked(uint64_t activity) const;
   void note_return_locked();
   int adopt_locked(posix::Sockets& s, int inner);
   int64_t usecs_of(Instant t) const;
@@ -154,6 +159,7 @@ class Port final : public posix::SocketHost {
   int64_t horizon_usecs_ = -1;
   std::map<std::thread::id, int64_t> last_return_;
   std::optional<std::thread::id> driver_;
+  pid_t driver_tid_ = 0;
   uint64_t clock_activity_ = 0;                 // calls the driver made to the clock
   std::optional<std::thread::id> last_reader_;  // the last call into the port read the clock
   uint64_t idle_activity_ = ~0ull;  // clock_activity_ when a blocked call last moved the clock

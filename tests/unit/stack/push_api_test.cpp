@@ -11,6 +11,8 @@
 
 #include "dev/memory_link.hpp"
 #include "utcp/stack.hpp"
+#include "wire/ipv4.hpp"
+#include "wire/tcp.hpp"
 
 namespace utcp {
 namespace {
@@ -191,6 +193,65 @@ TEST(DeviceCapabilities, StackDerivesMssAndTsoFromTheDevice) {
   Stack big(link.a(), config_for(Ipv4Addr(10, 0, 0, 1), 1));
   EXPECT_EQ(big.config().tcp.mss, 65495);
   EXPECT_EQ(big.capabilities().mtu, 65535u);
+}
+
+// What a TSO sender hands its device: with `device_sums`, segments above the MTU leave their
+// checksum to the device; everything that fits the MTU is always summed by the stack.
+struct TsoCounts {
+  size_t oversized = 0, oversized_summed = 0, fitting = 0, fitting_summed = 0;
+};
+
+TsoCounts send_over_tso_link(bool device_sums) {
+  dev::DeviceCapabilities caps = link_caps(1500);
+  caps.tso_max_bytes = 65535;
+  caps.tso_checksum_offload = device_sums;
+  Stack a(caps, config_for(Ipv4Addr(10, 0, 0, 1), 1));
+  // The receiver takes what the sender's device would have cut whole: a 64 KB link.
+  Stack b(link_caps(65535), config_for(Ipv4Addr(10, 0, 0, 2), 101));
+  Instant now = instant_from_us(1'000'000);
+  a.process(now);
+  b.process(now);
+  std::error_code ec;
+  const SocketId l = b.listen(80, ec);
+  const SocketId c = a.connect(b.config().address, 80, ec);
+  const auto data = pattern(1 << 20, 5);
+  std::vector<uint8_t> buf(65535), sink(1 << 16);
+  TsoCounts counts;
+  size_t sent = 0, got = 0;
+  SocketId s = kNoSocket;
+  for (int i = 0; i < 100000 && got < data.size(); ++i) {
+    if (sent < data.size()) sent += a.send(c, std::span(data).subspan(sent), ec);
+    while (const size_t n = a.poll_transmit(buf)) {
+      const auto ip = wire::Ipv4Packet::parse(std::span(buf).first(n));
+      EXPECT_TRUE(ip.ok());
+      const bool summed = wire::TcpPacket::checksum_ok_tcp(ip->payload(), ip->src(), ip->dst());
+      (n > 1500 ? counts.oversized : counts.fitting)++;
+      (n > 1500 ? counts.oversized_summed : counts.fitting_summed) += summed;
+      // The receiving side of such a link has the checksum vouched for (vnet header).
+      b.input(std::span(buf).first(n), now, /*checksum_verified=*/n > 1500);
+    }
+    while (const size_t n = b.poll_transmit(buf)) a.input(std::span(buf).first(n), now);
+    if (s == kNoSocket) s = b.accept(l, ec);
+    if (s != kNoSocket) got += b.recv(s, sink, ec);
+    now += Duration(100);
+    a.process(now);
+    b.process(now);
+  }
+  EXPECT_EQ(got, data.size());
+  return counts;
+}
+
+TEST(DeviceCapabilities, TsoSegmentsLeaveTheChecksumToADeviceThatFinishesIt) {
+  const TsoCounts with = send_over_tso_link(true);
+  EXPECT_GT(with.oversized, 0u);
+  EXPECT_EQ(with.oversized_summed, 0u);  // not summed: the device replaces it anyway
+  EXPECT_GT(with.fitting, 0u);
+  EXPECT_EQ(with.fitting_summed, with.fitting);
+
+  const TsoCounts without = send_over_tso_link(false);
+  EXPECT_GT(without.oversized, 0u);
+  EXPECT_EQ(without.oversized_summed, without.oversized);
+  EXPECT_EQ(without.fitting_summed, without.fitting);
 }
 
 }  // namespace

@@ -97,12 +97,12 @@ SocketId Stack::listen(uint16_t port, std::error_code& ec, uint32_t backlog) {
   s.accept_backlog = backlog ? backlog : impl_->config.accept_backlog;
   s.syn_backlog = impl_->config.syn_backlog;
   impl_->sockets.set_listener(port, index);
-  return impl_->sockets.id_of(index);
+  return impl_->id_of(index);
 }
 
 SocketId Stack::accept(SocketId listener, std::error_code& ec, Endpoint* peer) {
   ec.clear();
-  auto* l = impl_->sockets.lookup(listener);
+  auto* l = impl_->lookup(listener);
   if (!l || l->kind != Impl::Kind::kListener) {
     ec = std::make_error_code(std::errc::bad_file_descriptor);
     return kNoSocket;
@@ -117,7 +117,7 @@ SocketId Stack::accept(SocketId listener, std::error_code& ec, Endpoint* peer) {
   s.listener = stack::kNoIndex;
   s.in_accept_queue = false;
   if (peer) *peer = {s.tuple.remote_addr, s.tuple.remote_port};
-  return impl_->sockets.id_of(index);
+  return impl_->id_of(index);
 }
 
 SocketId Stack::connect(Ipv4Addr addr, uint16_t port, std::error_code& ec, uint16_t local_port) {
@@ -175,7 +175,7 @@ SocketId Stack::connect(Ipv4Addr addr, uint16_t port, const ConnectOptions& opti
   im.sockets[index].conn->open_active(
       im.now, im.isn.isn(t.local_addr, t.local_port, t.remote_addr, t.remote_port, im.now));
   im.mark_dirty(index);
-  return im.sockets.id_of(index);
+  return im.id_of(index);
 }
 
 size_t Stack::send(SocketId id, std::span<const uint8_t> data, std::error_code& ec) {
@@ -184,15 +184,14 @@ size_t Stack::send(SocketId id, std::span<const uint8_t> data, std::error_code& 
 
 size_t Stack::recv(SocketId id, std::span<uint8_t> out, std::error_code& ec) {
   ec.clear();
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (!s || s->kind != Impl::Kind::kConnection) {
     ec = std::make_error_code(std::errc::bad_file_descriptor);
     return 0;
   }
   size_t n = s->conn->recv(out, impl_->now);
   if (n > 0) {
-    impl_->mark_dirty(
-        impl_->sockets.index_of(*s));  // the window opened: a window update may be due
+    impl_->mark_dirty(impl_->index_of(*s));  // the window opened: a window update may be due
     return n;
   }
   if (out.empty()) return 0;
@@ -208,19 +207,19 @@ size_t Stack::recv(SocketId id, std::span<uint8_t> out, std::error_code& ec) {
 
 void Stack::shutdown_write(SocketId id, std::error_code& ec) {
   ec.clear();
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (!s || s->kind != Impl::Kind::kConnection) {
     ec = std::make_error_code(std::errc::bad_file_descriptor);
     return;
   }
   s->conn->shutdown_write(impl_->now);
-  impl_->mark_dirty(impl_->sockets.index_of(*s));
+  impl_->mark_dirty(impl_->index_of(*s));
 }
 
 void Stack::close(SocketId id) {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (!s) return;
-  uint32_t index = impl_->sockets.index_of(*s);
+  uint32_t index = impl_->index_of(*s);
   if (s->kind == Impl::Kind::kListener) {
     impl_->sockets.set_listener(s->port, stack::kNoIndex);
     // Connections never accepted are reset, as when a Linux listener closes.
@@ -230,7 +229,7 @@ void Stack::close(SocketId id) {
         other.released = true;
         other.listener = stack::kNoIndex;
         other.in_accept_queue = false;
-        impl_->mark_dirty(impl_->sockets.index_of(other));
+        impl_->mark_dirty(impl_->index_of(other));
       }
     }
     impl_->release_slot(index);
@@ -243,78 +242,78 @@ void Stack::close(SocketId id) {
 }
 
 void Stack::abort(SocketId id) {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (!s || s->kind != Impl::Kind::kConnection) return;
   s->released = true;
   s->conn->abort(impl_->now);
-  impl_->mark_dirty(impl_->sockets.index_of(*s));
+  impl_->mark_dirty(impl_->index_of(*s));
 }
 
 uint32_t Stack::readiness(SocketId id) const {
-  auto* s = impl_->sockets.lookup(id);
-  return s ? stack::SocketTable::readiness(*s) : ready::kError;
+  auto* s = impl_->lookup(id);
+  return s ? Impl::readiness(*s) : ready::kError;
 }
 
 std::error_code Stack::error(SocketId id) const {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (!s) return std::make_error_code(std::errc::bad_file_descriptor);
   return s->error;
 }
 
 tcp::State Stack::state(SocketId id) const {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (!s) return tcp::State::kClosed;
   return s->kind == Impl::Kind::kListener ? tcp::State::kListen : s->conn->state();
 }
 
 std::optional<tcp::TcpInfo> Stack::tcp_info(SocketId id) const {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (!s || s->kind == Impl::Kind::kListener || !s->conn) return std::nullopt;
   return s->conn->tcp_info();
 }
 
 Endpoint Stack::local_endpoint(SocketId id) const {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (!s) return {};
   if (s->kind == Impl::Kind::kListener) return {impl_->config.address, s->port};
   return {s->tuple.local_addr, s->tuple.local_port};
 }
 
 Endpoint Stack::remote_endpoint(SocketId id) const {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (!s || s->kind != Impl::Kind::kConnection) return {};
   return {s->tuple.remote_addr, s->tuple.remote_port};
 }
 
 void Stack::set_nodelay(SocketId id, bool on) {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (s && s->kind == Impl::Kind::kConnection) s->conn->set_nodelay(on);
 }
 
 void Stack::set_keepalive(SocketId id, const tcp::KeepaliveConfig& keepalive) {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (!s || s->kind != Impl::Kind::kConnection) return;
   s->conn->set_keepalive(keepalive, impl_->now);
-  impl_->mark_dirty(impl_->sockets.index_of(*s));
+  impl_->mark_dirty(impl_->index_of(*s));
 }
 
 void Stack::set_user_timeout(SocketId id, Duration timeout) {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (!s || s->kind != Impl::Kind::kConnection) return;
   s->conn->set_user_timeout(timeout);
-  impl_->mark_dirty(impl_->sockets.index_of(*s));
+  impl_->mark_dirty(impl_->index_of(*s));
 }
 
 void Stack::set_buffer_sizes(SocketId id, size_t send_bytes, size_t recv_bytes) {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (!s || s->kind != Impl::Kind::kConnection) return;
   if (send_bytes) s->conn->set_send_buffer(send_bytes);
   if (recv_bytes) s->conn->set_recv_buffer(recv_bytes);
-  impl_->mark_dirty(impl_->sockets.index_of(*s));
+  impl_->mark_dirty(impl_->index_of(*s));
 }
 
 void Stack::set_mss(SocketId id, uint16_t mss) {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (!s) return;
   const uint16_t cap = impl_->config.tcp.mss;
   const uint16_t m = mss == 0 ? cap : std::min(mss, cap);
@@ -326,22 +325,22 @@ void Stack::set_mss(SocketId id, uint16_t mss) {
 }
 
 size_t Stack::send_unacked(SocketId id) const {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   return s && s->kind == Impl::Kind::kConnection ? s->conn->send_queued() : 0;
 }
 
 size_t Stack::send_unsent(SocketId id) const {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   return s && s->kind == Impl::Kind::kConnection ? s->conn->send_unsent() : 0;
 }
 
 size_t Stack::recv_available(SocketId id) const {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   return s && s->kind == Impl::Kind::kConnection ? s->conn->recv_available() : 0;
 }
 
 std::optional<size_t> Stack::urgent_mark(SocketId id) const {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (!s || s->kind != Impl::Kind::kConnection) return std::nullopt;
   if (auto m = s->conn->urgent_mark()) return static_cast<size_t>(*m);
   return std::nullopt;
@@ -352,22 +351,21 @@ size_t Stack::send_urgent(SocketId id, std::span<const uint8_t> data, std::error
 }
 
 void Stack::set_tos(SocketId id, uint8_t tos) {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (s) s->tos = static_cast<uint8_t>(tos & ~kEcnMask);
 }
 
 uint8_t Stack::tos(SocketId id) const {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   return s ? s->tos : 0;
 }
 
 std::error_code Stack::take_soft_error(SocketId id) {
-  auto* s = impl_->sockets.lookup(id);
+  auto* s = impl_->lookup(id);
   if (!s || s->kind != Impl::Kind::kConnection) return {};
   auto e = s->conn->take_soft_error();
   if (!e) return {};
-  impl_->mark_dirty(
-      impl_->sockets.index_of(*s));  // ready::kSoftError went away: told at the next flush
+  impl_->mark_dirty(impl_->index_of(*s));  // ready::kSoftError went away: told at the next flush
   return stack::soft_error_code(*e);
 }
 

@@ -75,6 +75,12 @@ struct Stack::Impl {
     out.set_now(t);
   }
   void mark_dirty(uint32_t index) { sockets.mark_dirty(index); }
+  // Shorthands for the API methods (stack.cpp): the socket table's handles.
+  Socket* lookup(SocketId id) { return sockets.lookup(id); }
+  const Socket* lookup(SocketId id) const { return sockets.lookup(id); }
+  uint32_t index_of(const Socket& s) const { return sockets.index_of(s); }
+  SocketId id_of(uint32_t index) const { return sockets.id_of(index); }
+  static uint32_t readiness(const Socket& s) { return stack::SocketTable::readiness(s); }
   void release_slot(uint32_t index) {
     if (sockets[index].kind == Kind::kConnection) timers.cancel(index);
     sockets.release(index);

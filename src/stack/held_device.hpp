@@ -2,8 +2,8 @@
 #pragma once
 // The device of a Stack driven push-style (Stack::input / poll_transmit): nothing to read
 // (the embedder hands packets in), and what the stack transmits waits here, copied, until the
-// embedder takes it. Bounded: a packet sent to a full queue is dropped and counted, as a
-// full device queue would.
+// embedder takes it. Bounded: what does not fit a full queue is refused, and the stack counts
+// it as dropped, as with a full device queue.
 #include <algorithm>
 #include <cstring>
 
@@ -24,15 +24,15 @@ class HeldDevice final : public dev::Device {
   size_t mtu() const override { return caps_.mtu; }
   dev::DeviceCapabilities capabilities() const override { return caps_; }
   size_t receive(std::span<dev::PacketSlot>, Instant) override { return 0; }
+  // Takes packets until the queue is full; the stack counts the rest as dev.tx-dropped.
   size_t transmit(std::span<const std::span<const uint8_t>> packets, Instant now) override {
-    for (const auto& p : packets) {
-      if (!queue_.push(p, now)) ++dropped_;
-    }
-    return packets.size();
+    size_t n = 0;
+    while (n < packets.size() && queue_.push(packets[n], now)) ++n;
+    return n;
   }
 
   // Copies the oldest packet into `buf` and returns its length; 0 when none is waiting. A
-  // buffer too small for it drops it (counted) rather than truncating.
+  // buffer too small for it drops it (counted in dropped()) rather than truncating.
   size_t pop(std::span<uint8_t> buf) {
     while (!queue_.empty()) {
       const std::span<const uint8_t> p = queue_.front();

@@ -70,7 +70,11 @@ void Stack::input(std::span<const uint8_t> packet, Instant now, bool checksum_ve
 
 size_t Stack::poll_transmit(std::span<uint8_t> buf) {
   impl_->flush(impl_->now);  // what input() and API calls queued since the last flush
-  return impl_->held ? impl_->held->pop(buf) : 0;
+  if (!impl_->held) return 0;
+  const uint64_t dropped = impl_->held->dropped();
+  const size_t n = impl_->held->pop(buf);
+  impl_->counters.inc(Counter::dev_tx_dropped, impl_->held->dropped() - dropped);
+  return n;
 }
 
 const dev::DeviceCapabilities& Stack::capabilities() const {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <random>
+#include <string_view>
 #include <vector>
 
 #include "dev/memory_link.hpp"
@@ -152,6 +153,29 @@ TEST(PushApi, NothingPendingMeansNoDeadlineAndNoPacket) {
   w.a.input(std::span(out).first(rst), w.now);
   w.a.flush(w.now);
   EXPECT_EQ(w.a.error(c), std::make_error_code(std::errc::connection_refused));
+}
+
+uint64_t counter(const Stack& s, std::string_view name) {
+  for (const auto& [k, v] : s.counters()) {
+    if (k == name) return v;
+  }
+  ADD_FAILURE() << "no counter " << name;
+  return 0;
+}
+
+TEST(PushApi, ABufferTooSmallDropsThePacketAndCountsIt) {
+  HandCarried w;
+  std::error_code ec;
+  w.a.connect(w.b.config().address, 80, ec);
+  std::vector<uint8_t> tiny(20);  // a SYN needs 20 + 20 + options
+  EXPECT_EQ(w.a.poll_transmit(tiny), 0u);
+  EXPECT_EQ(counter(w.a, "dev.tx-dropped"), 1u);
+  EXPECT_EQ(w.a.poll_transmit(w.buf), 0u);  // dropped, not kept
+  // Lost like any packet: the SYN goes again when its retransmission timer fires.
+  const Instant rto = w.a.next_deadline();
+  ASSERT_GT(rto, w.now);
+  w.a.process(rto);
+  EXPECT_GT(w.a.poll_transmit(w.buf), 40u);
 }
 
 TEST(PushApi, GarbageInputIsCountedNotFatal) {

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "stack/icmp_errors.hpp"
+#include "stack/null_span.hpp"
 #include "stack/stack_impl.hpp"
 
 // The public Stack API; the parts it wires together are listed in stack/stack_impl.hpp.
@@ -65,12 +66,15 @@ Instant Stack::next_deadline() const {
 
 void Stack::input(std::span<const uint8_t> packet, Instant now, bool checksum_verified) {
   impl_->set_now(now);
+  std::error_code ignored;
+  if (reject_null_span(packet, ignored)) return;  // a caller's bug: nothing to read
   impl_->on_packet(packet, checksum_verified);
 }
 
 size_t Stack::poll_transmit(std::span<uint8_t> buf) {
   impl_->flush(impl_->now);  // what input() and API calls queued since the last flush
-  if (!impl_->held) return 0;
+  std::error_code ignored;
+  if (!impl_->held || reject_null_span(buf, ignored)) return 0;
   const uint64_t dropped = impl_->held->dropped();
   const size_t n = impl_->held->pop(buf);
   impl_->counters.inc(Counter::dev_tx_dropped, impl_->held->dropped() - dropped);
@@ -183,11 +187,13 @@ SocketId Stack::connect(Ipv4Addr addr, uint16_t port, const ConnectOptions& opti
 }
 
 size_t Stack::send(SocketId id, std::span<const uint8_t> data, std::error_code& ec) {
+  if (reject_null_span(data, ec)) return 0;
   return impl_->send(id, data, ec, false);
 }
 
 size_t Stack::recv(SocketId id, std::span<uint8_t> out, std::error_code& ec) {
   ec.clear();
+  if (reject_null_span(out, ec)) return 0;
   auto* s = impl_->lookup(id);
   if (!s || s->kind != Impl::Kind::kConnection) {
     ec = std::make_error_code(std::errc::bad_file_descriptor);
@@ -351,6 +357,7 @@ std::optional<size_t> Stack::urgent_mark(SocketId id) const {
 }
 
 size_t Stack::send_urgent(SocketId id, std::span<const uint8_t> data, std::error_code& ec) {
+  if (reject_null_span(data, ec)) return 0;
   return impl_->send(id, data, ec, true);
 }
 

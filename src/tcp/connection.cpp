@@ -323,6 +323,12 @@ void Connection::on_timeout(Instant now) {
     terminate(ErrorReason::kTimedOut);  // RFC 9293 §3.10.8 USER TIMEOUT
     return;
   }
+  // Timers due together run in deadline order; a PTO capped at the RTO expiry (RFC 8985 §7.2)
+  // ties with it and goes first, so the tail is probed rather than timed out.
+  const bool loss_first =
+      timers_.expired(TimerKind::kLossDetection, now) &&
+      timers_.at(TimerKind::kLossDetection) <= timers_.at(TimerKind::kRetransmit);
+  if (loss_first) sender_.on_loss_timer(tcb_, timers_, now);
   if (timers_.expired(TimerKind::kRetransmit, now)) {
     on_retransmit_timeout(now);
     if (state_ == State::kClosed) return;
@@ -338,7 +344,9 @@ void Connection::on_timeout(Instant now) {
     }
     sender_.on_persist_timeout(timers_);
   }
-  if (timers_.expired(TimerKind::kLossDetection, now)) sender_.on_loss_timer(tcb_, timers_, now);
+  if (!loss_first && timers_.expired(TimerKind::kLossDetection, now)) {
+    sender_.on_loss_timer(tcb_, timers_, now);
+  }
   if (timers_.expired(TimerKind::kDelayedAck, now)) {
     timers_.stop(TimerKind::kDelayedAck);
     receiver_.require_ack_now();

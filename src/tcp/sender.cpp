@@ -262,6 +262,9 @@ void Sender::on_loss_timer(const Tcb& tcb, Timers& timers, Instant now) {
   if (a.entered) timing_ = false;
   if (a.probe) {
     loss_probe_due_ = true;
+    // RFC 8985 §7.3: after the PTO the RTO timer runs again from now, so an RTO that was due at
+    // the same instant (the PTO capped at it, §7.2) leaves the probe to go first.
+    timers.set(TimerKind::kRetransmit, now + rto_.rto());
   } else {
     arm_loss_timer(tcb, timers, now);
   }

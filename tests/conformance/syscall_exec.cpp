@@ -49,6 +49,12 @@ int64_t eval_int(const Expr& e, int64_t dflt = 0) {
   throw BadArgs{"expected a number"};
 }
 
+// `NULL` where a call takes a pointer (buffer, iovec array or base, option value, ioctl
+// argument, poll list): the call gets a null pointer, for EFAULT checks.
+bool is_null(const Expr& e) {
+  return e.kind == Expr::Kind::kName && e.text == "NULL";
+}
+
 const Expr& arg(const SyscallSpec& c, size_t i) {
   if (i >= c.args.size()) throw BadArgs{c.name + " needs " + std::to_string(i + 1) + " arguments"};
   return c.args[i];
@@ -83,7 +89,8 @@ std::vector<iovec> make_iov(const Expr& list, std::vector<std::vector<uint8_t>>&
     const Expr* len = field(item, "iov_len", 1);
     if (!len) throw BadArgs{"iovec without a length"};
     store.emplace_back(static_cast<size_t>(eval_int(*len)), uint8_t{'x'});
-    iov.push_back({store.back().data(), store.back().size()});
+    const Expr* base = field(item, "iov_base", 0);
+    iov.push_back({base && is_null(*base) ? nullptr : store.back().data(), store.back().size()});
   }
   return iov;
 }
@@ -116,29 +123,32 @@ CallResult run(const SyscallSpec& c, const CallContext& ctx) {
     r.ret = f.connect(ud, fd_arg(c), reinterpret_cast<const sockaddr*>(&a), sizeof a);
   } else if (n == "read" || n == "recv") {
     std::vector<uint8_t> buf(static_cast<size_t>(eval_int(arg(c, 2))));
-    r.ret = n == "read" ? f.read(ud, fd_arg(c), buf.data(), buf.size())
-                        : f.recv(ud, fd_arg(c), buf.data(), buf.size(),
+    uint8_t* p = is_null(arg(c, 1)) ? nullptr : buf.data();
+    r.ret = n == "read" ? f.read(ud, fd_arg(c), p, buf.size())
+                        : f.recv(ud, fd_arg(c), p, buf.size(),
                                  static_cast<int>(c.args.size() > 3 ? eval_int(c.args[3]) : 0));
   } else if (n == "write" || n == "send") {
     std::vector<uint8_t> buf(static_cast<size_t>(eval_int(arg(c, 2))), uint8_t{'x'});
-    r.ret = n == "write" ? f.write(ud, fd_arg(c), buf.data(), buf.size())
-                         : f.send(ud, fd_arg(c), buf.data(), buf.size(),
+    const uint8_t* p = is_null(arg(c, 1)) ? nullptr : buf.data();
+    r.ret = n == "write" ? f.write(ud, fd_arg(c), p, buf.size())
+                         : f.send(ud, fd_arg(c), p, buf.size(),
                                   static_cast<int>(c.args.size() > 3 ? eval_int(c.args[3]) : 0));
   } else if (n == "sendto") {
     std::vector<uint8_t> buf(static_cast<size_t>(eval_int(arg(c, 2))), uint8_t{'x'});
-    r.ret = f.sendto(ud, fd_arg(c), buf.data(), buf.size(),
+    r.ret = f.sendto(ud, fd_arg(c), is_null(arg(c, 1)) ? nullptr : buf.data(), buf.size(),
                      static_cast<int>(c.args.size() > 3 ? eval_int(c.args[3]) : 0), nullptr, 0);
   } else if (n == "recvfrom") {
     std::vector<uint8_t> buf(static_cast<size_t>(eval_int(arg(c, 2))));
     r.ret =
-        f.recvfrom(ud, fd_arg(c), buf.data(), buf.size(),
+        f.recvfrom(ud, fd_arg(c), is_null(arg(c, 1)) ? nullptr : buf.data(), buf.size(),
                    static_cast<int>(c.args.size() > 3 ? eval_int(c.args[3]) : 0), nullptr, nullptr);
   } else if (n == "readv" || n == "writev") {
     std::vector<std::vector<uint8_t>> store;
-    std::vector<iovec> iov = make_iov(arg(c, 1), store);
+    const bool null_iov = is_null(arg(c, 1));
+    std::vector<iovec> iov = null_iov ? std::vector<iovec>{} : make_iov(arg(c, 1), store);
     const int cnt = static_cast<int>(eval_int(arg(c, 2), static_cast<int64_t>(iov.size())));
-    r.ret = n == "readv" ? f.readv(ud, fd_arg(c), iov.data(), cnt)
-                         : f.writev(ud, fd_arg(c), iov.data(), cnt);
+    const iovec* p = null_iov ? nullptr : iov.data();
+    r.ret = n == "readv" ? f.readv(ud, fd_arg(c), p, cnt) : f.writev(ud, fd_arg(c), p, cnt);
   } else if (n == "close") {
     r.ret = f.close(ud, fd_arg(c));
   } else if (n == "shutdown") {
@@ -153,10 +163,11 @@ CallResult run(const SyscallSpec& c, const CallContext& ctx) {
   } else if (n == "ioctl") {
     // FIONBIO takes its [N]; every other request answers one int, checked against [N].
     const auto request = static_cast<unsigned long>(eval_int(arg(c, 1)));
-    const bool has_val = c.args.size() > 2 && c.args[2].kind != Expr::Kind::kEllipsis;
+    const bool null_arg = c.args.size() > 2 && is_null(c.args[2]);
+    const bool has_val = c.args.size() > 2 && c.args[2].kind != Expr::Kind::kEllipsis && !null_arg;
     const int want = has_val ? static_cast<int>(eval_int(c.args[2])) : 0;
     int v = request == FIONBIO ? want : -1;
-    r.ret = f.ioctl(ud, fd_arg(c), request, &v);
+    r.ret = f.ioctl(ud, fd_arg(c), request, null_arg ? nullptr : &v);
     if (r.ret == 0 && request != FIONBIO && has_val && v != want) {
       r.mismatch = "ioctl answered " + std::to_string(v) + ", expected " + std::to_string(want);
     }
@@ -164,7 +175,10 @@ CallResult run(const SyscallSpec& c, const CallContext& ctx) {
     const int level = static_cast<int>(eval_int(arg(c, 1)));
     const int name = static_cast<int>(eval_int(arg(c, 2)));
     const Expr& val = arg(c, 3);
-    if (val.kind == Expr::Kind::kStruct) {  // {onoff=1, linger=0}
+    if (is_null(val)) {
+      r.ret = f.setsockopt(ud, fd_arg(c), level, name, nullptr,
+                           static_cast<socklen_t>(eval_int(arg(c, 4), sizeof(int))));
+    } else if (val.kind == Expr::Kind::kStruct) {  // {onoff=1, linger=0}
       linger l{};
       const Expr* on = field(val, "onoff", 0);
       if (!on) on = field(val, "l_onoff", 0);
@@ -184,7 +198,10 @@ CallResult run(const SyscallSpec& c, const CallContext& ctx) {
     const int level = static_cast<int>(eval_int(arg(c, 1)));
     const int name = static_cast<int>(eval_int(arg(c, 2)));
     const Expr& want = arg(c, 3);
-    if (level == IPPROTO_TCP && name == TCP_INFO) {
+    if (is_null(want)) {
+      socklen_t len = static_cast<socklen_t>(c.args.size() > 4 ? eval_int(c.args[4]) : 4);
+      r.ret = f.getsockopt(ud, fd_arg(c), level, name, nullptr, &len);
+    } else if (level == IPPROTO_TCP && name == TCP_INFO) {
       posix::TcpInfo info{};
       socklen_t len = sizeof info;
       r.ret = f.getsockopt(ud, fd_arg(c), level, name, &info, &len);
@@ -218,6 +235,12 @@ CallResult run(const SyscallSpec& c, const CallContext& ctx) {
     }
   } else if (n == "poll") {
     const Expr& list = arg(c, 0);
+    if (is_null(list)) {
+      r.ret = f.poll(ud, nullptr, static_cast<nfds_t>(eval_int(arg(c, 1))),
+                     static_cast<int>(eval_int(arg(c, 2))));
+      r.err = r.ret < 0 ? errno : 0;
+      return r;
+    }
     if (list.kind != Expr::Kind::kList)
       throw BadArgs{"poll needs [{fd=N, events=..., revents=...}]"};
     std::vector<pollfd> fds;

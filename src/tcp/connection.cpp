@@ -163,7 +163,7 @@ void Connection::set_user_mss(uint16_t mss) {
 size_t Connection::send_unsent() const {
   // SND.MAX - SND.UNA counts an unacknowledged SYN and FIN, which hold no buffer bytes.
   size_t flight = tcb_.snd_max.distance_from(tcb_.snd_una);
-  if (!sender_.syn_acked(tcb_) && flight) --flight;
+  if (!sender_.syn_acked() && flight) --flight;
   if (sender_.fin_sent(tcb_) && !sender_.fin_acked(tcb_) && flight) --flight;
   return sender_.queued() > flight ? sender_.queued() - flight : 0;
 }

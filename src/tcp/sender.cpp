@@ -33,6 +33,7 @@ void Sender::start(Tcb& tcb, wire::SeqNum iss) {
   tcb.snd_una = iss;
   tcb.snd_nxt = iss;
   tcb.snd_max = iss;
+  syn_acked_ = false;
 }
 
 void Sender::on_synchronized(uint32_t eff_mss) {
@@ -69,7 +70,7 @@ void Sender::queue_fin(const Tcb& tcb) {
 }
 
 wire::SeqNum Sender::data_front(const Tcb& tcb) const {
-  return syn_acked(tcb) ? tcb.snd_una : tcb.iss + 1;
+  return syn_acked_ ? tcb.snd_una : tcb.iss + 1;
 }
 
 wire::SeqNum Sender::data_end(const Tcb& tcb) const {
@@ -159,7 +160,7 @@ void Sender::restart_after_idle(const Tcb& tcb, Instant now) {
 }
 
 std::optional<SendPlan> Sender::plan(const Tcb& tcb, Instant) const {
-  if (!syn_acked(tcb)) return std::nullopt;
+  if (!syn_acked_) return std::nullopt;
   if (loss_probe_due_) {
     if (auto p = loss_probe_plan(tcb)) return p;
   }
@@ -311,7 +312,8 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
   const wire::SeqNum una_before = tcb.snd_una;
   if (ack > tcb.snd_una) {
     uint32_t acked = ack.distance_from(tcb.snd_una);
-    if (!syn_acked(tcb)) {
+    if (!syn_acked_) {
+      syn_acked_ = true;
       r.syn_acked = true;
       acked -= 1;
     }
@@ -353,7 +355,7 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
     }
   }
 
-  if (syn_acked(tcb) && !r.syn_acked) {
+  if (syn_acked_ && !r.syn_acked) {
     // Loss detection and recovery (RFC 6675 / 6582 / 8985 / 3522) see every acceptable ACK.
     AckInput in;
     in.snd_una = tcb.snd_una;
@@ -397,7 +399,7 @@ Duration Sender::persist_interval() const {
 }
 
 void Sender::update_persist(const Tcb& tcb, Timers& timers, Instant now) {
-  const bool pending = syn_acked(tcb) && tcb.snd_nxt < data_end(tcb);
+  const bool pending = syn_acked_ && tcb.snd_nxt < data_end(tcb);
   const bool idle = tcb.snd_nxt == tcb.snd_una;
   if (pending && idle && !plan(tcb, now)) {
     // Nothing in flight will bring an ACK: the persist timer takes over (RFC 9293 §3.8.6.1).

@@ -59,6 +59,7 @@ Stack::Impl::Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> h, StackCon
       ip_in(ip_config(config.address), out.ip()),
       sockets(seed_from(config.secret)),
       placement(caps.scatter_receive) {
+  out.set_device_sums_above(config.tcp.tso_checksum_offload_above);
   rx_storage.resize(kBatch * kMaxPacket);
   for (size_t i = 0; i < kBatch; ++i) {
     rx_slots[i].buf = std::span<uint8_t>(rx_storage.data() + i * kMaxPacket, kMaxPacket);

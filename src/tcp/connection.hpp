@@ -121,6 +121,9 @@ class Connection {
     if (!can_receive_data(state_) || app_closed_) return {};
     return receiver_.placement(headroom, min_room);
   }
+  // While held, the receive buffer's storage does not move (ReassemblyQueue::hold_storage):
+  // the direct-placement lease holds it around the input of a placed segment.
+  void hold_receive_storage(bool held) { receiver_.hold_storage(held); }
 
   // ---- Outputs ----
   // Writes one complete TCP segment (header, options, payload, checksum) into buf and returns

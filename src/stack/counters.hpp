@@ -28,6 +28,7 @@ namespace utcp::stack {
   X(tcp_time_wait_reopened, "tcp.time-wait-reopened")    \
   X(icmp_to_conn, "icmp.error-to-connection")            \
   X(icmp_unmatched, "icmp.drop.error-unmatched")         \
+  X(icmp_bad_seq, "icmp.drop.error-seq-not-in-flight")   \
   X(dev_tx_dropped, "dev.tx-dropped")                    \
   X(rx_placed, "dev.rx-placed")                          \
   X(rx_place_missed, "dev.rx-place-missed")

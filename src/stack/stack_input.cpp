@@ -49,8 +49,12 @@ void Stack::Impl::on_icmp_error(const ip::IcmpError& e) {
     counters.inc(Counter::icmp_unmatched);
     return;
   }
+  // RFC 5927 §4.1: a quote outside the flight is forged or stale; counted, else ignored.
+  if (!stack::deliver_icmp_error(*sockets[index].conn, e, now)) {
+    counters.inc(Counter::icmp_bad_seq);
+    return;
+  }
   counters.inc(Counter::icmp_to_conn);
-  stack::deliver_icmp_error(*sockets[index].conn, e, now);
   mark_dirty(index);
 }
 

@@ -33,6 +33,7 @@ struct StackConfig {
   tcp::Config tcp;                 // defaults for every new connection
   uint32_t syn_backlog = 256;      // half-open connections per listener (RFC 4987 §3.1)
   uint32_t accept_backlog = 128;   // established connections waiting for accept()
+  bool syn_cookies = true;  // past a full SYN queue, answer with SYN cookies (RFC 4987 §3.6)
   stack::PortRange ephemeral_ports;
   uint32_t challenge_acks_per_second = 1000;  // RFC 5961 §7, stack-wide (jittered ±50 %)
   // RFC 5961 §7 per connection (0 = none): 2 per second, Linux's tcp_invalid_ratelimit, so no

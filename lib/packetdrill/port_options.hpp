@@ -7,6 +7,8 @@
 //   mtu=N mss=N             device MTU (1500) and the MSS the stack announces (1460)
 //   rto_min_usecs=N  rto_initial_usecs=N  delayed_ack_usecs=N  msl_usecs=N
 //   window_scaling=0|1  timestamps=0|1  recv_buffer=N  send_buffer=N
+//   syn_backlog=N  syn_cookies=0|1  synack_retries=N   half-open limit per listener, SYN
+//                           cookies past it (RFC 4987), SYN-ACK retransmissions
 //   seed=N                  keys ISNs and ports (a fixed default keeps runs reproducible)
 #include <cstdint>
 #include <optional>

@@ -4,28 +4,27 @@
 
 namespace utcp::tcp {
 
-TokenBucket::TokenBucket(uint32_t per_second)
-    : per_second_(per_second), credit_(uint64_t{per_second} * kUnits) {}
-
-void TokenBucket::refill(Instant now) {
-  const uint64_t full = uint64_t{per_second_} * kUnits;
-  if (started_ && now > last_) {
+void TokenBucket::refill(Instant now, uint32_t per_second) {
+  const uint64_t full = uint64_t{per_second} * kUnits;
+  if (!started_) {
+    credit_ = full;  // a new bucket starts with one second's worth
+  } else if (now > last_) {
     // One second of refill already fills the bucket, so clamping the elapsed time keeps the
     // multiplication from overflowing.
     const int64_t elapsed_us = std::min<int64_t>((now - last_).count(), 1'000'000);
-    credit_ = std::min(full, credit_ + static_cast<uint64_t>(elapsed_us) * per_second_);
+    credit_ = std::min(full, credit_ + static_cast<uint64_t>(elapsed_us) * per_second);
   }
   if (!started_ || now > last_) last_ = now;
   started_ = true;
 }
 
-bool TokenBucket::available(Instant now) {
-  refill(now);
+bool TokenBucket::available(Instant now, uint32_t per_second) {
+  refill(now, per_second);
   return credit_ >= kUnits;
 }
 
-bool TokenBucket::take(Instant now) {
-  if (!available(now)) return false;
+bool TokenBucket::take(Instant now, uint32_t per_second) {
+  if (!available(now, per_second)) return false;
   credit_ -= kUnits;
   return true;
 }
@@ -34,7 +33,6 @@ ChallengeAckLimiter::ChallengeAckLimiter(uint32_t per_second, uint32_t per_conne
                                          uint64_t jitter_seed)
     : per_second_(per_second),
       per_connection_(per_connection),
-      bucket_(per_second),
       jitter_(jitter_seed != 0),
       rng_(jitter_seed) {}
 
@@ -62,21 +60,17 @@ bool ChallengeAckLimiter::allow_jittered(Instant now) {
 
 bool ChallengeAckLimiter::allow(Instant now) {
   // RFC 5961 §7: beyond the limit the challenge ACK is simply not sent.
-  return jitter_ ? allow_jittered(now) : bucket_.take(now);
+  return jitter_ ? allow_jittered(now) : bucket_.take(now, per_second_);
 }
 
 bool ChallengeAckLimiter::allow(Instant now, ConnectionBudget& conn) {
   if (per_connection_ != 0) {
-    if (!conn.configured_) {
-      conn.bucket_ = TokenBucket(per_connection_);
-      conn.configured_ = true;
-    }
     // Checked before, spent after the stack-wide limit: a connection refused stack-wide keeps
     // its own token, and a connection over its own budget takes nothing from the others.
-    if (!conn.bucket_.available(now)) return false;
+    if (!conn.bucket_.available(now, per_connection_)) return false;
   }
   if (!allow(now)) return false;
-  if (per_connection_ != 0) conn.bucket_.take(now);
+  if (per_connection_ != 0) conn.bucket_.take(now, per_connection_);
   return true;
 }
 

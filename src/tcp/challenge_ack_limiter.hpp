@@ -15,22 +15,20 @@
 
 namespace utcp::tcp {
 
-// Tokens in millionths, refilled continuously at `per_second`, at most one second's worth.
+// A token bucket's state: tokens in millionths, refilled continuously at a rate the owner
+// keeps, at most one second's worth. Small, as every connection holds one.
 class TokenBucket {
  public:
-  explicit TokenBucket(uint32_t per_second = 0);
   // True (and one token spent) when a token is available at `now`.
-  bool take(Instant now);
-  // Whether take(now) would succeed, without spending.
-  bool available(Instant now);
-  uint32_t per_second() const { return per_second_; }
+  bool take(Instant now, uint32_t per_second);
+  // Whether take() would succeed, without spending.
+  bool available(Instant now, uint32_t per_second);
 
  private:
   static constexpr uint64_t kUnits = 1'000'000;
-  void refill(Instant now);
+  void refill(Instant now, uint32_t per_second);
 
-  uint32_t per_second_;
-  uint64_t credit_;  // in kUnits, at most per_second_ tokens
+  uint64_t credit_ = 0;  // in kUnits; full on first use
   Instant last_{};
   bool started_ = false;
 };
@@ -39,13 +37,9 @@ class ChallengeAckLimiter {
  public:
   // A connection's own budget: kept in the connection, lent to allow().
   class ConnectionBudget {
-   public:
-    ConnectionBudget() = default;
-
    private:
     friend class ChallengeAckLimiter;
     TokenBucket bucket_;
-    bool configured_ = false;
   };
 
   // per_connection 0: no per-connection limit. jitter_seed 0: no jitter (a plain bucket).

@@ -44,7 +44,8 @@ wire::TcpRepr remembered_syn(const wire::TcpRepr& seg, wire::SeqNum peer_isn, ui
 void Stack::Impl::send_syn_cookie(uint32_t l, const FourTuple& t, const wire::TcpRepr& syn) {
   const uint16_t peer_mss = syn.options.mss.value_or(536);  // RFC 9293 §3.7.1 default
   const wire::SeqNum iss = cookies.make(t, syn.seq, peer_mss, now);
-  const bool ts = syn.options.timestamps.has_value();
+  // Timestamps will be on (RFC 7323 §3.2) only if both sides want them.
+  const bool ts = syn.options.timestamps.has_value() && config.tcp.timestamps;
   wire::TcpRepr offered = syn;
   if (!ts) {
     // Nothing to carry window scale, SACK or ECN back: do not offer them.
@@ -100,7 +101,9 @@ bool Stack::Impl::accept_syn_cookie(uint32_t l, const FourTuple& t, const wire::
     counters.inc(Counter::tcp_conn_limit);
     return true;
   }
-  const std::optional<wire::TcpTimestamps>& ts = ack.options.timestamps;
+  // TSecr carries our bits only if we offered timestamps in the cookie SYN-ACK.
+  std::optional<wire::TcpTimestamps> ts = ack.options.timestamps;
+  if (!config.tcp.timestamps) ts.reset();
   const stack::CookieOptions o =
       ts ? stack::SynCookies::decode_ts(ts->tsecr) : stack::CookieOptions{};
   const uint32_t index = new_connection(t);

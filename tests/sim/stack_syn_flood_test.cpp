@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -66,6 +67,7 @@ void flood(SimNet& net, dev::Prng& rng, int count) {
 struct FloodResult {
   bool connected = false;  // the legitimate client's handshake finished within 1 s
   int syns_sent = 0;       // by the client: 1 unless its SYN went unanswered
+  std::string synack;      // the server's SYN-ACK to the client, as the trace prints it
   bool data_ok = false;    // and 200 KB went through byte-exact, both ways
   std::optional<tcp::TcpInfo> server_info;
   size_t connections_after_flood = 0;
@@ -85,6 +87,11 @@ FloodResult flood_then_connect(SimNetConfig cfg) {
   net.advance(milliseconds(10));
   net.a().set_trace([&](char dir, std::string_view line) {
     if (dir == '>' && line.find("[S]") != std::string_view::npos) ++r.syns_sent;
+  });
+  net.b().set_trace([&](char dir, std::string_view line) {
+    if (dir == '>' && line.find("[S.]") != std::string_view::npos &&
+        line.find("> 10.77.0.2:") != std::string_view::npos)
+      r.synack = line;
   });
   const SocketId c = net.a().connect(net.b().config().address, 80, ec);
   EXPECT_FALSE(ec);
@@ -149,6 +156,24 @@ TEST(SynFlood, WithoutTimestampsTheCookieConnectionGoesWithoutScaleAndSack) {
   EXPECT_EQ(r.server_info->snd_wscale, 0);
   EXPECT_EQ(r.server_info->rcv_wscale, 0);
   EXPECT_EQ(r.server_info->snd_mss, 1460u);
+}
+
+// A server that does not do timestamps cannot carry window scale or SACK in them, so its
+// cookie SYN-ACK must not offer them either, although the client's SYN did.
+TEST(SynFlood, AServerWithoutTimestampsOffersNeitherScaleNorSackInItsCookieSynAck) {
+  SimNetConfig cfg;
+  cfg.b.tcp.timestamps = false;
+  const FloodResult r = flood_then_connect(cfg);
+  ASSERT_TRUE(r.connected);
+  EXPECT_TRUE(r.data_ok);
+  ASSERT_TRUE(r.server_info);
+  EXPECT_FALSE(r.server_info->ts_enabled);
+  EXPECT_FALSE(r.server_info->sack_enabled);
+  EXPECT_EQ(r.server_info->snd_wscale, 0);
+  EXPECT_EQ(r.server_info->rcv_wscale, 0);
+  EXPECT_NE(r.synack, "");
+  EXPECT_EQ(r.synack.find("wscale"), std::string::npos) << r.synack;
+  EXPECT_EQ(r.synack.find("sackOK"), std::string::npos) << r.synack;
 }
 
 TEST(SynFlood, WithoutCookiesTheClientIsLockedOut) {

@@ -26,7 +26,6 @@ int main(int argc, char** argv) {
     std::printf("adopted %s (MTU %zu)\n", tun->name().c_str(), tun->mtu());
     utcp::InterfaceOptions options;
     options.stack.address = utcp::Ipv4Addr(10, 77, 0, 2);
-    options.stack.tcp.mss = static_cast<uint16_t>(tun->mtu() - 40);
     utcp::Interface iface(std::move(tun), options);
     utcp::TcpListener listener = iface.listen(7);
     for (;;) {

@@ -18,6 +18,7 @@ RtoConfig rto_config(const Config& cfg, Duration initial) {
 
 Sender::Sender(const Config& cfg)
     : buf_(cfg.send_buffer),
+      snd_tune_(cfg.send_buffer, cfg.send_buffer_max),
       iw_segments_(cfg.initial_window_segments),
       cc_(make_congestion_control(cfg.congestion_control)),
       rto_(rto_config(cfg, cfg.rto_initial)),
@@ -241,7 +242,10 @@ void Sender::commit(Tcb& tcb, Timers& timers, const SendPlan& p, Instant now) {
   on_sent(tcb, timers, p.seq, seq_len, p.probe, now);
   // RFC 8985 §7.3: after a probe the RTO is re-armed; §7.2: new data restarts the PTO.
   if (p.loss_probe) timers.set(TimerKind::kRetransmit, now + rto_.rto());
-  if (!retransmission && seq_len > 0 && !p.probe) arm_loss_timer(tcb, timers, now);
+  if (!retransmission && seq_len > 0 && !p.probe) {
+    cwv_.on_transmit(tcb.snd_max.distance_from(tcb.snd_una), tcb.snd_max);
+    arm_loss_timer(tcb, timers, now);
+  }
 }
 
 void Sender::arm_loss_timer(const Tcb& tcb, Timers& timers, Instant now) {
@@ -368,8 +372,15 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
     const uint32_t flight_before = tcb.snd_max.distance_from(una_before);
     const AckOutcome o = lr_.on_ack(in, *cc_);
     if (o.entered) timing_ = false;  // Karn: retransmissions follow
+    const Duration since_ack = cwv_.on_ack(tcb.snd_una, tcb.snd_max, now);
     if (r.data_acked > 0 && !lr_.in_recovery() && !o.exited && !o.entered && !o.undone) {
-      cc_->on_ack(r.data_acked, flight_before, now);
+      // RFC 7661 §4.3: cwnd grows only while the flow uses it (for every controller).
+      if (cwv_.validated(cc_->cwnd())) {
+        cc_->on_ack(r.data_acked, flight_before, now);
+      } else {
+        cc_->on_not_cwnd_limited(since_ack);
+      }
+      if (cwv_.nvp_expired(cc_->cwnd(), now)) cc_->on_nvp_expired();
     }
     arm_loss_timer(tcb, timers, now);
   }
@@ -382,6 +393,10 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
     tcb.snd_wl1 = seg.seq;
     tcb.snd_wl2 = ack;
     tcb.max_snd_wnd = std::max(tcb.max_snd_wnd, seg_wnd);
+  }
+  if (r.data_acked > 0) {
+    // Send-buffer autotuning follows cwnd and the peer's window (snd_autotune.hpp).
+    if (auto c = snd_tune_.on_ack(cc_->cwnd(), tcb.max_snd_wnd, mss_)) buf_.set_capacity(*c);
   }
   return r;
 }

@@ -11,9 +11,11 @@
 
 #include "tcp/config.hpp"
 #include "tcp/congestion_control.hpp"
+#include "tcp/cwnd_validation.hpp"
 #include "tcp/loss_recovery.hpp"
 #include "tcp/rto_estimator.hpp"
 #include "tcp/send_buffer.hpp"
+#include "tcp/snd_autotune.hpp"
 #include "tcp/tcb.hpp"
 #include "tcp/timers.hpp"
 #include "wire/tcp.hpp"
@@ -51,7 +53,12 @@ class Sender {
   void set_nodelay(bool on) { nodelay_ = on; }
   // Both SYNs carried SACK-permitted (RFC 2018 §2).
   void set_sack(bool on) { lr_.set_sack(on); }
-  void set_capacity(size_t bytes) { buf_.set_capacity(bytes); }
+  // An explicit size (SO_SNDBUF): pins the buffer, autotuning stops.
+  void set_capacity(size_t bytes) {
+    buf_.set_capacity(bytes);
+    snd_tune_.pin(buf_.capacity());
+  }
+  size_t capacity() const { return buf_.capacity(); }
 
   // Application writes; urgent data sets SND.UP past its last byte (RFC 9293 §3.8.5).
   size_t write(Tcb& tcb, std::span<const uint8_t> data, bool urgent);
@@ -109,6 +116,7 @@ class Sender {
   const RtoEstimator& rto() const { return rto_; }
   RtoEstimator& rto() { return rto_; }
   const CongestionControl& cc() const { return *cc_; }
+  const CwndValidation& cwnd_validation() const { return cwv_; }
   unsigned dup_acks() const { return lr_.dup_acks(); }
   bool in_recovery() const { return lr_.in_recovery(); }
   const LossRecovery& recovery() const { return lr_; }
@@ -143,6 +151,8 @@ class Sender {
   void arm_loss_timer(const Tcb& tcb, Timers& timers, Instant now);
 
   SendBuffer buf_;
+  SndAutotune snd_tune_;
+  CwndValidation cwv_;
   uint32_t iw_segments_;
   std::unique_ptr<CongestionControl> cc_;
   RtoEstimator rto_;

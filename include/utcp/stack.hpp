@@ -149,6 +149,17 @@ class Stack {
   void set_tos(SocketId s, uint8_t tos);
   uint8_t tos(SocketId s) const;  // the TOS byte set, ECN bits zero
 
+  // Linux's send controls (man 7 tcp, send(2)); each applies to one connection.
+  // send_more(): send() with MSG_MORE: more data follows, so a short last segment is held
+  // until the next send() without it (or 200 ms with nothing in flight). set_cork(): TCP_CORK:
+  // while on, only full segments go; turning it off sends what was held (Nagle permitting),
+  // and a held tail goes after 200 ms with nothing in flight anyway. set_notsent_lowat():
+  // TCP_NOTSENT_LOWAT: send() takes data only while fewer than `bytes` written bytes are
+  // unsent, and ready::kWritable is set only while fewer than bytes / 2 are (UINT32_MAX: off).
+  size_t send_more(SocketId s, std::span<const uint8_t> data, std::error_code& ec);
+  void set_cork(SocketId s, bool on);
+  void set_notsent_lowat(SocketId s, uint32_t bytes);
+
   // Soft errors (RFC 9293 §3.9.2.2 SHLD-25, §3.8.3 SHLD-9/10; RFC 1122 §4.2.3.9): problems
   // that do not close the connection. ready::kSoftError is set while one is pending; this
   // returns the latest and clears it. network_unreachable / host_unreachable (ICMP Destination

@@ -128,11 +128,17 @@ std::optional<SendPlan> Sender::loss_probe_plan(const Tcb& tcb) const {
   // RFC 8985 §7.3: new data if the receive window allows, else the highest segment sent again.
   const wire::SeqNum end = data_end(tcb);
   const wire::SeqNum right = tcb.snd_una + tcb.snd_wnd;
-  if (tcb.snd_nxt == tcb.snd_max && end > tcb.snd_max && right > tcb.snd_max &&
+  const uint32_t new_len =
+      end > tcb.snd_max && right > tcb.snd_max
+          ? std::min({mss_, end.distance_from(tcb.snd_max), right.distance_from(tcb.snd_max)})
+          : 0;
+  // A short tail held by TCP_CORK / MSG_MORE is not "available" new data.
+  const bool held = (cork_ || more_) && new_len < mss_ && !fin_queued_;
+  if (tcb.snd_nxt == tcb.snd_max && new_len > 0 && !held &&
       !(fin_queued_ && tcb.snd_max > fin_seq_)) {
     SendPlan p;
     p.seq = tcb.snd_max;
-    p.len = std::min({mss_, end.distance_from(tcb.snd_max), right.distance_from(tcb.snd_max)});
+    p.len = new_len;
     p.fin = fin_queued_ && p.seq + p.len == fin_seq_;
     p.psh = p.seq + p.len == end;
     p.loss_probe = true;
@@ -210,6 +216,12 @@ std::optional<SendPlan> Sender::plan(const Tcb& tcb, Instant) const {
   const bool retransmission = nxt < tcb.snd_max;
   const bool urgent_pending = tcb.snd_up_valid && tcb.snd_up > nxt;
   const bool nothing_in_flight = nxt == tcb.snd_una;
+  // TCP_CORK / MSG_MORE (Linux): a short segment waits for more data; full ones, FIN,
+  // retransmissions and urgent data are not held, nor the tail once the ceiling passed.
+  if ((cork_ || more_) && len < mss_ && !retransmission && !fin_queued_ && !urgent_pending &&
+      !force_send_) {
+    return std::nullopt;
+  }
   const bool send =
       len >= mss_ || retransmission || force_send_ || urgent_pending ||
       // RFC 9293 §3.7.4 Nagle: a short segment only when nothing is unacknowledged (or the
@@ -416,9 +428,14 @@ void Sender::update_persist(const Tcb& tcb, Timers& timers, Instant now) {
     // Any retransmission timer left from rewound data gives way: a closed window may stay
     // closed indefinitely without the connection being aborted (MUST-37).
     timers.stop(TimerKind::kRetransmit);
-    timers.set_if_idle(TimerKind::kPersist, now + persist_interval());
+    // A corked tail in an open window: the timer is the cork ceiling (Linux sends it then).
+    const bool cork_hold = (cork_ || more_) && usable_window(tcb, tcb.snd_nxt) > 0;
+    if (!timers.running(TimerKind::kPersist)) cork_timer_ = cork_hold;
+    timers.set_if_idle(TimerKind::kPersist,
+                       now + (cork_timer_ ? Duration(kCorkCeiling) : persist_interval()));
   } else {
     timers.stop(TimerKind::kPersist);
+    cork_timer_ = false;
     if (!idle || !pending) persist_backoff_ = 0;
   }
 }
@@ -426,6 +443,10 @@ void Sender::update_persist(const Tcb& tcb, Timers& timers, Instant now) {
 void Sender::on_persist_timeout(Timers& timers) {
   timers.stop(TimerKind::kPersist);
   force_send_ = true;
+  if (cork_timer_) {
+    cork_timer_ = false;  // the cork ceiling: no probe, nothing to back off
+    return;
+  }
   ++persist_backoff_;
   ++probes_unanswered_;
 }

@@ -51,6 +51,14 @@ class Sender {
   void set_mss(uint32_t eff_mss);
   uint32_t mss() const { return mss_; }
   void set_nodelay(bool on) { nodelay_ = on; }
+  // Linux's TCP_CORK: while on, a segment shorter than the MSS is held (full ones go) until
+  // cork is cleared, a FIN follows, or the data sat kCorkCeiling with nothing in flight.
+  // MSG_MORE (set_more) is the same for the data of one write: the next write without it
+  // clears it.
+  static constexpr Duration kCorkCeiling{200'000};
+  void set_cork(bool on) { cork_ = on; }
+  bool corked() const { return cork_; }
+  void set_more(bool on) { more_ = on; }
   // Both SYNs carried SACK-permitted (RFC 2018 §2).
   void set_sack(bool on) { lr_.set_sack(on); }
   // An explicit size (SO_SNDBUF): pins the buffer, autotuning stops.
@@ -159,6 +167,8 @@ class Sender {
   uint32_t mss_ = 536;
   uint32_t tso_max_ = 0;  // Config::tso_max_bytes
   bool nodelay_ = false;
+  bool cork_ = false;  // TCP_CORK
+  bool more_ = false;  // MSG_MORE on the last write
 
   bool fin_queued_ = false;
   wire::SeqNum fin_seq_;
@@ -178,6 +188,7 @@ class Sender {
   bool syn_retransmitted_ = false;
   unsigned timeouts_ = 0;    // consecutive retransmission timeouts since SND.UNA last advanced
   bool force_send_ = false;  // persist timer fired: probe or override SWS once
+  bool cork_timer_ = false;  // the persist timer runs as the cork ceiling, not as a probe
   unsigned persist_backoff_ = 0;
   unsigned probes_unanswered_ = 0;
   Instant last_send_{};

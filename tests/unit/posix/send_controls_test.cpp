@@ -115,6 +115,25 @@ TEST_F(SendControlsTest, MsgMoreHoldsTheTailUntilAPlainSend) {
   EXPECT_EQ(drain(b, s), 8u);
 }
 
+TEST_F(SendControlsTest, MsgMoreTailGoesAfterTheCeilingAndCorkNeverHoldsTheFin) {
+  auto [c, s] = connected_pair();
+  EXPECT_EQ(a.send(c, "more", 4, MSG_MORE), 4);
+  net.advance(milliseconds(190));
+  EXPECT_EQ(drain(b, s), 0u);
+  net.advance(milliseconds(20));
+  EXPECT_EQ(drain(b, s), 4u);
+  // Corked, then shut down: the FIN goes at once and takes the held bytes with it.
+  set_int_opt(a, c, IPPROTO_TCP, TCP_CORK, 1);
+  EXPECT_EQ(a.send(c, "last", 4, 0), 4);
+  net.advance(milliseconds(50));
+  EXPECT_EQ(drain(b, s), 0u);
+  EXPECT_EQ(a.shutdown(c, SHUT_WR), 0);
+  net.advance(milliseconds(10));
+  char buf[16];
+  EXPECT_EQ(b.recv(s, buf, sizeof buf, MSG_DONTWAIT), 4);
+  EXPECT_EQ(b.recv(s, buf, sizeof buf, MSG_DONTWAIT), 0);  // end of stream
+}
+
 TEST_F(SendControlsTest, NotsentLowatBoundsUnsentBytesAndPollout) {
   auto [c, s] = connected_pair();
   EXPECT_EQ(get_int_opt(a, c, IPPROTO_TCP, TCP_NOTSENT_LOWAT), 0);

@@ -121,7 +121,8 @@ class Stack {
   void set_nodelay(SocketId s, bool on);
   // Per-connection options: keepalive (RFC 1122 §4.2.3.6), user timeout (RFC 9293 §3.10.8,
   // zero = none), buffer sizes (0 leaves one as it is; the receive window follows at once,
-  // its scale was fixed by the SYN).
+  // its scale was fixed by the SYN; a send size set here pins the send buffer, which otherwise
+  // grows with cwnd up to tcp::Config::send_buffer_max).
   void set_keepalive(SocketId s, const tcp::KeepaliveConfig& keepalive);
   void set_user_timeout(SocketId s, Duration timeout);
   void set_buffer_sizes(SocketId s, size_t send_bytes, size_t recv_bytes);

@@ -103,8 +103,10 @@ class Connection {
   // writer woken by it has room for a useful amount. UINT32_MAX (default): no limit.
   void set_notsent_lowat(uint32_t bytes) { notsent_lowat_ = bytes; }
   uint32_t notsent_lowat() const { return notsent_lowat_; }
-  // Buffer sizes (defaults 256 KiB). The send buffer never drops queued data; the receive
-  // buffer sets the window scale if changed before opening, and may only grow afterwards.
+  // Buffer sizes (defaults 256 KiB, both autotuned up to Config::send_buffer_max /
+  // recv_buffer_max). An explicit send size pins the send buffer (autotuning stops) and never
+  // drops queued data; the receive buffer sets the window scale if changed before opening, and
+  // may only grow afterwards.
   void set_send_buffer(size_t bytes);
   void set_recv_buffer(size_t bytes);
   void set_keepalive(const KeepaliveConfig& k, Instant now);

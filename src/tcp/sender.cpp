@@ -196,6 +196,10 @@ std::optional<SendPlan> Sender::plan(const Tcb& tcb, Instant) const {
       !(len == avail && (nodelay_ || fin_queued_ || nxt == tcb.snd_una))) {
     len -= len % mss_;  // whole MSS only: the short tail waits as Nagle says (RFC 9293 §3.7.4)
   }
+  if (cork_holds(tcb, nxt, len)) {
+    len -= len % mss_;  // TCP_CORK / MSG_MORE: whole segments go, the short tail waits
+    if (len == 0) return std::nullopt;
+  }
   SendPlan p;
   p.seq = nxt;
   if (force_send_ && usable == 0 && avail > 0 && nxt == tcb.snd_una) {
@@ -216,12 +220,6 @@ std::optional<SendPlan> Sender::plan(const Tcb& tcb, Instant) const {
   const bool retransmission = nxt < tcb.snd_max;
   const bool urgent_pending = tcb.snd_up_valid && tcb.snd_up > nxt;
   const bool nothing_in_flight = nxt == tcb.snd_una;
-  // TCP_CORK / MSG_MORE (Linux): a short segment waits for more data; full ones, FIN,
-  // retransmissions and urgent data are not held, nor the tail once the ceiling passed.
-  if ((cork_ || more_) && len < mss_ && !retransmission && !fin_queued_ && !urgent_pending &&
-      !force_send_) {
-    return std::nullopt;
-  }
   const bool send =
       len >= mss_ || retransmission || force_send_ || urgent_pending ||
       // RFC 9293 §3.7.4 Nagle: a short segment only when nothing is unacknowledged (or the
@@ -418,6 +416,13 @@ Duration Sender::persist_interval() const {
   const unsigned shift = std::min(persist_backoff_, 20u);
   const Duration d = rto_.rto() * (int64_t{1} << shift);
   return std::clamp(d, rto_.config().min, rto_.config().max);
+}
+
+bool Sender::cork_holds(const Tcb& tcb, wire::SeqNum nxt, uint32_t len) const {
+  // Linux's TCP_CORK / MSG_MORE hold a short segment of new data for more to come; a FIN, a
+  // retransmission, urgent data and the cork ceiling (force_send_) are never held.
+  return (cork_ || more_) && len % mss_ != 0 && !force_send_ && !fin_queued_ &&
+         nxt >= tcb.snd_max && !(tcb.snd_up_valid && tcb.snd_up > nxt);
 }
 
 void Sender::update_persist(const Tcb& tcb, Timers& timers, Instant now) {

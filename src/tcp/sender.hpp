@@ -153,6 +153,8 @@ class Sender {
   wire::SeqNum data_end(const Tcb& tcb) const;
   uint32_t usable_window(const Tcb& tcb, wire::SeqNum from) const;
   Duration persist_interval() const;
+  // TCP_CORK / MSG_MORE hold back the short tail of a `len`-byte segment from `nxt`.
+  bool cork_holds(const Tcb& tcb, wire::SeqNum nxt, uint32_t len) const;
   std::optional<SendPlan> recovery_plan(const Tcb& tcb) const;
   std::optional<SendPlan> loss_probe_plan(const Tcb& tcb) const;
   SendPlan segment_at(const Tcb& tcb, wire::SeqNum seq, uint32_t len) const;
@@ -167,8 +169,6 @@ class Sender {
   uint32_t mss_ = 536;
   uint32_t tso_max_ = 0;  // Config::tso_max_bytes
   bool nodelay_ = false;
-  bool cork_ = false;  // TCP_CORK
-  bool more_ = false;  // MSG_MORE on the last write
 
   bool fin_queued_ = false;
   wire::SeqNum fin_seq_;
@@ -188,6 +188,8 @@ class Sender {
   bool syn_retransmitted_ = false;
   unsigned timeouts_ = 0;    // consecutive retransmission timeouts since SND.UNA last advanced
   bool force_send_ = false;  // persist timer fired: probe or override SWS once
+  bool cork_ = false;        // TCP_CORK
+  bool more_ = false;        // MSG_MORE on the last write
   bool cork_timer_ = false;  // the persist timer runs as the cork ceiling, not as a probe
   unsigned persist_backoff_ = 0;
   unsigned probes_unanswered_ = 0;

@@ -107,9 +107,12 @@ Receiver::TextResult Receiver::on_text(Tcb& tcb, wire::SeqNum seq, std::span<con
   return r;
 }
 
-size_t Receiver::read(Tcb&, std::span<uint8_t> dst) {
+size_t Receiver::read(Tcb& tcb, std::span<uint8_t> dst) {
   const size_t n = queue_.read(dst);
   read_seq_ += static_cast<uint32_t>(n);
+  // Once read past, the urgent mark is spent (urgent_mark() says none). Forgetting it keeps a
+  // later, wrapped comparison from taking it for a mark ahead (RFC 9293 §3.4).
+  if (tcb.rcv_up_valid && tcb.rcv_up <= read_seq_) tcb.rcv_up_valid = false;
   return n;
 }
 

@@ -34,6 +34,7 @@ void Sender::start(Tcb& tcb, wire::SeqNum iss) {
   tcb.snd_una = iss;
   tcb.snd_nxt = iss;
   tcb.snd_max = iss;
+  syn_acked_ = false;
 }
 
 void Sender::on_synchronized(uint32_t eff_mss) {
@@ -70,7 +71,7 @@ void Sender::queue_fin(const Tcb& tcb) {
 }
 
 wire::SeqNum Sender::data_front(const Tcb& tcb) const {
-  return syn_acked(tcb) ? tcb.snd_una : tcb.iss + 1;
+  return syn_acked_ ? tcb.snd_una : tcb.iss + 1;
 }
 
 wire::SeqNum Sender::data_end(const Tcb& tcb) const {
@@ -166,7 +167,7 @@ void Sender::restart_after_idle(const Tcb& tcb, Instant now) {
 }
 
 std::optional<SendPlan> Sender::plan(const Tcb& tcb, Instant) const {
-  if (!syn_acked(tcb)) return std::nullopt;
+  if (!syn_acked_) return std::nullopt;
   if (loss_probe_due_) {
     if (auto p = loss_probe_plan(tcb)) return p;
   }
@@ -276,6 +277,9 @@ void Sender::on_loss_timer(const Tcb& tcb, Timers& timers, Instant now) {
   if (a.entered) timing_ = false;
   if (a.probe) {
     loss_probe_due_ = true;
+    // RFC 8985 §7.3: after the PTO the RTO timer runs again from now, so an RTO that was due at
+    // the same instant (the PTO capped at it, §7.2) leaves the probe to go first.
+    timers.set(TimerKind::kRetransmit, now + rto_.rto());
   } else {
     arm_loss_timer(tcb, timers, now);
   }
@@ -322,7 +326,8 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
   const wire::SeqNum una_before = tcb.snd_una;
   if (ack > tcb.snd_una) {
     uint32_t acked = ack.distance_from(tcb.snd_una);
-    if (!syn_acked(tcb)) {
+    if (!syn_acked_) {
+      syn_acked_ = true;
       r.syn_acked = true;
       acked -= 1;
     }
@@ -364,7 +369,7 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
     }
   }
 
-  if (syn_acked(tcb) && !r.syn_acked) {
+  if (syn_acked_ && !r.syn_acked) {
     // Loss detection and recovery (RFC 6675 / 6582 / 8985 / 3522) see every acceptable ACK.
     AckInput in;
     in.snd_una = tcb.snd_una;
@@ -426,7 +431,7 @@ bool Sender::cork_holds(const Tcb& tcb, wire::SeqNum nxt, uint32_t len) const {
 }
 
 void Sender::update_persist(const Tcb& tcb, Timers& timers, Instant now) {
-  const bool pending = syn_acked(tcb) && tcb.snd_nxt < data_end(tcb);
+  const bool pending = syn_acked_ && tcb.snd_nxt < data_end(tcb);
   const bool idle = tcb.snd_nxt == tcb.snd_una;
   if (pending && idle && !plan(tcb, now)) {
     // Nothing in flight will bring an ACK: the persist timer takes over (RFC 9293 §3.8.6.1).

@@ -75,7 +75,9 @@ class Sender {
   bool fin_queued() const { return fin_queued_; }
   bool fin_sent(const Tcb& tcb) const { return fin_queued_ && tcb.snd_max > fin_seq_; }
   bool fin_acked(const Tcb& tcb) const { return fin_queued_ && tcb.snd_una > fin_seq_; }
-  bool syn_acked(const Tcb& tcb) const { return tcb.snd_una > tcb.iss; }
+  // Our SYN was acknowledged. A state of its own, not SND.UNA > ISS: that comparison is modulo
+  // 2^32 and turns false again once 2^31 bytes have been acknowledged (RFC 9293 §3.4).
+  bool syn_acked() const { return syn_acked_; }
   // Bytes written and not yet acknowledged / room left.
   size_t queued() const { return buf_.size(); }
   size_t free_space() const { return buf_.free_space(); }
@@ -170,6 +172,7 @@ class Sender {
   uint32_t tso_max_ = 0;  // Config::tso_max_bytes
   bool nodelay_ = false;
 
+  bool syn_acked_ = false;
   bool fin_queued_ = false;
   wire::SeqNum fin_seq_;
 

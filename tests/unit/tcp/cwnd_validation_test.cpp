@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support/tcp_harness.hpp"
+#include "tcp/cubic.hpp"
 #include "tcp/cwnd_validation.hpp"
 #include "tcp/snd_autotune.hpp"
 
@@ -105,6 +106,29 @@ TEST(CwndValidation, ValidatedWhenTheRecentFlightReachesHalfOfCwnd) {
   EXPECT_EQ(v.max_flight(), 5000u);
   v.on_ack(una + 7000, una + 7000, Instant{} + Duration(2000));
   EXPECT_EQ(v.max_flight(), 1000u);
+}
+
+TEST(CwndValidation, CubicDoesNotCountTimeTheFlowLeftCwndUnused) {
+  // Two CUBIC controllers in avoidance after the same reduction; both see an ACK, then one
+  // ten seconds later. For one the ten seconds were application-limited (the sender told it):
+  // RFC 9438 §5.8, t excludes them, so its W_cubic target did not run ahead.
+  auto avoidance = [] {
+    tcp::CubicCongestion cc;
+    cc.init(1000, 10);
+    cc.on_fast_retransmit(200'000, Instant{});
+    cc.on_recovery_exit();
+    cc.on_rtt_sample(Duration(40'000), Duration(40'000));
+    cc.on_ack(1000, 140'000, Instant{} + Duration(1'000'000));  // starts the epoch
+    return cc;
+  };
+  tcp::CubicCongestion busy = avoidance();
+  tcp::CubicCongestion idle = avoidance();
+  idle.on_not_cwnd_limited(Duration(10'000'000));
+  const Instant later = Instant{} + Duration(11'000'000);
+  busy.on_ack(10'000, 140'000, later);
+  idle.on_ack(10'000, 140'000, later);
+  EXPECT_GT(busy.cwnd(), idle.cwnd() + 3000);  // W_cubic(10 s) is far above W_max
+  EXPECT_LT(idle.cwnd(), 141'000u);            // one ACK one second into the epoch: little
 }
 
 TEST(SndAutotune, GrowsToTwiceTheUsableWindowUpToTheMaximum) {

@@ -259,6 +259,7 @@ void Connection::arm_keepalive(Instant now) {
 // Bookkeeping after every input: delayed-ACK timer, user timeout, keepalive.
 void Connection::after_input(Instant now) {
   if (state_ == State::kClosed || state_ == State::kListen || state_ == State::kTimeWait) return;
+  receiver_.set_idle_threshold(sender_.rto().rto());  // quick ACKs restart after this silence
   if (receiver_.ack_demand() == AckDemand::kDelayed) {
     timers_.set_if_idle(TimerKind::kDelayedAck, now + cfg_.delayed_ack);
   } else if (receiver_.ack_demand() == AckDemand::kNone) {
@@ -359,7 +360,7 @@ void Connection::on_timeout(Instant now) {
   }
   if (timers_.expired(TimerKind::kDelayedAck, now)) {
     timers_.stop(TimerKind::kDelayedAck);
-    receiver_.require_ack_now();
+    receiver_.on_delayed_ack_timeout();
   }
   if (timers_.expired(TimerKind::kKeepalive, now)) {
     on_keepalive_timeout(now);

@@ -160,6 +160,9 @@ class Sender {
   std::optional<SendPlan> recovery_plan(const Tcb& tcb) const;
   std::optional<SendPlan> loss_probe_plan(const Tcb& tcb) const;
   SendPlan segment_at(const Tcb& tcb, wire::SeqNum seq, uint32_t len) const;
+  // Nagle (RFC 9293 §3.7.4) with Minshall's refinement: may a short segment from `nxt` go?
+  bool nagle_allows_small(const Tcb& tcb, wire::SeqNum nxt) const;
+  bool small_unacked(const Tcb& tcb) const;
   void arm_loss_timer(const Tcb& tcb, Timers& timers, Instant now);
 
   SendBuffer buf_;
@@ -171,6 +174,7 @@ class Sender {
   uint32_t mss_ = 536;
   uint32_t tso_max_ = 0;  // Config::tso_max_bytes
   bool nodelay_ = false;
+  wire::SeqNum snd_sml_;  // end of the last short segment sent (Minshall's refinement)
 
   bool syn_acked_ = false;
   bool fin_queued_ = false;

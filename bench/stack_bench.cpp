@@ -109,12 +109,11 @@ long rss_kib() {
   return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-StackConfig config_for(Ipv4Addr addr, uint8_t seed, size_t mtu) {
+// The MSS follows the link's MTU: the Stack takes it from the device.
+StackConfig config_for(Ipv4Addr addr, uint8_t seed) {
   StackConfig c;
   c.address = addr;
   for (size_t i = 0; i < c.secret.size(); ++i) c.secret[i] = static_cast<uint8_t>(seed + i);
-  c.tcp.path_mtu = static_cast<uint16_t>(mtu);
-  c.tcp.mss = static_cast<uint16_t>(mtu - 40);
   return c;
 }
 
@@ -133,8 +132,8 @@ struct Clock {
 
 int throughput(const Args& args) {
   dev::MemoryLink link(dev::MemoryLinkConfig{.mtu = args.mtu, .queue_packets = 1024});
-  Stack a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1, args.mtu));
-  Stack b(link.b(), config_for(Ipv4Addr(10, 77, 0, 1), 101, args.mtu));
+  Stack a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1));
+  Stack b(link.b(), config_for(Ipv4Addr(10, 77, 0, 1), 101));
   Clock clock{args.virtual_clock};
   std::error_code ec;
   SocketId l = b.listen(5001, ec);
@@ -214,8 +213,8 @@ int throughput(const Args& args) {
 
 int scale(const Args& args) {
   dev::MemoryLink link(dev::MemoryLinkConfig{.mtu = 1500, .queue_packets = 4096});
-  StackConfig ca = config_for(Ipv4Addr(10, 77, 0, 2), 1, 1500);
-  StackConfig cb = config_for(Ipv4Addr(10, 77, 0, 1), 101, 1500);
+  StackConfig ca = config_for(Ipv4Addr(10, 77, 0, 2), 1);
+  StackConfig cb = config_for(Ipv4Addr(10, 77, 0, 1), 101);
   ca.ephemeral_ports = {1024, 65535};
   cb.accept_backlog = 4096;
   cb.syn_backlog = 4096;

@@ -167,15 +167,11 @@ Runtime::Runtime(const CommonOptions& options, std::string tool_name,
   if (host.addr == config.address) {
     throw std::runtime_error("--addr and --host-addr must differ (" + options.addr + ")");
   }
-  // The largest segment that fits the link: MTU minus 20 bytes of IPv4 and 20 of TCP header.
-  config.tcp.path_mtu = static_cast<uint16_t>(options.mtu);
-  config.tcp.mss = static_cast<uint16_t>(std::min<size_t>(options.mtu - 40, 65495));
+  // MSS, TSO segment size and checksum work: the Stack derives them from the device's
+  // capabilities (MTU, offload), below.
 
   tun_ = queue ? std::move(queue) : std::make_unique<dev::TunDevice>(tun_options(options, host));
   dev::Device* device = tun_.get();
-  // With offload the kernel cuts large segments itself: the sender may hand down ~64 KB
-  // (the IPv4 total length minus the largest IP and TCP headers).
-  if (tun_->offload_active()) config.tcp.tso_max_bytes = 65535 - 20 - 60;
 
   if (!options.pcap.empty()) {
 #ifdef UTCP_HAVE_PCAP

@@ -33,8 +33,12 @@ struct StackConfig {
   tcp::Config tcp;                 // defaults for every new connection
   uint32_t syn_backlog = 256;      // half-open connections per listener (RFC 4987 §3.1)
   uint32_t accept_backlog = 128;   // established connections waiting for accept()
+  bool syn_cookies = true;  // past a full SYN queue, answer with SYN cookies (RFC 4987 §3.6)
   stack::PortRange ephemeral_ports;
-  uint32_t challenge_acks_per_second = 1000;  // RFC 5961 §7, stack-wide
+  uint32_t challenge_acks_per_second = 1000;  // RFC 5961 §7, stack-wide (jittered ±50 %)
+  // RFC 5961 §7 per connection (0 = none): 2 per second, Linux's tcp_invalid_ratelimit, so no
+  // connection can observe another's challenge ACKs through the shared budget (CVE-2016-5696).
+  uint32_t challenge_acks_per_connection = 2;
   uint32_t max_connections = 1u << 20;
   // Keys ISNs, ephemeral ports and the connection-table hash. Fill it from a random
   // source (random_secret()); a fixed value makes a run reproducible. All zero (the
@@ -75,7 +79,13 @@ struct ConnectOptions {
 
 class Stack {
  public:
+  // The stack derives its path MTU, MSS, TSO segment size and checksum work from the
+  // device's capabilities(); config.tcp.mss and tso_max_bytes can only lower them.
   Stack(dev::Device& device, StackConfig config);
+  // A stack without a device, for an embedder that owns its I/O loop: packets go in with
+  // input() and come out with poll_transmit(); `capabilities` describe the link they travel
+  // (its MTU at least). Time is the embedder's too: next_deadline(), then process(now).
+  Stack(const dev::DeviceCapabilities& capabilities, StackConfig config);
   ~Stack();
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;
@@ -89,6 +99,17 @@ class Stack {
   // The earliest time process() must run again (kNever if nothing is pending).
   Instant next_deadline() const;
   Instant now() const;
+
+  // Push-style entry, beside process(), for an embedder that moves the packets itself:
+  // input() takes one received IPv4 packet (checksum_verified: the link vouched for the TCP
+  // checksum); what it causes is queued and sent at the next flush. poll_transmit() flushes
+  // and copies the next packet to send into `buf` (at least capabilities().mtu bytes, or
+  // tso_max_bytes with TSO), returning its length, 0 when there is none; call it until then.
+  // On a stack with a device, input() works the same and its output goes to the device.
+  void input(std::span<const uint8_t> packet, Instant now, bool checksum_verified = false);
+  size_t poll_transmit(std::span<uint8_t> buf);
+  // What the device (or the push-style link) said it supports.
+  const dev::DeviceCapabilities& capabilities() const;
 
   // Listeners.
   SocketId listen(uint16_t port, std::error_code& ec, uint32_t backlog = 0);

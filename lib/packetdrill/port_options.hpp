@@ -14,6 +14,8 @@
 //   recv_buffer_max=N       how far receive autotuning may grow; it sets the window scale
 //                           (Linux's default tcp_rmem max of 6 MB gives 7, Google's
 //                           scripts assume 15 MB, which gives 8)
+//   syn_backlog=N  syn_cookies=0|1  synack_retries=N   half-open limit per listener, SYN
+//                           cookies past it (RFC 4987), SYN-ACK retransmissions
 //   seed=N                  keys ISNs and ports (a fixed default keeps runs reproducible)
 #include <cstdint>
 #include <optional>

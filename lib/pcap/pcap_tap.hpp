@@ -19,6 +19,12 @@ class PcapTap final : public Device {
 
   int fd() const override { return inner_.fd(); }
   size_t mtu() const override { return inner_.mtu(); }
+  // The inner device's, but no scatter read (a record needs the packet in one piece).
+  DeviceCapabilities capabilities() const override {
+    DeviceCapabilities c = inner_.capabilities();
+    c.scatter_receive = false;
+    return c;
+  }
   size_t receive(std::span<PacketSlot> slots, Instant now) override;
   size_t transmit(std::span<const std::span<const uint8_t>> packets, Instant now) override;
   Instant next_deadline() const override { return inner_.next_deadline(); }

@@ -30,6 +30,14 @@ class FaultInjector final : public Device {
 
   int fd() const override { return inner_.fd(); }
   size_t mtu() const override { return inner_.mtu(); }
+  // The MTU only: packets are copied, delayed and corrupted here, so no offload metadata
+  // (checksums vouched for, TSO) and no scatter read survive.
+  DeviceCapabilities capabilities() const override {
+    DeviceCapabilities c;
+    c.mtu = inner_.mtu();
+    c.medium = inner_.capabilities().medium;
+    return c;
+  }
   size_t receive(std::span<PacketSlot> slots, Instant now) override;
   size_t transmit(std::span<const std::span<const uint8_t>> packets, Instant now) override;
   Instant next_deadline() const override;

@@ -234,6 +234,18 @@ TunDevice& TunDevice::operator=(TunDevice&& other) noexcept {
   return *this;
 }
 
+DeviceCapabilities TunDevice::capabilities() const {
+  DeviceCapabilities c;
+  c.mtu = mtu_;
+  c.scatter_receive = true;
+  if (offload_) {
+    c.rx_checksum_offload = true;  // VIRTIO_NET_HDR_F_NEEDS_CSUM / DATA_VALID
+    c.tso_max_bytes = TcpSegmentMerger::kMaxFrame;
+    c.tso_checksum_offload = true;  // oversized_piece() segments go as NEEDS_CSUM GSO frames
+  }
+  return c;
+}
+
 size_t TunDevice::receive(std::span<PacketSlot> slots, Instant /*now*/) {
   size_t filled = 0;
   VnetHeader vh;

@@ -67,7 +67,9 @@ class TunDevice final : public Device {
   // hold mtu() bytes: the kernel truncates a packet that does not fit.
   // A slot's `place` is honoured: one readv scatters the packet over place and buf.
   size_t receive(std::span<PacketSlot> slots, Instant now) override;
-  bool supports_placement() const override { return true; }
+  // Scatter reads always; with offload active also rx checksums, TSO up to 64 KB and the
+  // checksums of what it cuts (TcpSegmentMerger).
+  DeviceCapabilities capabilities() const override;
   // Writes each packet; stops at the first one the kernel cannot take now (EAGAIN).
   size_t transmit(std::span<const std::span<const uint8_t>> packets, Instant now) override;
 

@@ -19,6 +19,9 @@ namespace utcp::stack {
   X(tcp_no_listener, "tcp.drop.no-connection")           \
   X(tcp_syn_queue_full, "tcp.drop.syn-queue-full")       \
   X(tcp_accept_queue_full, "tcp.drop.accept-queue-full") \
+  X(tcp_syncookies_sent, "tcp.syncookies.sent")          \
+  X(tcp_syncookies_valid, "tcp.syncookies.valid")        \
+  X(tcp_syncookies_invalid, "tcp.syncookies.invalid")    \
   X(tcp_conn_limit, "tcp.drop.connection-limit")         \
   X(tcp_accepted, "tcp.passive-opens")                   \
   X(tcp_connects, "tcp.active-opens")                    \
@@ -28,6 +31,7 @@ namespace utcp::stack {
   X(tcp_time_wait_reopened, "tcp.time-wait-reopened")    \
   X(icmp_to_conn, "icmp.error-to-connection")            \
   X(icmp_unmatched, "icmp.drop.error-unmatched")         \
+  X(icmp_bad_seq, "icmp.drop.error-seq-not-in-flight")   \
   X(dev_tx_dropped, "dev.tx-dropped")                    \
   X(rx_placed, "dev.rx-placed")                          \
   X(rx_place_missed, "dev.rx-place-missed")

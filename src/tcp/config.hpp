@@ -19,12 +19,18 @@ struct KeepaliveConfig {
 struct Config {
   size_t send_buffer = 256 * 1024;
   size_t recv_buffer = 256 * 1024;
-  // The MSS we announce, and a cap on what we send (RFC 9293 §3.7.1). The path MTU lowers both.
-  uint16_t mss = 1460;
+  // The MSS we announce, and a cap on what we send (RFC 9293 §3.7.1). The path MTU lowers both,
+  // so by default the MTU decides (a Stack takes it from its device: MTU minus 40).
+  uint16_t mss = 65495;
   uint16_t path_mtu = 1500;
   // Largest segment the sender may hand down when the device cuts it into MSS-sized pieces
   // again (TSO/GSO, e.g. a TUN with offload), rounded down to whole MSS; 0: one MSS each.
   uint32_t tso_max_bytes = 0;
+  // With TSO, the device computes the checksums of the pieces it cuts an IPv4 packet larger
+  // than its MTU into (dev::DeviceCapabilities::tso_checksum_offload). Non-zero: that MTU, and
+  // a segment whose packet exceeds it, carrying only ACK, PSH or FIN (what the device cuts),
+  // leaves its checksum field undone instead of summing bytes the device throws away.
+  uint32_t tso_checksum_offload_above = 0;
   bool nodelay = false;          // true disables Nagle (RFC 9293 §3.7.4, MUST-17)
   Duration delayed_ack{40'000};  // RFC 5681 §4.2: at most 500 ms; Linux uses 40 ms
   // RFC 6298. The 200 ms floor follows Linux; a documented deviation from RFC 6298 §2.4's 1 s.
@@ -51,6 +57,10 @@ struct Config {
   // §4.2.3.5: R2 for a SYN is at least 3 minutes; 8 retries with the RTO doubling from 1 s and
   // capped at 60 s give up after 1+2+4+8+16+32+60+60+60 = 243 s (Linux uses 6, about 127 s).
   uint32_t syn_retries = 8;
+  // SYN-ACK retransmissions before a passive half-open connection is dropped: Linux's
+  // tcp_synack_retries (5: gives up after 1+2+4+8+16+32 = 63 s). A spoofed SYN holds a SYN
+  // queue slot this long (RFC 4987 §3.2); past a full queue, SYN cookies take over.
+  uint32_t synack_retries = 5;
   uint32_t initial_window_segments = 10;  // RFC 6928
   bool window_scaling = true;             // RFC 7323 §2
   bool timestamps = true;                 // RFC 7323 §3

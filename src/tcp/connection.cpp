@@ -283,8 +283,11 @@ void Connection::after_input(Instant now) {
 void Connection::on_retransmit_timeout(Instant now) {
   const bool syn_phase = state_ == State::kSynSent || state_ == State::kSynReceived;
   const unsigned count = sender_.on_retransmit_timeout(tcb_, timers_, now);
-  // RFC 1122 §4.2.3.5: give up after R2 (SYN: syn_retries, data: max_retransmits).
-  const unsigned limit = syn_phase ? cfg_.syn_retries : cfg_.max_retransmits;
+  // RFC 1122 §4.2.3.5: give up after R2 (SYN: syn_retries, SYN-ACK of a passive open:
+  // synack_retries, data: max_retransmits).
+  const unsigned limit = !syn_phase ? cfg_.max_retransmits
+                         : passive_ ? cfg_.synack_retries
+                                    : cfg_.syn_retries;
   if (count > limit) {
     terminate(ErrorReason::kTimedOut);
     return;

@@ -34,7 +34,8 @@ struct Endpoints {
 
 // What the stack lends every connection.
 struct Env {
-  ChallengeAckLimiter* challenge_acks = nullptr;  // stack-wide RFC 5961 §7 limit; null = none
+  // RFC 5961 §7 limits (stack-wide, and per connection if configured); null = none.
+  ChallengeAckLimiter* challenge_acks = nullptr;
 };
 
 // ICMP errors the IP layer may hand to the connection (RFC 1122 §4.2.3.9, RFC 5461).
@@ -133,6 +134,9 @@ class Connection {
     if (!can_receive_data(state_) || app_closed_) return {};
     return receiver_.placement(headroom, min_room);
   }
+  // While held, the receive buffer's storage does not move (ReassemblyQueue::hold_storage):
+  // the direct-placement lease holds it around the input of a placed segment.
+  void hold_receive_storage(bool held) { receiver_.hold_storage(held); }
 
   // ---- Outputs ----
   // Writes one complete TCP segment (header, options, payload, checksum) into buf and returns
@@ -238,6 +242,7 @@ class Connection {
   uint64_t segs_in_ = 0;
   uint64_t bytes_received_ = 0;
   uint32_t notsent_lowat_ = UINT32_MAX;
+  ChallengeAckLimiter::ConnectionBudget challenge_budget_;  // RFC 5961 §7, this connection's
 };
 
 }  // namespace utcp::tcp

@@ -3,6 +3,7 @@
 
 #include "tcp/connection.hpp"
 #include "tcp/options_negotiation.hpp"
+#include "wire/ipv4.hpp"
 
 namespace utcp::tcp {
 
@@ -54,7 +55,11 @@ size_t Connection::emit(wire::TcpRepr& repr, std::span<uint8_t> buf, const SendP
   const bool new_data = plan != nullptr && len > 0 && !plan->probe && plan->seq >= tcb_.snd_max;
   last_ecn_ = static_cast<uint8_t>(ecn_.codepoint(new_data, false, false));
   if (new_data && ecn_.cwr_pending()) repr.flags |= kCwr;
-  const size_t n = repr.emit(buf, ep_.local_addr, ep_.remote_addr);
+  // A TSO segment the device cuts and checksums itself needs no checksum from us.
+  const size_t above = cfg_.tso_checksum_offload_above;
+  const bool device_sums = above != 0 && wire::kIpv4HeaderMin + hlen + len > above &&
+                           (repr.flags & ~(kAck | kPsh | kFin)) == 0;
+  const size_t n = repr.emit(buf, ep_.local_addr, ep_.remote_addr, !device_sums);
   if (n > 0 && new_data && (repr.flags & kCwr)) ecn_.commit_cwr();
   if (n > 0 && repr.has(kAck)) {
     receiver_.on_ack_sent(tcb_);

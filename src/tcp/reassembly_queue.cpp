@@ -66,11 +66,18 @@ size_t ReassemblyQueue::insert(size_t offset, std::span<const uint8_t> data) {
   // RFC 9293 §3.10.7.4: only the part of a segment inside the receive window is kept.
   const size_t win = window();
   if (offset >= win || data.empty()) return 0;
-  const size_t len = std::min(data.size(), win - offset);
+  size_t len = std::min(data.size(), win - offset);
+  // The one check the insert path pays; readable_ + end <= capacity_ by the window trim above.
+  if (readable_ + offset + len > alloc_) {
+    if (!held_) {
+      grow(readable_ + offset + len);
+    } else {
+      if (readable_ + offset >= alloc_) return 0;
+      len = alloc_ - readable_ - offset;  // the storage is leased: never move it
+    }
+  }
   const auto b = static_cast<uint32_t>(offset);
   const auto e = static_cast<uint32_t>(offset + len);
-  // The one check the insert path pays; readable_ + e <= capacity_ by the window trim above.
-  if (readable_ + e > alloc_) grow(readable_ + e);
 
   if (b > 0) {
     // Out of order: record the range first so a rejected range leaves nothing behind.

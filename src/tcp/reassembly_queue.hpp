@@ -59,6 +59,10 @@ class ReassemblyQueue {
   std::span<uint8_t> placement(size_t headroom, size_t min_room);
   // The ring position reads restart at when the ring empties: headroom for placement().
   static constexpr size_t kPlacementHeadroom = 128;
+  // While held (a placement lease is out, stack/direct_placement.hpp) the storage never moves:
+  // insert() stores only what fits in the ring held and drops the rest, as bytes past the
+  // window (RFC 9293 §3.10.7.4 lets a receiver drop them; the peer retransmits).
+  void hold_storage(bool held) { held_ = held; }
 
   bool has_out_of_order() const { return !ooo_.empty(); }
   // Sorted, disjoint, non-adjacent ranges of stored out-of-order bytes, relative to the
@@ -95,6 +99,7 @@ class ReassemblyQueue {
   std::vector<SeqRange> ooo_;           // reserved on first use; capped by kMaxOutOfOrderRanges
   size_t head_ = 0;                     // ring index of the first readable byte
   size_t readable_ = 0;
+  bool held_ = false;  // see hold_storage()
 };
 
 }  // namespace utcp::tcp

@@ -81,6 +81,7 @@ class Receiver {
     if (fin_received_ || fin_pending_) return {};
     return queue_.placement(headroom, min_room);
   }
+  void hold_storage(bool held) { queue_.hold_storage(held); }
   // SACK option blocks for the next ACK (RFC 2018 §4, RFC 2883 D-SACK first); consumes a
   // pending D-SACK. Returns how many were written (at most max_blocks).
   size_t sack_blocks(const Tcb& tcb, std::span<wire::SackBlock> out, size_t max_blocks) {

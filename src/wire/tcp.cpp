@@ -97,7 +97,8 @@ TcpRepr TcpPacket::repr() const {
   return r;
 }
 
-size_t TcpRepr::emit_header(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst) const {
+size_t TcpRepr::emit_header(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst,
+                            bool checksum) const {
   const size_t hlen = header_len();
   const size_t total = hlen + payload.size();
   if (buf.size() < total || total > 0xffff) return 0;
@@ -112,11 +113,11 @@ size_t TcpRepr::emit_header(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst) 
   store_be16(p + kChecksumOffset, 0);
   store_be16(p + 18, urgent);
   options.emit(buf.subspan(kTcpHeaderMin, hlen - kTcpHeaderMin));
-  store_be16(p + kChecksumOffset, tcp_checksum(buf.first(total), src, dst));
+  if (checksum) store_be16(p + kChecksumOffset, tcp_checksum(buf.first(total), src, dst));
   return hlen;
 }
 
-size_t TcpRepr::emit(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst) const {
+size_t TcpRepr::emit(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst, bool checksum) const {
   const size_t hlen = header_len();
   const size_t total = hlen + payload.size();
   if (buf.size() < total || total > 0xffff) return 0;
@@ -124,7 +125,7 @@ size_t TcpRepr::emit(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst) const {
   if (!payload.empty() && payload.data() != buf.data() + hlen) {
     std::memmove(buf.data() + hlen, payload.data(), payload.size());
   }
-  emit_header(buf, src, dst);
+  emit_header(buf, src, dst, checksum);
   return total;
 }
 

@@ -84,10 +84,12 @@ struct TcpRepr {
 
   // Writes header, options (padded) and payload into buf (at least total_len() bytes) and
   // fills in the checksum over the IPv4 pseudo-header. Returns bytes written.
-  size_t emit(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst) const;
+  // checksum false: the field is left zero for a device that computes it (TSO offload).
+  size_t emit(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst, bool checksum = true) const;
   // Same, but writes only header and options and leaves the payload to the caller, whose
   // bytes must already sit right after the header (zero-copy send path). Checksum covers both.
-  size_t emit_header(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst) const;
+  size_t emit_header(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst,
+                     bool checksum = true) const;
 };
 
 // A checked view over a TCP segment. parse() validates the data offset, the options and

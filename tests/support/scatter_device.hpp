@@ -18,7 +18,11 @@ class ScatterDevice final : public dev::Device {
   explicit ScatterDevice(dev::Device& inner) : inner_(inner) {}
 
   size_t mtu() const override { return inner_.mtu(); }
-  bool supports_placement() const override { return true; }
+  dev::DeviceCapabilities capabilities() const override {
+    dev::DeviceCapabilities c = inner_.capabilities();
+    c.scatter_receive = true;
+    return c;
+  }
   Instant next_deadline() const override { return inner_.next_deadline(); }
   size_t transmit(std::span<const std::span<const uint8_t>> packets, Instant now) override {
     return inner_.transmit(packets, now);

@@ -250,5 +250,39 @@ TEST(FaultInjector, ReceiveDirectionDelayUsesDeadline) {
   EXPECT_EQ(number_of(s.slots[0].data()), 5u);
 }
 
+// A device that states every offload (as a TUN with offload does), for wrappers to hide.
+class OffloadingDevice final : public Device {
+ public:
+  size_t mtu() const override { return 1500; }
+  DeviceCapabilities capabilities() const override {
+    return DeviceCapabilities{.mtu = 1500,
+                              .rx_checksum_offload = true,
+                              .tso_max_bytes = 65535,
+                              .tso_checksum_offload = true,
+                              .scatter_receive = true};
+  }
+  size_t receive(std::span<PacketSlot>, Instant) override { return 0; }
+  size_t transmit(std::span<const std::span<const uint8_t>> p, Instant) override {
+    return p.size();
+  }
+};
+
+TEST(FaultInjector, StatesOnlyTheMtuOfWhatItWraps) {
+  // It copies, delays and corrupts packets: no checksum vouched for, no TSO (a corrupted
+  // segment must not get a fresh checksum from the device), no scatter read survives it.
+  OffloadingDevice inner;
+  FaultInjector faults(inner, FaultInjectorConfig{});
+  const DeviceCapabilities c = faults.capabilities();
+  EXPECT_EQ(c.mtu, 1500u);
+  EXPECT_FALSE(c.rx_checksum_offload);
+  EXPECT_EQ(c.tso_max_bytes, 0u);
+  EXPECT_FALSE(c.tso_checksum_offload);
+  EXPECT_FALSE(c.scatter_receive);
+  // The plain default for a device that states nothing: its MTU.
+  MemoryLink link(MemoryLinkConfig{.mtu = 9000});
+  EXPECT_EQ(link.a().capabilities().mtu, 9000u);
+  EXPECT_EQ(link.a().capabilities().tso_max_bytes, 0u);
+}
+
 }  // namespace
 }  // namespace utcp::dev

@@ -215,5 +215,22 @@ TEST(TunDevice, KernelPicksNumberForPattern) {
   });
 }
 
+TEST(TunDevice, CapabilitiesFollowTheOffloadTheKernelGranted) {
+  UTCP_RUN_IN_NETNS([]() -> std::string {
+    for (const bool offload : {true, false}) {
+      TunDevice tun(TunOptions{.name = "utcp0", .mtu = 1400, .offload = offload});
+      const DeviceCapabilities c = tun.capabilities();
+      if (c.mtu != 1400) return "mtu " + std::to_string(c.mtu);
+      if (c.medium != Medium::kIp) return "medium";
+      if (!c.scatter_receive) return "TUN reads scatter (readv)";
+      if (offload && !tun.offload_active()) return "";  // kernel refused: nothing more to see
+      const bool on = tun.offload_active();
+      if (c.rx_checksum_offload != on || c.tso_checksum_offload != on) return "checksum offload";
+      if (c.tso_max_bytes != (on ? 65535u : 0u)) return "tso " + std::to_string(c.tso_max_bytes);
+    }
+    return "";
+  });
+}
+
 }  // namespace
 }  // namespace utcp::dev

@@ -37,6 +37,7 @@ class SyncedLink {
 
     int fd() const override { return event_fd_; }
     size_t mtu() const override { return inner_.mtu(); }
+    dev::DeviceCapabilities capabilities() const override { return inner_.capabilities(); }
     size_t receive(std::span<dev::PacketSlot> slots, Instant now) override {
       std::lock_guard lock(link_.mu_);
       uint64_t count = 0;

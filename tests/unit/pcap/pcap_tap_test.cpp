@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dev/memory_link.hpp"
+#include "support/scatter_device.hpp"
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
 
@@ -126,6 +127,22 @@ TEST(PcapTap, UnwritablePathIsAClearError) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/dir/x.pcap"), std::string::npos);
   }
+}
+
+TEST(PcapTapCapabilities, PassesTheInnerDevicesButNoScatterRead) {
+  // A record needs each packet whole, so the tap never offers scatter reads; what else the
+  // inner device states passes through (the tap neither copies nor alters packets).
+  MemoryLink link(MemoryLinkConfig{.mtu = 9000});
+  test_support::ScatterDevice scatter(link.a());
+  ASSERT_TRUE(scatter.capabilities().scatter_receive);
+  const std::string path = temp_path("capabilities");
+  {
+    PcapTap tap(scatter, path);
+    const DeviceCapabilities c = tap.capabilities();
+    EXPECT_EQ(c.mtu, 9000u);
+    EXPECT_FALSE(c.scatter_receive);
+  }
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -287,5 +287,26 @@ TEST(ReassemblyQueue, PlacementStopsBeforeUnreadBytesOfAWrappedGrowingRing) {
   EXPECT_EQ(read_n(q, 1600), stream(2900, 1600));
 }
 
+TEST(ReassemblyQueue, HeldStorageNeverMovesAndStoresOnlyWhatFits) {
+  // The placement lease (stack/direct_placement.hpp) holds the storage while a placed packet
+  // is input: a segment that would need a larger ring stores only what fits instead of
+  // reallocating under the placed bytes (the a478f52 use-after-free).
+  ReassemblyQueue q(65536);
+  EXPECT_EQ(q.insert(0, stream(0, 1000)), 1000u);
+  ASSERT_EQ(q.ring_bytes(), ReassemblyQueue::kInitialAllocation);
+  const auto p = q.placement(52, 100);
+  ASSERT_FALSE(p.empty());
+  q.hold_storage(true);
+  EXPECT_EQ(q.insert(0, stream(1000, 5000)), 3096u);  // up to the end of the 4 KiB ring
+  EXPECT_EQ(q.ring_bytes(), ReassemblyQueue::kInitialAllocation);
+  EXPECT_EQ(q.insert(10, stream(4106, 100)), 0u);  // wholly past the storage: dropped
+  EXPECT_FALSE(q.has_out_of_order());
+  q.hold_storage(false);
+  // Released: the rest is stored the usual way, growing the ring.
+  EXPECT_EQ(q.insert(0, stream(4096, 1904)), 1904u);
+  EXPECT_GT(q.ring_bytes(), ReassemblyQueue::kInitialAllocation);
+  EXPECT_EQ(read_n(q, 6000), stream(0, 6000));
+}
+
 }  // namespace
 }  // namespace utcp::tcp

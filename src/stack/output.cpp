@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "stack/output.hpp"
+
+namespace utcp::stack {
+
+Output::Output(dev::Device& device, Counters& counters, wire::Ipv4Addr address, uint8_t ttl)
+    : device_(device), counters_(counters), address_(address), ip_out_(1, ttl) {
+  storage_.resize(kBatch * kMaxPacket);
+}
+
+void Output::send_tcp(const wire::TcpRepr& seg, wire::Ipv4Addr src, wire::Ipv4Addr dst) {
+  const std::span<uint8_t> buf = slot();
+  const size_t n = seg.emit(buf.subspan(wire::kIpv4HeaderMin), src, dst);
+  counters_.inc(Counter::tcp_out);
+  queue_ip(buf, n, wire::ip_proto::kTcp, dst);
+}
+
+void Output::flush(Instant now) {
+  now_ = now;
+  size_t sent = 0;
+  while (sent < count_) {
+    const size_t n = device_.transmit(std::span(packets_.data() + sent, count_ - sent), now);
+    if (n == 0) {
+      counters_.inc(Counter::dev_tx_dropped, count_ - sent);
+      break;
+    }
+    sent += n;
+  }
+  count_ = 0;
+}
+
+}  // namespace utcp::stack

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#pragma once
+// The Stack's socket table: one record per listener or connection in a slot vector, handed out
+// as SocketIds that carry a generation (a stale handle never reaches a reused slot); the
+// 4-tuple map that finds a connection by its addresses and ports; the port -> listener map;
+// the list of sockets with work to flush ("dirty"); and each socket's readiness bits. It owns
+// this state and nothing else: no packet, no device, no timer.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <system_error>
+#include <unordered_map>
+#include <vector>
+
+#include "stack/four_tuple.hpp"
+#include "stack/index_fifo.hpp"
+#include "tcp/connection.hpp"
+#include "utcp/stack.hpp"
+
+namespace utcp::stack {
+
+enum class SocketKind : uint8_t { kFree, kListener, kConnection };
+
+inline constexpr uint32_t kNoIndex = UINT32_MAX;
+
+struct Socket {
+  SocketKind kind = SocketKind::kFree;
+  uint32_t gen = 0;
+  // Connection.
+  std::unique_ptr<tcp::Connection> conn;
+  FourTuple tuple;
+  uint32_t listener = kNoIndex;  // index of the listener while not yet accepted
+  bool in_accept_queue = false;
+  bool released = false;  // the application gave up its handle (close/abort/never accepted)
+  bool dirty = false;
+  bool closed = false;  // the engine reached CLOSED
+  bool peer_finished = false;
+  bool connected = false;
+  bool in_table = false;  // reachable by its 4-tuple (until the engine reaches CLOSED)
+  uint8_t tos = 0;        // Diffserv part of the TOS byte (RFC 9293 §3.9.1.9); ECN bits zero
+  std::error_code error;
+  // Listener.
+  uint16_t port = 0;
+  uint32_t syn_backlog = 0;
+  uint32_t accept_backlog = 0;
+  uint32_t half_open = 0;
+  uint16_t user_mss = 0;  // TCP_MAXSEG for the connections it accepts (0: the stack's)
+  IndexFifo accept_queue;
+};
+
+class SocketTable {
+ public:
+  // Handles: the low kIndexBits are the slot, the rest its generation.
+  static constexpr uint32_t kIndexBits = 20;
+  static constexpr uint32_t kIndexMask = (1u << kIndexBits) - 1;
+
+  explicit SocketTable(uint64_t hash_seed) : by_tuple_(1024, FourTupleHash(hash_seed)) {
+    listeners_.fill(kNoIndex);
+  }
+
+  Socket& operator[](uint32_t index) { return sockets_[index]; }
+  const Socket& operator[](uint32_t index) const { return sockets_[index]; }
+  std::vector<Socket>& all() { return sockets_; }
+
+  SocketId id_of(uint32_t index) const { return sockets_[index].gen << kIndexBits | index; }
+  uint32_t index_of(const Socket& s) const { return static_cast<uint32_t>(&s - sockets_.data()); }
+  // The live socket a handle names, or nullptr (unknown, stale or released handle).
+  Socket* lookup(SocketId id) {
+    const uint32_t index = id & kIndexMask;
+    if (index >= sockets_.size()) return nullptr;
+    Socket& s = sockets_[index];
+    if (s.kind == SocketKind::kFree || s.gen != (id >> kIndexBits) || s.released) return nullptr;
+    return &s;
+  }
+  const Socket* lookup(SocketId id) const { return const_cast<SocketTable*>(this)->lookup(id); }
+
+  // A fresh record of `kind` in a free slot (its generation advanced).
+  uint32_t allocate(SocketKind kind);
+  // A connection record for `t`, reachable by its 4-tuple.
+  uint32_t add_connection(const FourTuple& t, const tcp::Config& config, const tcp::Env& env);
+  // Frees the slot (and a connection's 4-tuple); the generation survives for the next owner.
+  void release(uint32_t index);
+
+  // ---- the 4-tuple map ----
+  uint32_t find(const FourTuple& t) const {
+    const auto it = by_tuple_.find(t);
+    return it == by_tuple_.end() ? kNoIndex : it->second;
+  }
+  bool tuple_in_use(const FourTuple& t) const { return by_tuple_.count(t) > 0; }
+  // Makes a connection unreachable by its 4-tuple (it reached CLOSED, or a new incarnation
+  // takes the tuple), so a new SYN finds the listener.
+  void unlink(uint32_t index) {
+    Socket& s = sockets_[index];
+    if (s.in_table) by_tuple_.erase(s.tuple);
+    s.in_table = false;
+  }
+
+  // ---- listeners ----
+  uint32_t listener(uint16_t port) const { return listeners_[port]; }
+  void set_listener(uint16_t port, uint32_t index) { listeners_[port] = index; }
+
+  // ---- work to flush ----
+  void mark_dirty(uint32_t index) {
+    Socket& s = sockets_[index];
+    if (!s.dirty) {
+      s.dirty = true;
+      dirty_.push_back(index);
+    }
+  }
+  bool has_dirty() const { return !dirty_.empty(); }
+  // Swaps the dirty list with `round` (which must be empty): the caller drains one round.
+  void take_dirty(std::vector<uint32_t>& round) { round.swap(dirty_); }
+
+  // The ready:: bits of a socket, as poll() would report them.
+  static uint32_t readiness(const Socket& s);
+
+  size_t connection_count() const { return connection_count_; }
+
+ private:
+  std::vector<Socket> sockets_;
+  std::vector<uint32_t> free_slots_;
+  std::unordered_map<FourTuple, uint32_t, FourTupleHash> by_tuple_;
+  std::array<uint32_t, 65536> listeners_;  // port -> listener index
+  std::vector<uint32_t> dirty_;
+  size_t connection_count_ = 0;
+};
+
+}  // namespace utcp::stack

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#pragma once
+// Stack::Impl: the wiring between the parts, each owning its own state:
+//   stack/socket_table.hpp      sockets, handles, 4-tuples, listeners, readiness
+//   stack/tcp_demux.hpp         where an arriving segment goes (sans-IO verdict)
+//   stack/output.hpp            IPv4 output and the transmit batch
+//   stack/icmp_errors.hpp       ICMP errors to the engine, engine errors to errno
+//   stack/direct_placement.hpp  reading bulk segments straight into a receive ring
+// Input is in stack_input.cpp, flushing and timers in stack_flush.cpp, the API in stack.cpp.
+#include <array>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "dev/device.hpp"
+#include "ip/ipv4_input.hpp"
+#include "stack/counters.hpp"
+#include "stack/direct_placement.hpp"
+#include "stack/held_device.hpp"
+#include "stack/output.hpp"
+#include "stack/port_allocator.hpp"
+#include "stack/socket_table.hpp"
+#include "stack/syn_cookies.hpp"
+#include "stack/timer_heap.hpp"
+#include "tcp/challenge_ack_limiter.hpp"
+#include "tcp/isn_generator.hpp"
+#include "utcp/stack.hpp"
+#include "wire/tcp.hpp"
+
+namespace utcp {
+
+struct Stack::Impl {
+  using Socket = stack::Socket;
+  using Kind = stack::SocketKind;
+
+  static constexpr size_t kBatch = stack::Output::kBatch;
+  static constexpr size_t kMaxPacket = stack::Output::kMaxPacket;
+  // Most packets one process() call reads before it runs timers and output.
+  static constexpr size_t kMaxPacketsPerProcess = 16 * kBatch;
+  // Received bytes after which the stack sends its ACKs before reading more (see receive_all).
+  static constexpr size_t kAckEveryBytes = 256 * 1024;
+
+  // `held`: the push-style stack's own device (nullptr when the caller's device is used).
+  Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> held, StackConfig c);
+
+  // The StackConfig with what the device decides filled in: path MTU, MSS cap, TSO size.
+  static StackConfig resolve(StackConfig c, const dev::DeviceCapabilities& caps);
+
+  std::unique_ptr<stack::HeldDevice> held;  // before `device`, which may refer to it
+  dev::Device& device;
+  dev::DeviceCapabilities caps;
+  StackConfig config;
+  tcp::IsnGenerator isn;
+  stack::PortAllocator ports;
+  tcp::ChallengeAckLimiter limiter;
+  stack::SynCookies cookies;
+  stack::Counters counters;
+  stack::Output out;
+  ip::Ipv4Input ip_in;
+  stack::TimerHeap timers;
+  stack::SocketTable sockets;
+  stack::DirectPlacement placement;
+  stack::DirectPlacement::Lease lease;  // held for one placed read at a time
+  std::vector<uint8_t> rx_storage;
+  std::array<dev::PacketSlot, kBatch> rx_slots;
+  // IP header length of the packet being input, 0 when its segment lies elsewhere (a
+  // reassembled datagram): only a segment inside its packet may seed placement.
+  size_t ip_header_len = 0;
+  Instant now{};
+  std::function<void(SocketId, uint32_t)> on_readiness;
+  std::function<void(char, std::string_view)> trace;
+
+  void set_now(Instant t) {
+    now = t;
+    out.set_now(t);
+  }
+  void mark_dirty(uint32_t index) { sockets.mark_dirty(index); }
+  // Shorthands for the API methods (stack.cpp): the socket table's handles.
+  Socket* lookup(SocketId id) { return sockets.lookup(id); }
+  const Socket* lookup(SocketId id) const { return sockets.lookup(id); }
+  uint32_t index_of(const Socket& s) const { return sockets.index_of(s); }
+  SocketId id_of(uint32_t index) const { return sockets.id_of(index); }
+  static uint32_t readiness(const Socket& s) { return stack::SocketTable::readiness(s); }
+  void release_slot(uint32_t index) {
+    if (sockets[index].kind == Kind::kConnection) timers.cancel(index);
+    sockets.release(index);
+  }
+  uint32_t new_connection(const stack::FourTuple& t);
+
+  // ---- flush and timers (stack_flush.cpp) ----
+  void drain_connection(uint32_t index);
+  void promote_to_accept_queue(uint32_t index);
+  void reap(uint32_t index);
+  void notify(uint32_t index);
+  void flush(Instant t);
+  void run_timers();
+  // send() and send_urgent(): the checks a write must pass, then the engine takes the bytes.
+  size_t send(SocketId id, std::span<const uint8_t> data, std::error_code& ec, bool urgent);
+
+  // ---- input (stack_input.cpp) ----
+  // checksum_verified: the device vouched for the TCP checksum (offload), so skip it.
+  void on_packet(std::span<const uint8_t> bytes, bool checksum_verified = false);
+  void on_icmp_error(const ip::IcmpError& e);
+  void on_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const uint8_t> bytes, bool checksum_verified,
+              uint8_t ecn);
+  void reopen_time_wait(uint32_t index, uint32_t listener, const stack::FourTuple& t,
+                        const wire::TcpRepr& syn);
+  void on_syn_to_listener(uint32_t l, const stack::FourTuple& t, const wire::TcpRepr& syn,
+                          std::optional<wire::SeqNum> iss_override = std::nullopt);
+  void input_slot(dev::PacketSlot& slot);
+  // ---- SYN cookies (syn_cookie_listener.cpp) ----
+  // Answers a SYN that found the SYN queue full with a cookie SYN-ACK, keeping no state.
+  void send_syn_cookie(uint32_t l, const stack::FourTuple& t, const wire::TcpRepr& syn);
+  // An ACK at listener `l` with no connection: true if it carried one of our cookies and was
+  // taken (a connection rebuilt, or dropped for a full accept queue), false to answer it with
+  // a RST as any stray ACK.
+  bool accept_syn_cookie(uint32_t l, const stack::FourTuple& t, const wire::TcpRepr& ack,
+                         uint8_t ecn);
+  void receive_all();
+};
+
+}  // namespace utcp

@@ -27,7 +27,7 @@ void Output::queue_packet_within(std::span<const uint8_t> packet, size_t mtu) {
   unfragmented_.assign(packet.begin(), packet.end());
   ip::Ipv4Fragmenter fragmenter(unfragmented_, mtu);
   if (!fragmenter.ok()) {
-    counters_.inc(Counter::ip_out_cannot_fragment);
+    counters_.inc(Counter::ip_out_df_too_big);
     return;
   }
   counters_.inc(Counter::ip_out_fragmented);

@@ -59,10 +59,13 @@ size_t Ipv4Fragmenter::chunk(size_t header_len) const {
 
 size_t Ipv4Fragmenter::count() const {
   if (!ok_) return 0;
-  const size_t first = chunk(header_.size());
-  if (payload_.size() <= first) return 1;
-  const size_t later = chunk(wire::kIpv4HeaderMin + later_options_len_);
-  return 1 + (payload_.size() - first + later - 1) / later;
+  // The first fragment, then equal later ones; the last takes whatever fits (next()).
+  if (header_.size() + payload_.size() <= mtu_) return 1;
+  const size_t later_header = wire::kIpv4HeaderMin + later_options_len_;
+  size_t left = payload_.size() - chunk(header_.size());
+  size_t n = 1;
+  for (; later_header + left > mtu_; ++n) left -= chunk(later_header);
+  return n + 1;
 }
 
 size_t Ipv4Fragmenter::next(std::span<uint8_t> buf) {
@@ -70,7 +73,9 @@ size_t Ipv4Fragmenter::next(std::span<uint8_t> buf) {
   const bool first = sent_ == 0;
   const size_t hlen = first ? header_.size() : wire::kIpv4HeaderMin + later_options_len_;
   const size_t remaining = payload_.size() - sent_;
-  const bool last = remaining <= chunk(hlen);
+  // The rest fits in one packet: it is the last fragment, its length need not be a multiple
+  // of 8 (a datagram that fits the MTU whole goes out as one unchanged packet).
+  const bool last = hlen + remaining <= mtu_;
   const size_t data = last ? remaining : chunk(hlen);
   if (buf.size() < hlen + data) return 0;
 

@@ -90,6 +90,22 @@ TEST(Ipv4Fragmenter, DontFragmentAndTooSmallMtuAreRefused) {
   for (const auto& f : frags) EXPECT_LE(f.size(), Ipv4Fragmenter::kMinMtu);
 }
 
+// Found by fuzz/ip_reassembly.cpp: 65 bytes of payload fit an MTU of 85 whole, though 65 is
+// not a multiple of 8; they must not be split into 64 + 1.
+TEST(Ipv4Fragmenter, ADatagramThatFitsIsOneUnchangedPacket) {
+  const auto original = ip_packet({.id = 5}, pattern(65));
+  for (size_t mtu : {85, 90, 1500}) {
+    const auto frags = split(original, mtu);
+    ASSERT_EQ(frags.size(), 1u) << mtu;
+    EXPECT_EQ(frags[0], original) << mtu;
+  }
+  // One byte less room: 64 + 1.
+  const auto frags = split(original, 84);
+  ASSERT_EQ(frags.size(), 2u);
+  EXPECT_EQ(frags[0].size(), 84u);
+  EXPECT_EQ(frags[1].size(), 21u);
+}
+
 TEST(Ipv4Fragmenter, ABufferTooShortWritesNothing) {
   const auto original = ip_packet({}, pattern(3000));
   Ipv4Fragmenter f(original, 1500);

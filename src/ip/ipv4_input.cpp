@@ -194,8 +194,11 @@ InputResult Ipv4Input::send_error(const wire::Ipv4Packet& offending, uint8_t typ
   icmp.code = code;
   icmp.data = quoted;
   icmp.emit(reply_buf.subspan(Ipv4Output::kHeadroom));
-  const size_t total = output_.write_header(reply_buf, icmp.total_len(), offending.dst(),
-                                            offending.src(), wire::ip_proto::kIcmp);
+  // DF clear, as Linux sends its ICMP errors: on a link with an MTU below 576 the error is
+  // fragmented on output rather than lost.
+  const size_t total =
+      output_.write_header(reply_buf, icmp.total_len(), offending.dst(), offending.src(),
+                           wire::ip_proto::kIcmp, ecn::kNotEct, false);
   if (total == 0) return drop(IpCounter::out_no_room);
   counters_.inc(IpCounter::icmp_unreachable_sent);
   counters_.inc(IpCounter::out_packets);

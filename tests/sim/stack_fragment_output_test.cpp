@@ -95,6 +95,37 @@ TEST(StackFragmentOutput, ABigEchoRequestGetsAFragmentedReply) {
   EXPECT_EQ(counter(stack, "icmp.out.echo-reply"), 1u);
 }
 
+// On a link with an MTU below 576, an ICMP error quoting as much as RFC 1812 §4.3.2.3 allows
+// is larger than the MTU: it is fragmented too (DF clear, as Linux sends its errors).
+TEST(StackFragmentOutput, AnIcmpErrorLargerThanASmallMtuIsFragmented) {
+  dev::MemoryLink link({.mtu = 300});
+  StackConfig cfg;
+  cfg.address = kLocal;
+  Stack stack(link.a(), cfg);
+  // The first 300-byte fragment of a UDP datagram: utcp has no UDP, so it answers protocol
+  // unreachable, quoting all 300 bytes (20 + 8 + 300 = 328 > 300).
+  const auto first = ip_packet({.protocol = 17, .id = 0x99, .mf = true}, pattern(280, 1));
+  ASSERT_TRUE(link.b().transmit_one(first, Instant{}));
+  stack.process(Instant{});
+
+  const auto sent = drain(link.b());
+  ASSERT_EQ(sent.size(), 2u);
+  ip::FragmentReassembler reasm;
+  ip::FragmentOutcome out{};
+  for (const auto& p : sent) {
+    EXPECT_LE(p.size(), 300u);
+    out = reasm.add(*wire::Ipv4Packet::parse(p), Instant{});
+  }
+  ASSERT_EQ(out.result, ip::FragmentResult::kComplete);
+  const auto icmp = wire::Ipv4Packet::parse(out.datagram)->payload();
+  ASSERT_EQ(icmp.size(), 8 + first.size());
+  EXPECT_EQ(icmp[0], 3);  // destination unreachable
+  EXPECT_EQ(icmp[1], 2);  // protocol
+  EXPECT_TRUE(wire::checksum_ok(icmp));
+  EXPECT_TRUE(std::equal(first.begin(), first.end(), icmp.begin() + 8));
+  EXPECT_EQ(counter(stack, "ip.out.fragments"), 2u);
+}
+
 TEST(StackFragmentOutput, ASmallEchoReplyIsOnePacket) {
   dev::MemoryLink link;
   StackConfig cfg;

@@ -33,8 +33,12 @@ struct StackConfig {
   tcp::Config tcp;                 // defaults for every new connection
   uint32_t syn_backlog = 256;      // half-open connections per listener (RFC 4987 §3.1)
   uint32_t accept_backlog = 128;   // established connections waiting for accept()
+  bool syn_cookies = true;  // past a full SYN queue, answer with SYN cookies (RFC 4987 §3.6)
   stack::PortRange ephemeral_ports;
-  uint32_t challenge_acks_per_second = 1000;  // RFC 5961 §7, stack-wide
+  uint32_t challenge_acks_per_second = 1000;  // RFC 5961 §7, stack-wide (jittered ±50 %)
+  // RFC 5961 §7 per connection (0 = none): 2 per second, Linux's tcp_invalid_ratelimit, so no
+  // connection can observe another's challenge ACKs through the shared budget (CVE-2016-5696).
+  uint32_t challenge_acks_per_connection = 2;
   uint32_t max_connections = 1u << 20;
   // Connections the application closed that are still ending (FIN-WAIT-1/2, CLOSING,
   // LAST-ACK): at most this many, the oldest reset beyond it (Linux: tcp_max_orphans) ...

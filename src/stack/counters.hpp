@@ -19,6 +19,9 @@ namespace utcp::stack {
   X(tcp_no_listener, "tcp.drop.no-connection")           \
   X(tcp_syn_queue_full, "tcp.drop.syn-queue-full")       \
   X(tcp_accept_queue_full, "tcp.drop.accept-queue-full") \
+  X(tcp_syncookies_sent, "tcp.syncookies.sent")          \
+  X(tcp_syncookies_valid, "tcp.syncookies.valid")        \
+  X(tcp_syncookies_invalid, "tcp.syncookies.invalid")    \
   X(tcp_conn_limit, "tcp.drop.connection-limit")         \
   X(tcp_accepted, "tcp.passive-opens")                   \
   X(tcp_connects, "tcp.active-opens")                    \
@@ -33,6 +36,7 @@ namespace utcp::stack {
   X(ip_out_fragmented, "ip.out.fragmented")              \
   X(ip_out_fragments, "ip.out.fragments")                \
   X(ip_out_df_too_big, "ip.out.drop.df-too-big")         \
+  X(icmp_bad_seq, "icmp.drop.error-seq-not-in-flight")   \
   X(dev_tx_dropped, "dev.tx-dropped")                    \
   X(rx_placed, "dev.rx-placed")                          \
   X(rx_place_missed, "dev.rx-place-missed")

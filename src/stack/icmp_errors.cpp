@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "stack/icmp_errors.hpp"
 
+#include <algorithm>
+
 #include "wire/icmp.hpp"
 
 namespace utcp::stack {
@@ -31,15 +33,29 @@ tcp::IcmpError icmp_to_tcp(const ip::IcmpError& e) {
   }
 }
 
-void deliver_icmp_error(tcp::Connection& c, const ip::IcmpError& e, Instant now) {
+bool icmp_quote_in_flight(const tcp::Tcb& tcb, wire::SeqNum seq) {
+  // RFC 5927 §4.1: SND.UNA <= SEG.SEQ; SND.MAX is the RFC's SND.NXT (ours rewinds on an RTO,
+  // while segments sent before it may still be quoted).
+  return seq.distance_from(tcb.snd_una) <= tcb.snd_max.distance_from(tcb.snd_una);
+}
+
+uint16_t tcp_path_mtu_for(uint16_t next_hop_mtu, uint16_t current) {
+  // RFC 1191 §5: a router that does not say the MTU gets the next lower plateau; we take
+  // the conservative 576 of RFC 1122 §3.3.3 (MSS 536).
+  const uint16_t reported = next_hop_mtu ? next_hop_mtu : 576;
+  const uint16_t floored = std::max(reported, kTcpMinPathMtu);
+  return std::min(floored, current);
+}
+
+bool deliver_icmp_error(tcp::Connection& c, const ip::IcmpError& e, Instant now) {
+  if (!icmp_quote_in_flight(c.tcb(), e.seq)) return false;
   if (e.kind == ip::IcmpErrorKind::kPathMtu) {
-    // RFC 1191 §5: a router that does not say the MTU gets the next lower plateau; we take
-    // the conservative 576 of RFC 1122 §3.3.3 (MSS 536).
-    c.set_path_mtu(e.next_hop_mtu ? e.next_hop_mtu : 576);
+    c.set_path_mtu(tcp_path_mtu_for(e.next_hop_mtu, c.config().path_mtu));
     c.on_icmp_error(tcp::IcmpError::kFragmentationNeeded, now);
   } else {
     c.on_icmp_error(icmp_to_tcp(e), now);
   }
+  return true;
 }
 
 std::error_code error_for(tcp::ErrorReason r) {

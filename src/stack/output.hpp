@@ -46,7 +46,8 @@ class Output {
 
   // Queues a whole IPv4 packet that already sits in slot(); a full batch goes out at once.
   void queue_packet(std::span<const uint8_t> packet) {
-    if (trace_) trace_('>', wire::format_ipv4_packet(packet));
+    // A TSO segment whose checksum the device finishes is not checked in the trace.
+    if (trace_) trace_('>', wire::format_ipv4_packet(packet, packet.size() <= device_sums_above_));
     packets_[count_++] = packet;
     if (count_ == kBatch) flush(now_);
   }
@@ -61,6 +62,8 @@ class Output {
   // Hands the batch to the device; what it refuses is counted as dropped.
   void flush(Instant now);
   void set_now(Instant now) { now_ = now; }
+  // Packets above this size leave their TCP checksum to the device (TSO checksum offload).
+  void set_device_sums_above(size_t bytes) { device_sums_above_ = bytes ? bytes : SIZE_MAX; }
 
   // Called with every packet queued (the tools' -v trace).
   void set_trace(std::function<void(char, std::string_view)> trace) { trace_ = std::move(trace); }
@@ -74,6 +77,7 @@ class Output {
   std::vector<uint8_t> unfragmented_;  // a datagram being split (its slot is reused)
   std::array<std::span<const uint8_t>, kBatch> packets_;
   size_t count_ = 0;
+  size_t device_sums_above_ = SIZE_MAX;
   Instant now_{};
   std::function<void(char, std::string_view)> trace_;
 };

@@ -54,11 +54,15 @@ Stack::Impl::Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> h, StackCon
       config(resolve(std::move(c), caps)),
       isn(config.secret),
       ports(config.secret, config.ephemeral_ports),
-      limiter(config.challenge_acks_per_second),
+      limiter(config.challenge_acks_per_second, config.challenge_acks_per_connection,
+              // the jitter's seed: from the secret, never 0 (0 turns the jitter off)
+              (seed_from(config.secret) ^ 0xC4A11E6E'A0C5'0000ull) | 1),
+      cookies(config.secret),
       out(device, counters, config.address, config.ttl),
       ip_in(ip_config(config.address), out.ip()),
       sockets(seed_from(config.secret)),
       placement(caps.scatter_receive) {
+  out.set_device_sums_above(config.tcp.tso_checksum_offload_above);
   rx_storage.resize(kBatch * kMaxPacket);
   for (size_t i = 0; i < kBatch; ++i) {
     rx_slots[i].buf = std::span<uint8_t>(rx_storage.data() + i * kMaxPacket, kMaxPacket);

@@ -23,6 +23,7 @@
 #include "stack/output.hpp"
 #include "stack/port_allocator.hpp"
 #include "stack/socket_table.hpp"
+#include "stack/syn_cookies.hpp"
 #include "stack/timer_heap.hpp"
 #include "tcp/challenge_ack_limiter.hpp"
 #include "tcp/isn_generator.hpp"
@@ -55,6 +56,7 @@ struct Stack::Impl {
   tcp::IsnGenerator isn;
   stack::PortAllocator ports;
   tcp::ChallengeAckLimiter limiter;
+  stack::SynCookies cookies;
   stack::Counters counters;
   stack::Output out;
   ip::Ipv4Input ip_in;
@@ -122,6 +124,14 @@ struct Stack::Impl {
   void on_syn_to_listener(uint32_t l, const stack::FourTuple& t, const wire::TcpRepr& syn,
                           std::optional<wire::SeqNum> iss_override = std::nullopt);
   void input_slot(dev::PacketSlot& slot);
+  // ---- SYN cookies (syn_cookie_listener.cpp) ----
+  // Answers a SYN that found the SYN queue full with a cookie SYN-ACK, keeping no state.
+  void send_syn_cookie(uint32_t l, const stack::FourTuple& t, const wire::TcpRepr& syn);
+  // An ACK at listener `l` with no connection: true if it carried one of our cookies and was
+  // taken (a connection rebuilt, or dropped for a full accept queue), false to answer it with
+  // a RST as any stray ACK.
+  bool accept_syn_cookie(uint32_t l, const stack::FourTuple& t, const wire::TcpRepr& ack,
+                         uint8_t ecn);
   void receive_all();
 };
 

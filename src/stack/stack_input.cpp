@@ -50,8 +50,12 @@ void Stack::Impl::on_icmp_error(const ip::IcmpError& e) {
     counters.inc(Counter::icmp_unmatched);
     return;
   }
+  // RFC 5927 §4.1: a quote outside the flight is forged or stale; counted, else ignored.
+  if (!stack::deliver_icmp_error(*sockets[index].conn, e, now)) {
+    counters.inc(Counter::icmp_bad_seq);
+    return;
+  }
   counters.inc(Counter::icmp_to_conn);
-  stack::deliver_icmp_error(*sockets[index].conn, e, now);
   mark_dirty(index);
 }
 
@@ -93,6 +97,8 @@ void Stack::Impl::on_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const uint8_t> by
       on_syn_to_listener(listener, t, repr);
       return;
     case stack::DemuxVerdict::kReset:
+      // The ACK completing a cookie handshake finds only the listener (RFC 4987 §3.6).
+      if (facts.listener && accept_syn_cookie(listener, t, repr, ecn)) return;
       counters.inc(Counter::tcp_no_listener);
       if (auto rst = tcp::reset_for_unmatched(repr)) {
         counters.inc(Counter::tcp_rst_sent);
@@ -123,8 +129,14 @@ void Stack::Impl::reopen_time_wait(uint32_t index, uint32_t listener, const Four
 void Stack::Impl::on_syn_to_listener(uint32_t l, const FourTuple& t, const wire::TcpRepr& syn,
                                      std::optional<wire::SeqNum> iss_override) {
   Socket& ls = sockets[l];
-  // Overflow: drop the SYN silently, as Linux does; the peer retransmits it (RFC 4987 §3).
   if (ls.half_open >= ls.syn_backlog) {
+    // RFC 4987 §3.6: past a full SYN queue a cookie answers and nothing is kept, unless the
+    // accept queue is full too (the handshake could not complete: Linux drops then as well).
+    if (config.syn_cookies && ls.accept_queue.size() < ls.accept_backlog) {
+      send_syn_cookie(l, t, syn);
+      return;
+    }
+    // Without cookies: drop the SYN silently, as Linux does; the peer retransmits it.
     counters.inc(Counter::tcp_syn_queue_full);
     return;
   }

@@ -57,6 +57,10 @@ struct Config {
   // §4.2.3.5: R2 for a SYN is at least 3 minutes; 8 retries with the RTO doubling from 1 s and
   // capped at 60 s give up after 1+2+4+8+16+32+60+60+60 = 243 s (Linux uses 6, about 127 s).
   uint32_t syn_retries = 8;
+  // SYN-ACK retransmissions before a passive half-open connection is dropped: Linux's
+  // tcp_synack_retries (5: gives up after 1+2+4+8+16+32 = 63 s). A spoofed SYN holds a SYN
+  // queue slot this long (RFC 4987 §3.2); past a full queue, SYN cookies take over.
+  uint32_t synack_retries = 5;
   uint32_t initial_window_segments = 10;  // RFC 6928
   bool window_scaling = true;             // RFC 7323 §2
   bool timestamps = true;                 // RFC 7323 §3

@@ -163,7 +163,7 @@ void Connection::set_user_mss(uint16_t mss) {
 size_t Connection::send_unsent() const {
   // SND.MAX - SND.UNA counts an unacknowledged SYN and FIN, which hold no buffer bytes.
   size_t flight = tcb_.snd_max.distance_from(tcb_.snd_una);
-  if (!sender_.syn_acked(tcb_) && flight) --flight;
+  if (!sender_.syn_acked() && flight) --flight;
   if (sender_.fin_sent(tcb_) && !sender_.fin_acked(tcb_) && flight) --flight;
   return sender_.queued() > flight ? sender_.queued() - flight : 0;
 }
@@ -249,6 +249,7 @@ void Connection::arm_keepalive(Instant now) {
 // Bookkeeping after every input: delayed-ACK timer, user timeout, keepalive.
 void Connection::after_input(Instant now) {
   if (state_ == State::kClosed || state_ == State::kListen || state_ == State::kTimeWait) return;
+  receiver_.set_idle_threshold(sender_.rto().rto());  // quick ACKs restart after this silence
   if (receiver_.ack_demand() == AckDemand::kDelayed) {
     timers_.set_if_idle(TimerKind::kDelayedAck, now + cfg_.delayed_ack);
   } else if (receiver_.ack_demand() == AckDemand::kNone) {
@@ -272,8 +273,11 @@ void Connection::after_input(Instant now) {
 void Connection::on_retransmit_timeout(Instant now) {
   const bool syn_phase = state_ == State::kSynSent || state_ == State::kSynReceived;
   const unsigned count = sender_.on_retransmit_timeout(tcb_, timers_, now);
-  // RFC 1122 §4.2.3.5: give up after R2 (SYN: syn_retries, data: max_retransmits).
-  const unsigned limit = syn_phase ? cfg_.syn_retries : cfg_.max_retransmits;
+  // RFC 1122 §4.2.3.5: give up after R2 (SYN: syn_retries, SYN-ACK of a passive open:
+  // synack_retries, data: max_retransmits).
+  const unsigned limit = !syn_phase ? cfg_.max_retransmits
+                         : passive_ ? cfg_.synack_retries
+                                    : cfg_.syn_retries;
   if (count > limit) {
     terminate(ErrorReason::kTimedOut);
     return;
@@ -349,7 +353,7 @@ void Connection::on_timeout(Instant now) {
   }
   if (timers_.expired(TimerKind::kDelayedAck, now)) {
     timers_.stop(TimerKind::kDelayedAck);
-    receiver_.require_ack_now();
+    receiver_.on_delayed_ack_timeout();
   }
   if (timers_.expired(TimerKind::kKeepalive, now)) {
     on_keepalive_timeout(now);

@@ -34,7 +34,8 @@ struct Endpoints {
 
 // What the stack lends every connection.
 struct Env {
-  ChallengeAckLimiter* challenge_acks = nullptr;  // stack-wide RFC 5961 §7 limit; null = none
+  // RFC 5961 §7 limits (stack-wide, and per connection if configured); null = none.
+  ChallengeAckLimiter* challenge_acks = nullptr;
 };
 
 // ICMP errors the IP layer may hand to the connection (RFC 1122 §4.2.3.9, RFC 5461).
@@ -227,6 +228,7 @@ class Connection {
   uint8_t last_ecn_ = 0;
   uint64_t segs_in_ = 0;
   uint64_t bytes_received_ = 0;
+  ChallengeAckLimiter::ConnectionBudget challenge_budget_;  // RFC 5961 §7, this connection's
 };
 
 }  // namespace utcp::tcp

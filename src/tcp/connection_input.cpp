@@ -146,8 +146,8 @@ void Connection::update_ts_recent(const wire::TcpRepr& seg, Instant now) {
 }
 
 void Connection::challenge_ack(Instant now) {
-  // RFC 5961 §7: challenge ACKs are limited stack-wide.
-  if (env_.challenge_acks == nullptr || env_.challenge_acks->allow(now)) {
+  // RFC 5961 §7: challenge ACKs are limited stack-wide and per connection (CVE-2016-5696).
+  if (env_.challenge_acks == nullptr || env_.challenge_acks->allow(now, challenge_budget_)) {
     receiver_.require_ack_now();
   }
 }

@@ -69,6 +69,7 @@ AckOutcome LossRecovery::on_ack(const AckInput& in, CongestionControl& cc) {
   AckOutcome out;
   const bool advanced = in.acked > 0;
   const SeqNum una_before = in.snd_una - in.acked;
+  rec_.on_snd_una(in.snd_una);
   uint32_t newly_sacked = 0;
   if (sack_) {
     const SackUpdate u = sb_.update(in.snd_una, in.snd_max, in.sacks);

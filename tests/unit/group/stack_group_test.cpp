@@ -327,6 +327,12 @@ TEST(StackGroupOverTun, TwoQueuesActiveAndPassiveOpensSurviveAnIdlePause) {
         return "queue " + std::to_string(i) + " not multi-queue";
       if (group.device(i)->name() != "utcp0" || group.device(i)->queue() != i)
         return "queue naming";
+      // Offload as the tools have it: each member's Stack took TSO and the TSO checksum work
+      // from its queue's capabilities.
+      const bool offload = group.device(i)->offload_active();
+      const tcp::Config& c = group.stack(i).config().tcp;
+      if ((c.tso_max_bytes > 0) != offload || (c.tso_checksum_offload_above > 0) != offload)
+        return "queue " + std::to_string(i) + ": TSO does not follow the device's offload";
     }
 
     const int ls = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -124,6 +124,19 @@ TEST_F(IpLevelTest, SoErrorReportsASoftIcmpErrorOnce) {
   const int c = a.socket(AF_INET, SOCK_STREAM, 0);
   const sockaddr_in to = addr(net.b().config().address, 80);
   a.connect(c, sa(to), sizeof to);
+  // The ICMP must quote a sequence number in flight (RFC 5927 §4.1): read A's SYN off the link
+  // for its ISN, then hand it on to B.
+  net.a().process(net.now());
+  std::vector<uint8_t> syn(2048);
+  dev::PacketSlot slot;
+  slot.buf = syn;
+  ASSERT_EQ(net.link().b().receive(std::span(&slot, 1), net.now()), 1u);
+  auto syn_ip = wire::Ipv4Packet::parse(slot.data());
+  ASSERT_TRUE(syn_ip.ok());
+  auto syn_tcp = wire::TcpPacket::parse(syn_ip->payload(), syn_ip->src(), syn_ip->dst());
+  ASSERT_TRUE(syn_tcp.ok());
+  const wire::SeqNum snd_nxt = syn_tcp->seq() + 1;
+  net.b().input(slot.data(), net.now());
   settle();
   const int s = b.accept(l, nullptr, nullptr);
   ASSERT_GE(s, 0);
@@ -135,7 +148,7 @@ TEST_F(IpLevelTest, SoErrorReportsASoftIcmpErrorOnce) {
   wire::TcpRepr quoted_tcp;
   quoted_tcp.src_port = net.a().local_endpoint(a.socket_id(c)).port;
   quoted_tcp.dst_port = 80;
-  quoted_tcp.seq = wire::SeqNum(0);
+  quoted_tcp.seq = snd_nxt;
   std::vector<uint8_t> quoted(wire::kIpv4HeaderMin + quoted_tcp.header_len());
   wire::Ipv4Repr qip;
   qip.src = net.a().config().address;

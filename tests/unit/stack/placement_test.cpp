@@ -44,12 +44,11 @@ struct EveryFourthBulkSegmentPadded {
   size_t* padded;
 };
 
-StackConfig config_for(Ipv4Addr addr, uint8_t seed, size_t mtu) {
+// The MSS follows the link's MTU: the Stack takes it from the device.
+StackConfig config_for(Ipv4Addr addr, uint8_t seed) {
   StackConfig c;
   c.address = addr;
   for (size_t i = 0; i < c.secret.size(); ++i) c.secret[i] = static_cast<uint8_t>(seed + i);
-  c.tcp.path_mtu = static_cast<uint16_t>(mtu);
-  c.tcp.mss = static_cast<uint16_t>(mtu - 40);
   return c;
 }
 
@@ -122,8 +121,8 @@ struct ScatteredPair {
   explicit ScatteredPair(size_t mtu)
       : link(dev::MemoryLinkConfig{.mtu = mtu, .queue_packets = 256}),
         scatter(link.b()),
-        a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1, mtu)),
-        b(scatter, config_for(Ipv4Addr(10, 77, 0, 1), 101, mtu)) {}
+        a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1)),
+        b(scatter, config_for(Ipv4Addr(10, 77, 0, 1), 101)) {}
   dev::MemoryLink link;
   test_support::ScatterDevice scatter;
   Stack a;
@@ -232,8 +231,8 @@ TEST(DirectPlacement, NotUsedForSmallSegmentsOrDevicesWithoutScatter) {
   {
     // The plain memory link cannot scatter: the stack never asks it to.
     dev::MemoryLink link(dev::MemoryLinkConfig{.mtu = 65535, .queue_packets = 256});
-    Stack a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1, 65535));
-    Stack b(link.b(), config_for(Ipv4Addr(10, 77, 0, 1), 101, 65535));
+    Stack a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1));
+    Stack b(link.b(), config_for(Ipv4Addr(10, 77, 0, 1), 101));
     const std::vector<std::vector<uint8_t>> data{pattern(2 << 20, 11)};
     EXPECT_TRUE(same_streams(transfer(a, b, data, 65536), data));
     EXPECT_EQ(counter(b, "dev.rx-placed") + counter(b, "dev.rx-place-missed"), 0u);

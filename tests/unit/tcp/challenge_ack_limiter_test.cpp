@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <vector>
+
 namespace utcp::tcp {
 namespace {
 
@@ -54,6 +57,69 @@ TEST(ChallengeAckLimiter, ZeroRateNeverAllows) {
   ChallengeAckLimiter lim(0);
   EXPECT_FALSE(lim.allow(instant_from_us(0)));
   EXPECT_FALSE(lim.allow(instant_from_us(10'000'000)));
+}
+
+// ---- per connection and jitter (CVE-2016-5696) ----
+
+int count_allowed(ChallengeAckLimiter& lim, ChallengeAckLimiter::ConnectionBudget& c, Instant t,
+                  int attempts) {
+  int n = 0;
+  for (int i = 0; i < attempts; ++i) n += lim.allow(t, c);
+  return n;
+}
+
+TEST(ChallengeAckLimiter, EachConnectionHasItsOwnBudget) {
+  ChallengeAckLimiter lim(1000, 2);
+  ChallengeAckLimiter::ConnectionBudget a, b;
+  Instant t = instant_from_us(0);
+  EXPECT_EQ(count_allowed(lim, a, t, 50), 2);
+  EXPECT_EQ(count_allowed(lim, b, t, 50), 2);  // a's exhaustion does not touch b's
+  t += std::chrono::milliseconds(500);         // 2 per second: one token back
+  EXPECT_EQ(count_allowed(lim, a, t, 50), 1);
+  t += std::chrono::seconds(10);  // at most one second's worth comes back
+  EXPECT_EQ(count_allowed(lim, a, t, 50), 2);
+}
+
+TEST(ChallengeAckLimiter, AConnectionOverItsBudgetSpendsNothingStackWide) {
+  ChallengeAckLimiter lim(3, 2);
+  ChallengeAckLimiter::ConnectionBudget a, b, c;
+  const Instant t = instant_from_us(0);
+  EXPECT_EQ(count_allowed(lim, a, t, 100), 2);
+  EXPECT_EQ(count_allowed(lim, b, t, 100), 1);  // the stack-wide 3 is the limit now
+  EXPECT_EQ(count_allowed(lim, c, t, 100), 0);
+  // b was refused stack-wide, not by its own budget: it keeps its second token.
+  EXPECT_EQ(count_allowed(lim, b, t + std::chrono::milliseconds(400), 100), 1);
+}
+
+TEST(ChallengeAckLimiter, ZeroPerConnectionMeansOnlyTheStackWideLimit) {
+  ChallengeAckLimiter lim(10, 0);
+  ChallengeAckLimiter::ConnectionBudget a;
+  EXPECT_EQ(count_allowed(lim, a, instant_from_us(0), 100), 10);
+}
+
+// Allowed per one-second window over `seconds` windows, 5000 attempts in each.
+std::vector<int> per_second_counts(uint64_t seed, int seconds) {
+  ChallengeAckLimiter lim(1000, 0, seed);
+  std::vector<int> out;
+  for (int s = 0; s < seconds; ++s) {
+    out.push_back(count_allowed(lim, instant_from_us(int64_t{s} * 1'000'000), 5000));
+  }
+  return out;
+}
+
+TEST(ChallengeAckLimiter, JitteredBudgetIsDrawnEachSecondBetweenHalfAndOneAndAHalf) {
+  const uint64_t seed = 0x5EED;
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  const std::vector<int> counts = per_second_counts(seed, 50);
+  int distinct = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    EXPECT_GE(counts[i], 500);
+    EXPECT_LT(counts[i], 1500);
+    if (i > 0 && counts[i] != counts[i - 1]) ++distinct;
+  }
+  EXPECT_GT(distinct, 40);                         // it varies from second to second
+  EXPECT_EQ(per_second_counts(seed, 50), counts);  // and replays exactly from the seed
+  EXPECT_NE(per_second_counts(seed + 1, 50), counts);
 }
 
 }  // namespace

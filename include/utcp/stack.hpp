@@ -40,6 +40,13 @@ struct StackConfig {
   // connection can observe another's challenge ACKs through the shared budget (CVE-2016-5696).
   uint32_t challenge_acks_per_connection = 2;
   uint32_t max_connections = 1u << 20;
+  // Connections the application closed that are still ending (FIN-WAIT-1/2, CLOSING,
+  // LAST-ACK): at most this many, the oldest reset beyond it (Linux: tcp_max_orphans) ...
+  uint32_t max_orphans = 16384;
+  // ... and none kept longer than this (zero: no limit). Linux bounds them by
+  // tcp_orphan_retries (8 FIN retransmissions, about 100 s from a 200 ms RTO); a time bound
+  // also ends an orphan whose peer answers zero-window probes forever.
+  Duration orphan_timeout{100'000'000};
   // Keys ISNs, ephemeral ports and the connection-table hash. Fill it from a random
   // source (random_secret()); a fixed value makes a run reproducible. All zero (the
   // default) means "pick one": the Stack then draws it from std::random_device, so ISNs are

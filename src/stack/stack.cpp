@@ -50,6 +50,7 @@ void Stack::process(Instant now) {
   impl_->receive_all();
   impl_->ip_in.expire(now);
   impl_->run_timers();
+  impl_->expire_orphans();
   impl_->flush(now);
 }
 
@@ -60,8 +61,9 @@ void Stack::flush(Instant now) {
 Instant Stack::next_deadline() const {
   if (impl_->sockets.has_dirty()) return impl_->now;
   if (impl_->held && !impl_->held->empty()) return impl_->now;  // poll_transmit() has work
-  return std::min(
-      {impl_->timers.earliest(), impl_->device.next_deadline(), impl_->ip_in.next_deadline()});
+  return std::min({impl_->timers.earliest(), impl_->device.next_deadline(),
+                   impl_->ip_in.next_deadline(),
+                   impl_->orphans.next_deadline(impl_->config.orphan_timeout)});
 }
 
 void Stack::input(std::span<const uint8_t> packet, Instant now, bool checksum_verified) {
@@ -248,6 +250,7 @@ void Stack::close(SocketId id) {
   s->released = true;
   // The engine resets instead of closing when unread data remains (RFC 1122 §4.2.2.13).
   s->conn->close(impl_->now);
+  impl_->on_orphaned(index);  // bounded in number and time (stack_orphans.cpp)
   impl_->mark_dirty(index);
 }
 

@@ -407,4 +407,25 @@ const StackConfig& Stack::config() const {
   return impl_->config;
 }
 
+// Linux's send controls (MSG_MORE, TCP_CORK, TCP_NOTSENT_LOWAT); see stack.hpp.
+size_t Stack::send_more(SocketId id, std::span<const uint8_t> data, std::error_code& ec) {
+  const size_t n = impl_->send(id, data, ec, false);  // clears an earlier MSG_MORE
+  if (n > 0) impl_->lookup(id)->conn->set_more();     // held until the next plain send()
+  return n;
+}
+
+void Stack::set_cork(SocketId id, bool on) {
+  auto* s = impl_->lookup(id);
+  if (!s || s->kind != Impl::Kind::kConnection) return;
+  s->conn->set_cork(on);
+  impl_->mark_dirty(impl_->index_of(*s));  // uncorking sends what was held
+}
+
+void Stack::set_notsent_lowat(SocketId id, uint32_t bytes) {
+  auto* s = impl_->lookup(id);
+  if (!s || s->kind != Impl::Kind::kConnection) return;
+  s->conn->set_notsent_lowat(bytes);
+  impl_->mark_dirty(impl_->index_of(*s));  // writability may have changed
+}
+
 }  // namespace utcp

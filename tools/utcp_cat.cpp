@@ -2,7 +2,8 @@
 // another, forever); `utcp-cat HOST PORT` connects. Standard input goes to the connection,
 // the connection to standard output; end of input sends FIN (half-close) and the program
 // exits once the peer has finished too. Exit status 0 on a clean close, 1 on refused,
-// reset or timed out connections (the reason on stderr).
+// reset or timed out connections (the reason on stderr). --idle-timeout resets a connection
+// on which nothing moved for that long (status 1; with -k, on to the next one).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -16,6 +17,9 @@
 
 #include "byte_queue.hpp"
 #include "common_options.hpp"
+#include "conn_timeouts.hpp"
+#include "connection_options.hpp"
+#include "deadline_timer.hpp"
 
 namespace utcp::tools {
 namespace {
@@ -66,16 +70,22 @@ class StdFd {
 
 class Cat {
  public:
-  Cat(Runtime& rt, bool keep_listening)
-      : rt_(rt),
+  Cat(Runtime& rt, bool keep_listening, const ConnectionOptions& conn_options)
+      : conn_options_(conn_options),
+        timeouts_(TimeoutConfig{.idle = conn_options.timeouts().idle}),
+        rt_(rt),
         st_(rt.stack()),
         loop_(rt.loop()),
         keep_(keep_listening),
         in_(loop_, STDIN_FILENO),
         out_(loop_, STDOUT_FILENO),
         to_net_(kPipeBytes),
-        to_out_(kPipeBytes) {
-    loop_.add_after_process([this] { pump(); });
+        to_out_(kPipeBytes),
+        timer_(loop_, [this] { on_timer(); }) {
+    loop_.add_after_process([this] {
+      pump();
+      timer_.arm(timeouts_.next_deadline());
+    });
   }
 
   void listen(uint16_t port) {
@@ -88,6 +98,7 @@ class Cat {
     std::error_code ec;
     sock_ = st_.connect(addr, port, ec);
     if (ec) throw std::system_error(ec, "cannot connect to " + addr.to_string());
+    start_timing();
     rt_.observe_state(sock_);
     connected_ = false;
   }
@@ -110,7 +121,25 @@ class Cat {
     loop_.request_process();  // flush a FIN or RST before the loop ends
   }
 
+  void start_timing() {
+    conn_options_.apply(st_, sock_);  // --keepalive
+    timeouts_.add(sock_, EventLoop::clock_now());
+  }
+
+  // --idle-timeout: nothing moved either way for that long.
+  void on_timer() {
+    if (sock_ == kNoSocket || timeouts_.expired(EventLoop::clock_now()).empty()) return;
+    rt_.log("idle timeout");
+    rt_.forget_state(sock_);
+    st_.abort(sock_);
+    sock_ = kNoSocket;
+    loop_.request_process();
+    if (keep_ && listener_ != kNoSocket) return;
+    finish(1);
+  }
+
   void fail(const std::error_code& ec) {
+    timeouts_.remove(sock_);
     rt_.log(ec.message());
     rt_.observe_state(sock_);
     rt_.forget_state(sock_);
@@ -174,6 +203,7 @@ class Cat {
       const tcp::State s = st_.state(sock_);
       if (s == tcp::State::kTimeWait || s == tcp::State::kClosed) {  // our FIN is acknowledged
         rt_.print_tcp_info_if_asked(sock_);
+        timeouts_.remove(sock_);
         rt_.observe_state(sock_);
         rt_.forget_state(sock_);
         st_.close(sock_);
@@ -183,7 +213,10 @@ class Cat {
       }
     }
     if (sock_ != kNoSocket) rt_.observe_state(sock_);
-    if (progress) loop_.request_process();
+    if (progress) {
+      loop_.request_process();
+      if (sock_ != kNoSocket) timeouts_.activity(sock_, EventLoop::clock_now());
+    }
     update_interest();
   }
 
@@ -197,6 +230,7 @@ class Cat {
       rt_.log("connection from " + peer.addr.to_string() + ":" + std::to_string(peer.port));
     }
     sock_ = s;
+    start_timing();
     rt_.observe_state(sock_);
     connected_ = true;
     peer_fin_ = fin_sent_ = false;
@@ -248,6 +282,8 @@ class Cat {
     out_.watch(!to_out_.empty() && !out_.ready() ? uint32_t{EPOLLOUT} : 0u);
   }
 
+  ConnectionOptions conn_options_;
+  ConnTimeouts timeouts_;
   Runtime& rt_;
   Stack& st_;
   EventLoop& loop_;
@@ -263,6 +299,7 @@ class Cat {
   bool fin_sent_ = false;
   bool peer_fin_ = false;
   std::optional<int> exit_code_;
+  DeadlineTimer timer_;
 };
 
 }  // namespace
@@ -281,6 +318,8 @@ int main(int argc, char** argv) {
   app.add_flag("-k,--keep-open", keep, "with -l: accept another connection after each one")
       ->needs(l);
   app.add_option("target", target, "HOST PORT to connect to")->expected(0, 2)->type_name("");
+  ConnectionOptions conn_options;
+  add_connection_options(app, conn_options, false);
   return run_main(app, argc, argv, [&] {
     if (l->count() > 0 && !target.empty()) {
       throw std::runtime_error("give either -l PORT or HOST PORT, not both");
@@ -302,7 +341,7 @@ int main(int argc, char** argv) {
     Runtime rt(common, "utcp-cat");
     int status = 0;
     {
-      Cat cat(rt, keep);
+      Cat cat(rt, keep, conn_options);
       if (host) {
         cat.connect(*host, port);
       } else {

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::tools {
 

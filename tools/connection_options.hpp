@@ -10,8 +10,8 @@
 #include <string>
 
 #include "conn_timeouts.hpp"
-#include "tcp/config.hpp"
 #include "utcp/stack.hpp"
+#include "utcp/tcp_config.hpp"
 
 namespace utcp::tools {
 

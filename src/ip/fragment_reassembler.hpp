@@ -14,7 +14,7 @@
 #include <span>
 #include <vector>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 #include "wire/ipv4.hpp"
 
 namespace utcp::ip {

@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <deque>
 
-#include "tcp/state.hpp"
-#include "tcp/time.hpp"
+#include "utcp/tcp_state.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::stack {
 

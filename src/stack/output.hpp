@@ -12,10 +12,10 @@
 #include <string_view>
 #include <vector>
 
-#include "dev/device.hpp"
 #include "ip/ipv4_output.hpp"
 #include "stack/counters.hpp"
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
+#include "utcp/device.hpp"
 #include "wire/packet_format.hpp"
 #include "wire/tcp.hpp"
 

@@ -14,7 +14,6 @@
 #include <string_view>
 #include <vector>
 
-#include "dev/device.hpp"
 #include "ip/ipv4_input.hpp"
 #include "stack/counters.hpp"
 #include "stack/direct_placement.hpp"
@@ -27,6 +26,7 @@
 #include "stack/timer_heap.hpp"
 #include "tcp/challenge_ack_limiter.hpp"
 #include "tcp/isn_generator.hpp"
+#include "utcp/device.hpp"
 #include "utcp/stack.hpp"
 #include "wire/tcp.hpp"
 

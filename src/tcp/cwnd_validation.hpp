@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 #include "wire/seq_num.hpp"
 
 namespace utcp::tcp {

@@ -9,7 +9,6 @@
 #include <optional>
 #include <span>
 
-#include "tcp/config.hpp"
 #include "tcp/congestion_control.hpp"
 #include "tcp/cwnd_validation.hpp"
 #include "tcp/loss_recovery.hpp"
@@ -18,6 +17,7 @@
 #include "tcp/snd_autotune.hpp"
 #include "tcp/tcb.hpp"
 #include "tcp/timers.hpp"
+#include "utcp/tcp_config.hpp"
 #include "wire/tcp.hpp"
 
 namespace utcp::tcp {

@@ -7,9 +7,9 @@
 #include <string_view>
 #include <vector>
 
-#include "dev/memory_link.hpp"
 #include "ip/fragment_reassembler.hpp"
 #include "unit/ip/ip_test_packets.hpp"
+#include "utcp/memory_link.hpp"
 #include "utcp/stack.hpp"
 #include "wire/checksum.hpp"
 #include "wire/ipv4.hpp"

@@ -152,7 +152,12 @@ std::vector<std::unique_ptr<Runtime>> Runtime::open_queues(const CommonOptions& 
   if (options.threads > 1 && !options.pcap.empty()) {
     throw UsageError("--pcap needs --threads 1");
   }
-  dev::TunOptions t = tun_options(options, parse_prefix(options.host_addr));
+  // Checked before any queue is opened, as the constructors below would.
+  const Prefix host = parse_prefix(options.host_addr);
+  if (Ipv4Addr::parse(options.addr) == host.addr) {
+    throw UsageError("--addr and --host-addr must differ (" + options.addr + ")");
+  }
+  dev::TunOptions t = tun_options(options, host);
   t.queues = options.threads;
   auto queues = dev::TunDevice::open_queues(t);
   // The steering utcp::StackGroup uses; without it the driver's own flow table still keeps

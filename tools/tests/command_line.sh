@@ -77,6 +77,7 @@ if [ -n "$serve" ]; then
   expect 2 "--root '/nonexistent/utcp-root-$$'" "$serve" --http 80 --root "/nonexistent/utcp-root-$$"
   expect 2 "--threads" "$serve" --echo 7 --threads 0
   expect 2 "--pcap needs --threads 1" "$serve" --echo 7 --threads 2 --pcap x.pcap
+  expect 2 "must differ" "$serve" --echo 7 --threads 2 --addr 10.77.0.1
   expect 0 "--threads" "$serve" --help
 fi
 

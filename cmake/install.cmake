@@ -32,7 +32,6 @@ if(TARGET utcp_pcap)
   set(UTCP_HAVE_PCAP_TARGET ON)
   target_include_directories(utcp_pcap PUBLIC $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   install(TARGETS utcp_pcap EXPORT utcpPcapTargets
-    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT development
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development)
   install(FILES ${PROJECT_SOURCE_DIR}/lib/pcap/pcap_tap.hpp
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/utcp COMPONENT development)

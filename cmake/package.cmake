@@ -16,10 +16,10 @@ set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "The utcp authors")
 set(CPACK_DEBIAN_PACKAGE_SECTION libs)
-# dpkg-shlibdeps finds libc6, libstdc++6, libpcap0.8, ...; -l<build dir> lets it resolve
+# dpkg-shlibdeps finds libc6, libstdc++6, libpcap0.8 (the tools), ...; -l<build dir> lets it resolve
 # libutcp.so.<major> from this build (the explicit Depends below names its package).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR} ${PROJECT_BINARY_DIR}/lib/pcap)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR})
 set(UTCP_EXACT "(= ${PROJECT_VERSION})")
 
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME ${UTCP_PACKAGE_runtime})
@@ -38,9 +38,10 @@ set(CPACK_DEBIAN_DEVELOPMENT_DESCRIPTION "${PROJECT_DESCRIPTION}: development fi
  (utcp.pc) for building programs with utcp.")
 if(UTCP_SHARED)
   set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_DEPENDS "${UTCP_PACKAGE_runtime} ${UTCP_EXACT}")
-elseif(TARGET utcp_pcap)
-  # A static utcp::pcap is linked with libpcap by the consumer.
-  set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_DEPENDS "libpcap-dev")
+endif()
+if(TARGET utcp_pcap)
+  # Only utcp::pcap (a static library) needs libpcap, linked by the consumer.
+  set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_SUGGESTS "libpcap-dev")
 endif()
 
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME ${UTCP_PACKAGE_tools})

@@ -88,8 +88,11 @@ if [ $release_ok -eq 1 ]; then
     cmake -S examples/consumer -B "$dir" "${common[@]}" -DCMAKE_BUILD_TYPE=Release "$@" &&
       cmake --build "$dir" -j"$jobs" && LD_LIBRARY_PATH="$prefix/$libdir" "$dir/utcp_consumer"
   }
-  check "consumer: find_package(utcp)" \
-    run_consumer build/pkg-consumer-cmake -DCMAKE_PREFIX_PATH="$prefix"
+  cmake_consumer() {
+    run_consumer build/pkg-consumer-cmake -DCMAKE_PREFIX_PATH="$prefix" \
+      -DUTCP_CONSUMER_PCAP=ON | tee /dev/stderr | grep '^pcap: [1-9]' >/dev/null
+  }
+  check "consumer: find_package(utcp COMPONENTS pcap)" cmake_consumer
   pc_consumer() {
     PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig" run_consumer build/pkg-consumer-pc \
       -DUTCP_CONSUMER_MODE=pkg-config
@@ -157,6 +160,8 @@ if [ $release_ok -eq 1 ]; then
             "usr/share/doc/libutcp$major/copyright$" || return 1
           ! grep -Eq 'include/|\.so$|bin/' "$list" || { echo "$pkg has dev files"; return 1; }
           grep -q 'libc6' <<<"$control" && grep -q 'libstdc++6' <<<"$control" || return 1
+          # libpcap is for utcp::pcap and the tools only.
+          ! grep -q 'libpcap' <<<"$control" || { echo "$pkg depends on libpcap"; return 1; }
           ;;
         libutcp-dev)
           has_files "$list" "usr/include/utcp/stack\.hpp$" "usr/$libdir/libutcp\.so -> " \
@@ -167,7 +172,8 @@ if [ $release_ok -eq 1 ]; then
         utcp-tools)
           has_files "$list" "usr/bin/utcp-cat$" "usr/bin/utcp-serve$" "usr/bin/utcp-drill$" \
             "usr/share/doc/utcp-tools/copyright$" || return 1
-          grep -q "libutcp$major (= $vre)" <<<"$control" && grep -q 'libc6' <<<"$control" || return 1
+          grep -q "libutcp$major (= $vre)" <<<"$control" && grep -q 'libc6' <<<"$control" &&
+            grep -q 'libpcap0.8' <<<"$control" || return 1
           ;;
       esac
     done

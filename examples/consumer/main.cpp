@@ -15,6 +15,13 @@
 #include "utcp/memory_link.hpp"
 #include "utcp/stack.hpp"
 #include "utcp/version.hpp"
+#ifdef UTCP_CONSUMER_PCAP
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "utcp/pcap_tap.hpp"
+#endif
 
 namespace {
 
@@ -38,7 +45,16 @@ int main() {
   const utcp::Ipv4Addr client_addr(10, 0, 0, 2);
 
   utcp::dev::MemoryLink link;
-  utcp::Stack server(link.a(), config_for(server_addr));
+#ifdef UTCP_CONSUMER_PCAP
+  // utcp::pcap: the server's side of the link recorded to a file.
+  const std::filesystem::path capture = std::filesystem::temp_directory_path() /
+                                        ("utcp-consumer-" + std::to_string(::getpid()) + ".pcap");
+  utcp::dev::PcapTap tap(link.a(), capture.string());
+  utcp::dev::Device& server_device = tap;
+#else
+  utcp::dev::Device& server_device = link.a();
+#endif
+  utcp::Stack server(server_device, config_for(server_addr));
   utcp::Stack client(link.b(), config_for(client_addr));
 
   std::error_code ec;
@@ -121,5 +137,15 @@ int main() {
   client.close(c);
   std::printf("utcp %s: %zu bytes sent, the server got %s\n", UTCP_VERSION_STRING, sent,
               reply.c_str());
-  return received == kBytes && reply == std::to_string(kBytes) ? 0 : 1;
+  bool ok = received == kBytes && reply == std::to_string(kBytes);
+#ifdef UTCP_CONSUMER_PCAP
+  tap.flush();
+  const auto size = std::filesystem::file_size(capture);
+  std::printf("pcap: %llu packets recorded, %llu bytes\n",
+              static_cast<unsigned long long>(tap.packets_written()),
+              static_cast<unsigned long long>(size));
+  std::filesystem::remove(capture);
+  ok = ok && tap.packets_written() > 0 && size > 24;  // more than the file header
+#endif
+  return ok ? 0 : 1;
 }

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "dev/memory_link.hpp"
+#include "utcp/memory_link.hpp"
 #include "utcp/stack.hpp"
 
 namespace {

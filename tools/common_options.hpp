@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "dev/fault_injector.hpp"
-#include "dev/tun_device.hpp"
 #include "utcp/event_loop.hpp"
 #include "utcp/stack.hpp"
+#include "utcp/tun.hpp"
 
 namespace utcp::tools {
 

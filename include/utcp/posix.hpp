@@ -20,8 +20,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "tcp/time.hpp"
 #include "utcp/stack.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::posix {
 

@@ -15,17 +15,15 @@
 #include <utility>
 #include <vector>
 
-#include "dev/device.hpp"
-#include "stack/port_allocator.hpp"
-#include "tcp/config.hpp"
-#include "tcp/state.hpp"
-#include "tcp/tcp_info.hpp"
-#include "tcp/time.hpp"
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
+#include "utcp/device.hpp"
+#include "utcp/port_range.hpp"
+#include "utcp/tcp_config.hpp"
+#include "utcp/tcp_info.hpp"
+#include "utcp/tcp_state.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp {
-
-using wire::Ipv4Addr;
 
 struct StackConfig {
   Ipv4Addr address{10, 77, 0, 2};  // the stack's own address
@@ -33,7 +31,7 @@ struct StackConfig {
   tcp::Config tcp;                 // defaults for every new connection
   uint32_t syn_backlog = 256;      // half-open connections per listener (RFC 4987 §3.1)
   uint32_t accept_backlog = 128;   // established connections waiting for accept()
-  stack::PortRange ephemeral_ports;
+  PortRange ephemeral_ports;
   uint32_t challenge_acks_per_second = 1000;  // RFC 5961 §7, stack-wide
   uint32_t max_connections = 1u << 20;
   // Keys ISNs, ephemeral ports and the connection-table hash. Fill it from a random
@@ -58,11 +56,6 @@ inline constexpr uint32_t kConnected = 32;   // the connection reached ESTABLISH
 inline constexpr uint32_t kUrgent = 64;      // urgent data is pending: see urgent_mark()
 inline constexpr uint32_t kSoftError = 128;  // a soft error is pending: see take_soft_error()
 }  // namespace ready
-
-struct Endpoint {
-  Ipv4Addr addr;
-  uint16_t port = 0;
-};
 
 // The optional parts of an active OPEN (RFC 9293 §3.9.1.1, §3.9.1.9).
 struct ConnectOptions {

@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "dev/memory_link.hpp"
 #include "port_options.hpp"
+#include "utcp/memory_link.hpp"
 #include "utcp/posix.hpp"
 #include "utcp/stack.hpp"
 

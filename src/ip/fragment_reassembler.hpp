@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 #include "wire/ipv4.hpp"
 
 namespace utcp::ip {

@@ -21,9 +21,9 @@
 #include "ip/icmp_rate_limiter.hpp"
 #include "ip/ip_counters.hpp"
 #include "ip/ipv4_output.hpp"
-#include "tcp/time.hpp"
+#include "utcp/address.hpp"
+#include "utcp/time.hpp"
 #include "wire/ipv4.hpp"
-#include "wire/ipv4_addr.hpp"
 
 namespace utcp::ip {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <span>
 
+#include "utcp/address.hpp"
 #include "wire/ipv4.hpp"
-#include "wire/ipv4_addr.hpp"
 
 namespace utcp::ip {
 

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <optional>
 
-#include "tcp/config.hpp"
 #include "utcp/posix.hpp"
+#include "utcp/tcp_config.hpp"
 
 namespace utcp::posix {
 

@@ -11,6 +11,7 @@
 #include "stack/counters.hpp"
 #include "stack/four_tuple.hpp"
 #include "stack/index_fifo.hpp"
+#include "stack/port_allocator.hpp"
 #include "stack/timer_heap.hpp"
 #include "tcp/challenge_ack_limiter.hpp"
 #include "tcp/connection.hpp"

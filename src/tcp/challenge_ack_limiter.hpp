@@ -4,7 +4,7 @@
 // allow() before sending each challenge ACK. Default 1000 per second, like Linux.
 #include <cstdint>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::tcp {
 

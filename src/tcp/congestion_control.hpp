@@ -5,7 +5,7 @@
 #include <memory>
 #include <string_view>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::tcp {
 

@@ -9,18 +9,18 @@
 #include <utility>
 
 #include "tcp/challenge_ack_limiter.hpp"
-#include "tcp/config.hpp"
 #include "tcp/ecn.hpp"
 #include "tcp/event.hpp"
 #include "tcp/rcv_autotune.hpp"
 #include "tcp/receiver.hpp"
 #include "tcp/sender.hpp"
-#include "tcp/state.hpp"
 #include "tcp/tcb.hpp"
-#include "tcp/tcp_info.hpp"
-#include "tcp/time.hpp"
 #include "tcp/timers.hpp"
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
+#include "utcp/tcp_config.hpp"
+#include "utcp/tcp_info.hpp"
+#include "utcp/tcp_state.hpp"
+#include "utcp/time.hpp"
 #include "wire/tcp.hpp"
 
 namespace utcp::tcp {

@@ -9,13 +9,13 @@
 #include <optional>
 #include <span>
 
-#include "tcp/config.hpp"
 #include "tcp/congestion_control.hpp"
 #include "tcp/loss_recovery.hpp"
 #include "tcp/rto_estimator.hpp"
 #include "tcp/send_buffer.hpp"
 #include "tcp/tcb.hpp"
 #include "tcp/timers.hpp"
+#include "utcp/tcp_config.hpp"
 #include "wire/tcp.hpp"
 
 namespace utcp::tcp {

@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "dev/fault_injector.hpp"
-#include "dev/memory_link.hpp"
+#include "utcp/memory_link.hpp"
 #include "utcp/stack.hpp"
 
 namespace utcp::test {

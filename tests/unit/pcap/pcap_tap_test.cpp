@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "dev/memory_link.hpp"
+#include "utcp/memory_link.hpp"
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
 

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "dev/memory_link.hpp"
 #include "support/scatter_device.hpp"
+#include "utcp/memory_link.hpp"
 #include "utcp/stack.hpp"
 #include "wire/checksum.hpp"
 #include "wire/endian.hpp"

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "support/test_stream.hpp"
+#include "utcp/address.hpp"
 #include "wire/checksum.hpp"
-#include "wire/ipv4_addr.hpp"
 
 namespace utcp::wire::test {
 

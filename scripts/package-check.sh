@@ -10,7 +10,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-jobs=${UTCP_JOBS:-2}
+jobs=${UTCP_JOBS:-$(nproc)}
 passed=0 failed=0
 prefix=$(mktemp -d /tmp/utcp-prefix.XXXXXX)
 log=$(mktemp /tmp/utcp-package-check.XXXXXX)

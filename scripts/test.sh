@@ -42,7 +42,7 @@ run_ctest --preset dev
 
 stage "package: install, consumer three ways, Release -Werror, optional deps hidden, cpack DEB"
 # Each check of scripts/package-check.sh counts as one test.
-bash scripts/package-check.sh 2>&1 | tee "$log"
+UTCP_JOBS=$jobs bash scripts/package-check.sh 2>&1 | tee "$log"
 pkg_line=$(grep -E '^package check: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 if [ -n "$pkg_line" ]; then
   passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$pkg_line")))

@@ -8,9 +8,13 @@
 //     N connections opened from A to B and held; RSS growth per connection and open time.
 //     --exchange: then every client sends B bytes and every server answers B bytes; RSS and
 //     malloc'd bytes per socket after that (the buffers a lightly used connection holds).
+// A run that does not complete (a stall of 30 s on the stack's clock, a connection error, end
+// of stream early, a wrong byte count or content, connections lost) prints why on stderr and
+// exits 1; bad options exit 2.
 #include <malloc.h>
 #include <sys/resource.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -45,7 +49,15 @@ Args parse(int argc, char** argv) {
         std::fprintf(stderr, "utcp-stack-bench: %s needs a value\n", k.c_str());
         std::exit(2);
       }
-      return std::strtoull(argv[++i], nullptr, 10);
+      const char* v = argv[++i];
+      char* end = nullptr;
+      errno = 0;
+      const unsigned long long n = std::strtoull(v, &end, 10);
+      if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || n > (1ull << 40)) {
+        std::fprintf(stderr, "utcp-stack-bench: %s: not a number: %s\n", k.c_str(), v);
+        std::exit(2);
+      }
+      return static_cast<size_t>(n);
     };
     if (k == "--mb")
       a.mb = value();
@@ -61,6 +73,14 @@ Args parse(int argc, char** argv) {
       std::fprintf(stderr, "utcp-stack-bench: unknown option %s\n", k.c_str());
       std::exit(2);
     }
+  }
+  if (a.conns > 4 * size_t{65535 - 1024}) {
+    std::fprintf(stderr, "utcp-stack-bench: --conns: at most %zu\n", 4 * size_t{65535 - 1024});
+    std::exit(2);
+  }
+  if (a.mtu < 576 || a.mtu > 65535) {
+    std::fprintf(stderr, "utcp-stack-bench: --mtu: 576 to 65535\n");
+    std::exit(2);
   }
   if (a.mode != "throughput" && a.mode != "scale") {
     std::fprintf(stderr, "usage: utcp-stack-bench throughput|scale [options]\n");
@@ -135,23 +155,54 @@ int throughput(const Args& args) {
   for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint8_t>(i * 7);
   size_t sent = 0, received = 0;
   const double cpu0 = thread_cpu_seconds(), wall0 = wall_seconds();
-  uint64_t rounds = 0;
+  // A transfer that stops moving is a failure, never a hang: no byte received for this long
+  // on the stack's clock (virtual or real) ends the run with an error.
+  constexpr Duration kStallLimit = std::chrono::seconds(30);
+  Instant last_progress = clock.t;
+  size_t mismatched = 0;
+  auto fail = [&](const char* why) {
+    std::fprintf(stderr,
+                 "utcp-stack-bench: transfer did not complete (%s): sent %zu, received %zu of "
+                 "%zu bytes; sender %s, receiver %s\n",
+                 why, sent, received, total, std::string(tcp::to_string(a.state(c))).c_str(),
+                 std::string(tcp::to_string(b.state(s))).c_str());
+    return 1;
+  };
   while (received < total) {
     Instant now = clock.tick();
     while (sent < total) {
-      size_t n = a.send(c, std::span(out).first(std::min(out.size(), total - sent)), ec);
+      // Byte i of the stream is out[i % out.size()], whatever sizes send() accepts.
+      const size_t at = sent % out.size();
+      size_t n = a.send(c, std::span(out).subspan(at, std::min(out.size() - at, total - sent)), ec);
       if (n == 0) break;
       sent += n;
     }
+    if (ec && ec != std::errc::operation_would_block) return fail(ec.message().c_str());
     a.process(now);
     b.process(now);
+    const size_t before = received;
     for (;;) {
       size_t n = b.recv(s, in, ec);
       if (n == 0) break;
+      // The sender's bytes repeat every out.size(): check them (a cheap sample per read).
+      if (in[0] != out[received % out.size()]) ++mismatched;
       received += n;
     }
+    if (ec && ec != std::errc::operation_would_block) return fail(ec.message().c_str());
+    if (ec != std::errc::operation_would_block && received < total) {
+      return fail("end of stream before all bytes");
+    }
     b.process(now);  // window updates go out in the same round
-    if (++rounds > 1'000'000'000) return 1;
+    if (received != before) {
+      last_progress = now;
+    } else if (now - last_progress > kStallLimit) {
+      return fail("stalled: nothing received for 30 s");
+    }
+  }
+  if (received != total) return fail("wrong byte count");
+  if (mismatched > 0) {
+    std::fprintf(stderr, "utcp-stack-bench: %zu reads started with a wrong byte\n", mismatched);
+    return 1;
   }
   const double cpu = thread_cpu_seconds() - cpu0, wall = wall_seconds() - wall0;
   std::printf(
@@ -182,7 +233,7 @@ int scale(const Args& args) {
   servers.reserve(args.conns);
   const long rss1 = rss_kib();
   const double wall0 = wall_seconds();
-  size_t opened = 0;
+  size_t opened = 0, idle_rounds = 0;
   while (opened < args.conns || servers.size() < args.conns) {
     for (size_t k = 0; k < 512 && opened < args.conns; ++k, ++opened) {
       const uint16_t port = static_cast<uint16_t>(6000 + opened % 4);
@@ -199,13 +250,23 @@ int scale(const Args& args) {
       a.process(now);
       b.process(now);
     }
+    const size_t accepted_before = servers.size();
     for (SocketId l : listeners) {
       for (SocketId s; (s = b.accept(l, ec)) != kNoSocket;) servers.push_back(s);
+    }
+    // Every round opens or accepts something; 100,000 rounds (0.5 s virtual) without either
+    // mean connections were lost: an error, not a hang.
+    idle_rounds = servers.size() == accepted_before && opened == args.conns ? idle_rounds + 1 : 0;
+    if (idle_rounds > 100000) {
+      std::fprintf(stderr, "utcp-stack-bench: only %zu of %zu connections were accepted\n",
+                   servers.size(), args.conns);
+      return 1;
     }
   }
   const double open_s = wall_seconds() - wall0;
   const long rss2 = rss_kib();
   const size_t held = a.connection_count() + b.connection_count();
+  size_t exchange_done = 0;
   if (args.exchange > 0) {
     const size_t heap0 = mallinfo2().uordblks + mallinfo2().hblkhd;
     std::vector<uint8_t> msg(args.exchange, 0x5a), buf(64 * 1024);
@@ -237,6 +298,12 @@ int scale(const Args& args) {
         "\"rss_kib_per_socket_after\":%.2f,\"heap_added_kib_per_socket\":%.2f}\n",
         args.conns, args.exchange, done, double(rss3 - rss1) / double(held ? held : 1),
         double(heap1 - heap0) / 1024.0 / double(held ? held : 1));
+    exchange_done = done;
+  }
+  if (args.exchange > 0 && exchange_done < clients.size()) {
+    std::fprintf(stderr, "utcp-stack-bench: only %zu of %zu exchanges completed\n", exchange_done,
+                 clients.size());
+    return 1;
   }
   std::printf(
       "{\"mode\":\"scale\",\"conns\":%zu,\"sockets_held\":%zu,\"rss_before_kib\":%ld,"

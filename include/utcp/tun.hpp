@@ -5,7 +5,9 @@
 // virtio-net header: the kernel hands over TCP frames of up to 64 KB with the checksum left
 // to nobody, and transmit() merges runs of segments into such frames (one writev each).
 // Optionally configures the kernel side (address, prefix, MTU, link up) itself through
-// ioctls, so no `ip` command is needed. Errors are std::system_error naming the cause.
+// ioctls, so no `ip` command is needed (that needs CAP_NET_ADMIN); or adopts a descriptor
+// someone else opened and configured (adopt(), no privilege). Errors are std::system_error
+// naming the cause.
 #include <cstddef>
 #include <cstdint>
 #include <memory>

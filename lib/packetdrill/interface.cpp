@@ -20,10 +20,11 @@ Port* port_of(void* ud) {
   return static_cast<Port*>(ud);
 }
 
+// A call on the facade descriptor behind the caller's (real) descriptor fd.
 template <class F>
-auto run(void* ud, F&& f) -> decltype(f(std::declval<Sockets&>())) {
+auto run(void* ud, int fd, F&& f) -> decltype(f(std::declval<Sockets&>(), 0)) {
   if (!ud) return errno = EINVAL, -1;
-  return port_of(ud)->call(f);
+  return port_of(ud)->call_on(fd, f);
 }
 
 int enosys() {
@@ -35,52 +36,57 @@ void port_free(void* ud) {
 }
 
 int port_socket(void* ud, int domain, int type, int protocol) {
-  return run(ud, [&](Sockets& s) { return s.socket(domain, type, protocol); });
+  if (!ud) return errno = EINVAL, -1;
+  return port_of(ud)->socket(domain, type, protocol);
 }
 int port_bind(void* ud, int fd, const sockaddr* addr, socklen_t len) {
   if (!ud) return errno = EINVAL, -1;
   return port_of(ud)->bind(fd, addr, len);
 }
 int port_listen(void* ud, int fd, int backlog) {
-  return run(ud, [&](Sockets& s) { return s.listen(fd, backlog); });
+  return run(ud, fd, [&](Sockets& s, int inner) { return s.listen(inner, backlog); });
 }
 int port_accept(void* ud, int fd, sockaddr* addr, socklen_t* len) {
-  return run(ud, [&](Sockets& s) { return s.accept(fd, addr, len); });
+  if (!ud) return errno = EINVAL, -1;
+  return port_of(ud)->accept(fd, addr, len);
 }
 int port_connect(void* ud, int fd, const sockaddr* addr, socklen_t len) {
-  return run(ud, [&](Sockets& s) { return s.connect(fd, addr, len); });
+  return run(ud, fd, [&](Sockets& s, int inner) { return s.connect(inner, addr, len); });
 }
 ssize_t port_read(void* ud, int fd, void* buf, size_t count) {
-  return run(ud, [&](Sockets& s) { return s.read(fd, buf, count); });
+  return run(ud, fd, [&](Sockets& s, int inner) { return s.read(inner, buf, count); });
 }
 ssize_t port_readv(void* ud, int fd, const iovec* iov, int iovcnt) {
-  return run(ud, [&](Sockets& s) { return s.readv(fd, iov, iovcnt); });
+  return run(ud, fd, [&](Sockets& s, int inner) { return s.readv(inner, iov, iovcnt); });
 }
 ssize_t port_recv(void* ud, int fd, void* buf, size_t len, int flags) {
-  return run(ud, [&](Sockets& s) { return s.recv(fd, buf, len, flags); });
+  return run(ud, fd, [&](Sockets& s, int inner) { return s.recv(inner, buf, len, flags); });
 }
 ssize_t port_recvfrom(void* ud, int fd, void* buf, size_t len, int flags, sockaddr* src,
                       socklen_t* srclen) {
-  return run(ud, [&](Sockets& s) { return s.recvfrom(fd, buf, len, flags, src, srclen); });
+  return run(ud, fd, [&](Sockets& s, int inner) {
+    return s.recvfrom(inner, buf, len, flags, src, srclen);
+  });
 }
 ssize_t port_recvmsg(void* ud, int fd, msghdr* msg, int flags) {
-  return run(ud, [&](Sockets& s) { return s.recvmsg(fd, msg, flags); });
+  return run(ud, fd, [&](Sockets& s, int inner) { return s.recvmsg(inner, msg, flags); });
 }
 ssize_t port_write(void* ud, int fd, const void* buf, size_t count) {
-  return run(ud, [&](Sockets& s) { return s.write(fd, buf, count); });
+  return run(ud, fd, [&](Sockets& s, int inner) { return s.write(inner, buf, count); });
 }
 ssize_t port_writev(void* ud, int fd, const iovec* iov, int iovcnt) {
-  return run(ud, [&](Sockets& s) { return s.writev(fd, iov, iovcnt); });
+  return run(ud, fd, [&](Sockets& s, int inner) { return s.writev(inner, iov, iovcnt); });
 }
 ssize_t port_send(void* ud, int fd, const void* buf, size_t len, int flags) {
-  return run(ud, [&](Sockets& s) { return s.send(fd, buf, len, flags); });
+  return run(ud, fd, [&](Sockets& s, int inner) { return s.send(inner, buf, len, flags); });
 }
 ssize_t port_sendto(void* ud, int fd, const void* buf, size_t len, int flags, const sockaddr* dst,
                     socklen_t dstlen) {
-  return run(ud, [&](Sockets& s) { return s.sendto(fd, buf, len, flags, dst, dstlen); });
+  return run(ud, fd,
+             [&](Sockets& s, int inner) { return s.sendto(inner, buf, len, flags, dst, dstlen); });
 }
 ssize_t port_sendmsg(void* ud, int fd, const msghdr* msg, int flags) {
-  return run(ud, [&](Sockets& s) { return s.sendmsg(fd, msg, flags); });
+  return run(ud, fd, [&](Sockets& s, int inner) { return s.sendmsg(inner, msg, flags); });
 }
 int port_fcntl(void* ud, int fd, int cmd, ...) {
   long arg = 0;
@@ -90,29 +96,33 @@ int port_fcntl(void* ud, int fd, int cmd, ...) {
     arg = va_arg(ap, int);
     va_end(ap);
   }
-  return run(ud, [&](Sockets& s) { return s.fcntl(fd, cmd, arg); });
+  return run(ud, fd, [&](Sockets& s, int inner) { return s.fcntl(inner, cmd, arg); });
 }
 int port_ioctl(void* ud, int fd, unsigned long request, ...) {
   va_list ap;
   va_start(ap, request);
   void* arg = va_arg(ap, void*);
   va_end(ap);
-  return run(ud, [&](Sockets& s) { return s.ioctl(fd, request, arg); });
+  return run(ud, fd, [&](Sockets& s, int inner) { return s.ioctl(inner, request, arg); });
 }
 int port_close(void* ud, int fd) {
-  return run(ud, [&](Sockets& s) { return s.close(fd); });
+  if (!ud) return errno = EINVAL, -1;
+  return port_of(ud)->close(fd);
 }
 int port_shutdown(void* ud, int fd, int how) {
-  return run(ud, [&](Sockets& s) { return s.shutdown(fd, how); });
+  return run(ud, fd, [&](Sockets& s, int inner) { return s.shutdown(inner, how); });
 }
 int port_getsockopt(void* ud, int fd, int level, int name, void* val, socklen_t* len) {
-  return run(ud, [&](Sockets& s) { return s.getsockopt(fd, level, name, val, len); });
+  return run(ud, fd,
+             [&](Sockets& s, int inner) { return s.getsockopt(inner, level, name, val, len); });
 }
 int port_setsockopt(void* ud, int fd, int level, int name, const void* val, socklen_t len) {
-  return run(ud, [&](Sockets& s) { return s.setsockopt(fd, level, name, val, len); });
+  return run(ud, fd,
+             [&](Sockets& s, int inner) { return s.setsockopt(inner, level, name, val, len); });
 }
 int port_poll(void* ud, pollfd* fds, nfds_t nfds, int timeout) {
-  return run(ud, [&](Sockets& s) { return s.poll(fds, nfds, timeout); });
+  if (!ud) return errno = EINVAL, -1;
+  return port_of(ud)->poll(fds, nfds, timeout);
 }
 int port_netdev_send(void* ud, const void* buf, size_t count) {
   if (!ud) return errno = EINVAL, -1;
@@ -128,7 +138,7 @@ int port_usleep(void* ud, useconds_t usec) {
 }
 int port_gettimeofday(void* ud, timeval* tv, struct timezone* tz) {
   if (!ud) return errno = EINVAL, -1;
-  const int64_t us = port_of(ud)->now_usecs();
+  const int64_t us = port_of(ud)->gettimeofday_usecs();
   if (tv) {
     tv->tv_sec = static_cast<time_t>(us / 1'000'000);
     tv->tv_usec = static_cast<suseconds_t>(us % 1'000'000);

@@ -34,9 +34,10 @@ std::vector<std::string_view> words(std::string_view s) {
 }
 
 bool is_numeric_key(std::string_view k) {
-  for (std::string_view known : {"receive_wait_usecs", "mtu", "mss", "seed", "rto_min_usecs",
-                                 "rto_initial_usecs", "delayed_ack_usecs", "msl_usecs",
-                                 "window_scaling", "timestamps", "recv_buffer", "send_buffer"}) {
+  for (std::string_view known :
+       {"receive_wait_usecs", "mtu", "mss", "seed", "rto_min_usecs", "rto_initial_usecs",
+        "delayed_ack_usecs", "msl_usecs", "window_scaling", "timestamps", "recv_buffer",
+        "send_buffer", "recv_buffer_max"}) {
     if (k == known) return true;
   }
   return false;
@@ -72,6 +73,8 @@ std::optional<PortOptions> parse_port_flags(std::string_view flags, std::string&
       o.real_time = val.empty() || val == "1";
     } else if (key == "virtual_time") {
       o.real_time = false;
+    } else if (key == "driven_clock") {
+      o.driven_clock = val.empty() || val == "1";
     } else if (!is_numeric_key(key)) {
       error = "unknown flag '" + std::string(key) + "'";
       return std::nullopt;
@@ -103,6 +106,8 @@ std::optional<PortOptions> parse_port_flags(std::string_view flags, std::string&
       o.stack.tcp.timestamps = n != 0;
     } else if (key == "recv_buffer") {
       o.stack.tcp.recv_buffer = static_cast<size_t>(n);
+    } else if (key == "recv_buffer_max") {
+      o.stack.tcp.recv_buffer_max = static_cast<size_t>(n);
     } else if (key == "send_buffer") {
       o.stack.tcp.send_buffer = static_cast<size_t>(n);
     }

@@ -15,6 +15,17 @@ class IovecCursor {
     skip_empty();
   }
 
+  // false when the array is missing or a piece claims bytes without a base pointer: the call
+  // fails with EFAULT, as Linux's copy from or to a NULL user pointer does. Check before
+  // constructing a cursor over `iov`.
+  static bool valid(const iovec* iov, int iovcnt) {
+    if (iovcnt > 0 && iov == nullptr) return false;
+    for (int i = 0; i < iovcnt; ++i) {
+      if (iov[i].iov_base == nullptr && iov[i].iov_len > 0) return false;
+    }
+    return true;
+  }
+
   // Bytes the whole array holds.
   size_t total() const {
     size_t n = 0;

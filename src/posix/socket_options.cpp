@@ -89,6 +89,7 @@ int Sockets::maxseg_answer(const Entry& e) const {
 int Sockets::setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
+  if (!val && len > 0) return fail(EFAULT);  // Linux: optval cannot be copied in
   int v = 0;
   if (level == SOL_SOCKET) {
     switch (name) {
@@ -197,7 +198,7 @@ int Sockets::setsockopt(int fd, int level, int name, const void* val, socklen_t 
 int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
-  if (!len) return fail(EFAULT);
+  if (!len || (!val && *len > 0)) return fail(EFAULT);
   const tcp::Config& cfg = stack_->config().tcp;
   const tcp::KeepaliveConfig keepalive = e->keepalive.value_or(cfg.keepalive);
   int err = ENOPROTOOPT;

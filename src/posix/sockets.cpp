@@ -102,6 +102,7 @@ int Sockets::socket(int domain, int type, int protocol) {
 int Sockets::bind(int fd, const sockaddr* addr, socklen_t len) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
+  if (!addr && len > 0) return fail(EFAULT);  // Linux: the address cannot be copied in
   if (!addr || len < static_cast<socklen_t>(sizeof(sockaddr_in))) return fail(EINVAL);
   const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
   if (in->sin_family != AF_INET) return fail(EAFNOSUPPORT);
@@ -197,6 +198,7 @@ int Sockets::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
 int Sockets::connect(int fd, const sockaddr* addr, socklen_t len) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
+  if (!addr && len > 0) return fail(EFAULT);
   if (!addr || len < static_cast<socklen_t>(sizeof(sockaddr_in))) return fail(EINVAL);
   const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
   if (in->sin_family != AF_INET) return fail(EAFNOSUPPORT);
@@ -270,6 +272,9 @@ ssize_t Sockets::recv(int fd, void* buf, size_t len, int flags) {
 
 ssize_t Sockets::recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* src,
                           socklen_t* srclen) {
+  // Linux writes the source address through `srclen`: without it the call fails with EFAULT.
+  // Checked before reading so no data is lost with the error.
+  if (src && !srclen) return fail(find(fd) ? EFAULT : EBADF);
   const ssize_t n = recv(fd, buf, len, flags);
   if (n >= 0 && src && srclen) *srclen = 0;  // TCP: no per-datagram source address
   return n;
@@ -277,6 +282,7 @@ ssize_t Sockets::recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* sr
 
 ssize_t Sockets::recvmsg(int fd, msghdr* msg, int flags) {
   if (!msg) return fail(EFAULT);
+  if (msg->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);  // Linux: more than UIO_MAXIOV
   const ssize_t n = recv_iov(fd, msg->msg_iov, static_cast<int>(msg->msg_iovlen), flags);
   if (n >= 0) {
     msg->msg_namelen = 0;
@@ -289,6 +295,8 @@ ssize_t Sockets::recvmsg(int fd, msghdr* msg, int flags) {
 ssize_t Sockets::recv_iov(int fd, const iovec* iov, int iovcnt, int flags) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
+  // A NULL buffer with a length (read(fd, NULL, n)) is EFAULT, never a write through NULL.
+  if (!IovecCursor::valid(iov, iovcnt)) return fail(EFAULT);
   if (flags & ~(MSG_DONTWAIT | MSG_WAITALL | MSG_NOSIGNAL | MSG_OOB)) return fail(EOPNOTSUPP);
   if (e->kind == EntryKind::kListener) return fail(ENOTCONN);
   // Urgent data stays in the stream (RFC 6093 §4; Linux with SO_OOBINLINE set), so there is no
@@ -359,12 +367,15 @@ ssize_t Sockets::sendto(int fd, const void* buf, size_t len, int flags, const so
 
 ssize_t Sockets::sendmsg(int fd, const msghdr* msg, int flags) {
   if (!msg) return fail(EFAULT);
+  if (msg->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);
   return send_iov(fd, msg->msg_iov, static_cast<int>(msg->msg_iovlen), flags);
 }
 
 ssize_t Sockets::send_iov(int fd, const iovec* iov, int iovcnt, int flags) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
+  // write(fd, NULL, n) is EFAULT, never a copy from NULL.
+  if (!IovecCursor::valid(iov, iovcnt)) return fail(EFAULT);
   if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_OOB)) return fail(EOPNOTSUPP);
   // Linux: a socket that never connected, or a listener, fails with EPIPE.
   if (e->kind != EntryKind::kConnection) return fail(EPIPE);

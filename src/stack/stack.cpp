@@ -11,6 +11,7 @@
 #include "stack/counters.hpp"
 #include "stack/four_tuple.hpp"
 #include "stack/index_fifo.hpp"
+#include "stack/null_span.hpp"
 #include "stack/port_allocator.hpp"
 #include "stack/timer_heap.hpp"
 #include "tcp/challenge_ack_limiter.hpp"
@@ -843,11 +844,13 @@ SocketId Stack::connect(Ipv4Addr addr, uint16_t port, const ConnectOptions& opti
 }
 
 size_t Stack::send(SocketId id, std::span<const uint8_t> data, std::error_code& ec) {
+  if (reject_null_span(data, ec)) return 0;
   return impl_->send(id, data, ec, false);
 }
 
 size_t Stack::recv(SocketId id, std::span<uint8_t> out, std::error_code& ec) {
   ec.clear();
+  if (reject_null_span(out, ec)) return 0;
   auto* s = impl_->lookup(id);
   if (!s || s->kind != Impl::Kind::kConnection) {
     ec = std::make_error_code(std::errc::bad_file_descriptor);
@@ -1011,6 +1014,7 @@ std::optional<size_t> Stack::urgent_mark(SocketId id) const {
 }
 
 size_t Stack::send_urgent(SocketId id, std::span<const uint8_t> data, std::error_code& ec) {
+  if (reject_null_span(data, ec)) return 0;
   return impl_->send(id, data, ec, true);
 }
 

@@ -163,7 +163,7 @@ void Connection::set_user_mss(uint16_t mss) {
 size_t Connection::send_unsent() const {
   // SND.MAX - SND.UNA counts an unacknowledged SYN and FIN, which hold no buffer bytes.
   size_t flight = tcb_.snd_max.distance_from(tcb_.snd_una);
-  if (!sender_.syn_acked(tcb_) && flight) --flight;
+  if (!sender_.syn_acked() && flight) --flight;
   if (sender_.fin_sent(tcb_) && !sender_.fin_acked(tcb_) && flight) --flight;
   return sender_.queued() > flight ? sender_.queued() - flight : 0;
 }
@@ -249,6 +249,7 @@ void Connection::arm_keepalive(Instant now) {
 // Bookkeeping after every input: delayed-ACK timer, user timeout, keepalive.
 void Connection::after_input(Instant now) {
   if (state_ == State::kClosed || state_ == State::kListen || state_ == State::kTimeWait) return;
+  receiver_.set_idle_threshold(sender_.rto().rto());  // quick ACKs restart after this silence
   if (receiver_.ack_demand() == AckDemand::kDelayed) {
     timers_.set_if_idle(TimerKind::kDelayedAck, now + cfg_.delayed_ack);
   } else if (receiver_.ack_demand() == AckDemand::kNone) {
@@ -323,6 +324,12 @@ void Connection::on_timeout(Instant now) {
     terminate(ErrorReason::kTimedOut);  // RFC 9293 §3.10.8 USER TIMEOUT
     return;
   }
+  // Timers due together run in deadline order; a PTO capped at the RTO expiry (RFC 8985 §7.2)
+  // ties with it and goes first, so the tail is probed rather than timed out.
+  const bool loss_first =
+      timers_.expired(TimerKind::kLossDetection, now) &&
+      timers_.at(TimerKind::kLossDetection) <= timers_.at(TimerKind::kRetransmit);
+  if (loss_first) sender_.on_loss_timer(tcb_, timers_, now);
   if (timers_.expired(TimerKind::kRetransmit, now)) {
     on_retransmit_timeout(now);
     if (state_ == State::kClosed) return;
@@ -338,10 +345,12 @@ void Connection::on_timeout(Instant now) {
     }
     sender_.on_persist_timeout(timers_);
   }
-  if (timers_.expired(TimerKind::kLossDetection, now)) sender_.on_loss_timer(tcb_, timers_, now);
+  if (!loss_first && timers_.expired(TimerKind::kLossDetection, now)) {
+    sender_.on_loss_timer(tcb_, timers_, now);
+  }
   if (timers_.expired(TimerKind::kDelayedAck, now)) {
     timers_.stop(TimerKind::kDelayedAck);
-    receiver_.require_ack_now();
+    receiver_.on_delayed_ack_timeout();
   }
   if (timers_.expired(TimerKind::kKeepalive, now)) {
     on_keepalive_timeout(now);

@@ -195,7 +195,11 @@ void Connection::on_segment_synchronized(const wire::TcpRepr& seg, Instant now) 
       return;
     }
   }
-  if (!seg.has(kRst)) update_ts_recent(seg, now);
+  // TS.Recent is not recorded here, where RFC 7323 Appendix D places R3, but once the SYN and
+  // ACK checks below have accepted the segment: one they drop (an in-window SYN, RFC 5961 §4.2;
+  // an ACK of unsent data, RFC 9293 §3.10.7.4; an ACK too old, RFC 5961 §5.2) is not an
+  // acceptable segment in §5.3's sense, and a blind one with a high TSval would otherwise make
+  // PAWS discard the peer's real segments.
 
   // Second: RST.
   if (seg.has(kRst)) {
@@ -241,6 +245,8 @@ void Connection::on_segment_synchronized(const wire::TcpRepr& seg, Instant now) 
   // Fifth: ACK.
   if (!seg.has(kAck)) return;
   if (!process_ack(seg, now)) return;
+  // RFC 7323 §4.3 (2) and §5.3 R3: the segment passed every check that drops; record TSval.
+  update_ts_recent(seg, now);
 
   // Sixth: URG.
   if (seg.has(kUrg) && can_receive_data(state_) &&

@@ -120,8 +120,10 @@ size_t Connection::poll_transmit(Instant now, std::span<uint8_t> buf) {
       }
       add_timestamp(r, now);
       r.window = receiver_.window_field(tcb_);
+      const bool new_data = plan->len > 0 && !plan->probe && plan->seq >= tcb_.snd_max;
       const size_t n = emit(r, buf, &*plan);
       if (n == 0) return 0;
+      if (new_data) receiver_.on_data_sent(now);  // a reply: delayed ACKs ride on replies
       sender_.commit(tcb_, timers_, *plan, now);
       sender_.update_persist(tcb_, timers_, now);
       after_input(now);

@@ -65,15 +65,17 @@ void CubicCongestion::on_ack(uint32_t bytes_acked, uint32_t /*flight_size*/, Ins
   if (bytes_acked == 0) return;
   if (cwnd_ < ssthresh_) {
     if (opt_.hystart) {
-      // RFC 9406 §4.2: growth per ACK capped at L*SMSS, divided in CSS.
-      cwnd_ += hystart_.on_ack(bytes_acked, cwnd(), smss_);
+      // RFC 9406 §4.2: slow-start growth, divided by CSS_GROWTH_DIVISOR in CSS; never past
+      // ssthresh (after a timeout slow start runs up to it).
+      const uint32_t inc = hystart_.on_ack(bytes_acked, cwnd());
+      cwnd_ = std::min(cwnd_ + inc, double(ssthresh_));
       if (hystart_.phase() == HyStart::Phase::kDone) {
         ssthresh_ = cwnd();  // RFC 9406 §4.2: enter congestion avoidance
         cwnd_prior_ = cwnd_ / smss_;
       }
     } else {
-      // RFC 5681 §3.1 slow start with byte counting (RFC 3465, L = 2*SMSS).
-      cwnd_ += std::min<double>(bytes_acked, 2.0 * smss_);
+      // RFC 5681 §3.1 slow start with byte counting (RFC 3465), every byte acked counted.
+      cwnd_ = std::min(cwnd_ + bytes_acked, double(ssthresh_));
     }
     return;
   }

@@ -42,7 +42,9 @@ void EcnState::on_data_received(EcnCodepoint ip, uint8_t tcp_flags) {
 bool EcnState::on_ece_received(wire::SeqNum snd_una, wire::SeqNum snd_max) {
   if (!negotiated_) return false;
   // RFC 3168 §6.1.2: react at most once per window of data.
-  if (reacted_ && snd_una < react_end_) return false;
+  // The window ends at react_end_ <= SND.MAX; a point SND.UNA passed long ago (2^31 bytes or
+  // more, when it would compare as ahead again modulo 2^32) is not in (SND.UNA, SND.MAX].
+  if (reacted_ && snd_una < react_end_ && react_end_ <= snd_max) return false;
   reacted_ = true;
   react_end_ = snd_max;
   cwr_pending_ = true;

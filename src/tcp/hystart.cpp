@@ -46,11 +46,11 @@ void HyStart::on_rtt_sample(Duration rtt) {
   }
 }
 
-uint32_t HyStart::on_ack(uint32_t bytes_acked, uint32_t cwnd, uint32_t smss) {
+uint32_t HyStart::on_ack(uint32_t bytes_acked, uint32_t cwnd) {
   if (phase_ == Phase::kDone) return 0;
-  const uint32_t capped =
-      static_cast<uint32_t>(std::min<uint64_t>(bytes_acked, uint64_t{kL} * smss));
-  const uint32_t inc = phase_ == Phase::kConservative ? capped / kCssGrowthDivisor : capped;
+  // No per-ACK cap L (see the note on L in hystart.hpp).
+  const uint32_t inc =
+      phase_ == Phase::kConservative ? bytes_acked / kCssGrowthDivisor : bytes_acked;
   round_bytes_ += bytes_acked;
   if (round_bytes_ >= round_target_) {
     if (phase_ == Phase::kConservative && ++css_rounds_ >= kCssRounds) {

@@ -18,7 +18,11 @@ class HyStart {
   static constexpr unsigned kNRttSample = 8;
   static constexpr unsigned kCssGrowthDivisor = 4;
   static constexpr unsigned kCssRounds = 5;
-  static constexpr unsigned kL = 8;  // non-paced sender
+  // RFC 9406 §4.3 recommends L = 8 (segments per ACK) for a sender that does not pace and
+  // L = infinity for one that does. utcp does not pace but takes L = infinity, as its slow start
+  // without HyStart++ (slow_start_cwnd()): receivers behind GRO/LRO send stretch ACKs of more
+  // than 8 segments all the time, and L = 8 slowed slow start against them (docs/netsim.md
+  // "Stretch ACKs"). The increase is still divided by kCssGrowthDivisor in CSS.
 
   enum class Phase { kSlowStart, kConservative, kDone };
 
@@ -26,9 +30,9 @@ class HyStart {
   void reset(uint32_t cwnd);
   void on_rtt_sample(Duration rtt);
   // Slow-start ACK of `bytes_acked` at window `cwnd`: returns the cwnd increase to apply
-  // (RFC 9406 §4.2: at most L*SMSS, divided by CSS_GROWTH_DIVISOR in CSS). After the last CSS
+  // (RFC 9406 §4.2: the bytes acked, divided by CSS_GROWTH_DIVISOR in CSS). After the last CSS
   // round phase() is kDone and the caller sets ssthresh = cwnd.
-  uint32_t on_ack(uint32_t bytes_acked, uint32_t cwnd, uint32_t smss);
+  uint32_t on_ack(uint32_t bytes_acked, uint32_t cwnd);
 
   Phase phase() const { return phase_; }
 

@@ -14,7 +14,22 @@ bool ts_before(uint32_t a, uint32_t b) {
 }  // namespace
 
 uint32_t LossRecovery::pipe(SeqNum snd_una, SeqNum snd_max, uint32_t mss) const {
-  if (sack_) return sb_.pipe(snd_max, mss);  // RFC 6675 §4 SetPipe
+  if (sack_) {
+    const uint32_t sb_pipe = sb_.pipe(snd_max, mss);  // RFC 6675 §4 SetPipe
+    if (!rack_enabled()) return sb_pipe;
+    // RFC 8985 §6.2 marks segments lost that IsLost() does not see yet (fewer than DupThresh
+    // segments SACKed above them). As SetPipe does for lost bytes (RFC 6675 §4, RFC 6937 §3),
+    // such a segment is not in flight, and once retransmitted only the retransmission is;
+    // counted in, the pipe stays above ssthresh and PRR holds recovery back until the RTO.
+    int64_t p = sb_pipe;
+    for (size_t i = 0; i < rack_.size(); ++i) {
+      const RackSegment& s = rack_.at(i);
+      if (s.sacked || s.end <= snd_una || !(s.lost || s.rxt_after_loss)) continue;
+      const SackScoreboard::PipeShare share = sb_.pipe_share(s.seq, s.end, mss);
+      p += int64_t{s.lost ? 0 : share.unsacked} - share.pipe;
+    }
+    return static_cast<uint32_t>(std::clamp<int64_t>(p, 0, UINT32_MAX));
+  }
   // Without SACK each duplicate ACK stands for one segment that left the network (RFC 5681
   // §3.2's inflation argument), and retransmissions are back in it.
   const uint32_t flight = snd_max.distance_from(snd_una);
@@ -54,6 +69,7 @@ AckOutcome LossRecovery::on_ack(const AckInput& in, CongestionControl& cc) {
   AckOutcome out;
   const bool advanced = in.acked > 0;
   const SeqNum una_before = in.snd_una - in.acked;
+  rec_.on_snd_una(in.snd_una);
   uint32_t newly_sacked = 0;
   if (sack_) {
     const SackUpdate u = sb_.update(in.snd_una, in.snd_max, in.sacks);
@@ -269,13 +285,14 @@ Instant LossRecovery::loss_timer(SeqNum snd_una, SeqNum snd_max, uint32_t mss,
                                  std::optional<Duration> srtt, Instant rto_deadline,
                                  Instant now) const {
   Instant t = rack_timer_;
-  // RFC 8985 §7.2: a PTO after new data or a new ACK, unless recovering or anything is SACKed;
-  // only when it would fire before the RTO.
+  // RFC 8985 §7.2: a PTO after new data or a new ACK, unless recovering or anything is SACKed.
+  // TLP_calc_PTO() caps it at the RTO expiry and the probe then goes at that time (the caller
+  // runs this timer before an RTO due at the same instant, and the probe re-arms the RTO):
+  // a one-segment tail, whose PTO carries max_ack_delay, is probed instead of timing out.
   if (rack_enabled() && !rec_.in_recovery() && sb_.empty() && snd_una < snd_max &&
       tlp_.may_probe()) {
     const bool one = snd_max.distance_from(snd_una) <= mss;
-    const Instant pto = TailLossProbe::pto_deadline(srtt, one, now, rto_deadline);
-    if (pto < rto_deadline) t = std::min(t, pto);
+    t = std::min(t, TailLossProbe::pto_deadline(srtt, one, now, rto_deadline));
   }
   return t;
 }

@@ -47,12 +47,13 @@ void Rack::on_transmit(SeqNum seq, uint32_t len, Instant now, bool retransmissio
     if (s.seq >= end) break;  // the log is in sequence order
     s.xmit_ts = now;
     s.retransmitted = true;
+    if (s.lost) s.rxt_after_loss = true;
     s.lost = false;
   }
   (void)retransmission;
   if (count_ == 0 || end > logged_end) {
     const SeqNum from = count_ == 0 ? seq : SeqNum::max(seq, logged_end);
-    push(RackSegment{from, end, now, false, false, false});
+    push(RackSegment{from, end, now, false, false, false, false});
   }
 }
 

@@ -22,7 +22,10 @@ struct RackSegment {
   Instant xmit_ts{};
   bool retransmitted = false;
   bool sacked = false;
-  bool lost = false;
+  bool lost = false;  // the latest transmission is deemed lost
+  // Retransmitted after being marked lost: the earlier transmission is gone, only the latest
+  // can be in flight (what LossRecovery::pipe() counts).
+  bool rxt_after_loss = false;
 };
 
 class Rack {

@@ -6,7 +6,11 @@
 
 namespace utcp::tcp {
 
-Receiver::Receiver(const Config& cfg) : queue_(cfg.recv_buffer), mss_(announced_mss(cfg)) {}
+Receiver::Receiver(const Config& cfg)
+    : queue_(cfg.recv_buffer),
+      mss_(announced_mss(cfg)),
+      ato_(cfg.delayed_ack),
+      idle_threshold_(cfg.rto_initial) {}
 
 void Receiver::on_syn(Tcb& tcb, wire::SeqNum seg_seq) {
   tcb.irs = seg_seq;
@@ -34,7 +38,7 @@ bool Receiver::acceptable(const Tcb& tcb, wire::SeqNum seq, uint32_t seg_len) {
 }
 
 Receiver::TextResult Receiver::on_text(Tcb& tcb, wire::SeqNum seq, std::span<const uint8_t> payload,
-                                       bool fin, Instant) {
+                                       bool fin, Instant now) {
   TextResult r;
   bool duplicate = false;
   // Trim the front: bytes before RCV.NXT were already received (§3.10.7.4 "trimmed").
@@ -90,15 +94,28 @@ Receiver::TextResult Receiver::on_text(Tcb& tcb, wire::SeqNum seq, std::span<con
   // A FIN occupies a sequence number; keep the offered right edge at least at RCV.NXT.
   if (tcb.rcv_adv < tcb.rcv_nxt) tcb.rcv_adv = tcb.rcv_nxt;
 
+  if (n > 0) note_data(wnd, now);
+  if ((r.out_of_order && !payload.empty()) || duplicate) {
+    // The sender is recovering from a loss, or repeats data because our ACK was lost or late:
+    // acknowledge the segments after it at once too, so that its recovery and what follows
+    // are clocked without delay. Linux's tcp_enter_quickack_mode does so for repeated data;
+    // out-of-order data re-enters quick ACKs here as well.
+    grant_quick_acks(wnd);
+    pingpong_ = false;
+  }
+
   // Acknowledgement policy (RFC 9293 §3.8.6.3, RFC 5681 §4.2).
   if (r.out_of_order || r.filled_hole || r.fin || duplicate) {
-    // Out of order, filling a hole or repeating old bytes: ACK at once (RFC 5681 §4.2).
+    // Out of order, filling all or part of a gap, or repeating old bytes: ACK at once
+    // (RFC 5681 §4.2 SHOULD for the first two, RFC 9293 §3.10.7.4 for the last).
     demand_ = AckDemand::kNow;
   } else if (n > 0) {
     unacked_bytes_ += static_cast<uint32_t>(n);
     const uint32_t full = std::max<uint32_t>(std::min(largest_segment_, mss_), 1);
-    // At least every second full-sized segment.
-    if (unacked_bytes_ >= 2 * full) {
+    // RFC 1122 §4.2.3.2 lets a receiver ACK every segment; in quick-ACK mode it does, so that
+    // a sender in slow start grows its window per segment, not per two (as Linux). Otherwise
+    // RFC 9293 §3.8.6.3 / RFC 5681 §4.2: at least every second full-sized segment.
+    if (quick_ack_mode() || unacked_bytes_ >= 2 * full) {
       demand_ = AckDemand::kNow;
     } else if (demand_ == AckDemand::kNone) {
       demand_ = AckDemand::kDelayed;
@@ -107,9 +124,12 @@ Receiver::TextResult Receiver::on_text(Tcb& tcb, wire::SeqNum seq, std::span<con
   return r;
 }
 
-size_t Receiver::read(Tcb&, std::span<uint8_t> dst) {
+size_t Receiver::read(Tcb& tcb, std::span<uint8_t> dst) {
   const size_t n = queue_.read(dst);
   read_seq_ += static_cast<uint32_t>(n);
+  // Once read past, the urgent mark is spent (urgent_mark() says none). Forgetting it keeps a
+  // later, wrapped comparison from taking it for a mark ahead (RFC 9293 §3.4).
+  if (tcb.rcv_up_valid && tcb.rcv_up <= read_seq_) tcb.rcv_up_valid = false;
   return n;
 }
 
@@ -149,7 +169,48 @@ bool Receiver::window_update_due(const Tcb& tcb) const {
   return growth >= sws_threshold() && (growth >= offered || offered < mss_);
 }
 
+void Receiver::grant_quick_acks(uint32_t window) {
+  // Linux sizes the quick-ACK budget by the window: about one ACK per two segments the peer
+  // may send in its first window, so a slow-starting sender is clocked per segment for as long
+  // as it plausibly stays in slow start. The peer's MSS is estimated from what it sent (at
+  // least the 536 bytes of RFC 9293 §3.7.1, as Linux's initial rcv_mss, at most our MSS).
+  const uint32_t floor = std::min<uint32_t>(536, mss_);
+  const uint32_t rcv_mss = std::clamp(largest_segment_, floor, std::max(floor, mss_));
+  uint32_t n = window / (2 * rcv_mss);
+  if (n == 0) n = 2;
+  n = std::min<uint32_t>(n, kMaxQuickAcks);
+  quick_acks_ = std::max<unsigned>(quick_acks_, n);
+}
+
+void Receiver::note_data(uint32_t window, Instant now) {
+  if (!data_seen_) {
+    // The connection's first data: the peer starts in slow start.
+    data_seen_ = true;
+    grant_quick_acks(window);
+  } else if (now - last_data_ > idle_threshold_) {
+    // Silent for more than an RTO: the peer restarts from its restart window (RFC 5681 §4.1)
+    // and is in slow start again.
+    grant_quick_acks(window);
+  }
+  last_data_ = now;
+}
+
+void Receiver::on_data_sent(Instant now) {
+  // Linux enters ping-pong mode when it sends data within the ACK delay of the last data it
+  // received: a request/response exchange, where delayed ACKs ride on the responses.
+  if (data_seen_ && now - last_data_ < ato_) pingpong_ = true;
+}
+
+void Receiver::on_delayed_ack_timeout() {
+  // The ACK could not ride on a reply in time: not interactive after all (Linux leaves
+  // ping-pong mode when the delayed-ACK timer fires).
+  pingpong_ = false;
+  demand_ = AckDemand::kNow;
+}
+
 void Receiver::on_ack_sent(Tcb& tcb) {
+  // Each ACK of new data uses one quick ACK (Linux's tcp_dec_quickack_mode).
+  if (quick_acks_ > 0 && tcb.rcv_nxt != tcb.last_ack_sent) --quick_acks_;
   demand_ = AckDemand::kNone;
   unacked_bytes_ = 0;
   tcb.last_ack_sent = tcb.rcv_nxt;

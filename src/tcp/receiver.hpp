@@ -1,8 +1,8 @@
 #pragma once
 // The receiving half of a connection: segment acceptability (RFC 9293 §3.10.7.4), trimming to
 // the window, in-order delivery through the reassembly queue, the FIN's place in the sequence,
-// receiver-side SWS avoidance (§3.8.6.2.2), delayed ACKs (§3.8.6.3, RFC 5681 §4.2) and the
-// urgent mark (RFC 6093).
+// receiver-side SWS avoidance (§3.8.6.2.2), delayed ACKs (§3.8.6.3, RFC 5681 §4.2) with a
+// quick-ACK mode like Linux's at the start of a connection, and the urgent mark (RFC 6093).
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -56,6 +56,18 @@ class Receiver {
   AckDemand ack_demand() const { return demand_; }
   void require_ack_now() { demand_ = AckDemand::kNow; }
   void on_ack_sent(Tcb& tcb);
+  // The delayed-ACK timer fired: the ACK goes now, and a connection thought interactive (its
+  // replies carried our ACKs) is not, so quick ACKs may resume.
+  void on_delayed_ack_timeout();
+  // New data went out at `now`: a reply within the ACK delay of the last data received marks
+  // the connection interactive ("ping-pong"), where ACKs are delayed to ride on replies.
+  void on_data_sent(Instant now);
+  // The sender's current RTO: data arriving after a longer silence restarts quick ACKs.
+  void set_idle_threshold(Duration rto) { idle_threshold_ = rto; }
+  // Quick-ACK mode: every data segment is acknowledged at once.
+  bool quick_ack_mode() const { return quick_acks_ > 0 && !pingpong_; }
+  unsigned quick_acks_left() const { return quick_acks_; }
+  bool pingpong() const { return pingpong_; }
 
   // RFC 9293 §3.10.7.4 sixth step / RFC 6093: returns true when the mark moved forward.
   bool on_urgent(Tcb& tcb, wire::SeqNum up);
@@ -86,6 +98,12 @@ class Receiver {
  private:
   uint32_t sws_threshold() const;
   void update_right_edge(Tcb& tcb);
+  // Linux's tcp_incr_quickack: allow window / (2 * peer MSS) quick ACKs, at least 2, at
+  // most kMaxQuickAcks; never lowers a count already granted.
+  void grant_quick_acks(uint32_t window);
+  void note_data(uint32_t window, Instant now);
+
+  static constexpr unsigned kMaxQuickAcks = 16;  // Linux TCP_MAX_QUICKACKS
 
   ReassemblyQueue queue_;
   SackBlockGenerator sack_;
@@ -94,6 +112,12 @@ class Receiver {
   uint32_t unacked_bytes_ = 0;    // in-order bytes received since the last ACK we sent
   uint32_t largest_segment_ = 0;  // biggest payload seen: "full-sized" for the ACK-every-2 rule
   wire::SeqNum read_seq_;         // sequence number of the next byte recv() returns
+  Duration ato_;                  // the ACK delay (Config::delayed_ack)
+  Duration idle_threshold_;       // silence after which quick ACKs restart (the RTO)
+  Instant last_data_{};           // when in-order data last arrived
+  unsigned quick_acks_ = 0;       // quick ACKs left (Linux icsk_ack.quick)
+  bool data_seen_ = false;        // any data arrived yet
+  bool pingpong_ = false;         // interactive: our replies carry the ACKs
   bool fin_pending_ = false;      // a FIN arrived ahead of missing data
   wire::SeqNum fin_seq_;
   bool fin_received_ = false;

@@ -33,6 +33,13 @@ class RecoveryState {
     recover_ = snd_max;
     recover_valid_ = true;
   }
+  // Every ACK: once SND.UNA reaches `recover` outside recovery, the entry rule holds until the
+  // next episode, so the point is forgotten. Kept, it would compare as ahead of SND.UNA again
+  // 2^31 bytes later (sequence numbers compare modulo 2^32, RFC 9293 §3.4) and block fast
+  // recovery for the next 2^31 bytes.
+  void on_snd_una(wire::SeqNum snd_una) {
+    if (recover_valid_ && !in_recovery_ && snd_una >= recover_) recover_valid_ = false;
+  }
   // Classifies an ACK that advanced SND.UNA to `snd_una` (new_ack) or a duplicate.
   AckKind on_ack(wire::SeqNum snd_una, bool new_ack);
   void exit() { in_recovery_ = false; }

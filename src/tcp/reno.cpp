@@ -27,8 +27,8 @@ void RenoCongestion::on_ack(uint32_t bytes_acked, uint32_t /*flight_size*/, Inst
   if (bytes_acked == 0) return;
   uint64_t next;
   if (cwnd_ < ssthresh_) {
-    // RFC 5681 §3.1 slow start, with appropriate byte counting (RFC 3465 §2.2, L = 2*SMSS).
-    next = uint64_t{cwnd_} + std::min<uint64_t>(bytes_acked, 2 * uint64_t{smss_});
+    // RFC 5681 §3.1 slow start with byte counting (RFC 3465), every byte acked counted.
+    next = slow_start_cwnd(cwnd_, bytes_acked, ssthresh_);
   } else {
     // RFC 5681 §3.1 eq. 3: cwnd += SMSS*SMSS/cwnd, at least one byte, ~1 SMSS per RTT.
     const uint64_t inc = uint64_t{smss_} * smss_ / std::max<uint32_t>(cwnd_, 1);

@@ -1,7 +1,7 @@
 #pragma once
-// Reno congestion control (RFC 5681): slow start with appropriate byte counting (RFC 3465,
-// L = 2*SMSS), congestion avoidance, fast retransmit/fast recovery window arithmetic, RTO
-// collapse and restart after idle. Initial window per RFC 6928.
+// Reno congestion control (RFC 5681): slow start with byte counting (RFC 3465, no per-ACK
+// limit: slow_start_cwnd()), congestion avoidance, fast retransmit/fast recovery window arithmetic,
+// RTO collapse and restart after idle. Initial window per RFC 6928.
 #include <cstdint>
 
 #include "tcp/congestion_control.hpp"

@@ -140,25 +140,52 @@ bool SackScoreboard::is_lost(SeqNum seq, uint32_t smss) const {
   return !is_sacked(seq) && seq < lost_boundary(smss);
 }
 
-uint32_t SackScoreboard::pipe(SeqNum high_data, uint32_t smss) const {
+uint64_t SackScoreboard::hole_pipe(SeqNum a, SeqNum b, SeqNum boundary) const {
   // RFC 6675 §4 SetPipe: each un-SACKed byte counts once if not lost, and once more if it was
   // retransmitted (below HighRxt).
+  if (!(a < b)) return 0;
+  const SeqNum lost_end = SeqNum::min(SeqNum::max(boundary, a), b);
+  const SeqNum rxt_end = SeqNum::min(SeqNum::max(high_rxt_, a), b);
+  return uint64_t{b.distance_from(lost_end)} + rxt_end.distance_from(a);
+}
+
+uint32_t SackScoreboard::pipe(SeqNum high_data, uint32_t smss) const {
   const SeqNum boundary = lost_boundary(smss);
   uint64_t pipe = 0;
-  auto count_hole = [&](SeqNum a, SeqNum b) {
-    if (!(a < b)) return;
-    const SeqNum lost_end = SeqNum::min(SeqNum::max(boundary, a), b);
-    pipe += b.distance_from(lost_end);  // not lost
-    const SeqNum rxt_end = SeqNum::min(SeqNum::max(high_rxt_, a), b);
-    pipe += rxt_end.distance_from(a);  // retransmitted
-  };
   SeqNum cursor = high_ack_;
   for (const auto& r : ranges_) {
-    count_hole(cursor, r.begin);
+    pipe += hole_pipe(cursor, r.begin, boundary);
     cursor = r.end;
   }
-  count_hole(cursor, high_data);
+  pipe += hole_pipe(cursor, high_data, boundary);
   return static_cast<uint32_t>(std::min<uint64_t>(pipe, UINT32_MAX));
+}
+
+SackScoreboard::PipeShare SackScoreboard::pipe_share(SeqNum begin, SeqNum end,
+                                                     uint32_t smss) const {
+  PipeShare out;
+  begin = SeqNum::max(begin, high_ack_);
+  if (!(begin < end)) return out;
+  const SeqNum boundary = lost_boundary(smss);
+  uint64_t pipe = 0;
+  uint64_t unsacked = 0;
+  auto hole = [&](SeqNum a, SeqNum b) {
+    if (!(a < b)) return;
+    pipe += hole_pipe(a, b, boundary);
+    unsacked += b.distance_from(a);
+  };
+  // The first range that ends after `begin`; the ranges are sorted and disjoint.
+  auto it = std::upper_bound(ranges_.begin(), ranges_.end(), begin,
+                             [](SeqNum s, const SeqSpan& r) { return s < r.end; });
+  SeqNum cursor = begin;
+  for (; it != ranges_.end() && it->begin < end; ++it) {
+    hole(cursor, SeqNum::min(it->begin, end));
+    cursor = SeqNum::max(cursor, it->end);
+  }
+  hole(cursor, end);
+  out.pipe = static_cast<uint32_t>(std::min<uint64_t>(pipe, UINT32_MAX));
+  out.unsacked = static_cast<uint32_t>(std::min<uint64_t>(unsacked, UINT32_MAX));
+  return out;
 }
 
 NextSegment SackScoreboard::next_seg(SeqNum high_data, uint32_t smss, bool new_data_ok,

@@ -64,6 +64,13 @@ class SackScoreboard {
 
   // RFC 6675 §4 SetPipe(): bytes estimated in flight between HighACK and HighData.
   uint32_t pipe(wire::SeqNum high_data, uint32_t smss) const;
+  // The part of [begin, end) in pipe(): what its un-SACKed bytes add (`pipe`) and how many
+  // they are (`unsacked`), so another loss detector (RACK) can correct the estimate.
+  struct PipeShare {
+    uint32_t pipe = 0;
+    uint32_t unsacked = 0;
+  };
+  PipeShare pipe_share(wire::SeqNum begin, wire::SeqNum end, uint32_t smss) const;
 
   // RFC 6675 §4 NextSeg(). `new_data_ok` says whether rule 2 may send new data (available data
   // and receive window room). `recovery_point` is for rule 4's rescue retransmission.
@@ -95,6 +102,8 @@ class SackScoreboard {
  private:
   // First byte below which every un-SACKed byte is lost (RFC 6675 IsLost is monotone in seq).
   wire::SeqNum lost_boundary(uint32_t smss) const;
+  // SetPipe's count for the un-SACKed bytes [a, b), given the lost boundary.
+  uint64_t hole_pipe(wire::SeqNum a, wire::SeqNum b, wire::SeqNum boundary) const;
   uint32_t add(SeqSpan s);
   void trim_below(wire::SeqNum una);
 

@@ -33,6 +33,8 @@ void Sender::start(Tcb& tcb, wire::SeqNum iss) {
   tcb.snd_una = iss;
   tcb.snd_nxt = iss;
   tcb.snd_max = iss;
+  snd_sml_ = iss;
+  syn_acked_ = false;
 }
 
 void Sender::on_synchronized(uint32_t eff_mss) {
@@ -69,7 +71,7 @@ void Sender::queue_fin(const Tcb& tcb) {
 }
 
 wire::SeqNum Sender::data_front(const Tcb& tcb) const {
-  return syn_acked(tcb) ? tcb.snd_una : tcb.iss + 1;
+  return syn_acked_ ? tcb.snd_una : tcb.iss + 1;
 }
 
 wire::SeqNum Sender::data_end(const Tcb& tcb) const {
@@ -159,7 +161,7 @@ void Sender::restart_after_idle(const Tcb& tcb, Instant now) {
 }
 
 std::optional<SendPlan> Sender::plan(const Tcb& tcb, Instant) const {
-  if (!syn_acked(tcb)) return std::nullopt;
+  if (!syn_acked_) return std::nullopt;
   if (loss_probe_due_) {
     if (auto p = loss_probe_plan(tcb)) return p;
   }
@@ -185,8 +187,8 @@ std::optional<SendPlan> Sender::plan(const Tcb& tcb, Instant) const {
   // With TSO one planned segment may span several MSS; the device cuts it up again.
   const uint32_t burst = tso_max_ > mss_ ? tso_max_ / mss_ * mss_ : mss_;
   uint32_t len = std::min({avail, usable, burst, sacked_limit});
-  if (len > mss_ && len % mss_ != 0 &&
-      !(len == avail && (nodelay_ || fin_queued_ || nxt == tcb.snd_una))) {
+  const bool small_ok = nagle_allows_small(tcb, nxt);
+  if (len > mss_ && len % mss_ != 0 && !(len == avail && small_ok)) {
     len -= len % mss_;  // whole MSS only: the short tail waits as Nagle says (RFC 9293 §3.7.4)
   }
   SendPlan p;
@@ -208,16 +210,32 @@ std::optional<SendPlan> Sender::plan(const Tcb& tcb, Instant) const {
   }
   const bool retransmission = nxt < tcb.snd_max;
   const bool urgent_pending = tcb.snd_up_valid && tcb.snd_up > nxt;
-  const bool nothing_in_flight = nxt == tcb.snd_una;
   const bool send =
       len >= mss_ || retransmission || force_send_ || urgent_pending ||
-      // RFC 9293 §3.7.4 Nagle: a short segment only when nothing is unacknowledged (or the
-      // application disabled Nagle, or closed so no more data will come).
-      (len == avail && (nodelay_ || nothing_in_flight || fin_queued_)) ||
+      // RFC 9293 §3.7.4 Nagle with Minshall's refinement: a short segment with everything
+      // written when no other short segment is unacknowledged (see nagle_allows_small()).
+      (len == avail && small_ok) ||
       // RFC 9293 §3.8.6.2.1 (SWS): or when at least half the largest window seen can go.
       (tcb.max_snd_wnd > 0 && len >= tcb.max_snd_wnd / 2);
   if (!send) return std::nullopt;
   return p;
+}
+
+bool Sender::nagle_allows_small(const Tcb& tcb, wire::SeqNum nxt) const {
+  // RFC 9293 §3.7.4 (RFC 1122 §4.2.3.4) holds a short segment while anything is unacknowledged;
+  // Minshall's refinement (draft-minshall-nagle, as Linux's tcp_nagle_check) holds it only
+  // while an earlier short segment is: a 1.5-MSS write then goes out whole at once instead of
+  // waiting for the peer's delayed ACK of its first MSS, and small writes still coalesce.
+  // Disabled Nagle, a queued FIN (no more data will come) or nothing in flight send anyway.
+  if (nodelay_ || fin_queued_ || nxt == tcb.snd_una) return true;
+  return !small_unacked(tcb);
+}
+
+bool Sender::small_unacked(const Tcb& tcb) const {
+  // SND.SML (the end of the last short segment sent) lies in (SND.UNA, SND.MAX]: that short
+  // segment is still unacknowledged. Measured as a distance so that it holds across a wrap.
+  const uint32_t d = snd_sml_.distance_from(tcb.snd_una);
+  return d > 0 && d <= tcb.snd_max.distance_from(tcb.snd_una);
 }
 
 void Sender::copy_payload(const Tcb& tcb, const SendPlan& p, std::span<uint8_t> dst) const {
@@ -235,6 +253,15 @@ void Sender::commit(Tcb& tcb, Timers& timers, const SendPlan& p, Instant now) {
   if (p.loss_probe) {
     loss_probe_due_ = false;
     lr_.on_probe_sent(wire::SeqNum::max(tcb.snd_max, p.seq + seq_len), retransmission);
+  }
+  if (!retransmission && !p.probe && p.len > 0) {
+    // Minshall: remember where the last short segment (or a TSO burst with a short tail)
+    // ended; while none is outstanding keep SND.SML at SND.UNA so it never goes stale.
+    if (p.len % mss_ != 0) {
+      snd_sml_ = p.seq + p.len;
+    } else if (!small_unacked(tcb)) {
+      snd_sml_ = tcb.snd_una;
+    }
   }
   bytes_sent_ += p.len;
   ++segs_out_;
@@ -262,6 +289,9 @@ void Sender::on_loss_timer(const Tcb& tcb, Timers& timers, Instant now) {
   if (a.entered) timing_ = false;
   if (a.probe) {
     loss_probe_due_ = true;
+    // RFC 8985 §7.3: after the PTO the RTO timer runs again from now, so an RTO that was due at
+    // the same instant (the PTO capped at it, §7.2) leaves the probe to go first.
+    timers.set(TimerKind::kRetransmit, now + rto_.rto());
   } else {
     arm_loss_timer(tcb, timers, now);
   }
@@ -308,7 +338,8 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
   const wire::SeqNum una_before = tcb.snd_una;
   if (ack > tcb.snd_una) {
     uint32_t acked = ack.distance_from(tcb.snd_una);
-    if (!syn_acked(tcb)) {
+    if (!syn_acked_) {
+      syn_acked_ = true;
       r.syn_acked = true;
       acked -= 1;
     }
@@ -350,7 +381,7 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
     }
   }
 
-  if (syn_acked(tcb) && !r.syn_acked) {
+  if (syn_acked_ && !r.syn_acked) {
     // Loss detection and recovery (RFC 6675 / 6582 / 8985 / 3522) see every acceptable ACK.
     AckInput in;
     in.snd_una = tcb.snd_una;
@@ -394,7 +425,7 @@ Duration Sender::persist_interval() const {
 }
 
 void Sender::update_persist(const Tcb& tcb, Timers& timers, Instant now) {
-  const bool pending = syn_acked(tcb) && tcb.snd_nxt < data_end(tcb);
+  const bool pending = syn_acked_ && tcb.snd_nxt < data_end(tcb);
   const bool idle = tcb.snd_nxt == tcb.snd_una;
   if (pending && idle && !plan(tcb, now)) {
     // Nothing in flight will bring an ACK: the persist timer takes over (RFC 9293 §3.8.6.1).

@@ -60,7 +60,9 @@ class Sender {
   bool fin_queued() const { return fin_queued_; }
   bool fin_sent(const Tcb& tcb) const { return fin_queued_ && tcb.snd_max > fin_seq_; }
   bool fin_acked(const Tcb& tcb) const { return fin_queued_ && tcb.snd_una > fin_seq_; }
-  bool syn_acked(const Tcb& tcb) const { return tcb.snd_una > tcb.iss; }
+  // Our SYN was acknowledged. A state of its own, not SND.UNA > ISS: that comparison is modulo
+  // 2^32 and turns false again once 2^31 bytes have been acknowledged (RFC 9293 §3.4).
+  bool syn_acked() const { return syn_acked_; }
   // Bytes written and not yet acknowledged / room left.
   size_t queued() const { return buf_.size(); }
   size_t free_space() const { return buf_.free_space(); }
@@ -140,6 +142,9 @@ class Sender {
   std::optional<SendPlan> recovery_plan(const Tcb& tcb) const;
   std::optional<SendPlan> loss_probe_plan(const Tcb& tcb) const;
   SendPlan segment_at(const Tcb& tcb, wire::SeqNum seq, uint32_t len) const;
+  // Nagle (RFC 9293 §3.7.4) with Minshall's refinement: may a short segment from `nxt` go?
+  bool nagle_allows_small(const Tcb& tcb, wire::SeqNum nxt) const;
+  bool small_unacked(const Tcb& tcb) const;
   void arm_loss_timer(const Tcb& tcb, Timers& timers, Instant now);
 
   SendBuffer buf_;
@@ -149,7 +154,9 @@ class Sender {
   uint32_t mss_ = 536;
   uint32_t tso_max_ = 0;  // Config::tso_max_bytes
   bool nodelay_ = false;
+  wire::SeqNum snd_sml_;  // end of the last short segment sent (Minshall's refinement)
 
+  bool syn_acked_ = false;
   bool fin_queued_ = false;
   wire::SeqNum fin_seq_;
 

@@ -72,7 +72,8 @@ struct Binding {
       last_return = utcp_packetdrill_last_return_usecs;
       stop_waiting = utcp_packetdrill_stop_waiting;
     }
-    std::string flags = "local_ip=" + cfg.local_ip.to_string() + " " + cfg.so_flags;
+    // The runner moves the clock itself, from this thread only (see lib/packetdrill/port.hpp).
+    std::string flags = "driven_clock local_ip=" + cfg.local_ip.to_string() + " " + cfg.so_flags;
     init(flags.c_str(), &ifc);
     if (!ifc.userdata) return error = "the port did not start (bad flags?)", false;
     return true;
@@ -348,7 +349,8 @@ class Runner {
       job->end = t.kind == TimeSpec::Kind::kAbsolute ? *t.blocking_end_usecs
                                                      : base_ + *t.blocking_end_usecs;
     }
-    CallContext ctx{&port_.ifc, cfg_.local_ip, cfg_.remote_ip, cfg_.bind_port, cfg_.connect_port};
+    CallContext ctx{&port_.ifc,     cfg_.local_ip,     cfg_.remote_ip,
+                    cfg_.bind_port, cfg_.connect_port, &fds_};
     Job* j = job.get();
     auto last_return = port_.last_return;
     void* ud = port_.ifc.userdata;
@@ -459,6 +461,7 @@ class Runner {
   const RunConfig& cfg_;
   std::ostream& log_;
   Binding port_;
+  FdMap fds_;
   Flow flow_;
   int64_t t0_ = 0;
   int64_t base_ = 0;

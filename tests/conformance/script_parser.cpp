@@ -269,9 +269,12 @@ PacketSpec parse_icmp(Cursor& c, char dir) {
     if (!found) c.fail("unknown ICMP unreachable code '" + code + "'");
   } else if (type == "time_exceeded") {
     p.icmp_type = 11;
-    const std::string code = c.word();
-    p.icmp_code = code == "ttl_exceeded" ? 0 : code == "reassembly_time_exceeded" ? 1 : 255;
-    if (p.icmp_code == 255) c.fail("unknown ICMP time_exceeded code '" + code + "'");
+    // No code means 0 (TTL exceeded in transit), as in packetdrill.
+    if (c.peek() != '[') {
+      const std::string code = c.word();
+      p.icmp_code = code == "ttl_exceeded" ? 0 : code == "reassembly_time_exceeded" ? 1 : 255;
+      if (p.icmp_code == 255) c.fail("unknown ICMP time_exceeded code '" + code + "'");
+    }
   } else {
     c.fail("unsupported ICMP type '" + type + "'");
   }
@@ -498,9 +501,12 @@ ParseResult parse_script(std::string_view text, const std::string& path,
     if (v.starts_with("--")) {
       v.remove_prefix(2);
       const size_t eq = v.find('=');
-      script.options.emplace_back(
-          std::string(v.substr(0, eq)),
-          eq == std::string_view::npos ? "" : std::string(v.substr(eq + 1)));
+      std::string_view value = eq == std::string_view::npos ? "" : v.substr(eq + 1);
+      // packetdrill needs quotes around a value with '=' in it: --so_flags="recv_buffer=4000"
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      script.options.emplace_back(std::string(v.substr(0, eq)), std::string(value));
       continue;
     }
     try {

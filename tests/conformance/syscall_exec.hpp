@@ -1,6 +1,8 @@
 #pragma once
 // Executes one script socket call through the packetdrill table and checks what it wrote
 // back (getsockopt values, poll revents) against the script.
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "script.hpp"
@@ -9,12 +11,34 @@
 
 namespace utcp::drill {
 
+// Descriptor numbers in a script are names, as in packetdrill: the `= N` a script writes for
+// socket() or accept() stands for whatever the port returned (a real descriptor of this
+// process), and later calls naming N get that descriptor. Numbers never returned pass as they
+// are (close(99) = -1 EBADF). Calls on several threads share one map.
+class FdMap {
+ public:
+  int live(int script_fd) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(script_fd);
+    return it == map_.end() ? script_fd : it->second;
+  }
+  void learn(int script_fd, int live_fd) {
+    std::lock_guard<std::mutex> lock(mu_);
+    map_[script_fd] = live_fd;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<int, int> map_;
+};
+
 struct CallContext {
   const packetdrill_interface* ifc = nullptr;
   wire::Ipv4Addr local_ip;
   wire::Ipv4Addr remote_ip;
   uint16_t bind_port = 0;
   uint16_t connect_port = 0;
+  FdMap* fds = nullptr;  // null: script numbers are used as they are
 };
 
 struct CallResult {

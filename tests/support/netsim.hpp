@@ -17,9 +17,10 @@ struct NetsimPath {
   double rate_mbps = 10;
   Duration rtt{20'000};
   size_t queue_bytes = 64 * 1024;
-  double loss = 0;      // data direction (A -> B)
-  double reorder = 0;   // data direction
-  double ack_loss = 0;  // B -> A
+  double loss = 0;         // data direction (A -> B)
+  double reorder = 0;      // data direction
+  double ack_loss = 0;     // B -> A
+  unsigned ack_every = 0;  // B's ACKs stretched to one per this many (SimNetConfig::b_ack_every)
 };
 
 struct NetsimResult {
@@ -60,6 +61,7 @@ inline SimNetConfig netsim_config(const NetsimPath& p, std::string_view cc, uint
   fb.tx.queue_packets = 8192;
   cfg.faults_a = fa;
   cfg.faults_b = fb;
+  cfg.b_ack_every = p.ack_every;
   cfg.a.tcp.congestion_control = cc;
   cfg.b.tcp.congestion_control = cc;
   // Room for the path's bandwidth-delay product several times over.

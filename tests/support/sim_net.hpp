@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "dev/fault_injector.hpp"
+#include "support/stretch_ack_device.hpp"
 #include "utcp/memory_link.hpp"
 #include "utcp/stack.hpp"
 
@@ -15,6 +16,10 @@ struct SimNetConfig {
   dev::MemoryLinkConfig link;
   std::optional<dev::FaultInjectorConfig> faults_a;  // wraps A's end (tx = A's packets)
   std::optional<dev::FaultInjectorConfig> faults_b;
+  // B's pure ACKs stretched to one per `b_ack_every` (a GRO/LRO receiver), each held at most
+  // `b_ack_hold`; 0: B's ACKs as its stack sends them.
+  unsigned b_ack_every = 0;
+  Duration b_ack_hold{2'000};
   StackConfig a;
   StackConfig b;
   SimNetConfig() {
@@ -33,8 +38,15 @@ class SimNet {
                          : nullptr),
         fb_(cfg.faults_b ? std::make_unique<dev::FaultInjector>(link_.b(), *cfg.faults_b)
                          : nullptr),
+        sb_(cfg.b_ack_every > 0 ? std::make_unique<test_support::StretchAckDevice>(
+                                      fb_ ? static_cast<dev::Device&>(*fb_) : link_.b(),
+                                      cfg.b_ack_every, cfg.b_ack_hold)
+                                : nullptr),
         a_(fa_ ? static_cast<dev::Device&>(*fa_) : link_.a(), cfg.a),
-        b_(fb_ ? static_cast<dev::Device&>(*fb_) : link_.b(), cfg.b) {}
+        b_(sb_   ? static_cast<dev::Device&>(*sb_)
+           : fb_ ? static_cast<dev::Device&>(*fb_)
+                 : link_.b(),
+           cfg.b) {}
 
   Stack& a() { return a_; }
   Stack& b() { return b_; }
@@ -42,6 +54,7 @@ class SimNet {
   dev::MemoryLink& link() { return link_; }
   dev::FaultInjector* faults_a() { return fa_.get(); }
   dev::FaultInjector* faults_b() { return fb_.get(); }
+  test_support::StretchAckDevice* stretch_acks_b() { return sb_.get(); }
 
   // Lets both stacks run at the current time, then moves the clock to the next deadline
   // (never past `limit`). Returns false when nothing at all is pending.
@@ -85,6 +98,7 @@ class SimNet {
   dev::MemoryLink link_;
   std::unique_ptr<dev::FaultInjector> fa_;
   std::unique_ptr<dev::FaultInjector> fb_;
+  std::unique_ptr<test_support::StretchAckDevice> sb_;
   Stack a_;
   Stack b_;
 };

@@ -320,6 +320,28 @@ class Harness {
     }
   }
 
+  // Leaves the receiver's quick-ACK mode (every segment acknowledged at once at the start of
+  // a connection, at most 16 times as Linux): the peer sends one byte at a time from
+  // R(`from`) until an ACK no longer comes at once; the delayed ACK of that last byte is let
+  // fire, and everything is read. Returns the peer's next relative sequence number.
+  uint32_t use_up_quick_acks(uint32_t from = 1) {
+    uint32_t seq = from;
+    for (int i = 0; i < 64; ++i) {
+      send(seg().at(kRemoteIss + seq).ack(conn.tcb().snd_nxt).win(64000).data("q"));
+      ++seq;
+      if (!pop()) break;  // not acknowledged at once: quick ACKs are used up
+    }
+    EXPECT_FALSE(conn.receiver().quick_ack_mode());
+    advance(conn.config().delayed_ack);
+    while (pop()) {
+    }
+    (void)app_recv();
+    while (pop()) {
+    }
+    events();
+    return seq;
+  }
+
   // ---- putting the connection into a state ----
   // Active open to ESTABLISHED. The peer announces MSS 1460 and window `peer_win`.
   void establish(uint16_t peer_win = 64000) {

@@ -15,7 +15,7 @@ TEST(PortOptions, DefaultsAndEveryKey) {
   auto o = parse_port_flags(
       "local_ip=10.1.2.3, real_time --mss=1000 mtu=1400 receive_wait_usecs=5 "
       "rto_min_usecs=300000 rto_initial_usecs=2000000 delayed_ack_usecs=1000 msl_usecs=7 "
-      "window_scaling=0 timestamps=0 recv_buffer=4000 send_buffer=8000",
+      "window_scaling=0 timestamps=0 recv_buffer=4000 send_buffer=8000 recv_buffer_max=9000",
       error);
   ASSERT_TRUE(o) << error;
   EXPECT_EQ(o->stack.address, wire::Ipv4Addr(10, 1, 2, 3));
@@ -31,6 +31,7 @@ TEST(PortOptions, DefaultsAndEveryKey) {
   EXPECT_FALSE(o->stack.tcp.timestamps);
   EXPECT_EQ(o->stack.tcp.recv_buffer, 4000u);
   EXPECT_EQ(o->stack.tcp.send_buffer, 8000u);
+  EXPECT_EQ(o->stack.tcp.recv_buffer_max, 9000u);
 }
 
 TEST(PortOptions, SeedChangesTheSecret) {

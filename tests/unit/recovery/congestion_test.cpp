@@ -179,7 +179,44 @@ TEST(Cubic, RegisteredByName) {
   EXPECT_EQ(make_congestion_control("bbr"), nullptr);
 }
 
+TEST(Cubic, SlowStartCountsEveryByteAStretchAckCoversUpToSsthresh) {
+  // As Reno: a stretch ACK of ten segments grows cwnd by ten segments, never past ssthresh.
+  CubicCongestion cc;
+  cc.init(kMss, 10);
+  cc.on_ack(10 * kMss, 10 * kMss, at_ms(0));
+  EXPECT_EQ(cc.cwnd(), 20 * kMss);
+  grow_to(cc, 100);
+  cc.on_rto(100 * kMss, at_ms(10));  // ssthresh = 70 segments, cwnd = 1
+  ASSERT_EQ(cc.ssthresh(), 70 * kMss);
+  cc.on_ack(40 * kMss, kMss, at_ms(20));
+  EXPECT_EQ(cc.cwnd(), 41 * kMss);
+  cc.on_ack(40 * kMss, 41 * kMss, at_ms(30));
+  EXPECT_EQ(cc.cwnd(), 70 * kMss);
+  EXPECT_FALSE(cc.in_slow_start());
+}
+
 // --- HyStart++ ------------------------------------------------------------------------------
+
+TEST(HyStart, StretchAcksGrowSlowStartByWhatTheyCoverAndCssByAQuarter) {
+  CubicCongestion cc(CubicOptions{.hystart = true});
+  cc.init(kMss, 10);
+  cc.on_ack(16 * kMss, 10 * kMss, at_ms(0));  // more than RFC 9406's L = 8 for non-paced
+  EXPECT_EQ(cc.cwnd(), 26 * kMss);
+  HyStart h;
+  h.reset(10 * kMss);
+  uint32_t cwnd = 10 * kMss;
+  auto round = [&](int64_t rtt_us) {
+    const uint32_t acks = cwnd / kMss;
+    for (uint32_t i = 0; i < acks; ++i) {
+      h.on_rtt_sample(Duration(rtt_us));
+      cwnd += h.on_ack(kMss, cwnd);
+    }
+  };
+  round(50'000);
+  round(60'000);  // into CSS
+  ASSERT_EQ(h.phase(), HyStart::Phase::kConservative);
+  EXPECT_EQ(h.on_ack(16 * kMss, cwnd), 4 * kMss);  // CSS: a quarter of the bytes acked
+}
 
 TEST(HyStart, DelayIncreaseEntersCssThenAvoidance) {
   CubicCongestion cc(CubicOptions{.hystart = true});
@@ -223,7 +260,7 @@ TEST(HyStart, RttFallingBackResumesSlowStart) {
     const uint32_t acks = cwnd / kMss;
     for (uint32_t i = 0; i < acks; ++i) {
       h.on_rtt_sample(Duration(rtt_us));
-      cwnd += h.on_ack(kMss, cwnd, kMss);
+      cwnd += h.on_ack(kMss, cwnd);
     }
   };
   round(50'000);

@@ -181,6 +181,40 @@ TEST(TlpEngine, TailLossProbeBeforeRto) {
   EXPECT_EQ(h.conn.tcp_info().tlp_probes, 1u);
 }
 
+TEST(TlpEngine, OneSegmentTailProbedAtTheRtoExpiry) {
+  // RFC 8985 §7.2 TLP_calc_PTO(): with one segment in flight the PTO (2*SRTT + max_ack_delay)
+  // would come after the RTO, so it is cut to the RTO expiry and the probe goes then; §7.3:
+  // the RTO is re-armed from the probe. No timeout happens: cwnd and the RTO stay as they were.
+  tcp::Config c = sack_config();
+  c.rack = true;
+  Harness h(c);
+  establish_sack(h);
+  h.app_send("a");
+  ASSERT_TRUE(h.pop());
+  h.advance(Duration(100'000));
+  h.send(seg().at(R(1)).ack(L(2)).win(64000));  // SRTT 100 ms, RTO 300 ms
+  const Duration rto = h.conn.sender().rto().rto();
+  ASSERT_LT(rto, 2 * h.conn.sender().rto().srtt() + tcp::TailLossProbe::kMaxAckDelay);
+  h.app_send("request");
+  ASSERT_TRUE(h.pop());
+  const Instant sent = h.now;
+  const uint32_t cwnd = h.conn.tcp_info().cwnd;
+  EXPECT_EQ(h.advance_to_next_deadline(), rto);
+  auto p = h.pop();
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->seq, L(2));
+  EXPECT_EQ(p->payload.size(), 7u);
+  EXPECT_EQ(h.now - sent, rto);
+  EXPECT_EQ(h.conn.tcp_info().tlp_probes, 1u);
+  EXPECT_EQ(h.conn.sender().rto_count(), 0u);
+  EXPECT_EQ(h.conn.tcp_info().cwnd, cwnd);
+  EXPECT_EQ(h.conn.timers().at(tcp::TimerKind::kRetransmit), h.now + rto);  // not backed off
+  // Still nothing back: the RTO proper, one RTO after the probe.
+  EXPECT_EQ(h.advance_to_next_deadline(), rto);
+  ASSERT_TRUE(h.pop());
+  EXPECT_EQ(h.conn.sender().rto_count(), 1u);
+}
+
 TEST(EcnEngine, NegotiationCeEchoAndCwr) {
   tcp::Config c = plain_config();
   c.ecn = true;

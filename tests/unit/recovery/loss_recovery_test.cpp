@@ -231,6 +231,28 @@ TEST(LossRecovery, RackTimerEntersRecoveryWithFewSacks) {
   EXPECT_EQ(lost, (std::vector<uint32_t>{0, 1, 2}));
 }
 
+TEST(LossRecovery, RackLostSegmentsAreNotInThePipe) {
+  // RFC 6675 §4 / RFC 8985 §6.2 / RFC 6937 §3: 0..5 of 10 are lost and only 6 is SACKed, too
+  // few for IsLost(); RACK marks them lost, and the pipe leaves them out.
+  Model m(true, true);
+  m.send(10, ms(0));
+  m.ack(S(0), {seg_block(6, 7)}, ms(100));
+  ASSERT_TRUE(m.lr.on_loss_timer(m.una, m.max, Duration(100'000), kMss, ms(125), m.cc).entered);
+  EXPECT_EQ(m.lr.pipe(m.una, m.max, kMss), 3 * kMss);  // 7..9
+  // A lost segment retransmitted is in flight once: the retransmission.
+  m.lr.on_transmit(S(0), kMss, true, false, 0, ms(125));
+  EXPECT_EQ(m.lr.pipe(m.una, m.max, kMss), 4 * kMss);
+  // Segment 7 is SACKed: pipe (0 again, 8, 9) is below ssthresh, so PRR's slow-start bound
+  // lets two more go at once, where counting 1..5 in would allow none.
+  m.ack(S(0), {seg_block(6, 8)}, ms(200));
+  EXPECT_EQ(m.lr.pipe(m.una, m.max, kMss), 3 * kMss);
+  EXPECT_LT(m.lr.pipe(m.una, m.max, kMss), m.cc.ssthresh());
+  EXPECT_EQ(m.lr.prr().remaining(), 2 * kMss);
+  const SendChoice c = m.lr.next(m.una, m.max, 0, kMss);
+  EXPECT_EQ(c.kind, SendChoice::Kind::kRetransmit);
+  EXPECT_EQ(c.seq, S(1));
+}
+
 TEST(LossRecovery, TlpProbeScheduledAtTwoSrtt) {
   Model m(true, true);
   m.send(3, ms(0));
@@ -249,6 +271,16 @@ TEST(LossRecovery, TlpProbeScheduledAtTwoSrtt) {
   const auto out2 = m.ack(S(3), {}, ms(401), true);
   EXPECT_FALSE(out2.tlp_repair);
   EXPECT_EQ(m.cc.cwnd(), before);
+}
+
+TEST(LossRecovery, TlpPtoCutToTheRtoExpiryIsStillScheduled) {
+  // RFC 8985 §7.2: PTO = min(PTO, RTO expiry - now); the probe goes at that time.
+  Model m(true, true);
+  m.send(2, ms(0));
+  m.ack(S(1), {}, ms(100));  // one segment left: PTO = 2*SRTT + max_ack_delay = 400 ms
+  const Instant rto_at = ms(400);
+  EXPECT_EQ(m.lr.loss_timer(m.una, m.max, kMss, Duration(100'000), rto_at, ms(100)), rto_at);
+  EXPECT_TRUE(m.lr.on_loss_timer(m.una, m.max, Duration(100'000), kMss, rto_at, m.cc).probe);
 }
 
 TEST(LossRecovery, SkipSackedAfterRewind) {

@@ -159,6 +159,27 @@ TEST(SackScoreboard, PipeCountsUnsackedNotLostAndRetransmitted) {
   EXPECT_EQ(sb.pipe(S(10000), kMss), 7000u);
 }
 
+TEST(SackScoreboard, PipeShareIsPipeRestrictedToAStretch) {
+  // Segments 1..3 SACKed (so 0 is lost), 0 retransmitted: pipe = 1000 (0 again) + 4..9.
+  auto sb = board({1, 2, 3});
+  sb.on_retransmitted(S(0), 1000);
+  // [0, 5000): segment 0 (once, retransmitted) and 4; 1..3 are SACKed and count for nothing.
+  auto sh = sb.pipe_share(S(0), S(5000), kMss);
+  EXPECT_EQ(sh.pipe, 2000u);
+  EXPECT_EQ(sh.unsacked, 2000u);
+  // Inside one SACKed range, or empty: nothing.
+  sh = sb.pipe_share(S(1500), S(2500), kMss);
+  EXPECT_EQ(sh.pipe, 0u);
+  EXPECT_EQ(sh.unsacked, 0u);
+  EXPECT_EQ(sb.pipe_share(S(4000), S(4000), kMss).unsacked, 0u);
+  // Stretches that tile HighACK..HighData add up to pipe().
+  uint32_t total = 0;
+  for (uint32_t a = 0; a < 10000; a += 700) {
+    total += sb.pipe_share(S(a), S(std::min(a + 700, 10000u)), kMss).pipe;
+  }
+  EXPECT_EQ(total, sb.pipe(S(10000), kMss));
+}
+
 TEST(SackScoreboard, PipeWithoutSacksIsFlight) {
   auto sb = board({});
   EXPECT_EQ(sb.pipe(S(10000), kMss), 10000u);

@@ -161,6 +161,7 @@ TEST(ConnectionClose, HalfCloseWeStopSendingButKeepReading) {
   h.send(seg().at(R(1)).ack(L(2)).win(64000));
   h.expect_state(State::kFinWait2);
   h.send(seg().at(R(1)).ack(L(2)).win(64000).psh().data("more data"));
+  h.expect(seg().at(L(2)).ack(R(10)).win(63991));  // the first data: a quick ACK
   h.expect_events({Event{EventKind::kReadable}});
   EXPECT_EQ(h.app_recv(), "more data");
   h.send(seg().fin().at(R(10)).ack(L(2)).win(64000));
@@ -221,6 +222,7 @@ TEST(ConnectionClose, CloseWithUnreadDataResets) {
   Harness h;
   h.establish();
   h.send(seg().at(R(1)).ack(L(1)).win(64000).data("unread"));
+  h.expect(seg().at(L(1)).ack(R(7)).win(63994));  // the first data: a quick ACK
   h.app_close();
   h.expect(seg().rst().at(L(1)));
   h.expect_state(State::kClosed);

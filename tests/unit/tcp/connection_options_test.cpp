@@ -126,6 +126,44 @@ TEST(Timestamps, PawsRejectsOldTimestamp) {
   h.expect_state(State::kClosed);
 }
 
+// RFC 7323 §5.3 R3 with RFC 9293 §3.10.7.4 / RFC 5961 §4.2, §5.2: a segment a later check
+// drops does not become TS.Recent, so a blind in-window segment with a high TSval cannot make
+// PAWS discard the peer's real data.
+TEST(Timestamps, DroppedSegmentsDoNotUpdateTsRecent) {
+  struct Case {
+    const char* what;
+    Seg bad;
+  };
+  const Case cases[] = {
+      {"ack of unsent data", seg().at(R(1)).ack(L(5000)).win(64000).data("bad").ts(200000, 0)},
+      {"in-window SYN", seg().syn().at(R(1)).win(64000).ts(200000, 0)},
+      {"ack too old", seg().at(R(1)).ack(L(1) - 200000).win(64000).data("bad").ts(200000, 0)},
+      {"no ACK bit", seg().at(R(1)).win(64000).data("bad").ts(200000, 0)},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    Harness h(ts_config());
+    h.conn.open_active(h.now, kLocalIss);
+    const uint32_t t0 = our_ts(h);
+    h.pop();
+    h.send(seg().syn().at(R(0)).ack(L(1)).win(64000).mss(1460).ts(5000, t0));
+    h.pop();
+    h.advance(Duration(10'000));
+    h.send(c.bad);
+    EXPECT_EQ(h.conn.tcb().ts_recent, 5000u);
+    EXPECT_EQ(h.conn.recv_available(), 0u);
+    // Whatever answer the bad segment drew echoes the old TS.Recent.
+    while (auto out = h.pop()) {
+      ASSERT_TRUE(out->options.timestamps);
+      EXPECT_EQ(out->options.timestamps->tsecr, 5000u);
+    }
+    // The peer's real next segment passes PAWS, is delivered and becomes TS.Recent.
+    h.send(seg().at(R(1)).ack(L(1)).win(64000).data("real").ts(5010, t0));
+    EXPECT_EQ(h.conn.recv_available(), 4u);
+    EXPECT_EQ(h.conn.tcb().ts_recent, 5010u);
+  }
+}
+
 TEST(Timestamps, SegmentWithoutTimestampDroppedOnceNegotiated) {
   // RFC 7323 §3.2.
   Harness h(ts_config());

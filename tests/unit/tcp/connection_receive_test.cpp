@@ -11,6 +11,10 @@ using tcp::Event;
 using tcp::EventKind;
 using tcp::State;
 
+std::vector<uint8_t> slice_of(const std::vector<uint8_t>& v, size_t from, size_t n) {
+  return {v.begin() + static_cast<long>(from), v.begin() + static_cast<long>(from + n)};
+}
+
 tcp::Config small_buffer(size_t n) {
   tcp::Config c = plain_config();
   c.recv_buffer = n;
@@ -20,13 +24,15 @@ tcp::Config small_buffer(size_t n) {
 TEST(ConnectionReceive, DelayedAckWaitsTheConfiguredDelay) {
   Harness h;
   h.establish();
-  h.send(seg().at(R(1)).ack(L(1)).win(64000).data("hello"));
+  const uint32_t r = h.use_up_quick_acks();
+  const uint16_t win = static_cast<uint16_t>(64000 - (r - 1));
+  h.send(seg().at(R(r)).ack(L(1)).win(64000).data("hello"));
   h.expect_events({Event{EventKind::kReadable}});
   h.expect_nothing();
   h.advance(Duration(39'999));
   h.expect_nothing();
   h.advance(Duration(1));
-  h.expect(seg().at(L(1)).ack(R(6)).win(63995));
+  h.expect(seg().at(L(1)).ack(R(r + 5)).win(win - 5));
   h.expect_nothing();
   EXPECT_EQ(h.app_recv(), "hello");
 }
@@ -36,32 +42,159 @@ TEST(ConnectionReceive, DelayedAckIsConfigurable) {
   cfg.delayed_ack = Duration(200'000);
   Harness h(cfg);
   h.establish();
-  h.send(seg().at(R(1)).ack(L(1)).win(64000).data("x"));
+  const uint32_t r = h.use_up_quick_acks();
+  const uint16_t win = static_cast<uint16_t>(64000 - (r - 1));
+  h.send(seg().at(R(r)).ack(L(1)).win(64000).data("x"));
   h.advance(Duration(199'999));
   h.expect_nothing();
   h.advance(Duration(1));
-  h.expect(seg().at(L(1)).ack(R(2)).win(63999));
+  h.expect(seg().at(L(1)).ack(R(r + 1)).win(win - 1));
 }
 
 TEST(ConnectionReceive, AckAtLeastEverySecondFullSizedSegment) {
   Harness h;
   h.establish();
+  const uint32_t r = h.use_up_quick_acks();
+  const uint16_t win = static_cast<uint16_t>(64000 - (r - 1));
   const auto a = pattern(1460, 1), b = pattern(1460, 2);
-  h.send(seg().at(R(1)).ack(L(1)).win(64000).bytes(a));
+  h.send(seg().at(R(r)).ack(L(1)).win(64000).bytes(a));
   h.expect_nothing();
-  h.send(seg().at(R(1461)).ack(L(1)).win(64000).bytes(b));
-  h.expect(seg().at(L(1)).ack(R(2921)).win(64000 - 2920));
+  h.send(seg().at(R(r + 1460)).ack(L(1)).win(64000).bytes(b));
+  h.expect(seg().at(L(1)).ack(R(r + 2920)).win(win - 2920));
   h.expect_nothing();
 }
 
-TEST(ConnectionReceive, DataPiggybacksTheDelayedAck) {
+TEST(ConnectionReceive, QuickAcksAtConnectionStartThenDelayed) {
+  // Quick-ACK mode (RFC 1122 §4.2.3.2 allows an ACK per segment; Linux's tcp_incr_quickack):
+  // the first data segments are acknowledged one by one, at once, for window / (2 * MSS)
+  // segments, at most 16: here 64000 / 2920 = 21, so 16. Then the delayed-ACK rules apply.
+  Harness h;
+  h.establish();
+  const auto data = pattern(1460 * 20);
+  uint32_t off = 0;
+  for (int i = 0; i < 16; ++i, off += 1460) {
+    h.send(seg().at(R(1 + off)).ack(L(1)).win(64000).bytes(slice_of(data, off, 1460)));
+    h.expect(seg().at(L(1)).ack(R(1 + off + 1460)).win(static_cast<uint16_t>(64000 - off - 1460)));
+  }
+  EXPECT_EQ(h.conn.receiver().quick_acks_left(), 0u);
+  h.send(seg().at(R(1 + off)).ack(L(1)).win(64000).bytes(slice_of(data, off, 1460)));
+  h.expect_nothing();  // the 17th waits: the next one or the delayed-ACK timer
+  off += 1460;
+  h.send(seg().at(R(1 + off)).ack(L(1)).win(64000).bytes(slice_of(data, off, 1460)));
+  off += 1460;
+  h.expect(seg().at(L(1)).ack(R(1 + off)).win(static_cast<uint16_t>(64000 - off)));
+  h.expect_nothing();
+}
+
+TEST(ConnectionReceive, QuickAckBudgetFollowsTheWindow) {
+  // A 4000-byte window holds one pair of 1460-byte segments: 4000 / 2920 = 1 quick ACK.
+  Harness h(small_buffer(4000));
+  h.establish();
+  h.send(seg().at(R(1)).ack(L(1)).win(64000).bytes(pattern(1460, 1)));
+  h.expect(seg().at(L(1)).ack(R(1461)).win(4000 - 1460));
+  h.send(seg().at(R(1461)).ack(L(1)).win(64000).bytes(pattern(1000, 2)));
+  h.expect_nothing();
+  h.advance(Duration(40'000));
+  h.expect(seg().at(L(1)).ack(R(2461)).win(4000 - 2460));
+}
+
+TEST(ConnectionReceive, QuickAcksResumeAfterAnIdlePeriodLongerThanTheRto) {
+  // Linux: data after a silence longer than the RTO finds the peer in slow start again (its
+  // restart window, RFC 5681 §4.1), so quick ACKs resume.
+  Harness h;
+  h.establish();
+  const uint32_t r = h.use_up_quick_acks();
+  // A short pause does not restart them...
+  h.advance(Duration(100'000));
+  h.send(seg().at(R(r)).ack(L(1)).win(64000).data("a"));
+  h.expect_nothing();
+  h.advance(Duration(40'000));
+  ASSERT_TRUE(h.pop());  // the delayed ACK
+  // ...a pause longer than the RTO (1 s here: no RTT sample yet) does.
+  h.advance(Duration(1'500'000));
+  h.send(seg().at(R(r + 1)).ack(L(1)).win(64000).data("b"));
+  auto ack = h.pop();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->ack_no, R(r + 2));
+  EXPECT_TRUE(h.conn.receiver().quick_ack_mode());
+}
+
+TEST(ConnectionReceive, QuickAcksResumeAfterOutOfOrderDataAndHoleFillIsAckedAtOnce) {
+  Harness h;
+  h.establish();
+  const uint32_t r = h.use_up_quick_acks();
+  // Out of order: a duplicate ACK at once (RFC 5681 §4.2) ...
+  h.send(seg().at(R(r + 1)).ack(L(1)).win(64000).data("b"));
+  auto dup = h.pop();
+  ASSERT_TRUE(dup);
+  EXPECT_EQ(dup->ack_no, R(r));
+  // ... the segment filling the gap is acknowledged at once (RFC 5681 §4.2 SHOULD) ...
+  h.send(seg().at(R(r)).ack(L(1)).win(64000).data("a"));
+  auto fill = h.pop();
+  ASSERT_TRUE(fill);
+  EXPECT_EQ(fill->ack_no, R(r + 2));
+  // ... and the sender, recovering from a loss, gets quick ACKs for what follows.
+  h.send(seg().at(R(r + 2)).ack(L(1)).win(64000).data("c"));
+  auto next = h.pop();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->ack_no, R(r + 3));
+}
+
+TEST(ConnectionReceive, RepeatedDataRestartsQuickAcks) {
+  // A segment repeating bytes we already acknowledged means our ACK was lost or late: it is
+  // answered at once (RFC 9293 §3.10.7.4) and what follows is acknowledged at once too.
+  Harness h;
+  h.establish();
+  const uint32_t r = h.use_up_quick_acks();
+  h.send(seg().at(R(r - 1)).ack(L(1)).win(64000).data("qx"));  // one old byte, one new
+  auto ack = h.pop();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->ack_no, R(r + 1));
+  EXPECT_TRUE(h.conn.receiver().quick_ack_mode());
+  h.send(seg().at(R(r + 1)).ack(L(1)).win(64000).data("y"));
+  ack = h.pop();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->ack_no, R(r + 2));
+}
+
+TEST(ConnectionReceive, DataPiggybacksTheDelayedAckOnceTheConnectionIsInteractive) {
+  Harness h;
+  h.establish();
+  // The first request is acknowledged at once (quick-ACK mode)...
+  h.send(seg().at(R(1)).ack(L(1)).win(64000).data("ping"));
+  h.expect(seg().at(L(1)).ack(R(5)).win(63996));
+  // ...and a reply within the ACK delay makes the connection interactive ("ping-pong", as
+  // Linux): quick ACKs stop, so the next request's ACK waits and rides on the reply.
+  EXPECT_EQ(h.app_recv(), "ping");
+  h.app_send("pong");
+  h.expect(seg().at(L(1)).ack(R(5)).win(63996).psh().data("pong"));
+  EXPECT_TRUE(h.conn.receiver().pingpong());
+  h.send(seg().at(R(5)).ack(L(5)).win(64000).data("ping"));
+  h.expect_nothing();
+  h.advance(Duration(10'000));
+  h.app_send("pong");
+  h.expect(seg().at(L(5)).ack(R(9)).win(63992).psh().data("pong"));
+  h.advance(Duration(100'000));
+  h.expect_nothing();  // the ACK rode on the data: no separate delayed ACK
+}
+
+TEST(ConnectionReceive, DelayedAckTimeoutEndsPingPong) {
   Harness h;
   h.establish();
   h.send(seg().at(R(1)).ack(L(1)).win(64000).data("ping"));
+  ASSERT_TRUE(h.pop());
   h.app_send("pong");
-  h.expect(seg().at(L(1)).ack(R(5)).win(63996).psh().data("pong"));
-  h.advance(Duration(100'000));
-  h.expect_nothing();  // the ACK rode on the data: no separate delayed ACK
+  ASSERT_TRUE(h.pop());
+  ASSERT_TRUE(h.conn.receiver().pingpong());
+  // No reply within the ACK delay: the delayed ACK goes alone, and the connection is not
+  // treated as interactive any more (quick ACKs may resume while any are left).
+  h.send(seg().at(R(5)).ack(L(5)).win(64000).data("ping"));
+  h.expect_nothing();
+  h.advance(Duration(40'000));
+  h.expect(seg().at(L(5)).ack(R(9)).win(63992));
+  EXPECT_FALSE(h.conn.receiver().pingpong());
+  h.send(seg().at(R(9)).ack(L(5)).win(64000).data("more"));
+  h.expect(seg().at(L(5)).ack(R(13)).win(63988));
 }
 
 TEST(ConnectionReceive, ReversedSegmentsAreReassembled) {
@@ -83,6 +216,7 @@ TEST(ConnectionReceive, OverlappingAndDuplicateSegments) {
   Harness h;
   h.establish();
   h.send(seg().at(R(1)).ack(L(1)).win(64000).data("abcdef"));
+  h.expect(seg().at(L(1)).ack(R(7)).win(63994));               // quick-ACK mode
   h.send(seg().at(R(4)).ack(L(1)).win(64000).data("defghi"));  // overlaps 3 old bytes
   h.expect(seg().at(L(1)).ack(R(10)).win(63991));
   h.send(seg().at(R(1)).ack(L(1)).win(64000).data("abcdefghi"));  // entirely old
@@ -147,8 +281,8 @@ TEST(ConnectionReceive, ReceiverSwsAvoidanceKeepsWindowClosedForSmallReads) {
   Harness h(small_buffer(4000));
   h.establish();
   h.send(seg().at(R(1)).ack(L(1)).win(64000).bytes(pattern(1460, 1)));
+  h.expect(seg().at(L(1)).ack(R(1461)).win(4000 - 1460));  // the one quick ACK 4000 allows
   h.send(seg().at(R(1461)).ack(L(1)).win(64000).bytes(pattern(1460, 2)));
-  h.expect(seg().at(L(1)).ack(R(2921)).win(4000 - 2920));
   h.send(seg().at(R(2921)).ack(L(1)).win(64000).bytes(pattern(1080, 3)));
   h.advance(Duration(40'000));
   h.expect(seg().at(L(1)).ack(R(4001)).win(0));

@@ -13,18 +13,56 @@ std::vector<uint8_t> slice(const std::vector<uint8_t>& v, size_t from, size_t n)
   return {v.begin() + static_cast<long>(from), v.begin() + static_cast<long>(from + n)};
 }
 
-TEST(ConnectionSend, SegmentsAtMssWithPshOnLastAndNagleHoldsTail) {
+TEST(ConnectionSend, SegmentsAtMssWithPshOnLastAndMinshallSendsTail) {
   Harness h;
   h.establish();
   const auto data = pattern(4000);
   EXPECT_EQ(h.app_send_bytes(data), 4000u);
   h.expect(seg().at(L(1)).ack(R(1)).win(64000).bytes(slice(data, 0, 1460)));
   h.expect(seg().at(L(1461)).ack(R(1)).win(64000).bytes(slice(data, 1460, 1460)));
-  // RFC 9293 §3.7.4: the 1080-byte tail waits while data is unacknowledged.
-  h.expect_nothing();
-  h.send(seg().at(R(1)).ack(L(2921)).win(64000));
+  // Nagle with Minshall's refinement: no other short segment is unacknowledged, so the
+  // 1080-byte tail goes at once (plain RFC 9293 §3.7.4 would hold it for the ACK).
   h.expect(seg().at(L(2921)).ack(R(1)).win(64000).psh().bytes(slice(data, 2920, 1080)));
   h.expect_nothing();
+}
+
+TEST(ConnectionSend, MinshallHoldsShortSegmentWhileAnotherShortOneIsUnacked) {
+  Harness h;
+  h.establish();
+  const auto data = pattern(1600);
+  // A 1.5-MSS write goes out whole: one full segment and its short tail.
+  EXPECT_EQ(h.app_send_bytes(slice(data, 0, 1500)), 1500u);
+  h.expect(seg().at(L(1)).ack(R(1)).win(64000).bytes(slice(data, 0, 1460)));
+  h.expect(seg().at(L(1461)).ack(R(1)).win(64000).psh().bytes(slice(data, 1460, 40)));
+  // A second small write waits while the 40-byte segment is unacknowledged...
+  EXPECT_EQ(h.app_send_bytes(slice(data, 1500, 100)), 100u);
+  h.expect_nothing();
+  // ...also when the full segment before it is acknowledged (data is still in flight and
+  // the short one is part of it)...
+  h.send(seg().at(R(1)).ack(L(1461)).win(64000));
+  h.expect_nothing();
+  // ...and goes once the short segment is acknowledged.
+  h.send(seg().at(R(1)).ack(L(1501)).win(64000));
+  h.expect(seg().at(L(1501)).ack(R(1)).win(64000).psh().bytes(slice(data, 1500, 100)));
+  h.expect_nothing();
+}
+
+TEST(ConnectionSend, MinshallLetsShortSegmentGoWhenOnlyFullOnesAreInFlight) {
+  Harness h;
+  h.establish();
+  const auto data = pattern(3000);
+  // Two full segments in flight, no short one: a later small write goes at once (plain
+  // RFC 9293 §3.7.4 would hold it until everything is acknowledged).
+  EXPECT_EQ(h.app_send_bytes(slice(data, 0, 2920)), 2920u);
+  h.expect(seg().at(L(1)).ack(R(1)).win(64000).bytes(slice(data, 0, 1460)));
+  h.expect(seg().at(L(1461)).ack(R(1)).win(64000).psh().bytes(slice(data, 1460, 1460)));
+  EXPECT_EQ(h.app_send_bytes(slice(data, 2920, 30)), 30u);
+  h.expect(seg().at(L(2921)).ack(R(1)).win(64000).psh().bytes(slice(data, 2920, 30)));
+  // That one is now the unacknowledged short segment: the next small write waits.
+  EXPECT_EQ(h.app_send_bytes(slice(data, 2950, 50)), 50u);
+  h.expect_nothing();
+  h.send(seg().at(R(1)).ack(L(2951)).win(64000));
+  h.expect(seg().at(L(2951)).ack(R(1)).win(64000).psh().bytes(slice(data, 2950, 50)));
 }
 
 TEST(ConnectionSend, NodelaySendsSmallSegmentsAtOnce) {
@@ -59,7 +97,9 @@ TEST(ConnectionSend, EffectiveMssFollowsPeerMss) {
   h.app_send_bytes(pattern(250));
   h.expect(seg().at(L(1)).ack(R(1)).win(64000).bytes(slice(pattern(250), 0, 100)));
   h.expect(seg().at(L(101)).ack(R(1)).win(64000).bytes(slice(pattern(250), 100, 100)));
-  h.expect_nothing();  // Nagle: the 50-byte tail waits
+  // Minshall: no short segment is unacknowledged, so the 50-byte tail follows.
+  h.expect(seg().at(L(201)).ack(R(1)).win(64000).psh().bytes(slice(pattern(250), 200, 50)));
+  h.expect_nothing();
 }
 
 TEST(ConnectionSend, PathMtuLowersSegmentSize) {

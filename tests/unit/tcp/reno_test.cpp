@@ -30,8 +30,9 @@ TEST(Reno, InitialWindowPerRfc6928) {
   EXPECT_TRUE(r.in_slow_start());
 }
 
-TEST(Reno, SlowStartByteCountingCappedAtTwoSegmentsPerAck) {
-  // RFC 5681 §3.1 / RFC 3465 §2.2: cwnd += min(bytes acked, L), L = 2*SMSS.
+TEST(Reno, SlowStartCountsEveryByteAStretchAckCovers) {
+  // RFC 3465 byte counting with no per-ACK limit, as Linux: a stretch ACK of ten segments
+  // grows cwnd by ten segments (with L = 2*SMSS it grew by two).
   RenoCongestion r;
   r.init(1000, 10);
   ASSERT_EQ(r.cwnd(), 10000u);
@@ -39,10 +40,26 @@ TEST(Reno, SlowStartByteCountingCappedAtTwoSegmentsPerAck) {
   EXPECT_EQ(r.cwnd(), 11000u);
   r.on_ack(500, 10000, kT0);  // partial segment: counts the bytes
   EXPECT_EQ(r.cwnd(), 11500u);
-  r.on_ack(5000, 10000, kT0);  // stretch ACK: capped at 2*SMSS
-  EXPECT_EQ(r.cwnd(), 13500u);
+  r.on_ack(10000, 10000, kT0);  // stretch ACK of ten segments
+  EXPECT_EQ(r.cwnd(), 21500u);
   r.on_ack(0, 10000, kT0);  // nothing new acked: no growth
-  EXPECT_EQ(r.cwnd(), 13500u);
+  EXPECT_EQ(r.cwnd(), 21500u);
+}
+
+TEST(Reno, SlowStartStopsAtSsthresh) {
+  // RFC 5681 §3.1: slow start ends at ssthresh; a stretch ACK does not carry cwnd past it.
+  RenoCongestion r;
+  r.init(1000, 10);
+  r.on_rto(40000, kT0);  // ssthresh = 20000, cwnd = 1000
+  ASSERT_EQ(r.ssthresh(), 20000u);
+  r.on_ack(16000, 1000, kT0);
+  EXPECT_EQ(r.cwnd(), 17000u);
+  EXPECT_TRUE(r.in_slow_start());
+  r.on_ack(16000, 1000, kT0);
+  EXPECT_EQ(r.cwnd(), 20000u);
+  EXPECT_FALSE(r.in_slow_start());
+  r.on_ack(1000, 20000, kT0);  // congestion avoidance from here: SMSS*SMSS/cwnd
+  EXPECT_EQ(r.cwnd(), 20050u);
 }
 
 TEST(Reno, SlowStartDoublesPerRoundTrip) {

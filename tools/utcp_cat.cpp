@@ -2,8 +2,9 @@
 // another, forever); `utcp-cat HOST PORT` connects. Standard input goes to the connection,
 // the connection to standard output; end of input sends FIN (half-close) and the program
 // exits once the peer has finished too. Exit status 0 on a clean close, 1 on refused,
-// reset or timed out connections (the reason on stderr). --idle-timeout resets a connection
-// on which nothing moved for that long (status 1; with -k, on to the next one).
+// reset or timed out connections (the peer and the reason on stderr), 2 for a bad command
+// line. --idle-timeout resets a connection on which nothing moved for that long (status 1; with
+// -k, on to the next one).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -95,9 +96,10 @@ class Cat {
   }
 
   void connect(Ipv4Addr addr, uint16_t port) {
+    peer_ = addr.to_string() + ":" + std::to_string(port);
     std::error_code ec;
     sock_ = st_.connect(addr, port, ec);
-    if (ec) throw std::system_error(ec, "cannot connect to " + addr.to_string());
+    if (ec) throw std::runtime_error("connect " + peer_ + ": " + describe(ec));
     start_timing();
     rt_.observe_state(sock_);
     connected_ = false;
@@ -138,9 +140,18 @@ class Cat {
     finish(1);
   }
 
+  // "connection refused": strerror's text, lower-cased to sit after a colon.
+  static std::string describe(const std::error_code& ec) {
+    std::string m = ec.message();
+    if (!m.empty() && m[0] >= 'A' && m[0] <= 'Z') m[0] = static_cast<char>(m[0] - 'A' + 'a');
+    return m;
+  }
+
+  // Names the peer: "connect 10.77.0.1:5001: connection refused" while the handshake runs,
+  // "10.77.0.1:5001: connection reset by peer" after.
   void fail(const std::error_code& ec) {
     timeouts_.remove(sock_);
-    rt_.log(ec.message());
+    rt_.log((connected_ ? peer_ : "connect " + peer_) + ": " + describe(ec));
     rt_.observe_state(sock_);
     rt_.forget_state(sock_);
     st_.close(sock_);
@@ -230,6 +241,7 @@ class Cat {
       rt_.log("connection from " + peer.addr.to_string() + ":" + std::to_string(peer.port));
     }
     sock_ = s;
+    peer_ = peer.addr.to_string() + ":" + std::to_string(peer.port);
     start_timing();
     rt_.observe_state(sock_);
     connected_ = true;
@@ -294,6 +306,7 @@ class Cat {
   ByteQueue to_out_;
   SocketId listener_ = kNoSocket;
   SocketId sock_ = kNoSocket;
+  std::string peer_;  // "A.B.C.D:PORT" of the connection, for error messages
   bool connected_ = false;
   bool stdin_eof_ = false;
   bool fin_sent_ = false;
@@ -322,19 +335,19 @@ int main(int argc, char** argv) {
   add_connection_options(app, conn_options, false);
   return run_main(app, argc, argv, [&] {
     if (l->count() > 0 && !target.empty()) {
-      throw std::runtime_error("give either -l PORT or HOST PORT, not both");
+      throw UsageError("give either -l PORT or HOST PORT, not both");
     }
     std::optional<utcp::Ipv4Addr> host;
     uint16_t port = 0;
     if (l->count() == 0) {
-      if (target.size() != 2) throw std::runtime_error("need HOST PORT (or -l PORT); see --help");
+      if (target.size() != 2) throw UsageError("need HOST PORT (or -l PORT)");
       host = utcp::Ipv4Addr::parse(target[0]);
-      if (!host) throw std::runtime_error("HOST '" + target[0] + "' is not an IPv4 address");
+      if (!host) throw UsageError("HOST '" + target[0] + "' is not an IPv4 address");
       const unsigned long p =
           target[1].find_first_not_of("0123456789") == std::string::npos && target[1].size() <= 5
               ? std::stoul(target[1])
               : 0;
-      if (p == 0 || p > 65535) throw std::runtime_error("PORT '" + target[1] + "' is not 1..65535");
+      if (p == 0 || p > 65535) throw UsageError("PORT '" + target[1] + "' is not 1..65535");
       port = static_cast<uint16_t>(p);
     }
     ::signal(SIGPIPE, SIG_IGN);  // a closed stdout is reported as EPIPE instead

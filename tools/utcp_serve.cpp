@@ -373,12 +373,12 @@ int main(int argc, char** argv) {
   add_connection_options(app, conn_options, true);
   return run_main(app, argc, argv, [&] {
     if (!*o_echo && !*o_discard && !*o_chargen && !*o_http) {
-      throw std::runtime_error("nothing to serve: give --echo, --discard, --chargen or --http");
+      throw UsageError("nothing to serve: give --echo, --discard, --chargen or --http");
     }
     if (*o_http) {
       char buf[PATH_MAX];
       if (::realpath(root.c_str(), buf) == nullptr) {
-        throw std::runtime_error("--root '" + root + "': " + std::strerror(errno));
+        throw UsageError("--root '" + root + "': " + std::strerror(errno));
       }
       sv.root = buf;
     }

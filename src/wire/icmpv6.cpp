@@ -23,6 +23,27 @@ Checksum icmpv6_sum(std::span<const uint8_t> msg, const Ipv6Addr& src, const Ipv
 
 }  // namespace
 
+bool icmpv6_error_allowed(const Ipv6Packet& invoking, const Ipv6ExtWalk& walk, uint8_t type,
+                          uint8_t code) {
+  const std::span<const uint8_t> pkt = invoking.bytes();
+  // (e.1), (e.2): the invoking packet is itself an ICMPv6 error or a Redirect.
+  if (walk.upper_protocol == ipv6_next::kIcmpv6 && walk.upper_offset < pkt.size()) {
+    const uint8_t t = pkt[walk.upper_offset];
+    if (t < 128 || t == kIcmpv6Redirect) return false;
+  }
+  // (e.3): to a multicast destination only Packet Too Big and Parameter Problem code 2 (an
+  // option whose type asks for it; the walk has already left out action 11 to multicast).
+  if (invoking.dst().is_multicast()) {
+    const bool exempt =
+        type == icmpv6_type::kPacketTooBig ||
+        (type == icmpv6_type::kParameterProblem && code == icmpv6_param::kUnrecognizedOption);
+    if (!exempt) return false;
+  }
+  // (e.6): a source that does not name a single node.
+  const Ipv6Addr src = invoking.src();
+  return !src.is_unspecified() && !src.is_multicast();
+}
+
 Parsed<Icmpv6Packet> Icmpv6Packet::parse(std::span<const uint8_t> bytes, const Ipv6Addr& src,
                                          const Ipv6Addr& dst, bool verify_checksum) {
   if (bytes.size() < kIcmpv6HeaderLen) return ParseError::kTruncated;

@@ -56,6 +56,17 @@ struct Icmpv6Quote {
 };
 
 struct Icmpv6Repr;
+struct Ipv6ExtWalk;
+
+inline constexpr uint8_t kIcmpv6Redirect = 137;  // RFC 4861 §4.5
+
+// RFC 4443 §2.4(e): whether an error of this type and code may answer `invoking`, given its
+// extension-header walk. Never about an ICMPv6 error or a Redirect (e.1, e.2), about a packet
+// to a multicast address other than with Packet Too Big or Parameter Problem code 2 (e.3),
+// or about a packet whose source is not one node, unspecified or multicast (e.6). e.4 and e.5
+// concern link-layer multicast and broadcast, which a TUN does not have.
+bool icmpv6_error_allowed(const Ipv6Packet& invoking, const Ipv6ExtWalk& walk, uint8_t type,
+                          uint8_t code);
 
 class Icmpv6Packet {
  public:

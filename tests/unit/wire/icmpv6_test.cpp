@@ -184,5 +184,50 @@ TEST(Icmpv6, QuoteOfAGarbledHeaderIsRefused) {
             ParseError::kTruncated);
 }
 
+// RFC 4443 §2.4(e): which invoking packets get no error.
+TEST(Icmpv6, ErrorsAreNotSentAboutErrorsMulticastOrUnspecifiedSources) {
+  auto allowed = [](const std::vector<uint8_t>& invoking, uint8_t type, uint8_t code) {
+    auto ip = Ipv6Packet::parse(invoking);
+    EXPECT_TRUE(ip.ok());
+    return icmpv6_error_allowed(*ip, walk_ipv6_ext(*ip), type, code);
+  };
+  const auto tcp = tcp_packet(0);
+  EXPECT_TRUE(allowed(tcp, icmpv6_type::kDestUnreachable, icmpv6_unreach::kPort));
+  // (e.1) about an ICMPv6 error; (e.2) about a Redirect; an echo request is fine.
+  auto wrap_icmp = [](const std::vector<uint8_t>& msg) {
+    Ipv6Repr ip;
+    ip.src = kStack;
+    ip.dst = kKernel;
+    ip.next_header = ipv6_next::kIcmpv6;
+    ip.payload_len = static_cast<uint16_t>(msg.size());
+    std::vector<uint8_t> out(ip.total_len());
+    EXPECT_EQ(ip.emit(out), kIpv6HeaderLen);
+    std::copy(msg.begin(), msg.end(), out.begin() + kIpv6HeaderLen);
+    return out;
+  };
+  const auto err = wrap_icmp(emit(Icmpv6Repr::dest_unreachable(0, tcp)));
+  EXPECT_FALSE(allowed(err, icmpv6_type::kParameterProblem, 0));
+  Icmpv6Repr redirect;
+  redirect.type = kIcmpv6Redirect;
+  EXPECT_FALSE(allowed(wrap_icmp(emit(redirect)), icmpv6_type::kDestUnreachable, 0));
+  EXPECT_TRUE(allowed(wrap_icmp(emit(Icmpv6Repr::echo_request(1, 1, {}))),
+                      icmpv6_type::kParameterProblem, 0));
+  // (e.3) to multicast: only Packet Too Big and Parameter Problem code 2.
+  auto to_multicast = tcp;
+  to_multicast[24] = 0xff;
+  EXPECT_FALSE(allowed(to_multicast, icmpv6_type::kDestUnreachable, icmpv6_unreach::kPort));
+  EXPECT_FALSE(allowed(to_multicast, icmpv6_type::kParameterProblem, 1));
+  EXPECT_TRUE(allowed(to_multicast, icmpv6_type::kPacketTooBig, 0));
+  EXPECT_TRUE(
+      allowed(to_multicast, icmpv6_type::kParameterProblem, icmpv6_param::kUnrecognizedOption));
+  // (e.6) from the unspecified or a multicast address.
+  auto from_unspecified = tcp;
+  std::fill(from_unspecified.begin() + 8, from_unspecified.begin() + 24, 0);
+  EXPECT_FALSE(allowed(from_unspecified, icmpv6_type::kDestUnreachable, 0));
+  auto from_multicast = tcp;
+  from_multicast[8] = 0xff;
+  EXPECT_FALSE(allowed(from_multicast, icmpv6_type::kPacketTooBig, 0));
+}
+
 }  // namespace
 }  // namespace utcp::wire

@@ -88,7 +88,12 @@ Parsed<Icmpv6Quote> Icmpv6Packet::quote() const {
   const bool unknown_upper = w.verdict == Ipv6ExtVerdict::kParameterProblem &&
                              w.problem_code == icmpv6_param::kUnrecognizedNextHeader &&
                              w.problem_pointer == w.next_header_offset;
-  if ((w.accepted() || unknown_upper) && w.upper_offset <= ip->bytes().size()) {
+  // A quoted fragment: only the first holds the upper-layer header, and the §4.5 length
+  // checks mean nothing for a quote that was cut short.
+  const bool fragment = w.fragment && !w.fragment->is_atomic();
+  const bool first_fragment = fragment && w.fragment->offset == 0;
+  if (((w.accepted() && !fragment) || unknown_upper || first_fragment) &&
+      w.upper_offset <= ip->bytes().size()) {
     q.has_upper = true;
     q.upper_protocol = w.upper_protocol;
     q.upper = ip->bytes().subspan(w.upper_offset);

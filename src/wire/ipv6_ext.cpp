@@ -129,6 +129,14 @@ Ipv6ExtWalk walk_ipv6_ext(const Ipv6Packet& packet, std::span<const uint8_t> upp
       f.identification = load_be32(pkt.data() + off + 4);
       f.header_offset = off;
       w.fragment = f;
+      // RFC 6946 §4: an atomic fragment is processed in isolation, as the packet it is;
+      // any other fragment ends the walk: what follows is fragment data until reassembly,
+      // which walks the whole packet again.
+      if (!f.is_atomic()) {
+        w.upper_protocol = f.next_header;
+        w.upper_offset = off + 8;
+        w.next_header_offset = off;
+      }
       const size_t data_len = pkt.size() - (off + 8);
       // RFC 8200 §4.5: a fragment that is not the last must carry a multiple of 8 bytes,
       // else Parameter Problem code 0 pointing at the Payload Length field...
@@ -140,14 +148,7 @@ Ipv6ExtWalk walk_ipv6_ext(const Ipv6Packet& packet, std::span<const uint8_t> upp
       if ((off - kIpv6HeaderLen) + f.offset + data_len > 0xffff) {
         return problem(w, icmpv6_param::kErroneousHeaderField, off + 2);
       }
-      // RFC 6946 §4: an atomic fragment is processed in isolation, as the packet it is;
-      // any other fragment waits for reassembly, which walks the whole packet again.
-      if (!f.is_atomic()) {
-        w.upper_protocol = f.next_header;
-        w.upper_offset = off + 8;
-        w.next_header_offset = off;
-        return w;
-      }
+      if (!f.is_atomic()) return w;
     }
     nh = pkt[off];
     nh_field = off;

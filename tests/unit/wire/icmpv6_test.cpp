@@ -117,6 +117,37 @@ TEST(Icmpv6, QuoteWalksTheQuotedExtensionHeaders) {
   EXPECT_EQ(q->upper.size(), invoking.size() - 48);
 }
 
+// A quoted fragment: the first one holds the TCP header (even when the quote cuts it to a
+// length §4.5 would refuse), a later one does not.
+TEST(Icmpv6, QuoteOfAFragmentHasTheUpperLayerOnlyInTheFirst) {
+  auto fragmented = [](uint16_t offset) {
+    auto p = tcp_packet(100);
+    Ipv6FragmentHeader f;
+    f.next_header = ipv6_next::kTcp;
+    f.offset = offset;
+    f.more = true;
+    f.identification = 99;
+    std::vector<uint8_t> h(8);
+    EXPECT_EQ(f.emit(h), 8u);
+    p.insert(p.begin() + kIpv6HeaderLen, h.begin(), h.end());
+    p[6] = ipv6_next::kFragment;
+    p[5] = static_cast<uint8_t>(p[5] + 8);  // payload length 120 + 8, no carry
+    p.resize(kIpv6HeaderLen + 8 + 21);      // as cut by a quote
+    return p;
+  };
+  const auto first = emit(Icmpv6Repr::time_exceeded(icmpv6_time::kReassembly, fragmented(0)));
+  auto q = Icmpv6Packet::parse(first, kStack, kKernel)->quote();
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(q->has_upper);
+  EXPECT_EQ(q->upper_protocol, ipv6_next::kTcp);
+  EXPECT_EQ(q->upper.size(), 21u);
+  EXPECT_EQ(q->upper[0] << 8 | q->upper[1], 40000);
+  const auto later = emit(Icmpv6Repr::time_exceeded(icmpv6_time::kReassembly, fragmented(64)));
+  auto q2 = Icmpv6Packet::parse(later, kStack, kKernel)->quote();
+  ASSERT_TRUE(q2.ok());
+  EXPECT_FALSE(q2->has_upper);
+}
+
 TEST(Icmpv6, PacketTooBigCarriesTheMtu) {
   const auto msg = emit(Icmpv6Repr::packet_too_big(1280, tcp_packet(100)));
   auto p = Icmpv6Packet::parse(msg, kStack, kKernel);

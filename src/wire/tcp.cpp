@@ -140,35 +140,38 @@ size_t TcpRepr::copy_payload(std::span<uint8_t> buf) const {
   return total;
 }
 
-size_t TcpRepr::emit_header(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst) const {
+size_t TcpRepr::emit_header(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst,
+                            bool checksum) const {
   const size_t hlen = write_header(buf);
-  if (hlen == 0) return 0;
+  if (hlen == 0 || !checksum) return hlen;
   const auto segment = buf.first(hlen + payload.size());
   store_be16(buf.data() + kChecksumOffset,
              tcp_pseudo(src, dst, segment.size()).add(segment).finish());
   return hlen;
 }
 
-size_t TcpRepr::emit_header(std::span<uint8_t> buf, const IpAddr& src, const IpAddr& dst) const {
+size_t TcpRepr::emit_header(std::span<uint8_t> buf, const IpAddr& src, const IpAddr& dst,
+                            bool checksum) const {
   const size_t hlen = write_header(buf);
-  if (hlen == 0) return 0;
+  if (hlen == 0 || !checksum) return hlen;
   const auto segment = buf.first(hlen + payload.size());
   store_be16(buf.data() + kChecksumOffset,
              tcp_pseudo(src, dst, segment.size()).add(segment).finish());
   return hlen;
 }
 
-size_t TcpRepr::emit(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst) const {
+size_t TcpRepr::emit(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst, bool checksum) const {
   const size_t total = copy_payload(buf);
   if (total == 0) return 0;
-  emit_header(buf, src, dst);
+  emit_header(buf, src, dst, checksum);
   return total;
 }
 
-size_t TcpRepr::emit(std::span<uint8_t> buf, const IpAddr& src, const IpAddr& dst) const {
+size_t TcpRepr::emit(std::span<uint8_t> buf, const IpAddr& src, const IpAddr& dst,
+                     bool checksum) const {
   const size_t total = copy_payload(buf);
   if (total == 0) return 0;
-  emit_header(buf, src, dst);
+  emit_header(buf, src, dst, checksum);
   return total;
 }
 

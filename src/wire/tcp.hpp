@@ -84,13 +84,17 @@ struct TcpRepr {
 
   // Writes header, options (padded) and payload into buf (at least total_len() bytes) and
   // fills in the checksum over the IPv4 pseudo-header. Returns bytes written.
-  size_t emit(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst) const;
+  // checksum false: the field is left zero for a device that computes it (TSO offload).
+  size_t emit(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst, bool checksum = true) const;
   // Same, but writes only header and options and leaves the payload to the caller, whose
   // bytes must already sit right after the header (zero-copy send path). Checksum covers both.
-  size_t emit_header(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst) const;
+  size_t emit_header(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst,
+                     bool checksum = true) const;
   // The same with the pseudo-header of the addresses' family (RFC 8200 §8.1 for IPv6).
-  size_t emit(std::span<uint8_t> buf, const IpAddr& src, const IpAddr& dst) const;
-  size_t emit_header(std::span<uint8_t> buf, const IpAddr& src, const IpAddr& dst) const;
+  size_t emit(std::span<uint8_t> buf, const IpAddr& src, const IpAddr& dst,
+              bool checksum = true) const;
+  size_t emit_header(std::span<uint8_t> buf, const IpAddr& src, const IpAddr& dst,
+                     bool checksum = true) const;
 
  private:
   // Header and options with a zero checksum field; header_len(), or 0 if buf is short.

@@ -130,6 +130,10 @@ TEST(TcpOverIpv6, EmitHeaderLeavesThePayloadInPlace) {
   EXPECT_EQ(p->payload()[0], 'h');
   std::vector<uint8_t> small(24);
   EXPECT_EQ(r.emit(small, kSrc, kDst), 0u);
+  // checksum false leaves the field zero for an offloading device.
+  ASSERT_EQ(r.emit_header(buf, kSrc, kDst, false), 20u);
+  EXPECT_EQ(buf[16] << 8 | buf[17], 0);
+  EXPECT_EQ(TcpPacket::parse(buf, kSrc, kDst).error(), ParseError::kBadChecksum);
 }
 
 }  // namespace

@@ -12,6 +12,14 @@
 #   kernel-synack-nots    SYN-ACK to a SYN offering mss, sackOK, wscale but no timestamps
 #   kernel-rst            RST/ACK answering a SYN to a closed port
 #   kernel-port-unreach   ICMP port unreachable answering a UDP datagram to a closed port
+#
+# IPv6 (a second namespace, fd77::1/64 on the TUN):
+#   kernel6-syn              SYN from `nc -6 fd77::2 5000` (mss 1440, sackOK, TS, wscale)
+#   kernel6-echo-request     ICMPv6 echo request from `ping -6 -c1 fd77::2`
+#   kernel6-packet-too-big   ICMPv6 Packet Too Big (MTU 1280) from the kernel forwarding a
+#                            1400-byte packet we write towards a veth link of MTU 1280
+#
+# UTCP_VECTORS=v4 or v6 captures one family only (default: both).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,13 +29,19 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "capture-vectors.sh: needs root (network namespace + TUN)" >&2
   exit 1
 fi
+families=${UTCP_VECTORS:-all}
 ns=utcp-vectors-$$
-cleanup() { ip netns del "$ns" 2>/dev/null || true; }
+ns6=utcp-vectors6-$$
+cleanup() {
+  ip netns del "$ns" 2>/dev/null || true
+  ip netns del "$ns6" 2>/dev/null || true
+}
 trap cleanup EXIT INT TERM
-ip netns add "$ns"
-ip -n "$ns" link set lo up
 mkdir -p "$data_dir" "$corpus_dir"
 
+if [ "$families" != v6 ]; then
+ip netns add "$ns"
+ip -n "$ns" link set lo up
 ip netns exec "$ns" python3 - "$data_dir" "$corpus_dir" <<'PY'
 import fcntl, os, select, signal, struct, subprocess, sys, time
 
@@ -168,4 +182,85 @@ finally:
             try: c.wait(timeout=2)
             except subprocess.TimeoutExpired: c.kill()
 PY
+fi
+
+if [ "$families" != v4 ]; then
+ip netns add "$ns6"
+ip -n "$ns6" link set lo up
+ip netns exec "$ns6" python3 - "$data_dir" "$corpus_dir" <<'PY'
+import fcntl, os, select, signal, struct, subprocess, sys, time
+
+data_dir, corpus_dir = sys.argv[1], sys.argv[2]
+TUNSETIFF, IFF_TUN, IFF_NO_PI = 0x400454CA, 0x0001, 0x1000
+STACK = bytes.fromhex("fd770000000000000000000000000002")
+FAR = bytes.fromhex("fd780000000000000000000000000005")  # beyond the veth link
+
+tun = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(tun, TUNSETIFF, struct.pack("16sH", b"utcp0", IFF_TUN | IFF_NO_PI))
+for cmd in (["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=0"],
+            ["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"],
+            ["ip", "link", "set", "utcp0", "up"],
+            ["ip", "addr", "add", "fd77::1/64", "dev", "utcp0", "nodad"],
+            # The far side: a veth link of MTU 1280 the kernel forwards to (both ends stay
+            # in this namespace and go with it).
+            ["ip", "link", "add", "utcp1", "type", "veth", "peer", "name", "utcp2"],
+            ["ip", "link", "set", "utcp1", "mtu", "1280", "up"],
+            ["ip", "link", "set", "utcp2", "mtu", "1280", "up"],
+            ["ip", "addr", "add", "fd78::1/64", "dev", "utcp1", "nodad"]):
+    subprocess.run(cmd, check=True)
+children = []
+
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+def tcp6(src, dst, sport, dport, seq, ack, flags, payload=b""):
+    h = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 64800, 0, 0) + payload
+    c = csum(src + dst + struct.pack("!IxxxB", len(h), 6) + h)
+    seg = h[:16] + struct.pack("!H", c) + h[18:]
+    return struct.pack("!IHBB", 6 << 28, len(seg), 6, 64) + src + dst + seg
+
+def read_until(match, what, timeout=5.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        r, _, _ = select.select([tun], [], [], max(0, end - time.time()))
+        if not r: break
+        pkt = os.read(tun, 65535)
+        if len(pkt) >= 48 and pkt[0] >> 4 == 6 and match(pkt): return pkt
+    sys.exit("capture-vectors: timed out waiting for " + what)
+
+def save(name, pkt, note):
+    with open(os.path.join(data_dir, name + ".hex"), "w") as f:
+        f.write("# " + note + "\n")
+        for i in range(0, len(pkt), 16): f.write(pkt[i:i + 16].hex(" ") + "\n")
+    with open(os.path.join(corpus_dir, name + ".bin"), "wb") as f: f.write(pkt)
+    print("captured %-22s %4d bytes" % (name, len(pkt)))
+
+try:
+    time.sleep(0.5)  # let the addresses settle (nodad: no duplicate address detection)
+    children.append(subprocess.Popen(["nc", "-6", "-w", "3", "fd77::2", "5000"],
+                                     stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    save("kernel6-syn", read_until(lambda p: p[6] == 6 and p[40 + 13] & 0x12 == 0x02, "SYN"),
+         "Linux SYN from `nc -6 fd77::2 5000` (fd77::1 -> fd77::2)")
+
+    children.append(subprocess.Popen(["ping", "-6", "-c1", "-W1", "fd77::2"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    save("kernel6-echo-request", read_until(lambda p: p[6] == 58 and p[40] == 128, "echo request"),
+         "Linux ICMPv6 echo request from `ping -6 -c1 fd77::2`")
+
+    # A 1400-byte packet to fd78::5: the kernel, forwarding, finds the next link's MTU 1280.
+    os.write(tun, tcp6(STACK, FAR, 40000, 5001, 7000000, 1, 0x18, bytes(range(256)) * 5 + bytes(60)))
+    save("kernel6-packet-too-big", read_until(lambda p: p[6] == 58 and p[40] == 2, "packet too big"),
+         "Linux ICMPv6 Packet Too Big (MTU 1280) forwarding a 1400-byte TCP packet "
+         "fd77::2:40000 -> fd78::5:5001 to a veth link of MTU 1280")
+finally:
+    for c in children:
+        if c.poll() is None:
+            c.send_signal(signal.SIGTERM)
+            try: c.wait(timeout=2)
+            except subprocess.TimeoutExpired: c.kill()
+PY
+fi
 echo "vectors written to $data_dir and $corpus_dir"

@@ -1,11 +1,15 @@
 #pragma once
 // Addresses and endpoints as the public API names them.
 //
-// Only IPv4 exists today. The API takes addresses through Endpoint and the Ipv4Addr value
-// type, never through raw integers or sockaddr, so that a later family-neutral address type
-// (one type holding an IPv4 or an IPv6 address) can take Ipv4Addr's place in Endpoint and the
-// Stack's signatures, with Ipv4Addr kept as the IPv4 case of it.
+// The API takes addresses through Endpoint and value types, never through raw integers or
+// sockaddr. Ipv4Addr and Ipv6Addr are the two families; IpAddr holds either, and is the
+// family-neutral type meant to take Ipv4Addr's place in Endpoint and the Stack's signatures
+// (the Stack is still IPv4-only: Endpoint keeps Ipv4Addr until the IP layer speaks IPv6).
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,9 +41,138 @@ struct Endpoint {
   friend constexpr bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
+// An IPv6 address (RFC 4291): 16 bytes in network order.
+struct Ipv6Addr {
+  std::array<uint8_t, 16> bytes{};
+
+  constexpr Ipv6Addr() = default;
+  constexpr explicit Ipv6Addr(const std::array<uint8_t, 16>& b) : bytes(b) {}
+  // From the eight 16-bit groups of the text form: Ipv6Addr(0xfd77, 0, 0, 0, 0, 0, 0, 2).
+  constexpr Ipv6Addr(uint16_t g0, uint16_t g1, uint16_t g2, uint16_t g3, uint16_t g4, uint16_t g5,
+                     uint16_t g6, uint16_t g7) {
+    const uint16_t g[8] = {g0, g1, g2, g3, g4, g5, g6, g7};
+    for (size_t i = 0; i < 8; ++i) {
+      bytes[2 * i] = static_cast<uint8_t>(g[i] >> 8);
+      bytes[2 * i + 1] = static_cast<uint8_t>(g[i]);
+    }
+  }
+  // Reads 16 bytes in network order (e.g. from a packet).
+  static Ipv6Addr from_bytes(const uint8_t* p) {
+    Ipv6Addr a;
+    std::memcpy(a.bytes.data(), p, 16);
+    return a;
+  }
+
+  constexpr uint16_t group(size_t i) const {
+    return static_cast<uint16_t>(bytes[2 * i] << 8 | bytes[2 * i + 1]);
+  }
+  constexpr bool is_unspecified() const { return *this == Ipv6Addr(); }                     // ::
+  constexpr bool is_loopback() const { return *this == Ipv6Addr(0, 0, 0, 0, 0, 0, 0, 1); }  // ::1
+  constexpr bool is_multicast() const { return bytes[0] == 0xff; }  // ff00::/8 (RFC 4291 §2.7)
+  constexpr bool is_link_local() const {                            // fe80::/10
+    return bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80;
+  }
+  // ::ffff:a.b.c.d (RFC 4291 §2.5.5.2).
+  constexpr bool is_v4_mapped() const {
+    for (size_t i = 0; i < 10; ++i) {
+      if (bytes[i] != 0) return false;
+    }
+    return bytes[10] == 0xff && bytes[11] == 0xff;
+  }
+  static constexpr Ipv6Addr v4_mapped(Ipv4Addr v4) {
+    return Ipv6Addr(0, 0, 0, 0, 0, 0xffff, static_cast<uint16_t>(v4.value >> 16),
+                    static_cast<uint16_t>(v4.value));
+  }
+  // The IPv4 address inside an IPv4-mapped address; nullopt for any other address.
+  constexpr std::optional<Ipv4Addr> to_v4_mapped() const {
+    if (!is_v4_mapped()) return std::nullopt;
+    return Ipv4Addr(bytes[12], bytes[13], bytes[14], bytes[15]);
+  }
+
+  friend constexpr bool operator==(const Ipv6Addr&, const Ipv6Addr&) = default;
+  friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) = default;
+
+  // RFC 4291 §2.2 text forms (hex groups, one "::", a trailing dotted quad); nullopt for
+  // anything else, including zone identifiers ("%eth0") and brackets.
+  static std::optional<Ipv6Addr> parse(std::string_view text);
+  // The RFC 5952 canonical form: lower case, no leading zeros, the longest run of two or more
+  // zero groups (the first of equal runs) as "::", and IPv4-mapped as ::ffff:a.b.c.d (§5).
+  std::string to_string() const;
+};
+
+// An address of either family. An IPv4 address and its IPv4-mapped IPv6 form are different
+// IpAddr values (the family is part of the value); converting is explicit (to_v4_mapped()).
+class IpAddr {
+ public:
+  enum class Family : uint8_t { kV4 = 4, kV6 = 6 };
+
+  constexpr IpAddr() = default;  // 0.0.0.0
+  constexpr IpAddr(Ipv4Addr v4)  // NOLINT(google-explicit-constructor): every v4 is an IpAddr
+      : family_(Family::kV4), addr_(Ipv6Addr::v4_mapped(v4)) {}
+  constexpr IpAddr(const Ipv6Addr& v6)  // NOLINT(google-explicit-constructor)
+      : family_(Family::kV6), addr_(v6) {}
+
+  constexpr Family family() const { return family_; }
+  constexpr bool is_v4() const { return family_ == Family::kV4; }
+  constexpr bool is_v6() const { return family_ == Family::kV6; }
+  // The address of the family it holds; v4() of a v6 address is 0.0.0.0, v6() of a v4 one
+  // its IPv4-mapped form.
+  constexpr Ipv4Addr v4() const {
+    return is_v4() ? Ipv4Addr(addr_.bytes[12], addr_.bytes[13], addr_.bytes[14], addr_.bytes[15])
+                   : Ipv4Addr();
+  }
+  constexpr Ipv6Addr v6() const { return addr_; }
+  // 16 bytes that identify the address within its family (v4: the IPv4-mapped form), for
+  // hashing together with family().
+  constexpr const std::array<uint8_t, 16>& bytes16() const { return addr_.bytes; }
+  constexpr bool is_unspecified() const {
+    return is_v4() ? v4().value == 0 : addr_.is_unspecified();
+  }
+
+  friend constexpr bool operator==(const IpAddr&, const IpAddr&) = default;
+  // All IPv4 addresses order before all IPv6 addresses.
+  friend constexpr auto operator<=>(const IpAddr&, const IpAddr&) = default;
+
+  // A dotted quad or an IPv6 text form (no brackets, no zone).
+  static std::optional<IpAddr> parse(std::string_view text);
+  std::string to_string() const { return is_v4() ? v4().to_string() : addr_.to_string(); }
+
+ private:
+  Family family_ = Family::kV4;
+  Ipv6Addr addr_ = Ipv6Addr::v4_mapped(Ipv4Addr());
+};
+
 // The name the library's internal layers have always used.
 namespace wire {
+using utcp::IpAddr;
 using utcp::Ipv4Addr;
+using utcp::Ipv6Addr;
 }  // namespace wire
 
 }  // namespace utcp
+
+// Hashing, so addresses can key unordered containers. Not keyed: tables exposed to peers
+// hash with a secret (src/base/siphash.hpp) over bytes16() and the family.
+template <>
+struct std::hash<utcp::Ipv4Addr> {
+  size_t operator()(utcp::Ipv4Addr a) const noexcept { return std::hash<uint32_t>()(a.value); }
+};
+template <>
+struct std::hash<utcp::Ipv6Addr> {
+  size_t operator()(const utcp::Ipv6Addr& a) const noexcept {
+    uint64_t hi, lo;
+    std::memcpy(&hi, a.bytes.data(), 8);
+    std::memcpy(&lo, a.bytes.data() + 8, 8);
+    // splitmix64 finalizer over the two halves.
+    uint64_t x = hi ^ (lo + 0x9e3779b97f4a7c15ull + (hi << 6) + (hi >> 2));
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return static_cast<size_t>(x ^ (x >> 31));
+  }
+};
+template <>
+struct std::hash<utcp::IpAddr> {
+  size_t operator()(const utcp::IpAddr& a) const noexcept {
+    return std::hash<utcp::Ipv6Addr>()(a.v6()) ^ static_cast<size_t>(a.family());
+  }
+};

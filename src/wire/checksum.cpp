@@ -168,4 +168,20 @@ Checksum ipv4_pseudo_header(uint32_t src, uint32_t dst, uint8_t protocol, uint16
   return c;
 }
 
+Checksum ipv6_pseudo_header(const Ipv6Addr& src, const Ipv6Addr& dst, uint8_t next_header,
+                            uint32_t length) {
+  // RFC 8200 §8.1: source, destination, upper-layer length (32 bits), 3 zero bytes, next header.
+  Checksum c;
+  c.add(src.bytes).add(dst.bytes).add32(length).add16(next_header);
+  return c;
+}
+
+Checksum pseudo_header(const IpAddr& src, const IpAddr& dst, uint8_t protocol, uint32_t length) {
+  if (src.is_v4() && dst.is_v4()) {
+    return ipv4_pseudo_header(src.v4().value, dst.v4().value, protocol,
+                              static_cast<uint16_t>(length));
+  }
+  return ipv6_pseudo_header(src.v6(), dst.v6(), protocol, length);
+}
+
 }  // namespace utcp::wire

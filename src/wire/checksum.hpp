@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <span>
 
+#include "utcp/address.hpp"
+
 namespace utcp::wire {
 
 // Accumulates the ones'-complement sum over any number of byte ranges, of any parity:
@@ -42,5 +44,15 @@ uint16_t checksum_update32(uint16_t old_checksum, uint32_t old_value, uint32_t n
 // Starts a TCP/UDP checksum with the IPv4 pseudo-header (RFC 9293 §3.1): addresses in
 // host order, protocol, and the upper-layer length.
 Checksum ipv4_pseudo_header(uint32_t src, uint32_t dst, uint8_t protocol, uint16_t length);
+
+// Starts an upper-layer checksum with the IPv6 pseudo-header (RFC 8200 §8.1): the addresses,
+// the 32-bit upper-layer packet length and the next header value of the upper-layer protocol
+// (not of an extension header in between).
+Checksum ipv6_pseudo_header(const Ipv6Addr& src, const Ipv6Addr& dst, uint8_t next_header,
+                            uint32_t length);
+
+// The pseudo-header of the addresses' family: the same code serves TCP (and UDP) over both.
+// Both addresses must be of one family; a mixed pair is summed as IPv6.
+Checksum pseudo_header(const IpAddr& src, const IpAddr& dst, uint8_t protocol, uint32_t length);
 
 }  // namespace utcp::wire

@@ -11,12 +11,13 @@ namespace {
 constexpr uint8_t kProtocolTcp = 6;
 constexpr size_t kChecksumOffset = 16;
 
-// RFC 9293 §3.1: the checksum covers the pseudo-header, the header and the data.
-uint16_t tcp_checksum(std::span<const uint8_t> segment, Ipv4Addr src, Ipv4Addr dst) {
-  return ipv4_pseudo_header(src.value, dst.value, kProtocolTcp,
-                            static_cast<uint16_t>(segment.size()))
-      .add(segment)
-      .finish();
+// RFC 9293 §3.1: the checksum covers the pseudo-header, the header and the data; over
+// IPv6 the pseudo-header is RFC 8200 §8.1's.
+Checksum tcp_pseudo(Ipv4Addr src, Ipv4Addr dst, size_t len) {
+  return ipv4_pseudo_header(src.value, dst.value, kProtocolTcp, static_cast<uint16_t>(len));
+}
+Checksum tcp_pseudo(const IpAddr& src, const IpAddr& dst, size_t len) {
+  return pseudo_header(src, dst, kProtocolTcp, static_cast<uint32_t>(len));
 }
 
 }  // namespace
@@ -41,10 +42,23 @@ Parsed<TcpPacket> TcpPacket::parse(std::span<const uint8_t> segment, Ipv4Addr sr
 }
 
 bool TcpPacket::checksum_ok_tcp(std::span<const uint8_t> segment, Ipv4Addr src, Ipv4Addr dst) {
-  return ipv4_pseudo_header(src.value, dst.value, kProtocolTcp,
-                            static_cast<uint16_t>(segment.size()))
-             .add(segment)
-             .sum() == 0xffff;
+  return tcp_pseudo(src, dst, segment.size()).add(segment).sum() == 0xffff;
+}
+
+bool TcpPacket::checksum_ok_tcp(std::span<const uint8_t> segment, const IpAddr& src,
+                                const IpAddr& dst) {
+  return tcp_pseudo(src, dst, segment.size()).add(segment).sum() == 0xffff;
+}
+
+Parsed<TcpPacket> TcpPacket::parse(std::span<const uint8_t> segment, const IpAddr& src,
+                                   const IpAddr& dst, bool verify_checksum) {
+  if (src.is_v4() && dst.is_v4()) return parse(segment, src.v4(), dst.v4(), verify_checksum);
+  // The same order of checks as for IPv4: length and data offset, then the checksum, then
+  // the options.
+  auto p = parse(segment, Ipv4Addr(), Ipv4Addr(), false);
+  if (!verify_checksum || (!p && p.error() != ParseError::kBadOptions)) return p;
+  if (!checksum_ok_tcp(segment, src, dst)) return ParseError::kBadChecksum;
+  return p;
 }
 
 uint16_t TcpPacket::src_port() const {
@@ -97,8 +111,7 @@ TcpRepr TcpPacket::repr() const {
   return r;
 }
 
-size_t TcpRepr::emit_header(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst,
-                            bool checksum) const {
+size_t TcpRepr::write_header(std::span<uint8_t> buf) const {
   const size_t hlen = header_len();
   const size_t total = hlen + payload.size();
   if (buf.size() < total || total > 0xffff) return 0;
@@ -113,11 +126,10 @@ size_t TcpRepr::emit_header(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst,
   store_be16(p + kChecksumOffset, 0);
   store_be16(p + 18, urgent);
   options.emit(buf.subspan(kTcpHeaderMin, hlen - kTcpHeaderMin));
-  if (checksum) store_be16(p + kChecksumOffset, tcp_checksum(buf.first(total), src, dst));
   return hlen;
 }
 
-size_t TcpRepr::emit(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst, bool checksum) const {
+size_t TcpRepr::copy_payload(std::span<uint8_t> buf) const {
   const size_t hlen = header_len();
   const size_t total = hlen + payload.size();
   if (buf.size() < total || total > 0xffff) return 0;
@@ -125,6 +137,40 @@ size_t TcpRepr::emit(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst, bool ch
   if (!payload.empty() && payload.data() != buf.data() + hlen) {
     std::memmove(buf.data() + hlen, payload.data(), payload.size());
   }
+  return total;
+}
+
+size_t TcpRepr::emit_header(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst,
+                            bool checksum) const {
+  const size_t hlen = write_header(buf);
+  if (hlen == 0 || !checksum) return hlen;
+  const auto segment = buf.first(hlen + payload.size());
+  store_be16(buf.data() + kChecksumOffset,
+             tcp_pseudo(src, dst, segment.size()).add(segment).finish());
+  return hlen;
+}
+
+size_t TcpRepr::emit_header(std::span<uint8_t> buf, const IpAddr& src, const IpAddr& dst,
+                            bool checksum) const {
+  const size_t hlen = write_header(buf);
+  if (hlen == 0 || !checksum) return hlen;
+  const auto segment = buf.first(hlen + payload.size());
+  store_be16(buf.data() + kChecksumOffset,
+             tcp_pseudo(src, dst, segment.size()).add(segment).finish());
+  return hlen;
+}
+
+size_t TcpRepr::emit(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst, bool checksum) const {
+  const size_t total = copy_payload(buf);
+  if (total == 0) return 0;
+  emit_header(buf, src, dst, checksum);
+  return total;
+}
+
+size_t TcpRepr::emit(std::span<uint8_t> buf, const IpAddr& src, const IpAddr& dst,
+                     bool checksum) const {
+  const size_t total = copy_payload(buf);
+  if (total == 0) return 0;
   emit_header(buf, src, dst, checksum);
   return total;
 }

@@ -90,6 +90,16 @@ struct TcpRepr {
   // bytes must already sit right after the header (zero-copy send path). Checksum covers both.
   size_t emit_header(std::span<uint8_t> buf, Ipv4Addr src, Ipv4Addr dst,
                      bool checksum = true) const;
+  // The same with the pseudo-header of the addresses' family (RFC 8200 §8.1 for IPv6).
+  size_t emit(std::span<uint8_t> buf, const IpAddr& src, const IpAddr& dst,
+              bool checksum = true) const;
+  size_t emit_header(std::span<uint8_t> buf, const IpAddr& src, const IpAddr& dst,
+                     bool checksum = true) const;
+
+ private:
+  // Header and options with a zero checksum field; header_len(), or 0 if buf is short.
+  size_t write_header(std::span<uint8_t> buf) const;
+  size_t copy_payload(std::span<uint8_t> buf) const;  // total_len(), or 0 if it does not fit
 };
 
 // A checked view over a TCP segment. parse() validates the data offset, the options and
@@ -98,6 +108,9 @@ class TcpPacket {
  public:
   static Parsed<TcpPacket> parse(std::span<const uint8_t> segment, Ipv4Addr src, Ipv4Addr dst,
                                  bool verify_checksum = true);
+  // The same over either family: the checksum uses the addresses' pseudo-header.
+  static Parsed<TcpPacket> parse(std::span<const uint8_t> segment, const IpAddr& src,
+                                 const IpAddr& dst, bool verify_checksum = true);
   TcpPacket() = default;
 
   uint16_t src_port() const;
@@ -127,6 +140,8 @@ class TcpPacket {
 
   // True when the segment sums to 0xffff together with its IPv4 pseudo-header.
   static bool checksum_ok_tcp(std::span<const uint8_t> segment, Ipv4Addr src, Ipv4Addr dst);
+  static bool checksum_ok_tcp(std::span<const uint8_t> segment, const IpAddr& src,
+                              const IpAddr& dst);
 
  private:
   std::span<const uint8_t> bytes_;

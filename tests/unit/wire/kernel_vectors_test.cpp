@@ -3,10 +3,10 @@
 // that utcp's option order and padding are Linux's.
 #include <gtest/gtest.h>
 
-#include <cctype>
-#include <fstream>
 #include <string>
 #include <vector>
+
+#include "hex_vectors.hpp"
 
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
@@ -18,25 +18,6 @@ namespace {
 
 const Ipv4Addr kKernel(10, 77, 0, 1);
 const Ipv4Addr kStack(10, 77, 0, 2);
-
-std::vector<uint8_t> load_hex(const std::string& name) {
-  const std::string path = std::string(UTCP_TEST_DATA_DIR) + "/" + name + ".hex";
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  std::vector<uint8_t> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line[0] == '#') continue;
-    std::string digits;
-    for (char c : line) {
-      if (std::isxdigit(static_cast<unsigned char>(c))) digits += c;
-    }
-    for (size_t i = 0; i + 1 < digits.size(); i += 2) {
-      out.push_back(static_cast<uint8_t>(std::stoul(digits.substr(i, 2), nullptr, 16)));
-    }
-  }
-  return out;
-}
 
 // Emits the parsed IPv4 repr and the given transport bytes' repr back into a packet.
 std::vector<uint8_t> reemit_tcp(const Ipv4Packet& ip, const TcpPacket& tcp) {

@@ -34,6 +34,7 @@ void Sender::start(Tcb& tcb, wire::SeqNum iss) {
   tcb.snd_nxt = iss;
   tcb.snd_max = iss;
   snd_sml_ = iss;
+  writes_.clear();
   syn_acked_ = false;
 }
 
@@ -56,6 +57,7 @@ void Sender::set_mss(uint32_t eff_mss) {
 size_t Sender::write(Tcb& tcb, std::span<const uint8_t> data, bool urgent) {
   if (fin_queued_) return 0;
   const size_t n = buf_.write(data);
+  if (n > 0) writes_.on_write(data_end(tcb));
   if (urgent && n > 0) {
     // RFC 9293 §3.8.5 / RFC 6093: SND.UP points one past the last urgent byte.
     tcb.snd_up = data_end(tcb);
@@ -95,7 +97,7 @@ SendPlan Sender::segment_at(const Tcb& tcb, wire::SeqNum seq, uint32_t len) cons
   p.seq = seq;
   p.len = seq < end ? std::min(len, end.distance_from(seq)) : 0;
   p.fin = fin_sent(tcb) && seq + p.len == fin_seq_;
-  p.psh = p.len > 0 && seq + p.len == end;
+  p.psh = push_at(seq, p.len);
   return p;
 }
 
@@ -119,7 +121,7 @@ std::optional<SendPlan> Sender::recovery_plan(const Tcb& tcb) const {
     p.seq = tcb.snd_max;
     p.len = std::min(c.len, new_data);
     p.fin = fin_queued_ && p.seq + p.len == fin_seq_;
-    p.psh = p.len > 0 && p.seq + p.len == end;
+    p.psh = push_at(p.seq, p.len);
     if (p.len > 0) return p;
   }
   return std::nullopt;
@@ -135,7 +137,7 @@ std::optional<SendPlan> Sender::loss_probe_plan(const Tcb& tcb) const {
     p.seq = tcb.snd_max;
     p.len = std::min({mss_, end.distance_from(tcb.snd_max), right.distance_from(tcb.snd_max)});
     p.fin = fin_queued_ && p.seq + p.len == fin_seq_;
-    p.psh = p.seq + p.len == end;
+    p.psh = push_at(p.seq, p.len);
     p.loss_probe = true;
     return p;
   }
@@ -197,13 +199,13 @@ std::optional<SendPlan> Sender::plan(const Tcb& tcb, Instant) const {
     // RFC 9293 §3.8.6.1 (MUST-36): probe a zero window with one octet of new data.
     p.len = 1;
     p.probe = true;
-    p.psh = avail == 1;
+    p.psh = push_at(nxt, 1);
     return p;
   }
   p.len = len;
   // The FIN rides on the segment that carries the last byte; it needs no window of its own.
   p.fin = fin_queued_ && nxt + len == fin_seq_;
-  p.psh = len > 0 && nxt + len == end;  // PSH on the last segment of what was written
+  p.psh = push_at(nxt, len);  // PSH on the last segment of each write (RFC 9293 §3.9.1.2)
   if (len == 0) {
     if (p.fin) return p;
     return std::nullopt;
@@ -350,6 +352,7 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
     r.data_acked = static_cast<uint32_t>(std::min<size_t>(acked, buf_.size()));
     buf_.consume(r.data_acked);
     tcb.snd_una = ack;
+    writes_.on_ack(ack);
     if (tcb.snd_nxt < tcb.snd_una) tcb.snd_nxt = tcb.snd_una;
     if (tcb.snd_up_valid && tcb.snd_up <= tcb.snd_una) tcb.snd_up_valid = false;
     r.new_ack = true;

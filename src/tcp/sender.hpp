@@ -16,6 +16,7 @@
 #include "tcp/send_buffer.hpp"
 #include "tcp/tcb.hpp"
 #include "tcp/timers.hpp"
+#include "tcp/write_marks.hpp"
 #include "wire/tcp.hpp"
 
 namespace utcp::tcp {
@@ -145,6 +146,10 @@ class Sender {
   // Nagle (RFC 9293 §3.7.4) with Minshall's refinement: may a short segment from `nxt` go?
   bool nagle_allows_small(const Tcb& tcb, wire::SeqNum nxt) const;
   bool small_unacked(const Tcb& tcb) const;
+  // RFC 9293 §3.9.1.2: PSH on a segment whose last byte ends an application write.
+  bool push_at(wire::SeqNum seq, uint32_t len) const {
+    return len > 0 && writes_.crosses(seq, len);
+  }
   void arm_loss_timer(const Tcb& tcb, Timers& timers, Instant now);
 
   SendBuffer buf_;
@@ -155,6 +160,7 @@ class Sender {
   uint32_t tso_max_ = 0;  // Config::tso_max_bytes
   bool nodelay_ = false;
   wire::SeqNum snd_sml_;  // end of the last short segment sent (Minshall's refinement)
+  WriteMarks writes_;     // where unacknowledged writes end (PSH)
 
   bool syn_acked_ = false;
   bool fin_queued_ = false;

@@ -34,6 +34,7 @@ void Sender::start(Tcb& tcb, wire::SeqNum iss) {
   tcb.snd_nxt = iss;
   tcb.snd_max = iss;
   snd_sml_ = iss;
+  last_new_seq_ = iss;
   writes_.clear();
   syn_acked_ = false;
 }
@@ -142,9 +143,14 @@ std::optional<SendPlan> Sender::loss_probe_plan(const Tcb& tcb) const {
     return p;
   }
   if (tcb.snd_max <= tcb.snd_una) return std::nullopt;
+  // Otherwise the most recently sent segment again: at most one MSS, and never reaching back
+  // before that segment's start (a FIN sent alone is probed alone, as Linux does).
   const wire::SeqNum sent_end = fin_sent(tcb) ? fin_seq_ : wire::SeqNum::min(tcb.snd_max, end);
   const uint32_t outstanding = sent_end > tcb.snd_una ? sent_end.distance_from(tcb.snd_una) : 0;
-  const uint32_t len = std::min(mss_, outstanding);
+  uint32_t len = std::min(mss_, outstanding);
+  if (last_new_seq_ > sent_end - len && last_new_seq_ <= sent_end) {
+    len = sent_end.distance_from(last_new_seq_);
+  }
   SendPlan p = segment_at(tcb, sent_end - len, len);
   p.loss_probe = true;
   if (p.len > 0 || p.fin) return p;
@@ -256,6 +262,7 @@ void Sender::commit(Tcb& tcb, Timers& timers, const SendPlan& p, Instant now) {
     loss_probe_due_ = false;
     lr_.on_probe_sent(wire::SeqNum::max(tcb.snd_max, p.seq + seq_len), retransmission);
   }
+  if (!retransmission && !p.probe && seq_len > 0) last_new_seq_ = p.seq;
   if (!retransmission && !p.probe && p.len > 0) {
     // Minshall: remember where the last short segment (or a TSO burst with a short tail)
     // ended; while none is outstanding keep SND.SML at SND.UNA so it never goes stale.

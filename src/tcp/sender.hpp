@@ -159,8 +159,9 @@ class Sender {
   uint32_t mss_ = 536;
   uint32_t tso_max_ = 0;  // Config::tso_max_bytes
   bool nodelay_ = false;
-  wire::SeqNum snd_sml_;  // end of the last short segment sent (Minshall's refinement)
-  WriteMarks writes_;     // where unacknowledged writes end (PSH)
+  wire::SeqNum snd_sml_;       // end of the last short segment sent (Minshall's refinement)
+  WriteMarks writes_;          // where unacknowledged writes end (PSH)
+  wire::SeqNum last_new_seq_;  // start of the most recent segment of new data (TLP, RFC 8985 §7.3)
 
   bool syn_acked_ = false;
   bool fin_queued_ = false;

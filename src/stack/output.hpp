@@ -52,8 +52,9 @@ class Output {
     if (count_ == kBatch) flush(now_);
   }
 
-  // A segment built outside any connection (a RST for a stray segment).
-  void send_tcp(const wire::TcpRepr& seg, wire::Ipv4Addr src, wire::Ipv4Addr dst);
+  // A segment built outside any connection (a RST for a stray segment, a cookie SYN-ACK);
+  // `tos` as for queue_ip().
+  void send_tcp(const wire::TcpRepr& seg, wire::Ipv4Addr src, wire::Ipv4Addr dst, uint8_t tos = 0);
 
   // Hands the batch to the device; what it refuses is counted as dropped.
   void flush(Instant now);

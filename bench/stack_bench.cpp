@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "dev/memory_link.hpp"
+#include "utcp/memory_link.hpp"
 #include "utcp/stack.hpp"
 
 namespace {

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "dev/tun_device.hpp"
 #include "utcp/blocking.hpp"
+#include "utcp/tun.hpp"
 
 int main(int argc, char** argv) {
   std::string message;

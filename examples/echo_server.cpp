@@ -6,8 +6,8 @@
 #include <thread>
 #include <vector>
 
-#include "dev/tun_device.hpp"
 #include "utcp/blocking.hpp"
+#include "utcp/tun.hpp"
 
 int main() {
   utcp::dev::TunOptions tun;

@@ -1,10 +1,12 @@
 // libFuzzer target for IPv4 reassembly (src/ip/fragment_reassembler): fragments of four
 // datagram keys with fuzz-chosen offsets, lengths, MF flags and clock jumps, through a small
-// reassembler (4 trains, 16 KiB) so every limit is reachable. Checked after every fragment:
-// memory and trains stay within their bounds, and a completed datagram is a valid IPv4
-// packet of the right key whose every payload byte was sent at that offset by a fragment of
-// that key (each byte encodes key, offset and the fragment's salt), ending where a last
-// fragment said.
+// reassembler (4 trains, 2 per source, 16 KiB) so every limit, and eviction, is reachable.
+// Checked after every fragment: memory and trains stay within their bounds, and a completed
+// datagram is a valid IPv4 packet of the right key whose every payload byte was sent at that
+// offset by a fragment of that key (each byte encodes key, offset and the fragment's salt),
+// ending where a last fragment said. Each completed datagram is then split again by
+// ip::Ipv4Fragmenter for a fuzz-chosen MTU, and those fragments must reassemble to it.
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +17,7 @@
 
 #include "fuzz_check.hpp"
 #include "ip/fragment_reassembler.hpp"
+#include "ip/ipv4_fragmenter.hpp"
 #include "wire/ipv4.hpp"
 
 namespace {
@@ -68,6 +71,7 @@ bool explained(const std::vector<Sent>& sent, size_t key, size_t pos, uint8_t b)
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ip::ReassemblyConfig cfg;
   cfg.max_trains = 4;
+  cfg.max_trains_per_source = 2;  // three keys share a source
   cfg.max_bytes = 16 * 1024;
   cfg.timeout = std::chrono::seconds(30);
   ip::FragmentReassembler r(cfg);
@@ -106,6 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const ip::FragmentOutcome out = r.add(*frag, now);
     check(r.bytes_held() <= cfg.max_bytes);
     check(r.trains() <= cfg.max_trains);
+    check(out.evicted <= cfg.max_trains);
     if (out.result != ip::FragmentResult::kComplete) {
       check(out.datagram.empty());
       continue;
@@ -125,6 +130,35 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       check(explained(sent[key], key, pos, payload[pos]));
     }
     sent[key].clear();  // the next datagram of this key starts afresh
+
+    // Output fragmentation round trip: split for an MTU of 68.., reassemble, compare.
+    const std::vector<uint8_t> whole(out.datagram.begin(), out.datagram.end());
+    const size_t mtu = ip::Ipv4Fragmenter::kMinMtu + in.u16() % 9000;
+    ip::Ipv4Fragmenter fragmenter(whole, mtu);
+    check(fragmenter.ok());
+    ip::FragmentReassembler again(ip::ReassemblyConfig{.max_bytes = 128 * 1024});
+    std::vector<uint8_t> piece(mtu);
+    ip::FragmentOutcome back{};
+    size_t pieces = 0;
+    while (!fragmenter.done()) {
+      const size_t n = fragmenter.next(piece);
+      check(n > 0 && n <= mtu);
+      ++pieces;
+      auto p = wire::Ipv4Packet::parse(std::span<const uint8_t>(piece).first(n));
+      check(p.ok());
+      if (whole.size() <= mtu) {  // fits: one packet, the datagram itself
+        check(std::equal(whole.begin(), whole.end(), piece.begin()));
+        back.result = ip::FragmentResult::kComplete;
+        continue;
+      }
+      back = again.add(*p, now);
+      check(fragmenter.done() == (back.result == ip::FragmentResult::kComplete));
+    }
+    check(pieces == fragmenter.count());
+    check(back.result == ip::FragmentResult::kComplete);
+    if (whole.size() > mtu) {
+      check(std::equal(whole.begin(), whole.end(), back.datagram.begin(), back.datagram.end()));
+    }
   }
   // Everything is released by the timeout.
   now += cfg.timeout;

@@ -20,9 +20,9 @@
 #include <system_error>
 #include <vector>
 
-#include "dev/memory_link.hpp"
 #include "fuzz_check.hpp"
 #include "support/scatter_device.hpp"
+#include "utcp/memory_link.hpp"
 #include "utcp/stack.hpp"
 #include "wire/checksum.hpp"
 #include "wire/endian.hpp"

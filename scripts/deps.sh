@@ -6,6 +6,7 @@ pkgs=(
   build-essential cmake ninja-build ccache g++ clang clang-format libclang-rt-14-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libpcap-dev
   iproute2 nftables netcat-openbsd curl socat iputils-ping tshark python3 git
+  pkg-config dpkg-dev file
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, checks formatting, then builds and runs every
-# test in the plain (g++) build, the unit, sim and interop tests again under ASan+UBSan
-# (clang), and the fuzzers for a bounded time. Run as root (interop tests create network namespaces).
+# test in the plain (g++) build, checks the packaging (scripts/package-check.sh), runs the
+# unit, sim and interop tests again under ASan+UBSan (clang), and the fuzzers for a bounded
+# time. Run as root (interop tests create network namespaces).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -38,6 +39,19 @@ bash scripts/format-check.sh || { failed=$((failed + 1)); status=1; }
 stage "dev build (g++, Debug, -Werror)"
 cmake --preset dev >/dev/null && cmake --build --preset dev -j"$jobs" || die "dev build failed"
 run_ctest --preset dev
+
+stage "package: install, consumer three ways, Release -Werror, optional deps hidden, cpack DEB"
+# Each check of scripts/package-check.sh counts as one test.
+UTCP_JOBS=$jobs bash scripts/package-check.sh 2>&1 | tee "$log"
+pkg_line=$(grep -E '^package check: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+if [ -n "$pkg_line" ]; then
+  passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$pkg_line")))
+  failed=$((failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$pkg_line")))
+  grep -Eq ' 0 failed$' <<<"$pkg_line" || status=1
+else
+  failed=$((failed + 1))
+  status=1
+fi
 
 stage "asan build (clang++, ASan+UBSan): unit, sim and interop tests"
 cmake --preset asan >/dev/null && cmake --build --preset asan -j"$jobs" || die "asan build failed"

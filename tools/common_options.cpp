@@ -30,13 +30,13 @@ Prefix parse_prefix(const std::string& text) {
   const size_t slash = text.find('/');
   Prefix p;
   const auto addr = Ipv4Addr::parse(std::string_view(text).substr(0, slash));
-  if (!addr) throw std::runtime_error("--host-addr '" + text + "' is not A.B.C.D/N");
+  if (!addr) throw UsageError("'" + text + "' is not A.B.C.D/N");
   p.addr = *addr;
   if (slash != std::string::npos) {
     const std::string len = text.substr(slash + 1);
     if (len.empty() || len.size() > 2 || len.find_first_not_of("0123456789") != std::string::npos ||
         std::stoi(len) > 32) {
-      throw std::runtime_error("--host-addr '" + text + "': prefix length must be 0..32");
+      throw UsageError("'" + text + "': the prefix length must be 0..32");
     }
     p.len = static_cast<uint8_t>(std::stoi(len));
   }
@@ -94,10 +94,28 @@ bool CommonOptions::any_fault() const {
          rate_mbit > 0;
 }
 
+// CLI11 validators (an empty string means valid), so a bad address is a parse error: exit 2.
+std::string check_ipv4(const std::string& text) {
+  return Ipv4Addr::parse(text) ? "" : "'" + text + "' is not an IPv4 address (A.B.C.D)";
+}
+
+std::string check_prefix(const std::string& text) {
+  try {
+    parse_prefix(text);
+    return "";
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+}
+
 void add_common_options(CLI::App& app, CommonOptions& o) {
+  app.set_version_flag("--version", app.get_name() + " " + UTCP_TOOLS_VERSION);
   app.add_option("--tun", o.tun, "TUN interface name")->capture_default_str();
-  app.add_option("--addr", o.addr, "the stack's IPv4 address")->capture_default_str();
+  app.add_option("--addr", o.addr, "the stack's IPv4 address")
+      ->check(CLI::Validator(check_ipv4, "A.B.C.D"))
+      ->capture_default_str();
   app.add_option("--host-addr", o.host_addr, "the kernel's address/prefix on the TUN link")
+      ->check(CLI::Validator(check_prefix, "A.B.C.D/N"))
       ->capture_default_str();
   app.add_option("--mtu", o.mtu, "interface MTU")
       ->check(CLI::Range(68, 65535))
@@ -132,9 +150,14 @@ void add_threads_option(CLI::App& app, CommonOptions& o) {
 std::vector<std::unique_ptr<Runtime>> Runtime::open_queues(const CommonOptions& options,
                                                            const std::string& tool_name) {
   if (options.threads > 1 && !options.pcap.empty()) {
-    throw std::runtime_error("--pcap needs --threads 1");
+    throw UsageError("--pcap needs --threads 1");
   }
-  dev::TunOptions t = tun_options(options, parse_prefix(options.host_addr));
+  // Checked before any queue is opened, as the constructors below would.
+  const Prefix host = parse_prefix(options.host_addr);
+  if (Ipv4Addr::parse(options.addr) == host.addr) {
+    throw UsageError("--addr and --host-addr must differ (" + options.addr + ")");
+  }
+  dev::TunOptions t = tun_options(options, host);
   t.queues = options.threads;
   auto queues = dev::TunDevice::open_queues(t);
   // The steering utcp::StackGroup uses; without it the driver's own flow table still keeps
@@ -160,12 +183,12 @@ Runtime::Runtime(const CommonOptions& options, std::string tool_name,
     : options_(options), name_(std::move(tool_name)) {
   StackConfig config;
   const auto addr = Ipv4Addr::parse(options.addr);
-  if (!addr) throw std::runtime_error("--addr '" + options.addr + "' is not an IPv4 address");
+  if (!addr) throw UsageError("--addr '" + options.addr + "' is not an IPv4 address");
   config.address = *addr;
   config.secret = StackConfig::random_secret();
   const Prefix host = parse_prefix(options.host_addr);
   if (host.addr == config.address) {
-    throw std::runtime_error("--addr and --host-addr must differ (" + options.addr + ")");
+    throw UsageError("--addr and --host-addr must differ (" + options.addr + ")");
   }
   // MSS, TSO segment size and checksum work: the Stack derives them from the device's
   // capabilities (MTU, offload), below.
@@ -178,7 +201,7 @@ Runtime::Runtime(const CommonOptions& options, std::string tool_name,
     pcap_ = std::make_unique<dev::PcapTap>(*device, options.pcap);
     device = pcap_.get();
 #else
-    throw std::runtime_error("--pcap: this build has no libpcap (apt-get install libpcap-dev)");
+    throw UsageError("--pcap: this build has no libpcap (apt-get install libpcap-dev)");
 #endif
   }
   if (options.any_fault()) {
@@ -345,12 +368,15 @@ int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& b
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     std::fprintf(stderr, "%s: %s (see --help)\n", app.get_name().c_str(), e.what());
     return 2;
   }
   try {
     return body();
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "%s: %s (see --help)\n", app.get_name().c_str(), e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", app.get_name().c_str(), e.what());
     return 1;

@@ -6,15 +6,16 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "dev/fault_injector.hpp"
-#include "dev/tun_device.hpp"
 #include "utcp/event_loop.hpp"
 #include "utcp/stack.hpp"
+#include "utcp/tun.hpp"
 
 namespace utcp::tools {
 
@@ -41,7 +42,13 @@ struct CommonOptions {
   bool any_fault() const;
 };
 
-// Registers the shared flags on `app`.
+// A bad command line found after parsing (a bad HOST, conflicting flags): run_main reports
+// it like CLI11's own errors, with exit status 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Registers the shared flags on `app`, and --version.
 void add_common_options(CLI::App& app, CommonOptions& options);
 // Registers --threads (for tools that serve many connections: utcp-serve).
 void add_threads_option(CLI::App& app, CommonOptions& options);
@@ -113,7 +120,7 @@ class SignalWatcher {
 };
 
 // Parses argv with `app` and runs `body`, turning exceptions into "<tool>: <what>" and
-// exit status 1; a bad command line is one line and status 2.
+// exit status 1; a bad command line (CLI11's errors, UsageError) is one line and status 2.
 int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& body);
 
 }  // namespace utcp::tools

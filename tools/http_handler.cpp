@@ -93,6 +93,22 @@ bool HttpSession::done() const {
   return peer_fin_ && in_.find("\r\n\r\n") == std::string::npos;
 }
 
+bool HttpSession::awaiting_request() const {
+  if (active_ || closing_ || peer_fin_) return false;
+  if (skip_body_ > 0) return true;
+  if (in_.find("\r\n\r\n") != std::string::npos) return false;  // one is ready to answer
+  // A kept-alive connection between requests is idle, not slow: the idle timeout's business.
+  return requests_ == 0 || !in_.empty();
+}
+
+void HttpSession::time_out() {
+  if (active_ || closing_) return;
+  // RFC 9110 §15.5.9: 408 when the server would rather not wait, with "close".
+  in_.clear();
+  skip_body_ = 0;
+  respond(408, "Request Timeout", false, false);
+}
+
 size_t HttpSession::produce(std::span<uint8_t> out) {
   size_t n = 0;
   while (n < out.size()) {

@@ -26,6 +26,12 @@ class HttpSession {
   size_t produce(std::span<uint8_t> out);
   // Everything owed has been produced and the connection should now be closed.
   bool done() const;
+  // Waiting for the client to finish a request (its head, or a body to skip) with nothing
+  // to answer meanwhile: from the connection's start until the first head is complete, and
+  // from the first byte of each later request. The header timeout runs while this is true.
+  bool awaiting_request() const;
+  // The header timeout expired: answer 408 and close (RFC 9110 §15.5.9).
+  void time_out();
   uint64_t requests() const { return requests_; }
 
  private:

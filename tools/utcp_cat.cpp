@@ -2,7 +2,9 @@
 // another, forever); `utcp-cat HOST PORT` connects. Standard input goes to the connection,
 // the connection to standard output; end of input sends FIN (half-close) and the program
 // exits once the peer has finished too. Exit status 0 on a clean close, 1 on refused,
-// reset or timed out connections (the reason on stderr).
+// reset or timed out connections (the peer and the reason on stderr), 2 for a bad command
+// line. --idle-timeout resets a connection on which nothing moved for that long (status 1; with
+// -k, on to the next one).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -16,6 +18,9 @@
 
 #include "byte_queue.hpp"
 #include "common_options.hpp"
+#include "conn_timeouts.hpp"
+#include "connection_options.hpp"
+#include "deadline_timer.hpp"
 
 namespace utcp::tools {
 namespace {
@@ -66,16 +71,22 @@ class StdFd {
 
 class Cat {
  public:
-  Cat(Runtime& rt, bool keep_listening)
-      : rt_(rt),
+  Cat(Runtime& rt, bool keep_listening, const ConnectionOptions& conn_options)
+      : conn_options_(conn_options),
+        timeouts_(TimeoutConfig{.idle = conn_options.timeouts().idle}),
+        rt_(rt),
         st_(rt.stack()),
         loop_(rt.loop()),
         keep_(keep_listening),
         in_(loop_, STDIN_FILENO),
         out_(loop_, STDOUT_FILENO),
         to_net_(kPipeBytes),
-        to_out_(kPipeBytes) {
-    loop_.add_after_process([this] { pump(); });
+        to_out_(kPipeBytes),
+        timer_(loop_, [this] { on_timer(); }) {
+    loop_.add_after_process([this] {
+      pump();
+      timer_.arm(timeouts_.next_deadline());
+    });
   }
 
   void listen(uint16_t port) {
@@ -85,9 +96,11 @@ class Cat {
   }
 
   void connect(Ipv4Addr addr, uint16_t port) {
+    peer_ = addr.to_string() + ":" + std::to_string(port);
     std::error_code ec;
     sock_ = st_.connect(addr, port, ec);
-    if (ec) throw std::system_error(ec, "cannot connect to " + addr.to_string());
+    if (ec) throw std::runtime_error("connect " + peer_ + ": " + describe(ec));
+    start_timing();
     rt_.observe_state(sock_);
     connected_ = false;
   }
@@ -110,8 +123,35 @@ class Cat {
     loop_.request_process();  // flush a FIN or RST before the loop ends
   }
 
+  void start_timing() {
+    conn_options_.apply(st_, sock_);  // --keepalive
+    timeouts_.add(sock_, EventLoop::clock_now());
+  }
+
+  // --idle-timeout: nothing moved either way for that long.
+  void on_timer() {
+    if (sock_ == kNoSocket || timeouts_.expired(EventLoop::clock_now()).empty()) return;
+    rt_.log("idle timeout");
+    rt_.forget_state(sock_);
+    st_.abort(sock_);
+    sock_ = kNoSocket;
+    loop_.request_process();
+    if (keep_ && listener_ != kNoSocket) return;
+    finish(1);
+  }
+
+  // "connection refused": strerror's text, lower-cased to sit after a colon.
+  static std::string describe(const std::error_code& ec) {
+    std::string m = ec.message();
+    if (!m.empty() && m[0] >= 'A' && m[0] <= 'Z') m[0] = static_cast<char>(m[0] - 'A' + 'a');
+    return m;
+  }
+
+  // Names the peer: "connect 10.77.0.1:5001: connection refused" while the handshake runs,
+  // "10.77.0.1:5001: connection reset by peer" after.
   void fail(const std::error_code& ec) {
-    rt_.log(ec.message());
+    timeouts_.remove(sock_);
+    rt_.log((connected_ ? peer_ : "connect " + peer_) + ": " + describe(ec));
     rt_.observe_state(sock_);
     rt_.forget_state(sock_);
     st_.close(sock_);
@@ -174,6 +214,7 @@ class Cat {
       const tcp::State s = st_.state(sock_);
       if (s == tcp::State::kTimeWait || s == tcp::State::kClosed) {  // our FIN is acknowledged
         rt_.print_tcp_info_if_asked(sock_);
+        timeouts_.remove(sock_);
         rt_.observe_state(sock_);
         rt_.forget_state(sock_);
         st_.close(sock_);
@@ -183,7 +224,10 @@ class Cat {
       }
     }
     if (sock_ != kNoSocket) rt_.observe_state(sock_);
-    if (progress) loop_.request_process();
+    if (progress) {
+      loop_.request_process();
+      if (sock_ != kNoSocket) timeouts_.activity(sock_, EventLoop::clock_now());
+    }
     update_interest();
   }
 
@@ -197,6 +241,8 @@ class Cat {
       rt_.log("connection from " + peer.addr.to_string() + ":" + std::to_string(peer.port));
     }
     sock_ = s;
+    peer_ = peer.addr.to_string() + ":" + std::to_string(peer.port);
+    start_timing();
     rt_.observe_state(sock_);
     connected_ = true;
     peer_fin_ = fin_sent_ = false;
@@ -248,6 +294,8 @@ class Cat {
     out_.watch(!to_out_.empty() && !out_.ready() ? uint32_t{EPOLLOUT} : 0u);
   }
 
+  ConnectionOptions conn_options_;
+  ConnTimeouts timeouts_;
   Runtime& rt_;
   Stack& st_;
   EventLoop& loop_;
@@ -258,11 +306,13 @@ class Cat {
   ByteQueue to_out_;
   SocketId listener_ = kNoSocket;
   SocketId sock_ = kNoSocket;
+  std::string peer_;  // "A.B.C.D:PORT" of the connection, for error messages
   bool connected_ = false;
   bool stdin_eof_ = false;
   bool fin_sent_ = false;
   bool peer_fin_ = false;
   std::optional<int> exit_code_;
+  DeadlineTimer timer_;
 };
 
 }  // namespace
@@ -281,28 +331,30 @@ int main(int argc, char** argv) {
   app.add_flag("-k,--keep-open", keep, "with -l: accept another connection after each one")
       ->needs(l);
   app.add_option("target", target, "HOST PORT to connect to")->expected(0, 2)->type_name("");
+  ConnectionOptions conn_options;
+  add_connection_options(app, conn_options, false);
   return run_main(app, argc, argv, [&] {
     if (l->count() > 0 && !target.empty()) {
-      throw std::runtime_error("give either -l PORT or HOST PORT, not both");
+      throw UsageError("give either -l PORT or HOST PORT, not both");
     }
     std::optional<utcp::Ipv4Addr> host;
     uint16_t port = 0;
     if (l->count() == 0) {
-      if (target.size() != 2) throw std::runtime_error("need HOST PORT (or -l PORT); see --help");
+      if (target.size() != 2) throw UsageError("need HOST PORT (or -l PORT)");
       host = utcp::Ipv4Addr::parse(target[0]);
-      if (!host) throw std::runtime_error("HOST '" + target[0] + "' is not an IPv4 address");
+      if (!host) throw UsageError("HOST '" + target[0] + "' is not an IPv4 address");
       const unsigned long p =
           target[1].find_first_not_of("0123456789") == std::string::npos && target[1].size() <= 5
               ? std::stoul(target[1])
               : 0;
-      if (p == 0 || p > 65535) throw std::runtime_error("PORT '" + target[1] + "' is not 1..65535");
+      if (p == 0 || p > 65535) throw UsageError("PORT '" + target[1] + "' is not 1..65535");
       port = static_cast<uint16_t>(p);
     }
     ::signal(SIGPIPE, SIG_IGN);  // a closed stdout is reported as EPIPE instead
     Runtime rt(common, "utcp-cat");
     int status = 0;
     {
-      Cat cat(rt, keep);
+      Cat cat(rt, keep, conn_options);
       if (host) {
         cat.connect(*host, port);
       } else {

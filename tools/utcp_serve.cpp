@@ -1,7 +1,8 @@
 // utcp-serve: a long-running server of many concurrent connections over utcp, any
 // combination of echo (RFC 862), discard (RFC 863), chargen (RFC 864) and HTTP/1.1 static
 // files. SIGINT or SIGTERM closes everything and exits 0 (printing --stats). --threads N runs
-// one stack per queue of a multi-queue TUN, each on its own thread.
+// one stack per queue of a multi-queue TUN, each on its own thread. --idle-timeout and
+// --header-timeout reap connections that send nothing, or a request head too slowly.
 #include <limits.h>
 #include <stdlib.h>
 
@@ -13,6 +14,9 @@
 
 #include "byte_queue.hpp"
 #include "common_options.hpp"
+#include "conn_timeouts.hpp"
+#include "connection_options.hpp"
+#include "deadline_timer.hpp"
 #include "http_handler.hpp"
 #include "utcp/stack_group.hpp"
 
@@ -57,13 +61,30 @@ struct Conn {
   std::unique_ptr<HttpSession> http;
 };
 
+// How many connections the timeouts closed (printed with --stats).
+struct ReapCounts {
+  uint64_t idle = 0;
+  uint64_t header = 0;
+};
+
 class Server {
  public:
-  Server(Runtime& rt, std::string root)
-      : rt_(rt), st_(rt.stack()), loop_(rt.loop()), root_(std::move(root)) {
+  Server(Runtime& rt, std::string root, const ConnectionOptions& conn_options)
+      : rt_(rt),
+        st_(rt.stack()),
+        loop_(rt.loop()),
+        root_(std::move(root)),
+        conn_options_(conn_options),
+        timeouts_(conn_options.timeouts()),
+        timer_(loop_, [this] { reap(); }) {
     st_.set_readiness_callback([this](SocketId s, uint32_t) { note_ready(s); });
-    loop_.add_after_process([this] { serve_ready(); });
+    loop_.add_after_process([this] {
+      serve_ready();
+      timer_.arm(timeouts_.next_deadline());
+    });
   }
+
+  const ReapCounts& reaped() const { return reaped_; }
 
   void listen(Service kind, uint16_t port) {
     std::error_code ec;
@@ -131,6 +152,8 @@ class Server {
       auto conn = std::make_unique<Conn>();
       conn->kind = kind;
       if (kind == Service::kHttp) conn->http = std::make_unique<HttpSession>(root_);
+      conn_options_.apply(st_, s);  // --keepalive
+      if (timing_) timeouts_.add(s, EventLoop::clock_now());
       if (rt_.options().verbose) {
         rt_.log(std::string(service_name(kind)) + " connection from " + peer.addr.to_string() +
                 ":" + std::to_string(peer.port));
@@ -145,6 +168,7 @@ class Server {
   // Moves whatever can move on one connection; closes it when its service is finished.
   void serve(SocketId s, Conn& c) {
     std::error_code ec;
+    bool moved = false;  // any byte in or out: the idle clock restarts
     for (bool progress = true; progress;) {
       progress = false;
       // Input. Echo reads only what it has room to send back: a client that does not read
@@ -192,6 +216,12 @@ class Server {
         progress = true;
       }
       if (progress) loop_.request_process();
+      moved = moved || progress;
+    }
+    if (timing_) {
+      const Instant now = EventLoop::clock_now();
+      if (moved) timeouts_.activity(s, now);
+      if (c.http) timeouts_.header_clock(s, c.http->awaiting_request(), now);
     }
     if (const uint32_t bits = st_.readiness(s); bits & ready::kError) {
       return drop(s, st_.error(s));
@@ -204,6 +234,7 @@ class Server {
   }
 
   void close(SocketId s) {
+    if (timing_) timeouts_.remove(s);
     rt_.forget_state(s);
     st_.close(s);  // graceful: FIN after what was sent (RFC 9293 §3.10.4)
     conns_.erase(s);
@@ -216,10 +247,45 @@ class Server {
     close(s);
   }
 
+  // The timeouts that expired: an HTTP request head too slow gets its 408 and a graceful
+  // close; a connection idle too long is reset, so its buffers (and a peer that vanished)
+  // are let go at once instead of lingering through FIN retransmissions.
+  void reap() {
+    const Instant now = EventLoop::clock_now();
+    for (const auto& [s, why] : timeouts_.expired(now)) {
+      auto it = conns_.find(s);
+      if (it == conns_.end()) continue;
+      Conn& c = *it->second;
+      if (rt_.options().verbose) {
+        rt_.log("connection " + std::to_string(s) + ": " +
+                (why == TimeoutReason::kHeader ? "header" : "idle") + " timeout");
+      }
+      if (why == TimeoutReason::kHeader && c.http) {
+        ++reaped_.header;
+        c.http->time_out();
+        c.peer_fin = true;  // read nothing more
+        serve(s, c);        // the 408, then the close once it is produced
+        if (conns_.count(s) != 0) close(s);
+      } else {
+        ++reaped_.idle;
+        rt_.forget_state(s);
+        st_.abort(s);
+        conns_.erase(s);
+      }
+    }
+    loop_.request_process();
+    timer_.arm(timeouts_.next_deadline());
+  }
+
   Runtime& rt_;
   Stack& st_;
   EventLoop& loop_;
   std::string root_;
+  ConnectionOptions conn_options_;
+  ConnTimeouts timeouts_;
+  bool timing_ = conn_options_.timeouts().any();
+  DeadlineTimer timer_;
+  ReapCounts reaped_;
   const std::string pattern_ = chargen_pattern();
   std::vector<uint8_t> scratch_ = std::vector<uint8_t>(kConnBuffer);
   std::unordered_map<SocketId, Service> listeners_;
@@ -242,7 +308,14 @@ void listen_all(Server& server, const Services& sv) {
 
 // --threads N > 1: one Server per queue of a multi-queue TUN, each on its own thread with
 // its own Stack and the same listeners; the kernel spreads the connections over the queues.
-void serve_on_threads(const CommonOptions& common, const Services& sv) {
+void print_reaped_if_asked(const CommonOptions& common, const ReapCounts& r) {
+  if (!common.stats) return;
+  std::fprintf(stderr, "serve.timeout.idle %llu\nserve.timeout.header %llu\n",
+               static_cast<unsigned long long>(r.idle), static_cast<unsigned long long>(r.header));
+}
+
+void serve_on_threads(const CommonOptions& common, const Services& sv,
+                      const ConnectionOptions& conn_options) {
   auto runtimes = Runtime::open_queues(common, "utcp-serve");
   std::vector<StackGroup::Member> members;
   for (auto& rt : runtimes) members.push_back({&rt->stack(), &rt->loop()});
@@ -253,7 +326,7 @@ void serve_on_threads(const CommonOptions& common, const Services& sv) {
   SignalWatcher::block_signals();  // before the threads start, so all of them inherit it
   group.start(
       [&](size_t i, Stack&, EventLoop& loop) {
-        servers[i] = std::make_unique<Server>(*runtimes[i], sv.root);
+        servers[i] = std::make_unique<Server>(*runtimes[i], sv.root, conn_options);
         listen_all(*servers[i], sv);
         if (i == 0) {
           signals = std::make_unique<SignalWatcher>(loop, [&](int) {
@@ -267,8 +340,14 @@ void serve_on_threads(const CommonOptions& common, const Services& sv) {
         if (stopping) servers[i]->shut_down();
       });
   group.join();
+  ReapCounts reaped;
+  for (const auto& server : servers) {
+    reaped.idle += server->reaped().idle;
+    reaped.header += server->reaped().header;
+  }
   servers.clear();
   print_group_stats_if_asked(runtimes);
+  print_reaped_if_asked(common, reaped);
 }
 
 }  // namespace
@@ -290,28 +369,33 @@ int main(int argc, char** argv) {
       app.add_option("--chargen", sv.chargen, "chargen service (RFC 864) on PORT")->check(port);
   auto* o_http = app.add_option("--http", sv.http, "HTTP/1.1 static files on PORT")->check(port);
   app.add_option("--root", root, "directory served by --http")->capture_default_str();
+  ConnectionOptions conn_options;
+  add_connection_options(app, conn_options, true);
   return run_main(app, argc, argv, [&] {
     if (!*o_echo && !*o_discard && !*o_chargen && !*o_http) {
-      throw std::runtime_error("nothing to serve: give --echo, --discard, --chargen or --http");
+      throw UsageError("nothing to serve: give --echo, --discard, --chargen or --http");
     }
     if (*o_http) {
       char buf[PATH_MAX];
       if (::realpath(root.c_str(), buf) == nullptr) {
-        throw std::runtime_error("--root '" + root + "': " + std::strerror(errno));
+        throw UsageError("--root '" + root + "': " + std::strerror(errno));
       }
       sv.root = buf;
     }
     if (common.threads > 1) {
-      serve_on_threads(common, sv);
+      serve_on_threads(common, sv, conn_options);
       return 0;
     }
     Runtime rt(common, "utcp-serve");
+    ReapCounts reaped;
     {
-      Server server(rt, sv.root);
+      Server server(rt, sv.root, conn_options);
       listen_all(server, sv);
       server.run();
+      reaped = server.reaped();
     }
     rt.print_stats_if_asked();
+    print_reaped_if_asked(common, reaped);
     return 0;
   });
 }

@@ -15,8 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "tcp/time.hpp"
 #include "utcp/stack.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp {
 
@@ -45,21 +45,30 @@ class EventLoop {
   void modify_fd(int fd, uint32_t events);
   void remove_fd(int fd);
 
+  // Identifies an after-process hook, for remove_after_process().
+  using HookId = uint64_t;
+
   // Runs after every stack.process() on the loop thread: the place to act on readiness
   // noted by the stack's readiness callback (calling the Stack from inside its own callback
-  // is not allowed). Several hooks run in the order they were added.
-  void add_after_process(std::function<void()> hook);
+  // is not allowed). Several hooks run in the order they were added. Returns the handle
+  // that removes the hook again.
+  HookId add_after_process(std::function<void()> hook);
+  // Removes a hook; it does not run again, even when a hook of the current round removes it
+  // (a hook may remove itself). False when `id` names no hook (already removed).
+  bool remove_after_process(HookId id);
 
   // Tells the loop that Stack API calls made outside process() (from a hook) left work
   // behind, so it runs process() again before sleeping.
   void request_process() { process_requested_ = true; }
 
-  // Runs until stop() is called.
+  // Runs until stop() is called. Work that Stack API calls made before it left behind (a
+  // connect()'s SYN, data from send()) goes out first, before the loop sleeps.
   void run();
   // Runs until predicate() is true (checked after every wakeup) or `deadline` passes
   // (CLOCK_MONOTONIC, as clock_now()). Returns whether the predicate became true.
   bool run_until(const std::function<bool()>& predicate, Instant deadline = kNever);
-  // Waits for one wakeup (or `deadline`) and handles it.
+  // Waits for one wakeup (or `deadline`) and handles it. Work queued by API calls since the
+  // last wakeup wakes it at once.
   void run_once(Instant deadline = kNever);
 
   // Thread-safe. run() returns after the current wakeup.
@@ -91,7 +100,14 @@ class EventLoop {
   uint64_t wakeups_ = 0;
 
   std::unordered_map<int, std::shared_ptr<FdCallback>> fds_;
-  std::vector<std::function<void()>> after_process_;
+  struct Hook {
+    HookId id;
+    std::function<void()> fn;  // empty once removed, until the round running hooks ends
+  };
+  void run_hooks();
+  std::vector<Hook> after_process_;
+  HookId next_hook_id_ = 1;
+  bool running_hooks_ = false;
 
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;

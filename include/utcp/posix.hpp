@@ -12,6 +12,12 @@
 // recv(MSG_OOB) fails with EINVAL (there is no out-of-band byte); a read stops just before the
 // last urgent byte, where ioctl(SIOCATMARK) reports 1; poll() reports POLLPRI while urgent data
 // is pending. ioctl() also answers FIONBIO, FIONREAD/SIOCINQ, SIOCOUTQ/TIOCOUTQ and SIOCOUTQNSD.
+//
+// Send controls as Linux: TCP_CORK and send(MSG_MORE) hold a short segment (until uncorked or
+// a plain send, at most 200 ms with nothing in flight), TCP_NOTSENT_LOWAT bounds unsent bytes
+// (send) and POLLOUT (half the mark). SO_SNDBUF / SO_RCVBUF read back twice the value set
+// (capped at 212992 before doubling, floors 4608 / 2304 after), as Linux reports them; the
+// buffer used is the value set, and SO_SNDBUF stops send-buffer autotuning.
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -20,8 +26,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "tcp/time.hpp"
 #include "utcp/stack.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::posix {
 

@@ -15,17 +15,15 @@
 #include <utility>
 #include <vector>
 
-#include "dev/device.hpp"
-#include "stack/port_allocator.hpp"
-#include "tcp/config.hpp"
-#include "tcp/state.hpp"
-#include "tcp/tcp_info.hpp"
-#include "tcp/time.hpp"
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
+#include "utcp/device.hpp"
+#include "utcp/port_range.hpp"
+#include "utcp/tcp_config.hpp"
+#include "utcp/tcp_info.hpp"
+#include "utcp/tcp_state.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp {
-
-using wire::Ipv4Addr;
 
 struct StackConfig {
   Ipv4Addr address{10, 77, 0, 2};  // the stack's own address
@@ -34,12 +32,19 @@ struct StackConfig {
   uint32_t syn_backlog = 256;      // half-open connections per listener (RFC 4987 §3.1)
   uint32_t accept_backlog = 128;   // established connections waiting for accept()
   bool syn_cookies = true;  // past a full SYN queue, answer with SYN cookies (RFC 4987 §3.6)
-  stack::PortRange ephemeral_ports;
+  PortRange ephemeral_ports;
   uint32_t challenge_acks_per_second = 1000;  // RFC 5961 §7, stack-wide (jittered ±50 %)
   // RFC 5961 §7 per connection (0 = none): 2 per second, Linux's tcp_invalid_ratelimit, so no
   // connection can observe another's challenge ACKs through the shared budget (CVE-2016-5696).
   uint32_t challenge_acks_per_connection = 2;
   uint32_t max_connections = 1u << 20;
+  // Connections the application closed that are still ending (FIN-WAIT-1/2, CLOSING,
+  // LAST-ACK): at most this many, the oldest reset beyond it (Linux: tcp_max_orphans) ...
+  uint32_t max_orphans = 16384;
+  // ... and none kept longer than this (zero: no limit). Linux bounds them by
+  // tcp_orphan_retries (8 FIN retransmissions, about 100 s from a 200 ms RTO); a time bound
+  // also ends an orphan whose peer answers zero-window probes forever.
+  Duration orphan_timeout{100'000'000};
   // Keys ISNs, ephemeral ports and the connection-table hash. Fill it from a random
   // source (random_secret()); a fixed value makes a run reproducible. All zero (the
   // default) means "pick one": the Stack then draws it from std::random_device, so ISNs are
@@ -62,11 +67,6 @@ inline constexpr uint32_t kConnected = 32;   // the connection reached ESTABLISH
 inline constexpr uint32_t kUrgent = 64;      // urgent data is pending: see urgent_mark()
 inline constexpr uint32_t kSoftError = 128;  // a soft error is pending: see take_soft_error()
 }  // namespace ready
-
-struct Endpoint {
-  Ipv4Addr addr;
-  uint16_t port = 0;
-};
 
 // The optional parts of an active OPEN (RFC 9293 §3.9.1.1, §3.9.1.9).
 struct ConnectOptions {
@@ -142,7 +142,8 @@ class Stack {
   void set_nodelay(SocketId s, bool on);
   // Per-connection options: keepalive (RFC 1122 §4.2.3.6), user timeout (RFC 9293 §3.10.8,
   // zero = none), buffer sizes (0 leaves one as it is; the receive window follows at once,
-  // its scale was fixed by the SYN).
+  // its scale was fixed by the SYN; a send size set here pins the send buffer, which otherwise
+  // grows with cwnd up to tcp::Config::send_buffer_max).
   void set_keepalive(SocketId s, const tcp::KeepaliveConfig& keepalive);
   void set_user_timeout(SocketId s, Duration timeout);
   void set_buffer_sizes(SocketId s, size_t send_bytes, size_t recv_bytes);
@@ -169,6 +170,17 @@ class Stack {
   // its SYN-ACKs carry and what accepted connections inherit. Default 0.
   void set_tos(SocketId s, uint8_t tos);
   uint8_t tos(SocketId s) const;  // the TOS byte set, ECN bits zero
+
+  // Linux's send controls (man 7 tcp, send(2)); each applies to one connection.
+  // send_more(): send() with MSG_MORE: more data follows, so a short last segment is held
+  // until the next send() without it (or 200 ms with nothing in flight). set_cork(): TCP_CORK:
+  // while on, only full segments go; turning it off sends what was held (Nagle permitting),
+  // and a held tail goes after 200 ms with nothing in flight anyway. set_notsent_lowat():
+  // TCP_NOTSENT_LOWAT: send() takes data only while fewer than `bytes` written bytes are
+  // unsent, and ready::kWritable is set only while fewer than bytes / 2 are (UINT32_MAX: off).
+  size_t send_more(SocketId s, std::span<const uint8_t> data, std::error_code& ec);
+  void set_cork(SocketId s, bool on);
+  void set_notsent_lowat(SocketId s, uint32_t bytes);
 
   // Soft errors (RFC 9293 §3.9.2.2 SHLD-25, §3.8.3 SHLD-9/10; RFC 1122 §4.2.3.9): problems
   // that do not close the connection. ready::kSoftError is set while one is pending; this

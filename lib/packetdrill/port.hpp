@@ -40,9 +40,9 @@
 #include <thread>
 #include <vector>
 
-#include "dev/memory_link.hpp"
 #include "fd_table.hpp"
 #include "port_options.hpp"
+#include "utcp/memory_link.hpp"
 #include "utcp/posix.hpp"
 #include "utcp/stack.hpp"
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "dev/device.hpp"
+#include "utcp/device.hpp"
 
 namespace utcp::dev {
 

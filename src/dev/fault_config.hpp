@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::dev {
 

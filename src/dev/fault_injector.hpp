@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "dev/device.hpp"
 #include "dev/fault_config.hpp"
 #include "dev/fault_pipeline.hpp"
+#include "utcp/device.hpp"
 
 namespace utcp::dev {
 

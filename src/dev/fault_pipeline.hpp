@@ -7,8 +7,8 @@
 #include <span>
 #include <vector>
 
+#include "base/prng.hpp"
 #include "dev/fault_config.hpp"
-#include "dev/prng.hpp"
 #include "dev/timed_packet_queue.hpp"
 
 namespace utcp::dev {

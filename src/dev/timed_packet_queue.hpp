@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::dev {
 

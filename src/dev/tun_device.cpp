@@ -1,4 +1,4 @@
-#include "dev/tun_device.hpp"
+#include "utcp/tun.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -11,13 +11,23 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
 #include <tuple>
 #include <utility>
 
+#include "dev/tcp_segment_merger.hpp"
+#include "dev/vnet_header.hpp"
+
 namespace utcp::dev {
+
+struct TunDevice::TxScratch {
+  static constexpr size_t kMaxRun = 64;  // segments merged into one frame at most
+  TcpSegmentMerger merger;
+  std::array<iovec, 2 + kMaxRun> iov{};  // virtio header, IP+TCP header, payloads
+};
 
 namespace {
 
@@ -66,7 +76,7 @@ ifreq named_ifreq(const std::string& name) {
 
 }  // namespace
 
-TunDevice::TunDevice(const TunOptions& options) {
+TunDevice::TunDevice(const TunOptions& options) : tx_(std::make_unique<TxScratch>()) {
   if (!valid_interface_name(options.name)) {
     fail(EINVAL, "bad TUN interface name '" + options.name +
                      "': needs 1 to 15 characters, no '/', ':' or whitespace");
@@ -90,8 +100,62 @@ TunDevice::TunDevice(const TunOptions& options) {
   }
 }
 
+TunDevice::TunDevice(Adopted) : tx_(std::make_unique<TxScratch>()) {}
+
+TunDevice TunDevice::adopt(int fd, const TunAdoptOptions& options) {
+  const std::string what = "cannot adopt fd " + std::to_string(fd) + " as a TUN device: ";
+  const int fl = ::fcntl(fd, F_GETFL);
+  if (fl < 0) fail(errno, what + "not an open descriptor");
+  // TUNGETIFF only reads the interface's name and flags; any descriptor that is not a TUN
+  // (a socket, a pipe, a file) refuses it.
+  ifreq ifr{};
+  if (::ioctl(fd, TUNGETIFF, &ifr) < 0) {
+    const int err = errno;
+    if (err == EBADFD) fail(EINVAL, what + "the TUN descriptor is not attached to an interface");
+    fail(EINVAL, what + "not a TUN descriptor (TUNGETIFF: " + std::strerror(err) + ")");
+  }
+  const std::string name(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
+  if ((ifr.ifr_flags & IFF_TAP) != 0 || (ifr.ifr_flags & IFF_TUN) == 0) {
+    fail(EINVAL, what + "'" + name + "' is a TAP (Ethernet frames), not a TUN (IP packets)");
+  }
+  if ((ifr.ifr_flags & IFF_NO_PI) == 0) {
+    fail(EINVAL,
+         what + "'" + name + "' carries packet-information headers (open it with IFF_NO_PI)");
+  }
+  const bool vnet = (ifr.ifr_flags & IFF_VNET_HDR) != 0;
+  if (vnet) {
+    int size = 0;
+    if (::ioctl(fd, TUNGETVNETHDRSZ, &size) < 0 || size != static_cast<int>(sizeof(VnetHeader))) {
+      fail(EINVAL, what + "'" + name + "' has a virtio-net header of " + std::to_string(size) +
+                       " bytes; only " + std::to_string(sizeof(VnetHeader)) + " is supported");
+    }
+  }
+  size_t mtu = options.mtu;
+  if (mtu == 0) {
+    FdGuard sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ifreq q = named_ifreq(name);
+    if (sock.get() < 0 || ::ioctl(sock.get(), SIOCGIFMTU, &q) < 0) {
+      fail(errno, what + "cannot read the MTU of '" + name + "' (give TunAdoptOptions::mtu)");
+    }
+    mtu = static_cast<size_t>(q.ifr_mtu);
+  }
+  if (mtu < 68 || mtu > 65535) fail(EINVAL, what + "bad MTU " + std::to_string(mtu));
+  // receive() must return when the kernel has nothing: the descriptor is made non-blocking
+  // (a property of the open file, not of the interface).
+  if ((fl & O_NONBLOCK) == 0 && ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+    fail(errno, what + "cannot make it non-blocking");
+  }
+  TunDevice tun{Adopted{}};
+  tun.fd_ = fd;
+  tun.mtu_ = mtu;
+  tun.name_ = name;
+  tun.vnet_ = vnet;
+  tun.offload_ = vnet && options.offload;
+  return tun;
+}
+
 TunDevice::TunDevice(const TunOptions& options, const TunDevice& first, size_t index)
-    : mtu_(first.mtu_), queue_(index) {
+    : mtu_(first.mtu_), queue_(index), tx_(std::make_unique<TxScratch>()) {
   // Same flags as queue 0: the kernel refuses a queue whose IFF_MULTI_QUEUE differs, and
   // resets the device's IFF_VNET_HDR to what each attaching queue asks for.
   open_queue(options, first.name_, first.vnet_);
@@ -218,7 +282,8 @@ TunDevice::TunDevice(TunDevice&& other) noexcept
       counters_(other.counters_),
       vnet_(other.vnet_),
       offload_(other.offload_),
-      queue_(other.queue_) {}
+      queue_(other.queue_),
+      tx_(std::move(other.tx_)) {}
 
 TunDevice& TunDevice::operator=(TunDevice&& other) noexcept {
   if (this != &other) {
@@ -230,6 +295,7 @@ TunDevice& TunDevice::operator=(TunDevice&& other) noexcept {
     vnet_ = other.vnet_;
     offload_ = other.offload_;
     queue_ = other.queue_;
+    tx_ = std::move(other.tx_);
   }
   return *this;
 }
@@ -291,22 +357,24 @@ size_t TunDevice::receive(std::span<PacketSlot> slots, Instant /*now*/) {
 
 bool TunDevice::write_frame(std::span<const std::span<const uint8_t>> run, uint16_t gso_size) {
   static const VnetHeader kPlain{};
+  TcpSegmentMerger& merger = tx_->merger;
+  auto& iov = tx_->iov;
   size_t niov = 0;
   if (run.size() > 1 || gso_size != 0) {
-    merger_.merge(run, run.size(), gso_size);
-    iov_[niov++] = {const_cast<VnetHeader*>(&merger_.vnet()), sizeof(VnetHeader)};
-    iov_[niov++] = {const_cast<uint8_t*>(merger_.header().data()), merger_.header().size()};
+    merger.merge(run, run.size(), gso_size);
+    iov[niov++] = {const_cast<VnetHeader*>(&merger.vnet()), sizeof(VnetHeader)};
+    iov[niov++] = {const_cast<uint8_t*>(merger.header().data()), merger.header().size()};
     for (const auto& p : run) {
       const auto payload = TcpSegmentMerger::payload(p);
-      iov_[niov++] = {const_cast<uint8_t*>(payload.data()), payload.size()};
+      iov[niov++] = {const_cast<uint8_t*>(payload.data()), payload.size()};
     }
   } else {
-    if (vnet_) iov_[niov++] = {const_cast<VnetHeader*>(&kPlain), sizeof kPlain};
-    iov_[niov++] = {const_cast<uint8_t*>(run[0].data()), run[0].size()};
+    if (vnet_) iov[niov++] = {const_cast<VnetHeader*>(&kPlain), sizeof kPlain};
+    iov[niov++] = {const_cast<uint8_t*>(run[0].data()), run[0].size()};
   }
   ssize_t n;
   do {
-    n = ::writev(fd_, iov_.data(), static_cast<int>(niov));
+    n = ::writev(fd_, iov.data(), static_cast<int>(niov));
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     const int err = errno;
@@ -328,7 +396,7 @@ bool TunDevice::write_frame(std::span<const std::span<const uint8_t>> run, uint1
 }
 
 size_t TunDevice::transmit(std::span<const std::span<const uint8_t>> packets, Instant /*now*/) {
-  constexpr size_t kMaxRun = std::tuple_size_v<decltype(iov_)> - 2;
+  constexpr size_t kMaxRun = TxScratch::kMaxRun;
   size_t accepted = 0;
   while (accepted < packets.size()) {
     const auto rest = packets.subspan(accepted);

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace utcp::dev {
 namespace {
@@ -82,7 +83,7 @@ void header_length(Assembler& a) {
   a.alu_imm(BPF_LSH, kR0, 2);
 }
 
-std::vector<bpf_insn> build(const stack::PortRange& range, uint32_t share, size_t queues) {
+std::vector<bpf_insn> build(const PortRange& range, uint32_t share, size_t queues) {
   using A = Assembler;
   A a;
   a.mov_reg(kR6, kR1);   // the legacy loads take the socket buffer from r6
@@ -143,7 +144,7 @@ std::vector<bpf_insn> build(const stack::PortRange& range, uint32_t share, size_
 
 }  // namespace
 
-PortSteering::PortSteering(stack::PortRange range, size_t queues) : range_(range), queues_(queues) {
+PortSteering::PortSteering(PortRange range, size_t queues) : range_(range), queues_(queues) {
   if (range_.last < range_.first) std::swap(range_.first, range_.last);
   const uint32_t size = uint32_t{range_.last} - range_.first + 1;
   if (queues_ == 0 || size / queues_ == 0) {
@@ -153,7 +154,7 @@ PortSteering::PortSteering(stack::PortRange range, size_t queues) : range_(range
   share_size_ = static_cast<uint32_t>(size / queues_);
 }
 
-stack::PortRange PortSteering::share(size_t k) const {
+PortRange PortSteering::share(size_t k) const {
   const auto first = static_cast<uint16_t>(range_.first + k * share_size_);
   return {first, static_cast<uint16_t>(first + share_size_ - 1)};
 }

@@ -15,17 +15,17 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "stack/port_allocator.hpp"
+#include "utcp/port_range.hpp"
 
 namespace utcp::dev {
 
 class PortSteering {
  public:
   // `range` is split into `queues` equal shares (any remainder stays unused).
-  PortSteering(stack::PortRange range, size_t queues);
+  PortSteering(PortRange range, size_t queues);
 
   // Queue k's share: the ephemeral ports of the stack on queue k.
-  stack::PortRange share(size_t k) const;
+  PortRange share(size_t k) const;
   // The queue the rule picks for a packet from the peer's port to the stack's port.
   size_t queue_for(uint16_t stack_port, uint16_t peer_port) const;
 
@@ -36,7 +36,7 @@ class PortSteering {
   int install(int tun_fd) const;
 
  private:
-  stack::PortRange range_;
+  PortRange range_;
   size_t queues_;
   uint32_t share_size_;
 };

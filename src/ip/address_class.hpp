@@ -1,6 +1,6 @@
 #pragma once
 // Which IPv4 addresses name a single host (RFC 1122 §3.2.1.3, RFC 1112 for class D).
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
 
 namespace utcp::ip {
 

@@ -24,22 +24,63 @@ FragmentReassembler::Train* FragmentReassembler::find(const wire::Ipv4Packet& p)
   return nullptr;
 }
 
-FragmentReassembler::Train* FragmentReassembler::start(const wire::Ipv4Packet& p, Instant now) {
+// The train started first (they share one timeout, so the soonest to expire), optionally
+// among one source's trains; `except` is never chosen.
+FragmentReassembler::Train* FragmentReassembler::oldest(const Train* except,
+                                                        const wire::Ipv4Addr* of_source) {
+  Train* best = nullptr;
   for (Train& t : trains_) {
-    if (t.in_use) continue;
-    t.in_use = true;
-    t.dead = t.have_first = t.have_last = false;
-    t.src = p.src();
-    t.dst = p.dst();
-    t.protocol = p.protocol();
-    t.id = p.identification();
-    // RFC 1122 §3.3.2: a fixed reassembly timeout, counted from the first fragment.
-    t.expires = now + config_.timeout;
-    t.received = t.max_end = t.total = 0;
-    t.received_blocks.fill(0);
-    return &t;
+    if (!t.in_use || &t == except || (of_source != nullptr && !(t.src == *of_source))) continue;
+    if (best == nullptr || t.expires < best->expires) best = &t;
   }
-  return nullptr;
+  return best;
+}
+
+void FragmentReassembler::evict(Train& t) {
+  release(t);
+  t.in_use = false;
+}
+
+FragmentReassembler::Train* FragmentReassembler::start(const wire::Ipv4Packet& p, Instant now,
+                                                       uint32_t& evicted) {
+  // A source at its bound makes room among its own trains, so one sender cannot push out
+  // everyone else's; a full table evicts the oldest train of all (Linux does the same when
+  // its fragment memory is exhausted). Dropping the oldest rather than refusing the new one
+  // bounds how long a flood of never-completed trains can shut out legitimate datagrams.
+  const wire::Ipv4Addr src = p.src();
+  size_t from_source = 0;
+  for (const Train& t : trains_) from_source += t.in_use && t.src == src ? 1 : 0;
+  if (config_.max_trains_per_source > 0 && from_source >= config_.max_trains_per_source) {
+    if (Train* victim = oldest(nullptr, &src)) {
+      evict(*victim);
+      ++evicted;
+    }
+  }
+  Train* slot = nullptr;
+  for (Train& t : trains_) {
+    if (!t.in_use) {
+      slot = &t;
+      break;
+    }
+  }
+  if (slot == nullptr) {
+    slot = oldest(nullptr, nullptr);
+    if (slot == nullptr) return nullptr;  // max_trains == 0
+    evict(*slot);
+    ++evicted;
+  }
+  Train& t = *slot;
+  t.in_use = true;
+  t.dead = t.have_first = t.have_last = false;
+  t.src = src;
+  t.dst = p.dst();
+  t.protocol = p.protocol();
+  t.id = p.identification();
+  // RFC 1122 §3.3.2: a fixed reassembly timeout, counted from the first fragment.
+  t.expires = now + config_.timeout;
+  t.received = t.max_end = t.total = 0;
+  t.received_blocks.fill(0);
+  return &t;
 }
 
 void FragmentReassembler::release(Train& t) {
@@ -59,13 +100,17 @@ bool FragmentReassembler::reserve(Train& t, size_t need) {
     const size_t have = t.buf.capacity();
     size_t want =
         std::min(wire::kIpv4HeaderMin + kMaxPayload, std::max({need, 2 * have, size_t{2048}}));
-    if (held_bytes_ - have + want > config_.max_bytes) want = need;
-    if (held_bytes_ - have + want > config_.max_bytes) return false;
+    if (!fits(t, want)) want = need;
+    if (!fits(t, want)) return false;
     t.buf.reserve(want);
     held_bytes_ += t.buf.capacity() - have;
   }
   t.buf.resize(need);
   return true;
+}
+
+bool FragmentReassembler::fits(const Train& t, size_t want) const {
+  return held_bytes_ - t.buf.capacity() + want <= config_.max_bytes;
 }
 
 bool FragmentReassembler::any_block(const Train& t, size_t first, size_t last) {
@@ -92,21 +137,33 @@ FragmentOutcome FragmentReassembler::add(const wire::Ipv4Packet& frag, Instant n
   // RFC 791 §3.2: every fragment but the last carries a non-empty multiple of 8 bytes.
   if (more && (payload.empty() || payload.size() % 8 != 0)) return {FragmentResult::kMalformed, {}};
 
+  uint32_t evicted = 0;
   if (t == nullptr) {
-    t = start(frag, now);
-    if (t == nullptr) return {FragmentResult::kTooManyTrains, {}};
+    t = start(frag, now, evicted);
+    if (t == nullptr) return {FragmentResult::kTooManyTrains, {}, evicted};
   }
   // RFC 791 §3.1: a datagram is at most 65535 bytes; a train claiming more is an attack.
-  if (end > kMaxPayload) return {kill(*t, FragmentResult::kOversize), {}};
+  if (end > kMaxPayload) return {kill(*t, FragmentResult::kOversize), {}, evicted};
 
   const size_t first_block = offset / 8;
   const size_t last_block = (end + 7) / 8;
-  if (any_block(*t, first_block, last_block)) return {kill(*t, FragmentResult::kOverlap), {}};
-  if (t->have_last && end > t->total) return {kill(*t, FragmentResult::kMalformed), {}};
+  if (any_block(*t, first_block, last_block)) {
+    return {kill(*t, FragmentResult::kOverlap), {}, evicted};
+  }
+  if (t->have_last && end > t->total) return {kill(*t, FragmentResult::kMalformed), {}, evicted};
   if (!more && (t->have_last || t->max_end > end))
-    return {kill(*t, FragmentResult::kMalformed), {}};
+    return {kill(*t, FragmentResult::kMalformed), {}, evicted};
 
-  if (!reserve(*t, wire::kIpv4HeaderMin + end)) return {kill(*t, FragmentResult::kNoMemory), {}};
+  // The byte budget, like the table, gives way to the newer train: older ones are evicted
+  // until this fragment fits (a train that alone exceeds the budget is still dropped).
+  const size_t need = wire::kIpv4HeaderMin + end;
+  while (t->buf.size() < need && !fits(*t, need)) {
+    Train* victim = oldest(t, nullptr);
+    if (victim == nullptr) break;
+    evict(*victim);
+    ++evicted;
+  }
+  if (!reserve(*t, need)) return {kill(*t, FragmentResult::kNoMemory), {}, evicted};
   if (!payload.empty()) {
     std::memcpy(t->buf.data() + wire::kIpv4HeaderMin + offset, payload.data(), payload.size());
   }
@@ -123,7 +180,7 @@ FragmentOutcome FragmentReassembler::add(const wire::Ipv4Packet& frag, Instant n
     t->total = end;
   }
   if (!(t->have_first && t->have_last && t->received == t->total))
-    return {FragmentResult::kHeld, {}};
+    return {FragmentResult::kHeld, {}, evicted};
 
   wire::Ipv4Repr header = t->first_header;
   header.mf = false;
@@ -137,7 +194,7 @@ FragmentOutcome FragmentReassembler::add(const wire::Ipv4Packet& frag, Instant n
   completed_.swap(t->buf);
   std::vector<uint8_t>().swap(t->buf);
   t->in_use = false;
-  return {FragmentResult::kComplete, completed_};
+  return {FragmentResult::kComplete, completed_, evicted};
 }
 
 size_t FragmentReassembler::expire(Instant now) {

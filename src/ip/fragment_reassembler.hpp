@@ -1,9 +1,12 @@
 #pragma once
 // IPv4 reassembly (RFC 791 §3.2, RFC 1122 §3.3.2). Fragments are grouped into trains keyed
 // by (source, destination, protocol, identification). Resources are bounded: a fixed number
-// of trains, a total byte budget, and a per-train timeout. Policy is conservative, as RFC
-// 5722 requires for IPv6 and Linux applies: an overlapping (or duplicate) fragment, a train
-// that would exceed 65535 bytes, or inconsistent ends drop the whole train, and later
+// of trains, a number per source address, a total byte budget, and a per-train timeout.
+// When a bound is reached the oldest train (of that source, or of all) is evicted rather
+// than the new one refused: otherwise a burst of spoofed first fragments that never
+// complete would lock legitimate datagrams out for a whole timeout. Policy is conservative,
+// as RFC 5722 requires for IPv6 and Linux applies: an overlapping (or duplicate) fragment, a
+// train that would exceed 65535 bytes, or inconsistent ends drop the whole train, and later
 // fragments of it are dropped until its timeout.
 #include <array>
 #include <cstddef>
@@ -11,14 +14,15 @@
 #include <span>
 #include <vector>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 #include "wire/ipv4.hpp"
 
 namespace utcp::ip {
 
 struct ReassemblyConfig {
   size_t max_trains = 64;
-  size_t max_bytes = 256 * 1024;  // buffer memory held by all trains together
+  size_t max_trains_per_source = 16;  // one source cannot take the whole table
+  size_t max_bytes = 256 * 1024;      // buffer memory held by all trains together
   Duration timeout = std::chrono::seconds(30);
 };
 
@@ -29,7 +33,7 @@ enum class FragmentResult : uint8_t {
   kOversize,       // would exceed 65535 bytes: train dropped
   kMalformed,      // bad fragment length or ends that contradict each other
   kDeadTrain,      // belongs to a train already dropped
-  kTooManyTrains,  // no room for a new train
+  kTooManyTrains,  // no room for a new train (only when max_trains is 0)
   kNoMemory,       // the byte budget is exhausted: train dropped
 };
 
@@ -37,6 +41,9 @@ struct FragmentOutcome {
   FragmentResult result;
   // For kComplete: header (20 bytes, options removed) plus payload; valid until the next add().
   std::span<const uint8_t> datagram;
+  // Older trains evicted to make room for this fragment (table full, per-source bound or
+  // byte budget); counted by the caller.
+  uint32_t evicted = 0;
 };
 
 class FragmentReassembler {
@@ -77,10 +84,13 @@ class FragmentReassembler {
   };
 
   Train* find(const wire::Ipv4Packet& p);
-  Train* start(const wire::Ipv4Packet& p, Instant now);
+  Train* start(const wire::Ipv4Packet& p, Instant now, uint32_t& evicted);
+  Train* oldest(const Train* except, const wire::Ipv4Addr* of_source);
+  void evict(Train& t);
   FragmentResult kill(Train& t, FragmentResult why);
   void release(Train& t);
   bool reserve(Train& t, size_t need);
+  bool fits(const Train& t, size_t want) const;
   static bool any_block(const Train& t, size_t first, size_t last);
   static void mark_blocks(Train& t, size_t first, size_t last);
 

@@ -3,8 +3,8 @@
 // connection by the quoted 4-tuple and checks the quoted sequence number (RFC 5927 §4.1).
 #include <cstdint>
 
+#include "utcp/address.hpp"
 #include "wire/icmp.hpp"
-#include "wire/ipv4_addr.hpp"
 #include "wire/parse_error.hpp"
 #include "wire/seq_num.hpp"
 

@@ -3,7 +3,7 @@
 // bucket run as a virtual schedule, with time passed in.
 #include <cstdint>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::ip {
 

@@ -33,6 +33,7 @@ namespace utcp::ip {
   X(frag_too_many_trains, "ip.frag.drop.too-many-trains")             \
   X(frag_no_memory, "ip.frag.drop.no-memory")                         \
   X(frag_timeout, "ip.frag.timeout")                                  \
+  X(frag_evicted, "ip.frag.evicted")                                  \
   X(frag_non_first_unknown_protocol, "ip.frag.drop.unknown-protocol") \
   X(icmp_in, "icmp.in")                                               \
   X(icmp_bad, "icmp.drop.malformed")                                  \

@@ -57,6 +57,7 @@ InputResult Ipv4Input::reassemble(const wire::Ipv4Packet& ip, Instant now,
   }
   counters_.inc(IpCounter::frag_timeout, reassembler_.expire(now));
   const FragmentOutcome out = reassembler_.add(ip, now);
+  counters_.inc(IpCounter::frag_evicted, out.evicted);
   switch (out.result) {
     case FragmentResult::kHeld:
       return InputResult{.action = InputAction::kHeld};
@@ -120,8 +121,10 @@ InputResult Ipv4Input::handle_icmp(const wire::Ipv4Packet& ip, InputResult r,
     const size_t len = Ipv4Output::kHeadroom + echo.total_len();
     if (len > reply_buf.size()) return drop(IpCounter::out_no_room);
     echo.emit(reply_buf.subspan(Ipv4Output::kHeadroom));
+    // DF clear, as Linux sends echo replies: a reply larger than the link MTU (to
+    // `ping -s 3000`) is fragmented on output (RFC 791 §3.2) instead of lost.
     const size_t total = output_.write_header(reply_buf, echo.total_len(), ip.dst(), ip.src(),
-                                              wire::ip_proto::kIcmp);
+                                              wire::ip_proto::kIcmp, ecn::kNotEct, false);
     if (total == 0) return drop(IpCounter::out_no_room);
     counters_.inc(IpCounter::icmp_echo_replies_sent);
     counters_.inc(IpCounter::out_packets);
@@ -191,8 +194,11 @@ InputResult Ipv4Input::send_error(const wire::Ipv4Packet& offending, uint8_t typ
   icmp.code = code;
   icmp.data = quoted;
   icmp.emit(reply_buf.subspan(Ipv4Output::kHeadroom));
-  const size_t total = output_.write_header(reply_buf, icmp.total_len(), offending.dst(),
-                                            offending.src(), wire::ip_proto::kIcmp);
+  // DF clear, as Linux sends its ICMP errors: on a link with an MTU below 576 the error is
+  // fragmented on output rather than lost.
+  const size_t total =
+      output_.write_header(reply_buf, icmp.total_len(), offending.dst(), offending.src(),
+                           wire::ip_proto::kIcmp, ecn::kNotEct, false);
   if (total == 0) return drop(IpCounter::out_no_room);
   counters_.inc(IpCounter::icmp_unreachable_sent);
   counters_.inc(IpCounter::out_packets);

@@ -21,9 +21,9 @@
 #include "ip/icmp_rate_limiter.hpp"
 #include "ip/ip_counters.hpp"
 #include "ip/ipv4_output.hpp"
-#include "tcp/time.hpp"
+#include "utcp/address.hpp"
+#include "utcp/time.hpp"
 #include "wire/ipv4.hpp"
-#include "wire/ipv4_addr.hpp"
 
 namespace utcp::ip {
 
@@ -59,8 +59,9 @@ class Ipv4Input {
  public:
   Ipv4Input(const Ipv4InputConfig& config, Ipv4Output& output);
 
-  // reply_buf bounds the size of any answer (give it the device MTU); an answer that does not
-  // fit is dropped and counted.
+  // reply_buf bounds the size of any answer; an answer that does not fit is dropped and
+  // counted. An echo reply may be larger than the link MTU (it is sent without DF): the
+  // caller fragments what exceeds it (ip::Ipv4Fragmenter).
   InputResult input(std::span<const uint8_t> packet, Instant now, std::span<uint8_t> reply_buf);
 
   // Frees reassembly trains that timed out; call at next_deadline().

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <span>
 
+#include "utcp/address.hpp"
 #include "wire/ipv4.hpp"
-#include "wire/ipv4_addr.hpp"
 
 namespace utcp::ip {
 
@@ -27,12 +27,15 @@ class Ipv4Output {
       : next_id_(first_id), ttl_(ttl) {}
 
   // Writes a 20-byte header into packet[0, 20) for a payload of payload_len bytes that
-  // starts at packet[20]. DF is set (RFC 1191: path MTU discovery; utcp never fragments).
+  // starts at packet[20]. DF is set unless `df` is false (RFC 1191: TCP does path MTU
+  // discovery and never needs fragmenting; an ICMP echo reply may exceed the MTU and is
+  // then fragmented on output, see ipv4_fragmenter.hpp).
   // `tos` is the whole TOS byte: the Diffserv field in its upper six bits (RFC 2474, passed
   // unchanged, RFC 9293 §3.9.1.9) and the ECN codepoint in its low two (RFC 3168 §5).
   // Returns the datagram length, or 0 if the buffer is too short or the total exceeds 65535.
   size_t write_header(std::span<uint8_t> packet, size_t payload_len, wire::Ipv4Addr src,
-                      wire::Ipv4Addr dst, uint8_t protocol, uint8_t tos = ecn::kNotEct);
+                      wire::Ipv4Addr dst, uint8_t protocol, uint8_t tos = ecn::kNotEct,
+                      bool df = true);
 
   uint8_t ttl() const { return ttl_; }
   uint16_t peek_next_id() const { return next_id_; }

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <optional>
 
-#include "tcp/config.hpp"
 #include "utcp/posix.hpp"
+#include "utcp/tcp_config.hpp"
 
 namespace utcp::posix {
 
@@ -34,8 +34,10 @@ struct Sockets::Entry {
   // sockets inherit the listener's, as on Linux. Unset means the stack's default.
   std::optional<tcp::KeepaliveConfig> keepalive;  // SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT
   std::optional<Duration> user_timeout;           // TCP_USER_TIMEOUT
-  size_t sndbuf = 0;                              // SO_SNDBUF (0: default)
-  size_t rcvbuf = 0;                              // SO_RCVBUF (0: default)
+  size_t sndbuf = 0;                              // SO_SNDBUF applied (0: default)
+  size_t rcvbuf = 0;                              // SO_RCVBUF applied (0: default)
+  bool cork = false;                              // TCP_CORK
+  uint32_t notsent_lowat = 0;                     // TCP_NOTSENT_LOWAT (0: none)
   uint16_t maxseg = 0;                            // TCP_MAXSEG (0: the stack's MSS)
 };
 

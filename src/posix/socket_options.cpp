@@ -68,6 +68,21 @@ uint8_t linux_state(tcp::State s) {
   return 7;
 }
 
+// SO_SNDBUF / SO_RCVBUF as Linux: the value asked for is capped at net.core.wmem_max /
+// rmem_max (default 212992), doubled (the kernel's allowance for its own bookkeeping), and
+// kept at least SOCK_MIN_SNDBUF / SOCK_MIN_RCVBUF; getsockopt reports the doubled figure.
+// utcp has no per-packet bookkeeping to pay for, so the buffer it applies is half of it: the
+// size the program asked for.
+constexpr int kMaxSockBuf = 212992;  // Linux's default net.core.wmem_max and rmem_max
+constexpr int kMinSndBuf = 4608;     // Linux SOCK_MIN_SNDBUF on x86-64
+constexpr int kMinRcvBuf = 2304;     // Linux SOCK_MIN_RCVBUF on x86-64
+
+size_t applied_buffer(int asked, int min_doubled) {
+  const int64_t doubled =
+      std::max<int64_t>(2 * int64_t{std::clamp(asked, 0, kMaxSockBuf)}, min_doubled);
+  return static_cast<size_t>(doubled / 2);
+}
+
 constexpr int kMinUserMss = 88;     // Linux TCP_MIN_MSS
 constexpr int kMaxUserMss = 32767;  // Linux MAX_TCP_WINDOW
 constexpr int kDefaultMss = 536;    // Linux TCP_MSS_DEFAULT; RFC 9293 §3.7.1 (MUST-15)
@@ -121,9 +136,11 @@ int Sockets::setsockopt(int fd, int level, int name, const void* val, socklen_t 
       case SO_RCVBUF:
       case SO_SNDBUF: {
         if (const int err = get_int(val, len, v)) return fail(err);
-        // Linux also keeps a floor; a tiny buffer would make every segment a window probe.
-        const size_t bytes = static_cast<size_t>(std::max(v, 2048));
-        (name == SO_RCVBUF ? e->rcvbuf : e->sndbuf) = bytes;
+        if (name == SO_RCVBUF) {
+          e->rcvbuf = applied_buffer(v, kMinRcvBuf);
+        } else {
+          e->sndbuf = applied_buffer(v, kMinSndBuf);  // pins it: autotuning stops (as Linux)
+        }
         break;
       }
       default:
@@ -168,6 +185,20 @@ int Sockets::setsockopt(int fd, int level, int name, const void* val, socklen_t 
         if (const int err = get_int(val, len, v)) return fail(err);
         if (v < 0) return fail(EINVAL);
         e->user_timeout = std::chrono::milliseconds(v);
+        break;
+      case TCP_CORK:
+        // Linux: on holds short segments; off sends what was held (kick below).
+        if (const int err = get_int(val, len, v)) return fail(err);
+        e->cork = v != 0;
+        if (e->kind == EntryKind::kConnection) stack_->set_cork(e->id, e->cork);
+        break;
+      case TCP_NOTSENT_LOWAT:
+        // Linux keeps the int as an unsigned mark; 0 means "no mark" (the sysctl default).
+        if (const int err = get_int(val, len, v)) return fail(err);
+        e->notsent_lowat = static_cast<uint32_t>(v);
+        if (e->kind == EntryKind::kConnection) {
+          stack_->set_notsent_lowat(e->id, e->notsent_lowat ? e->notsent_lowat : UINT32_MAX);
+        }
         break;
       default:
         return fail(ENOPROTOOPT);
@@ -229,11 +260,12 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
         err = put_int(val, len, v);
         break;
       }
+      // Linux reports the doubled value setsockopt stored (see applied_buffer()).
       case SO_RCVBUF:
-        err = put_int(val, len, static_cast<int>(e->rcvbuf ? e->rcvbuf : cfg.recv_buffer));
+        err = put_int(val, len, static_cast<int>(e->rcvbuf ? 2 * e->rcvbuf : cfg.recv_buffer));
         break;
       case SO_SNDBUF:
-        err = put_int(val, len, static_cast<int>(e->sndbuf ? e->sndbuf : cfg.send_buffer));
+        err = put_int(val, len, static_cast<int>(e->sndbuf ? 2 * e->sndbuf : cfg.send_buffer));
         break;
       case SO_KEEPALIVE:
         err = put_int(val, len, keepalive.enabled);
@@ -258,6 +290,12 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
         break;
       case TCP_MAXSEG:
         err = put_int(val, len, maxseg_answer(*e));
+        break;
+      case TCP_CORK:
+        err = put_int(val, len, e->cork);
+        break;
+      case TCP_NOTSENT_LOWAT:
+        err = put_int(val, len, static_cast<int>(e->notsent_lowat));
         break;
       case TCP_KEEPIDLE:
         err = put_int(val, len, seconds(keepalive.idle));

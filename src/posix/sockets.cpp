@@ -65,6 +65,8 @@ void Sockets::apply_options(const Entry& e) {
   if (e.user_timeout) stack_->set_user_timeout(e.id, *e.user_timeout);
   if (e.sndbuf || e.rcvbuf) stack_->set_buffer_sizes(e.id, e.sndbuf, e.rcvbuf);
   if (e.maxseg) stack_->set_mss(e.id, e.maxseg);
+  if (e.cork) stack_->set_cork(e.id, true);
+  if (e.notsent_lowat) stack_->set_notsent_lowat(e.id, e.notsent_lowat);
 }
 
 void Sockets::kick() {
@@ -395,7 +397,10 @@ ssize_t Sockets::send_iov(int fd, const iovec* iov, int iovcnt, int flags) {
     while (!cur.done()) {
       std::error_code ec;
       const std::span<const uint8_t> src = cur.chunk();
-      const size_t n = urgent ? stack_->send_urgent(e->id, src, ec) : stack_->send(e->id, src, ec);
+      // MSG_MORE: the short tail waits for the next send() (Linux; Stack::send_more).
+      const size_t n = urgent               ? stack_->send_urgent(e->id, src, ec)
+                       : (flags & MSG_MORE) ? stack_->send_more(e->id, src, ec)
+                                            : stack_->send(e->id, src, ec);
       if (ec && !is_would_block(ec)) {
         kick();
         if (sent) return static_cast<ssize_t>(sent);

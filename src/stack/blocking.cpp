@@ -128,9 +128,10 @@ struct InterfaceCore {
   }
 
   // Repeats op(stack, ec) on the loop thread until it stops reporting
-  // operation_would_block, sleeping on socket s's readiness in between.
+  // operation_would_block, sleeping on socket s's readiness in between; gives up with
+  // timed_out at `deadline` (CLOCK_MONOTONIC).
   template <class T, class Op>
-  T blocking(SocketId s, std::error_code& ec, Op op) {
+  T blocking(SocketId s, std::error_code& ec, Op op, Instant deadline = kNever) {
     struct Outcome {
       T value{};
       std::error_code ec;
@@ -151,7 +152,11 @@ struct InterfaceCore {
         ec = r->ec;
         return r->value;
       }
-      if (!wait_change(s, r->seen)) {
+      if (deadline != kNever && EventLoop::clock_now() >= deadline) {
+        ec = std::make_error_code(std::errc::timed_out);
+        return T{};
+      }
+      if (!wait_change(s, r->seen, deadline)) {
         ec = canceled_error();
         return T{};
       }
@@ -279,24 +284,43 @@ TcpStream Interface::connect(Ipv4Addr addr, uint16_t port) {
 }
 
 TcpStream Interface::connect(Ipv4Addr addr, uint16_t port, std::error_code& ec) {
+  return connect(addr, port, Duration::max(), ec);
+}
+
+TcpStream Interface::connect(Ipv4Addr addr, uint16_t port, Duration timeout) {
+  std::error_code ec;
+  TcpStream s = connect(addr, port, timeout, ec);
+  throw_if(ec, "utcp connect");
+  return s;
+}
+
+TcpStream Interface::connect(Ipv4Addr addr, uint16_t port, Duration timeout, std::error_code& ec) {
+  const Instant start = EventLoop::clock_now();
+  // Duration::max() (and anything reaching past the clock's range) means no timeout.
+  const Instant deadline =
+      timeout >= kNever - start ? kNever : start + std::max(timeout, Duration::zero());
   InterfaceCore& c = *core_;
   const SocketId id = c.open_socket(c.streams, ec, [addr, port](Stack& st, std::error_code& e) {
     return st.connect(addr, port, e);
   });
   if (ec) return {};
   TcpStream stream(core_, id);
-  c.blocking<bool>(id, ec, [id](Stack& st, std::error_code& e) {
-    const uint32_t bits = st.readiness(id);
-    if (bits & ready::kConnected) return true;
-    if (bits & ready::kError) {
-      e = st.error(id);
-      if (!e) e = std::make_error_code(std::errc::connection_aborted);
-      return false;
-    }
-    e = std::make_error_code(std::errc::operation_would_block);
-    return false;
-  });
-  if (ec) return {};  // `stream` releases the failed socket
+  c.blocking<bool>(
+      id, ec,
+      [id](Stack& st, std::error_code& e) {
+        const uint32_t bits = st.readiness(id);
+        if (bits & ready::kConnected) return true;
+        if (bits & ready::kError) {
+          e = st.error(id);
+          if (!e) e = std::make_error_code(std::errc::connection_aborted);
+          return false;
+        }
+        e = std::make_error_code(std::errc::operation_would_block);
+        return false;
+      },
+      deadline);
+  // `stream` releases the failed (or abandoned, still SYN-SENT) socket: nothing more is sent.
+  if (ec) return {};
   return stream;
 }
 

@@ -29,8 +29,13 @@ namespace utcp::stack {
   X(tcp_timeouts, "tcp.conn.timed-out")                  \
   X(tcp_closed, "tcp.conn.closed")                       \
   X(tcp_time_wait_reopened, "tcp.time-wait-reopened")    \
+  X(tcp_orphan_overflow, "tcp.orphan.reset-overflow")    \
+  X(tcp_orphan_timeout, "tcp.orphan.reset-timeout")      \
   X(icmp_to_conn, "icmp.error-to-connection")            \
   X(icmp_unmatched, "icmp.drop.error-unmatched")         \
+  X(ip_out_fragmented, "ip.out.fragmented")              \
+  X(ip_out_fragments, "ip.out.fragments")                \
+  X(ip_out_df_too_big, "ip.out.drop.df-too-big")         \
   X(icmp_bad_seq, "icmp.drop.error-seq-not-in-flight")   \
   X(dev_tx_dropped, "dev.tx-dropped")                    \
   X(rx_placed, "dev.rx-placed")                          \

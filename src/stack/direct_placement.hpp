@@ -21,9 +21,9 @@
 #include <cstdint>
 #include <span>
 
-#include "dev/device.hpp"
 #include "stack/socket_table.hpp"
 #include "tcp/reassembly_queue.hpp"
+#include "utcp/device.hpp"
 
 namespace utcp::stack {
 

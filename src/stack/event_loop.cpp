@@ -95,11 +95,42 @@ void EventLoop::remove_fd(int fd) {
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
-void EventLoop::add_after_process(std::function<void()> hook) {
-  after_process_.push_back(std::move(hook));
+EventLoop::HookId EventLoop::add_after_process(std::function<void()> hook) {
+  const HookId id = next_hook_id_++;
+  after_process_.push_back(Hook{id, std::move(hook)});
+  return id;
+}
+
+bool EventLoop::remove_after_process(HookId id) {
+  auto it = std::find_if(after_process_.begin(), after_process_.end(),
+                         [id](const Hook& h) { return h.id == id && h.fn; });
+  if (it == after_process_.end()) return false;
+  if (running_hooks_) {
+    it->fn = nullptr;  // run_hooks() skips it and erases it when the round ends
+  } else {
+    after_process_.erase(it);
+  }
+  return true;
+}
+
+void EventLoop::run_hooks() {
+  running_hooks_ = true;
+  // By index: a hook may add hooks (they run from the next round) or remove any of them.
+  const size_t count = after_process_.size();
+  for (size_t i = 0; i < count; ++i) {
+    if (after_process_[i].fn) {
+      auto fn = after_process_[i].fn;  // a copy: the hook may remove itself while it runs
+      fn();
+    }
+  }
+  running_hooks_ = false;
+  std::erase_if(after_process_, [](const Hook& h) { return !h.fn; });
 }
 
 void EventLoop::run() {
+  // What API calls queued before run() goes out now: the loop may otherwise sleep with a
+  // connect()'s SYN unsent and no timer armed to wake it.
+  process_and_rearm();
   while (!stopped_) run_once();
   stopped_ = false;  // a later run() starts afresh; a stop() before run() still counts once
 }
@@ -115,6 +146,9 @@ bool EventLoop::run_until(const std::function<bool()>& predicate, Instant deadli
 }
 
 void EventLoop::run_once(Instant deadline) {
+  // Work that API calls made since the last wakeup left behind makes the stack's deadline
+  // "now": arm the timer for it, so the wait below returns at once instead of sleeping on it.
+  arm_timer(std::min(stack_.next_deadline(), device_.next_deadline()));
   int timeout_ms = -1;
   if (deadline != kNever) {
     const int64_t us = to_us(deadline) - to_us(clock_now());
@@ -168,7 +202,7 @@ void EventLoop::process_and_rearm() {
     } else {
       stack_.flush(clock_now());
     }
-    for (auto& hook : after_process_) hook();
+    run_hooks();
     if (!process_requested_) break;
   }
   Instant next = std::min(stack_.next_deadline(), device_.next_deadline());

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
 
 namespace utcp::stack {
 

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "dev/device.hpp"
 #include "dev/timed_packet_queue.hpp"
+#include "utcp/device.hpp"
 
 namespace utcp::stack {
 

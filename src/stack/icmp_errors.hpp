@@ -7,7 +7,7 @@
 
 #include "ip/icmp_error.hpp"
 #include "tcp/connection.hpp"
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::stack {
 

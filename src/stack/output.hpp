@@ -12,10 +12,10 @@
 #include <string_view>
 #include <vector>
 
-#include "dev/device.hpp"
 #include "ip/ipv4_output.hpp"
 #include "stack/counters.hpp"
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
+#include "utcp/device.hpp"
 #include "wire/packet_format.hpp"
 #include "wire/tcp.hpp"
 
@@ -52,6 +52,10 @@ class Output {
     if (count_ == kBatch) flush(now_);
   }
 
+  // Queues a whole IPv4 packet that sits in slot(); one larger than `mtu` is split into
+  // fragments (RFC 791 §3.2), or dropped and counted when DF forbids it.
+  void queue_packet_within(std::span<const uint8_t> packet, size_t mtu);
+
   // A segment built outside any connection (a RST for a stray segment, a cookie SYN-ACK);
   // `tos` as for queue_ip().
   void send_tcp(const wire::TcpRepr& seg, wire::Ipv4Addr src, wire::Ipv4Addr dst, uint8_t tos = 0);
@@ -71,6 +75,7 @@ class Output {
   wire::Ipv4Addr address_;
   ip::Ipv4Output ip_out_;
   std::vector<uint8_t> storage_;
+  std::vector<uint8_t> unfragmented_;  // a datagram being split (its slot is reused)
   std::array<std::span<const uint8_t>, kBatch> packets_;
   size_t count_ = 0;
   size_t device_sums_above_ = SIZE_MAX;

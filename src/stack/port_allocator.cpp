@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "tcp/siphash.hpp"
+#include "base/siphash.hpp"
 
 namespace utcp::stack {
 namespace {
@@ -13,7 +13,7 @@ uint64_t hash_destination(const std::array<uint8_t, 16>& key, wire::Ipv4Addr loc
   std::memcpy(buf, &local.value, 4);
   std::memcpy(buf + 4, &remote.value, 4);
   std::memcpy(buf + 8, &remote_port, 2);
-  return tcp::siphash24(key, buf);
+  return siphash24(key, buf);
 }
 
 }  // namespace

@@ -9,14 +9,10 @@
 #include <optional>
 #include <vector>
 
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
+#include "utcp/port_range.hpp"
 
 namespace utcp::stack {
-
-struct PortRange {
-  uint16_t first = 32768;  // Linux's default ip_local_port_range
-  uint16_t last = 60999;
-};
 
 class PortAllocator {
  public:

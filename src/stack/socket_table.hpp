@@ -37,6 +37,7 @@ struct Socket {
   bool peer_finished = false;
   bool connected = false;
   bool in_table = false;  // reachable by its 4-tuple (until the engine reaches CLOSED)
+  bool orphan = false;    // closed by the application, still ending (stack/orphan_queue.hpp)
   uint8_t tos = 0;        // Diffserv part of the TOS byte (RFC 9293 §3.9.1.9); ECN bits zero
   std::error_code error;
   // Listener.

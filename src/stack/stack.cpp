@@ -50,6 +50,7 @@ void Stack::process(Instant now) {
   impl_->receive_all();
   impl_->ip_in.expire(now);
   impl_->run_timers();
+  impl_->expire_orphans();
   impl_->flush(now);
 }
 
@@ -60,8 +61,9 @@ void Stack::flush(Instant now) {
 Instant Stack::next_deadline() const {
   if (impl_->sockets.has_dirty()) return impl_->now;
   if (impl_->held && !impl_->held->empty()) return impl_->now;  // poll_transmit() has work
-  return std::min(
-      {impl_->timers.earliest(), impl_->device.next_deadline(), impl_->ip_in.next_deadline()});
+  return std::min({impl_->timers.earliest(), impl_->device.next_deadline(),
+                   impl_->ip_in.next_deadline(),
+                   impl_->orphans.next_deadline(impl_->config.orphan_timeout)});
 }
 
 void Stack::input(std::span<const uint8_t> packet, Instant now, bool checksum_verified) {
@@ -248,6 +250,7 @@ void Stack::close(SocketId id) {
   s->released = true;
   // The engine resets instead of closing when unread data remains (RFC 1122 §4.2.2.13).
   s->conn->close(impl_->now);
+  impl_->on_orphaned(index);  // bounded in number and time (stack_orphans.cpp)
   impl_->mark_dirty(index);
 }
 
@@ -402,6 +405,27 @@ size_t Stack::connection_count() const {
 
 const StackConfig& Stack::config() const {
   return impl_->config;
+}
+
+// Linux's send controls (MSG_MORE, TCP_CORK, TCP_NOTSENT_LOWAT); see stack.hpp.
+size_t Stack::send_more(SocketId id, std::span<const uint8_t> data, std::error_code& ec) {
+  const size_t n = impl_->send(id, data, ec, false);  // clears an earlier MSG_MORE
+  if (n > 0) impl_->lookup(id)->conn->set_more();     // held until the next plain send()
+  return n;
+}
+
+void Stack::set_cork(SocketId id, bool on) {
+  auto* s = impl_->lookup(id);
+  if (!s || s->kind != Impl::Kind::kConnection) return;
+  s->conn->set_cork(on);
+  impl_->mark_dirty(impl_->index_of(*s));  // uncorking sends what was held
+}
+
+void Stack::set_notsent_lowat(SocketId id, uint32_t bytes) {
+  auto* s = impl_->lookup(id);
+  if (!s || s->kind != Impl::Kind::kConnection) return;
+  s->conn->set_notsent_lowat(bytes);
+  impl_->mark_dirty(impl_->index_of(*s));  // writability may have changed
 }
 
 }  // namespace utcp

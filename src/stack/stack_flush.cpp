@@ -114,6 +114,7 @@ void Stack::Impl::drain_connection(uint32_t index) {
         break;
     }
   }
+  settle_orphan(index);
   // One heap entry per connection: its protocol timers and the release of idle buffers.
   timers.schedule(index, std::min(c.next_deadline(), c.memory_release_deadline()));
 }

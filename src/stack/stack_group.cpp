@@ -3,8 +3,8 @@
 #include <stdexcept>
 #include <utility>
 
-#include "dev/tun_device.hpp"
 #include "dev/tun_steering.hpp"
+#include "utcp/tun.hpp"
 
 namespace utcp {
 

@@ -14,11 +14,11 @@
 #include <string_view>
 #include <vector>
 
-#include "dev/device.hpp"
 #include "ip/ipv4_input.hpp"
 #include "stack/counters.hpp"
 #include "stack/direct_placement.hpp"
 #include "stack/held_device.hpp"
+#include "stack/orphan_queue.hpp"
 #include "stack/output.hpp"
 #include "stack/port_allocator.hpp"
 #include "stack/socket_table.hpp"
@@ -26,6 +26,7 @@
 #include "stack/timer_heap.hpp"
 #include "tcp/challenge_ack_limiter.hpp"
 #include "tcp/isn_generator.hpp"
+#include "utcp/device.hpp"
 #include "utcp/stack.hpp"
 #include "wire/tcp.hpp"
 
@@ -62,6 +63,7 @@ struct Stack::Impl {
   stack::TimerHeap timers;
   stack::SocketTable sockets;
   stack::DirectPlacement placement;
+  stack::OrphanQueue orphans;
   stack::DirectPlacement::Lease lease;  // held for one placed read at a time
   std::vector<uint8_t> rx_storage;
   std::array<dev::PacketSlot, kBatch> rx_slots;
@@ -85,6 +87,7 @@ struct Stack::Impl {
   static uint32_t readiness(const Socket& s) { return stack::SocketTable::readiness(s); }
   void release_slot(uint32_t index) {
     if (sockets[index].kind == Kind::kConnection) timers.cancel(index);
+    if (sockets[index].orphan) orphans.left();
     sockets.release(index);
   }
   uint32_t new_connection(const stack::FourTuple& t);
@@ -98,6 +101,17 @@ struct Stack::Impl {
   void run_timers();
   // send() and send_urgent(): the checks a write must pass, then the engine takes the bytes.
   size_t send(SocketId id, std::span<const uint8_t> data, std::error_code& ec, bool urgent);
+
+  // ---- orphans (stack_orphans.cpp) ----
+  // After Stack::close: the connection becomes an orphan if it is still ending; the oldest
+  // orphan over StackConfig::max_orphans is reset.
+  void on_orphaned(uint32_t index);
+  // After the engine moved: an orphan that reached TIME-WAIT or CLOSED is one no longer.
+  void settle_orphan(uint32_t index);
+  // Resets orphans older than StackConfig::orphan_timeout.
+  void expire_orphans();
+  void reset_orphan(uint32_t index);
+  bool still_orphan(const stack::OrphanQueue::Entry& e) const;
 
   // ---- input (stack_input.cpp) ----
   // checksum_verified: the device vouched for the TCP checksum (offload), so skip it.

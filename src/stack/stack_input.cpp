@@ -20,7 +20,8 @@ using stack::FourTuple;
 
 void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verified) {
   if (trace) trace('<', wire::format_ipv4_packet(bytes, !checksum_verified));
-  ip::InputResult r = ip_in.input(bytes, now, out.slot().first(caps.mtu));
+  // The whole slot, not just the MTU: an echo reply larger than the MTU is fragmented below.
+  ip::InputResult r = ip_in.input(bytes, now, out.slot());
   switch (r.action) {
     case ip::InputAction::kTcp:
       ip_header_len = r.payload.data() >= bytes.data() &&
@@ -33,7 +34,7 @@ void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verifi
       on_icmp_error(r.icmp_error);
       break;
     case ip::InputAction::kReply:
-      out.queue_packet(r.reply);
+      out.queue_packet_within(r.reply, caps.mtu);
       break;
     default:
       break;  // dropped, held for reassembly or consumed: ip counters say which

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "tcp/siphash.hpp"
+#include "base/siphash.hpp"
 
 namespace utcp::stack {
 namespace {
@@ -36,7 +36,7 @@ uint32_t SynCookies::mac(const FourTuple& t, wire::SeqNum peer_isn, uint32_t per
   put32(in.data() + 14, peer_isn.raw());
   put32(in.data() + 18, period);
   put32(in.data() + 22, mss_index);
-  return static_cast<uint32_t>(tcp::siphash24(secret_, in)) & kMacMask;
+  return static_cast<uint32_t>(siphash24(secret_, in)) & kMacMask;
 }
 
 wire::SeqNum SynCookies::make(const FourTuple& t, wire::SeqNum peer_isn, uint16_t peer_mss,

@@ -15,7 +15,7 @@
 #include <optional>
 
 #include "stack/four_tuple.hpp"
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 #include "wire/seq_num.hpp"
 
 namespace utcp::stack {

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::stack {
 

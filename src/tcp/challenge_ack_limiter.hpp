@@ -11,7 +11,7 @@
 // [per_second/2, 3*per_second/2) as Linux does, so even exhausting it reveals no exact count.
 #include <cstdint>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::tcp {
 

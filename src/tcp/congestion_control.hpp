@@ -6,7 +6,7 @@
 #include <memory>
 #include <string_view>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::tcp {
 
@@ -41,6 +41,13 @@ class CongestionControl {
     on_fast_retransmit(flight_size, now);
     on_recovery_exit();
   }
+  // RFC 7661 (see cwnd_validation.hpp): an ACK came while the flow did not use its cwnd, so
+  // on_ack() was not called; `elapsed` since the previous ACK was not congestion-limited time
+  // (RFC 9438 §5.8: CUBIC's t excludes it).
+  virtual void on_not_cwnd_limited(Duration /*elapsed*/) {}
+  // RFC 7661 §4.4: cwnd stayed unused for the whole non-validated period: remember it in
+  // ssthresh (at least 3/4 of it), then halve it, not below the initial window.
+  virtual void on_nvp_expired() = 0;
   // RFC 3522 / RFC 9438 §4.9: the last reduction was spurious; restore the state before it.
   virtual void on_spurious_undo() {}
 };

@@ -39,18 +39,28 @@ void Connection::listen(wire::SeqNum iss) {
 }
 
 size_t Connection::send_space() const {
-  return can_send_data(state_) && !sender_.fin_queued() ? sender_.free_space() : 0;
+  if (!can_send_data(state_) || sender_.fin_queued()) return 0;
+  // TCP_NOTSENT_LOWAT: writable only while the unsent bytes are under half the mark (as
+  // Linux's poll), so that a woken writer is not stopped again after a few bytes.
+  if (notsent_lowat_ != UINT32_MAX && 2 * uint64_t{send_unsent()} >= notsent_lowat_) return 0;
+  return sender_.free_space();
+}
+
+bool Connection::below_notsent_lowat() const {
+  return notsent_lowat_ == UINT32_MAX || send_unsent() < notsent_lowat_;
 }
 
 size_t Connection::send(std::span<const uint8_t> data, Instant) {
   // RFC 9293 §3.10.2: queued in SYN-SENT/SYN-RECEIVED, sent in ESTABLISHED/CLOSE-WAIT;
   // "connection closing" (0 here) once our FIN is queued.
-  if (!can_send_data(state_) || sender_.fin_queued()) return 0;
+  if (!can_send_data(state_) || sender_.fin_queued() || !below_notsent_lowat()) return 0;
+  sender_.set_more(false);  // a write without MSG_MORE pushes what was held
   return sender_.write(tcb_, data, false);
 }
 
 size_t Connection::send_urgent(std::span<const uint8_t> data, Instant) {
-  if (!can_send_data(state_) || sender_.fin_queued()) return 0;
+  if (!can_send_data(state_) || sender_.fin_queued() || !below_notsent_lowat()) return 0;
+  sender_.set_more(false);
   return sender_.write(tcb_, data, true);
 }
 

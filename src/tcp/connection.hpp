@@ -9,18 +9,18 @@
 #include <utility>
 
 #include "tcp/challenge_ack_limiter.hpp"
-#include "tcp/config.hpp"
 #include "tcp/ecn.hpp"
 #include "tcp/event.hpp"
 #include "tcp/rcv_autotune.hpp"
 #include "tcp/receiver.hpp"
 #include "tcp/sender.hpp"
-#include "tcp/state.hpp"
 #include "tcp/tcb.hpp"
-#include "tcp/tcp_info.hpp"
-#include "tcp/time.hpp"
 #include "tcp/timers.hpp"
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
+#include "utcp/tcp_config.hpp"
+#include "utcp/tcp_info.hpp"
+#include "utcp/tcp_state.hpp"
+#include "utcp/time.hpp"
 #include "wire/tcp.hpp"
 
 namespace utcp::tcp {
@@ -94,8 +94,20 @@ class Connection {
   void end_time_wait();
 
   void set_nodelay(bool on);
-  // Buffer sizes (defaults 256 KiB). The send buffer never drops queued data; the receive
-  // buffer sets the window scale if changed before opening, and may only grow afterwards.
+  // Linux's TCP_CORK: hold short segments while on (Sender::set_cork); clearing it lets them go.
+  void set_cork(bool on) { sender_.set_cork(on); }
+  // MSG_MORE for the write just made: its short tail waits for the next write (or the cork
+  // ceiling). Any write without it (send()) clears it.
+  void set_more() { sender_.set_more(true); }
+  // Linux's TCP_NOTSENT_LOWAT: send() takes data only while fewer than `bytes` queued bytes
+  // are unsent, and send_space() (writability) is non-zero only below half of that, so a
+  // writer woken by it has room for a useful amount. UINT32_MAX (default): no limit.
+  void set_notsent_lowat(uint32_t bytes) { notsent_lowat_ = bytes; }
+  uint32_t notsent_lowat() const { return notsent_lowat_; }
+  // Buffer sizes (defaults 256 KiB, both autotuned up to Config::send_buffer_max /
+  // recv_buffer_max). An explicit send size pins the send buffer (autotuning stops) and never
+  // drops queued data; the receive buffer sets the window scale if changed before opening, and
+  // may only grow afterwards.
   void set_send_buffer(size_t bytes);
   void set_recv_buffer(size_t bytes);
   void set_keepalive(const KeepaliveConfig& k, Instant now);
@@ -188,6 +200,7 @@ class Connection {
   void challenge_ack(Instant now);
 
   // connection.cpp
+  bool below_notsent_lowat() const;
   void enter(State s);
   void enter_time_wait(Instant now);
   void terminate(ErrorReason reason);
@@ -228,6 +241,7 @@ class Connection {
   uint8_t last_ecn_ = 0;
   uint64_t segs_in_ = 0;
   uint64_t bytes_received_ = 0;
+  uint32_t notsent_lowat_ = UINT32_MAX;
   ChallengeAckLimiter::ConnectionBudget challenge_budget_;  // RFC 5961 §7, this connection's
 };
 

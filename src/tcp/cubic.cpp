@@ -171,4 +171,18 @@ void CubicCongestion::on_spurious_undo() {
   undo_.reset();
 }
 
+void CubicCongestion::on_not_cwnd_limited(Duration elapsed) {
+  // RFC 9438 §5.8: time the flow did not use its cwnd does not count towards W_cubic(t).
+  if (epoch_) *epoch_ += elapsed;
+}
+
+void CubicCongestion::on_nvp_expired() {
+  // RFC 7661 §4.4, as for Reno; the next avoidance epoch starts from the halved window.
+  const double before = cwnd_;
+  ssthresh_ = std::max(ssthresh_, static_cast<uint32_t>(std::min(before * 0.75, 4294967295.0)));
+  cwnd_ = std::max(before / 2, double(iw_));
+  epoch_.reset();
+  undo_.reset();
+}
+
 }  // namespace utcp::tcp

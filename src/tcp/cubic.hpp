@@ -40,6 +40,8 @@ class CubicCongestion final : public CongestionControl {
   void on_rtt_sample(Duration rtt, Duration srtt) override;
   void on_ecn_echo(uint32_t flight_size, Instant now) override;
   void on_spurious_undo() override;
+  void on_not_cwnd_limited(Duration elapsed) override;
+  void on_nvp_expired() override;
 
   // Inspection for tests and stats (segments / seconds, as in the RFC).
   double w_max() const { return w_max_; }

@@ -5,7 +5,7 @@
 // not see sequence numbers.
 #include <cstdint>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::tcp {
 

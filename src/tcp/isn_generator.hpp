@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <span>
 
-#include "tcp/siphash.hpp"
-#include "tcp/time.hpp"
-#include "wire/ipv4_addr.hpp"
+#include "base/siphash.hpp"
+#include "utcp/address.hpp"
+#include "utcp/time.hpp"
 #include "wire/seq_num.hpp"
 
 namespace utcp::tcp {

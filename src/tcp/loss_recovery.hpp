@@ -15,8 +15,8 @@
 #include "tcp/rack.hpp"
 #include "tcp/recovery_state.hpp"
 #include "tcp/sack_scoreboard.hpp"
-#include "tcp/time.hpp"
 #include "tcp/tlp.hpp"
+#include "utcp/time.hpp"
 #include "wire/seq_num.hpp"
 #include "wire/tcp.hpp"
 

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "tcp/config.hpp"
+#include "utcp/tcp_config.hpp"
 #include "wire/tcp.hpp"
 
 namespace utcp::tcp {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "tcp/sack_scoreboard.hpp"
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 #include "wire/seq_num.hpp"
 
 namespace utcp::tcp {

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::tcp {
 

@@ -8,10 +8,10 @@
 #include <optional>
 #include <span>
 
-#include "tcp/config.hpp"
 #include "tcp/reassembly_queue.hpp"
 #include "tcp/sack_blocks.hpp"
 #include "tcp/tcb.hpp"
+#include "utcp/tcp_config.hpp"
 
 namespace utcp::tcp {
 

@@ -85,4 +85,11 @@ void RenoCongestion::on_spurious_undo() {
   undo_valid_ = false;
 }
 
+void RenoCongestion::on_nvp_expired() {
+  // RFC 7661 §4.4: keep a memory of the unused window in ssthresh, then halve it.
+  ssthresh_ = std::max(ssthresh_, static_cast<uint32_t>(uint64_t{cwnd_} * 3 / 4));
+  cwnd_ = std::max(cwnd_ / 2, iw_);
+  undo_valid_ = false;
+}
+
 }  // namespace utcp::tcp

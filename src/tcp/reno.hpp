@@ -24,6 +24,7 @@ class RenoCongestion final : public CongestionControl {
   void on_rto(uint32_t flight_size, Instant now) override;
   void on_idle(Duration idle, Duration rto) override;
   void on_spurious_undo() override;
+  void on_nvp_expired() override;
 
   uint32_t mss() const { return smss_; }
   uint32_t initial_window() const { return iw_; }

@@ -1,7 +1,7 @@
 #pragma once
 // Retransmission timeout per RFC 6298: SRTT/RTTVAR smoothing, exponential backoff, clamping.
 // Deviation: the floor defaults to 200 ms (like Linux), not RFC 6298 §2.4's 1 s SHOULD.
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::tcp {
 

@@ -4,7 +4,7 @@
 #include <cassert>
 #include <cstring>
 
-#include "tcp/ring_growth.hpp"
+#include "base/ring_growth.hpp"
 
 namespace utcp::tcp {
 

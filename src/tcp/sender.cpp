@@ -18,6 +18,7 @@ RtoConfig rto_config(const Config& cfg, Duration initial) {
 
 Sender::Sender(const Config& cfg)
     : buf_(cfg.send_buffer),
+      snd_tune_(cfg.send_buffer, cfg.send_buffer_max),
       iw_segments_(cfg.initial_window_segments),
       cc_(make_congestion_control(cfg.congestion_control)),
       rto_(rto_config(cfg, cfg.rto_initial)),
@@ -132,11 +133,17 @@ std::optional<SendPlan> Sender::loss_probe_plan(const Tcb& tcb) const {
   // RFC 8985 §7.3: new data if the receive window allows, else the highest segment sent again.
   const wire::SeqNum end = data_end(tcb);
   const wire::SeqNum right = tcb.snd_una + tcb.snd_wnd;
-  if (tcb.snd_nxt == tcb.snd_max && end > tcb.snd_max && right > tcb.snd_max &&
+  const uint32_t new_len =
+      end > tcb.snd_max && right > tcb.snd_max
+          ? std::min({mss_, end.distance_from(tcb.snd_max), right.distance_from(tcb.snd_max)})
+          : 0;
+  // A short tail held by TCP_CORK / MSG_MORE is not "available" new data.
+  const bool held = (cork_ || more_) && new_len < mss_ && !fin_queued_;
+  if (tcb.snd_nxt == tcb.snd_max && new_len > 0 && !held &&
       !(fin_queued_ && tcb.snd_max > fin_seq_)) {
     SendPlan p;
     p.seq = tcb.snd_max;
-    p.len = std::min({mss_, end.distance_from(tcb.snd_max), right.distance_from(tcb.snd_max)});
+    p.len = new_len;
     p.fin = fin_queued_ && p.seq + p.len == fin_seq_;
     p.psh = push_at(p.seq, p.len);
     p.loss_probe = true;
@@ -198,6 +205,10 @@ std::optional<SendPlan> Sender::plan(const Tcb& tcb, Instant) const {
   const bool small_ok = nagle_allows_small(tcb, nxt);
   if (len > mss_ && len % mss_ != 0 && !(len == avail && small_ok)) {
     len -= len % mss_;  // whole MSS only: the short tail waits as Nagle says (RFC 9293 §3.7.4)
+  }
+  if (cork_holds(tcb, nxt, len)) {
+    len -= len % mss_;  // TCP_CORK / MSG_MORE: whole segments go, the short tail waits
+    if (len == 0) return std::nullopt;
   }
   SendPlan p;
   p.seq = nxt;
@@ -277,7 +288,10 @@ void Sender::commit(Tcb& tcb, Timers& timers, const SendPlan& p, Instant now) {
   on_sent(tcb, timers, p.seq, seq_len, p.probe, now);
   // RFC 8985 §7.3: after a probe the RTO is re-armed; §7.2: new data restarts the PTO.
   if (p.loss_probe) timers.set(TimerKind::kRetransmit, now + rto_.rto());
-  if (!retransmission && seq_len > 0 && !p.probe) arm_loss_timer(tcb, timers, now);
+  if (!retransmission && seq_len > 0 && !p.probe) {
+    cwv_.on_transmit(tcb.snd_max.distance_from(tcb.snd_una), tcb.snd_max);
+    arm_loss_timer(tcb, timers, now);
+  }
 }
 
 void Sender::arm_loss_timer(const Tcb& tcb, Timers& timers, Instant now) {
@@ -409,8 +423,15 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
     const uint32_t flight_before = tcb.snd_max.distance_from(una_before);
     const AckOutcome o = lr_.on_ack(in, *cc_);
     if (o.entered) timing_ = false;  // Karn: retransmissions follow
+    const Duration since_ack = cwv_.on_ack(tcb.snd_una, tcb.snd_max, now);
     if (r.data_acked > 0 && !lr_.in_recovery() && !o.exited && !o.entered && !o.undone) {
-      cc_->on_ack(r.data_acked, flight_before, now);
+      // RFC 7661 §4.3: cwnd grows only while the flow uses it (for every controller).
+      if (cwv_.validated(cc_->cwnd())) {
+        cc_->on_ack(r.data_acked, flight_before, now);
+      } else {
+        cc_->on_not_cwnd_limited(since_ack);
+      }
+      if (cwv_.nvp_expired(cc_->cwnd(), now)) cc_->on_nvp_expired();
     }
     arm_loss_timer(tcb, timers, now);
   }
@@ -424,6 +445,10 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
     tcb.snd_wl2 = ack;
     tcb.max_snd_wnd = std::max(tcb.max_snd_wnd, seg_wnd);
   }
+  if (r.data_acked > 0) {
+    // Send-buffer autotuning follows cwnd and the peer's window (snd_autotune.hpp).
+    if (auto c = snd_tune_.on_ack(cc_->cwnd(), tcb.max_snd_wnd, mss_)) buf_.set_capacity(*c);
+  }
   return r;
 }
 
@@ -434,6 +459,13 @@ Duration Sender::persist_interval() const {
   return std::clamp(d, rto_.config().min, rto_.config().max);
 }
 
+bool Sender::cork_holds(const Tcb& tcb, wire::SeqNum nxt, uint32_t len) const {
+  // Linux's TCP_CORK / MSG_MORE hold a short segment of new data for more to come; a FIN, a
+  // retransmission, urgent data and the cork ceiling (force_send_) are never held.
+  return (cork_ || more_) && len % mss_ != 0 && !force_send_ && !fin_queued_ &&
+         nxt >= tcb.snd_max && !(tcb.snd_up_valid && tcb.snd_up > nxt);
+}
+
 void Sender::update_persist(const Tcb& tcb, Timers& timers, Instant now) {
   const bool pending = syn_acked_ && tcb.snd_nxt < data_end(tcb);
   const bool idle = tcb.snd_nxt == tcb.snd_una;
@@ -442,9 +474,14 @@ void Sender::update_persist(const Tcb& tcb, Timers& timers, Instant now) {
     // Any retransmission timer left from rewound data gives way: a closed window may stay
     // closed indefinitely without the connection being aborted (MUST-37).
     timers.stop(TimerKind::kRetransmit);
-    timers.set_if_idle(TimerKind::kPersist, now + persist_interval());
+    // A corked tail in an open window: the timer is the cork ceiling (Linux sends it then).
+    const bool cork_hold = (cork_ || more_) && usable_window(tcb, tcb.snd_nxt) > 0;
+    if (!timers.running(TimerKind::kPersist)) cork_timer_ = cork_hold;
+    timers.set_if_idle(TimerKind::kPersist,
+                       now + (cork_timer_ ? Duration(kCorkCeiling) : persist_interval()));
   } else {
     timers.stop(TimerKind::kPersist);
+    cork_timer_ = false;
     if (!idle || !pending) persist_backoff_ = 0;
   }
 }
@@ -452,6 +489,10 @@ void Sender::update_persist(const Tcb& tcb, Timers& timers, Instant now) {
 void Sender::on_persist_timeout(Timers& timers) {
   timers.stop(TimerKind::kPersist);
   force_send_ = true;
+  if (cork_timer_) {
+    cork_timer_ = false;  // the cork ceiling: no probe, nothing to back off
+    return;
+  }
   ++persist_backoff_;
   ++probes_unanswered_;
 }

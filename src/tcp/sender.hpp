@@ -9,14 +9,16 @@
 #include <optional>
 #include <span>
 
-#include "tcp/config.hpp"
 #include "tcp/congestion_control.hpp"
+#include "tcp/cwnd_validation.hpp"
 #include "tcp/loss_recovery.hpp"
 #include "tcp/rto_estimator.hpp"
 #include "tcp/send_buffer.hpp"
+#include "tcp/snd_autotune.hpp"
 #include "tcp/tcb.hpp"
 #include "tcp/timers.hpp"
 #include "tcp/write_marks.hpp"
+#include "utcp/tcp_config.hpp"
 #include "wire/tcp.hpp"
 
 namespace utcp::tcp {
@@ -50,9 +52,22 @@ class Sender {
   void set_mss(uint32_t eff_mss);
   uint32_t mss() const { return mss_; }
   void set_nodelay(bool on) { nodelay_ = on; }
+  // Linux's TCP_CORK: while on, a segment shorter than the MSS is held (full ones go) until
+  // cork is cleared, a FIN follows, or the data sat kCorkCeiling with nothing in flight.
+  // MSG_MORE (set_more) is the same for the data of one write: the next write without it
+  // clears it.
+  static constexpr Duration kCorkCeiling{200'000};
+  void set_cork(bool on) { cork_ = on; }
+  bool corked() const { return cork_; }
+  void set_more(bool on) { more_ = on; }
   // Both SYNs carried SACK-permitted (RFC 2018 §2).
   void set_sack(bool on) { lr_.set_sack(on); }
-  void set_capacity(size_t bytes) { buf_.set_capacity(bytes); }
+  // An explicit size (SO_SNDBUF): pins the buffer, autotuning stops.
+  void set_capacity(size_t bytes) {
+    buf_.set_capacity(bytes);
+    snd_tune_.pin(buf_.capacity());
+  }
+  size_t capacity() const { return buf_.capacity(); }
 
   // Application writes; urgent data sets SND.UP past its last byte (RFC 9293 §3.8.5).
   size_t write(Tcb& tcb, std::span<const uint8_t> data, bool urgent);
@@ -112,6 +127,7 @@ class Sender {
   const RtoEstimator& rto() const { return rto_; }
   RtoEstimator& rto() { return rto_; }
   const CongestionControl& cc() const { return *cc_; }
+  const CwndValidation& cwnd_validation() const { return cwv_; }
   unsigned dup_acks() const { return lr_.dup_acks(); }
   bool in_recovery() const { return lr_.in_recovery(); }
   const LossRecovery& recovery() const { return lr_; }
@@ -140,6 +156,8 @@ class Sender {
   wire::SeqNum data_end(const Tcb& tcb) const;
   uint32_t usable_window(const Tcb& tcb, wire::SeqNum from) const;
   Duration persist_interval() const;
+  // TCP_CORK / MSG_MORE hold back the short tail of a `len`-byte segment from `nxt`.
+  bool cork_holds(const Tcb& tcb, wire::SeqNum nxt, uint32_t len) const;
   std::optional<SendPlan> recovery_plan(const Tcb& tcb) const;
   std::optional<SendPlan> loss_probe_plan(const Tcb& tcb) const;
   SendPlan segment_at(const Tcb& tcb, wire::SeqNum seq, uint32_t len) const;
@@ -153,6 +171,8 @@ class Sender {
   void arm_loss_timer(const Tcb& tcb, Timers& timers, Instant now);
 
   SendBuffer buf_;
+  SndAutotune snd_tune_;
+  CwndValidation cwv_;
   uint32_t iw_segments_;
   std::unique_ptr<CongestionControl> cc_;
   RtoEstimator rto_;
@@ -182,6 +202,9 @@ class Sender {
   bool syn_retransmitted_ = false;
   unsigned timeouts_ = 0;    // consecutive retransmission timeouts since SND.UNA last advanced
   bool force_send_ = false;  // persist timer fired: probe or override SWS once
+  bool cork_ = false;        // TCP_CORK
+  bool more_ = false;        // MSG_MORE on the last write
+  bool cork_timer_ = false;  // the persist timer runs as the cork ceiling, not as a probe
   unsigned persist_backoff_ = 0;
   unsigned probes_unanswered_ = 0;
   Instant last_send_{};

@@ -3,7 +3,7 @@
 // options and RFC 5961 add. Plain data; the sender, receiver and connection update it.
 #include <cstdint>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 #include "wire/seq_num.hpp"
 
 namespace utcp::tcp {

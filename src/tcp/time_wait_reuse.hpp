@@ -5,7 +5,7 @@
 // Linux decides the same way (tcp_timewait_state_process). Anything else gets the ordinary
 // TIME-WAIT answer, an ACK.
 #include "tcp/tcb.hpp"
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 #include "wire/seq_num.hpp"
 #include "wire/tcp.hpp"
 

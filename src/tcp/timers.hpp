@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::tcp {
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 #include "wire/seq_num.hpp"
 
 namespace utcp::tcp {

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <span>
 
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
 #include "wire/parse_error.hpp"
 
 namespace utcp::wire {

@@ -5,7 +5,7 @@
 #include <span>
 #include <string>
 
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
 #include "wire/tcp.hpp"
 
 namespace utcp::wire {

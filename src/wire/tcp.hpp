@@ -7,7 +7,7 @@
 #include <optional>
 #include <span>
 
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
 #include "wire/parse_error.hpp"
 #include "wire/seq_num.hpp"
 

@@ -40,6 +40,7 @@ constexpr std::pair<std::string_view, int64_t> kConstants[] = {
     {"TCP_NODELAY", TCP_NODELAY},
     {"TCP_MAXSEG", TCP_MAXSEG},
     {"TCP_CORK", TCP_CORK},
+    {"TCP_NOTSENT_LOWAT", TCP_NOTSENT_LOWAT},
     {"TCP_KEEPIDLE", TCP_KEEPIDLE},
     {"TCP_KEEPINTVL", TCP_KEEPINTVL},
     {"TCP_KEEPCNT", TCP_KEEPCNT},

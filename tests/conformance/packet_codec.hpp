@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "script.hpp"
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
 
 namespace utcp::drill {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "script.hpp"
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
 
 namespace utcp::drill {
 

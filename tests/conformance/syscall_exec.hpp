@@ -6,8 +6,8 @@
 #include <string>
 
 #include "script.hpp"
+#include "utcp/address.hpp"
 #include "utcp/packetdrill_interface.h"
-#include "wire/ipv4_addr.hpp"
 
 namespace utcp::drill {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "dev/memory_link.hpp"
 #include "support/sim_net.hpp"
+#include "utcp/memory_link.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/tcp.hpp"
 

@@ -10,8 +10,8 @@
 #include <map>
 #include <vector>
 
-#include "dev/memory_link.hpp"
 #include "support/sim_net.hpp"
+#include "utcp/memory_link.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/tcp.hpp"
 

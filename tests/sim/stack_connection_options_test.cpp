@@ -9,8 +9,8 @@
 #include <functional>
 #include <vector>
 
-#include "dev/memory_link.hpp"
 #include "support/sim_net.hpp"
+#include "utcp/memory_link.hpp"
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/tcp.hpp"

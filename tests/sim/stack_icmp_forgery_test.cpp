@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "dev/memory_link.hpp"
 #include "stack/icmp_errors.hpp"
 #include "support/sim_net.hpp"
+#include "utcp/memory_link.hpp"
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/tcp.hpp"

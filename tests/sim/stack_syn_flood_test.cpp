@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dev/prng.hpp"
+#include "base/prng.hpp"
 #include "support/sim_net.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/tcp.hpp"
@@ -46,7 +46,7 @@ void inject(SimNet& net, wire::Ipv4Addr src, const wire::TcpRepr& t) {
 }
 
 // `count` SYNs, as Linux's connect() would send them, from spoofed sources 10.77.0.100-199.
-void flood(SimNet& net, dev::Prng& rng, int count) {
+void flood(SimNet& net, Prng& rng, int count) {
   for (int i = 0; i < count; ++i) {
     wire::TcpRepr syn;
     syn.src_port = static_cast<uint16_t>(10000 + rng.below(50000));
@@ -75,7 +75,7 @@ struct FloodResult {
 
 FloodResult flood_then_connect(SimNetConfig cfg) {
   std::printf("seed %llu\n", static_cast<unsigned long long>(kSeed));
-  dev::Prng rng(kSeed);
+  Prng rng(kSeed);
   cfg.b.syn_backlog = 64;
   SimNet net(cfg);
   std::error_code ec;
@@ -178,7 +178,7 @@ TEST(SynFlood, AServerWithoutTimestampsOffersNeitherScaleNorSackInItsCookieSynAc
 
 TEST(SynFlood, WithoutCookiesTheClientIsLockedOut) {
   std::printf("seed %llu\n", static_cast<unsigned long long>(kSeed));
-  dev::Prng rng(kSeed);
+  Prng rng(kSeed);
   SimNetConfig cfg;
   cfg.b.syn_backlog = 64;
   cfg.b.syn_cookies = false;
@@ -193,7 +193,7 @@ TEST(SynFlood, WithoutCookiesTheClientIsLockedOut) {
 }
 
 TEST(SynFlood, ForgedCookieAcksAreRejectedWithRstAndCounted) {
-  dev::Prng rng(kSeed);
+  Prng rng(kSeed);
   SimNetConfig cfg;
   cfg.b.syn_backlog = 4;
   SimNet net(cfg);

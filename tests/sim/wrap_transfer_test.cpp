@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "dev/fault_injector.hpp"
-#include "dev/memory_link.hpp"
 #include "support/scatter_device.hpp"
 #include "tcp/isn_generator.hpp"
+#include "utcp/memory_link.hpp"
 #include "utcp/stack.hpp"
 
 namespace utcp::test {

@@ -9,7 +9,7 @@
 #include <functional>
 #include <span>
 
-#include "dev/device.hpp"
+#include "utcp/device.hpp"
 
 namespace utcp::test_support {
 

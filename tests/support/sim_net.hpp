@@ -6,8 +6,8 @@
 #include <optional>
 
 #include "dev/fault_injector.hpp"
-#include "dev/memory_link.hpp"
 #include "support/stretch_ack_device.hpp"
+#include "utcp/memory_link.hpp"
 #include "utcp/stack.hpp"
 
 namespace utcp::test {

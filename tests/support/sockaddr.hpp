@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
 
 namespace utcp::test {
 

@@ -12,7 +12,7 @@
 #include <span>
 #include <vector>
 
-#include "dev/device.hpp"
+#include "utcp/device.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/tcp.hpp"
 

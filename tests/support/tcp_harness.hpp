@@ -142,6 +142,7 @@ inline tcp::Config plain_config() {
   c.sack = false;
   c.rack = false;
   c.recv_buffer_max = 0;
+  c.send_buffer_max = 0;  // buffers fixed: no autotuning either way
   c.congestion_control = "reno";
   c.send_buffer = 64000;
   c.recv_buffer = 64000;

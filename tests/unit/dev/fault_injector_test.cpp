@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <vector>
 
-#include "dev/memory_link.hpp"
 #include "unit/dev/packet_helpers.hpp"
+#include "utcp/memory_link.hpp"
 
 namespace utcp::dev {
 namespace {

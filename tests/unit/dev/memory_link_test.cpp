@@ -1,4 +1,6 @@
-#include "dev/memory_link.hpp"
+#include "utcp/memory_link.hpp"
+
+#include <poll.h>
 
 #include <gtest/gtest.h>
 
@@ -93,6 +95,66 @@ TEST(MemoryLink, OversizedPacketsAndSmallSlotsAreCountedNotTruncated) {
   EXPECT_EQ(number_of(small.slots[0].data()), 3u);
   EXPECT_EQ(link.a_to_b().dropped_no_room, 1u);
   EXPECT_EQ(link.a().mtu(), 1000u);
+}
+
+bool readable(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
+}
+
+TEST(MemoryLink, FdIsReadableExactlyWhileAPacketIsDue) {
+  MemoryLink link(MemoryLinkConfig{.queue_packets = 8});
+  const Instant t0 = instant_from_us(0);
+  const int fd = link.b().fd();
+  ASSERT_GE(fd, 0);
+  EXPECT_NE(fd, link.a().fd());  // one per end
+  EXPECT_FALSE(readable(fd));
+  ASSERT_TRUE(link.a().transmit_one(numbered_packet(1), t0));
+  ASSERT_TRUE(link.a().transmit_one(numbered_packet(2), t0));
+  EXPECT_TRUE(readable(fd));
+  EXPECT_FALSE(readable(link.a().fd()));  // the sender's own end is not woken
+  Slots one(1);
+  ASSERT_EQ(link.b().receive(one.slots, t0), 1u);
+  EXPECT_TRUE(readable(fd));  // one more is due
+  ASSERT_EQ(link.b().receive(one.slots, t0), 1u);
+  EXPECT_FALSE(readable(fd));  // drained
+  EXPECT_EQ(link.b().fd(), fd);
+}
+
+TEST(MemoryLink, FdMadeLateSeesPacketsAlreadyQueued) {
+  MemoryLink link;
+  const Instant t0 = instant_from_us(0);
+  ASSERT_TRUE(link.a().transmit_one(numbered_packet(1), t0));
+  EXPECT_TRUE(readable(link.b().fd()));
+}
+
+TEST(MemoryLink, DelayedPacketIsAnnouncedByDeadlineNotBySpinningFd) {
+  MemoryLink link(MemoryLinkConfig{.delay = Duration(1000)});
+  const Instant t0 = instant_from_us(0);
+  const int fd = link.b().fd();
+  ASSERT_TRUE(link.a().transmit_one(numbered_packet(1), t0));
+  Slots s(4);
+  EXPECT_EQ(link.b().receive(s.slots, t0), 0u);  // not due yet
+  EXPECT_FALSE(readable(fd));  // so a loop sleeps on its timer instead of spinning
+  EXPECT_EQ(link.b().next_deadline(), instant_from_us(1000));
+  EXPECT_EQ(link.b().receive(s.slots, instant_from_us(1000)), 1u);
+}
+
+TEST(MemoryLink, DownLinkLosesAndCountsEverything) {
+  MemoryLink link;
+  const Instant t0 = instant_from_us(0);
+  link.set_down(true);
+  EXPECT_TRUE(link.a().transmit_one(numbered_packet(1), t0));  // accepted, as a wire would
+  EXPECT_TRUE(link.b().transmit_one(numbered_packet(2), t0));
+  EXPECT_FALSE(readable(link.b().fd()));
+  Slots s(4);
+  EXPECT_EQ(link.b().receive(s.slots, t0), 0u);
+  EXPECT_EQ(link.a_to_b().dropped_down, 1u);
+  EXPECT_EQ(link.b_to_a().dropped_down, 1u);
+  link.set_down(false);
+  ASSERT_TRUE(link.a().transmit_one(numbered_packet(3), t0));
+  ASSERT_EQ(link.b().receive(s.slots, t0), 1u);
+  EXPECT_EQ(number_of(s.slots[0].data()), 3u);
 }
 
 }  // namespace

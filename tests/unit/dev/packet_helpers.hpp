@@ -4,7 +4,7 @@
 #include <span>
 #include <vector>
 
-#include "dev/device.hpp"
+#include "utcp/device.hpp"
 
 namespace utcp::dev::test_util {
 

@@ -1,4 +1,4 @@
-#include "dev/prng.hpp"
+#include "base/prng.hpp"
 
 #include <gtest/gtest.h>
 

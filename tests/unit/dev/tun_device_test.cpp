@@ -1,7 +1,7 @@
 // TunDevice against the real kernel. Each test that creates a device does it in a forked
 // child that first enters a fresh network namespace (unshare(CLONE_NEWNET)), so the device,
 // its addresses and all traffic vanish with the child; nothing can leave the namespace.
-#include "dev/tun_device.hpp"
+#include "utcp/tun.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

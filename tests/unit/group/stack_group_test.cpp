@@ -25,10 +25,10 @@
 #include <thread>
 #include <vector>
 
-#include "dev/memory_link.hpp"
-#include "dev/tun_device.hpp"
 #include "support/netns_child.hpp"
 #include "support/sockaddr.hpp"
+#include "utcp/memory_link.hpp"
+#include "utcp/tun.hpp"
 
 namespace utcp {
 namespace {

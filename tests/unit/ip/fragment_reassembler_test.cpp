@@ -138,20 +138,112 @@ TEST_F(ReassemblerTest, TimeoutFreesMemory) {
   EXPECT_EQ(add(frags[2], 31'000'001).result, FragmentResult::kHeld);
 }
 
-TEST(Reassembler, TooManyTrainsIsBounded) {
+// A full table evicts its oldest train instead of refusing the new one, so first fragments
+// that never complete (a spoofed flood) cannot lock legitimate datagrams out until timeout.
+TEST(Reassembler, FullTableEvictsTheOldestTrain) {
   FragmentReassembler reasm({.max_trains = 4});
   const auto payload = pattern(100);
-  std::vector<std::vector<uint8_t>> firsts;
-  for (uint16_t id = 0; id < 5; ++id) firsts.push_back(fragment(payload, 56, {.id = id})[0]);
+  const auto train = [&](uint16_t id) { return fragment(payload, 56, {.id = id}); };
   for (uint16_t id = 0; id < 4; ++id) {
-    EXPECT_EQ(reasm.add(view(firsts[id]), instant_from_us(0)).result, FragmentResult::kHeld);
+    const auto out = reasm.add(view(train(id)[0]), instant_from_us(id));
+    EXPECT_EQ(out.result, FragmentResult::kHeld);
+    EXPECT_EQ(out.evicted, 0u);
   }
-  EXPECT_EQ(reasm.add(view(firsts[4]), instant_from_us(0)).result, FragmentResult::kTooManyTrains);
+  const auto fifth = reasm.add(view(train(4)[0]), instant_from_us(10));
+  EXPECT_EQ(fifth.result, FragmentResult::kHeld);
+  EXPECT_EQ(fifth.evicted, 1u);
   EXPECT_EQ(reasm.trains(), 4u);
-  // Completing one frees its slot.
-  const auto last0 = fragment(payload, 56, {.id = 0})[1];
-  EXPECT_EQ(reasm.add(view(last0), instant_from_us(0)).result, FragmentResult::kComplete);
-  EXPECT_EQ(reasm.add(view(firsts[4]), instant_from_us(0)).result, FragmentResult::kHeld);
+  // Train 0 (the oldest) is gone: its last fragment starts a new, incomplete train (and
+  // evicts train 1); trains 2, 3 and 4 still complete.
+  const auto late0 = reasm.add(view(train(0)[1]), instant_from_us(11));
+  EXPECT_EQ(late0.result, FragmentResult::kHeld);
+  EXPECT_EQ(late0.evicted, 1u);
+  for (uint16_t id = 2; id <= 4; ++id) {
+    const auto out = reasm.add(view(train(id)[1]), instant_from_us(12));
+    ASSERT_EQ(out.result, FragmentResult::kComplete) << id;
+    expect_datagram(out.datagram, payload, id);
+  }
+  EXPECT_EQ(reasm.trains(), 1u);
+}
+
+TEST(Reassembler, AFloodOfFirstFragmentsDoesNotLockOutALegitimateDatagram) {
+  // The attack of issue 15: 200 first fragments with random ids from spoofed sources.
+  FragmentReassembler reasm;  // 64 trains
+  const auto junk = pattern(64);
+  for (uint32_t i = 0; i < 200; ++i) {
+    const IpFields f{.src = wire::Ipv4Addr(10, 77, 1, static_cast<uint8_t>(i % 250 + 1)),
+                     .id = static_cast<uint16_t>(i * 7919),
+                     .mf = true};
+    EXPECT_NE(reasm.add(view(ip_packet(f, junk)), instant_from_us(i)).result,
+              FragmentResult::kTooManyTrains);
+  }
+  EXPECT_EQ(reasm.trains(), 64u);
+  const auto payload = pattern(3000);
+  const auto frags = fragment(payload, 1480, {.id = 4242});
+  FragmentOutcome out{};
+  for (const auto& f : frags) out = reasm.add(view(f), instant_from_us(1000));
+  ASSERT_EQ(out.result, FragmentResult::kComplete);
+  expect_datagram(out.datagram, payload, 4242);
+}
+
+TEST(Reassembler, OneSourceIsBoundedAndEvictsOnlyItsOwnTrains) {
+  FragmentReassembler reasm({.max_trains = 8, .max_trains_per_source = 3});
+  const auto payload = pattern(100);
+  const wire::Ipv4Addr other(10, 77, 0, 9);
+  const auto from_other = fragment(payload, 56, {.src = other, .id = 500});
+  EXPECT_EQ(reasm.add(view(from_other[0]), instant_from_us(0)).result, FragmentResult::kHeld);
+  uint32_t evicted = 0;
+  for (uint16_t id = 0; id < 10; ++id) {
+    const auto out = reasm.add(view(fragment(payload, 56, {.id = id})[0]), instant_from_us(1 + id));
+    EXPECT_EQ(out.result, FragmentResult::kHeld);
+    evicted += out.evicted;
+  }
+  EXPECT_EQ(evicted, 7u);         // 10 trains, 3 kept
+  EXPECT_EQ(reasm.trains(), 4u);  // the busy source's 3 and the other source's 1
+  // The other source's older train survived the flood from kPeer.
+  EXPECT_EQ(reasm.add(view(from_other[1]), instant_from_us(20)).result, FragmentResult::kComplete);
+  // kPeer's newest three are those kept.
+  EXPECT_EQ(reasm.add(view(fragment(payload, 56, {.id = 9})[1]), instant_from_us(20)).result,
+            FragmentResult::kComplete);
+  EXPECT_EQ(reasm.add(view(fragment(payload, 56, {.id = 6})[1]), instant_from_us(20)).result,
+            FragmentResult::kHeld);  // evicted long ago: a new incomplete train
+}
+
+TEST(Reassembler, ByteBudgetEvictsOlderTrainsForANewerOne) {
+  FragmentReassembler reasm({.max_bytes = 16384});
+  const wire::Ipv4Addr a(10, 77, 0, 11), b(10, 77, 0, 12), c(10, 77, 0, 13);
+  // Two trains from other sources hold most of the budget.
+  const auto big = pattern(6000);
+  for (const auto& src : {a, b}) {
+    const auto frags = fragment(big, 1480, {.src = src, .id = 1});
+    EXPECT_EQ(reasm.add(view(frags[1]), instant_from_us(0)).result, FragmentResult::kHeld);
+    EXPECT_EQ(reasm.add(view(frags[3]), instant_from_us(0)).result, FragmentResult::kHeld);
+  }
+  const auto payload = pattern(12000);
+  const auto frags = fragment(payload, 1480, {.src = c, .id = 2});
+  FragmentOutcome out{};
+  uint32_t evicted = 0;
+  for (const auto& f : frags) {
+    out = reasm.add(view(f), instant_from_us(5));
+    evicted += out.evicted;
+    EXPECT_LE(reasm.bytes_held(), 16384u);
+  }
+  ASSERT_EQ(out.result, FragmentResult::kComplete);
+  expect_datagram(out.datagram, payload, 2);
+  EXPECT_GE(evicted, 1u);
+}
+
+TEST(ReassemblyThroughInput, EvictionsAreCounted) {
+  Ipv4Output out;
+  Ipv4Input in({.local_addresses = {kLocal}, .reassembly = {.max_trains = 2}}, out);
+  std::vector<uint8_t> reply_buf(1500);
+  for (uint16_t id = 0; id < 5; ++id) {
+    EXPECT_EQ(
+        in.input(fragment(pattern(100), 56, {.id = id})[0], instant_from_us(0), reply_buf).action,
+        InputAction::kHeld);
+  }
+  EXPECT_EQ(in.counters().get(IpCounter::frag_evicted), 3u);
+  EXPECT_EQ(in.counters().get(IpCounter::frag_too_many_trains), 0u);
 }
 
 TEST(Reassembler, MemoryBudgetIsEnforced) {

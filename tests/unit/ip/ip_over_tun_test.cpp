@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "dev/tun_device.hpp"
 #include "ip/ipv4_input.hpp"
 #include "support/netns_child.hpp"
 #include "unit/ip/ip_test_packets.hpp"
+#include "utcp/tun.hpp"
 #include "wire/tcp.hpp"
 
 namespace utcp::ip {

@@ -5,8 +5,8 @@
 #include <span>
 #include <vector>
 
+#include "utcp/address.hpp"
 #include "wire/checksum.hpp"
-#include "wire/ipv4_addr.hpp"
 
 namespace utcp::ip::test_util {
 

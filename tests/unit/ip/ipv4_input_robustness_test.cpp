@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "dev/prng.hpp"
+#include "base/prng.hpp"
 #include "ip/ipv4_input.hpp"
 #include "unit/ip/ip_test_packets.hpp"
 #include "wire/checksum.hpp"
@@ -34,7 +34,7 @@ std::vector<std::vector<uint8_t>> seed_packets() {
 TEST(Ipv4InputRobustness, RandomMutationsNeverBreakInvariants) {
   const uint64_t seed = 20261124;
   std::printf("robustness seed %llu\n", static_cast<unsigned long long>(seed));
-  dev::Prng rng(seed);
+  Prng rng(seed);
   Ipv4Output out;
   const ReassemblyConfig reasm{
       .max_trains = 8, .max_bytes = 32 * 1024, .timeout = std::chrono::milliseconds(20)};

@@ -35,8 +35,9 @@ TEST_F(Ipv4InputTest, EchoRequestGetsTheExactEchoReply) {
   const InputResult r = feed(request);
   ASSERT_EQ(r.action, InputAction::kReply);
 
-  // Expected reply, written out: IP id is the output's counter (100), DF, TTL 64.
-  std::vector<uint8_t> want = {0x45, 0x00, 0x00, 84, 0x00, 100,  0x40, 0x00, 64, 1,
+  // Expected reply, written out: IP id is the output's counter (100), DF clear (so a reply
+  // bigger than the MTU can be fragmented), TTL 64.
+  std::vector<uint8_t> want = {0x45, 0x00, 0x00, 84, 0x00, 100,  0x00, 0x00, 64, 1,
                                0,    0,    10,   77, 0,    2,    10,   77,   0,  1,
                                0,    0,    0,    0,  0x12, 0x34, 0x00, 0x07};
   want.insert(want.end(), data.begin(), data.end());

@@ -10,14 +10,13 @@
 #include <thread>
 #include <vector>
 
-#include "unit/loop/synced_link.hpp"
 #include "utcp/event_loop.hpp"
+#include "utcp/memory_link.hpp"
 
 namespace utcp {
 namespace {
 
 using namespace std::chrono_literals;
-using test_util::SyncedLink;
 
 const Ipv4Addr kServer(10, 0, 0, 1);
 const Ipv4Addr kClient(10, 0, 0, 2);
@@ -51,7 +50,7 @@ std::vector<uint8_t> read_to_end(TcpStream& s) {
 }
 
 TEST(Blocking, EchoTwoMegabytesAcrossThreads) {
-  SyncedLink link;
+  dev::MemoryLink link;
   Interface server(link.a(), options_for(kServer, 1));
   Interface client(link.b(), options_for(kClient, 101));
   TcpListener listener = server.listen(7);
@@ -82,7 +81,7 @@ TEST(Blocking, EchoTwoMegabytesAcrossThreads) {
 }
 
 TEST(Blocking, ConnectToClosedPortIsRefused) {
-  SyncedLink link;
+  dev::MemoryLink link;
   Interface server(link.a(), options_for(kServer, 1));
   Interface client(link.b(), options_for(kClient, 101));
   std::error_code ec;
@@ -93,7 +92,7 @@ TEST(Blocking, ConnectToClosedPortIsRefused) {
 }
 
 TEST(Blocking, ManyConnectionsInParallel) {
-  SyncedLink link;
+  dev::MemoryLink link;
   Interface server(link.a(), options_for(kServer, 1));
   Interface client(link.b(), options_for(kClient, 101));
   TcpListener listener = server.listen(80);
@@ -128,7 +127,7 @@ TEST(Blocking, ManyConnectionsInParallel) {
 }
 
 TEST(Blocking, DestructionWakesBlockedReaderAndDoesNotHang) {
-  SyncedLink link;
+  dev::MemoryLink link;
   auto server = std::make_unique<Interface>(link.a(), options_for(kServer, 1));
   Interface client(link.b(), options_for(kClient, 101));
   TcpListener listener = server->listen(80);
@@ -141,7 +140,7 @@ TEST(Blocking, DestructionWakesBlockedReaderAndDoesNotHang) {
   });
   std::this_thread::sleep_for(50ms);
   // A dead path: the server's FIN is never acknowledged, so the destructor must give up.
-  link.set_blackhole(true);
+  link.set_down(true);
   const Instant start = EventLoop::clock_now();
   server.reset();
   const Instant end = EventLoop::clock_now();
@@ -155,7 +154,7 @@ TEST(Blocking, DestructionWakesBlockedReaderAndDoesNotHang) {
 }
 
 TEST(Blocking, DestructionClosesGracefully) {
-  SyncedLink link;
+  dev::MemoryLink link;
   auto server = std::make_unique<Interface>(link.a(), options_for(kServer, 1));
   Interface client(link.b(), options_for(kClient, 101));
   TcpListener listener = server->listen(80);
@@ -166,6 +165,41 @@ TEST(Blocking, DestructionClosesGracefully) {
   server.reset();  // sends what was written, then FIN, and waits for the ACK
   const std::vector<uint8_t> got = read_to_end(c);
   EXPECT_EQ(std::string(got.begin(), got.end()), hello);
+}
+
+TEST(Blocking, ConnectTimesOutAgainstASilentPeer) {
+  dev::MemoryLink link;
+  link.set_down(true);  // every SYN is lost: without a timeout connect() would wait minutes
+  Interface client(link.b(), options_for(kClient, 101));
+  std::error_code ec;
+  const Instant start = EventLoop::clock_now();
+  TcpStream c = client.connect(kServer, 80, Duration(300'000), ec);
+  const Instant end = EventLoop::clock_now();
+  EXPECT_EQ(ec, std::errc::timed_out) << ec.message();
+  EXPECT_FALSE(c.valid());
+  EXPECT_GE(to_us(end) - to_us(start), 300'000);
+  EXPECT_LT(to_us(end) - to_us(start), 5'000'000);  // not the minutes of syn_retries
+  EXPECT_GE(link.b_to_a().dropped_down, 1u);        // a SYN did go out
+  // The abandoned attempt is released: no connection is left behind retrying.
+  for (int i = 0; i < 100 && client.connection_count() != 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(client.connection_count(), 0u);
+  EXPECT_THROW(client.connect(kServer, 80, Duration(50'000)), std::system_error);
+}
+
+TEST(Blocking, ConnectWithTimeoutSucceedsWhenThePeerAnswers) {
+  dev::MemoryLink link;
+  Interface server(link.a(), options_for(kServer, 1));
+  Interface client(link.b(), options_for(kClient, 101));
+  TcpListener listener = server.listen(80);
+  std::error_code ec;
+  TcpStream c = client.connect(kServer, 80, Duration(5'000'000), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(c.state(), tcp::State::kEstablished);
+  TcpStream s = listener.accept();
+  EXPECT_EQ(s.peer_endpoint().port, c.local_endpoint().port);
+  // A failure within the budget is reported as itself, not as a timeout.
+  TcpStream r = client.connect(kServer, 9, Duration(5'000'000), ec);
+  EXPECT_EQ(ec, std::errc::connection_refused) << ec.message();
 }
 
 }  // namespace

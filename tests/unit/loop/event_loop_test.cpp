@@ -9,15 +9,23 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
-#include "unit/loop/synced_link.hpp"
+#include "utcp/memory_link.hpp"
 
 namespace utcp {
 namespace {
 
 using namespace std::chrono_literals;
-using test_util::SyncedLink;
+
+// Packets either end has sent (both directions, whether or not they arrived).
+uint64_t packets_sent(const dev::MemoryLink& link) {
+  const dev::MemoryLinkCounters ab = link.a_to_b();
+  const dev::MemoryLinkCounters ba = link.b_to_a();
+  return ab.sent + ab.dropped_full + ab.dropped_down + ba.sent + ba.dropped_full + ba.dropped_down;
+}
 
 StackConfig config_for(Ipv4Addr addr) {
   StackConfig c;
@@ -35,7 +43,7 @@ TEST(EventLoop, ClockIsMonotonicMicroseconds) {
 }
 
 TEST(EventLoop, IdleStackCausesNoWakeups) {
-  SyncedLink link;
+  dev::MemoryLink link;
   Stack stack(link.a(), config_for(Ipv4Addr(10, 0, 0, 1)));
   EventLoop loop(stack, link.a());
   std::error_code ec;
@@ -48,12 +56,12 @@ TEST(EventLoop, IdleStackCausesNoWakeups) {
   EXPECT_GE(EventLoop::clock_now(), start + 300ms);
   // Only the wakeup at run_until's own deadline; a spinning loop would count thousands.
   EXPECT_LE(loop.wakeups() - before, 2u);
-  EXPECT_EQ(link.packets_sent(), 0u);
+  EXPECT_EQ(packets_sent(link), 0u);
 }
 
 TEST(EventLoop, TimerFiresAtStackDeadline) {
   // A SYN to a peer that never answers: the stack's only deadline is the retransmission.
-  SyncedLink link;
+  dev::MemoryLink link;
   StackConfig cfg = config_for(Ipv4Addr(10, 0, 0, 1));
   cfg.tcp.rto_initial = Duration(100'000);
   Stack stack(link.a(), cfg);
@@ -61,21 +69,19 @@ TEST(EventLoop, TimerFiresAtStackDeadline) {
   std::error_code ec;
   const SocketId s = stack.connect(Ipv4Addr(10, 0, 0, 2), 80, ec);
   ASSERT_FALSE(ec) << ec.message();
-  ASSERT_TRUE(
-      loop.run_until([&] { return link.packets_sent() >= 1; }, EventLoop::clock_now() + 1s));
-  EXPECT_EQ(link.packets_sent(), 1u);
+  ASSERT_TRUE(loop.run_until([&] { return packets_sent(link) >= 1; }, EventLoop::clock_now() + 1s));
+  EXPECT_EQ(packets_sent(link), 1u);
   const Instant deadline = stack.next_deadline();
   ASSERT_NE(deadline, kNever);
   const uint64_t before = loop.wakeups();
-  ASSERT_TRUE(
-      loop.run_until([&] { return link.packets_sent() >= 2; }, EventLoop::clock_now() + 3s));
+  ASSERT_TRUE(loop.run_until([&] { return packets_sent(link) >= 2; }, EventLoop::clock_now() + 3s));
   EXPECT_GE(EventLoop::clock_now(), deadline);  // not early
   EXPECT_LE(loop.wakeups() - before, 3u);       // slept until the timer, did not poll
   EXPECT_EQ(stack.state(s), tcp::State::kSynSent);
 }
 
 TEST(EventLoop, PostRunsOnLoopThreadAndStopEndsRun) {
-  SyncedLink link;
+  dev::MemoryLink link;
   Stack stack(link.a(), config_for(Ipv4Addr(10, 0, 0, 1)));
   EventLoop loop(stack, link.a());
   std::atomic<bool> ran_on_loop_thread = false;
@@ -94,7 +100,7 @@ TEST(EventLoop, PostRunsOnLoopThreadAndStopEndsRun) {
 }
 
 TEST(EventLoop, ExtraFdCallbackSeesDataAndMayRemoveItself) {
-  SyncedLink link;
+  dev::MemoryLink link;
   Stack stack(link.a(), config_for(Ipv4Addr(10, 0, 0, 1)));
   EventLoop loop(stack, link.a());
   int p[2];
@@ -120,7 +126,7 @@ TEST(EventLoop, ExtraFdCallbackSeesDataAndMayRemoveItself) {
 }
 
 TEST(EventLoop, AddFdRejectsRegularFileAndReservedFds) {
-  SyncedLink link;
+  dev::MemoryLink link;
   Stack stack(link.a(), config_for(Ipv4Addr(10, 0, 0, 1)));
   EventLoop loop(stack, link.a());
   FILE* f = std::tmpfile();
@@ -132,7 +138,7 @@ TEST(EventLoop, AddFdRejectsRegularFileAndReservedFds) {
 }
 
 TEST(EventLoop, TwoLoopsOverALinkCompleteAHandshake) {
-  SyncedLink link;
+  dev::MemoryLink link;
   Stack server(link.a(), config_for(Ipv4Addr(10, 0, 0, 1)));
   Stack client(link.b(), config_for(Ipv4Addr(10, 0, 0, 2)));
   EventLoop server_loop(server, link.a());
@@ -150,6 +156,133 @@ TEST(EventLoop, TwoLoopsOverALinkCompleteAHandshake) {
   EXPECT_TRUE(connected);
   EXPECT_EQ(client.state(c), tcp::State::kEstablished);
   EXPECT_TRUE(server.readiness(l) & ready::kAcceptable);
+}
+
+// Stops `loop` after 2 s unless disarmed first: a loop that would sleep forever ends the test
+// with `fired` set instead of hanging it.
+class Watchdog {
+ public:
+  explicit Watchdog(EventLoop& loop)
+      : thread_([this, &loop] {
+          std::unique_lock lock(mu_);
+          if (!cv_.wait_for(lock, 2s, [this] { return disarmed_; })) {
+            fired = true;
+            loop.stop();
+          }
+        }) {}
+  ~Watchdog() { disarm(); }
+  void disarm() {
+    {
+      std::lock_guard lock(mu_);
+      disarmed_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  std::atomic<bool> fired = false;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool disarmed_ = false;
+  std::thread thread_;
+};
+
+TEST(EventLoop, RunSendsTheSynOfAConnectMadeBeforeIt) {
+  dev::MemoryLink link;
+  Stack stack(link.a(), config_for(Ipv4Addr(10, 0, 0, 1)));
+  EventLoop loop(stack, link.a());
+  std::error_code ec;
+  stack.connect(Ipv4Addr(10, 0, 0, 2), 80, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(packets_sent(link), 0u);  // queued, not sent: nothing has driven the stack yet
+  loop.add_after_process([&] {
+    if (packets_sent(link) >= 1) loop.stop();
+  });
+  Watchdog watchdog(loop);
+  loop.run();
+  watchdog.disarm();
+  EXPECT_FALSE(watchdog.fired) << "run() slept with the SYN unsent";
+  EXPECT_EQ(packets_sent(link), 1u);
+}
+
+TEST(EventLoop, RunOnceSendsWhatAnApiCallQueuedSinceTheLastWakeup) {
+  dev::MemoryLink link;
+  Stack stack(link.a(), config_for(Ipv4Addr(10, 0, 0, 1)));
+  EventLoop loop(stack, link.a());
+  loop.run_until([] { return false; }, EventLoop::clock_now() + 20ms);  // settle: timer idle
+  std::error_code ec;
+  stack.connect(Ipv4Addr(10, 0, 0, 2), 80, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  Watchdog watchdog(loop);
+  loop.run_once();  // no deadline: only the queued SYN (or the watchdog) can end the wait
+  watchdog.disarm();
+  EXPECT_FALSE(watchdog.fired) << "run_once() slept with the SYN unsent";
+  EXPECT_EQ(packets_sent(link), 1u);
+}
+
+TEST(EventLoop, AfterProcessHooksCanBeRemoved) {
+  dev::MemoryLink link;
+  Stack stack(link.a(), config_for(Ipv4Addr(10, 0, 0, 1)));
+  EventLoop loop(stack, link.a());
+  int kept = 0, removed = 0, once = 0;
+  loop.add_after_process([&] { ++kept; });
+  const EventLoop::HookId gone = loop.add_after_process([&] { ++removed; });
+  EventLoop::HookId self = 0;
+  self = loop.add_after_process([&] {
+    ++once;
+    EXPECT_TRUE(loop.remove_after_process(self));  // a hook may remove itself
+  });
+  loop.post([] {});  // a second wakeup after run_until's first round
+  loop.run_until([&] { return kept >= 2; }, EventLoop::clock_now() + 2s);
+  EXPECT_EQ(kept, 2);
+  EXPECT_EQ(once, 1);
+  EXPECT_EQ(removed, kept);
+  EXPECT_TRUE(loop.remove_after_process(gone));
+  EXPECT_FALSE(loop.remove_after_process(gone));  // already removed
+  EXPECT_FALSE(loop.remove_after_process(self));
+  const int kept_before = kept, removed_before = removed;
+  loop.post([] {});
+  loop.run_until([&] { return kept > kept_before; }, EventLoop::clock_now() + 2s);
+  EXPECT_GT(kept, kept_before);
+  EXPECT_EQ(removed, removed_before);  // removed hooks never run again
+  EXPECT_EQ(once, 1);
+}
+
+TEST(EventLoop, WokenByMemoryLinkPacketsWithoutWaitingForATimer) {
+  // The server loop sleeps in epoll with nothing armed; only the link's fd can wake it when
+  // the client's SYN arrives. Without it, the handshake would wait for the SYN retransmission.
+  dev::MemoryLink link;
+  StackConfig server_cfg = config_for(Ipv4Addr(10, 0, 0, 1));
+  Stack server(link.a(), server_cfg);
+  StackConfig client_cfg = config_for(Ipv4Addr(10, 0, 0, 2));
+  client_cfg.tcp.rto_initial = Duration(10'000'000);  // a retransmission would take 10 s
+  Stack client(link.b(), client_cfg);
+  EventLoop server_loop(server, link.a());
+  EventLoop client_loop(client, link.b());
+  std::error_code ec;
+  const SocketId listener = server.listen(80, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  std::atomic<bool> accepted = false;
+  server_loop.add_after_process([&] {
+    std::error_code e;
+    if (server.accept(listener, e) != kNoSocket) {
+      accepted = true;
+      server_loop.stop();
+    }
+  });
+  Watchdog watchdog(server_loop);
+  std::thread t([&] { server_loop.run(); });  // returns once its hook has accepted
+  const SocketId s = client.connect(Ipv4Addr(10, 0, 0, 1), 80, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  const bool connected = client_loop.run_until(
+      [&] { return (client.readiness(s) & ready::kConnected) != 0; }, EventLoop::clock_now() + 5s);
+  t.join();
+  watchdog.disarm();
+  EXPECT_FALSE(watchdog.fired) << "the server loop was not woken by the SYN";
+  EXPECT_TRUE(connected);
+  EXPECT_TRUE(accepted);
+  EXPECT_EQ(link.b_to_a().sent, 2u);  // SYN and ACK: no retransmission was needed
 }
 
 }  // namespace

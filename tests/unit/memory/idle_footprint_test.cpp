@@ -164,7 +164,11 @@ TEST(GrowingBuffers, SmallExchangeHoldsFarLessThanTheConfiguredBuffers) {
 // A bulk transfer into a receiver that does not read fills both rings to their configured
 // capacity (the window the peer saw), and never beyond it; every byte arrives in order.
 TEST(GrowingBuffers, BulkTransferReachesFullCapacity) {
-  SimNet net;
+  // Fixed capacities: send autotuning would grow A's buffer with cwnd and B's window
+  // (covered in cwnd_validation_test and send_autotune_test).
+  SimNetConfig cfg;
+  cfg.a.tcp.send_buffer_max = 0;
+  SimNet net(cfg);
   std::error_code ec;
   SocketId listener = net.b().listen(kPort, ec);
   ASSERT_FALSE(ec);

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "dev/memory_link.hpp"
 #include "support/scatter_device.hpp"
+#include "utcp/memory_link.hpp"
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dev/memory_link.hpp"
+#include "utcp/memory_link.hpp"
 #include "utcp/stack.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/tcp.hpp"

@@ -6,7 +6,7 @@
 
 #include <cstdio>
 
-#include "dev/prng.hpp"
+#include "base/prng.hpp"
 #include "stack/syn_cookies.hpp"
 
 namespace utcp::stack {
@@ -64,7 +64,7 @@ TEST(SynCookies, AnotherTupleSynOrSecretFails) {
 TEST(SynCookies, ForgedAcksAreRejected) {
   const uint64_t seed = 20261207;
   std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
-  dev::Prng rng(seed);
+  Prng rng(seed);
   const SynCookies c(kSecret);
   int accepted = 0;
   for (int i = 0; i < 200'000; ++i) {

@@ -11,9 +11,9 @@
 #include <random>
 #include <vector>
 
+#include "base/ring_growth.hpp"
 #include "support/test_stream.hpp"
 #include "tcp/reassembly_queue.hpp"
-#include "tcp/ring_growth.hpp"
 #include "tcp/send_buffer.hpp"
 
 namespace utcp::tcp {

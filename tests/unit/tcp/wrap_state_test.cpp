@@ -6,10 +6,10 @@
 
 #include <vector>
 
-#include "tcp/config.hpp"
 #include "tcp/ecn.hpp"
 #include "tcp/receiver.hpp"
 #include "tcp/tcb.hpp"
+#include "utcp/tcp_config.hpp"
 
 namespace utcp::tcp {
 namespace {

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <span>
 
-namespace utcp::tcp {
+namespace utcp {
 
 uint64_t siphash24(const std::array<uint8_t, 16>& key, std::span<const uint8_t> data);
 
-}  // namespace utcp::tcp
+}  // namespace utcp

@@ -1,8 +1,8 @@
-#include "tcp/siphash.hpp"
+#include "base/siphash.hpp"
 
 #include <bit>
 
-namespace utcp::tcp {
+namespace utcp {
 
 namespace {
 
@@ -60,4 +60,4 @@ uint64_t siphash24(const std::array<uint8_t, 16>& key, std::span<const uint8_t> 
   return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
 }
 
-}  // namespace utcp::tcp
+}  // namespace utcp

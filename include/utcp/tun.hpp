@@ -5,9 +5,9 @@
 // virtio-net header: the kernel hands over TCP frames of up to 64 KB with the checksum left
 // to nobody, and transmit() merges runs of segments into such frames (one writev each).
 // Optionally configures the kernel side (address, prefix, MTU, link up) itself through
-// ioctls, so no `ip` command is needed. Errors are std::system_error naming the cause.
-#include <sys/uio.h>
-#include <array>
+// ioctls, so no `ip` command is needed (that needs CAP_NET_ADMIN); or adopts a descriptor
+// someone else opened and configured (adopt(), no privilege). Errors are std::system_error
+// naming the cause.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -15,17 +15,16 @@
 #include <string>
 #include <vector>
 
-#include "dev/device.hpp"
-#include "dev/tcp_segment_merger.hpp"
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
+#include "utcp/device.hpp"
 
 namespace utcp::dev {
 
 struct TunOptions {
   std::string name = "utcp0";  // interface name; "utcp%d" lets the kernel pick a number
   std::string device_path = "/dev/net/tun";
-  size_t mtu = 1500;                             // set on the interface; 0 leaves it as it is
-  std::optional<wire::Ipv4Addr> kernel_address;  // the kernel's own address on the link
+  size_t mtu = 1500;                       // set on the interface; 0 leaves it as it is
+  std::optional<Ipv4Addr> kernel_address;  // the kernel's own address on the link
   uint8_t prefix_len = 24;
   bool bring_up = true;  // set IFF_UP
   // IFF_VNET_HDR + TUNSETOFFLOAD(CSUM|TSO4|TSO6). Falls back to plain packets when the
@@ -34,6 +33,17 @@ struct TunOptions {
   // More than 1: IFF_MULTI_QUEUE, one descriptor per queue (open_queues()); the kernel
   // spreads the flows it sends over the queues.
   size_t queues = 1;
+};
+
+// For TunDevice::adopt(): what cannot be learnt from the descriptor without privilege.
+struct TunAdoptOptions {
+  // The interface's MTU; 0 asks the kernel (SIOCGIFMTU by the interface's name, which needs
+  // no privilege). Give it where that is not allowed (Android: the MTU given to
+  // VpnService.Builder.setMtu()).
+  size_t mtu = 0;
+  // For a descriptor with IFF_VNET_HDR: whether whoever opened it also enabled TSO and
+  // checksum offload (TUNSETOFFLOAD), so transmit() may merge segments into 64 KB frames.
+  bool offload = false;
 };
 
 struct TunCounters {
@@ -55,6 +65,14 @@ class TunDevice final : public Device {
   // options.queues descriptors on one multi-queue device: queue 0 configures the kernel side,
   // the others attach to it with the same flags. Each is a Device of its own, for one thread.
   static std::vector<std::unique_ptr<TunDevice>> open_queues(const TunOptions& options);
+  // Adopts `fd`, a TUN descriptor someone else opened and attached to an interface
+  // (Android's VpnService.Builder.establish(), or a privileged helper passing it over a UNIX
+  // socket with SCM_RIGHTS), so a program without CAP_NET_ADMIN can run the stack. No
+  // configuration call is made: name, flags and (unless options.mtu says) the MTU are read
+  // from the kernel; the only change is O_NONBLOCK on the descriptor. On success the device
+  // owns `fd` and closes it; on failure (std::system_error naming the cause: not a TUN, a
+  // TAP, packet-information headers on, not attached) the caller keeps it.
+  static TunDevice adopt(int fd, const TunAdoptOptions& options = {});
   ~TunDevice() override;
   TunDevice(TunDevice&& other) noexcept;
   TunDevice& operator=(TunDevice&& other) noexcept;
@@ -79,6 +97,8 @@ class TunDevice final : public Device {
   size_t queue() const { return queue_; }
 
  private:
+  struct Adopted {};
+  explicit TunDevice(Adopted);  // for adopt()
   // Attaches queue `index` to the multi-queue device `first` created.
   TunDevice(const TunOptions& options, const TunDevice& first, size_t index);
   void open_queue(const TunOptions& options, const std::string& name, bool vnet);
@@ -88,6 +108,10 @@ class TunDevice final : public Device {
   // gso_size: a single packet larger than the MTU, to be cut into pieces of this size.
   bool write_frame(std::span<const std::span<const uint8_t>> run, uint16_t gso_size);
 
+  // The transmit path's scratch (segment merger, iovec array): internal types, kept out of
+  // this public header.
+  struct TxScratch;
+
   int fd_ = -1;
   size_t mtu_ = 1500;
   std::string name_;
@@ -95,8 +119,7 @@ class TunDevice final : public Device {
   bool vnet_ = false;     // every packet carries a virtio-net header
   bool offload_ = false;  // ... and the kernel agreed to checksum and TSO offload
   size_t queue_ = 0;      // index among the device's queues
-  TcpSegmentMerger merger_;
-  std::array<iovec, 2 + 64> iov_{};  // virtio header, IP+TCP header, payloads
+  std::unique_ptr<TxScratch> tx_;
 };
 
 }  // namespace utcp::dev

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::dev {
 

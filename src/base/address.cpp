@@ -1,8 +1,8 @@
-#include "wire/ipv4_addr.hpp"
+#include "utcp/address.hpp"
 
 #include <charconv>
 
-namespace utcp::wire {
+namespace utcp {
 
 std::optional<Ipv4Addr> Ipv4Addr::parse(std::string_view text) {
   uint32_t v = 0;
@@ -29,4 +29,4 @@ std::string Ipv4Addr::to_string() const {
          std::to_string((value >> 8) & 0xff) + "." + std::to_string(value & 0xff);
 }
 
-}  // namespace utcp::wire
+}  // namespace utcp

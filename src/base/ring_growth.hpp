@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstddef>
 
-namespace utcp::tcp {
+namespace utcp {
 
 // Storage for a ring now holding `allocated` bytes that must hold `needed`: double (from
 // `initial` if nothing is held yet) until it fits, never above `capacity`. Geometric growth
@@ -17,4 +17,4 @@ constexpr size_t ring_growth_size(size_t allocated, size_t needed, size_t capaci
   return std::min(bytes, capacity);
 }
 
-}  // namespace utcp::tcp
+}  // namespace utcp

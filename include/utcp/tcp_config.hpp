@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "tcp/time.hpp"
+#include "utcp/time.hpp"
 
 namespace utcp::tcp {
 
@@ -73,6 +73,10 @@ struct Config {
   // Receive-buffer autotuning: the buffer grows with the measured rate x RTT up to this many
   // bytes (0 = fixed at recv_buffer). The window scale is chosen for the maximum.
   size_t recv_buffer_max = 4 * 1024 * 1024;
+  // Send-buffer autotuning: the buffer grows with cwnd and the peer's window up to this many
+  // bytes (0 = fixed at send_buffer), as Linux's tcp_wmem[2]. An explicit size
+  // (Connection::set_send_buffer, SO_SNDBUF) pins the buffer.
+  size_t send_buffer_max = 4 * 1024 * 1024;
   // Buffers and loss-recovery logs that hold nothing are freed after this long without a
   // segment in either direction (zero: kept until the connection ends); see
   // Connection::memory_release_deadline().

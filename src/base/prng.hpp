@@ -4,7 +4,7 @@
 // platform and standard library, which std::uniform_*_distribution does not promise.
 #include <cstdint>
 
-namespace utcp::dev {
+namespace utcp {
 
 class Prng {
  public:
@@ -49,4 +49,4 @@ class Prng {
   uint64_t s_[4];
 };
 
-}  // namespace utcp::dev
+}  // namespace utcp

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# The tools' command lines: every bad one exits 2 with one line "<tool>: ..." on stderr,
+# --version prints "<tool> <version>" and exits 0, --help documents the options.
+#   command_line.sh VERSION UTCP_CAT UTCP_SERVE [UTCP_DRILL]   (missing tools: pass "")
+# No root needed: nothing here gets as far as opening a TUN. Should a case wrongly get past
+# the argument checks as root, it runs in a network namespace of its own (unshare -n) that
+# vanishes with it, so nothing is created or sent outside.
+set -uo pipefail
+version=$1 cat=$2 serve=$3 drill=${4:-}
+failed=0 checked=0
+
+isolated=()
+if [ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null; then
+  isolated=(unshare -n)
+fi
+
+# expect STATUS PATTERN TOOL ARGS...: runs the tool, checks its exit status and that its
+# output (stderr for errors, stdout otherwise) matches the extended regex PATTERN.
+expect() {
+  local want=$1 pattern=$2 tool=$3
+  shift 3
+  local out err rc
+  out=$(mktemp) err=$(mktemp)
+  timeout 10 "${isolated[@]}" "$tool" "$@" </dev/null >"$out" 2>"$err"
+  rc=$?
+  local name text
+  name=$(basename "$tool")
+  if [ "$want" -eq 0 ]; then text=$(cat "$out"); else text=$(cat "$err"); fi
+  checked=$((checked + 1))
+  if [ "$rc" -ne "$want" ]; then
+    echo "FAIL: $name $*: exit $rc, expected $want"; sed 's/^/  /' "$err"; failed=$((failed + 1))
+  elif ! grep -Eq -- "$pattern" <<<"$text"; then
+    echo "FAIL: $name $*: output does not match /$pattern/:"; sed 's/^/  /' <<<"$text"
+    failed=$((failed + 1))
+  elif [ "$want" -eq 2 ] && { [ "$(wc -l <"$err")" -ne 1 ] || ! grep -q "^$name: " "$err"; }; then
+    echo "FAIL: $name $*: a bad command line must be one line '$name: ...':"; sed 's/^/  /' "$err"
+    failed=$((failed + 1))
+  else
+    echo "ok: $name $* -> $rc"
+  fi
+  rm -f "$out" "$err"
+}
+
+for tool in "$cat" "$serve" "$drill"; do
+  [ -n "$tool" ] || continue
+  name=$(basename "$tool")
+  expect 0 "^$name ${version//./\\.}\$" "$tool" --version
+  expect 0 "--version" "$tool" --help
+  expect 2 "" "$tool" --no-such-flag
+done
+
+if [ -n "$cat" ]; then
+  expect 2 "need HOST PORT" "$cat"
+  expect 2 "HOST 'nohost' is not an IPv4 address" "$cat" nohost 80
+  expect 2 "HOST '10.77.0' is not" "$cat" 10.77.0 80
+  expect 2 "PORT '0' is not 1..65535" "$cat" 10.77.0.1 0
+  expect 2 "PORT '65536' is not" "$cat" 10.77.0.1 65536
+  expect 2 "PORT 'http' is not" "$cat" 10.77.0.1 http
+  expect 2 "--addr: '10.77.0.300' is not an IPv4 address" "$cat" --addr 10.77.0.300 10.77.0.1 80
+  expect 2 "--host-addr: '10.77.0.1/33'" "$cat" --host-addr 10.77.0.1/33 10.77.0.1 80
+  expect 2 "--host-addr: 'x/24' is not" "$cat" --host-addr x/24 10.77.0.1 80
+  expect 2 "must differ" "$cat" --addr 10.77.0.1 10.77.0.1 80
+  expect 2 "either -l PORT or HOST PORT" "$cat" -l 5000 10.77.0.1 80
+  expect 2 "--listen" "$cat" -l 0
+  expect 2 "--keep-open" "$cat" -k 10.77.0.1 80
+  expect 2 "--mtu" "$cat" --mtu 20 10.77.0.1 80
+  expect 2 "--drop" "$cat" --drop 1.5 10.77.0.1 80
+  expect 2 "" "$cat" 10.77.0.1 80 extra
+  expect 0 "--host-addr" "$cat" --help
+fi
+
+if [ -n "$serve" ]; then
+  expect 2 "nothing to serve" "$serve"
+  expect 2 "--echo" "$serve" --echo 0
+  expect 2 "--addr: 'x' is not" "$serve" --addr x --echo 7
+  expect 2 "--root '/nonexistent/utcp-root-$$'" "$serve" --http 80 --root "/nonexistent/utcp-root-$$"
+  expect 2 "--threads" "$serve" --echo 7 --threads 0
+  expect 2 "--pcap needs --threads 1" "$serve" --echo 7 --threads 2 --pcap x.pcap
+  expect 2 "must differ" "$serve" --echo 7 --threads 2 --addr 10.77.0.1
+  expect 0 "--threads" "$serve" --help
+fi
+
+if [ -n "$drill" ]; then
+  expect 2 "no script given" "$drill"
+  expect 2 "unknown option -x" "$drill" -x a.pkt
+  expect 2 "unknown option --bogus" "$drill" --bogus=1 a.pkt
+  expect 2 "--seed needs a number" "$drill" --seed=abc a.pkt
+  expect 2 "bad value '-1' for --tolerance_usecs" "$drill" --tolerance_usecs=-1 a.pkt
+  expect 2 "cannot read /nonexistent" "$drill" --known_failures=/nonexistent/kf a.pkt
+  expect 2 "-D needs NAME=VALUE" "$drill" -D =1 a.pkt
+  expect 0 "--tolerance_usecs=N" "$drill" --help
+  expect 0 "--known_failures=FILE" "$drill" -h
+fi
+
+echo "$((checked - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -10,11 +10,12 @@ Output::Output(dev::Device& device, Counters& counters, wire::Ipv4Addr address, 
   storage_.resize(kBatch * kMaxPacket);
 }
 
-void Output::send_tcp(const wire::TcpRepr& seg, wire::Ipv4Addr src, wire::Ipv4Addr dst) {
+void Output::send_tcp(const wire::TcpRepr& seg, wire::Ipv4Addr src, wire::Ipv4Addr dst,
+                      uint8_t tos) {
   const std::span<uint8_t> buf = slot();
   const size_t n = seg.emit(buf.subspan(wire::kIpv4HeaderMin), src, dst);
   counters_.inc(Counter::tcp_out);
-  queue_ip(buf, n, wire::ip_proto::kTcp, dst);
+  queue_ip(buf, n, wire::ip_proto::kTcp, dst, tos);
 }
 
 void Output::queue_packet_within(std::span<const uint8_t> packet, size_t mtu) {

@@ -56,8 +56,9 @@ class Output {
   // fragments (RFC 791 §3.2), or dropped and counted when DF forbids it.
   void queue_packet_within(std::span<const uint8_t> packet, size_t mtu);
 
-  // A segment built outside any connection (a RST for a stray segment).
-  void send_tcp(const wire::TcpRepr& seg, wire::Ipv4Addr src, wire::Ipv4Addr dst);
+  // A segment built outside any connection (a RST for a stray segment, a cookie SYN-ACK);
+  // `tos` as for queue_ip().
+  void send_tcp(const wire::TcpRepr& seg, wire::Ipv4Addr src, wire::Ipv4Addr dst, uint8_t tos = 0);
 
   // Hands the batch to the device; what it refuses is counted as dropped.
   void flush(Instant now);

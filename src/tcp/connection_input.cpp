@@ -322,8 +322,10 @@ void Connection::process_text(const wire::TcpRepr& seg, wire::SeqNum text_seq, I
     return;
   }
   if (app_closed_ && !seg.payload.empty()) {
-    // RFC 1122 §4.2.2.13: data for an application that closed is lost: say so with a RST.
-    queue_rst(tcb_.snd_max, wire::SeqNum(0), false);
+    // RFC 1122 §4.2.2.13: data for an application that closed is lost: say so with a RST. Its
+    // sequence number is the peer's SEG.ACK (acceptable here, so SND.UNA =< SEG.ACK =< SND.MAX):
+    // the peer's RCV.NXT, where RFC 5961 §3.2 accepts a RST, also while our FIN is unacknowledged.
+    queue_rst(seg.ack, wire::SeqNum(0), false);
     terminate(ErrorReason::kNone);
     return;
   }

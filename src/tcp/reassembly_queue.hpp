@@ -64,6 +64,10 @@ class ReassemblyQueue {
   // window (RFC 9293 §3.10.7.4 lets a receiver drop them; the peer retransmits).
   void hold_storage(bool held) { held_ = held; }
 
+  // Drops out-of-order bytes at or past `offset` bytes after RCV.NXT: the peer's FIN ends its
+  // data there (RFC 9293 §3.10.7.4), so nothing beyond it may ever become in order.
+  void discard_from(size_t offset) { trim_ranges(offset); }
+
   bool has_out_of_order() const { return !ooo_.empty(); }
   // Sorted, disjoint, non-adjacent ranges of stored out-of-order bytes, relative to the
   // current RCV.NXT (all begin > 0).

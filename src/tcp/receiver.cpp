@@ -61,6 +61,26 @@ Receiver::TextResult Receiver::on_text(Tcb& tcb, wire::SeqNum seq, std::span<con
     payload = payload.first(offset < wnd ? wnd - offset : 0);
     fin_fits = false;
   }
+  if (fin_fits && !fin_received_ && !fin_pending_) {
+    // RFC 9293 §3.10.7.4 eighth step: the peer's data ends at its FIN. Out-of-order bytes held
+    // beyond it were never sent as part of this stream; drop them so that filling the gap
+    // before the FIN cannot carry RCV.NXT (and our ACK) past the FIN.
+    fin_pending_ = true;
+    fin_seq_ = seq + static_cast<uint32_t>(payload.size());
+    queue_.discard_from(offset + payload.size());
+  }
+  if (fin_received_) {
+    payload = {};  // nothing follows a FIN that was processed
+  } else if (fin_pending_) {
+    // Bytes at or past a known FIN are not data of this connection (also from a segment that
+    // disagrees with the first FIN: the first one stands).
+    const uint32_t to_fin = fin_seq_.distance_from(seq);
+    if (fin_seq_ <= seq) {
+      payload = {};
+    } else if (payload.size() > to_fin) {
+      payload = payload.first(to_fin);
+    }
+  }
   if (payload.size() > largest_segment_) largest_segment_ = static_cast<uint32_t>(payload.size());
   const bool had_holes = queue_.has_out_of_order();
   if (offset > 0 && !payload.empty()) {
@@ -80,10 +100,6 @@ Receiver::TextResult Receiver::on_text(Tcb& tcb, wire::SeqNum seq, std::span<con
   r.newly_readable = n;
   r.out_of_order = offset > 0;
   r.filled_hole = had_holes && n > 0;
-  if (fin_fits && !fin_received_) {
-    fin_pending_ = true;
-    fin_seq_ = seq + static_cast<uint32_t>(payload.size());
-  }
   if (fin_pending_ && tcb.rcv_nxt == fin_seq_) {
     // RFC 9293 §3.10.7.4 eighth step: the FIN is processed once everything before it arrived.
     tcb.rcv_nxt += 1;

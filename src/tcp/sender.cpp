@@ -35,6 +35,8 @@ void Sender::start(Tcb& tcb, wire::SeqNum iss) {
   tcb.snd_nxt = iss;
   tcb.snd_max = iss;
   snd_sml_ = iss;
+  last_new_seq_ = iss;
+  writes_.clear();
   syn_acked_ = false;
 }
 
@@ -57,6 +59,7 @@ void Sender::set_mss(uint32_t eff_mss) {
 size_t Sender::write(Tcb& tcb, std::span<const uint8_t> data, bool urgent) {
   if (fin_queued_) return 0;
   const size_t n = buf_.write(data);
+  if (n > 0) writes_.on_write(data_end(tcb));
   if (urgent && n > 0) {
     // RFC 9293 §3.8.5 / RFC 6093: SND.UP points one past the last urgent byte.
     tcb.snd_up = data_end(tcb);
@@ -96,7 +99,7 @@ SendPlan Sender::segment_at(const Tcb& tcb, wire::SeqNum seq, uint32_t len) cons
   p.seq = seq;
   p.len = seq < end ? std::min(len, end.distance_from(seq)) : 0;
   p.fin = fin_sent(tcb) && seq + p.len == fin_seq_;
-  p.psh = p.len > 0 && seq + p.len == end;
+  p.psh = push_at(seq, p.len);
   return p;
 }
 
@@ -120,7 +123,7 @@ std::optional<SendPlan> Sender::recovery_plan(const Tcb& tcb) const {
     p.seq = tcb.snd_max;
     p.len = std::min(c.len, new_data);
     p.fin = fin_queued_ && p.seq + p.len == fin_seq_;
-    p.psh = p.len > 0 && p.seq + p.len == end;
+    p.psh = push_at(p.seq, p.len);
     if (p.len > 0) return p;
   }
   return std::nullopt;
@@ -142,14 +145,19 @@ std::optional<SendPlan> Sender::loss_probe_plan(const Tcb& tcb) const {
     p.seq = tcb.snd_max;
     p.len = new_len;
     p.fin = fin_queued_ && p.seq + p.len == fin_seq_;
-    p.psh = p.seq + p.len == end;
+    p.psh = push_at(p.seq, p.len);
     p.loss_probe = true;
     return p;
   }
   if (tcb.snd_max <= tcb.snd_una) return std::nullopt;
+  // Otherwise the most recently sent segment again: at most one MSS, and never reaching back
+  // before that segment's start (a FIN sent alone is probed alone, as Linux does).
   const wire::SeqNum sent_end = fin_sent(tcb) ? fin_seq_ : wire::SeqNum::min(tcb.snd_max, end);
   const uint32_t outstanding = sent_end > tcb.snd_una ? sent_end.distance_from(tcb.snd_una) : 0;
-  const uint32_t len = std::min(mss_, outstanding);
+  uint32_t len = std::min(mss_, outstanding);
+  if (last_new_seq_ > sent_end - len && last_new_seq_ <= sent_end) {
+    len = sent_end.distance_from(last_new_seq_);
+  }
   SendPlan p = segment_at(tcb, sent_end - len, len);
   p.loss_probe = true;
   if (p.len > 0 || p.fin) return p;
@@ -208,13 +216,13 @@ std::optional<SendPlan> Sender::plan(const Tcb& tcb, Instant) const {
     // RFC 9293 §3.8.6.1 (MUST-36): probe a zero window with one octet of new data.
     p.len = 1;
     p.probe = true;
-    p.psh = avail == 1;
+    p.psh = push_at(nxt, 1);
     return p;
   }
   p.len = len;
   // The FIN rides on the segment that carries the last byte; it needs no window of its own.
   p.fin = fin_queued_ && nxt + len == fin_seq_;
-  p.psh = len > 0 && nxt + len == end;  // PSH on the last segment of what was written
+  p.psh = push_at(nxt, len);  // PSH on the last segment of each write (RFC 9293 §3.9.1.2)
   if (len == 0) {
     if (p.fin) return p;
     return std::nullopt;
@@ -265,6 +273,7 @@ void Sender::commit(Tcb& tcb, Timers& timers, const SendPlan& p, Instant now) {
     loss_probe_due_ = false;
     lr_.on_probe_sent(wire::SeqNum::max(tcb.snd_max, p.seq + seq_len), retransmission);
   }
+  if (!retransmission && !p.probe && seq_len > 0) last_new_seq_ = p.seq;
   if (!retransmission && !p.probe && p.len > 0) {
     // Minshall: remember where the last short segment (or a TSO burst with a short tail)
     // ended; while none is outstanding keep SND.SML at SND.UNA so it never goes stale.
@@ -364,6 +373,7 @@ AckResult Sender::on_ack(Tcb& tcb, Timers& timers, const wire::TcpRepr& seg, uin
     r.data_acked = static_cast<uint32_t>(std::min<size_t>(acked, buf_.size()));
     buf_.consume(r.data_acked);
     tcb.snd_una = ack;
+    writes_.on_ack(ack);
     if (tcb.snd_nxt < tcb.snd_una) tcb.snd_nxt = tcb.snd_una;
     if (tcb.snd_up_valid && tcb.snd_up <= tcb.snd_una) tcb.snd_up_valid = false;
     r.new_ack = true;

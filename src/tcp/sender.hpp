@@ -17,6 +17,7 @@
 #include "tcp/snd_autotune.hpp"
 #include "tcp/tcb.hpp"
 #include "tcp/timers.hpp"
+#include "tcp/write_marks.hpp"
 #include "utcp/tcp_config.hpp"
 #include "wire/tcp.hpp"
 
@@ -163,6 +164,10 @@ class Sender {
   // Nagle (RFC 9293 §3.7.4) with Minshall's refinement: may a short segment from `nxt` go?
   bool nagle_allows_small(const Tcb& tcb, wire::SeqNum nxt) const;
   bool small_unacked(const Tcb& tcb) const;
+  // RFC 9293 §3.9.1.2: PSH on a segment whose last byte ends an application write.
+  bool push_at(wire::SeqNum seq, uint32_t len) const {
+    return len > 0 && writes_.crosses(seq, len);
+  }
   void arm_loss_timer(const Tcb& tcb, Timers& timers, Instant now);
 
   SendBuffer buf_;
@@ -174,7 +179,9 @@ class Sender {
   uint32_t mss_ = 536;
   uint32_t tso_max_ = 0;  // Config::tso_max_bytes
   bool nodelay_ = false;
-  wire::SeqNum snd_sml_;  // end of the last short segment sent (Minshall's refinement)
+  wire::SeqNum snd_sml_;       // end of the last short segment sent (Minshall's refinement)
+  WriteMarks writes_;          // where unacknowledged writes end (PSH)
+  wire::SeqNum last_new_seq_;  // start of the most recent segment of new data (TLP, RFC 8985 §7.3)
 
   bool syn_acked_ = false;
   bool fin_queued_ = false;

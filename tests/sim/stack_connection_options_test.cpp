@@ -271,6 +271,34 @@ TEST(StackTos, AcceptedConnectionsInheritTheListenersValue) {
   for (const Sent& p : net.ra.sent) EXPECT_EQ(p.dscp, 0);  // the client set nothing
 }
 
+TEST(StackTos, CookieSynAckCarriesTheListenersValue) {
+  // RFC 9293 §3.9.1.9 / RFC 4987 §3.6: a SYN-ACK answered statelessly with a SYN cookie is still
+  // the listener's segment and carries its Diffserv field, as a queued SYN-ACK does.
+  SimNetConfig cfg;
+  cfg.b.syn_backlog = 0;  // every SYN is answered with a cookie
+  RecordedNet net(cfg);
+  std::error_code ec;
+  SocketId l = net.b().listen(80, ec);
+  net.b().set_tos(l, kAf11);
+  SocketId c = net.a().connect(net.b().config().address, 80, ec);
+  const SocketId s = accept_connected(net, l, c, seconds(5));
+  ASSERT_NE(s, kNoSocket);
+  uint64_t cookies = 0;
+  for (auto [n, v] : net.b().counters()) {
+    if (n == "tcp.syncookies.sent") cookies = v;
+  }
+  EXPECT_EQ(cookies, 1u);
+  bool synack = false;
+  for (const Sent& p : net.rb.sent) {
+    if ((p.flags & (kSyn | kAck)) != (kSyn | kAck)) continue;
+    synack = true;
+    EXPECT_EQ(p.dscp, kAf11 >> 2);
+    EXPECT_EQ(p.ecn, 0);  // a SYN-ACK is never ECN-capable (RFC 3168 §6.1.1)
+  }
+  EXPECT_TRUE(synack);
+  EXPECT_EQ(net.b().tos(s), kAf11);
+}
+
 // ---- SHLD-25, SHLD-9: soft errors reach the application, the connection lives on ----
 
 // An ICMP Destination Unreachable from a router between A and B, quoting `quoted`.

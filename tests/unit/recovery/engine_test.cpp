@@ -215,6 +215,36 @@ TEST(TlpEngine, OneSegmentTailProbedAtTheRtoExpiry) {
   EXPECT_EQ(h.conn.sender().rto_count(), 1u);
 }
 
+TEST(TlpEngine, FinSentAloneIsProbedAlone) {
+  // RFC 8985 §7.3: the probe retransmits the most recently sent segment. Data went out, then
+  // the FIN in a segment of its own (a shutdown after the write): the probe is that bare FIN,
+  // not the last MSS of data with the FIN on it (Linux probes the FIN alone too).
+  tcp::Config c = sack_config();
+  c.rack = true;
+  Harness h(c);
+  establish_sack(h);
+  h.app_send("a");
+  ASSERT_TRUE(h.pop());
+  h.advance(Duration(50'000));
+  h.send(seg().at(R(1)).ack(L(2)).win(64000));
+  const auto data = pattern(3 * 1460);
+  h.app_send_bytes(data);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(h.pop());
+  h.app_close();
+  auto fin = h.pop();
+  ASSERT_TRUE(fin);
+  ASSERT_TRUE(fin->flags & flag::kFin);
+  ASSERT_EQ(fin->payload.size(), 0u);
+  h.advance_to_next_deadline();
+  auto p = h.pop();
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(p->flags & flag::kFin);
+  EXPECT_EQ(p->seq, L(2 + 3 * 1460));
+  EXPECT_EQ(p->payload.size(), 0u);
+  EXPECT_EQ(h.conn.tcp_info().tlp_probes, 1u);
+  EXPECT_EQ(h.conn.sender().rto_count(), 0u);
+}
+
 TEST(EcnEngine, NegotiationCeEchoAndCwr) {
   tcp::Config c = plain_config();
   c.ecn = true;

@@ -238,6 +238,20 @@ TEST(ConnectionClose, DataAfterCloseResets) {
   h.expect_state(State::kClosed);
 }
 
+TEST(ConnectionClose, DataAfterCloseResetsAtThePeersAck) {
+  // Our FIN is not yet acknowledged (lost, say): the peer's RCV.NXT is still at the FIN, which
+  // its ACK field says. A RST at SND.NXT (after the FIN) would be only in the peer's window,
+  // not at its RCV.NXT, and an RFC 5961 §3.2 peer would answer it with a challenge ACK instead
+  // of resetting; a RST at SEG.ACK is accepted at once (Linux resets the same way).
+  Harness h;
+  h.establish();
+  h.app_close();
+  h.pop();
+  h.send(seg().at(R(1)).ack(L(1)).win(64000).data("too late"));
+  h.expect(seg().rst().at(L(1)));
+  h.expect_state(State::kClosed);
+}
+
 TEST(ConnectionClose, CloseInSynSentDeletesTcb) {
   Harness h;
   h.conn.open_active(h.now, kLocalIss);

@@ -322,6 +322,36 @@ TEST(ConnectionReceive, FinDeliveredAfterMissingDataArrives) {
   EXPECT_EQ(h.app_recv(), "abcdef");
 }
 
+// RFC 9293 §3.10.7.4 eighth step: RCV.NXT advances to FIN+1 only. Out-of-order bytes already
+// held beyond the FIN are not part of the stream, and the FIN filling the gap before them must
+// not carry RCV.NXT (and the ACK) past itself (a stack_input fuzzer finding).
+TEST(ConnectionReceive, FinFillingAGapIgnoresHeldDataBeyondIt) {
+  Harness h;
+  h.establish();
+  h.send(seg().at(R(4)).ack(L(1)).win(64000).data("xyz"));
+  h.expect(seg().at(L(1)).ack(R(1)).win(64000));
+  h.send(seg().fin().at(R(1)).ack(L(1)).win(64000).data("abc"));
+  h.expect(seg().at(L(1)).ack(R(5)).win(63996));
+  h.expect_state(State::kCloseWait);
+  h.expect_events({Event{EventKind::kReadable}, Event{EventKind::kPeerFinished}});
+  EXPECT_EQ(h.app_recv(), "abc");
+  EXPECT_FALSE(h.conn.receiver().queue().has_out_of_order());
+}
+
+TEST(ConnectionReceive, DataBeyondAPendingFinIsNeverDelivered) {
+  Harness h;
+  h.establish();
+  h.send(seg().fin().at(R(4)).ack(L(1)).win(64000).data("def"));
+  h.expect(seg().at(L(1)).ack(R(1)).win(64000));
+  h.send(seg().at(R(7)).ack(L(1)).win(64000).data("xyz"));  // starts at the FIN's number
+  h.expect(seg().at(L(1)).ack(R(1)).win(64000));
+  h.send(seg().at(R(1)).ack(L(1)).win(64000).data("abc"));
+  h.expect(seg().at(L(1)).ack(R(8)).win(63993));
+  h.expect_state(State::kCloseWait);
+  h.expect_events({Event{EventKind::kReadable}, Event{EventKind::kPeerFinished}});
+  EXPECT_EQ(h.app_recv(), "abcdef");
+}
+
 TEST(ConnectionReceive, OutOfOrderDataBeyondWindowIsDropped) {
   Harness h(small_buffer(1000));
   h.establish();

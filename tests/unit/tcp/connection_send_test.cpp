@@ -26,6 +26,25 @@ TEST(ConnectionSend, SegmentsAtMssWithPshOnLastAndMinshallSendsTail) {
   h.expect_nothing();
 }
 
+// RFC 9293 §3.9.1.2: the last segment of each write carries PSH (as Linux marks the tail of
+// every sendmsg), not only the segment that empties the send buffer.
+TEST(ConnectionSend, PshOnTheLastSegmentOfEachWrite) {
+  Harness h;
+  h.establish();
+  h.send(seg().at(R(1)).ack(L(1)).win(0));  // the peer's window closes: writes queue up
+  const auto data = pattern(3000);
+  EXPECT_EQ(h.app_send_bytes(slice(data, 0, 1000)), 1000u);
+  EXPECT_EQ(h.app_send_bytes(slice(data, 1000, 2000)), 2000u);
+  h.expect_nothing();
+  h.send(seg().at(R(1)).ack(L(1)).win(64000));
+  // The first segment carries the end of the first write (byte 1000), the last one the end of
+  // the second; the one between ends no write.
+  h.expect(seg().at(L(1)).ack(R(1)).win(64000).psh().bytes(slice(data, 0, 1460)));
+  h.expect(seg().at(L(1461)).ack(R(1)).win(64000).bytes(slice(data, 1460, 1460)));
+  h.expect(seg().at(L(2921)).ack(R(1)).win(64000).psh().bytes(slice(data, 2920, 80)));
+  h.expect_nothing();
+}
+
 TEST(ConnectionSend, MinshallHoldsShortSegmentWhileAnotherShortOneIsUnacked) {
   Harness h;
   h.establish();

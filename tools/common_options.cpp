@@ -136,6 +136,9 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
       ->capture_default_str();
   app.add_flag("-v,--verbose", o.verbose, "one line per segment and state change on stderr");
   app.add_flag("--stats", o.stats, "print the stack's counters to stderr on exit");
+  app.add_option("--cc", o.cc, "congestion controller")
+      ->check(CLI::IsMember({"cubic", "cubic+hystart", "newreno", "reno"}))
+      ->capture_default_str();
   app.add_flag("--no-offload", o.no_offload,
                "no TUN checksum/segmentation offload (one packet per read and write)");
 }
@@ -186,6 +189,7 @@ Runtime::Runtime(const CommonOptions& options, std::string tool_name,
   if (!addr) throw UsageError("--addr '" + options.addr + "' is not an IPv4 address");
   config.address = *addr;
   config.secret = StackConfig::random_secret();
+  config.tcp.congestion_control = options_.cc;  // a view of options_, which outlives the stack
   const Prefix host = parse_prefix(options.host_addr);
   if (host.addr == config.address) {
     throw UsageError("--addr and --host-addr must differ (" + options.addr + ")");

@@ -36,8 +36,9 @@ struct CommonOptions {
   uint64_t seed = 1;
   bool verbose = false;
   bool stats = false;
-  bool no_offload = false;  // plain packets on the TUN (no virtio header, TSO or csum offload)
-  size_t threads = 1;       // > 1: a multi-queue TUN, one Stack and thread per queue (utcp-serve)
+  bool no_offload = false;   // plain packets on the TUN (no virtio header, TSO or csum offload)
+  std::string cc = "cubic";  // congestion controller (tcp::Config::congestion_control)
+  size_t threads = 1;        // > 1: a multi-queue TUN, one Stack and thread per queue (utcp-serve)
 
   bool any_fault() const;
 };

@@ -26,7 +26,8 @@ class CubicCongestion final : public CongestionControl {
 
   explicit CubicCongestion(CubicOptions opt = {}) : opt_(opt) { init(536, 10); }
 
-  const char* name() const override { return "cubic"; }
+  // The name make_congestion_control() takes, so tcp_info says whether HyStart++ is on.
+  const char* name() const override { return opt_.hystart ? "cubic+hystart" : "cubic"; }
   void init(uint32_t mss, uint32_t initial_window_segments) override;
   void set_mss(uint32_t mss) override;
   uint32_t cwnd() const override;

@@ -174,6 +174,9 @@ TEST(Cubic, RegisteredByName) {
   auto c = make_congestion_control("cubic");
   ASSERT_NE(c, nullptr);
   EXPECT_STREQ(c->name(), "cubic");
+  auto h = make_congestion_control("cubic+hystart");
+  ASSERT_NE(h, nullptr);
+  EXPECT_STREQ(h->name(), "cubic+hystart");
   ASSERT_NE(make_congestion_control("newreno"), nullptr);
   ASSERT_NE(make_congestion_control("reno"), nullptr);
   EXPECT_EQ(make_congestion_control("bbr"), nullptr);

@@ -44,7 +44,7 @@ constexpr uint16_t kPeerPort = 40000;
 constexpr uint16_t kActivePeerPort = 5001;  // where the application's active open goes
 constexpr uint32_t kPeerIss = 0xfffff000;   // close to the wrap on purpose
 constexpr uint8_t kPeerWscale = 2;
-constexpr size_t kLinkMtu = 65535;  // room for bulk segments (placement starts at 16 KiB)
+constexpr size_t kLinkMtu = 65535;           // room for bulk segments (placement starts at 16 KiB)
 constexpr uint32_t kRecvBufferMax = 262144;  // the receive ring's (and window's) upper bound
 
 // The bytes of each direction's stream are a function of their offset, so any byte the stack

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Google Benchmark micro-benchmarks of the per-packet hot pieces: the Internet checksum,
 // TCP segment parse and emit, reassembly insert, timer operations, connection lookup, and
 // the TUN transmit path's segment merger.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """utcp benchmark suite: every figure next to its kernel reference, as a ratio, median of runs.
 
     sudo bench/run.py [--runs N] [--mb MB] [--quick] [--out DIR]

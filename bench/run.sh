@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The benchmark suite in one command: installs what it needs (Debian packages), builds the
 # release preset's tools and benchmarks, and runs bench/run.py (table, JSON, PNG).
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Two utcp Stacks in one process over the in-memory link: the pure protocol cost, with no
 // system call at all. Prints one JSON object on stdout.
 //

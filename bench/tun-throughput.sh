@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Throughput over TUN in MB/s, in one run: kernel -> utcp (utcp-serve --discard), utcp ->
 # kernel (utcp-serve --chargen), and for scale kernel -> kernel over a veth pair. Every
 # device lives in namespaces this script creates and deletes (even on failure).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // utcp-tun-write-bench: is io_uring worth it for writing batches of packets into a TUN?
 //
 // Writes batches of N 1500-byte IPv4/UDP packets into a TUN, either with N write() calls

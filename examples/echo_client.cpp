@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Sends its command-line words to an echo server over utcp and prints what comes back.
 // As root, with a kernel echo server on the other side of the TUN (in your own namespace):
 //   socat TCP-LISTEN:7,fork,reuseaddr EXEC:cat &   then   ./echo_client hello utcp

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A threaded echo server over utcp's blocking API. As root:
 //   ./echo_server &   then   nc 10.77.0.2 7
 // (the TUN utcp0 is created with the kernel side at 10.77.0.1/24; run it inside a

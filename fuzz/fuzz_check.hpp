@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The fuzz harnesses' invariant check: names the broken invariant before aborting, so a crash
 // report says what went wrong (assert() would vanish under NDEBUG).

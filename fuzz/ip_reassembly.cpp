@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // libFuzzer target for IPv4 reassembly (src/ip/fragment_reassembler): fragments of four
 // datagram keys with fuzz-chosen offsets, lengths, MF flags and clock jumps, through a small
 // reassembler (4 trains, 2 per source, 16 KiB) so every limit, and eviction, is reachable.

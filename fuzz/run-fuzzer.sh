@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Runs one libFuzzer target for a bounded time over a scratch copy of its seed corpus,
 # so the committed corpus never changes. Any crash or sanitizer report fails the test.
 set -euo pipefail

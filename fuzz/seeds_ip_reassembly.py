@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Writes the seed corpus of fuzz_ip_reassembly: fragment sequences in the harness's encoding."""
 import os
 import struct

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Writes the seed corpus of fuzz_stack_input: op sequences in the harness's encoding."""
 import os
 import struct

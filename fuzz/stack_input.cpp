@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // libFuzzer target for what a hostile peer really reaches: a whole utcp::Stack (IPv4 input,
 // connection table, listener, TCP engine, timers) over the in-memory link on a virtual clock.
 // The harness plays the peer at 10.77.0.1: it opens one connection to the stack's listener

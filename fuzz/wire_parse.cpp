@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // libFuzzer target for the wire layer: IPv4, then TCP or ICMP; IPv6, its extension-header
 // walk, then TCP or ICMPv6; every accessor, and an emit -> parse round trip of every valid
 // header, TCP segment and ICMP/ICMPv6 message. Checksums would

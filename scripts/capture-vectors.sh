@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Captures real packets written by the Linux kernel's own TCP/IP stack, as test vectors
 # for the wire parsers (tests/data/kernel-*.hex) and seeds for the wire_parse fuzzer
 # (fuzz/corpus/wire_parse/kernel-*.bin). Needs root. Everything happens inside a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The demo command: installs what is missing, builds utcp (release), and shows the stack doing
 # its job against the Linux kernel's own TCP, all inside a private network namespace that is
 # deleted at the end (also on failure or Ctrl-C):

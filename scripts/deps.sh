@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Installs the Debian 12 packages utcp needs to build, test and demo, only those missing,
 # so a second run costs a second. Needs root (apt-get).
 set -euo pipefail

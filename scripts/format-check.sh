@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Fails when any C++ file differs from what clang-format (.clang-format at the root) makes of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The test command: installs what is missing, checks formatting, then builds and runs every
 # test in the plain (g++) build, checks the packaging (scripts/package-check.sh), runs the
 # unit, sim and interop tests again under ASan+UBSan (clang), and the fuzzers for a bounded

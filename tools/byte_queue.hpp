@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A fixed-capacity FIFO of bytes for the tools' pipes (stdin -> connection -> stdout):
 // writers append into free(), readers consume from data(). Allocated once.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "common_options.hpp"
 
 #include <signal.h>

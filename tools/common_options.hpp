@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Command-line flags every utcp tool shares (device, addresses, faults, tracing, stats) and
 // the runtime they describe: TUN device -> pcap tap -> fault injector -> Stack -> EventLoop.

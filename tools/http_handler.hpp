@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The HTTP/1.1 side of utcp-serve for one connection, independent of sockets: request
 // bytes go in (feed), response bytes come out (produce). Serves regular files below a root

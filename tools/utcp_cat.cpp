@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // utcp-cat: netcat over utcp. `utcp-cat -l PORT` accepts one connection (-k: one after
 // another, forever); `utcp-cat HOST PORT` connects. Standard input goes to the connection,
 // the connection to standard output; end of input sends FIN (half-close) and the program

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // utcp-serve: a long-running server of many concurrent connections over utcp, any
 // combination of echo (RFC 862), discard (RFC 863), chargen (RFC 864) and HTTP/1.1 static
 // files. SIGINT or SIGTERM closes everything and exits 0 (printing --stats). --threads N runs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A blocking, thread-safe facade over a Stack, for programs that prefer one thread per
 // connection to an event loop:

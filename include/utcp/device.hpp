@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The one interface every packet device implements: TUN, the in-memory link, and the
 // wrappers (fault injector, pcap tap). Devices carry whole IPv4 packets, nothing more.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // utcp::EventLoop drives one Stack from its device's file descriptor with epoll and a
 // timerfd: it sleeps until the device has packets, the stack's next deadline comes, an

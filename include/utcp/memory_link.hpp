@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Two Device endpoints joined in memory: two stacks in one process, no TUN, no root. The
 // simulation tests drive both ends from one thread with a virtual clock; an application can

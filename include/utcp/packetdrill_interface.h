@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The table of functions packetdrill loads from a shared object (its --so_filename option):
  * packetdrill calls packetdrill_interface_init(flags, &ifc) with its --so_flags string, then
  * drives the stack under test only through these pointers. Field order is the ABI. Every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A POSIX-style socket facade over a utcp::Stack: integer descriptors, -1 with errno on
 // error, and the errno values Linux gives for the same situation. It is the layer packetdrill

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // utcp's event-driven, non-blocking API: a Stack owns one packet device and every TCP
 // connection on it, and is driven by one thread (see utcp/event_loop.hpp, or call process()

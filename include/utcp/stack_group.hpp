@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // utcp::StackGroup runs one Stack per TUN queue, each on a thread of its own, shared-nothing:
 // a multi-queue TUN device (IFF_MULTI_QUEUE) gives every queue its own descriptor, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Per-connection options and their defaults.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Per-connection statistics in the spirit of Linux's struct tcp_info: a plain snapshot, filled
 // by the connection on request. Times in microseconds, sizes in bytes unless named otherwise.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The eleven connection states of RFC 9293 §3.3.2.
 #include <cstdint>

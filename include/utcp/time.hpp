@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Time as the engine sees it: passed in by the caller, never read from a clock.
 // Microsecond resolution covers RTT sampling, timestamps (ms) and the ISN clock (4 µs).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A Linux TUN device (IFF_TUN | IFF_NO_PI): every read() yields one IPv4 packet the kernel
 // routed to the interface, every write() injects one into the kernel's receive path.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The C table packetdrill loads (include/utcp/packetdrill_interface.h), filled with thin
 // wrappers around Port. Calls utcp cannot serve fail with ENOSYS, never with a NULL pointer.
 #include <fcntl.h>

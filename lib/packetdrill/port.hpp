@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The packetdrill port: one Stack on one end of a MemoryLink, the POSIX facade over it, and a
 // clock (virtual by default). The other end of the link is the "network" packetdrill (or our

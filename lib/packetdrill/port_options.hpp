@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What the packetdrill port is told through packetdrill's --so_flags string (space- or
 // comma-separated words, each `key=value` or a bare `key`, an optional leading `--`):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Wraps a Device and records every packet it receives or transmits to a pcap file with
 // link type LINKTYPE_RAW (bare IPv4), stamped with the caller's `now`, so that

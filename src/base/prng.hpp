@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A small, fast, seedable PRNG (xoshiro256** by Blackman and Vigna, seeded through
 // splitmix64). Written out here so that a given seed yields the same sequence on every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The size a ring whose storage grows with use (SendBuffer, ReassemblyQueue) moves to next.
 // Only the arithmetic is shared: each ring copies its own live bytes when it reallocates.

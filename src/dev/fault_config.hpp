@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What the fault injector does to the packets of one direction, and what it counted.
 #include <cstddef>

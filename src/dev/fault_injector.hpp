@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Wraps any Device and damages its traffic on purpose: loss, duplication, reordering,
 // corruption, delay with jitter, a rate-limited bottleneck and an MTU cap, independently

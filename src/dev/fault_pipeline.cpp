@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "dev/fault_pipeline.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The faults of one direction: each offered packet is capped, dropped, corrupted,
 // duplicated, rate limited, delayed and possibly held back, then waits in a timed queue

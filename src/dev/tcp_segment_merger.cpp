@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "dev/tcp_segment_merger.hpp"
 
 #include <cstring>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Turns a run of back-to-back TCP segments of one connection into one GSO frame for a TUN
 // device with TSO: a merged IPv4+TCP header and a virtio-net header telling the kernel to

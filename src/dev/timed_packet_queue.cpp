@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "dev/timed_packet_queue.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A bounded queue of packet copies, each with the time it may leave. Packets leave in order
 // of that time, and in arrival order among equal times, so a fixed delay keeps FIFO order.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "dev/tun_steering.hpp"
 
 #include <linux/bpf.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Deterministic flow steering for a multi-queue TUN: a small eBPF program (written out
 // instruction by instruction, no libbpf) installed with TUNSETSTEERINGEBPF picks the queue

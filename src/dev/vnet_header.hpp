@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The virtio-net header a TUN device with IFF_VNET_HDR puts before every packet (10 bytes,
 // host byte order on a little-endian machine). It carries checksum and segmentation

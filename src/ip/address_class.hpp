@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Which IPv4 addresses name a single host (RFC 1122 §3.2.1.3, RFC 1112 for class D).
 #include "utcp/address.hpp"

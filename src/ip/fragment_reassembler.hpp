@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // IPv4 reassembly (RFC 791 §3.2, RFC 1122 §3.3.2). Fragments are grouped into trains keyed
 // by (source, destination, protocol, identification). Resources are bounded: a fixed number

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "ip/icmp_error.hpp"
 
 #include "wire/ipv4.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // An ICMP error about a TCP segment we sent, decoded for the Stack, which finds the
 // connection by the quoted 4-tuple and checks the quoted sequence number (RFC 5927 §4.1).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Limits how many ICMP errors the host sends (RFC 1812 §4.3.2.8, RFC 1122 §3.2.2): a token
 // bucket run as a virtual schedule, with time passed in.

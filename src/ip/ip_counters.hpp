@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Counters of the IPv4/ICMP layer: what came in, what was answered, and every drop by
 // reason. A flat array indexed by an enum (one increment on the hot path) with stable

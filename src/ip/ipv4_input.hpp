@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The receive side of IPv4 (RFC 791, RFC 1122 §3.2) and ICMP (RFC 792, RFC 1122 §3.2.2):
 // one call per received packet tells the Stack what to do with it. Sans-IO: time comes in,

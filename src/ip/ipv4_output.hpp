@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Puts the IPv4 header in front of a transport segment the caller already wrote into a
 // buffer, leaving kHeadroom bytes free at its start: no copy of the payload.

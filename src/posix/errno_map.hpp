@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The Stack reports std::error_codes with errno meanings; the facade hands out the errno.
 #include <cerrno>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Walks an iovec array as one byte range: readv/recvmsg and writev/sendmsg move through it
 // piece by piece as the stack takes or gives bytes.

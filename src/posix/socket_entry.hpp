@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // One descriptor of the POSIX facade: what kind of socket it is and the per-descriptor state
 // Linux keeps outside TCP proper (O_NONBLOCK, shutdown flags, a consumed error, SO_LINGER).

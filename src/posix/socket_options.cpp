@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // setsockopt()/getsockopt() for the facade. An option the Stack cannot apply per socket
 // fails with ENOPROTOOPT rather than being accepted and ignored; reading it reports the
 // stack-wide value that does apply.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // poll() over facade descriptors, with Linux's tcp_poll() meaning of each bit.
 #include <algorithm>
 #include <cerrno>

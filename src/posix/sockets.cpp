@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The POSIX facade: descriptors, connection set-up and the data calls. Errno choices follow
 // what Linux returns for the same situation (net/ipv4/af_inet.c, tcp.c behaviour).
 #include <fcntl.h>

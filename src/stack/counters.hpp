@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Stack-wide counters: everything received, sent, dropped or rejected, by reason. A flat
 // array indexed by an enum, so counting costs one increment on the hot path.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "utcp/event_loop.hpp"
 
 #include <sys/epoll.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The key of a TCP connection: local and remote address and port. Hashed with a per-stack
 // random seed so that a peer choosing addresses and ports cannot aim at one hash bucket.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A first-in first-out queue of socket indexes (a listener's accept queue). Unlike std::deque,
 // which allocates a map and a 512-byte chunk as soon as it is constructed, an empty queue owns

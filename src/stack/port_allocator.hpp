@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Ephemeral port selection per RFC 6056 §3.3.4 (Algorithm 4, "double-hash port selection",
 // as Linux does): a keyed hash of the destination picks a starting offset, and a small table

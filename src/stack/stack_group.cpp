@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "utcp/stack_group.hpp"
 
 #include <stdexcept>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // One deadline per timer owner (a connection, a listener...), kept in an indexed binary
 // min-heap: schedule, reschedule and cancel are O(log n), the earliest deadline is O(1).

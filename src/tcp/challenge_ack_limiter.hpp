@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // RFC 5961 §7: limits on challenge ACKs, so a blind attacker cannot turn the stack into an ACK
 // amplifier, nor read one connection's state off another's ACKs (CVE-2016-5696).

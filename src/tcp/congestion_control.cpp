@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tcp/congestion_control.hpp"
 
 #include "tcp/cubic.hpp"

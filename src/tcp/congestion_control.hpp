@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // One small interface for congestion controllers (RFC 5681 and successors). The sender owns
 // dup-ACK counting, recovery points and retransmission; the controller only sizes cwnd/ssthresh.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Connection: application calls, timers and state bookkeeping. Segment arrival lives in
 // connection_input.cpp, segment output in connection_output.cpp.
 #include "tcp/connection.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // One TCP connection as a deterministic, sans-IO object (RFC 9293). Inputs: segments, the time,
 // application calls and timer expiry. Outputs, polled: segments to transmit, the next deadline

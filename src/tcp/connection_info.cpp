@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Connection: the TCP_INFO-like statistics snapshot.
 #include <algorithm>
 #include <cstring>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Connection: segment arrival, RFC 9293 §3.10.7 "SEGMENT ARRIVES" for every state.
 #include <chrono>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Connection: building outgoing segments (RST, SYN, SYN-ACK, data, FIN, probes, ACKs).
 #include <algorithm>
 

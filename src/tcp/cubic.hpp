@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // CUBIC congestion control (RFC 9438): the cubic window function W_cubic(t) = C(t-K)^3 + W_max,
 // the Reno-friendly estimate W_est, fast convergence, beta 0.7 multiplicative decrease and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tcp/ecn.hpp"
 
 #include "wire/tcp.hpp"

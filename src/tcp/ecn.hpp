@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Explicit Congestion Notification for one connection (RFC 3168 §6.1): negotiation on the
 // SYN/SYN-ACK, which outgoing segments carry ECT(0), the receiver's ECE echo until CWR, and the

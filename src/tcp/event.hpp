@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What the connection tells the application. Events are queued in a small fixed ring that
 // coalesces repeats of a kind still waiting, so it never allocates and never overflows.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // HyStart++ (RFC 9406): leave slow start before the first loss when the round's minimum RTT
 // rises, through a Conservative Slow Start (CSS) phase. Rounds are counted by acknowledged bytes

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The initial congestion window in bytes, shared by the controllers.
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Initial sequence numbers per RFC 6528 / RFC 9293 §3.4.1:
 //   ISN = M + F(localip, localport, remoteip, remoteport, secretkey)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tcp/loss_recovery.hpp"
 
 #include <algorithm>

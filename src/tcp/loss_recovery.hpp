@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The sender's loss recovery, assembled from its parts: duplicate-ACK counting, the SACK
 // scoreboard and RFC 6675 recovery (entry, NextSeg, rescue), Proportional Rate Reduction to size

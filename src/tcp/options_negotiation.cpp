@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tcp/options_negotiation.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // SYN option negotiation: what we offer, what both sides agreed on, and the sizes that follow
 // (RFC 9293 §3.7.1, RFC 6691, RFC 7323 §2-3, RFC 2018 §2 SACK-permitted).

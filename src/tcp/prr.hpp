@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Proportional Rate Reduction (RFC 6937 §3): how much recovery may send on each ACK so the
 // flight shrinks smoothly to ssthresh instead of stalling then bursting. PRR-SSRB by default,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // RACK time-based loss detection (RFC 8985 §6): a log of transmitted segments with their last
 // transmission time; a segment is lost once a segment sent after it has been delivered and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Receive-buffer autotuning: once per round trip, compare the bytes the application took in that
 // round with the buffer and grow the buffer to twice the measured rate x RTT, up to a maximum

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The receive buffer (RFC 9293 §3.10.7.4 "segment text"): in-order bytes waiting for the
 // application, plus out-of-order bytes stored in place in the same ring. It is bounded by the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The receiving half of a connection: segment acceptability (RFC 9293 §3.10.7.4), trimming to
 // the window, in-order delivery through the reassembly queue, the FIN's place in the sequence,

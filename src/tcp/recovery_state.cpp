@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tcp/recovery_state.hpp"
 
 namespace utcp::tcp {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The sender's fast-recovery episode: entry at DupThresh duplicate ACKs (or a SACK/RACK loss),
 // the recovery point, and RFC 6582 NewReno partial-ACK handling for peers without SACK.

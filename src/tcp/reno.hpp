@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Reno congestion control (RFC 5681): slow start with byte counting (RFC 3465, no per-ACK
 // limit: slow_start_cwnd()), congestion avoidance, fast retransmit/fast recovery window arithmetic,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tcp/reset_generator.hpp"
 
 namespace utcp::tcp {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // RFC 9293 §3.10.7.1: the reply to a segment that reaches no connection (state CLOSED).
 // A pure function; the stack calls it for unmatched segments and emits the result with the

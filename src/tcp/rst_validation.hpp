@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Blind in-window attack defences (RFC 5961): what to do with a RST, a SYN or an ACK that
 // arrives in a synchronized state.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tcp/rto_estimator.hpp"
 
 #include <algorithm>

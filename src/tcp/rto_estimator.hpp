@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Retransmission timeout per RFC 6298: SRTT/RTTVAR smoothing, exponential backoff, clamping.
 // Deviation: the floor defaults to 200 ms (like Linux), not RFC 6298 §2.4's 1 s SHOULD.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The receiver's SACK option contents (RFC 2018 §4) with D-SACK (RFC 2883 §4): the first block
 // covers the most recently received out-of-order segment, later blocks repeat the most recently

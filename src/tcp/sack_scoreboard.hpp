@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The sender's SACK scoreboard (RFC 6675 §2-§4): which bytes between SND.UNA (HighACK) and
 // SND.MAX (HighData) the peer has selectively acknowledged, and from that IsLost(), pipe and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The send buffer: bytes the application wrote that are not yet acknowledged. The oldest byte
 // sits at SND.UNA; offsets passed to copy_out count from there. A ring whose storage grows with

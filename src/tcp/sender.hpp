@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The sending half of a connection: the send buffer and sequence space, segmentation at the
 // effective MSS (RFC 9293 §3.7.1), Nagle (§3.7.4), sender SWS avoidance (§3.8.6.2.1), zero-window

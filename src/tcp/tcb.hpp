@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The transmission control block: the RFC 9293 §3.3.1 sequence variables plus what the RFC 7323
 // options and RFC 5961 add. Plain data; the sender, receiver and connection update it.

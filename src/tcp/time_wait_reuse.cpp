@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tcp/time_wait_reuse.hpp"
 
 #include <chrono>

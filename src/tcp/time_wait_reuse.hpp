@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // RFC 9293 §3.6.1 (MAY-2, SHLD-4) and RFC 6191: may a new SYN reopen a connection that is in
 // TIME-WAIT? Yes when it cannot be an old duplicate: its TSval is newer than the last one seen

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The connection's timers as plain deadlines. The connection reports the earliest one as its
 // next deadline; the stack calls on_timeout() at or after it. Nothing here reads a clock.

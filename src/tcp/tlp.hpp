@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Tail Loss Probe (RFC 8985 §7): when the ACK clock stops at the tail of a flight, send one
 // probe after PTO (about two RTTs) instead of waiting for the RTO, and notice when that probe

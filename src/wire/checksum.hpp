@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The Internet checksum (RFC 1071): a ones'-complement sum of 16-bit big-endian words,
 // summed here 64 bits at a time. Incremental update per RFC 1624.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Big-endian (network order) loads and stores at any alignment. memcpy plus a swap
 // compiles to a single load/store + bswap, and never reinterprets packed structs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // ICMPv4 messages (RFC 792): a checked zero-copy view (`IcmpPacket`) and a plain struct
 // (`IcmpRepr`) for what utcp emits: echo, destination unreachable, time exceeded.

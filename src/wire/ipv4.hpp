@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // IPv4 datagrams (RFC 791 §3.1): a checked zero-copy view (`Ipv4Packet`) and a plain
 // struct (`Ipv4Repr`) for the 20-byte header utcp emits.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // One-line, tcpdump-like text for a TCP segment or an IPv4 packet, for tools' -v output
 // and test failure messages. Not for the hot path: it builds a std::string.

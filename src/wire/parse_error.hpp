@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Why a packet was rejected by a wire parser; the stack counts drops by this reason.
 #include <cstdint>

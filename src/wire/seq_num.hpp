@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Wrapping 32-bit TCP sequence numbers (RFC 9293 §3.4). Comparisons are modulo 2^32:
 // a < b means (int32_t)(a - b) < 0. No implicit conversion to or from integers, so plain

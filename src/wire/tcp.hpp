@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // TCP segments (RFC 9293 §3.1): a checked zero-copy view (`TcpPacket`) and a plain
 // struct (`TcpRepr`) that is what the engine consumes and what gets emitted.

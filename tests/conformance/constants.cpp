@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Symbolic names usable in socket-call lines, with the values of the Linux headers.
 #include <fcntl.h>
 #include <linux/sockios.h>

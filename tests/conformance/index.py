@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Regenerates the script index in README.md from the scripts themselves.
 
 Each script starts with a comment: "<requirement>: <what it checks>", over one or more `//`

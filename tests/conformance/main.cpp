@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // utcp-drill: runs packetdrill scripts against utcp on virtual time.
 //   utcp-drill [--tolerance_usecs=N] [-D NAME=VALUE] [--so=lib.so] [--so_flags=...]
 //              [--known_failures=FILE] [--seed=N] [-v] script.pkt...

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Turns script packets into wire bytes (inbound) and checks wire bytes against script packets
 // (outbound), translating sequence numbers and timestamps between script and live values.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The event loop of a script run. Every event has a time window; the port's virtual clock is
 // moved to it with usleep(), outbound packets are pulled with netdev_receive() (which never
 // moves the clock past the window's end), and socket calls run on threads of their own so a

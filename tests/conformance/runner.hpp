@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Runs one parsed script against utcp through the packetdrill port (the same table
 // packetdrill loads), on the port's virtual clock.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A parsed packetdrill script: option lines and timed events (packets and socket calls).
 #include <cstdint>

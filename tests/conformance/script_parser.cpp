@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The packetdrill script language, line by line: comments, option lines, and events made of a
 // time specification followed by a packet (`<`/`>`) or a socket call.
 #include "script_parser.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Parses the packetdrill script language into a Script. Errors carry the line number.
 #include <map>

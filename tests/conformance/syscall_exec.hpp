@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Executes one script socket call through the packetdrill table and checks what it wrote
 // back (getsockopt values, poll revents) against the script.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Checks that docs/conformance.md tells the truth about its evidence.
 
 Reads every table row and list item of the document and fails (exit 1, one line per problem,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The kernel aborts mid-transfer (SO_LINGER 0 -> RST) while utcp is still sending. utcp-cat reports the reset on
 # stderr and exits 1; with -k it frees the connection and keeps listening (no connection
 # left in the stack's table, the reset counted).

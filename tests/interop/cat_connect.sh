@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # `utcp-cat HOST PORT` connects to a kernel listener; random bytes go each way at once,
 # half-close at the end of each input, outputs compared by SHA-256. Two rounds: 20 MB each
 # way, then 1 MB from utcp against 20 MB to it (utcp's FIN goes first and it keeps receiving

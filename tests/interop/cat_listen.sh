@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Kernel `nc` connects to `utcp-cat -l`; 20 MB of random bytes go each way at once, each side
 # half-closes at the end of its input, and both outputs must match by SHA-256.
 source "$(dirname "$0")/lib.sh"

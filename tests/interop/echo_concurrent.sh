@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 200 kernel clients connected to `utcp-serve --echo` at the same time, each checking the
 # echo of its own 64 KB of random bytes.
 source "$(dirname "$0")/lib.sh"

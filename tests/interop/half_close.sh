@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Half-close both ways. (1) The kernel sends, then FIN; utcp (echo) keeps sending from
 # CLOSE-WAIT until everything is echoed. (2) utcp-cat sends, then FIN; the kernel answers
 # only after that FIN, and utcp must still receive in FIN-WAIT-2 and exit 0.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Kernel `curl` against `utcp-serve --http`: a 5 MB file byte-exact, index.html for a
 # directory, two requests over one kept-alive connection, HEAD, 404 for a missing file and
 # for paths escaping the root ("..", encoded "..", a symlink out), 405 for POST.

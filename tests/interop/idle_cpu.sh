@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The event loop sleeps: utcp-serve holding an idle established connection for 2 s uses
 # (almost) no CPU. A busy-polling loop would burn the whole 2 s.
 source "$(dirname "$0")/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Shared setup for the interop tests: every test runs the utcp tool and its kernel peer
 # inside a network namespace of its own (utcp-it-<name>-<pid>), deleted on exit even on
 # failure. Nothing ever targets an address outside that namespace.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 3 % random loss in the namespace (nftables, both directions on the TUN) plus utcp-side
 # reordering: 20 MB still arrive byte-exact each way.
 source "$(dirname "$0")/lib.sh"

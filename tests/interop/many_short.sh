@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 1000 short connections one after another against `utcp-serve --echo`, each echoing a
 # line: connection set-up, teardown and table clean-up at a steady pace.
 source "$(dirname "$0")/lib.sh"

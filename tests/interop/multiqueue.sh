@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # `utcp-serve --threads 2`: a multi-queue TUN with one stack thread per queue. 300 kernel
 # clients connect at the same time, each checking the echo of its own 64 KB of random bytes;
 # the kernel spreads the connections over the two queues by its flow hash, and the per-queue

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # TUN offload and its fallback move bytes exactly. 30 MB each way between kernel nc and
 # utcp-cat, twice: with offload (the default: virtio-net headers, 64 KB GSO frames in both
 # directions, no software checksum for what the kernel vouches for) and with --no-offload

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Kernel-side peers for the interop tests (run inside the test's namespace).
 
 Each subcommand checks its own outcome and exits non-zero with a one-line reason.

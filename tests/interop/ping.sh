@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # utcp answers ICMP echo requests (RFC 1122 §3.2.2.6), including large ones.
 source "$(dirname "$0")/lib.sh"
 it_init ping

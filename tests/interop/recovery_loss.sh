@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Loss recovery against the kernel: nftables drops 1 %, 3 % and 10 % of packets at random in
 # both directions on the TUN while the kernel (SACK, timestamps, CUBIC) and utcp move data both
 # ways at once; every transfer must complete byte-exact. For comparison the same sizes go

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A kernel client connecting to a utcp port nobody listens on gets "connection refused"
 # (utcp answers the SYN with RST, RFC 9293 §3.10.7.1); the listening port still works;
 # and utcp-cat refused by the kernel says so and exits 1.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A kernel reader with a small buffer stops reading for 5 s: its window goes to zero, utcp
 # keeps probing it (RFC 9293 §3.8.6.1), and the transfer completes byte-exact afterwards.
 source "$(dirname "$0")/lib.sh"

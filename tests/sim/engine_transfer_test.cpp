@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Two engines back to back on a virtual link: bulk transfer both ways at once, then a full
 // close. Every byte is checked against the sender's stream (exactly once, in order) and an
 // FNV-1a checksum of each direction is compared.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Fairness: four flows from A to B share one bottleneck; over the measurement window each gets
 // a similar share (Jain's index >= 0.9) with NewReno and with CUBIC. Every byte is checked.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Network-simulation suite: goodput per (loss, RTT, controller) over a 10 Mbit/s bottleneck,
 // byte-exact delivery, and a regression check against the recorded table
 // (tests/data/netsim_baseline.csv, shown in docs/netsim.md): a run fails when its goodput falls

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // RFC 9293 §3.9.1.1 and §3.10.7.4 rules that belong to the Stack rather than to one
 // connection: OPEN calls and how queued input is processed. Two stacks on virtual time.
 #include <gtest/gtest.h>

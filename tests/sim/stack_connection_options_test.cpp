@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Per-connection parameters of RFC 9293 §3.9.1 at the Stack, checked on the packets the
 // stacks emit: the local address of an active OPEN (MUST-43), the Diffserv field
 // (MUST-48, SHLD-21, SHLD-22), soft errors for the application (SHLD-25, SHLD-9), and a new

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Two Stacks over the in-memory link: handshake through listeners and ephemeral ports,
 // bulk transfer both ways with byte-exact checks, half-close, reset paths; then the same
 // over a link that drops, duplicates, reorders and corrupts. Virtual time, fixed seeds.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Two tcp::Connection engines wired back to back through a virtual link on a virtual clock:
 // fixed delay, optional random loss and reordering (extra random delay), seeded so a run replays

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Runs a test body in a forked child that first enters a fresh network namespace
 // (unshare(CLONE_NEWNET)). TUN devices, addresses and all traffic the body creates vanish

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Network-simulation harness: two Stacks over the memory link with a bottleneck (rate, queue),
 // a round-trip delay, random loss and reordering on the data path, on virtual time with a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A device wrapper for tests and fuzz harnesses that scatters reads the way TUN's readv does:
 // when the caller offers PacketSlot::place, the packet's first bytes land there and only the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Two Stacks joined by an in-memory link, optionally through fault injectors, on a virtual
 // clock. step() advances time to the earliest deadline and lets both stacks work; tests

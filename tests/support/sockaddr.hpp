@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A kernel socket address for tests that talk to the kernel's TCP/UDP beside a stack.
 #include <arpa/inet.h>

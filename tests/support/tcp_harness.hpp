@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A compact DSL for driving one sans-IO tcp::Connection against a scripted peer, in the style of
 // smoltcp's socket tests: inject segments at virtual times, then assert exactly which segments

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Replayable test input: a seed per run that UTCP_TEST_SEED can pin, and a byte stream in
 // which every byte depends on its position, so a misplaced byte shows in a comparison.

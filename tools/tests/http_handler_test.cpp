@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // HttpSession without sockets: request bytes in, response bytes out, against files in a
 // scratch directory.
 #include "http_handler.hpp"

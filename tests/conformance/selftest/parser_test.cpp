@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The script parser: every construct of the language, and errors with line numbers.
 #include <gtest/gtest.h>
 

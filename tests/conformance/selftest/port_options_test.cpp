@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The port's --so_flags words.
 #include <gtest/gtest.h>
 

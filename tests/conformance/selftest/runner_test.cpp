@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The runner must catch every kind of wrong behaviour a script describes: these scripts are
 // deliberately wrong about utcp, and each must fail with the right explanation. The same
 // checks run through the shared object, as packetdrill would load it.

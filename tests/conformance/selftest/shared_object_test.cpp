@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // libutcp_packetdrill.so as packetdrill uses it: dlopen, packetdrill_interface_init, and the
 // table's functions driven by hand, including a blocking accept() on a second thread.
 #include <dlfcn.h>

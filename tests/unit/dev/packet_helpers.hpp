@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Helpers shared by the device tests: numbered test packets and caller-owned slots.
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // TcpSegmentMerger: which runs of segments become one GSO frame, and that cutting the
 // frame at gso_size the way the kernel does gives back exactly the original segments.
 #include "dev/tcp_segment_merger.hpp"

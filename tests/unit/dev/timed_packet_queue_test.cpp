@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // TimedPacketQueue: packets leave by release time, in arrival order among equal times, whether
 // they were pushed in release order (the FIFO path) or not (the heap path), and mixed.
 #include "dev/timed_packet_queue.hpp"

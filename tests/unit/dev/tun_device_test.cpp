@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // TunDevice against the real kernel. Each test that creates a device does it in a forked
 // child that first enters a fresh network namespace (unshare(CLONE_NEWNET)), so the device,
 // its addresses and all traffic vanish with the child; nothing can leave the namespace.

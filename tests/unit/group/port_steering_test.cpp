@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // PortSteering: the rule that picks a TUN queue for each packet the kernel sends, and the
 // eBPF program that carries it out (run through BPF_PROG_TEST_RUN when root may load it).
 #include "dev/tun_steering.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // StackGroup: one Stack per thread. Without root: the thread runner (setup and teardown on
 // each member's own thread, stop, errors). As root, in a private network namespace: a
 // multi-queue TUN whose two stacks make active opens to the kernel and accept its

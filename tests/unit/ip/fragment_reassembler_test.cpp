@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "ip/fragment_reassembler.hpp"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Ipv4Input against the real Linux kernel over a TUN device, inside a private network
 // namespace (see support/netns_child.hpp): the kernel's ping is answered, the kernel's UDP
 // gets our protocol-unreachable and reports it to the socket, the kernel's SYN is handed

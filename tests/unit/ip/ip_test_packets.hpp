@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Builders for the IP tests. Headers are written byte by byte here (not with the wire
 // emitters under test elsewhere) so the expected bytes are independent of the code.

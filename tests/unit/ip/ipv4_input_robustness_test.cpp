@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Seeded random mutations of valid datagrams: Ipv4Input must never crash, must keep its
 // reassembly within bounds, and any reply it builds must be a well-formed datagram. Runs
 // under ASan/UBSan in the sanitizer build. Prints the seed so a failure replays.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "ip/ipv4_output.hpp"
 
 #include <gtest/gtest.h>

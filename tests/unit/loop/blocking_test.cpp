@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The blocking facade: two Interfaces (each a Stack on its own loop thread) over an
 // in-memory link, used from plain threads.
 #include "utcp/blocking.hpp"

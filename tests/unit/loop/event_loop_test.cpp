@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // EventLoop: sleeps in epoll until the device, the stack's deadline, an extra fd or a post()
 // wakes it; never spins.
 #include "utcp/event_loop.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Counts the heap bytes this test binary holds, through a replaced global operator new/delete
 // (heap_counter.cpp). Only unit_memory links it: the footprint tests measure how many bytes a

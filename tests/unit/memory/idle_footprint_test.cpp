@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // What an established connection keeps on the heap while it is idle (issue #7 target: an idle
 // connection <= 4 KiB). Counted through the replaced operator new of heap_counter.cpp, so the
 // bounds are bytes held, not a timing or RSS measurement. Both ends live in one process: every

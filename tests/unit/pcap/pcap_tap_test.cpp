@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "pcap_tap.hpp"
 
 #include <pcap/pcap.h>

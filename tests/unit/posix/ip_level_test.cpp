@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The POSIX facade's IP-level parts of an OPEN, with Linux semantics: bind()'s address used
 // by connect() (RFC 9293 §3.9.1.1, MUST-43), IP_TOS (§3.9.1.9, MUST-48/SHLD-21), and SO_ERROR
 // reporting a soft error (§3.9.2.2, SHLD-25) as Linux's sk_err_soft.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // TCP_MAXSEG on the facade: Linux's range check and answers, and the clamp reaching the SYNs
 // (announced MSS) and the segments sent (effective send MSS), on both ends of a connection.
 #include <gtest/gtest.h>

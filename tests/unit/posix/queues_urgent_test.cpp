@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The facade's ioctl() queue sizes (FIONREAD/SIOCINQ, SIOCOUTQ, SIOCOUTQNSD) and urgent data
 // with Linux's SO_OOBINLINE semantics (send/recv MSG_OOB, SIOCATMARK, POLLPRI), and the iovec
 // cursor that readv/writev share.

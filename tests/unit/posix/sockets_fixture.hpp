@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The fixture the facade's tests share: two stacks on a simulated link (virtual clock, fixed
 // secrets), a facade on each, and a helper that builds a connected pair.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The POSIX facade over a Stack: descriptors, errno values, poll bits and options, checked
 // against a second stack on a simulated link (virtual clock, fixed secrets).
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // CUBIC (RFC 9438) against its equations, HyStart++ (RFC 9406), PRR (RFC 6937) send quantities
 // and the NewReno (RFC 6582) recovery episode.
 #include <gtest/gtest.h>

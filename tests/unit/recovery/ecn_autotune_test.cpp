@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // ECN (RFC 3168 §6.1) state and receive-buffer autotuning.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Engine-level tests of the integrated recovery features through a Connection (tcp_harness):
 // SACK negotiation and blocks, D-SACK, SACK-driven retransmission of exactly the holes, NewReno
 // partial ACKs, TLP, ECN negotiation and CE -> ECE -> CWR, TCP_INFO.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // LossRecovery scripted: RFC 6675 entry/exit with SACK, PRR-sized sending, limited transmit,
 // NewReno partial ACKs, RACK reordering timer and TLP, Eifel and D-SACK undo.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // RACK loss detection and TLP (RFC 8985).
 #include <gtest/gtest.h>
 

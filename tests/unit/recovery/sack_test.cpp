@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // SACK: the sender's RFC 6675 scoreboard and the receiver's RFC 2018/2883 block generator.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The accept queue's FIFO: order kept across compaction, and no memory while empty.
 #include "stack/index_fifo.hpp"
 

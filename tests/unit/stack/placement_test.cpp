@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Direct placement: a device that scatters reads (as TUN does) gets bulk segments read straight
 // into the receiving connection's buffer; anything it mispredicts is gathered back and takes
 // the usual path. Either way the bytes must arrive exactly.

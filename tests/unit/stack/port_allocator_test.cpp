@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "stack/port_allocator.hpp"
 
 #include <gtest/gtest.h>

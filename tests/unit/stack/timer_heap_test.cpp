@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "stack/timer_heap.hpp"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tcp/challenge_ack_limiter.hpp"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Closing: RFC 9293 §3.6 and the CLOSE/ABORT calls of §3.10.4-5, every closing state.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Buffers allocated on first use and freed when the connection goes idle (issue #7: an idle
 // connection holds only its own object). The release changes memory, never the protocol: the
 // timers, the data and what is sent stay the same.

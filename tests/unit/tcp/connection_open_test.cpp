@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Opening connections: RFC 9293 §3.5 and §3.10.7.2-3 (LISTEN, SYN-SENT), SYN retransmission.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Options: window scale and timestamps (RFC 7323), MSS (RFC 9293 §3.7.1, RFC 6691), SACK not
 // offered; urgent data (RFC 9293 §3.8.5, RFC 6093); sequence-number wraparound.
 #include <gtest/gtest.h>

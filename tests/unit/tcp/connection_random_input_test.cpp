@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Robustness: random segments (near and far from the real sequence numbers, any flags, options
 // and sizes) fed to a connection in every state never crash it, every segment it emits parses,
 // and its sequence variables stay ordered. Seeded; the seed is printed.

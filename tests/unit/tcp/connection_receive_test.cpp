@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The receiving side: delayed ACKs, reassembly, trimming, receiver SWS avoidance, zero window
 // (RFC 9293 §3.8.6, §3.10.7.4; RFC 5681 §4.2).
 #include <gtest/gtest.h>

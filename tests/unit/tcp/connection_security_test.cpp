@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Segment acceptability (RFC 9293 §3.10.7.4), blind-attack defences (RFC 5961), PAWS
 // (RFC 7323 §5) and TIME-WAIT assassination (RFC 1337).
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The sending side: segmentation, PSH, Nagle, sender SWS avoidance, congestion window,
 // fast retransmit (RFC 9293 §3.7, §3.8.6.2.1; RFC 5681; RFC 6928).
 #include <gtest/gtest.h>

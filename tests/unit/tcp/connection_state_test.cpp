@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Remaining state-machine corners: LISTEN close, SYN in SYN-RECEIVED, data on a SYN-ACK, the
 // zero-window allowance for ACKs, ICMP hard errors while opening, buffer options.
 #include <gtest/gtest.h>

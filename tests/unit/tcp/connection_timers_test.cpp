@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Timers: retransmission (RFC 6298, Karn), giving up (RFC 1122 §4.2.3.5, RFC 9293 §3.10.8),
 // zero-window probing (RFC 9293 §3.8.6.1) and keepalive (RFC 1122 §4.2.3.6).
 #include <gtest/gtest.h>

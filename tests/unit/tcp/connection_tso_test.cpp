@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Segmentation offload on the sending side (Config::tso_max_bytes): the sender hands the
 // device segments of several MSS, whole MSS only while data is in flight, so that the
 // pieces the device cuts obey Nagle (RFC 9293 §3.7.4) exactly as MSS-sized segments would.

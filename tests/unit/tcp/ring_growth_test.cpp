@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Send and receive rings whose storage grows with use (issue #7: "buffers grow on demand and
 // shrink when idle"): they start at kInitialAllocation, double when a write or a segment needs
 // more, never exceed the logical capacity, keep every byte in order across each growth

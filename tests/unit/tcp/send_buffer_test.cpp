@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tcp/send_buffer.hpp"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Soft errors: problems reported to the application without closing the connection. Soft ICMP
 // errors (RFC 9293 §3.9.2.2 SHLD-25, RFC 1122 §4.2.3.9), the R1 retransmission threshold
 // (RFC 9293 §3.8.3 SHLD-9/10, RFC 1122 §4.2.3.5), and R2's default (SHLD-11).

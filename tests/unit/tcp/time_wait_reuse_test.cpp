@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // RFC 9293 §3.6.1 (MAY-2, SHLD-4) and RFC 6191: which SYNs may reopen a connection in
 // TIME-WAIT, with and without timestamps.
 #include "tcp/time_wait_reuse.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Big-endian loads and stores at unaligned addresses.
 #include "wire/endian.hpp"
 

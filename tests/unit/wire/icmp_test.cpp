@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // ICMPv4 view and repr (RFC 792, RFC 1191): echo, errors with quoted headers, rejections.
 #include "wire/icmp.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // IPv4 view accessors, emit/parse round trip, and one test per rejection rule (RFC 791).
 #include "wire/ipv4.hpp"
 

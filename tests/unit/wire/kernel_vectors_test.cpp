@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Packets written by the Linux kernel (tests/data/README.md): they parse to the expected
 // fields, and re-emitting the parsed reprs reproduces them byte for byte, which shows
 // that utcp's option order and padding are Linux's.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // One-line tcpdump-like formatting of segments and packets.
 #include "wire/packet_format.hpp"
 

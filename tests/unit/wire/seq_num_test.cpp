@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // SeqNum: modulo-2^32 comparisons, distance and window tests (RFC 9293 §3.4).
 #include "wire/seq_num.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // parse_tcp_options: EOL, NOP, unknown kinds, every known option decoded (RFC 9293 §3.2,
 // RFC 7323, RFC 2018).
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // TcpPacket accessors and one test per rejection rule (RFC 9293 §3.1, §3.2).
 #include <gtest/gtest.h>
 

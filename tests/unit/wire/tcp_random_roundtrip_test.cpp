@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Seeded random TcpReprs: emit -> parse reproduces every field, and re-emitting the parsed
 // repr reproduces the bytes exactly.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // TcpRepr::emit -> TcpPacket::parse round trips, including every option combination.
 #include <gtest/gtest.h>
 

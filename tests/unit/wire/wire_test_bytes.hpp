@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Helpers for wire tests: hand-built segments and headers with valid checksums, so each
 // rejection test breaks exactly one rule.

@@ -64,14 +64,7 @@ struct Net {
   Stack& b() { return sb; }
   template <class Pred>
   bool run_until(Pred pred, Duration budget) {
-    const Instant limit = now + budget;
-    for (;;) {
-      sa.process(now);
-      sb.process(now);
-      if (pred()) return true;
-      if (now >= limit) return false;
-      now = std::clamp(std::min(sa.next_deadline(), sb.next_deadline()), now + Duration(1), limit);
-    }
+    return run_pair_until(sa, sb, now, pred, budget);
   }
 };
 

@@ -3,6 +3,7 @@
 // Two Stacks joined by an in-memory link, optionally through fault injectors, on a virtual
 // clock. step() advances time to the earliest deadline and lets both stacks work; tests
 // drive their applications between steps. Deterministic for a given seed.
+#include <algorithm>
 #include <memory>
 #include <optional>
 
@@ -110,6 +111,21 @@ struct SimPair {
   SocketId server = kNoSocket;
   SocketId listener = kNoSocket;
 };
+
+// Runs two stacks on one virtual clock until pred() holds or `budget` passes: both process at
+// `now`, then the clock moves to the earlier deadline (at least 1 us, never past the budget).
+// For test nets that wrap the link's ends in devices of their own.
+template <class Pred>
+bool run_pair_until(Stack& a, Stack& b, Instant& now, Pred pred, Duration budget) {
+  const Instant limit = now + budget;
+  for (;;) {
+    a.process(now);
+    b.process(now);
+    if (pred()) return true;
+    if (now >= limit) return false;
+    now = std::clamp(std::min(a.next_deadline(), b.next_deadline()), now + Duration(1), limit);
+  }
+}
 
 // Runs `net` (a SimNet, or any net with a(), b() and run_until()) until B has accepted a
 // connection on `listener` and A's `client` is connected. Returns B's socket, or kNoSocket

@@ -132,37 +132,35 @@ Icmpv6Repr Icmpv6Repr::echo_reply(uint16_t id, uint16_t seq, std::span<const uin
   return r;
 }
 
-Icmpv6Repr Icmpv6Repr::dest_unreachable(uint8_t code, std::span<const uint8_t> invoking) {
+namespace {
+// An error message of `type`/`code` quoting the invoking packet (RFC 4443 §3, §2.4(c)).
+Icmpv6Repr error_repr(uint8_t type, uint8_t code, std::span<const uint8_t> invoking) {
   Icmpv6Repr r;
-  r.type = icmpv6_type::kDestUnreachable;
+  r.type = type;
   r.code = code;
   r.data = invoking;
   return r;
 }
+}  // namespace
+
+Icmpv6Repr Icmpv6Repr::dest_unreachable(uint8_t code, std::span<const uint8_t> invoking) {
+  return error_repr(icmpv6_type::kDestUnreachable, code, invoking);
+}
 
 Icmpv6Repr Icmpv6Repr::packet_too_big(uint32_t mtu, std::span<const uint8_t> invoking) {
-  Icmpv6Repr r;
-  r.type = icmpv6_type::kPacketTooBig;
+  Icmpv6Repr r = error_repr(icmpv6_type::kPacketTooBig, 0, invoking);
   r.mtu = mtu;
-  r.data = invoking;
   return r;
 }
 
 Icmpv6Repr Icmpv6Repr::time_exceeded(uint8_t code, std::span<const uint8_t> invoking) {
-  Icmpv6Repr r;
-  r.type = icmpv6_type::kTimeExceeded;
-  r.code = code;
-  r.data = invoking;
-  return r;
+  return error_repr(icmpv6_type::kTimeExceeded, code, invoking);
 }
 
 Icmpv6Repr Icmpv6Repr::parameter_problem(uint8_t code, uint32_t pointer,
                                          std::span<const uint8_t> invoking) {
-  Icmpv6Repr r;
-  r.type = icmpv6_type::kParameterProblem;
-  r.code = code;
+  Icmpv6Repr r = error_repr(icmpv6_type::kParameterProblem, code, invoking);
   r.pointer = pointer;
-  r.data = invoking;
   return r;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "support/sim_net.hpp"
+#include "support/tcp_tap_device.hpp"
 #include "utcp/memory_link.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/tcp.hpp"
@@ -23,34 +24,18 @@ using std::chrono::seconds;
 
 // B's device: counts the pure ACKs B sends to each remote port and remembers the latest ACK
 // number (B's RCV.NXT) for each.
-class AckTap : public dev::Device {
+class AckTap : public TcpTapDevice {
  public:
-  explicit AckTap(dev::Device& inner) : inner_(inner) {}
+  using TcpTapDevice::TcpTapDevice;
   std::map<uint16_t, uint64_t> pure_acks;
   std::map<uint16_t, uint32_t> rcv_nxt;
 
-  size_t mtu() const override { return inner_.mtu(); }
-  size_t receive(std::span<dev::PacketSlot> slots, Instant now) override {
-    return inner_.receive(slots, now);
-  }
-  size_t transmit(std::span<const std::span<const uint8_t>> packets, Instant now) override {
-    for (auto p : packets) {
-      auto ip = wire::Ipv4Packet::parse(p);
-      if (!ip.ok()) continue;
-      auto tcp = wire::TcpPacket::parse(ip->payload(), ip->src(), ip->dst());
-      if (tcp.ok() && (tcp->flags() & wire::tcp_flag::kAck)) {
-        rcv_nxt[tcp->dst_port()] = tcp->ack().raw();
-        if (tcp->flags() == wire::tcp_flag::kAck && tcp->payload().empty())
-          ++pure_acks[tcp->dst_port()];
-      }
-      inner_.transmit_one(p, now);
-    }
-    return packets.size();
-  }
-  Instant next_deadline() const override { return inner_.next_deadline(); }
-
  private:
-  dev::Device& inner_;
+  void on_tcp(const wire::TcpPacket& tcp) override {
+    if (!(tcp.flags() & wire::tcp_flag::kAck)) return;
+    rcv_nxt[tcp.dst_port()] = tcp.ack().raw();
+    if (tcp.flags() == wire::tcp_flag::kAck && tcp.payload().empty()) ++pure_acks[tcp.dst_port()];
+  }
 };
 
 struct Net {

@@ -11,6 +11,7 @@
 
 #include "stack/icmp_errors.hpp"
 #include "support/sim_net.hpp"
+#include "support/tcp_tap_device.hpp"
 #include "utcp/memory_link.hpp"
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
@@ -24,34 +25,19 @@ using std::chrono::seconds;
 
 // Passes A's packets to the link, remembering where the last data segment ended (SND.MAX, in
 // the flight until B's ACK for it is processed) and the largest payload since reset_largest().
-class SeqRecorder : public dev::Device {
+class SeqRecorder : public TcpTapDevice {
  public:
-  explicit SeqRecorder(dev::Device& inner) : inner_(inner) {}
+  using TcpTapDevice::TcpTapDevice;
   uint32_t last_data_end = 0;
   size_t largest = 0;
   void reset_largest() { largest = 0; }
 
-  size_t mtu() const override { return inner_.mtu(); }
-  size_t receive(std::span<dev::PacketSlot> slots, Instant now) override {
-    return inner_.receive(slots, now);
-  }
-  size_t transmit(std::span<const std::span<const uint8_t>> packets, Instant now) override {
-    for (auto p : packets) {
-      auto ip = wire::Ipv4Packet::parse(p);
-      if (!ip.ok()) continue;
-      auto tcp = wire::TcpPacket::parse(ip->payload(), ip->src(), ip->dst());
-      if (tcp.ok() && !tcp->payload().empty()) {
-        last_data_end = tcp->seq().raw() + static_cast<uint32_t>(tcp->payload().size());
-        largest = std::max(largest, tcp->payload().size());
-      }
-      inner_.transmit_one(p, now);
-    }
-    return packets.size();
-  }
-  Instant next_deadline() const override { return inner_.next_deadline(); }
-
  private:
-  dev::Device& inner_;
+  void on_tcp(const wire::TcpPacket& tcp) override {
+    if (tcp.payload().empty()) return;
+    last_data_end = tcp.seq().raw() + static_cast<uint32_t>(tcp.payload().size());
+    largest = std::max(largest, tcp.payload().size());
+  }
 };
 
 struct Net {

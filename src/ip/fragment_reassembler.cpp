@@ -238,6 +238,10 @@ FragmentOutcome FragmentReassembler::add(const wire::Ipv6Packet& frag,
                                          const wire::Ipv6FragmentHeader& fh, Instant now) {
   const auto bytes = frag.bytes();
   const size_t data_at = fh.header_offset + 8;
+  // `fh` comes from this packet's walk; anything else cannot be placed.
+  if (fh.header_offset < wire::kIpv6HeaderLen || data_at > bytes.size()) {
+    return {FragmentResult::kMalformed, {}};
+  }
   Piece p;
   p.key = {IpAddr(frag.src()), IpAddr(frag.dst()), fh.identification, 0};
   p.offset = fh.offset;

@@ -18,6 +18,10 @@ constexpr bool is_mld(uint8_t type) {
   return type == 130 || type == 131 || type == 132 || type == 143;  // query, reports, done
 }
 
+// RFC 7112 §6: Parameter Problem code 3, "IPv6 First Fragment has incomplete IPv6 Header
+// Chain" (beside wire::icmpv6_param's codes 0-2).
+constexpr uint8_t kIncompleteHeaderChain = 3;
+
 constexpr wire::Ipv6Addr kAllNodes(0xff02, 0, 0, 0, 0, 0, 0, 1);  // RFC 4291 §2.7.1
 
 // RFC 4291 §2.7.1: ff02::1:ffXX:XXXX, the solicited-node address of `a` (NDP's target).
@@ -179,11 +183,14 @@ Ipv6InputResult Ipv6Input::reassemble(const wire::Ipv6Packet& ip, const wire::Ip
                                       Instant now, std::span<uint8_t> reply_buf) {
   counters_.inc(IpCounter::frag6_in);
   const wire::Ipv6FragmentHeader& fh = *walk.fragment;
-  // RFC 7112 §5: a first fragment without the whole header chain is discarded (firewalls
-  // and this host alike could not tell what the packet is).
+  // RFC 8200 §4.5, RFC 7112 §5: a first fragment without the whole header chain is
+  // discarded (firewalls and this host alike could not tell what the packet is) and answered
+  // with Parameter Problem code 3, pointer 0.
   if (fh.offset == 0 &&
       !holds_header_chain(ip.bytes().subspan(fh.header_offset + 8), fh.next_header)) {
-    return drop(IpCounter::frag6_incomplete_chain);
+    counters_.inc(IpCounter::frag6_incomplete_chain);
+    return send_error(ip, walk, wire::icmpv6_type::kParameterProblem, kIncompleteHeaderChain, 0,
+                      now, reply_buf);
   }
   // Trains whose time ran out go before this fragment is added; the Time Exceeded answer is
   // for expire(now, ...), which the Stack calls at next_deadline().

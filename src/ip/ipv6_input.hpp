@@ -79,7 +79,8 @@ class Ipv6Input {
   // Frees reassembly trains that timed out; call at next_deadline(). RFC 8200 §4.5: for each
   // whose first fragment had arrived, an ICMPv6 Time Exceeded (code 1) quoting it is built
   // in reply_buf and handed to `transmit` (rate-limited like every error). Returns how many
-  // incomplete trains timed out.
+  // incomplete trains timed out. Each answer lives in reply_buf only during its `transmit`
+  // call (the next one overwrites it).
   size_t expire(Instant now, std::span<uint8_t> reply_buf,
                 const std::function<void(std::span<const uint8_t>)>& transmit);
   size_t expire(Instant now);  // the same without answers

@@ -146,19 +146,28 @@ TEST_F(Ipv6ReassemblyTest, AtomicFragmentIsProcessedAloneWithoutTheTable) {
   EXPECT_EQ(feed(frags[1]).action, InputAction::kTcp);
 }
 
-TEST_F(Ipv6ReassemblyTest, FirstFragmentWithoutTheWholeHeaderChainIsDropped) {
+TEST_F(Ipv6ReassemblyTest, FirstFragmentWithoutTheWholeHeaderChainIsDroppedWithParameterProblem3) {
   // RFC 7112 §5: the first fragment must reach the upper-layer header. Here it holds a
   // Destination Options header that claims 16 bytes but carries only the first 8.
   auto dest = options_header(6, std::vector<uint8_t>(12, 0x01));
   ASSERT_EQ(dest.size(), 16u);
   const auto cut = ip6_packet({.next_header = 44},
                               concat({fragment_header(60, 0, true, 12), std::span(dest).first(8)}));
-  EXPECT_EQ(feed(cut).action, InputAction::kDrop);
+  // RFC 8200 §4.5: discarded and answered with Parameter Problem code 3, pointer 0.
+  const Ipv6InputResult r = feed(cut);
+  ASSERT_EQ(r.action, InputAction::kReply);
+  auto icmp =
+      wire::Icmpv6Packet::parse(wire::Ipv6Packet::parse(r.reply)->payload(), kLocal6, kPeer6);
+  ASSERT_TRUE(icmp.ok());
+  EXPECT_EQ(icmp->type(), 4);
+  EXPECT_EQ(icmp->code(), 3);
+  EXPECT_EQ(icmp->pointer(), 0u);
+  EXPECT_EQ(bytes_of(icmp->data()), cut);
   // And a TCP first fragment with 8 of the 20 header bytes.
   const auto tcp = tcp_header(1, 2, 3);
   const auto short_tcp = ip6_packet(
       {.next_header = 44}, concat({fragment_header(6, 0, true, 13), std::span(tcp).first(8)}));
-  EXPECT_EQ(feed(short_tcp).action, InputAction::kDrop);
+  EXPECT_EQ(feed(short_tcp).action, InputAction::kReply);
   EXPECT_EQ(count(IpCounter::frag6_incomplete_chain), 2u);
   EXPECT_EQ(input_.reassembler().trains(), 0u);
 }

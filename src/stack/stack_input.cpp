@@ -45,7 +45,7 @@ void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verifi
 // connection, which decides (hard errors abort only a SYN-SENT connection).
 void Stack::Impl::on_icmp_error(const ip::IcmpError& e) {
   const uint32_t index =
-      sockets.find(FourTuple{e.local_addr, e.local_port, e.remote_addr, e.remote_port});
+      sockets.find(FourTuple{e.local_addr.v4(), e.local_port, e.remote_addr.v4(), e.remote_port});
   if (index == stack::kNoIndex) {
     counters.inc(Counter::icmp_unmatched);
     return;

@@ -397,6 +397,7 @@ std::vector<std::pair<std::string_view, uint64_t>> Stack::counters() const {
   std::vector<std::pair<std::string_view, uint64_t>> out;
   impl_->ip_in.counters().append_to(out);
   impl_->counters.append_to(out);
+  impl_->memory.append_to(out);
   return out;
 }
 

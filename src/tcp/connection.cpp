@@ -17,6 +17,9 @@ Connection::Connection(const Endpoints& ep, const Config& cfg, Env env)
       receiver_(cfg_),
       autotune_(cfg_.recv_buffer, cfg_.recv_buffer_max),
       ecn_(cfg_.ecn) {
+  sender_.set_memory_budget(env_.memory);
+  receiver_.set_memory_budget(env_.memory);
+  autotune_.set_budget(env_.memory);
   // The window scale must cover what autotuning may grow the buffer to.
   tcb_.rcv_wscale =
       cfg_.window_scaling ? window_shift_for(std::max(cfg_.recv_buffer, cfg_.recv_buffer_max)) : 0;

@@ -80,8 +80,9 @@ wait_file() {  # path seconds
 }
 
 # One phase: start the clients (several processes for a large count), measure while they are
-# held (after the idle period in which the stack frees empty buffers), close them, measure once
-# the server has let them go.
+# held (5 s after the last is ready: the stack frees empty buffers after 1 s without traffic
+# and utcp-serve trims the heap 2 s after they fell), close them, measure once the server has
+# let them go.
 phase() {  # name mode port count size
   local name=$1 left=$4 k=0 n ctl failures client_pids=()
   reset_peak
@@ -101,7 +102,7 @@ phase() {  # name mode port count size
     read -r _ failures <"$ctl/ready"
     [ "$failures" -eq 0 ] || { cat "$ctl/err" >&2; echo "memory: $failures failed in $name" >&2; exit 1; }
   done
-  sleep 3
+  sleep 5
   report "$name: $4 held"
   for ((i = 0; i < k; i++)); do touch "$tmp/$name.$i/go"; done
   for ((i = 0; i < k; i++)); do

@@ -89,7 +89,7 @@ class Server {
     loop_.add_after_process([this] {
       serve_ready();
       timer_.arm(timeouts_.next_deadline());
-      trimmer_.note_count(conns_.size());
+      note_memory();
     });
   }
 
@@ -176,6 +176,23 @@ class Server {
       conns_[s] = std::move(conn);
       serve(s, c);
     }
+  }
+
+  // Tells the trimmer the connection count, and (at most twice a second: it walks the
+  // counters) what the stack's buffers hold; a look skipped is taken later by look_timer_,
+  // so the last change before the loop goes quiet is seen too.
+  void note_memory() {
+    const Instant now = EventLoop::clock_now();
+    if (now >= next_buffer_look_) {
+      next_buffer_look_ = now + Duration(500'000);
+      look_timer_.arm(kNever);
+      for (const auto& [name, v] : st_.counters()) {
+        if (name == "tcp.mem.bytes") buffer_bytes_ = v;
+      }
+    } else {
+      look_timer_.arm(next_buffer_look_);
+    }
+    trimmer_.note(conns_.size(), buffer_bytes_);
   }
 
   // Moves whatever can move on one connection; closes it when its service is finished. New
@@ -323,6 +340,9 @@ class Server {
   DeadlineTimer timer_;
   ReapCounts reaped_;
   HeapTrimmer trimmer_;
+  DeadlineTimer look_timer_{loop_, [this] { note_memory(); }};
+  Instant next_buffer_look_{};
+  size_t buffer_bytes_ = 0;
   const std::string pattern_text_ = chargen_pattern();
   const std::span<const uint8_t> pattern_{reinterpret_cast<const uint8_t*>(pattern_text_.data()),
                                           pattern_text_.size()};

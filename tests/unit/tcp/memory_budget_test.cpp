@@ -13,6 +13,7 @@
 
 #include "support/test_stream.hpp"
 #include "tcp/reassembly_queue.hpp"
+#include "tcp/receiver.hpp"
 #include "tcp/send_buffer.hpp"
 
 namespace utcp::tcp {
@@ -141,6 +142,55 @@ TEST(ReassemblyBudget, OutOfOrderIsRefusedFirstAndInOrderKeepsWhatFits) {
   EXPECT_EQ(out, stream(0, out.size()));
   q.release_if_empty();
   EXPECT_EQ(b.used(), 36u * 1024);  // only the others' bytes remain
+}
+
+// RFC 9293 §3.8.6.2.2: under pressure the offered window opens no further than the storage
+// held (as Linux's tcp_clamp_window), and what was offered stays offered.
+TEST(ReceiverBudget, UnderPressureTheWindowOpensNoFurtherThanTheStorageHeldAndNeverShrinks) {
+  MemoryBudget b(64 * 1024);
+  Config cfg;
+  cfg.recv_buffer = 256 * 1024;
+  Receiver r(cfg);
+  r.set_memory_budget(&b);
+  Tcb tcb;
+  tcb.rcv_wscale = 3;
+  r.on_syn(tcb, wire::SeqNum(1000));
+  r.window_field(tcb);
+  EXPECT_EQ(tcb.rcv_adv.distance_from(tcb.rcv_nxt), 256u * 1024);
+  const auto data = stream(0, 10000);
+  ASSERT_EQ(r.on_text(tcb, tcb.rcv_nxt, data, false, Instant{}).newly_readable, 10000u);
+  const wire::SeqNum offered = tcb.rcv_adv;
+  ASSERT_TRUE(b.try_grow(0, 40 * 1024));  // others: 56 KiB in all, under pressure
+  std::vector<uint8_t> sink(10000);
+  ASSERT_EQ(r.read(tcb, sink), 10000u);
+  EXPECT_FALSE(r.window_update_due(tcb));  // no update for a window that cannot open
+  r.window_field(tcb);
+  EXPECT_EQ(tcb.rcv_adv, offered);  // neither opened past the 16 KiB held nor shrunk
+  // A peer filling what was offered (the right edge) before pressure: the ring may not grow
+  // (16 KiB held, 56 KiB in the budget), so only what fits in the storage is kept; the rest is
+  // not acknowledged (RCV.NXT stops there) and comes again.
+  const auto more = stream(10000, 30000);
+  EXPECT_EQ(r.on_text(tcb, tcb.rcv_nxt, more, false, Instant{}).newly_readable, 16u * 1024);
+  r.window_field(tcb);
+  EXPECT_EQ(tcb.rcv_adv, offered);
+  b.shrink(40 * 1024, 0);  // pressure over: the window opens again as the application reads
+  std::vector<uint8_t> out(16 * 1024);
+  ASSERT_EQ(r.read(tcb, out), out.size());
+  EXPECT_EQ(out, stream(10000, out.size()));
+  r.window_field(tcb);
+  EXPECT_EQ(tcb.rcv_adv.distance_from(tcb.rcv_nxt), 256u * 1024);
+}
+
+TEST(ReceiverBudget, UnderPressureANewConnectionOffersItsGuaranteedRing) {
+  MemoryBudget b(64 * 1024);
+  ASSERT_TRUE(b.try_grow(0, 60 * 1024));
+  Config cfg;
+  Receiver r(cfg);
+  r.set_memory_budget(&b);
+  Tcb tcb;
+  EXPECT_EQ(r.syn_window(tcb, false), MemoryBudget::kGuaranteed);
+  b.shrink(60 * 1024, 0);
+  EXPECT_EQ(r.syn_window(tcb, false), 0xffff);
 }
 
 }  // namespace

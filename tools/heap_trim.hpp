@@ -25,7 +25,7 @@ namespace utcp::tools {
 class HeapTrimmer {
  public:
   static constexpr size_t kMinDrop = 256;
-  static constexpr size_t kMinBytes = 16 << 20;
+  static constexpr size_t kMinBytes = 4 << 20;
   static constexpr Duration kDelay{2'000'000};
 
   explicit HeapTrimmer(EventLoop& loop) : timer_(loop, [this] { trim(); }) {}

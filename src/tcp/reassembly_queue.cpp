@@ -2,6 +2,7 @@
 #include "tcp/reassembly_queue.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstring>
 
@@ -108,9 +109,13 @@ size_t ReassemblyQueue::insert(size_t offset, std::span<const uint8_t> data) {
   return advance;
 }
 
+// The doubling from kInitialAllocation reaches exactly the powers of two above it.
+static_assert(std::has_single_bit(ReassemblyQueue::kInitialAllocation));
+
 size_t ReassemblyQueue::fitted_size() const {
   const size_t held = readable_ + (ooo_.empty() ? 0 : ooo_.back().end);
-  return held == 0 ? 0 : ring_growth_size(0, held, capacity_, kInitialAllocation);
+  // What ring_growth_size(0, held, ...) gives, without its loop: asked on every drain.
+  return held == 0 ? 0 : std::min(std::max(std::bit_ceil(held), kInitialAllocation), capacity_);
 }
 
 size_t ReassemblyQueue::releasable() const {

@@ -2,6 +2,7 @@
 #include "tcp/send_buffer.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstring>
 
@@ -44,8 +45,12 @@ void SendBuffer::grow(size_t needed) {
   reallocate(bytes);
 }
 
+// The doubling from kInitialAllocation reaches exactly the powers of two above it.
+static_assert(std::has_single_bit(SendBuffer::kInitialAllocation));
+
 size_t SendBuffer::fitted_size() const {
-  return size_ == 0 ? 0 : ring_growth_size(0, size_, capacity_, kInitialAllocation);
+  // What ring_growth_size(0, size_, ...) gives, without its loop: asked on every drain.
+  return size_ == 0 ? 0 : std::min(std::max(std::bit_ceil(size_), kInitialAllocation), capacity_);
 }
 
 size_t SendBuffer::releasable() const {

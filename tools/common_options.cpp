@@ -142,6 +142,10 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
       ->capture_default_str();
   app.add_flag("--no-offload", o.no_offload,
                "no TUN checksum/segmentation offload (one packet per read and write)");
+  app.add_option("--buffer-memory", o.buffer_memory_mib,
+                 "MiB all connections' buffers may hold (default 1024; past 3/4 of it the stack "
+                 "is under memory pressure)")
+      ->check(CLI::Range(1, 1 << 20));
 }
 
 void add_threads_option(CLI::App& app, CommonOptions& o) {
@@ -191,6 +195,7 @@ Runtime::Runtime(const CommonOptions& options, std::string tool_name,
   config.address = *addr;
   config.secret = StackConfig::random_secret();
   config.tcp.congestion_control = options_.cc;  // a view of options_, which outlives the stack
+  if (options.buffer_memory_mib != 0) config.buffer_memory_limit = options.buffer_memory_mib << 20;
   const Prefix host = parse_prefix(options.host_addr);
   if (host.addr == config.address) {
     throw UsageError("--addr and --host-addr must differ (" + options.addr + ")");

@@ -426,6 +426,7 @@ std::vector<std::pair<std::string_view, uint64_t>> Stack::counters() const {
   ip += impl_->ip6_in.counters();
   ip.append_to(out);
   impl_->counters.append_to(out);
+  impl_->memory.append_to(out);
   return out;
 }
 

@@ -147,6 +147,11 @@ class Sender {
   // Heap bytes of the send ring and the loss-recovery logs; freeing those that hold nothing.
   size_t allocated() const { return buf_.allocated() + lr_.allocated(); }
   size_t releasable() const { return buf_.releasable() + lr_.releasable(); }
+  // The stack-wide memory budget the send ring and its autotuning answer to (null: none).
+  void set_memory_budget(MemoryBudget* budget) {
+    buf_.set_budget(budget);
+    snd_tune_.set_budget(budget);
+  }
   void release_idle_memory() {
     buf_.release_if_empty();
     lr_.release_idle_memory();

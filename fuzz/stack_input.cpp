@@ -8,6 +8,9 @@
 // the stack sends is parsed and checked against a model of both byte streams; any broken
 // invariant aborts. At the end every socket is closed and time runs on: no connection may
 // outlive its timers (no leak). Deterministic: fixed secret, virtual time.
+// One operation completes a SYN-cookie handshake (RFC 4987 §3.6): the SYN queue filled, a SYN
+// answered with a cookie, and the ACK that returns it, exact or bent, so that the cookie check
+// and the connection rebuilt from it are fuzzed too.
 // The stack reads through a ScatterDevice, as from TUN: bulk segments (16 KiB payload and more,
 // the "bulk" operation) are read straight into the connection's receive ring, headers over the
 // unread bytes before RCV.NXT; the stream checks catch any byte that comes back wrong.
@@ -18,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <span>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -43,7 +47,12 @@ const Ipv4Addr kPeerAddr(10, 77, 0, 1);
 constexpr uint16_t kListenPort = 80;
 constexpr uint16_t kPeerPort = 40000;
 constexpr uint16_t kActivePeerPort = 5001;  // where the application's active open goes
-constexpr uint32_t kPeerIss = 0xfffff000;   // close to the wrap on purpose
+// SYN-cookie handshakes come from four ports of their own; the SYN queue is kept full by
+// unanswered SYNs from kSynBacklog others.
+constexpr uint16_t kCookiePeerPort = 41005;
+constexpr uint16_t kFillPeerPort = 43000;
+constexpr uint32_t kSynBacklog = 4;
+constexpr uint32_t kPeerIss = 0xfffff000;  // close to the wrap on purpose
 constexpr uint8_t kPeerWscale = 2;
 constexpr size_t kLinkMtu = 65535;           // room for bulk segments (placement starts at 16 KiB)
 constexpr uint32_t kRecvBufferMax = 262144;  // the receive ring's (and window's) upper bound
@@ -154,7 +163,7 @@ class Harness {
     // Large enough for bulk segments to be placed, and for a ring that grows under a placement.
     c.tcp.recv_buffer = 65536;
     c.tcp.recv_buffer_max = kRecvBufferMax;
-    c.syn_backlog = 4;
+    c.syn_backlog = kSynBacklog;
     c.accept_backlog = 4;
     return c;
   }
@@ -462,6 +471,9 @@ class Harness {
       case 18:  // a slow reader: a few bytes, so that most stay unread under the headroom
         app_recv(1 + in.u8());
         break;
+      case 19:
+        cookie_handshake(in);
+        break;
       case 11:
         stack_.shutdown_write(conn_, ec);
         break;
@@ -530,6 +542,77 @@ class Harness {
     }
   }
 
+  uint64_t counter(std::string_view name) const {
+    for (auto [n, v] : stack_.counters()) {
+      if (n == name) return v;
+    }
+    return 0;
+  }
+
+  // RFC 4987 §3.6. The SYN queue is (re)filled by SYNs nobody completes (a repeat lands on its
+  // half-open entry), so a SYN from a cookie port gets a cookie SYN-ACK; the peer returns it
+  // in an ACK, exact or bent (ACK number, sequence number or TSecr changed), maybe late.
+  void cookie_handshake(Input& in) {
+    for (uint32_t i = 0; i < kSynBacklog; ++i) {
+      wire::TcpRepr fill = base(static_cast<uint16_t>(kFillPeerPort + i));
+      fill.seq = SeqNum(0x10000 * (i + 1));
+      fill.flags = flag::kSyn;
+      fill.window = 65535;
+      fill.options.mss = 1000;
+      inject_tcp(fill);
+    }
+    pump();
+    const uint8_t k = in.u8() % 4;
+    const auto port = static_cast<uint16_t>(kCookiePeerPort + k);
+    wire::TcpRepr syn = base(port);
+    const uint8_t o = in.u8();
+    syn.flags = o & 0x80 ? flag::kSyn | flag::kEce | flag::kCwr : flag::kSyn;
+    syn.seq = SeqNum(in.u32());
+    syn.window = in.u16();
+    if (o & 1) syn.options.mss = in.u16();
+    if (o & 2) syn.options.window_scale = in.u8();
+    if (o & 4) syn.options.sack_permitted = true;
+    if (o & 8) syn.options.timestamps = wire::TcpTimestamps{tsval_ += 1 + in.u8(), 0};
+    cookie_[k] = {};
+    const uint64_t sent = counter("tcp.syncookies.sent");
+    inject_tcp(syn);
+    pump();
+    // A SYN the queue had room for, or one that met a connection on this port, is no cookie.
+    if (counter("tcp.syncookies.sent") != sent + 1 || !cookie_[k].seen) return;
+    const uint8_t bend = in.u8();
+    wire::TcpRepr ack = base(port);
+    ack.flags = static_cast<uint8_t>(flag::kAck | (bend & 0x10 ? flag::kPsh : 0) |
+                                     (bend & 0x20 ? flag::kFin : 0));
+    ack.seq = syn.seq + 1;
+    ack.ack = cookie_[k].iss + 1;
+    ack.window = in.u16();
+    uint32_t tsecr = cookie_[k].tsval;
+    switch (bend % 4) {
+      case 1:
+        ack.ack = ack.ack + (1u + in.u16());
+        break;
+      case 2:
+        ack.seq = ack.seq + (1u + in.u8());
+        break;
+      case 3:
+        tsecr ^= 1u << (in.u8() % 32);  // the options the cookie's timestamp carries
+        break;
+      default:
+        break;
+    }
+    const bool late = bend & 0x08;
+    if (late) advance(Duration(int64_t{1'000'000} * in.u8()));  // cookies age
+    if (syn.options.timestamps && !(bend & 0x40)) {
+      ack.options.timestamps = wire::TcpTimestamps{tsval_ += 1, tsecr};
+    }
+    ack.payload = peer_payload(ack.seq, bend & 0x80 ? in.u16() % 1400 : 0);
+    const uint64_t valid = counter("tcp.syncookies.valid");
+    inject_tcp(ack);
+    pump();
+    // A cookie returned exactly and at once is valid, whatever the SYN offered.
+    if (bend % 4 == 0 && !late) check(counter("tcp.syncookies.valid") == valid + 1);
+  }
+
   void advance(Duration d) {
     const Instant limit = now_ + d;
     for (int i = 0; i < 10000; ++i) {
@@ -567,10 +650,15 @@ class Harness {
         active_iss_ = seg->seq();
       }
       if (seg->src_port() != kListenPort) continue;
-      if (seg->dst_port() == kPeerPort) {
+      const uint16_t port = seg->dst_port();
+      if (port == kPeerPort) {
         on_main(*seg);
-      } else if (seg->syn()) {
-        other_iss_[seg->dst_port() % other_iss_.size()] = seg->seq();
+      } else if (seg->syn() && port >= kCookiePeerPort && port < kCookiePeerPort + 4) {
+        CookieSynAck& c = cookie_[port - kCookiePeerPort];
+        c = {true, seg->seq(), 0};
+        if (seg->options().timestamps) c.tsval = seg->options().timestamps->tsval;
+      } else if (seg->syn() && port > kPeerPort && port <= kPeerPort + 4) {
+        other_iss_[port % other_iss_.size()] = seg->seq();
       }
     }
   }
@@ -674,8 +762,14 @@ class Harness {
   SeqNum peer_nxt_;                    // the peer's SND.NXT
   SeqNum peer_acked_;                  // the highest ACK the peer sent
   std::array<SeqNum, 8> other_iss_{};  // the stack's ISS towards the other peer ports
-  SocketId active_ = kNoSocket;        // the application's active open, if it made one
-  uint16_t active_port_ = 0;           // its local port, once its SYN was seen
+  struct CookieSynAck {                // the stack's SYN-ACK towards a cookie port
+    bool seen = false;
+    SeqNum iss;
+    uint32_t tsval = 0;
+  };
+  std::array<CookieSynAck, 4> cookie_{};
+  SocketId active_ = kNoSocket;  // the application's active open, if it made one
+  uint16_t active_port_ = 0;     // its local port, once its SYN was seen
   SeqNum active_iss_;
   uint64_t app_sent_ = 0;
   uint64_t app_read_ = 0;

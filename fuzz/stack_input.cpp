@@ -131,19 +131,19 @@ class Harness {
       invariants();
     }
     if (std::getenv("UTCP_FUZZ_STATS")) {
-      uint64_t placed = 0, missed = 0;
-      for (auto [name, v] : stack_.counters()) {
-        if (name == "dev.rx-placed") placed = v;
-        if (name == "dev.rx-place-missed") missed = v;
-      }
+      const auto c = [this](std::string_view n) {
+        return static_cast<unsigned long long>(counter(n));
+      };
       std::fprintf(stderr,
                    "stats: ops %d read %llu sent %llu stack-sent %u dead %d trusted %d bulk %llu "
-                   "scattered %zu rx-placed %llu rx-place-missed %llu\n",
+                   "scattered %zu rx-placed %llu rx-place-missed %llu cookies sent %llu valid "
+                   "%llu invalid %llu\n",
                    ops, static_cast<unsigned long long>(app_read_),
                    static_cast<unsigned long long>(app_sent_), a_max_.distance_from(a_iss_),
                    model_dead_, data_trusted_, static_cast<unsigned long long>(bulk_sent_),
-                   scatter_.scattered, static_cast<unsigned long long>(placed),
-                   static_cast<unsigned long long>(missed));
+                   scatter_.scattered, c("dev.rx-placed"), c("dev.rx-place-missed"),
+                   c("tcp.syncookies.sent"), c("tcp.syncookies.valid"),
+                   c("tcp.syncookies.invalid"));
     }
     drain_to_zero();
   }

@@ -10,15 +10,19 @@ made on purpose, so the test sees many of them in seconds):
 
   rst-inwindow  RST, SEG.SEQ in RCV.WND but never RCV.NXT     RFC 5961 §3.2: challenge ACK
   rst-random    RST, SEG.SEQ anywhere in the sequence space   dropped or challenged
-  syn           SYN on the established 4-tuple                RFC 5961 §4.2: challenge ACK
-  data          text in the window, SEG.ACK outside           RFC 5961 §5.2: dropped
+  syn           SYN on the established 4-tuple, in the window RFC 5961 §4.2: challenge ACK
+  data          text in the window, SEG.ACK outside           RFC 5961 §5.2: dropped (and a
+                                                              challenge ACK when too old)
                 [SND.UNA-MAX.SND.WND, SND.NXT] (half of them with a TSval far ahead, which must
                 not become TS.Recent: RFC 7323 §5.3 R3 records it only for accepted segments)
   icmp          "fragmentation needed", next-hop MTU 68,     RFC 5927 §4.1: ignored
                 quoting a sequence number not in flight
 
 Mode "spray" sends all of these, paced, for at most SECONDS and COUNT packets. Mode "exact-rst"
-sends one RST with SEG.SEQ = RCV.NXT (RFC 9293 §3.10.7.4: that one resets the connection).
+waits until utcp has acknowledged all the kernel sent (so RCV.NXT stands still), then sends one
+RST with SEG.SEQ = RCV.NXT (RFC 9293 §3.10.7.4: that one resets the connection). It prints
+"watching" once it watches the link (the test connects after that, so the window scale of
+utcp's SYN-ACK is known).
 Prints one "name count" line per kind sent. Spoofed packets carry TTL 61, so the watcher tells
 them from the kernel's own (TTL 64).
 
@@ -67,8 +71,9 @@ def ts_option(tsval, tsecr):
     return b"\x01\x01" + struct.pack("!BBII", 8, 10, tsval & 0xFFFFFFFF, tsecr & 0xFFFFFFFF)
 
 
-def parse_ts(opts):
-    i = 0
+def parse_options(opts):
+    """TCP options as {kind: value bytes}."""
+    out, i = {}, 0
     while i < len(opts):
         kind = opts[i]
         if kind == 0:
@@ -78,10 +83,14 @@ def parse_ts(opts):
             continue
         if i + 1 >= len(opts) or opts[i + 1] < 2:
             break
-        if kind == 8 and opts[i + 1] == 10 and i + 10 <= len(opts):
-            return struct.unpack("!II", opts[i + 2:i + 10])
+        out[kind] = opts[i + 2:i + opts[i + 1]]
         i += opts[i + 1]
-    return None
+    return out
+
+
+def parse_ts(opts):
+    v = parse_options(opts).get(8)
+    return struct.unpack("!II", v) if v is not None and len(v) == 8 else None
 
 
 def seq_lt(a, b):
@@ -95,11 +104,13 @@ class Watch:
         self.stack, self.port = stack, port
         self.kport = None
         self.rcv_nxt = None       # utcp's RCV.NXT: the ACK field of its latest segment
-        self.win_raw = 0          # its latest window field (unscaled: a lower bound)
+        self.win_raw = 0          # its latest window field
+        self.wscale = 0           # its window scale, from its SYN-ACK (RFC 7323 §2.3)
         self.snd_una = None       # what the kernel acknowledged of utcp's data
         self.snd_nxt = None       # the highest sequence number utcp sent, plus one
         self.ts_kernel = None     # (TSval, TSecr) of the kernel's latest segment
         self.kernel_data = []     # recent (seq, len) of the kernel's data segments
+        self.kernel_nxt = None    # the kernel's SND.NXT: the end of what it sent (FIN included)
         self.utcp_data = 0        # how many data segments utcp sent
 
     def ready(self):
@@ -120,7 +131,11 @@ class Watch:
         if src == self.stack and sport == self.port:
             if self.kport is None:
                 self.kport = dport
-            if dport != self.kport or flags & 0x02:
+            if dport != self.kport:
+                return
+            if flags & 0x02:
+                ws = parse_options(t[20:hl]).get(3)
+                self.wscale = min(ws[0], 14) if ws else 0
                 return
             if flags & 0x10:
                 self.rcv_nxt = ack
@@ -140,6 +155,9 @@ class Watch:
             ts = parse_ts(t[20:hl])
             if ts:
                 self.ts_kernel = ts
+            end = (seq + plen + (1 if flags & 0x01 else 0)) & 0xFFFFFFFF
+            if self.kernel_nxt is None or seq_lt(self.kernel_nxt, end):
+                self.kernel_nxt = end
             if plen > 1:
                 self.kernel_data.append((seq, plen))
                 del self.kernel_data[:-64]
@@ -193,7 +211,15 @@ class Injector:
             ahead = [d for d in w.kernel_data if not seq_lt(d[0], w.rcv_nxt)]
             seq, plen = random.choice(ahead or w.kernel_data)
             return (seq + random.randint(1, min(plen - 1, 500))) & 0xFFFFFFFF
-        return (w.rcv_nxt + random.randint(1, max(1, w.win_raw - 1))) & 0xFFFFFFFF
+        # Towards the kernel RCV.NXT stands still: anywhere in the window, never at its edge.
+        return self.in_window()
+
+    def in_window(self):
+        """RCV.NXT as last seen plus up to the window as last seen: in the window unless
+        RCV.NXT has moved past it meanwhile. Only for segments that an exact hit would not
+        make acceptable (SYN, data with a bad ACK)."""
+        w = self.w
+        return (w.rcv_nxt + random.randint(1, max(1, (w.win_raw << w.wscale) - 1))) & 0xFFFFFFFF
 
     def spray_one(self):
         w = self.w
@@ -201,7 +227,7 @@ class Injector:
         kind = random.choice(["rst-inwindow", "rst-inwindow", "rst-random", "syn", "data", "data",
                               "icmp"])
         if kind == "rst-inwindow":
-            if w.win_raw < 2 and not w.kernel_data:
+            if (w.win_raw << w.wscale) < 2 and not w.kernel_data:
                 return
             self.send(kind, self.tcp(self.in_window_not_exact(), 0, 0x04))
         elif kind == "rst-random":
@@ -210,7 +236,7 @@ class Injector:
                 return
             self.send(kind, self.tcp(seq, 0, 0x04))
         elif kind == "syn":
-            self.send(kind, self.tcp(random.getrandbits(32), 0, 0x02, ts_option(tsval, 0)))
+            self.send(kind, self.tcp(self.in_window(), 0, 0x02, ts_option(tsval, 0)))
         elif kind == "data":
             # SEG.ACK a quarter of the space away from anything utcp sent: too old (below
             # SND.UNA - MAX.SND.WND, a challenge) or too new (beyond SND.NXT, an ACK).
@@ -222,7 +248,7 @@ class Injector:
             if forged:
                 kind = "data-forged-ts"
             ts = ts_option(tsval + (1 << 30) if forged else tsval, tsecr)
-            self.send(kind, self.tcp(self.in_window_not_exact(), ack, 0x18, ts, os.urandom(200)))
+            self.send(kind, self.tcp(self.in_window(), ack, 0x18, ts, os.urandom(200)))
         else:
             # RFC 5927 §4.1: the quoted SEG.SEQ is 16 MB to 1 GB below SND.UNA, never in flight.
             qseq = (w.snd_una - random.randint(1 << 24, 1 << 30)) & 0xFFFFFFFF
@@ -233,10 +259,13 @@ class Injector:
             icmp = icmp[:2] + struct.pack("!H", checksum(icmp)) + icmp[4:]
             self.send(kind, ipv4(self.kernel, self.stack, socket.IPPROTO_ICMP, icmp))
 
-    def wait_ready(self, deadline, need_utcp_data=0):
+    def wait_ready(self, deadline, exact=False):
+        """Until the connection is known; for an exact RST also until utcp has sent data and
+        acknowledged everything the kernel sent (its FIN too): RCV.NXT then stands still."""
         while time.monotonic() < deadline:
             self.watch(0.05)
-            if self.w.ready() and self.w.utcp_data >= need_utcp_data:
+            w = self.w
+            if w.ready() and (not exact or (w.utcp_data >= 20 and w.rcv_nxt == w.kernel_nxt)):
                 return True
         return False
 
@@ -249,9 +278,10 @@ def main(argv):
     inj = Injector(dev, stack_addr, port)
     # The test stops the spray (SIGTERM) when the transfer is over: counts are printed anyway.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print("watching", flush=True)  # the test connects after this, so the handshake is seen
     deadline = time.monotonic() + seconds
     try:
-        if not inj.wait_ready(deadline, 20 if mode == "exact-rst" else 0):
+        if not inj.wait_ready(deadline, mode == "exact-rst"):
             sys.exit("the connection was never seen")
         if mode == "exact-rst":
             inj.watch()

@@ -15,6 +15,14 @@ it_need_tool UTCP_CAT
 cd "$IT_TMP"
 INJECT="$IT_PYTHON $IT_DIR/blind_inject.py"
 counter() { awk -v n="$1" '$1 == n {print $2}' "$2" | head -1; }
+# Waits (bounded) until the injector watches the link: it must see the handshake (window scale).
+wait_watching() {
+  for _ in $(seq 1 100); do
+    grep -q '^watching' inject.out 2>/dev/null && return 0
+    sleep 0.05
+  done
+  it_fail "the injector never started: $(cat inject.err)"
+}
 
 # One transfer under a spray: $1 the direction (to-kernel, to-utcp), $2 the port.
 transfer_under_attack() {
@@ -30,6 +38,7 @@ transfer_under_attack() {
   it_wait_tun
   it_start $INJECT spray utcp0 "$STACK_ADDR" "$port" 30 20000 >inject.out 2>inject.err
   inj_pid=$IT_PID
+  wait_watching
   if [ "$dir" = to-kernel ]; then
     it_start nc -N "$STACK_ADDR" "$port" <empty >got.kernel
   else
@@ -42,7 +51,7 @@ transfer_under_attack() {
   local cat_rc=$IT_RC
   kill -TERM "$inj_pid" 2>/dev/null || true
   it_wait "$inj_pid" 10
-  it_log "$dir: injected: $(tr '\n' ' ' <inject.out) $(cat inject.err)"
+  it_log "$dir: injected: $(grep -v '^watching' inject.out | tr '\n' ' ') $(cat inject.err)"
   grep -E '^(tcp\.(challenge-ack|conn\.reset|drop\.)|icmp\.|tcp_info\.snd_mss)' cat.err || true
   [ "$cat_rc" -eq 0 ] || { cat cat.err >&2; it_fail "$dir: utcp-cat exited $cat_rc"; }
   [ "$nc_rc" -eq 0 ] || it_fail "$dir: nc exited $nc_rc"
@@ -66,14 +75,15 @@ transfer_under_attack() {
   icmp_drop=$(counter icmp.drop.error-seq-not-in-flight cat.err)
   resets=$(counter tcp.conn.reset cat.err)
   mss=$(counter tcp_info.snd_mss cat.err)
-  # Every in-window RST is answered by a challenge ACK or refused one by the RFC 5961 §7 limit
-  # (2 per second per connection); in-window SYNs and too-old ACKs add more. Towards the
-  # kernel RCV.NXT stands still, so every RST aimed at the window lands in it (some spoofed
-  # packets may be lost in a full TUN queue, hence half); towards utcp the RSTs aim inside
-  # segments in flight, and most arrive after RCV.NXT has passed them (then they are old and
-  # dropped without a challenge), so only a floor is checked.
-  local want=10
-  [ "$dir" = to-kernel ] && want=$((inwin / 2))
+  # Every in-window RST or SYN, and every in-window segment whose ACK is too old, is answered
+  # by a challenge ACK or refused one by the RFC 5961 §7 limit (2 per second per connection).
+  # Towards the kernel RCV.NXT stands still, so every RST aimed at the window lands in it
+  # (some spoofed packets may be lost in a full TUN queue, hence half). Towards utcp the RSTs
+  # aim inside segments in flight, most arriving after RCV.NXT has passed them (old: dropped
+  # without a challenge); the SYNs aim at RCV.NXT as last seen plus up to the window, and a
+  # quarter of them is a safe floor.
+  local want=$((syn / 4))
+  [ "$dir" = to-kernel ] && want=$((inwin / 2 + syn / 2))
   [ "${sent:-0}" -ge 1 ] || it_fail "$dir: no challenge ACK sent"
   [ $((sent + limited)) -ge "$want" ] ||
     it_fail "$dir: $((sent + limited)) challenge ACKs for $inwin in-window RSTs (want $want)"
@@ -95,6 +105,7 @@ cat_pid=$IT_PID
 it_wait_tun
 it_start $INJECT exact-rst utcp0 "$STACK_ADDR" 5002 20 1 >inject.out 2>inject.err
 inj_pid=$IT_PID
+wait_watching
 it_start nc -N "$STACK_ADDR" 5002 </dev/null >got.kernel
 nc_pid=$IT_PID
 it_wait "$inj_pid" 30
@@ -102,7 +113,7 @@ it_wait "$inj_pid" 30
 it_wait "$cat_pid" 20
 cat_rc=$IT_RC
 kill "$nc_pid" 2>/dev/null || true
-it_log "exact RST: $(cat inject.out); utcp-cat exited $cat_rc, kernel got $(stat -c %s got.kernel) bytes"
+it_log "exact RST: $(grep -v '^watching' inject.out); utcp-cat exited $cat_rc, kernel got $(stat -c %s got.kernel) bytes"
 [ "$cat_rc" -eq 1 ] || { cat cat.err >&2; it_fail "utcp-cat exited $cat_rc after the exact RST"; }
 grep -qi "reset" cat.err || { cat cat.err >&2; it_fail "no reset reported"; }
 [ "$(counter tcp.conn.reset cat.err)" -eq 1 ] || it_fail "the reset was not counted"

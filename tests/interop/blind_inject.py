@@ -202,7 +202,8 @@ class Injector:
     def in_window_not_exact(self):
         """A sequence number in utcp's receive window that is not, and will not become, its
         RCV.NXT: ahead of RCV.NXT when the kernel sends nothing, or strictly inside one of the
-        kernel's data segments (RCV.NXT only lands on segment edges) when it does."""
+        kernel's data segments (RCV.NXT only lands on segment edges) when it does; None when
+        no such guess is safe yet."""
         w = self.w
         if w.kernel_data:
             # Offsets below 500 are never a segment edge, even where the kernel's GSO frames
@@ -211,7 +212,10 @@ class Injector:
             ahead = [d for d in w.kernel_data if not seq_lt(d[0], w.rcv_nxt)]
             seq, plen = random.choice(ahead or w.kernel_data)
             return (seq + random.randint(1, min(plen - 1, 500))) & 0xFFFFFFFF
-        # Towards the kernel RCV.NXT stands still: anywhere in the window, never at its edge.
+        # Towards the kernel RCV.NXT stands still once the kernel's FIN is acknowledged:
+        # anywhere in the window past it. Until then (None) RCV.NXT + 1 could become exact.
+        if w.rcv_nxt != w.kernel_nxt:
+            return None
         return self.in_window()
 
     def in_window(self):
@@ -227,9 +231,10 @@ class Injector:
         kind = random.choice(["rst-inwindow", "rst-inwindow", "rst-random", "syn", "data", "data",
                               "icmp"])
         if kind == "rst-inwindow":
-            if (w.win_raw << w.wscale) < 2 and not w.kernel_data:
+            seq = self.in_window_not_exact()
+            if seq is None or ((w.win_raw << w.wscale) < 2 and not w.kernel_data):
                 return
-            self.send(kind, self.tcp(self.in_window_not_exact(), 0, 0x04))
+            self.send(kind, self.tcp(seq, 0, 0x04))
         elif kind == "rst-random":
             seq = random.getrandbits(32)
             if seq == w.rcv_nxt:

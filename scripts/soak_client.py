@@ -6,6 +6,9 @@ each run random exchanges with utcp-serve's echo and HTTP services, and check ev
   echo        a random size (1 B to 4 MiB, log-uniform), sent while reading the echo, then a
               half-close (SHUT_WR); the echo must equal what was sent, then end of file
   echo-abort  sends and reads part, then aborts (SO_LINGER 0: the kernel sends RST)
+  echo-held   2 to 24 connections at once, each exchanging a message, then all idle for
+              0.5 to 10 s (random lifetimes: what many concurrent connections look like),
+              then each another message, a half-close and the rest of its echo
   http        a keep-alive connection with 1 to 5 GETs of random files (bodies compared), then
               the client closes first
   http-abort  a GET whose response is read in part, then an abort
@@ -124,6 +127,41 @@ def echo_abort(cfg, rng, stats):
     stats.ok("echo-abort", len(data))
 
 
+def echo_held(cfg, rng, stats):
+    conns, n = [], 0
+    try:
+        for _ in range(rng.randint(2, 24)):
+            conns.append(connect(cfg.host, cfg.echo))
+        for s in conns:
+            n += echo_message(s, rng.randbytes(rng.randint(1, 2000)))
+        time.sleep(rng.uniform(0.5, 10))
+        for s in conns:
+            last = rng.randbytes(rng.randint(1, 2000))
+            s.sendall(last)
+            s.shutdown(socket.SHUT_WR)
+            back = recv_exact_until_eof(s, len(last))
+            if back != last:
+                raise RuntimeError(f"held connection: {len(last)} bytes came back as {len(back)}")
+            n += len(last)
+    finally:
+        for s in conns:
+            s.close()
+    stats.ok("echo-held", n)
+
+
+def echo_message(s, msg):
+    s.sendall(msg)
+    got = b""
+    while len(got) < len(msg):
+        b = s.recv(len(msg) - len(got))
+        if not b:
+            raise RuntimeError(f"held connection closed after {len(got)} of {len(msg)} bytes")
+        got += b
+    if got != msg:
+        raise RuntimeError("held connection: the echo differs")
+    return len(msg)
+
+
 def http_get(s, path, keep):
     s.sendall(f"GET /{path} HTTP/1.1\r\nHost: soak\r\n\r\n".encode())
     head = b""
@@ -206,7 +244,8 @@ def nc(cfg, rng, stats):
     stats.ok("nc", len(data))
 
 
-OPS = [(echo, 45), (echo_abort, 8), (http, 25), (http_abort, 5), (curl, 9), (nc, 8)]
+OPS = [(echo, 40), (echo_abort, 8), (echo_held, 8), (http, 22), (http_abort, 5), (curl, 9),
+       (nc, 8)]
 
 
 def worker(cfg, seed, stats, deadline):

@@ -395,11 +395,11 @@ void Stack::set_trace(std::function<void(char, std::string_view)> trace) {
 
 std::vector<std::pair<std::string_view, uint64_t>> Stack::counters() const {
   std::vector<std::pair<std::string_view, uint64_t>> out;
-  impl_->ip_in.counters().append_to(out);
-  impl_->counters.append_to(out);
   // RFC 5961 §7: challenge ACKs (in-window RST or SYN, too-old ACK) sent and rate-limited.
   out.emplace_back("tcp.challenge-ack.sent", impl_->limiter.sent());
   out.emplace_back("tcp.challenge-ack.rate-limited", impl_->limiter.limited());
+  impl_->ip_in.counters().append_to(out);
+  impl_->counters.append_to(out);
   return out;
 }
 

@@ -17,7 +17,7 @@ INJECT="$IT_PYTHON $IT_DIR/blind_inject.py"
 counter() { awk -v n="$1" '$1 == n {print $2}' "$2" | head -1; }
 # Waits (bounded) until the injector watches the link: it must see the handshake (window scale).
 wait_watching() {
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 200); do
     grep -q '^watching' inject.out 2>/dev/null && return 0
     sleep 0.05
   done

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ip/ipv4_input.hpp"
+#include "ip/ipv6_input.hpp"
 #include "stack/counters.hpp"
 #include "stack/direct_placement.hpp"
 #include "stack/held_device.hpp"
@@ -60,6 +61,7 @@ struct Stack::Impl {
   stack::Counters counters;
   stack::Output out;
   ip::Ipv4Input ip_in;
+  ip::Ipv6Input ip6_in;
   stack::TimerHeap timers;
   stack::SocketTable sockets;
   stack::DirectPlacement placement;
@@ -91,6 +93,9 @@ struct Stack::Impl {
     sockets.release(index);
   }
   uint32_t new_connection(const stack::FourTuple& t);
+  // RFC 6437 §3: the flow label of an IPv6 4-tuple, a keyed hash (stable for the
+  // connection, unpredictable to others, never 0); 0 for IPv4.
+  uint32_t flow_label(const stack::FourTuple& t) const;
 
   // ---- flush and timers (stack_flush.cpp) ----
   void drain_connection(uint32_t index);
@@ -116,9 +121,10 @@ struct Stack::Impl {
   // ---- input (stack_input.cpp) ----
   // checksum_verified: the device vouched for the TCP checksum (offload), so skip it.
   void on_packet(std::span<const uint8_t> bytes, bool checksum_verified = false);
+  void on_packet6(std::span<const uint8_t> bytes, bool checksum_verified);
   void on_icmp_error(const ip::IcmpError& e);
-  void on_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const uint8_t> bytes, bool checksum_verified,
-              uint8_t ecn);
+  void on_tcp(const IpAddr& src, const IpAddr& dst, std::span<const uint8_t> bytes,
+              bool checksum_verified, uint8_t ecn);
   void reopen_time_wait(uint32_t index, uint32_t listener, const stack::FourTuple& t,
                         const wire::TcpRepr& syn);
   void on_syn_to_listener(uint32_t l, const stack::FourTuple& t, const wire::TcpRepr& syn,

@@ -19,7 +19,13 @@ using stack::Counter;
 using stack::FourTuple;
 
 void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verified) {
-  if (trace) trace('<', wire::format_ipv4_packet(bytes, !checksum_verified));
+  if (trace) trace('<', wire::format_ip_packet(bytes, !checksum_verified));
+  // The version nibble picks the IP input (RFC 8200 §3); without IPv6 the IPv4 input counts
+  // an IPv6 packet as a bad version, as before.
+  if (config.ipv6 && !bytes.empty() && bytes[0] >> 4 == 6) {
+    on_packet6(bytes, checksum_verified);
+    return;
+  }
   // The whole slot, not just the MTU: an echo reply larger than the MTU is fragmented below.
   ip::InputResult r = ip_in.input(bytes, now, out.slot());
   switch (r.action) {
@@ -41,6 +47,29 @@ void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verifi
   }
 }
 
+void Stack::Impl::on_packet6(std::span<const uint8_t> bytes, bool checksum_verified) {
+  ip::Ipv6InputResult r = ip6_in.input(bytes, now, out.slot());
+  switch (r.action) {
+    case ip::InputAction::kTcp:
+      ip_header_len = r.payload.data() >= bytes.data() &&
+                              r.payload.data() + r.payload.size() == bytes.data() + bytes.size()
+                          ? static_cast<size_t>(r.payload.data() - bytes.data())
+                          : 0;
+      on_tcp(r.src, r.dst, r.payload, checksum_verified, r.ecn);
+      break;
+    case ip::InputAction::kIcmpError:
+      on_icmp_error(r.icmp_error);
+      break;
+    case ip::InputAction::kReply:
+      // An echo reply as large as its request may exceed the link MTU: the source fragments
+      // it (RFC 8200 §4.5).
+      out.queue_packet6_within(r.reply, caps.mtu);
+      break;
+    default:
+      break;  // dropped, held for reassembly or consumed (UDP: no sockets yet): counted
+  }
+}
+
 // RFC 1122 §4.2.3.9 / RFC 5927: an ICMP error quoting one of our segments goes to its
 // connection, which decides (hard errors abort only a SYN-SENT connection).
 void Stack::Impl::on_icmp_error(const ip::IcmpError& e) {
@@ -59,7 +88,7 @@ void Stack::Impl::on_icmp_error(const ip::IcmpError& e) {
   mark_dirty(index);
 }
 
-void Stack::Impl::on_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const uint8_t> bytes,
+void Stack::Impl::on_tcp(const IpAddr& src, const IpAddr& dst, std::span<const uint8_t> bytes,
                          bool checksum_verified, uint8_t ecn) {
   counters.inc(Counter::tcp_in);
   auto seg = wire::TcpPacket::parse(bytes, src, dst, !checksum_verified);
@@ -72,7 +101,9 @@ void Stack::Impl::on_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const uint8_t> by
   const wire::TcpRepr repr = seg->repr();
   const FourTuple t{dst, repr.dst_port, src, repr.src_port};
   const uint32_t index = sockets.find(t);
-  const uint32_t listener = sockets.listener(repr.dst_port);
+  // A dual-stack listener answers both families; an IPv6-only one leaves IPv4 SYNs to the
+  // reset below (and an IPv4-only one IPv6 SYNs), as Linux's IPV6_V6ONLY does.
+  const uint32_t listener = sockets.listener(repr.dst_port, dst.family());
   stack::DemuxFacts facts;
   facts.connection = index != stack::kNoIndex;
   facts.listener = listener != stack::kNoIndex;
@@ -102,7 +133,8 @@ void Stack::Impl::on_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const uint8_t> by
       counters.inc(Counter::tcp_no_listener);
       if (auto rst = tcp::reset_for_unmatched(repr)) {
         counters.inc(Counter::tcp_rst_sent);
-        out.send_tcp(*rst, dst, src);
+        out.send_tcp(*rst, dst, src, 0,
+                     flow_label(FourTuple{dst, repr.dst_port, src, repr.src_port}));
       }
       return;
     case stack::DemuxVerdict::kDrop:

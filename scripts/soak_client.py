@@ -27,6 +27,7 @@ import hashlib
 import math
 import os
 import random
+import select
 import shutil
 import socket
 import struct
@@ -112,19 +113,33 @@ def echo(cfg, rng, stats):
 
 def echo_abort(cfg, rng, stats):
     data = rng.randbytes(log_uniform(rng, 1000, 1 << 20))
-    s = connect(cfg.host, cfg.echo)
-    s.sendall(data)
     want = rng.randint(0, len(data) // 2)
-    got = b""
-    while len(got) < want:
-        b = s.recv(min(65536, want - len(got)))
-        if not b:
-            raise RuntimeError(f"echo ended after {len(got)} of {want} bytes")
-        got += b
-    if got != data[:len(got)]:
-        raise RuntimeError("echo before the abort differs")
+    s = connect(cfg.host, cfg.echo)
+    # Sends and reads at once (a sender that never reads could fill every buffer on the way and
+    # wait forever), until `want` bytes came back; utcp is then usually still echoing.
+    s.setblocking(False)
+    sent, got = 0, bytearray()
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        while len(got) < want:
+            left = deadline - time.monotonic()
+            r, w, _ = select.select([s], [s] if sent < len(data) else [], [], max(0, left))
+            if not r and not w:
+                raise TimeoutError(f"echo-abort: {len(got)} of {want} bytes back, {sent} sent")
+            if w:
+                sent += s.send(data[sent:sent + 65536])
+            if r:
+                b = s.recv(65536)
+                if not b:
+                    raise RuntimeError(f"echo ended after {len(got)} of {want} bytes")
+                got += b
+        if bytes(got) != data[:len(got)]:
+            raise RuntimeError("echo before the abort differs")
+    except BaseException:
+        s.close()
+        raise
     abort(s)
-    stats.ok("echo-abort", len(data))
+    stats.ok("echo-abort", sent)
 
 
 def echo_held(cfg, rng, stats):

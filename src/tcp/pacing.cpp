@@ -14,8 +14,9 @@ uint64_t Pacer::rate(uint64_t cwnd, uint64_t ssthresh, uint64_t flight, Duration
   // Linux uses max(cwnd, packets_out): after a reduction the flight still in the network is
   // not slowed down below what it already is.
   const uint64_t window = std::max(cwnd, flight);
-  const uint64_t ratio = cwnd < ssthresh / 2 ? cfg_.ss_ratio_percent : cfg_.ca_ratio_percent;
-  // window < 2^33 and ratio < 2^32: the product stays well inside 64 bits.
+  // A ratio above 1000x is meaningless; the cap keeps window (< 2^33) x ratio x 10^4 < 2^64.
+  const uint64_t ratio = std::min<uint64_t>(
+      cwnd < ssthresh / 2 ? cfg_.ss_ratio_percent : cfg_.ca_ratio_percent, 100'000);
   const uint64_t srtt_us = static_cast<uint64_t>(srtt.count());
   return std::max<uint64_t>(window * ratio * 10'000 / srtt_us, 1);
 }

@@ -378,6 +378,8 @@ void Connection::on_timeout(Instant now) {
   if (!loss_first && timers_.expired(TimerKind::kLossDetection, now)) {
     sender_.on_loss_timer(tcb_, timers_, now);
   }
+  // The pacer's release time: the poll_transmit that follows sends the held data.
+  if (timers_.expired(TimerKind::kPacing, now)) timers_.stop(TimerKind::kPacing);
   if (timers_.expired(TimerKind::kDelayedAck, now)) {
     timers_.stop(TimerKind::kDelayedAck);
     receiver_.on_delayed_ack_timeout();

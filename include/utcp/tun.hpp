@@ -7,7 +7,7 @@
 // virtio-net header: the kernel hands over TCP frames of up to 64 KB with the checksum left
 // to nobody, and transmit() merges runs of segments into such frames (one writev each).
 // Optionally configures the kernel side (IPv4 and IPv6 address and prefix, MTU, link up)
-// itself through ioctls and /proc/sys, so no `ip` command is needed (that needs
+// itself through ioctls, rtnetlink and /proc/sys, so no `ip` command is needed (that needs
 // CAP_NET_ADMIN); or adopts a descriptor
 // someone else opened and configured (adopt(), no privilege). Errors are std::system_error
 // naming the cause.
@@ -30,10 +30,10 @@ struct TunOptions {
   std::optional<Ipv4Addr> kernel_address;  // the kernel's own address on the link
   uint8_t prefix_len = 24;
   // The kernel's IPv6 address on the link, e.g. fd77::1 with prefix6 64: the kernel routes
-  // fd77::/64 to the interface. IPv6 is enabled on the interface (disable_ipv6 = 0) and
-  // duplicate address detection turned off (accept_dad = 0), so the address is usable at
-  // once: on a point-to-point TUN nobody else can hold it. Needs an MTU of at least 1280
-  // (RFC 8200 §5) and a kernel with IPv6.
+  // fd77::/64 to the interface. IPv6 is enabled on the interface (disable_ipv6 = 0) and the
+  // address added without duplicate address detection (rtnetlink, IFA_F_NODAD), so it is
+  // usable at once: on a point-to-point TUN nobody else can hold it. Needs an MTU of at least
+  // 1280 (RFC 8200 §5) and a kernel with IPv6.
   std::optional<Ipv6Addr> kernel_address6;
   uint8_t prefix6 = 64;
   bool bring_up = true;  // set IFF_UP

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
-#include <linux/ipv6.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -20,6 +19,7 @@
 #include <tuple>
 #include <utility>
 
+#include "dev/netlink_address.hpp"
 #include "dev/tcp_segment_merger.hpp"
 #include "dev/vnet_header.hpp"
 
@@ -299,6 +299,13 @@ void TunDevice::configure(const TunOptions& options) {
       fail(errno, "cannot read flags of '" + name_ + "'");
     ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
     if (::ioctl(sock.get(), SIOCSIFFLAGS, &ifr) < 0) fail(errno, "cannot bring up '" + name_ + "'");
+    // The kernel routes to its new IPv6 address from a work queue, a moment after the link
+    // came up; until then a packet the stack sends it is lost. Waits for that, bounded.
+    for (int i = 0; options.kernel_address6 && i < 200 &&
+                    !ipv6_local_route_present(*options.kernel_address6, name_);
+         ++i) {
+      ::usleep(5000);
+    }
   }
 }
 
@@ -312,9 +319,9 @@ void TunDevice::configure_ipv6(int inet_sock, const TunOptions& options) {
     fail(EAFNOSUPPORT, "cannot set IPv6 address " + addr + " on '" + name_ +
                            "': the kernel has no IPv6 (booted with ipv6.disable=1?)");
   }
-  // Duplicate address detection would hold the address "tentative" for a second or so; on a
-  // point-to-point link only the stack could answer, and it never claims the kernel's
-  // address. Best effort: the TUN's IFF_NOARP already makes the kernel skip it.
+  // Duplicate address detection: on a point-to-point link only the stack could answer, and it
+  // never claims the kernel's address. The address itself is added "no DAD" below; this
+  // covers the link-local address the kernel may add on its own.
   (void)set_ipv6_sysctl(name_, "accept_dad", "0");
   // The stack sends no router advertisements; nothing to listen for.
   (void)set_ipv6_sysctl(name_, "accept_ra", "0");
@@ -325,17 +332,13 @@ void TunDevice::configure_ipv6(int inet_sock, const TunOptions& options) {
   }
   ifreq ifr = named_ifreq(name_);
   if (::ioctl(inet_sock, SIOCGIFINDEX, &ifr) < 0) fail(errno, "cannot find '" + name_ + "'");
-  FdGuard sock6(::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (sock6.get() < 0) fail(errno, "cannot open an IPv6 socket to configure '" + name_ + "'");
-  in6_ifreq req{};
-  std::memcpy(&req.ifr6_addr, options.kernel_address6->bytes.data(), 16);
-  req.ifr6_prefixlen = options.prefix6;
-  req.ifr6_ifindex = ifr.ifr_ifindex;
-  // Adds the address and, with it, the route to its prefix over this interface. EEXIST: a
-  // persistent device that already has it.
-  if (::ioctl(sock6.get(), SIOCSIFADDR, &req) < 0 && errno != EEXIST) {
-    fail(errno, "cannot set address " + addr + "/" + std::to_string(options.prefix6) + " on '" +
-                    name_ + "'");
+  // Adds the address, marked "no DAD" (usable at once), and with it the route to its prefix
+  // over this interface.
+  if (const int err =
+          netlink_add_ipv6_address(ifr.ifr_ifindex, *options.kernel_address6, options.prefix6);
+      err != 0) {
+    fail(err, "cannot set address " + addr + "/" + std::to_string(options.prefix6) + " on '" +
+                  name_ + "'");
   }
 }
 

@@ -20,6 +20,7 @@
 #include "ip/fragment_reassembler.hpp"
 #include "ip/icmp_error.hpp"
 #include "ip/icmp_rate_limiter.hpp"
+#include "ip/input_action.hpp"
 #include "ip/ip_counters.hpp"
 #include "ip/ipv4_output.hpp"
 #include "utcp/address.hpp"
@@ -33,15 +34,6 @@ struct Ipv4InputConfig {
   ReassemblyConfig reassembly;
   uint32_t icmp_errors_per_second = 100;  // 0: never send ICMP errors
   uint32_t icmp_error_burst = 10;
-};
-
-enum class InputAction : uint8_t {
-  kDrop,       // rejected; a counter says why
-  kHeld,       // a fragment, stored until its datagram is complete
-  kConsumed,   // handled here, nothing for the Stack (e.g. an echo reply or source quench)
-  kTcp,        // a TCP segment for the Stack: src, dst, ecn, payload
-  kIcmpError,  // an ICMP error about one of our TCP segments: icmp_error
-  kReply,      // transmit `reply` (an echo reply or an ICMP error we generated)
 };
 
 struct InputResult {

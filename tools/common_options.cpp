@@ -325,6 +325,9 @@ Runtime::Runtime(const CommonOptions& options, std::string tool_name,
 
   const Ipv6Setup v6 = resolve_ipv6(options);
   if (!v6.off_why.empty() && options.verbose) log(v6.off_why);
+  // Dual stack unless IPv6 is off; then the Stack drops IPv6 and refuses IPv6 connects.
+  config.ipv6 = v6.enabled;
+  if (v6.enabled) config.address6 = v6.addr;
 
   tun_ =
       queue ? std::move(queue) : std::make_unique<dev::TunDevice>(tun_options(options, host, v6));

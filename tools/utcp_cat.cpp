@@ -100,8 +100,7 @@ class Cat {
   void connect(IpAddr addr, uint16_t port) {
     peer_ = format_endpoint(addr, port);
     std::error_code ec;
-    if (!addr.is_v4()) throw UsageError("IPv6 connections are not supported yet");
-    sock_ = st_.connect(addr.v4(), port, ec);
+    sock_ = st_.connect(addr, port, ec);
     if (ec) throw std::runtime_error("connect " + peer_ + ": " + describe(ec));
     start_timing();
     rt_.observe_state(sock_);

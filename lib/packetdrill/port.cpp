@@ -294,19 +294,33 @@ int Port::poll(pollfd* fds, nfds_t nfds, int timeout) {
 
 int Port::bind(int fd, const sockaddr* addr, socklen_t len) {
   return call_on(fd, [&](posix::Sockets& s, int inner) {
+    std::optional<IpAddr> want;
     if (addr && len >= static_cast<socklen_t>(sizeof(sockaddr_in)) && addr->sa_family == AF_INET) {
       sockaddr_in in;
       std::memcpy(&in, addr, sizeof in);
-      const Ipv4Addr want(ntohl(in.sin_addr.s_addr));
-      // The local address comes from bind(): rebuild the stack there while it holds nothing.
-      if (want != Ipv4Addr() && want != stack_->config().address && !s.holds_stack_sockets() &&
-          stack_->connection_count() == 0) {
-        options_.stack.address = want;
-        auto fresh = std::make_unique<Stack>(link_.a(), options_.stack);
-        s.replace_stack(*fresh);
-        stack_ = std::move(fresh);
-        stack_->process(now());
+      want = Ipv4Addr(ntohl(in.sin_addr.s_addr));
+    } else if (addr && len >= static_cast<socklen_t>(sizeof(sockaddr_in6)) &&
+               addr->sa_family == AF_INET6) {
+      // packetdrill's ipv6 mode, and ipv4-mapped-ipv6 (::ffff:a.b.c.d: the IPv4 address).
+      sockaddr_in6 in6;
+      std::memcpy(&in6, addr, sizeof in6);
+      const Ipv6Addr a = Ipv6Addr::from_bytes(in6.sin6_addr.s6_addr);
+      want = a.is_v4_mapped() ? IpAddr(*a.to_v4_mapped()) : IpAddr(a);
+    }
+    // The local address comes from bind(): rebuild the stack there while it holds nothing.
+    const StackConfig& cfg = stack_->config();
+    const bool other = want && !want->is_unspecified() &&
+                       (want->is_v4() ? want->v4() != cfg.address : want->v6() != cfg.address6);
+    if (other && !s.holds_stack_sockets() && stack_->connection_count() == 0) {
+      if (want->is_v4()) {
+        options_.stack.address = want->v4();
+      } else {
+        options_.stack.address6 = want->v6();
       }
+      auto fresh = std::make_unique<Stack>(link_.a(), options_.stack);
+      s.replace_stack(*fresh);
+      stack_ = std::move(fresh);
+      stack_->process(now());
     }
     return s.bind(inner, addr, len);
   });

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ip/ipv4_input.hpp"
+#include "ip/ipv6_input.hpp"
 #include "stack/counters.hpp"
 #include "stack/direct_placement.hpp"
 #include "stack/held_device.hpp"
@@ -60,6 +61,7 @@ struct Stack::Impl {
   stack::Counters counters;
   stack::Output out;
   ip::Ipv4Input ip_in;
+  ip::Ipv6Input ip6_in;
   stack::TimerHeap timers;
   stack::SocketTable sockets;
   stack::DirectPlacement placement;
@@ -119,6 +121,7 @@ struct Stack::Impl {
   // ---- input (stack_input.cpp) ----
   // checksum_verified: the device vouched for the TCP checksum (offload), so skip it.
   void on_packet(std::span<const uint8_t> bytes, bool checksum_verified = false);
+  void on_packet6(std::span<const uint8_t> bytes, bool checksum_verified);
   void on_icmp_error(const ip::IcmpError& e);
   void on_tcp(const IpAddr& src, const IpAddr& dst, std::span<const uint8_t> bytes,
               bool checksum_verified, uint8_t ecn);

@@ -93,6 +93,51 @@ class Ipv6SocketsTest : public ::testing::Test {
   }
 };
 
+TEST_F(Ipv6SocketsTest, ConnectAcceptAndNamesOverIpv6) {
+  const int l = listener6(80);
+  const int c = a.socket(AF_INET6, SOCK_STREAM, 0);
+  ASSERT_GE(c, 0);
+  const sockaddr_in6 to = addr6(kB6, 80);
+  EXPECT_EQ(a.connect(c, sa(to), sizeof to), -1);
+  EXPECT_EQ(errno, EINPROGRESS);
+  sockaddr_in6 name{};
+  socklen_t len = sizeof name;
+  EXPECT_EQ(a.getpeername(c, reinterpret_cast<sockaddr*>(&name), &len), -1);
+  EXPECT_EQ(errno, ENOTCONN);  // Linux: no peer while SYN-SENT
+  settle();
+  sockaddr_in6 peer{};
+  len = sizeof peer;
+  const int s = b.accept(l, reinterpret_cast<sockaddr*>(&peer), &len);
+  ASSERT_GE(s, 0);
+  EXPECT_EQ(len, sizeof(sockaddr_in6));
+  EXPECT_EQ(peer.sin6_family, AF_INET6);
+  EXPECT_EQ(addr_of(peer), kA6);
+  const uint16_t client_port = ntohs(peer.sin6_port);
+  EXPECT_NE(client_port, 0);
+
+  len = sizeof name;
+  ASSERT_EQ(a.getsockname(c, reinterpret_cast<sockaddr*>(&name), &len), 0);
+  EXPECT_EQ(name.sin6_family, AF_INET6);
+  EXPECT_EQ(addr_of(name), kA6);
+  EXPECT_EQ(ntohs(name.sin6_port), client_port);
+  len = sizeof name;
+  ASSERT_EQ(a.getpeername(c, reinterpret_cast<sockaddr*>(&name), &len), 0);
+  EXPECT_EQ(addr_of(name), kB6);
+  EXPECT_EQ(ntohs(name.sin6_port), 80);
+  len = sizeof name;
+  ASSERT_EQ(b.getsockname(s, reinterpret_cast<sockaddr*>(&name), &len), 0);
+  EXPECT_EQ(addr_of(name), kB6);
+  len = sizeof name;
+  ASSERT_EQ(b.getsockname(l, reinterpret_cast<sockaddr*>(&name), &len), 0);
+  EXPECT_EQ(addr_of(name), Ipv6Addr());  // the listener is bound to ::
+  EXPECT_EQ(ntohs(name.sin6_port), 80);
+  int domain = 0;
+  len = sizeof domain;
+  ASSERT_EQ(b.getsockopt(s, SOL_SOCKET, SO_DOMAIN, &domain, &len), 0);
+  EXPECT_EQ(domain, AF_INET6);
+  exchange(c, s, "over IPv6");
+}
+
 TEST_F(Ipv6SocketsTest, DualStackListenerTakesIpv4PeersAsMappedAddresses) {
   const int l = listener6(80);
   const int c = a.socket(AF_INET, SOCK_STREAM, 0);

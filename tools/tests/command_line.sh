@@ -113,6 +113,9 @@ if [ -n "$drill" ]; then
   expect 2 "bad value '-1' for --tolerance_usecs" "$drill" --tolerance_usecs=-1 a.pkt
   expect 2 "cannot read /nonexistent" "$drill" --known_failures=/nonexistent/kf a.pkt
   expect 2 "-D needs NAME=VALUE" "$drill" -D =1 a.pkt
+  expect 2 "--ip_version must be ipv4, ipv4-mapped-ipv6 or ipv6" "$drill" --ip_version=ipv5 a.pkt
+  expect 2 "bad value 'fd77::g' for --local_ip" "$drill" --local_ip=fd77::g a.pkt
+  expect 0 "ipv4-mapped-ipv6" "$drill" --help
   expect 0 "--tolerance_usecs=N" "$drill" --help
   expect 0 "--known_failures=FILE" "$drill" -h
 fi

@@ -12,7 +12,7 @@ namespace {
 constexpr uint8_t kTcpProtocol = 6;
 constexpr uint8_t kAck = 0x10;
 constexpr uint8_t kPsh = 0x08;
-constexpr size_t kIpv4Header = 20;  // runs carry no IPv4 options
+constexpr size_t kIpv4Header = 20;  // runs carry no IP options
 constexpr size_t kIpv6Header = 40;  // nor IPv6 extension headers
 
 uint16_t be16(const uint8_t* p) {
@@ -26,16 +26,15 @@ void put16(uint8_t* p, uint16_t v) {
   p[1] = static_cast<uint8_t>(v);
 }
 
-// The IP header length of a packet fit for merging: an IPv4 header without options or
-// fragmentation, or a bare IPv6 header, followed directly by TCP; 0 for anything else.
+// The IP header length of a whole, unfragmented IPv4 (no options) or IPv6 (no extension
+// headers, RFC 8200 §3) packet carrying TCP, or 0.
 size_t ip_header_len(std::span<const uint8_t> p) {
-  if (p.size() >= kIpv4Header && p[0] == 0x45) {
-    if (p[9] != kTcpProtocol || be16(p.data() + 2) != p.size()) return 0;
-    if ((be16(p.data() + 6) & 0x3fff) != 0) return 0;  // MF or a fragment offset
+  if (p.size() >= kIpv4Header + 20 && p[0] == 0x45 && p[9] == kTcpProtocol &&
+      be16(p.data() + 2) == p.size() && (be16(p.data() + 6) & 0x3fff) == 0) {  // no MF/offset
     return kIpv4Header;
   }
-  if (p.size() >= kIpv6Header && p[0] >> 4 == 6) {
-    if (p[6] != kTcpProtocol || be16(p.data() + 4) != p.size() - kIpv6Header) return 0;
+  if (p.size() >= kIpv6Header + 20 && p[0] >> 4 == 6 && p[6] == kTcpProtocol &&
+      kIpv6Header + be16(p.data() + 4) == p.size()) {
     return kIpv6Header;
   }
   return 0;
@@ -44,23 +43,25 @@ size_t ip_header_len(std::span<const uint8_t> p) {
 // Header length (IP + TCP) of a packet fit for merging, or 0.
 size_t mergeable_header_len(std::span<const uint8_t> p) {
   const size_t ip = ip_header_len(p);
-  if (ip == 0 || p.size() < ip + 20) return 0;
+  if (ip == 0) return 0;
   const size_t tcp_len = size_t{p[ip + 12]} >> 4 << 2;
   if (tcp_len < 20 || ip + tcp_len > p.size()) return 0;
   return ip + tcp_len;
 }
 
 // Same connection and the same header apart from the fields a GSO split rewrites (IPv4
-// length, id and checksum, IPv6 payload length; TCP sequence number, flags and checksum).
-bool same_header(std::span<const uint8_t> a, std::span<const uint8_t> b, size_t ip, size_t hlen) {
+// length, id and checksum; IPv6 payload length; TCP sequence number, flags and checksum).
+// Both packets have the same header length `hlen`, so the same IP version.
+bool same_header(std::span<const uint8_t> a, std::span<const uint8_t> b, size_t hlen) {
   const uint8_t* x = a.data();
   const uint8_t* y = b.data();
-  const bool same_ip = ip == kIpv4Header
+  const size_t ip = x[0] >> 4 == 6 ? kIpv6Header : kIpv4Header;
+  const bool ip_same = ip == kIpv4Header
                            ? std::memcmp(x, y, 2) == 0 && std::memcmp(x + 6, y + 6, 4) == 0 &&
                                  std::memcmp(x + 12, y + 12, 8) == 0  // addresses
                            : std::memcmp(x, y, 4) == 0 &&             // class, flow label
                                  std::memcmp(x + 6, y + 6, 34) == 0;  // hop limit, addresses
-  return same_ip && std::memcmp(x + ip, y + ip, 4) == 0 &&            // ports
+  return ip_same && std::memcmp(x + ip, y + ip, 4) == 0 &&            // ports
          std::memcmp(x + ip + 8, y + ip + 8, 5) == 0 &&               // ack, offset
          std::memcmp(x + ip + 14, y + ip + 14, 2) == 0 &&             // window
          std::memcmp(x + ip + 18, y + ip + 18, hlen - ip - 18) == 0;  // urg, options
@@ -88,8 +89,7 @@ size_t TcpSegmentMerger::run_length(std::span<const std::span<const uint8_t>> pa
   size_t n = 1;
   while (n < packets.size()) {
     const std::span<const uint8_t> p = packets[n];
-    if (mergeable_header_len(p) != hlen || ip_header_len(p) != ip ||
-        !same_header(first, p, ip, hlen)) {
+    if (mergeable_header_len(p) != hlen || ip_header_len(p) != ip || !same_header(first, p, hlen)) {
       break;
     }
     const size_t len = p.size() - hlen;
@@ -110,7 +110,7 @@ size_t TcpSegmentMerger::run_length(std::span<const std::span<const uint8_t>> pa
 uint16_t TcpSegmentMerger::oversized_piece(std::span<const uint8_t> packet, size_t mtu) {
   if (packet.size() <= mtu) return 0;
   const size_t hlen = mergeable_header_len(packet);
-  if (hlen == 0 || hlen >= mtu || packet.size() > kMaxFrame) return 0;
+  if (hlen == 0 || hlen >= mtu) return 0;
   constexpr uint8_t kFin = 0x01;
   if ((packet[ip_header_len(packet) + 13] & ~(kAck | kPsh | kFin)) != 0) return 0;
   return static_cast<uint16_t>(mtu - hlen);
@@ -120,37 +120,38 @@ void TcpSegmentMerger::merge(std::span<const std::span<const uint8_t>> packets, 
                              uint16_t gso_size) {
   const std::span<const uint8_t> first = packets[0];
   const std::span<const uint8_t> last = packets[count - 1];
-  const size_t ihl = ip_header_len(first);
   header_len_ = mergeable_header_len(first);
+  const size_t ip_len = ip_header_len(first);
+  const bool v6 = ip_len == kIpv6Header;
   std::memcpy(header_.data(), first.data(), header_len_);
   size_t total = header_len_;
   for (size_t i = 0; i < count; ++i) total += packets[i].size() - header_len_;
   uint8_t* ip = header_.data();
-  uint8_t* tcp = ip + ihl;
-  const uint16_t tcp_len = static_cast<uint16_t>(total - ihl);
-  tcp[13] = last[ihl + 13];  // the kernel keeps PSH and FIN for the last piece only
-  // CHECKSUM_PARTIAL convention: the field holds the pseudo-header sum, not complemented;
-  // whoever finishes the checksum adds the TCP header and payload (RFC 9293 §3.1; over IPv6
-  // the pseudo-header of RFC 8200 §8.1).
-  vnet_ = VnetHeader{};
-  if (ihl == kIpv6Header) {
-    put16(ip + 4, tcp_len);
-    const auto src = Ipv6Addr::from_bytes(ip + 8);
-    const auto dst = Ipv6Addr::from_bytes(ip + 24);
-    put16(tcp + 16, wire::ipv6_pseudo_header(src, dst, kTcpProtocol, tcp_len).sum());
-    vnet_.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+  uint8_t* tcp = ip + ip_len;
+  const uint16_t tcp_len = static_cast<uint16_t>(total - ip_len);
+  if (v6) {
+    put16(ip + 4, tcp_len);  // RFC 8200 §3: the payload length (no extension headers)
   } else {
     put16(ip + 2, static_cast<uint16_t>(total));
     put16(ip + 10, 0);
     put16(ip + 10, wire::internet_checksum(std::span<const uint8_t>(ip, kIpv4Header)));
-    put16(tcp + 16,
-          wire::ipv4_pseudo_header(be32(ip + 12), be32(ip + 16), kTcpProtocol, tcp_len).sum());
-    vnet_.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
   }
+  tcp[13] = last[ip_len + 13];  // the kernel keeps PSH and FIN for the last piece only
+  // CHECKSUM_PARTIAL convention: the field holds the pseudo-header sum, not complemented;
+  // whoever finishes the checksum adds the TCP header and payload (RFC 9293 §3.1, RFC 8200
+  // §8.1 for the IPv6 pseudo-header).
+  const uint16_t pseudo =
+      v6 ? wire::ipv6_pseudo_header(wire::Ipv6Addr::from_bytes(ip + 8),
+                                    wire::Ipv6Addr::from_bytes(ip + 24), kTcpProtocol, tcp_len)
+               .sum()
+         : wire::ipv4_pseudo_header(be32(ip + 12), be32(ip + 16), kTcpProtocol, tcp_len).sum();
+  put16(tcp + 16, pseudo);
+  vnet_ = VnetHeader{};
   vnet_.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+  vnet_.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
   vnet_.hdr_len = static_cast<uint16_t>(header_len_);
   vnet_.gso_size = gso_size ? gso_size : static_cast<uint16_t>(first.size() - header_len_);
-  vnet_.csum_start = static_cast<uint16_t>(ihl);
+  vnet_.csum_start = static_cast<uint16_t>(ip_len);
   vnet_.csum_offset = 16;
 }
 

@@ -9,7 +9,6 @@
 
 #include "wire/checksum.hpp"
 #include "wire/ipv4.hpp"
-#include "wire/ipv6.hpp"
 #include "wire/tcp.hpp"
 
 namespace utcp::dev {
@@ -183,112 +182,6 @@ TEST(TcpSegmentMerger, OversizedSenderSegmentIsCutAtTheMtu) {
   EXPECT_EQ(TcpSegmentMerger::oversized_piece(small.views[0], 1500), 0);
   Burst syn({{1000, 10000, wire::tcp_flag::kSyn}});
   EXPECT_EQ(TcpSegmentMerger::oversized_piece(syn.views[0], 1500), 0);
-}
-
-}  // namespace
-}  // namespace utcp::dev
-
-namespace utcp::dev {
-namespace {
-
-// The same segments over IPv6: a bare 40-byte header before TCP.
-const Ipv6Addr kSrc6(0xfd77, 0, 0, 0, 0, 0, 0, 2);
-const Ipv6Addr kDst6(0xfd77, 0, 0, 0, 0, 0, 0, 1);
-
-std::vector<uint8_t> packet6(const Segment& s, uint32_t flow_label = 0x12345) {
-  std::vector<uint8_t> payload(s.len);
-  for (size_t i = 0; i < s.len; ++i) payload[i] = static_cast<uint8_t>((s.seq + i) * 7);
-  wire::TcpRepr r;
-  r.src_port = s.src_port;
-  r.dst_port = 5001;
-  r.seq = wire::SeqNum(s.seq);
-  r.ack = wire::SeqNum(9000);
-  r.flags = s.flags;
-  r.window = 1000;
-  r.options.timestamps = wire::TcpTimestamps{s.tsval, 5};
-  r.payload = payload;
-  std::vector<uint8_t> p(40 + r.total_len());
-  const size_t n = r.emit(std::span(p).subspan(40), IpAddr(kSrc6), IpAddr(kDst6));
-  wire::Ipv6Repr ip{.src = kSrc6,
-                    .dst = kDst6,
-                    .next_header = wire::ipv6_next::kTcp,
-                    .flow_label = flow_label,
-                    .payload_len = static_cast<uint16_t>(n)};
-  ip.emit(p);
-  return p;
-}
-
-struct Burst6 {
-  explicit Burst6(const std::vector<Segment>& segs) {
-    for (const auto& s : segs) packets.push_back(packet6(s));
-    for (const auto& p : packets) views.emplace_back(p);
-  }
-  std::vector<std::vector<uint8_t>> packets;
-  std::vector<std::span<const uint8_t>> views;
-};
-
-TEST(TcpSegmentMerger, Ipv6RunsMergeIntoATcpv6FrameThatSplitsBackExactly) {
-  Burst6 b({{1000, 1428}, {2428, 1428}, {3856, 300, wire::tcp_flag::kAck | wire::tcp_flag::kPsh}});
-  ASSERT_EQ(TcpSegmentMerger::run_length(b.views), 3u);
-  TcpSegmentMerger m;
-  m.merge(b.views, 3);
-  const auto hdr = m.header();
-  ASSERT_EQ(hdr.size(), 40u + 32u);
-  EXPECT_EQ(m.vnet().gso_type, VIRTIO_NET_HDR_GSO_TCPV6);
-  EXPECT_EQ(m.vnet().gso_size, 1428);
-  EXPECT_EQ(m.vnet().hdr_len, 72);
-  EXPECT_EQ(m.vnet().csum_start, 40);
-  EXPECT_EQ(m.vnet().csum_offset, 16);
-  const size_t total = 72 + 2 * 1428 + 300;
-  EXPECT_EQ(size_t{hdr[4]} << 8 | hdr[5], total - 40) << "IPv6 payload length";
-  EXPECT_TRUE(std::equal(hdr.begin(), hdr.begin() + 4, b.packets[0].begin()))
-      << "traffic class and flow label kept";
-
-  std::vector<uint8_t> frame(hdr.begin(), hdr.end());
-  for (const auto& v : b.views) {
-    const auto pl = TcpSegmentMerger::payload(v);
-    frame.insert(frame.end(), pl.begin(), pl.end());
-  }
-  ASSERT_EQ(frame.size(), total);
-  const uint16_t partial = static_cast<uint16_t>(frame[56] << 8 | frame[57]);
-  frame[56] = frame[57] = 0;
-  const uint16_t full = static_cast<uint16_t>(
-      ~wire::Checksum().add16(partial).add(std::span(frame).subspan(40)).sum());
-  frame[56] = static_cast<uint8_t>(full >> 8);
-  frame[57] = static_cast<uint8_t>(full);
-  auto seg = wire::TcpPacket::parse(std::span(frame).subspan(40), IpAddr(kSrc6), IpAddr(kDst6));
-  ASSERT_TRUE(seg) << "the finished checksum (IPv6 pseudo-header) must verify";
-  const auto whole = seg->repr();
-  EXPECT_EQ(whole.flags, wire::tcp_flag::kAck | wire::tcp_flag::kPsh);
-  for (size_t i = 0; i < 3; ++i) {
-    const auto pl = TcpSegmentMerger::payload(b.views[i]);
-    const auto piece = whole.payload.subspan(i * 1428, pl.size());
-    EXPECT_TRUE(std::equal(piece.begin(), piece.end(), pl.begin())) << "piece " << i;
-  }
-}
-
-TEST(TcpSegmentMerger, Ipv6RunsStopAtADifferentFlowOrAnExtensionHeader) {
-  Burst6 b({{1000, 100}, {1100, 100}, {1200, 100}});
-  b.packets[1] = packet6({1100, 100}, 0x54321);  // another flow label: not one flow's frame
-  b.views[1] = b.packets[1];
-  EXPECT_EQ(TcpSegmentMerger::run_length(b.views), 1u);
-  Burst6 e({{1000, 100}, {1100, 100}});
-  e.packets[0][6] = wire::ipv6_next::kDestOptions;
-  EXPECT_EQ(TcpSegmentMerger::run_length(e.views), 1u);
-  // Never an IPv4 segment after an IPv6 one, whatever the bytes.
-  Burst mixed({{1000, 100}});
-  std::vector<std::span<const uint8_t>> views = {b.views[0], mixed.views[0]};
-  EXPECT_EQ(TcpSegmentMerger::run_length(views), 1u);
-}
-
-TEST(TcpSegmentMerger, OversizedIpv6SegmentIsCutAtTheMtu) {
-  Burst6 big({{1000, 10000, wire::tcp_flag::kAck | wire::tcp_flag::kPsh}});
-  EXPECT_EQ(TcpSegmentMerger::oversized_piece(big.views[0], 1500), 1500 - 72);
-  TcpSegmentMerger m;
-  m.merge(big.views, 1, 1428);
-  EXPECT_EQ(m.vnet().gso_type, VIRTIO_NET_HDR_GSO_TCPV6);
-  EXPECT_EQ(m.vnet().gso_size, 1428);
-  EXPECT_EQ(size_t{m.header()[4]} << 8 | m.header()[5], 32u + 10000u);
 }
 
 }  // namespace

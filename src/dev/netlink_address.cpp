@@ -5,6 +5,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,6 +33,9 @@ void add_attr(nlmsghdr* h, size_t cap, uint16_t type, const void* data, size_t l
 int netlink_add_ipv6_address(int ifindex, const Ipv6Addr& addr, uint8_t prefix_len) {
   const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) return errno;
+  // The kernel always acknowledges (NLM_F_ACK); bounded all the same, so set-up cannot hang.
+  const timeval limit{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
   alignas(nlmsghdr) char buf[256] = {};
   auto* h = reinterpret_cast<nlmsghdr*>(buf);
   h->nlmsg_len = NLMSG_LENGTH(sizeof(ifaddrmsg));

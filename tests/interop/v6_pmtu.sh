@@ -27,7 +27,7 @@ ip -n "$FAR" -6 route add fd77::/64 via fd78::1
 in_ns sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 it_random_file to_far 5
 
-run_family() {  # far-address nc-flag label
+run_family() {  # far-address nc-flag label max-mss icmp-counter
   local far=$1 flag=$2 label=$3
   rm -f from_utcp
   ip netns exec "$FAR" nc "$flag" -l 5001 >from_utcp </dev/null &
@@ -47,7 +47,14 @@ run_family() {  # far-address nc-flag label
   local mss
   mss=$(awk '$1 == "tcp_info.snd_mss" {print $2}' cat.err)
   [ -n "$mss" ] && [ "$mss" -le "$4" ] || it_fail "$label: send MSS ${mss:-?} never came down to $4"
+  # Once the path MTU is known nothing more is too big: a handful of errors, not one per
+  # segment (offload's 64 KB segments are cut at the path's MSS, not the TUN's).
+  local errors
+  errors=$(awk -v k="$5" '$1 == k {print $2}' cat.err)
+  [ "${errors:-0}" -ge 1 ] || it_fail "$label: no ICMP error reached the stack ($5)"
+  [ "$errors" -le 10 ] || it_fail "$label: $errors ICMP errors ($5): segments kept exceeding the path MTU"
+  it_log "$label: $errors ICMP error(s), send MSS $mss"
 }
 
-run_family fd78::2 -6 "IPv6 (Packet Too Big)" 1220
-run_family 10.78.0.2 -4 "IPv4 (fragmentation needed)" 1240
+run_family fd78::2 -6 "IPv6 (Packet Too Big)" 1220 icmp6.in.error
+run_family 10.78.0.2 -4 "IPv4 (fragmentation needed)" 1240 icmp.in.error

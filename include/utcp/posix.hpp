@@ -55,10 +55,13 @@ struct TcpInfo {
   uint8_t tcpi_reserved[3] = {};
   uint32_t tcpi_local_port = 0;
   uint32_t tcpi_remote_port = 0;
-  uint32_t tcpi_remote_addr = 0;  // host order
+  uint32_t tcpi_remote_addr = 0;  // host order; 0 for an IPv6 peer
   // The connection's statistics (cwnd, ssthresh, RTT, retransmissions, SACK, ...), as
   // Stack::tcp_info gives them; all zero for a listener or a socket without a connection.
   tcp::TcpInfo stats;
+  // The peer's address of either family, 16 bytes in network order (an IPv4 peer as
+  // ::ffff:a.b.c.d).
+  uint8_t tcpi_remote_addr6[16] = {};
 };
 
 class Sockets {

@@ -356,6 +356,7 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
             const Endpoint remote = stack_->remote_endpoint(e->id);
             info.tcpi_remote_port = remote.port;
             info.tcpi_remote_addr = remote.addr.v4().value;
+            std::memcpy(info.tcpi_remote_addr6, remote.addr.v6().bytes.data(), 16);
             if (auto stats = stack_->tcp_info(e->id)) info.stats = *stats;
           }
         }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/tcp.h>
 
 #include <cerrno>
 #include <cstring>
@@ -135,6 +136,12 @@ TEST_F(Ipv6SocketsTest, ConnectAcceptAndNamesOverIpv6) {
   len = sizeof domain;
   ASSERT_EQ(b.getsockopt(s, SOL_SOCKET, SO_DOMAIN, &domain, &len), 0);
   EXPECT_EQ(domain, AF_INET6);
+  TcpInfo info;
+  len = sizeof info;
+  ASSERT_EQ(a.getsockopt(c, IPPROTO_TCP, TCP_INFO, &info, &len), 0);
+  EXPECT_EQ(info.tcpi_remote_port, 80u);
+  EXPECT_EQ(info.tcpi_remote_addr, 0u);  // IPv4 only
+  EXPECT_EQ(Ipv6Addr::from_bytes(info.tcpi_remote_addr6), kB6);
   exchange(c, s, "over IPv6");
 }
 

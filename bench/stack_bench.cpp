@@ -2,10 +2,11 @@
 // Two utcp Stacks in one process over the in-memory link: the pure protocol cost, with no
 // system call at all. Prints one JSON object on stdout.
 //
-//   utcp-stack-bench throughput [--mb N] [--mtu M] [--virtual] [--ipv6]
+//   utcp-stack-bench throughput [--mb N] [--mtu M] [--virtual] [--no-pacing] [--ipv6]
 //     one connection, A sends N MB to B; Gbit/s per core (thread CPU time). --virtual
-//     steps a virtual clock so that an instruction count (callgrind) is reproducible; --ipv6
-//     runs the connection over IPv6 (fd77::2 -> fd77::1) instead of IPv4.
+//     steps a virtual clock so that an instruction count (callgrind) is reproducible;
+//     --no-pacing turns sender pacing off (tcp::Config::pacing), to measure what it costs;
+//     --ipv6 runs the connection over IPv6 (fd77::2 -> fd77::1) instead of IPv4.
 //   utcp-stack-bench scale [--conns N] [--exchange B]
 //     N connections opened from A to B and held; RSS growth per connection and open time.
 //     --exchange: then every client sends B bytes and every server answers B bytes; RSS and
@@ -40,6 +41,7 @@ struct Args {
   size_t exchange = 0;
   bool virtual_clock = false;
   bool ipv6 = false;  // throughput over IPv6 (fd77::2 -> fd77::1) instead of IPv4
+  bool pacing = true;
 };
 
 Args parse(int argc, char** argv) {
@@ -74,6 +76,8 @@ Args parse(int argc, char** argv) {
       a.virtual_clock = true;
     else if (k == "--ipv6")
       a.ipv6 = true;
+    else if (k == "--no-pacing")
+      a.pacing = false;
     else {
       std::fprintf(stderr, "utcp-stack-bench: unknown option %s\n", k.c_str());
       std::exit(2);
@@ -115,10 +119,11 @@ long rss_kib() {
 }
 
 // The MSS follows the link's MTU: the Stack takes it from the device.
-StackConfig config_for(Ipv4Addr addr, uint8_t seed) {
+StackConfig config_for(Ipv4Addr addr, uint8_t seed, bool pacing = true) {
   StackConfig c;
   c.address = addr;
   c.address6 = Ipv6Addr(0xfd77, 0, 0, 0, 0, 0, 0, addr.value & 0xff);  // ::2 and ::1, as v4
+  c.tcp.pacing = pacing;
   for (size_t i = 0; i < c.secret.size(); ++i) c.secret[i] = static_cast<uint8_t>(seed + i);
   return c;
 }
@@ -138,8 +143,8 @@ struct Clock {
 
 int throughput(const Args& args) {
   dev::MemoryLink link(dev::MemoryLinkConfig{.mtu = args.mtu, .queue_packets = 1024});
-  Stack a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1));
-  Stack b(link.b(), config_for(Ipv4Addr(10, 77, 0, 1), 101));
+  Stack a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1, args.pacing));
+  Stack b(link.b(), config_for(Ipv4Addr(10, 77, 0, 1), 101, args.pacing));
   Clock clock{args.virtual_clock};
   std::error_code ec;
   SocketId l = b.listen(5001, ec);
@@ -212,9 +217,8 @@ int throughput(const Args& args) {
   }
   const double cpu = thread_cpu_seconds() - cpu0, wall = wall_seconds() - wall0;
   std::printf(
-      "{\"mode\":\"throughput\",\"family\":\"%s\",\"mtu\":%zu,\"bytes\":%zu,\"cpu_s\":%.4f,\"wall_"
-      "s\":%.4f,"
-      "\"gbit_per_core\":%.2f}\n",
+      "{\"mode\":\"throughput\",\"family\":\"%s\",\"mtu\":%zu,\"bytes\":%zu,"
+      "\"cpu_s\":%.4f,\"wall_s\":%.4f,\"gbit_per_core\":%.2f}\n",
       args.ipv6 ? "ipv6" : "ipv4", args.mtu, total, cpu, wall, double(total) * 8 / cpu / 1e9);
   return 0;
 }

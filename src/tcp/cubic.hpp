@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // CUBIC congestion control (RFC 9438): the cubic window function W_cubic(t) = C(t-K)^3 + W_max,
-// the Reno-friendly estimate W_est, fast convergence, beta 0.7 multiplicative decrease and
-// slow start as Reno (RFC 5681, byte counting: slow_start_cwnd()), optionally with HyStart++ (RFC
-// 9406). Window arithmetic is in double-precision segments, as the RFC states it; cwnd() rounds
-// down to bytes.
+// the Reno-friendly estimate W_est, fast convergence (not against a W_max a slow-start loss
+// left, by default), beta 0.7 multiplicative decrease and slow start as Reno (RFC 5681, byte
+// counting: slow_start_cwnd()) ended early by an ACK train (ack_train.hpp, RFC 9438 §4.10),
+// optionally with HyStart++ (RFC 9406). Window arithmetic is in double-precision segments, as
+// the RFC states it; cwnd() rounds down to bytes.
 #include <cstdint>
 #include <optional>
 

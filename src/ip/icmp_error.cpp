@@ -37,7 +37,10 @@ IcmpErrorDecode decode_icmp_error(const wire::IcmpPacket& icmp, wire::Ipv4Addr r
   auto quote = icmp.quote();
   // RFC 792: an error quotes the header plus at least 8 bytes, enough for ports and seq.
   if (!quote || !quote->has_tcp_seq()) return IcmpErrorDecode::kBadQuote;
-  if (quote->ip.protocol() != wire::ip_proto::kTcp) return IcmpErrorDecode::kNotTcp;
+  const uint8_t protocol = quote->ip.protocol();
+  if (protocol != wire::ip_proto::kTcp && protocol != wire::ip_proto::kUdp) {
+    return IcmpErrorDecode::kNotTcp;
+  }
 
   out.type = icmp.type();
   out.code = icmp.code();
@@ -48,7 +51,9 @@ IcmpErrorDecode decode_icmp_error(const wire::IcmpPacket& icmp, wire::Ipv4Addr r
   out.remote_addr = quote->ip.dst();
   out.local_port = quote->src_port();
   out.remote_port = quote->dst_port();
-  out.seq = quote->tcp_seq();
+  // The 8 quoted bytes of a UDP header hold its ports, Length and checksum: no sequence.
+  out.seq = protocol == wire::ip_proto::kTcp ? quote->tcp_seq() : wire::SeqNum();
+  out.protocol = protocol;
   return IcmpErrorDecode::kOk;
 }
 

@@ -17,6 +17,7 @@ namespace {
 ip::Ipv4InputConfig ip_config(Ipv4Addr address) {
   ip::Ipv4InputConfig c;
   c.local_addresses = {address};
+  c.udp = true;
   return c;
 }
 
@@ -61,7 +62,9 @@ Stack::Impl::Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> h, StackCon
       out(device, counters, config.address, config.ttl),
       ip_in(ip_config(config.address), out.ip()),
       sockets(seed_from(config.secret)),
-      placement(caps.scatter_receive) {
+      placement(caps.scatter_receive),
+      udp(udp_config(config)) {
+  udp.set_local_addresses({IpAddr(config.address)});
   out.set_device_sums_above(config.tcp.tso_checksum_offload_above);
   rx_storage.resize(kBatch * kMaxPacket);
   for (size_t i = 0; i < kBatch; ++i) {
@@ -144,7 +147,9 @@ void Stack::Impl::reap(uint32_t index) {
 
 void Stack::Impl::notify(uint32_t index) {
   const Socket& s = sockets[index];
-  if (on_readiness && !s.released) on_readiness(sockets.id_of(index), sockets.readiness(s));
+  if (!on_readiness || s.released) return;
+  on_readiness(sockets.id_of(index),
+               s.kind == Kind::kUdp ? udp_readiness(s) : sockets.readiness(s));
 }
 
 void Stack::Impl::flush(Instant t) {

@@ -26,6 +26,7 @@
 #include "stack/timer_heap.hpp"
 #include "tcp/challenge_ack_limiter.hpp"
 #include "tcp/isn_generator.hpp"
+#include "udp/udp_socket_table.hpp"
 #include "utcp/device.hpp"
 #include "utcp/stack.hpp"
 #include "wire/tcp.hpp"
@@ -64,6 +65,7 @@ struct Stack::Impl {
   stack::SocketTable sockets;
   stack::DirectPlacement placement;
   stack::OrphanQueue orphans;
+  udp::UdpSocketTable udp;
   stack::DirectPlacement::Lease lease;  // held for one placed read at a time
   std::vector<uint8_t> rx_storage;
   std::array<dev::PacketSlot, kBatch> rx_slots;
@@ -133,6 +135,17 @@ struct Stack::Impl {
   bool accept_syn_cookie(uint32_t l, const stack::FourTuple& t, const wire::TcpRepr& ack,
                          uint8_t ecn);
   void receive_all();
+
+  // ---- UDP (udp_sockets.cpp) ----
+  static udp::UdpConfig udp_config(const StackConfig& c);
+  Socket* lookup_udp(SocketId id) { return sockets.lookup_udp(id); }
+  // A datagram from IPv4 input: to its socket, or answered with port unreachable.
+  void on_udp(const ip::InputResult& r, bool checksum_verified);
+  void on_udp_icmp_error(const ip::IcmpError& e);
+  uint32_t udp_readiness(const Socket& s) const;
+  // Frees a UDP handle; false when `id` names no UDP socket.
+  bool close_udp(SocketId id);
+  SocketId open_udp(std::error_code& ec, bool reuse_addr);
 };
 
 }  // namespace utcp

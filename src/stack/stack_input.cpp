@@ -36,6 +36,12 @@ void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verifi
     case ip::InputAction::kReply:
       out.queue_packet_within(r.reply, caps.mtu);
       break;
+    case ip::InputAction::kUdp:
+      on_udp(r, checksum_verified);
+      break;
+    case ip::InputAction::kUdpIcmpError:
+      on_udp_icmp_error(r.icmp_error);
+      break;
     default:
       break;  // dropped, held for reassembly or consumed: ip counters say which
   }

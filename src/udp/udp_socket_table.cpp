@@ -178,6 +178,29 @@ void UdpSocketTable::set_reuse_addr(UdpId id, bool on) {
   if (Socket* s = find(id)) s->reuse_addr = on;
 }
 
+void UdpSocketTable::set_owner(UdpId id, uint32_t owner) {
+  if (Socket* s = find(id)) s->owner = owner;
+}
+
+uint32_t UdpSocketTable::owner(UdpId id) const {
+  const Socket* s = find(id);
+  return s ? s->owner : UINT32_MAX;
+}
+
+void UdpSocketTable::append_counters(
+    std::vector<std::pair<std::string_view, uint64_t>>& out) const {
+  const UdpCounters& c = counters_;
+  out.emplace_back("udp.in", c.in_datagrams);
+  out.emplace_back("udp.in.delivered", c.in_delivered);
+  out.emplace_back("udp.drop.bad-length", c.in_bad_length);
+  out.emplace_back("udp.drop.bad-checksum", c.in_bad_checksum);
+  out.emplace_back("udp.in.no-port", c.in_no_port);
+  out.emplace_back("udp.drop.queue-full", c.in_queue_full);
+  out.emplace_back("udp.out", c.out_datagrams);
+  out.emplace_back("udp.icmp.error-reported", c.icmp_errors_reported);
+  out.emplace_back("udp.icmp.error-ignored", c.icmp_errors_ignored);
+}
+
 void UdpSocketTable::set_recv_queue_limits(UdpId id, DatagramQueueLimits limits) {
   if (Socket* s = find(id)) s->queue.set_limits(limits);
 }
@@ -224,7 +247,8 @@ UdpId UdpSocketTable::lookup(const UdpEndpoint& dst, const UdpEndpoint& src) con
 }
 
 UdpInput UdpSocketTable::input(const IpAddr& src, const IpAddr& dst, uint8_t traffic_class,
-                               std::span<const uint8_t> ip_payload, bool verify_checksum) {
+                               std::span<const uint8_t> ip_payload, bool verify_checksum,
+                               UdpId* delivered_to) {
   ++counters_.in_datagrams;
   auto p = wire::UdpPacket::parse(ip_payload, src, dst, verify_checksum);
   if (!p) {
@@ -251,6 +275,7 @@ UdpInput UdpSocketTable::input(const IpAddr& src, const IpAddr& dst, uint8_t tra
     return UdpInput::kDropped;
   }
   ++counters_.in_delivered;
+  if (delivered_to) *delivered_to = id;
   return UdpInput::kDelivered;
 }
 

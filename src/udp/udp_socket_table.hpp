@@ -27,8 +27,10 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <system_error>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/prng.hpp"
@@ -101,6 +103,9 @@ class UdpSocketTable {
   // stack's first of that family). An unspecified address (0.0.0.0 or ::) disconnects.
   std::error_code connect(UdpId id, const UdpEndpoint& remote);
   void set_reuse_addr(UdpId id, bool on);
+  // A value the owner keeps with the socket (the Stack: its socket slot).
+  void set_owner(UdpId id, uint32_t owner);
+  uint32_t owner(UdpId id) const;
   void set_recv_queue_limits(UdpId id, DatagramQueueLimits limits);
 
   std::optional<UdpEndpoint> local_endpoint(UdpId id) const;   // nullopt while unbound
@@ -108,9 +113,11 @@ class UdpSocketTable {
 
   // A received datagram: ip_payload is the IP packet's payload (after any extension
   // headers), src/dst its IP addresses, traffic_class the TOS byte / Traffic Class.
-  // verify_checksum false: the device already checked it.
+  // verify_checksum false: the device already checked it. kDelivered names the socket in
+  // *delivered_to (when given).
   UdpInput input(const IpAddr& src, const IpAddr& dst, uint8_t traffic_class,
-                 std::span<const uint8_t> ip_payload, bool verify_checksum = true);
+                 std::span<const uint8_t> ip_payload, bool verify_checksum = true,
+                 UdpId* delivered_to = nullptr);
   // The socket a datagram from `src` to `dst` would go to, or kNoUdp.
   UdpId lookup(const UdpEndpoint& dst, const UdpEndpoint& src) const;
 
@@ -143,6 +150,8 @@ class UdpSocketTable {
   std::error_code take_error(UdpId id);  // SO_ERROR: the pending error, cleared
 
   const UdpCounters& counters() const { return counters_; }
+  // The counters by name ("udp.in", "udp.drop.queue-full", ...), for Stack::counters().
+  void append_counters(std::vector<std::pair<std::string_view, uint64_t>>& out) const;
 
  private:
   static constexpr uint32_t kIndexBits = 20;
@@ -154,6 +163,7 @@ class UdpSocketTable {
     bool bound = false;
     bool connected = false;
     bool reuse_addr = false;
+    uint32_t owner = UINT32_MAX;
     uint64_t bind_order = 0;  // later binds win ties
     UdpEndpoint local;        // bound address (maybe a wildcard) and port
     IpAddr conn_local;        // connected: the concrete source address

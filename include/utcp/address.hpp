@@ -4,8 +4,7 @@
 //
 // The API takes addresses through Endpoint and value types, never through raw integers or
 // sockaddr. Ipv4Addr and Ipv6Addr are the two families; IpAddr holds either, and is the
-// family-neutral type meant to take Ipv4Addr's place in Endpoint and the Stack's signatures
-// (the Stack is still IPv4-only: Endpoint keeps Ipv4Addr until the IP layer speaks IPv6).
+// family-neutral type the Stack's signatures and Endpoint take (a dual-stack Stack: issue 12).
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -32,14 +31,6 @@ struct Ipv4Addr {
   // Dotted quad; nullopt for anything else (no leading '+', no out-of-range octets).
   static std::optional<Ipv4Addr> parse(std::string_view text);
   std::string to_string() const;
-};
-
-// A transport endpoint: an address and a port (host byte order).
-struct Endpoint {
-  Ipv4Addr addr;
-  uint16_t port = 0;
-
-  friend constexpr bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
 // An IPv6 address (RFC 4291): 16 bytes in network order.
@@ -141,6 +132,15 @@ class IpAddr {
  private:
   Family family_ = Family::kV4;
   Ipv6Addr addr_ = Ipv6Addr::v4_mapped(Ipv4Addr());
+};
+
+// A transport endpoint: an address of either family and a port (host byte order). An
+// Ipv4Addr converts implicitly, so Endpoint{Ipv4Addr(10, 77, 0, 1), 80} still reads as before.
+struct Endpoint {
+  IpAddr addr;
+  uint16_t port = 0;
+
+  friend constexpr bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
 // The name the library's internal layers have always used.

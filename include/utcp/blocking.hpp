@@ -127,16 +127,18 @@ class Interface {
   Interface(const Interface&) = delete;
   Interface& operator=(const Interface&) = delete;
 
+  // Both families unless `options` says one (see ListenOptions in utcp/stack.hpp).
   TcpListener listen(uint16_t port);
   TcpListener listen(uint16_t port, std::error_code& ec);
+  TcpListener listen(uint16_t port, const ListenOptions& options, std::error_code& ec);
   // Blocks until the handshake completes or fails (refused, timed out, ...). Without a
   // timeout that can take minutes against a silent peer (the SYN retransmissions of
   // tcp::Config::syn_retries); with one, the attempt is abandoned after `timeout` and fails
   // with timed_out (as a socket's connect() with SO_SNDTIMEO).
-  TcpStream connect(Ipv4Addr addr, uint16_t port);
-  TcpStream connect(Ipv4Addr addr, uint16_t port, std::error_code& ec);
-  TcpStream connect(Ipv4Addr addr, uint16_t port, Duration timeout);
-  TcpStream connect(Ipv4Addr addr, uint16_t port, Duration timeout, std::error_code& ec);
+  TcpStream connect(IpAddr addr, uint16_t port);
+  TcpStream connect(IpAddr addr, uint16_t port, std::error_code& ec);
+  TcpStream connect(IpAddr addr, uint16_t port, Duration timeout);
+  TcpStream connect(IpAddr addr, uint16_t port, Duration timeout, std::error_code& ec);
 
   // Snapshot of Stack::counters().
   std::vector<std::pair<std::string, uint64_t>> counters();

@@ -27,12 +27,17 @@
 namespace utcp {
 
 struct StackConfig {
-  Ipv4Addr address{10, 77, 0, 2};  // the stack's own address
+  Ipv4Addr address{10, 77, 0, 2};  // the stack's own IPv4 address
   uint8_t ttl = 64;                // IPv4 time to live (RFC 1122 §3.2.1.7, MUST-49)
-  tcp::Config tcp;                 // defaults for every new connection
-  uint32_t syn_backlog = 256;      // half-open connections per listener (RFC 4987 §3.1)
-  uint32_t accept_backlog = 128;   // established connections waiting for accept()
-  bool syn_cookies = true;  // past a full SYN queue, answer with SYN cookies (RFC 4987 §3.6)
+  // Dual stack (issue 12): the stack's own IPv6 address, beside the IPv4 one; with ipv6 off
+  // the stack drops IPv6 packets as before (ip.drop.bad-version) and refuses IPv6 connects.
+  Ipv6Addr address6{0xfd77, 0, 0, 0, 0, 0, 0, 2};
+  bool ipv6 = true;
+  uint8_t hop_limit = 64;         // IPv6 hop limit of what the stack sends (RFC 8200 §3)
+  tcp::Config tcp;                // defaults for every new connection
+  uint32_t syn_backlog = 256;     // half-open connections per listener (RFC 4987 §3.1)
+  uint32_t accept_backlog = 128;  // established connections waiting for accept()
+  bool syn_cookies = true;        // past a full SYN queue, answer with SYN cookies (RFC 4987 §3.6)
   PortRange ephemeral_ports;
   uint32_t challenge_acks_per_second = 1000;  // RFC 5961 §7, stack-wide (jittered ±50 %)
   // RFC 5961 §7 per connection (0 = none): 2 per second, Linux's tcp_invalid_ratelimit, so no
@@ -71,11 +76,21 @@ inline constexpr uint32_t kSoftError = 128;  // a soft error is pending: see tak
 
 // The optional parts of an active OPEN (RFC 9293 §3.9.1.1, §3.9.1.9).
 struct ConnectOptions {
-  // MUST-43: the local address; 0.0.0.0 (unspecified) or the stack's own address, anything
-  // else fails with address_not_available (EADDRNOTAVAIL, as Linux's bind()).
-  Ipv4Addr local_addr;
+  // MUST-43: the local address; unspecified (0.0.0.0 or ::) or the stack's own address of
+  // the destination's family, anything else fails with address_not_available (EADDRNOTAVAIL,
+  // as Linux's bind()).
+  IpAddr local_addr;
   uint16_t local_port = 0;  // 0: an ephemeral port (RFC 6056)
-  uint8_t tos = 0;          // the IPv4 TOS byte's Diffserv field: see set_tos()
+  uint8_t tos = 0;          // the Diffserv field (IPv4 TOS byte, IPv6 traffic class): see set_tos()
+};
+
+// The optional parts of a passive OPEN. A listener takes both families on its port (dual
+// stack) unless told otherwise; per family a port has at most one listener, so an IPv4-only
+// and an IPv6-only listener can share a port (as an AF_INET and an IPV6_V6ONLY socket do).
+struct ListenOptions {
+  uint32_t backlog = 0;  // accept queue length; 0: StackConfig::accept_backlog
+  bool v6only = false;   // IPv6 only (IPV6_V6ONLY): IPv4 SYNs to the port are answered by RST
+  bool v4only = false;   // IPv4 only (an AF_INET socket)
 };
 
 // What recv_from() says about a UDP datagram besides its bytes.
@@ -110,7 +125,7 @@ class Stack {
   Instant now() const;
 
   // Push-style entry, beside process(), for an embedder that moves the packets itself:
-  // input() takes one received IPv4 packet (checksum_verified: the link vouched for the TCP
+  // input() takes one received IPv4 or IPv6 packet (checksum_verified: the link vouched for the TCP
   // checksum); what it causes is queued and sent at the next flush. poll_transmit() flushes
   // and copies the next packet to send into `buf` (at least capabilities().mtu bytes, or
   // tso_max_bytes with TSO), returning its length, 0 when there is none; call it until then.
@@ -120,15 +135,18 @@ class Stack {
   // What the device (or the push-style link) said it supports.
   const dev::DeviceCapabilities& capabilities() const;
 
-  // Listeners.
+  // Listeners: both families, or one (ListenOptions). address_in_use when a listener already
+  // holds the port for a family asked for; invalid_argument for v6only and v4only both set,
+  // or v6only on a stack without IPv6.
   SocketId listen(uint16_t port, std::error_code& ec, uint32_t backlog = 0);
+  SocketId listen(uint16_t port, const ListenOptions& options, std::error_code& ec);
   // A connection that completed its handshake, or kNoSocket with operation_would_block.
   SocketId accept(SocketId listener, std::error_code& ec, Endpoint* peer = nullptr);
 
-  // Connections. connect() starts an active open; ready::kConnected or kError follows.
-  SocketId connect(Ipv4Addr addr, uint16_t port, std::error_code& ec, uint16_t local_port = 0);
-  SocketId connect(Ipv4Addr addr, uint16_t port, const ConnectOptions& options,
-                   std::error_code& ec);
+  // Connections. connect() starts an active open to an IPv4 or IPv6 address (an IPv4-mapped
+  // IPv6 address means its IPv4 address); ready::kConnected or kError follows.
+  SocketId connect(IpAddr addr, uint16_t port, std::error_code& ec, uint16_t local_port = 0);
+  SocketId connect(IpAddr addr, uint16_t port, const ConnectOptions& options, std::error_code& ec);
   // Bytes taken into the send buffer (0 with operation_would_block when full).
   size_t send(SocketId s, std::span<const uint8_t> data, std::error_code& ec);
   // Bytes read; 0 without error means end of stream (the peer's FIN).
@@ -146,6 +164,8 @@ class Stack {
   // TCP_INFO-like statistics (cwnd, RTT, retransmissions, SACK/recovery counters); nullopt for
   // a listener or an unknown socket.
   std::optional<tcp::TcpInfo> tcp_info(SocketId s) const;
+  // The addresses of a connection (either family). A listener's local endpoint is the
+  // stack's address of its family: IPv6 for an IPv6-only one, IPv4 otherwise.
   Endpoint local_endpoint(SocketId s) const;
   Endpoint remote_endpoint(SocketId s) const;
   void set_nodelay(SocketId s, bool on);
@@ -173,10 +193,11 @@ class Stack {
   size_t send_urgent(SocketId s, std::span<const uint8_t> data, std::error_code& ec);
 
   // RFC 9293 §3.9.1.9 (MUST-48, SHLD-21/22): the Diffserv field, as the IPv4 TOS byte (DSCP in
-  // the upper six bits, RFC 2474). Every segment the connection sends from then on carries it
-  // unchanged: data, retransmissions, ACKs, FIN, RST. The two low (ECN) bits are ignored, as
-  // Linux does for IP_TOS on TCP sockets: ECN (RFC 3168) owns them. On a listener it is what
-  // its SYN-ACKs carry and what accepted connections inherit. Default 0.
+  // the upper six bits, RFC 2474); over IPv6 the same byte is the traffic class (RFC 8200 §7).
+  // Every segment the connection sends from then on carries it unchanged: data, retransmissions,
+  // ACKs, FIN, RST. The two low (ECN) bits are ignored, as Linux does for IP_TOS on TCP sockets:
+  // ECN (RFC 3168) owns them. On a listener it is what its SYN-ACKs carry and what accepted
+  // connections inherit. Default 0.
   void set_tos(SocketId s, uint8_t tos);
   uint8_t tos(SocketId s) const;  // the TOS byte set, ECN bits zero
 

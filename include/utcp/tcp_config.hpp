@@ -24,6 +24,10 @@ struct Config {
   // so by default the MTU decides (a Stack takes it from its device: MTU minus 40).
   uint16_t mss = 65495;
   uint16_t path_mtu = 1500;
+  // The fixed IP header the MSS leaves room for: 20 (IPv4) or 40 (IPv6, RFC 8200 §3), so an
+  // MSS is path_mtu - 40 over IPv4 and path_mtu - 60 over IPv6. A connection sets it from its
+  // addresses' family; what is configured here is ignored.
+  uint8_t ip_header_len = 20;
   // Largest segment the sender may hand down when the device cuts it into MSS-sized pieces
   // again (TSO/GSO, e.g. a TUN with offload), rounded down to whole MSS; 0: one MSS each.
   uint32_t tso_max_bytes = 0;

@@ -156,7 +156,7 @@ InputResult Ipv4Input::handle_icmp(const wire::Ipv4Packet& ip, InputResult r,
     case IcmpErrorDecode::kOk:
       counters_.inc(IpCounter::icmp_errors_in);
       // The quoted datagram must be one we sent: from one of our addresses (RFC 5927 §4.1).
-      if (!is_local(r.icmp_error.local_addr)) return drop(IpCounter::icmp_errors_bad_quote);
+      if (!is_local(r.icmp_error.local_addr.v4())) return drop(IpCounter::icmp_errors_bad_quote);
       if (r.icmp_error.protocol == wire::ip_proto::kUdp && !config_.udp) {
         return drop(IpCounter::icmp_errors_not_tcp);
       }

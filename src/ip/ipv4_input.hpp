@@ -21,6 +21,7 @@
 #include "ip/fragment_reassembler.hpp"
 #include "ip/icmp_error.hpp"
 #include "ip/icmp_rate_limiter.hpp"
+#include "ip/input_action.hpp"
 #include "ip/ip_counters.hpp"
 #include "ip/ipv4_output.hpp"
 #include "utcp/address.hpp"
@@ -37,17 +38,6 @@ struct Ipv4InputConfig {
   // Deliver UDP datagrams (kUdp) and ICMP errors about ours (kUdpIcmpError). Off, UDP is an
   // unknown protocol answered with protocol unreachable (a host without UDP).
   bool udp = false;
-};
-
-enum class InputAction : uint8_t {
-  kDrop,          // rejected; a counter says why
-  kHeld,          // a fragment, stored until its datagram is complete
-  kConsumed,      // handled here, nothing for the Stack (e.g. an echo reply or source quench)
-  kTcp,           // a TCP segment for the Stack: src, dst, ecn, payload
-  kIcmpError,     // an ICMP error about one of our TCP segments: icmp_error
-  kReply,         // transmit `reply` (an echo reply or an ICMP error we generated)
-  kUdp,           // a UDP datagram for the Stack: src, dst, tos, payload, datagram
-  kUdpIcmpError,  // an ICMP error about one of our UDP datagrams: icmp_error
 };
 
 struct InputResult {

@@ -324,7 +324,7 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
           if (e->kind == EntryKind::kConnection) {
             const Endpoint remote = stack_->remote_endpoint(e->id);
             info.tcpi_remote_port = remote.port;
-            info.tcpi_remote_addr = remote.addr.value;
+            info.tcpi_remote_addr = remote.addr.v4().value;
             if (auto stats = stack_->tcp_info(e->id)) info.stats = *stats;
           }
         }

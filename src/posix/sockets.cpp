@@ -183,7 +183,7 @@ int Sockets::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
         sockaddr_in in{};
         in.sin_family = AF_INET;
         in.sin_port = htons(peer.port);
-        in.sin_addr.s_addr = htonl(peer.addr.value);
+        in.sin_addr.s_addr = htonl(peer.addr.v4().value);
         std::memcpy(addr, &in, std::min<size_t>(*len, sizeof in));
         *len = sizeof in;
       }

@@ -271,31 +271,36 @@ TcpListener Interface::listen(uint16_t port) {
 }
 
 TcpListener Interface::listen(uint16_t port, std::error_code& ec) {
+  return listen(port, ListenOptions{}, ec);
+}
+
+TcpListener Interface::listen(uint16_t port, const ListenOptions& options, std::error_code& ec) {
   const SocketId s = core_->open_socket(
-      core_->listeners, ec, [port](Stack& st, std::error_code& e) { return st.listen(port, e); });
+      core_->listeners, ec,
+      [port, options](Stack& st, std::error_code& e) { return st.listen(port, options, e); });
   if (ec) return {};
   return TcpListener(core_, s);
 }
 
-TcpStream Interface::connect(Ipv4Addr addr, uint16_t port) {
+TcpStream Interface::connect(IpAddr addr, uint16_t port) {
   std::error_code ec;
   TcpStream s = connect(addr, port, ec);
   throw_if(ec, "utcp connect");
   return s;
 }
 
-TcpStream Interface::connect(Ipv4Addr addr, uint16_t port, std::error_code& ec) {
+TcpStream Interface::connect(IpAddr addr, uint16_t port, std::error_code& ec) {
   return connect(addr, port, Duration::max(), ec);
 }
 
-TcpStream Interface::connect(Ipv4Addr addr, uint16_t port, Duration timeout) {
+TcpStream Interface::connect(IpAddr addr, uint16_t port, Duration timeout) {
   std::error_code ec;
   TcpStream s = connect(addr, port, timeout, ec);
   throw_if(ec, "utcp connect");
   return s;
 }
 
-TcpStream Interface::connect(Ipv4Addr addr, uint16_t port, Duration timeout, std::error_code& ec) {
+TcpStream Interface::connect(IpAddr addr, uint16_t port, Duration timeout, std::error_code& ec) {
   const Instant start = EventLoop::clock_now();
   // Duration::max() (and anything reaching past the clock's range) means no timeout.
   const Instant deadline =

@@ -5,17 +5,41 @@
 
 namespace utcp::stack {
 
-Output::Output(dev::Device& device, Counters& counters, wire::Ipv4Addr address, uint8_t ttl)
-    : device_(device), counters_(counters), address_(address), ip_out_(1, ttl) {
+Output::Output(dev::Device& device, Counters& counters, wire::Ipv4Addr address, uint8_t ttl,
+               const wire::Ipv6Addr& address6, uint8_t hop_limit)
+    : device_(device),
+      counters_(counters),
+      address_(address),
+      address6_(address6),
+      hop_limit_(hop_limit),
+      ip_out_(1, ttl) {
   storage_.resize(kBatch * kMaxPacket);
 }
 
-void Output::send_tcp(const wire::TcpRepr& seg, wire::Ipv4Addr src, wire::Ipv4Addr dst,
-                      uint8_t tos) {
+void Output::send_tcp(const wire::TcpRepr& seg, const wire::IpAddr& src, const wire::IpAddr& dst,
+                      uint8_t tos, uint32_t flow_label) {
   const std::span<uint8_t> buf = slot();
-  const size_t n = seg.emit(buf.subspan(wire::kIpv4HeaderMin), src, dst);
+  const size_t n = seg.emit(buf.subspan(header_len(dst.family())), src, dst);
   counters_.inc(Counter::tcp_out);
-  queue_ip(buf, n, wire::ip_proto::kTcp, dst, tos);
+  queue_ip(buf, n, wire::ip_proto::kTcp, dst, tos, flow_label);
+}
+
+void Output::queue_ipv6(std::span<uint8_t> buf, size_t payload_len, uint8_t next_header,
+                        const wire::Ipv6Addr& dst, uint8_t traffic_class, uint32_t flow_label) {
+  // RFC 8200 §3: the payload length field holds at most 65535 (no jumbograms here), and a
+  // slot holds at most kMaxPacket bytes in all.
+  if (payload_len > kMaxPacket - wire::kIpv6HeaderLen) return;
+  wire::Ipv6Repr ip;
+  ip.src = address6_;
+  ip.dst = dst;
+  ip.next_header = next_header;
+  ip.hop_limit = hop_limit_;
+  ip.traffic_class = traffic_class;
+  ip.flow_label = flow_label & 0xfffff;
+  ip.payload_len = static_cast<uint16_t>(payload_len);
+  if (ip.emit(buf) == 0) return;
+  // An IPv6 source never fragments TCP: the engine sizes segments to the path MTU (RFC 8201).
+  queue_packet(buf.first(wire::kIpv6HeaderLen + payload_len));
 }
 
 void Output::queue_packet_within(std::span<const uint8_t> packet, size_t mtu) {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// The Stack's output: IPv4 output (the header in front of a transport payload) and the
-// transmit batch, a set of packet buffers filled in place (the engine writes each segment
-// straight into the next one) and handed to the device in one call per batch. Owns the tx
-// buffers and the IP identification counter; nothing here decides what to send.
+// The Stack's output: IPv4 and IPv6 output (the header in front of a transport payload) and
+// the transmit batch, a set of packet buffers filled in place (the engine writes each segment
+// straight into the next one, after header_len(family) bytes) and handed to the device in one
+// call per batch. Owns the tx buffers and the IPv4 identification counter; nothing here
+// decides what to send.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include "stack/counters.hpp"
 #include "utcp/address.hpp"
 #include "utcp/device.hpp"
+#include "wire/ipv6.hpp"
 #include "wire/packet_format.hpp"
 #include "wire/tcp.hpp"
 
@@ -26,7 +28,13 @@ class Output {
   static constexpr size_t kBatch = 64;         // packets per device call
   static constexpr size_t kMaxPacket = 65535;  // the IPv4 total length field
 
-  Output(dev::Device& device, Counters& counters, wire::Ipv4Addr address, uint8_t ttl);
+  Output(dev::Device& device, Counters& counters, wire::Ipv4Addr address, uint8_t ttl,
+         const wire::Ipv6Addr& address6 = {}, uint8_t hop_limit = 64);
+
+  // Where a transport payload starts in slot(): after the IPv4 (20) or IPv6 (40) header.
+  static constexpr size_t header_len(IpAddr::Family f) {
+    return f == IpAddr::Family::kV6 ? wire::kIpv6HeaderLen : wire::kIpv4HeaderMin;
+  }
 
   ip::Ipv4Output& ip() { return ip_out_; }
 
@@ -35,11 +43,17 @@ class Output {
     return std::span<uint8_t>(storage_.data() + count_ * kMaxPacket, kMaxPacket);
   }
 
-  // Prepends the IPv4 header to a transport payload already written at buf[20..] of slot();
-  // `tos` is the whole TOS byte (Diffserv field and ECN codepoint).
-  void queue_ip(std::span<uint8_t> buf, size_t payload_len, uint8_t protocol, wire::Ipv4Addr dst,
-                uint8_t tos = 0) {
-    const size_t total = ip_out_.write_header(buf, payload_len, address_, dst, protocol, tos);
+  // Prepends the IP header of dst's family to a transport payload already written at
+  // buf[header_len(family)..] of slot(); `tos` is the whole TOS byte or traffic class
+  // (Diffserv field and ECN codepoint, RFC 8200 §7), `flow_label` the IPv6 flow label
+  // (RFC 6437; ignored over IPv4).
+  void queue_ip(std::span<uint8_t> buf, size_t payload_len, uint8_t protocol,
+                const wire::IpAddr& dst, uint8_t tos = 0, uint32_t flow_label = 0) {
+    if (dst.is_v6()) {
+      queue_ipv6(buf, payload_len, protocol, dst.v6(), tos, flow_label);
+      return;
+    }
+    const size_t total = ip_out_.write_header(buf, payload_len, address_, dst.v4(), protocol, tos);
     if (total == 0) return;
     queue_packet(buf.first(total));
   }
@@ -47,7 +61,7 @@ class Output {
   // Queues a whole IPv4 packet that already sits in slot(); a full batch goes out at once.
   void queue_packet(std::span<const uint8_t> packet) {
     // A TSO segment whose checksum the device finishes is not checked in the trace.
-    if (trace_) trace_('>', wire::format_ipv4_packet(packet, packet.size() <= device_sums_above_));
+    if (trace_) trace_('>', wire::format_ip_packet(packet, packet.size() <= device_sums_above_));
     packets_[count_++] = packet;
     if (count_ == kBatch) flush(now_);
   }
@@ -58,7 +72,8 @@ class Output {
 
   // A segment built outside any connection (a RST for a stray segment, a cookie SYN-ACK);
   // `tos` as for queue_ip().
-  void send_tcp(const wire::TcpRepr& seg, wire::Ipv4Addr src, wire::Ipv4Addr dst, uint8_t tos = 0);
+  void send_tcp(const wire::TcpRepr& seg, const wire::IpAddr& src, const wire::IpAddr& dst,
+                uint8_t tos = 0, uint32_t flow_label = 0);
 
   // Hands the batch to the device; what it refuses is counted as dropped.
   void flush(Instant now);
@@ -70,9 +85,14 @@ class Output {
   void set_trace(std::function<void(char, std::string_view)> trace) { trace_ = std::move(trace); }
 
  private:
+  void queue_ipv6(std::span<uint8_t> buf, size_t payload_len, uint8_t next_header,
+                  const wire::Ipv6Addr& dst, uint8_t traffic_class, uint32_t flow_label);
+
   dev::Device& device_;
   Counters& counters_;
   wire::Ipv4Addr address_;
+  wire::Ipv6Addr address6_;
+  uint8_t hop_limit_;
   ip::Ipv4Output ip_out_;
   std::vector<uint8_t> storage_;
   std::vector<uint8_t> unfragmented_;  // a datagram being split (its slot is reused)

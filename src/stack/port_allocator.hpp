@@ -23,7 +23,7 @@ class PortAllocator {
 
   // Picks a local port for a connection to (remote, remote_port) for which in_use() is false;
   // nullopt when every port of the range is taken for that destination.
-  std::optional<uint16_t> allocate(wire::Ipv4Addr local, wire::Ipv4Addr remote,
+  std::optional<uint16_t> allocate(const wire::IpAddr& local, const wire::IpAddr& remote,
                                    uint16_t remote_port,
                                    const std::function<bool(uint16_t)>& in_use);
 

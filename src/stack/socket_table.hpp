@@ -38,12 +38,15 @@ struct Socket {
   bool closed = false;  // the engine reached CLOSED
   bool peer_finished = false;
   bool connected = false;
-  bool in_table = false;  // reachable by its 4-tuple (until the engine reaches CLOSED)
-  bool orphan = false;    // closed by the application, still ending (stack/orphan_queue.hpp)
-  uint8_t tos = 0;        // Diffserv part of the TOS byte (RFC 9293 §3.9.1.9); ECN bits zero
+  bool in_table = false;    // reachable by its 4-tuple (until the engine reaches CLOSED)
+  bool orphan = false;      // closed by the application, still ending (stack/orphan_queue.hpp)
+  uint8_t tos = 0;          // Diffserv part of the TOS byte (RFC 9293 §3.9.1.9); ECN bits zero
+  uint32_t flow_label = 0;  // IPv6: this connection's flow label (RFC 6437 §3), 0 over IPv4
   std::error_code error;
   // Listener.
   uint16_t port = 0;
+  bool listen_v4 = true;  // takes IPv4 SYNs to its port
+  bool listen_v6 = true;  // takes IPv6 SYNs to its port
   uint32_t syn_backlog = 0;
   uint32_t accept_backlog = 0;
   uint32_t half_open = 0;
@@ -60,7 +63,8 @@ class SocketTable {
   static constexpr uint32_t kIndexMask = (1u << kIndexBits) - 1;
 
   explicit SocketTable(uint64_t hash_seed) : by_tuple_(1024, FourTupleHash(hash_seed)) {
-    listeners_.fill(kNoIndex);
+    listeners4_.fill(kNoIndex);
+    listeners6_.fill(kNoIndex);
   }
 
   Socket& operator[](uint32_t index) { return sockets_[index]; }
@@ -111,9 +115,19 @@ class SocketTable {
     s.in_table = false;
   }
 
-  // ---- listeners ----
-  uint32_t listener(uint16_t port) const { return listeners_[port]; }
-  void set_listener(uint16_t port, uint32_t index) { listeners_[port] = index; }
+  // ---- listeners: one per port and family (a dual-stack listener holds both) ----
+  uint32_t listener(uint16_t port, IpAddr::Family family) const {
+    return family == IpAddr::Family::kV6 ? listeners6_[port] : listeners4_[port];
+  }
+  // Any listener on the port, of either family (a local port in use).
+  bool port_listened(uint16_t port) const {
+    return listeners4_[port] != kNoIndex || listeners6_[port] != kNoIndex;
+  }
+  // Registers (or with kNoIndex clears) the listener for the families it takes.
+  void set_listener(uint16_t port, bool v4, bool v6, uint32_t index) {
+    if (v4) listeners4_[port] = index;
+    if (v6) listeners6_[port] = index;
+  }
 
   // ---- work to flush ----
   void mark_dirty(uint32_t index) {
@@ -136,7 +150,8 @@ class SocketTable {
   std::vector<Socket> sockets_;
   std::vector<uint32_t> free_slots_;
   std::unordered_map<FourTuple, uint32_t, FourTupleHash> by_tuple_;
-  std::array<uint32_t, 65536> listeners_;  // port -> listener index
+  std::array<uint32_t, 65536> listeners4_;  // port -> IPv4 listener index
+  std::array<uint32_t, 65536> listeners6_;  // port -> IPv6 listener index
   std::vector<uint32_t> dirty_;
   size_t connection_count_ = 0;
 };

@@ -3,6 +3,7 @@
 
 #include <random>
 
+#include "stack/connect_rules.hpp"
 #include "stack/icmp_errors.hpp"
 #include "stack/null_span.hpp"
 #include "stack/stack_impl.hpp"
@@ -93,21 +94,34 @@ Instant Stack::now() const {
 }
 
 SocketId Stack::listen(uint16_t port, std::error_code& ec, uint32_t backlog) {
+  ListenOptions options;
+  options.backlog = backlog;
+  return listen(port, options, ec);
+}
+
+SocketId Stack::listen(uint16_t port, const ListenOptions& options, std::error_code& ec) {
   ec.clear();
-  if (port == 0) {
+  const bool ipv6 = impl_->config.ipv6;
+  if (port == 0 || (options.v4only && options.v6only) || (options.v6only && !ipv6)) {
     ec = std::make_error_code(std::errc::invalid_argument);
     return kNoSocket;
   }
-  if (impl_->sockets.listener(port) != stack::kNoIndex) {
+  // Without IPv6 a listener takes IPv4 only, and leaves the IPv6 side of its port free.
+  const bool v4 = !options.v6only, v6 = ipv6 && !options.v4only;
+  auto& table = impl_->sockets;
+  if ((v4 && table.listener(port, IpAddr::Family::kV4) != stack::kNoIndex) ||
+      (v6 && table.listener(port, IpAddr::Family::kV6) != stack::kNoIndex)) {
     ec = std::make_error_code(std::errc::address_in_use);
     return kNoSocket;
   }
-  uint32_t index = impl_->sockets.allocate(Impl::Kind::kListener);
-  auto& s = impl_->sockets[index];
+  uint32_t index = table.allocate(Impl::Kind::kListener);
+  auto& s = table[index];
   s.port = port;
-  s.accept_backlog = backlog ? backlog : impl_->config.accept_backlog;
+  s.listen_v4 = v4;
+  s.listen_v6 = v6;
+  s.accept_backlog = options.backlog ? options.backlog : impl_->config.accept_backlog;
   s.syn_backlog = impl_->config.syn_backlog;
-  impl_->sockets.set_listener(port, index);
+  table.set_listener(port, v4, v6, index);
   return impl_->id_of(index);
 }
 
@@ -131,18 +145,23 @@ SocketId Stack::accept(SocketId listener, std::error_code& ec, Endpoint* peer) {
   return impl_->id_of(index);
 }
 
-SocketId Stack::connect(Ipv4Addr addr, uint16_t port, std::error_code& ec, uint16_t local_port) {
+SocketId Stack::connect(IpAddr addr, uint16_t port, std::error_code& ec, uint16_t local_port) {
   ConnectOptions options;
   options.local_port = local_port;
   return connect(addr, port, options, ec);
 }
 
-SocketId Stack::connect(Ipv4Addr addr, uint16_t port, const ConnectOptions& options,
+SocketId Stack::connect(IpAddr addr, uint16_t port, const ConnectOptions& options,
                         std::error_code& ec) {
   ec.clear();
+  auto& im = *impl_;
   const uint16_t local_port = options.local_port;
-  // RFC 9293 §3.9.1.1 (MUST-43): a local address, if given, must be one of ours.
-  if (options.local_addr != Ipv4Addr() && options.local_addr != impl_->config.address) {
+  // An IPv4-mapped IPv6 address (RFC 4291 §2.5.5.2) names an IPv4 peer.
+  if (auto v4 = addr.is_v6() ? addr.v6().to_v4_mapped() : std::nullopt) addr = *v4;
+  const IpAddr own = addr.is_v6() ? IpAddr(im.config.address6) : IpAddr(im.config.address);
+  // RFC 9293 §3.9.1.1 (MUST-43): a local address, if given, must be one of ours (of the
+  // destination's family).
+  if (!options.local_addr.is_unspecified() && options.local_addr != own) {
     ec = std::make_error_code(std::errc::address_not_available);
     return kNoSocket;
   }
@@ -150,24 +169,25 @@ SocketId Stack::connect(Ipv4Addr addr, uint16_t port, const ConnectOptions& opti
     ec = std::make_error_code(std::errc::invalid_argument);
     return kNoSocket;
   }
+  if (addr.is_v6() && !im.config.ipv6) {
+    ec = std::make_error_code(std::errc::address_family_not_supported);
+    return kNoSocket;
+  }
   // RFC 9293 §3.9.1.1 (MUST-46): no connection to an unspecified, broadcast, multicast or
   // reserved address, nor to ourselves (there is no loopback path through the device).
-  const uint32_t a = addr.value;
-  if (a == 0 || a == 0xffffffffu || (a >> 28) == 0xe || (a >> 28) == 0xf ||
-      addr == impl_->config.address) {
+  if (!stack::connectable(addr) || addr == own) {
     ec = std::make_error_code(std::errc::network_unreachable);
     return kNoSocket;
   }
-  auto& im = *impl_;
   if (im.sockets.connection_count() >= im.config.max_connections) {
     ec = std::make_error_code(std::errc::too_many_files_open);
     return kNoSocket;
   }
-  FourTuple t{im.config.address, local_port, addr, port};
+  FourTuple t{own, local_port, addr, port};
   auto in_use = [&](uint16_t p) {
     FourTuple probe = t;
     probe.local_port = p;
-    return im.sockets.tuple_in_use(probe) || im.sockets.listener(p) != stack::kNoIndex;
+    return im.sockets.tuple_in_use(probe) || im.sockets.port_listened(p);
   };
   if (local_port == 0) {
     auto p = im.ports.allocate(t.local_addr, addr, port, in_use);
@@ -235,7 +255,7 @@ void Stack::close(SocketId id) {
   if (!s) return;
   uint32_t index = impl_->index_of(*s);
   if (s->kind == Impl::Kind::kListener) {
-    impl_->sockets.set_listener(s->port, stack::kNoIndex);
+    impl_->sockets.set_listener(s->port, s->listen_v4, s->listen_v6, stack::kNoIndex);
     // Connections never accepted are reset, as when a Linux listener closes.
     for (auto& other : impl_->sockets.all()) {
       if (other.kind == Impl::Kind::kConnection && other.listener == index) {
@@ -291,7 +311,10 @@ std::optional<tcp::TcpInfo> Stack::tcp_info(SocketId id) const {
 Endpoint Stack::local_endpoint(SocketId id) const {
   auto* s = impl_->lookup(id);
   if (!s) return {};
-  if (s->kind == Impl::Kind::kListener) return {impl_->config.address, s->port};
+  if (s->kind == Impl::Kind::kListener) {
+    if (!s->listen_v4) return {impl_->config.address6, s->port};
+    return {impl_->config.address, s->port};
+  }
   return {s->tuple.local_addr, s->tuple.local_port};
 }
 

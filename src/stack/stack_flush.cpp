@@ -3,10 +3,14 @@
 // with work (segments into the transmit batch, events into socket state), readiness
 // notifications, freeing dead connections, and the timers.
 #include <algorithm>
+#include <cstring>
+
+#include "base/siphash.hpp"
 
 #include "stack/icmp_errors.hpp"
 #include "stack/stack_impl.hpp"
 #include "wire/ipv4.hpp"
+#include "wire/ipv6.hpp"
 
 namespace utcp {
 
@@ -39,8 +43,9 @@ StackConfig Stack::Impl::resolve(StackConfig c, const dev::DeviceCapabilities& c
   c.tcp.mss = static_cast<uint16_t>(std::min<size_t>(c.tcp.mss, mtu - kIpTcpHeaders));
   // TSO: the largest payload whose packet, with the largest headers, the device still cuts.
   const size_t tso = std::min<size_t>(caps.tso_max_bytes, 65535);
-  const size_t tso_payload =
-      tso > mtu ? tso - wire::kIpv4HeaderMin - wire::kTcpHeaderMax : size_t{0};
+  // The largest IP header is IPv6's 40 bytes on a dual stack (RFC 8200 §3).
+  const size_t ip_max = c.ipv6 ? wire::kIpv6HeaderLen : wire::kIpv4HeaderMin;
+  const size_t tso_payload = tso > mtu ? tso - ip_max - wire::kTcpHeaderMax : size_t{0};
   c.tcp.tso_max_bytes = static_cast<uint32_t>(
       c.tcp.tso_max_bytes ? std::min<size_t>(c.tcp.tso_max_bytes, tso_payload) : tso_payload);
   c.tcp.tso_checksum_offload_above =
@@ -59,7 +64,7 @@ Stack::Impl::Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> h, StackCon
               // the jitter's seed: from the secret, never 0 (0 turns the jitter off)
               (seed_from(config.secret) ^ 0xC4A11E6E'A0C5'0000ull) | 1),
       cookies(config.secret),
-      out(device, counters, config.address, config.ttl),
+      out(device, counters, config.address, config.ttl, config.address6, config.hop_limit),
       ip_in(ip_config(config.address), out.ip()),
       sockets(seed_from(config.secret)),
       placement(caps.scatter_receive),
@@ -75,21 +80,39 @@ Stack::Impl::Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> h, StackCon
 uint32_t Stack::Impl::new_connection(const stack::FourTuple& t) {
   tcp::Env env;
   env.challenge_acks = &limiter;
-  return sockets.add_connection(t, config.tcp, env);
+  const uint32_t index = sockets.add_connection(t, config.tcp, env);
+  sockets[index].flow_label = flow_label(t);
+  return index;
+}
+
+uint32_t Stack::Impl::flow_label(const stack::FourTuple& t) const {
+  if (!t.remote_addr.is_v6()) return 0;
+  // A domain tag keeps these apart from the ISN and cookie hashes under the same secret.
+  std::array<uint8_t, 38> in{'f', 'l'};
+  std::memcpy(in.data() + 2, t.local_addr.bytes16().data(), 16);
+  std::memcpy(in.data() + 18, t.remote_addr.bytes16().data(), 16);
+  in[34] = static_cast<uint8_t>(t.local_port >> 8);
+  in[35] = static_cast<uint8_t>(t.local_port);
+  in[36] = static_cast<uint8_t>(t.remote_port >> 8);
+  in[37] = static_cast<uint8_t>(t.remote_port);
+  const uint32_t label = static_cast<uint32_t>(siphash24(config.secret, in)) & 0xfffff;
+  return label ? label : 1;  // RFC 6437 §2: zero means "no label"
 }
 
 void Stack::Impl::drain_connection(uint32_t index) {
   Socket& s = sockets[index];
   tcp::Connection& c = *s.conn;
+  const size_t header = stack::Output::header_len(s.tuple.remote_addr.family());
   for (;;) {
     std::span<uint8_t> buf = out.slot();
-    size_t n = c.poll_transmit(now, buf.subspan(wire::kIpv4HeaderMin));
+    size_t n = c.poll_transmit(now, buf.subspan(header));
     if (n == 0) break;
     counters.inc(Counter::tcp_out);
     // RFC 9293 §3.9.1.9 (SHLD-22): the application's Diffserv field, unchanged, with the
-    // ECN codepoint the engine chose for this segment.
+    // ECN codepoint the engine chose for this segment (the IPv6 traffic class alike, RFC
+    // 8200 §7), and over IPv6 the connection's flow label (RFC 6437 §3).
     out.queue_ip(buf, n, wire::ip_proto::kTcp, s.tuple.remote_addr,
-                 static_cast<uint8_t>(s.tos | c.ecn_codepoint()));
+                 static_cast<uint8_t>(s.tos | c.ecn_codepoint()), s.flow_label);
   }
   while (auto ev = c.poll_event()) {
     switch (ev->kind) {

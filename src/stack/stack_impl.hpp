@@ -93,6 +93,9 @@ struct Stack::Impl {
     sockets.release(index);
   }
   uint32_t new_connection(const stack::FourTuple& t);
+  // RFC 6437 §3: the flow label of an IPv6 4-tuple, a keyed hash (stable for the
+  // connection, unpredictable to others, never 0); 0 for IPv4.
+  uint32_t flow_label(const stack::FourTuple& t) const;
 
   // ---- flush and timers (stack_flush.cpp) ----
   void drain_connection(uint32_t index);
@@ -119,8 +122,8 @@ struct Stack::Impl {
   // checksum_verified: the device vouched for the TCP checksum (offload), so skip it.
   void on_packet(std::span<const uint8_t> bytes, bool checksum_verified = false);
   void on_icmp_error(const ip::IcmpError& e);
-  void on_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const uint8_t> bytes, bool checksum_verified,
-              uint8_t ecn);
+  void on_tcp(const IpAddr& src, const IpAddr& dst, std::span<const uint8_t> bytes,
+              bool checksum_verified, uint8_t ecn);
   void reopen_time_wait(uint32_t index, uint32_t listener, const stack::FourTuple& t,
                         const wire::TcpRepr& syn);
   void on_syn_to_listener(uint32_t l, const stack::FourTuple& t, const wire::TcpRepr& syn,

@@ -19,7 +19,7 @@ using stack::Counter;
 using stack::FourTuple;
 
 void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verified) {
-  if (trace) trace('<', wire::format_ipv4_packet(bytes, !checksum_verified));
+  if (trace) trace('<', wire::format_ip_packet(bytes, !checksum_verified));
   // The whole slot, not just the MTU: an echo reply larger than the MTU is fragmented below.
   ip::InputResult r = ip_in.input(bytes, now, out.slot());
   switch (r.action) {
@@ -51,7 +51,7 @@ void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verifi
 // connection, which decides (hard errors abort only a SYN-SENT connection).
 void Stack::Impl::on_icmp_error(const ip::IcmpError& e) {
   const uint32_t index =
-      sockets.find(FourTuple{e.local_addr, e.local_port, e.remote_addr, e.remote_port});
+      sockets.find(FourTuple{e.local_addr.v4(), e.local_port, e.remote_addr.v4(), e.remote_port});
   if (index == stack::kNoIndex) {
     counters.inc(Counter::icmp_unmatched);
     return;
@@ -65,7 +65,7 @@ void Stack::Impl::on_icmp_error(const ip::IcmpError& e) {
   mark_dirty(index);
 }
 
-void Stack::Impl::on_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const uint8_t> bytes,
+void Stack::Impl::on_tcp(const IpAddr& src, const IpAddr& dst, std::span<const uint8_t> bytes,
                          bool checksum_verified, uint8_t ecn) {
   counters.inc(Counter::tcp_in);
   auto seg = wire::TcpPacket::parse(bytes, src, dst, !checksum_verified);
@@ -78,7 +78,9 @@ void Stack::Impl::on_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const uint8_t> by
   const wire::TcpRepr repr = seg->repr();
   const FourTuple t{dst, repr.dst_port, src, repr.src_port};
   const uint32_t index = sockets.find(t);
-  const uint32_t listener = sockets.listener(repr.dst_port);
+  // A dual-stack listener answers both families; an IPv6-only one leaves IPv4 SYNs to the
+  // reset below (and an IPv4-only one IPv6 SYNs), as Linux's IPV6_V6ONLY does.
+  const uint32_t listener = sockets.listener(repr.dst_port, dst.family());
   stack::DemuxFacts facts;
   facts.connection = index != stack::kNoIndex;
   facts.listener = listener != stack::kNoIndex;
@@ -108,7 +110,8 @@ void Stack::Impl::on_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const uint8_t> by
       counters.inc(Counter::tcp_no_listener);
       if (auto rst = tcp::reset_for_unmatched(repr)) {
         counters.inc(Counter::tcp_rst_sent);
-        out.send_tcp(*rst, dst, src);
+        out.send_tcp(*rst, dst, src, 0,
+                     flow_label(FourTuple{dst, repr.dst_port, src, repr.src_port}));
       }
       return;
     case stack::DemuxVerdict::kDrop:

@@ -74,7 +74,7 @@ void Stack::Impl::send_syn_cookie(uint32_t l, const FourTuple& t, const wire::Tc
   }
   // RFC 9293 §3.9.1.9: the listener's Diffserv field, as on a SYN-ACK from the SYN queue (no
   // ECN codepoint: a SYN-ACK is not ECN-capable, RFC 3168 §6.1.1).
-  out.send_tcp(repr, t.local_addr, t.remote_addr, sockets[l].tos);
+  out.send_tcp(repr, t.local_addr, t.remote_addr, sockets[l].tos, flow_label(t));
   cookies.note_sent(now);
   counters.inc(Counter::tcp_syncookies_sent);
 }

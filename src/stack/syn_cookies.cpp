@@ -2,6 +2,7 @@
 #include "stack/syn_cookies.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "base/siphash.hpp"
 
@@ -29,13 +30,24 @@ void put32(uint8_t* p, uint32_t v) {
 uint32_t SynCookies::mac(const FourTuple& t, wire::SeqNum peer_isn, uint32_t period,
                          uint32_t mss_index) const {
   // A domain tag keeps these hashes apart from the ISN generator's under the same secret.
-  std::array<uint8_t, 26> in{'c', 'k'};
-  put32(in.data() + 2, t.local_addr.value);
-  put32(in.data() + 6, t.remote_addr.value);
-  put32(in.data() + 10, uint32_t{t.local_port} << 16 | t.remote_port);
-  put32(in.data() + 14, peer_isn.raw());
-  put32(in.data() + 18, period);
-  put32(in.data() + 22, mss_index);
+  // IPv4 tuples keep their 26-byte input; IPv6 ones put all 16 + 16 address bytes in (50).
+  if (t.local_addr.is_v4() && t.remote_addr.is_v4()) {
+    std::array<uint8_t, 26> in{'c', 'k'};
+    put32(in.data() + 2, t.local_addr.v4().value);
+    put32(in.data() + 6, t.remote_addr.v4().value);
+    put32(in.data() + 10, uint32_t{t.local_port} << 16 | t.remote_port);
+    put32(in.data() + 14, peer_isn.raw());
+    put32(in.data() + 18, period);
+    put32(in.data() + 22, mss_index);
+    return static_cast<uint32_t>(siphash24(secret_, in)) & kMacMask;
+  }
+  std::array<uint8_t, 50> in{'c', '6'};
+  std::memcpy(in.data() + 2, t.local_addr.bytes16().data(), 16);
+  std::memcpy(in.data() + 18, t.remote_addr.bytes16().data(), 16);
+  put32(in.data() + 34, uint32_t{t.local_port} << 16 | t.remote_port);
+  put32(in.data() + 38, peer_isn.raw());
+  put32(in.data() + 42, period);
+  put32(in.data() + 46, mss_index);
   return static_cast<uint32_t>(siphash24(secret_, in)) & kMacMask;
 }
 

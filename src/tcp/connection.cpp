@@ -9,9 +9,18 @@
 
 namespace utcp::tcp {
 
+namespace {
+// RFC 9293 §3.7.1: the MSS is the MTU less the fixed IP header of the connection's family
+// (20 bytes for IPv4, 40 for IPv6: RFC 8200 §3) and the TCP header.
+Config for_family(Config cfg, const Endpoints& ep) {
+  cfg.ip_header_len = ep.remote_addr.is_v6() ? 40 : 20;
+  return cfg;
+}
+}  // namespace
+
 Connection::Connection(const Endpoints& ep, const Config& cfg, Env env)
     : ep_(ep),
-      cfg_(cfg),
+      cfg_(for_family(cfg, ep)),
       env_(env),
       sender_(cfg_),
       receiver_(cfg_),

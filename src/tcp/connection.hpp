@@ -26,10 +26,12 @@
 
 namespace utcp::tcp {
 
+// The addresses only feed the checksum's pseudo-header and the IP header length the MSS
+// leaves room for (RFC 9293 §3.7.1); the engine is otherwise the same for both families.
 struct Endpoints {
-  wire::Ipv4Addr local_addr;
+  wire::IpAddr local_addr;
   uint16_t local_port = 0;
-  wire::Ipv4Addr remote_addr;
+  wire::IpAddr remote_addr;
   uint16_t remote_port = 0;
 };
 

@@ -35,8 +35,10 @@ size_t Connection::emit(wire::TcpRepr& repr, std::span<uint8_t> buf, const SendP
       receiver_.sack_pending()) {
     // RFC 2018 §4: up to 3 blocks beside timestamps (4 without); never growing a full segment
     // past the path MTU.
-    const size_t room = std::min<size_t>(wire::kTcpHeaderMax - wire::kTcpHeaderMin,
-                                         cfg_.path_mtu > 40 + len ? cfg_.path_mtu - 40 - len : 0);
+    const size_t hdrs = size_t{cfg_.ip_header_len} + wire::kTcpHeaderMin;
+    const size_t room =
+        std::min<size_t>(wire::kTcpHeaderMax - wire::kTcpHeaderMin,
+                         cfg_.path_mtu > hdrs + len ? cfg_.path_mtu - hdrs - len : 0);
     const size_t base = repr.options.encoded_len();
     size_t max_blocks = tcb_.ts_enabled ? 3 : 4;
     while (max_blocks > 0 && base + 4 + 8 * max_blocks > room) --max_blocks;
@@ -58,7 +60,7 @@ size_t Connection::emit(wire::TcpRepr& repr, std::span<uint8_t> buf, const SendP
   if (new_data && ecn_.cwr_pending()) repr.flags |= kCwr;
   // A TSO segment the device cuts and checksums itself needs no checksum from us.
   const size_t above = cfg_.tso_checksum_offload_above;
-  const bool device_sums = above != 0 && wire::kIpv4HeaderMin + hlen + len > above &&
+  const bool device_sums = above != 0 && cfg_.ip_header_len + hlen + len > above &&
                            (repr.flags & ~(kAck | kPsh | kFin)) == 0;
   const size_t n = repr.emit(buf, ep_.local_addr, ep_.remote_addr, !device_sums);
   if (n > 0 && new_data && (repr.flags & kCwr)) ecn_.commit_cwr();

@@ -19,7 +19,7 @@ class IsnGenerator {
  public:
   explicit IsnGenerator(const std::array<uint8_t, 16>& secret) : secret_(secret) {}
 
-  wire::SeqNum isn(wire::Ipv4Addr local, uint16_t local_port, wire::Ipv4Addr remote,
+  wire::SeqNum isn(const wire::IpAddr& local, uint16_t local_port, const wire::IpAddr& remote,
                    uint16_t remote_port, Instant now) const;
 
  private:

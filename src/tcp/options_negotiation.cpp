@@ -7,9 +7,9 @@ namespace utcp::tcp {
 
 uint16_t announced_mss(const Config& cfg) {
   // RFC 9293 §3.7.1: the MSS we can receive is the MTU less fixed IP and TCP headers.
-  const size_t from_mtu = cfg.path_mtu > kIpv4HeaderLen + wire::kTcpHeaderMin
-                              ? cfg.path_mtu - kIpv4HeaderLen - wire::kTcpHeaderMin
-                              : 536;
+  const size_t ip = cfg.ip_header_len;
+  const size_t from_mtu =
+      cfg.path_mtu > ip + wire::kTcpHeaderMin ? cfg.path_mtu - ip - wire::kTcpHeaderMin : 536;
   return static_cast<uint16_t>(std::min<size_t>(cfg.mss, from_mtu));
 }
 
@@ -55,7 +55,8 @@ wire::TcpOptions syn_ack_options(const Config& cfg, const Negotiated& n, uint8_t
 }
 
 uint32_t effective_send_mss(uint16_t peer_mss, const Config& cfg, bool timestamps) {
-  const uint32_t mms_s = cfg.path_mtu > kIpv4HeaderLen ? cfg.path_mtu - kIpv4HeaderLen : 68;
+  // RFC 9293 §3.7.1: MMS_S is the path MTU less the IP header (of the connection's family).
+  const uint32_t mms_s = cfg.path_mtu > cfg.ip_header_len ? cfg.path_mtu - cfg.ip_header_len : 68;
   uint32_t eff = std::min<uint32_t>(uint32_t{peer_mss} + wire::kTcpHeaderMin, mms_s);
   eff = eff > wire::kTcpHeaderMin ? eff - wire::kTcpHeaderMin : 1;
   eff = std::min<uint32_t>(eff, cfg.mss);

@@ -10,7 +10,6 @@
 
 namespace utcp::tcp {
 
-inline constexpr size_t kIpv4HeaderLen = 20;
 inline constexpr size_t kTimestampOptionLen = 12;  // 10 bytes padded to 12 (RFC 7323 App. A)
 inline constexpr uint8_t kMaxWindowShift = 14;     // RFC 7323 §2.3
 

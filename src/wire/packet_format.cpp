@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "wire/packet_format.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "wire/endian.hpp"
 #include "wire/icmp.hpp"
+#include "wire/icmpv6.hpp"
 #include "wire/ipv4.hpp"
+#include "wire/ipv6.hpp"
+#include "wire/ipv6_ext.hpp"
 
 namespace utcp::wire {
 namespace {
@@ -62,12 +66,19 @@ std::string format_options(std::span<const uint8_t> area) {
   return out;
 }
 
-std::string format_common(uint16_t sport, uint16_t dport, Ipv4Addr src, Ipv4Addr dst, uint8_t flags,
-                          SeqNum seq, SeqNum ack, uint16_t window, uint16_t urgent,
+// "10.77.0.1:80", "[fd77::1]:80".
+std::string endpoint_text(const IpAddr& a, uint16_t port) {
+  std::string s = a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+  s += ':';
+  s += std::to_string(port);
+  return s;
+}
+
+std::string format_common(uint16_t sport, uint16_t dport, const IpAddr& src, const IpAddr& dst,
+                          uint8_t flags, SeqNum seq, SeqNum ack, uint16_t window, uint16_t urgent,
                           std::span<const uint8_t> options, size_t payload_len) {
-  std::string s = src.to_string() + ":" + std::to_string(sport) + " > " + dst.to_string() + ":" +
-                  std::to_string(dport) + " [" + format_tcp_flags(flags) + "] seq " +
-                  std::to_string(seq.raw());
+  std::string s = endpoint_text(src, sport) + " > " + endpoint_text(dst, dport) + " [" +
+                  format_tcp_flags(flags) + "] seq " + std::to_string(seq.raw());
   if (flags & tcp_flag::kAck) s += " ack " + std::to_string(ack.raw());
   s += " win " + std::to_string(window);
   if (flags & tcp_flag::kUrg) s += " urg " + std::to_string(urgent);
@@ -96,7 +107,7 @@ std::string format_tcp_flags(uint8_t flags) {
   return s.empty() ? "none" : s;
 }
 
-std::string format_tcp(const TcpRepr& seg, Ipv4Addr src, Ipv4Addr dst) {
+std::string format_tcp(const TcpRepr& seg, const IpAddr& src, const IpAddr& dst) {
   std::array<uint8_t, kTcpHeaderMax - kTcpHeaderMin> area{};
   const size_t n = seg.options.emit(area);
   return format_common(seg.src_port, seg.dst_port, src, dst, seg.flags, seg.seq, seg.ack,
@@ -104,7 +115,7 @@ std::string format_tcp(const TcpRepr& seg, Ipv4Addr src, Ipv4Addr dst) {
                        seg.payload.size());
 }
 
-std::string format_tcp(const TcpPacket& seg, Ipv4Addr src, Ipv4Addr dst) {
+std::string format_tcp(const TcpPacket& seg, const IpAddr& src, const IpAddr& dst) {
   return format_common(seg.src_port(), seg.dst_port(), src, dst, seg.flags(), seg.seq(), seg.ack(),
                        seg.window(), seg.urgent_pointer(), seg.options_bytes(),
                        seg.payload().size());
@@ -150,6 +161,53 @@ std::string format_ipv4_packet(std::span<const uint8_t> bytes, bool verify_tcp_c
   }
   return s + " proto " + std::to_string(ip->protocol()) + " len " +
          std::to_string(ip->payload().size());
+}
+
+std::string format_ipv6_packet(std::span<const uint8_t> bytes, bool verify_tcp_checksum) {
+  auto ip = Ipv6Packet::parse(bytes);
+  if (!ip) return "invalid ipv6 (" + std::string(to_string(ip.error())) + ")";
+  const IpAddr src = ip->src(), dst = ip->dst();
+  std::string s = src.to_string() + " > " + dst.to_string();
+  const Ipv6ExtWalk walk = walk_ipv6_ext(*ip);
+  if (walk.verdict == Ipv6ExtVerdict::kDiscard) {
+    return s + " invalid ipv6 ext (" + std::string(to_string(walk.drop)) + ")";
+  }
+  if (walk.fragment && !walk.fragment->is_atomic()) {
+    return s + " fragment id " + std::to_string(walk.fragment->identification) + " offset " +
+           std::to_string(walk.fragment->offset) + (walk.fragment->more ? "+" : "") + " len " +
+           std::to_string(bytes.size() - std::min(bytes.size(), walk.upper_offset));
+  }
+  const auto upper = ip->bytes().subspan(std::min(walk.upper_offset, ip->bytes().size()));
+  std::string label;
+  if (ip->flow_label() != 0) label = " flow " + std::to_string(ip->flow_label());
+  if (walk.upper_protocol == ipv6_next::kTcp) {
+    auto tcp = TcpPacket::parse(upper, src, dst, verify_tcp_checksum);
+    if (!tcp) return s + " invalid tcp (" + std::string(to_string(tcp.error())) + ")";
+    return format_tcp(*tcp, src, dst) + label;
+  }
+  if (walk.upper_protocol == ipv6_next::kIcmpv6) {
+    auto icmp = Icmpv6Packet::parse(upper, ip->src(), ip->dst());
+    if (!icmp) return s + " invalid icmp6 (" + std::string(to_string(icmp.error())) + ")";
+    s += " icmp6 type " + std::to_string(icmp->type()) + " code " + std::to_string(icmp->code());
+    if (icmp->type() == icmpv6_type::kEchoRequest || icmp->type() == icmpv6_type::kEchoReply) {
+      s +=
+          std::string(icmp->type() == icmpv6_type::kEchoRequest ? " echo request" : " echo reply") +
+          " id " + std::to_string(icmp->identifier()) + " seq " + std::to_string(icmp->sequence());
+    }
+    if (icmp->type() == icmpv6_type::kPacketTooBig) s += " mtu " + std::to_string(icmp->mtu());
+    if (auto q = icmp->quote()) {
+      s += " quoting " + q->ip.src().to_string() + " > " + q->ip.dst().to_string();
+      if (q->has_upper) s += " proto " + std::to_string(q->upper_protocol);
+    }
+    return s + " len " + std::to_string(icmp->data().size());
+  }
+  return s + " proto " + std::to_string(walk.upper_protocol) + " len " +
+         std::to_string(upper.size()) + label;
+}
+
+std::string format_ip_packet(std::span<const uint8_t> bytes, bool verify_tcp_checksum) {
+  if (!bytes.empty() && bytes[0] >> 4 == 6) return format_ipv6_packet(bytes, verify_tcp_checksum);
+  return format_ipv4_packet(bytes, verify_tcp_checksum);
 }
 
 }  // namespace utcp::wire

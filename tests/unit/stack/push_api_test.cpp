@@ -206,8 +206,13 @@ TEST(DeviceCapabilities, StackDerivesMssAndTsoFromTheDevice) {
   caps.tso_checksum_offload = true;
   Stack tso(caps, config_for(Ipv4Addr(10, 0, 0, 1), 1));
   EXPECT_EQ(tso.config().tcp.mss, 1460);
-  EXPECT_EQ(tso.config().tcp.tso_max_bytes, 65535u - 20 - 60);
+  // Room for the largest headers: IPv6's 40 bytes on a dual stack, IPv4's 20 without IPv6.
+  EXPECT_EQ(tso.config().tcp.tso_max_bytes, 65535u - 40 - 60);
   EXPECT_EQ(tso.config().tcp.tso_checksum_offload_above, 1500u);
+  StackConfig v4only = config_for(Ipv4Addr(10, 0, 0, 1), 1);
+  v4only.ipv6 = false;
+  Stack tso4(caps, v4only);
+  EXPECT_EQ(tso4.config().tcp.tso_max_bytes, 65535u - 20 - 60);
 
   // A configured MSS only lowers what the MTU allows.
   StackConfig small = config_for(Ipv4Addr(10, 0, 0, 1), 1);

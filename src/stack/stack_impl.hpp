@@ -142,8 +142,14 @@ struct Stack::Impl {
   // ---- UDP (udp_sockets.cpp) ----
   static udp::UdpConfig udp_config(const StackConfig& c);
   Socket* lookup_udp(SocketId id) { return sockets.lookup_udp(id); }
-  // A datagram from IPv4 input: to its socket, or answered with port unreachable.
-  void on_udp(const ip::InputResult& r, bool checksum_verified);
+  // A datagram from IP input of either family (payload: the UDP bytes) to its socket; true
+  // when no socket wants it, and the caller answers with its family's port unreachable
+  // (IPv4: udp_port_unreachable; IPv6: Ipv6Input::make_error(datagram, 1, 4, ...)).
+  bool on_udp(const IpAddr& src, const IpAddr& dst, uint8_t traffic_class,
+              std::span<const uint8_t> payload, bool checksum_verified);
+  // RFC 1122 §4.1.3.1 over IPv4: the rate-limited answer to `datagram` (a whole IPv4 packet).
+  void udp_port_unreachable(std::span<const uint8_t> datagram);
+  // An ICMP or ICMPv6 error quoting one of our datagrams: to the connected socket it is about.
   void on_udp_icmp_error(const ip::IcmpError& e);
   uint32_t udp_readiness(const Socket& s) const;
   // Frees a UDP handle; false when `id` names no UDP socket.

@@ -37,7 +37,9 @@ void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verifi
       out.queue_packet_within(r.reply, caps.mtu);
       break;
     case ip::InputAction::kUdp:
-      on_udp(r, checksum_verified);
+      if (on_udp(r.src, r.dst, r.tos, r.payload, checksum_verified)) {
+        udp_port_unreachable(r.datagram);
+      }
       break;
     case ip::InputAction::kUdpIcmpError:
       on_udp_icmp_error(r.icmp_error);

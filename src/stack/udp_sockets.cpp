@@ -48,24 +48,26 @@ udp::UdpConfig Stack::Impl::udp_config(const StackConfig& c) {
   return u;
 }
 
-void Stack::Impl::on_udp(const ip::InputResult& r, bool checksum_verified) {
+bool Stack::Impl::on_udp(const IpAddr& src, const IpAddr& dst, uint8_t traffic_class,
+                         std::span<const uint8_t> payload, bool checksum_verified) {
   udp::UdpId to = udp::kNoUdp;
-  const udp::UdpInput v =
-      udp.input(IpAddr(r.src), IpAddr(r.dst), r.tos, r.payload, !checksum_verified, &to);
-  if (v == udp::UdpInput::kNoSocket) {
-    // RFC 1122 §4.1.3.1: no one listens: port unreachable, rate-limited by the IP layer.
-    const ip::InputResult answer = ip_in.port_unreachable(r.datagram, now, out.slot());
-    if (answer.action == ip::InputAction::kReply) out.queue_packet_within(answer.reply, caps.mtu);
-    return;
-  }
+  const udp::UdpInput v = udp.input(src, dst, traffic_class, payload, !checksum_verified, &to);
   if (v == udp::UdpInput::kDelivered) notify(udp.owner(to));
+  return v == udp::UdpInput::kNoSocket;
+}
+
+void Stack::Impl::udp_port_unreachable(std::span<const uint8_t> datagram) {
+  // RFC 1122 §4.1.3.1: no one listens: port unreachable, rate-limited by the IP layer.
+  const ip::InputResult answer = ip_in.port_unreachable(datagram, now, out.slot());
+  if (answer.action == ip::InputAction::kReply) out.queue_packet_within(answer.reply, caps.mtu);
 }
 
 void Stack::Impl::on_udp_icmp_error(const ip::IcmpError& e) {
-  const auto error = udp::udp_error_from_icmp(e.type, e.code);
-  if (!error) return;  // fragmentation needed: nothing for the application (RFC 1191)
-  const udp::UdpEndpoint local{IpAddr(e.local_addr), e.local_port};
-  const udp::UdpEndpoint remote{IpAddr(e.remote_addr), e.remote_port};
+  const auto error = e.is_v6() ? udp::udp_error_from_icmpv6(e.type, e.code)
+                               : udp::udp_error_from_icmp(e.type, e.code);
+  if (!error) return;  // a path MTU update: nothing for the application (RFC 1191, RFC 8201)
+  const udp::UdpEndpoint local{e.local_addr, e.local_port};
+  const udp::UdpEndpoint remote{e.remote_addr, e.remote_port};
   if (!udp.on_icmp_error(local, remote, *error)) return;
   // Which socket took it: the connected one for this pair (the table found it).
   auto it = udp.lookup(local, remote);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // libFuzzer target for IPv6 input (src/ip/ipv6_input): hostile packets through Ipv6Input on a
-// virtual clock, with a small reassembly table (4 trains, 2 per source, 16 KiB) so every bound
-// and eviction is reachable. The input is read as operations: raw packets (optionally given
-// a valid version, payload length and our address, so they get past the first checks),
+// virtual clock, with a small reassembly table (4 trains, 2 per source, 16 or 256 KiB) so
+// every bound and eviction is reachable. The input is read as operations: raw packets (optionally
+// given a valid version, payload length and our address, so they get past the first checks),
 // fragments of four trains with fuzz-chosen offsets, lengths, flags, Next Header and a
 // Per-Fragment header, ICMPv6 messages with a correct checksum, and clock jumps that expire
 // trains (answering with Time Exceeded). Checked after every operation: memory and trains stay
@@ -116,7 +116,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cfg.local_addresses = {kLocal};
   cfg.reassembly.max_trains = 4;
   cfg.reassembly.max_trains_per_source = 2;
-  cfg.reassembly.max_bytes = 16 * 1024;
+  // The first byte picks the byte budget: 16 KiB reaches the memory bound quickly, the default
+  // 256 KiB lets one train grow to a whole 65,535-byte datagram.
+  cfg.reassembly.max_bytes = size > 0 && (data[0] & 1) ? 256 * 1024 : 16 * 1024;
   cfg.icmp_errors_per_second = 1000;
   cfg.icmp_error_burst = 1000;
   ip::Ipv6Output output;
@@ -151,13 +153,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const size_t offset = size_t{in.u16() & 0x1fffu} * 8;
         size_t len = in.u16() % 3000;
         if (flags & 2) len &= ~size_t{7};
+        // A Hop-by-Hop header of 8 to 1992 bytes (Pad1 options), so a first fragment can bring
+        // longer Per-Fragment headers than the train's other fragments.
         const bool hbh = flags & 4;
-        const size_t head = wire::kIpv6HeaderLen + (hbh ? 8 : 0);
+        const size_t hbh_len = 8 * (1 + size_t{(flags >> 3) & 31u} * 8);
+        const size_t head = wire::kIpv6HeaderLen + (hbh ? hbh_len : 0);
         pkt.assign(head + 8 + len, 0);
         if (hbh) {
           pkt[40] = wire::ipv6_next::kFragment;
-          pkt[42] = 1;  // PadN covering the rest of the 8 bytes
-          pkt[43] = 4;
+          pkt[41] = static_cast<uint8_t>(hbh_len / 8 - 1);
         }
         wire::Ipv6FragmentHeader fh;
         fh.next_header = next;

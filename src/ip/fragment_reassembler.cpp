@@ -99,7 +99,8 @@ bool FragmentReassembler::reserve(Train& t, size_t need, size_t max_total) {
   if (t.buf.size() >= need) return true;
   if (t.buf.capacity() < need) {
     const size_t have = t.buf.capacity();
-    size_t want = std::min(max_total, std::max({need, 2 * have, size_t{2048}}));
+    // need <= max_total (checked by add_piece), so want never falls short of it.
+    size_t want = std::max(need, std::min(max_total, std::max(2 * have, size_t{2048})));
     if (!fits(t, want)) want = need;
     if (!fits(t, want)) return false;
     t.buf.reserve(want);
@@ -155,8 +156,10 @@ FragmentOutcome FragmentReassembler::add_piece(const Piece& p, Instant now, size
   }
   // RFC 791 §3.1, RFC 8200 §4.5: a datagram has at most 65535 bytes (of payload, for IPv6);
   // a train claiming more is an attack.
+  // The first fragment may bring longer headers than the train was started with: checked
+  // against all the data held, not only this fragment's.
   const size_t slot = offset == 0 ? p.header.size() : t->slot;
-  if (slot + end > p.max_total || end >= 8 * kBlocks) {
+  if (slot + std::max(end, t->max_end) > p.max_total || end >= 8 * kBlocks) {
     return {kill(*t, FragmentResult::kOversize), {}, evicted};
   }
 

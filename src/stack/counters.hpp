@@ -10,36 +10,39 @@
 
 namespace utcp::stack {
 
-#define UTCP_STACK_COUNTERS(X)                           \
-  X(tcp_in, "tcp.in")                                    \
-  X(tcp_out, "tcp.out")                                  \
-  X(tcp_bad_header, "tcp.drop.malformed")                \
-  X(tcp_bad_checksum, "tcp.drop.bad-checksum")           \
-  X(tcp_bad_options, "tcp.drop.bad-options")             \
-  X(tcp_rst_sent, "tcp.rst-for-unmatched")               \
-  X(tcp_no_listener, "tcp.drop.no-connection")           \
-  X(tcp_syn_queue_full, "tcp.drop.syn-queue-full")       \
-  X(tcp_accept_queue_full, "tcp.drop.accept-queue-full") \
-  X(tcp_syncookies_sent, "tcp.syncookies.sent")          \
-  X(tcp_syncookies_valid, "tcp.syncookies.valid")        \
-  X(tcp_syncookies_invalid, "tcp.syncookies.invalid")    \
-  X(tcp_conn_limit, "tcp.drop.connection-limit")         \
-  X(tcp_accepted, "tcp.passive-opens")                   \
-  X(tcp_connects, "tcp.active-opens")                    \
-  X(tcp_resets_in, "tcp.conn.reset")                     \
-  X(tcp_timeouts, "tcp.conn.timed-out")                  \
-  X(tcp_closed, "tcp.conn.closed")                       \
-  X(tcp_time_wait_reopened, "tcp.time-wait-reopened")    \
-  X(tcp_orphan_overflow, "tcp.orphan.reset-overflow")    \
-  X(tcp_orphan_timeout, "tcp.orphan.reset-timeout")      \
-  X(icmp_to_conn, "icmp.error-to-connection")            \
-  X(icmp_unmatched, "icmp.drop.error-unmatched")         \
-  X(ip_out_fragmented, "ip.out.fragmented")              \
-  X(ip_out_fragments, "ip.out.fragments")                \
-  X(ip_out_df_too_big, "ip.out.drop.df-too-big")         \
-  X(icmp_bad_seq, "icmp.drop.error-seq-not-in-flight")   \
-  X(dev_tx_dropped, "dev.tx-dropped")                    \
-  X(rx_placed, "dev.rx-placed")                          \
+#define UTCP_STACK_COUNTERS(X)                             \
+  X(tcp_in, "tcp.in")                                      \
+  X(tcp_out, "tcp.out")                                    \
+  X(tcp_bad_header, "tcp.drop.malformed")                  \
+  X(tcp_bad_checksum, "tcp.drop.bad-checksum")             \
+  X(tcp_bad_options, "tcp.drop.bad-options")               \
+  X(tcp_rst_sent, "tcp.rst-for-unmatched")                 \
+  X(tcp_no_listener, "tcp.drop.no-connection")             \
+  X(tcp_syn_queue_full, "tcp.drop.syn-queue-full")         \
+  X(tcp_accept_queue_full, "tcp.drop.accept-queue-full")   \
+  X(tcp_syncookies_sent, "tcp.syncookies.sent")            \
+  X(tcp_syncookies_valid, "tcp.syncookies.valid")          \
+  X(tcp_syncookies_invalid, "tcp.syncookies.invalid")      \
+  X(tcp_conn_limit, "tcp.drop.connection-limit")           \
+  X(tcp_accepted, "tcp.passive-opens")                     \
+  X(tcp_connects, "tcp.active-opens")                      \
+  X(tcp_resets_in, "tcp.conn.reset")                       \
+  X(tcp_timeouts, "tcp.conn.timed-out")                    \
+  X(tcp_closed, "tcp.conn.closed")                         \
+  X(tcp_time_wait_reopened, "tcp.time-wait-reopened")      \
+  X(tcp_orphan_overflow, "tcp.orphan.reset-overflow")      \
+  X(tcp_orphan_timeout, "tcp.orphan.reset-timeout")        \
+  X(icmp_to_conn, "icmp.error-to-connection")              \
+  X(icmp_unmatched, "icmp.drop.error-unmatched")           \
+  X(ip_out_fragmented, "ip.out.fragmented")                \
+  X(ip_out_fragments, "ip.out.fragments")                  \
+  X(ip_out_df_too_big, "ip.out.drop.df-too-big")           \
+  X(ip6_out_fragmented, "ip6.out.fragmented")              \
+  X(ip6_out_fragments, "ip6.out.fragments")                \
+  X(ip6_out_unfragmentable, "ip6.out.drop.unfragmentable") \
+  X(icmp_bad_seq, "icmp.drop.error-seq-not-in-flight")     \
+  X(dev_tx_dropped, "dev.tx-dropped")                      \
+  X(rx_placed, "dev.rx-placed")                            \
   X(rx_place_missed, "dev.rx-place-missed")
 
 enum class Counter : uint16_t {

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "wire/ipv4.hpp"
+#include "wire/ipv6.hpp"
 #include "wire/tcp.hpp"
 
 namespace utcp::stack {
@@ -37,6 +38,7 @@ void DirectPlacement::Lease::release() {
 bool DirectPlacement::Lease::as_predicted(std::span<const uint8_t> placed) const {
   if (conn_ == nullptr || placed.size() <= headroom_) return false;
   // The payload must start exactly at RCV.NXT: the headers fill the headroom, no more.
+  if (placed[0] >> 4 == 6) return as_predicted6(placed);
   const auto ip = wire::Ipv4Packet::parse(placed);
   if (!ip || ip->total_len() != placed.size() || ip->is_fragment() ||
       ip->protocol() != wire::ip_proto::kTcp) {
@@ -48,6 +50,23 @@ bool DirectPlacement::Lease::as_predicted(std::span<const uint8_t> placed) const
     return false;
   }
   return ip->src() == tuple_.remote_addr && ip->dst() == tuple_.local_addr &&
+         tcp->src_port() == tuple_.remote_port && tcp->dst_port() == tuple_.local_port &&
+         tcp->seq() == conn_->tcb().rcv_nxt;
+}
+
+// IPv6: a whole packet without extension headers (a fragment or any other header takes the
+// usual path), TCP right after the fixed header.
+bool DirectPlacement::Lease::as_predicted6(std::span<const uint8_t> placed) const {
+  const auto ip = wire::Ipv6Packet::parse(placed);
+  if (!ip || ip->bytes().size() != placed.size() || ip->next_header() != wire::ipv6_next::kTcp) {
+    return false;
+  }
+  const IpAddr src = ip->src(), dst = ip->dst();
+  const auto tcp = wire::TcpPacket::parse(ip->payload(), src, dst, /*verify_checksum=*/false);
+  if (!tcp || wire::kIpv6HeaderLen + tcp->header_len() != headroom_ || tcp->syn() || tcp->rst()) {
+    return false;
+  }
+  return src == tuple_.remote_addr && dst == tuple_.local_addr &&
          tcp->src_port() == tuple_.remote_port && tcp->dst_port() == tuple_.local_port &&
          tcp->seq() == conn_->tcb().rcv_nxt;
 }

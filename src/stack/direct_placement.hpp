@@ -48,6 +48,7 @@ class DirectPlacement {
     // Whether the `placed` bytes (at the start of area()) are, by the wire views, the
     // predicted connection's next in-order segment with the predicted header length.
     bool as_predicted(std::span<const uint8_t> placed) const;
+    bool as_predicted6(std::span<const uint8_t> placed) const;  // the IPv6 half
     // Puts the saved headroom bytes back and lets the ring move again.
     void release();
 

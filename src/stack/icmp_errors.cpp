@@ -2,12 +2,40 @@
 #include "stack/icmp_errors.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "wire/icmp.hpp"
+#include "wire/icmpv6.hpp"
+#include "wire/ipv6.hpp"
 
 namespace utcp::stack {
 
+namespace {
+
+// RFC 4443 §3.1-§3.4, with the errno Linux's icmpv6_err_convert gives each code in mind.
+tcp::IcmpError icmpv6_to_tcp(const ip::IcmpError& e) {
+  if (e.type == wire::icmpv6_type::kTimeExceeded) return tcp::IcmpError::kTimeExceeded;
+  if (e.type == wire::icmpv6_type::kParameterProblem) return tcp::IcmpError::kParameterProblem;
+  if (e.type == wire::icmpv6_type::kPacketTooBig) return tcp::IcmpError::kFragmentationNeeded;
+  if (e.type != wire::icmpv6_type::kDestUnreachable) return tcp::IcmpError::kHostUnreachable;
+  switch (e.code) {
+    case wire::icmpv6_unreach::kNoRoute:
+      return tcp::IcmpError::kNetUnreachable;
+    case wire::icmpv6_unreach::kPort:
+      return tcp::IcmpError::kPortUnreachable;
+    case wire::icmpv6_unreach::kAdminProhibited:
+    case wire::icmpv6_unreach::kSourcePolicy:
+    case wire::icmpv6_unreach::kRejectRoute:
+      return tcp::IcmpError::kAdminProhibited;
+    default:  // beyond scope, address unreachable
+      return tcp::IcmpError::kHostUnreachable;
+  }
+}
+
+}  // namespace
+
 tcp::IcmpError icmp_to_tcp(const ip::IcmpError& e) {
+  if (e.is_v6()) return icmpv6_to_tcp(e);
   if (e.type == wire::icmp_type::kTimeExceeded) return tcp::IcmpError::kTimeExceeded;
   if (e.type == wire::icmp_type::kParameterProblem) return tcp::IcmpError::kParameterProblem;
   // RFC 792 / RFC 1122 §3.2.2.1: Destination Unreachable codes.
@@ -47,10 +75,19 @@ uint16_t tcp_path_mtu_for(uint16_t next_hop_mtu, uint16_t current) {
   return std::min(floored, current);
 }
 
+uint16_t tcp_path_mtu6_for(uint32_t packet_too_big_mtu, uint16_t current) {
+  // RFC 8201 §4: never below the IPv6 minimum link MTU, whatever the message says.
+  const auto floored = static_cast<uint16_t>(std::clamp<uint32_t>(
+      packet_too_big_mtu, wire::kIpv6MinMtu, std::numeric_limits<uint16_t>::max()));
+  return std::min(floored, current);
+}
+
 bool deliver_icmp_error(tcp::Connection& c, const ip::IcmpError& e, Instant now) {
   if (!icmp_quote_in_flight(c.tcb(), e.seq)) return false;
   if (e.kind == ip::IcmpErrorKind::kPathMtu) {
-    c.set_path_mtu(tcp_path_mtu_for(e.next_hop_mtu, c.config().path_mtu));
+    const uint16_t current = c.config().path_mtu;
+    c.set_path_mtu(e.is_v6() ? tcp_path_mtu6_for(e.next_hop_mtu, current)
+                             : tcp_path_mtu_for(e.next_hop_mtu, current));
     c.on_icmp_error(tcp::IcmpError::kFragmentationNeeded, now);
   } else {
     c.on_icmp_error(icmp_to_tcp(e), now);

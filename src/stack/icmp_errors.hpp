@@ -29,9 +29,14 @@ bool icmp_quote_in_flight(const tcp::Tcb& tcb, wire::SeqNum seq);
 // (RFC 1191 §6.3: an increase is not learnt from an ICMP message).
 uint16_t tcp_path_mtu_for(uint16_t next_hop_mtu, uint16_t current);
 
-// Hands an ICMP error to the connection it quotes: a Fragmentation Needed lowers the path MTU
-// first (RFC 1191), the connection decides the rest (RFC 1122 §4.2.3.9, RFC 5927). False, and
-// nothing done, when the quoted sequence number is not in flight (icmp_quote_in_flight).
+// The path MTU an ICMPv6 Packet Too Big reporting `packet_too_big_mtu` sets on a path now at
+// `current`: never below 1280 (RFC 8201 §4, RFC 8200 §5), never above `current`.
+uint16_t tcp_path_mtu6_for(uint32_t packet_too_big_mtu, uint16_t current);
+
+// Hands an ICMP or ICMPv6 error to the connection it quotes: a Fragmentation Needed or a
+// Packet Too Big lowers the path MTU first (RFC 1191, RFC 8201), the connection decides the rest
+// (RFC 1122 §4.2.3.9, RFC 5927). False, and nothing done, when the quoted sequence number is not in
+// flight (icmp_quote_in_flight).
 bool deliver_icmp_error(tcp::Connection& c, const ip::IcmpError& e, Instant now);
 
 // errno for why a connection failed (ECONNREFUSED, ECONNRESET, ETIMEDOUT, ECONNABORTED).

@@ -2,17 +2,20 @@
 #include "stack/output.hpp"
 
 #include "ip/ipv4_fragmenter.hpp"
+#include "ip/ipv6_fragmenter.hpp"
 
 namespace utcp::stack {
 
 Output::Output(dev::Device& device, Counters& counters, wire::Ipv4Addr address, uint8_t ttl,
-               const wire::Ipv6Addr& address6, uint8_t hop_limit)
+               const wire::Ipv6Addr& address6, uint8_t hop_limit,
+               const std::array<uint8_t, 16>& secret)
     : device_(device),
       counters_(counters),
       address_(address),
       address6_(address6),
-      hop_limit_(hop_limit),
-      ip_out_(1, ttl) {
+      ip_out_(1, ttl),
+      ip6_out_(hop_limit),
+      fragment_ids_(secret) {
   storage_.resize(kBatch * kMaxPacket);
 }
 
@@ -26,20 +29,37 @@ void Output::send_tcp(const wire::TcpRepr& seg, const wire::IpAddr& src, const w
 
 void Output::queue_ipv6(std::span<uint8_t> buf, size_t payload_len, uint8_t next_header,
                         const wire::Ipv6Addr& dst, uint8_t traffic_class, uint32_t flow_label) {
-  // RFC 8200 §3: the payload length field holds at most 65535 (no jumbograms here), and a
-  // slot holds at most kMaxPacket bytes in all.
+  // A slot holds at most kMaxPacket bytes in all.
   if (payload_len > kMaxPacket - wire::kIpv6HeaderLen) return;
-  wire::Ipv6Repr ip;
-  ip.src = address6_;
-  ip.dst = dst;
-  ip.next_header = next_header;
-  ip.hop_limit = hop_limit_;
-  ip.traffic_class = traffic_class;
-  ip.flow_label = flow_label & 0xfffff;
-  ip.payload_len = static_cast<uint16_t>(payload_len);
-  if (ip.emit(buf) == 0) return;
+  const size_t total = ip6_out_.write_header(buf, payload_len, address6_, dst, next_header,
+                                             traffic_class, flow_label & 0xfffff);
+  if (total == 0) return;
   // An IPv6 source never fragments TCP: the engine sizes segments to the path MTU (RFC 8201).
-  queue_packet(buf.first(wire::kIpv6HeaderLen + payload_len));
+  queue_packet(buf.first(total));
+}
+
+void Output::queue_packet6_within(std::span<const uint8_t> packet, size_t mtu) {
+  if (packet.size() <= mtu) {
+    queue_packet(packet);
+    return;
+  }
+  unfragmented_.assign(packet.begin(), packet.end());  // its slot is reused by the fragments
+  const auto parsed = wire::Ipv6Packet::parse(unfragmented_);
+  if (!parsed) return;
+  ip::Ipv6Fragmenter fragmenter(unfragmented_, mtu,
+                                fragment_ids_.next(parsed->src(), parsed->dst()));
+  if (!fragmenter.ok()) {
+    counters_.inc(Counter::ip6_out_unfragmentable);
+    return;
+  }
+  counters_.inc(Counter::ip6_out_fragmented);
+  while (!fragmenter.done()) {
+    const std::span<uint8_t> buf = slot();
+    const size_t n = fragmenter.next(buf);
+    if (n == 0) break;
+    counters_.inc(Counter::ip6_out_fragments);
+    queue_packet(buf.first(n));
+  }
 }
 
 void Output::queue_packet_within(std::span<const uint8_t> packet, size_t mtu) {

@@ -13,7 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "ip/flow_label.hpp"
 #include "ip/ipv4_output.hpp"
+#include "ip/ipv6_output.hpp"
 #include "stack/counters.hpp"
 #include "utcp/address.hpp"
 #include "utcp/device.hpp"
@@ -28,8 +30,10 @@ class Output {
   static constexpr size_t kBatch = 64;         // packets per device call
   static constexpr size_t kMaxPacket = 65535;  // the IPv4 total length field
 
+  // `secret` keys the IPv6 fragment identifications (RFC 7739).
   Output(dev::Device& device, Counters& counters, wire::Ipv4Addr address, uint8_t ttl,
-         const wire::Ipv6Addr& address6 = {}, uint8_t hop_limit = 64);
+         const wire::Ipv6Addr& address6 = {}, uint8_t hop_limit = 64,
+         const std::array<uint8_t, 16>& secret = {});
 
   // Where a transport payload starts in slot(): after the IPv4 (20) or IPv6 (40) header.
   static constexpr size_t header_len(IpAddr::Family f) {
@@ -37,6 +41,7 @@ class Output {
   }
 
   ip::Ipv4Output& ip() { return ip_out_; }
+  const ip::Ipv6Output& ip6() const { return ip6_out_; }
 
   // The buffer the next packet is written into (valid until it is queued or flushed).
   std::span<uint8_t> slot() {
@@ -69,6 +74,9 @@ class Output {
   // Queues a whole IPv4 packet that sits in slot(); one larger than `mtu` is split into
   // fragments (RFC 791 §3.2), or dropped and counted when DF forbids it.
   void queue_packet_within(std::span<const uint8_t> packet, size_t mtu);
+  // The same for a whole IPv6 packet: one larger than `mtu` is split with a Fragment header
+  // (RFC 8200 §4.5; only the source fragments), IDs per RFC 7739.
+  void queue_packet6_within(std::span<const uint8_t> packet, size_t mtu);
 
   // A segment built outside any connection (a RST for a stray segment, a cookie SYN-ACK);
   // `tos` as for queue_ip().
@@ -92,8 +100,9 @@ class Output {
   Counters& counters_;
   wire::Ipv4Addr address_;
   wire::Ipv6Addr address6_;
-  uint8_t hop_limit_;
   ip::Ipv4Output ip_out_;
+  ip::Ipv6Output ip6_out_;
+  ip::Ipv6FragmentIds fragment_ids_;
   std::vector<uint8_t> storage_;
   std::vector<uint8_t> unfragmented_;  // a datagram being split (its slot is reused)
   std::array<std::span<const uint8_t>, kBatch> packets_;

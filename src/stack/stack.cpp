@@ -51,6 +51,10 @@ void Stack::process(Instant now) {
   impl_->set_now(now);
   impl_->receive_all();
   impl_->ip_in.expire(now);
+  // RFC 8200 §4.5: a reassembly that timed out with its first fragment is answered with
+  // Time Exceeded (rate-limited by the IPv6 input).
+  impl_->ip6_in.expire(now, impl_->out.slot(),
+                       [&](std::span<const uint8_t> p) { impl_->out.queue_packet(p); });
   impl_->run_timers();
   impl_->expire_orphans();
   impl_->flush(now);
@@ -64,7 +68,7 @@ Instant Stack::next_deadline() const {
   if (impl_->sockets.has_dirty()) return impl_->now;
   if (impl_->held && !impl_->held->empty()) return impl_->now;  // poll_transmit() has work
   return std::min({impl_->timers.earliest(), impl_->device.next_deadline(),
-                   impl_->ip_in.next_deadline(),
+                   impl_->ip_in.next_deadline(), impl_->ip6_in.next_deadline(),
                    impl_->orphans.next_deadline(impl_->config.orphan_timeout)});
 }
 
@@ -420,7 +424,9 @@ void Stack::set_trace(std::function<void(char, std::string_view)> trace) {
 
 std::vector<std::pair<std::string_view, uint64_t>> Stack::counters() const {
   std::vector<std::pair<std::string_view, uint64_t>> out;
-  impl_->ip_in.counters().append_to(out);
+  ip::IpCounters ip = impl_->ip_in.counters();  // each input counts only its own family's names
+  ip += impl_->ip6_in.counters();
+  ip.append_to(out);
   impl_->counters.append_to(out);
   impl_->udp.append_counters(out);
   return out;

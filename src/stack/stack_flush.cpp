@@ -3,9 +3,8 @@
 // with work (segments into the transmit batch, events into socket state), readiness
 // notifications, freeing dead connections, and the timers.
 #include <algorithm>
-#include <cstring>
 
-#include "base/siphash.hpp"
+#include "ip/flow_label.hpp"
 
 #include "stack/icmp_errors.hpp"
 #include "stack/stack_impl.hpp"
@@ -22,6 +21,12 @@ ip::Ipv4InputConfig ip_config(Ipv4Addr address) {
   ip::Ipv4InputConfig c;
   c.local_addresses = {address};
   c.udp = true;
+  return c;
+}
+
+ip::Ipv6InputConfig ip6_config(const Ipv6Addr& address) {
+  ip::Ipv6InputConfig c;
+  c.local_addresses = {address};
   return c;
 }
 
@@ -64,12 +69,16 @@ Stack::Impl::Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> h, StackCon
               // the jitter's seed: from the secret, never 0 (0 turns the jitter off)
               (seed_from(config.secret) ^ 0xC4A11E6E'A0C5'0000ull) | 1),
       cookies(config.secret),
-      out(device, counters, config.address, config.ttl, config.address6, config.hop_limit),
+      out(device, counters, config.address, config.ttl, config.address6, config.hop_limit,
+          config.secret),
       ip_in(ip_config(config.address), out.ip()),
+      ip6_in(ip6_config(config.address6), out.ip6()),
       sockets(seed_from(config.secret)),
       placement(caps.scatter_receive),
       udp(udp_config(config)) {
-  udp.set_local_addresses({IpAddr(config.address)});
+  std::vector<IpAddr> udp_addresses{IpAddr(config.address)};
+  if (config.ipv6) udp_addresses.emplace_back(config.address6);
+  udp.set_local_addresses(std::move(udp_addresses));
   out.set_device_sums_above(config.tcp.tso_checksum_offload_above);
   rx_storage.resize(kBatch * kMaxPacket);
   for (size_t i = 0; i < kBatch; ++i) {
@@ -87,16 +96,8 @@ uint32_t Stack::Impl::new_connection(const stack::FourTuple& t) {
 
 uint32_t Stack::Impl::flow_label(const stack::FourTuple& t) const {
   if (!t.remote_addr.is_v6()) return 0;
-  // A domain tag keeps these apart from the ISN and cookie hashes under the same secret.
-  std::array<uint8_t, 38> in{'f', 'l'};
-  std::memcpy(in.data() + 2, t.local_addr.bytes16().data(), 16);
-  std::memcpy(in.data() + 18, t.remote_addr.bytes16().data(), 16);
-  in[34] = static_cast<uint8_t>(t.local_port >> 8);
-  in[35] = static_cast<uint8_t>(t.local_port);
-  in[36] = static_cast<uint8_t>(t.remote_port >> 8);
-  in[37] = static_cast<uint8_t>(t.remote_port);
-  const uint32_t label = static_cast<uint32_t>(siphash24(config.secret, in)) & 0xfffff;
-  return label ? label : 1;  // RFC 6437 §2: zero means "no label"
+  return ip::flow_label(config.secret, t.local_addr.v6(), t.remote_addr.v6(), wire::ip_proto::kTcp,
+                        t.local_port, t.remote_port);
 }
 
 void Stack::Impl::drain_connection(uint32_t index) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ip/ipv4_input.hpp"
+#include "ip/ipv6_input.hpp"
 #include "stack/counters.hpp"
 #include "stack/direct_placement.hpp"
 #include "stack/held_device.hpp"
@@ -61,6 +62,7 @@ struct Stack::Impl {
   stack::Counters counters;
   stack::Output out;
   ip::Ipv4Input ip_in;
+  ip::Ipv6Input ip6_in;
   stack::TimerHeap timers;
   stack::SocketTable sockets;
   stack::DirectPlacement placement;
@@ -121,6 +123,7 @@ struct Stack::Impl {
   // ---- input (stack_input.cpp) ----
   // checksum_verified: the device vouched for the TCP checksum (offload), so skip it.
   void on_packet(std::span<const uint8_t> bytes, bool checksum_verified = false);
+  void on_packet6(std::span<const uint8_t> bytes, bool checksum_verified);
   void on_icmp_error(const ip::IcmpError& e);
   void on_tcp(const IpAddr& src, const IpAddr& dst, std::span<const uint8_t> bytes,
               bool checksum_verified, uint8_t ecn);
@@ -144,11 +147,13 @@ struct Stack::Impl {
   Socket* lookup_udp(SocketId id) { return sockets.lookup_udp(id); }
   // A datagram from IP input of either family (payload: the UDP bytes) to its socket; true
   // when no socket wants it, and the caller answers with its family's port unreachable
-  // (IPv4: udp_port_unreachable; IPv6: Ipv6Input::make_error(datagram, 1, 4, ...)).
+  // (udp_port_unreachable, udp_port_unreachable6).
   bool on_udp(const IpAddr& src, const IpAddr& dst, uint8_t traffic_class,
               std::span<const uint8_t> payload, bool checksum_verified);
   // RFC 1122 §4.1.3.1 over IPv4: the rate-limited answer to `datagram` (a whole IPv4 packet).
   void udp_port_unreachable(std::span<const uint8_t> datagram);
+  // RFC 4443 §3.1 code 4 over IPv6, rate-limited (§2.4(f)): `datagram` a whole IPv6 packet.
+  void udp_port_unreachable6(std::span<const uint8_t> datagram);
   // An ICMP or ICMPv6 error quoting one of our datagrams: to the connected socket it is about.
   void on_udp_icmp_error(const ip::IcmpError& e);
   uint32_t udp_readiness(const Socket& s) const;

@@ -20,6 +20,12 @@ using stack::FourTuple;
 
 void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verified) {
   if (trace) trace('<', wire::format_ip_packet(bytes, !checksum_verified));
+  // The version nibble picks the IP input (RFC 8200 §3); without IPv6 the IPv4 input counts
+  // an IPv6 packet as a bad version, as before.
+  if (config.ipv6 && !bytes.empty() && bytes[0] >> 4 == 6) {
+    on_packet6(bytes, checksum_verified);
+    return;
+  }
   // The whole slot, not just the MTU: an echo reply larger than the MTU is fragmented below.
   ip::InputResult r = ip_in.input(bytes, now, out.slot());
   switch (r.action) {
@@ -49,11 +55,42 @@ void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verifi
   }
 }
 
+void Stack::Impl::on_packet6(std::span<const uint8_t> bytes, bool checksum_verified) {
+  ip::Ipv6InputResult r = ip6_in.input(bytes, now, out.slot());
+  switch (r.action) {
+    case ip::InputAction::kTcp:
+      ip_header_len = r.payload.data() >= bytes.data() &&
+                              r.payload.data() + r.payload.size() == bytes.data() + bytes.size()
+                          ? static_cast<size_t>(r.payload.data() - bytes.data())
+                          : 0;
+      on_tcp(r.src, r.dst, r.payload, checksum_verified, r.ecn);
+      break;
+    case ip::InputAction::kIcmpError:
+      on_icmp_error(r.icmp_error);
+      break;
+    case ip::InputAction::kReply:
+      // An echo reply as large as its request may exceed the link MTU: the source fragments
+      // it (RFC 8200 §4.5).
+      out.queue_packet6_within(r.reply, caps.mtu);
+      break;
+    case ip::InputAction::kUdp:
+      if (on_udp(IpAddr(r.src), IpAddr(r.dst), r.traffic_class, r.payload, checksum_verified)) {
+        udp_port_unreachable6(r.datagram);
+      }
+      break;
+    case ip::InputAction::kUdpIcmpError:
+      on_udp_icmp_error(r.icmp_error);
+      break;
+    default:
+      break;  // dropped, held for reassembly or consumed: counted
+  }
+}
+
 // RFC 1122 §4.2.3.9 / RFC 5927: an ICMP error quoting one of our segments goes to its
 // connection, which decides (hard errors abort only a SYN-SENT connection).
 void Stack::Impl::on_icmp_error(const ip::IcmpError& e) {
   const uint32_t index =
-      sockets.find(FourTuple{e.local_addr.v4(), e.local_port, e.remote_addr.v4(), e.remote_port});
+      sockets.find(FourTuple{e.local_addr, e.local_port, e.remote_addr, e.remote_port});
   if (index == stack::kNoIndex) {
     counters.inc(Counter::icmp_unmatched);
     return;

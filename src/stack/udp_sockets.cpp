@@ -7,6 +7,7 @@
 
 #include "stack/stack_impl.hpp"
 #include "udp/udp_icmp.hpp"
+#include "wire/icmpv6.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/udp.hpp"
 
@@ -60,6 +61,12 @@ void Stack::Impl::udp_port_unreachable(std::span<const uint8_t> datagram) {
   // RFC 1122 §4.1.3.1: no one listens: port unreachable, rate-limited by the IP layer.
   const ip::InputResult answer = ip_in.port_unreachable(datagram, now, out.slot());
   if (answer.action == ip::InputAction::kReply) out.queue_packet_within(answer.reply, caps.mtu);
+}
+
+void Stack::Impl::udp_port_unreachable6(std::span<const uint8_t> datagram) {
+  const auto answer = ip6_in.make_error(datagram, wire::icmpv6_type::kDestUnreachable,
+                                        wire::icmpv6_unreach::kPort, 0, now, out.slot());
+  if (!answer.empty()) out.queue_packet6_within(answer, caps.mtu);
 }
 
 void Stack::Impl::on_udp_icmp_error(const ip::IcmpError& e) {
@@ -139,26 +146,44 @@ size_t Stack::send_to(SocketId id, std::span<const uint8_t> data, const Endpoint
     return 0;
   }
   const udp::UdpEndpoint dst = to ? from_endpoint(*to) : udp::UdpEndpoint{};
-  if (to && !dst.addr.is_v4()) {
-    ec = errc(std::errc::address_family_not_supported);  // the IP layer speaks IPv4 only
+  if (to && dst.addr.is_v6() && !impl_->config.ipv6) {
+    ec = errc(std::errc::address_family_not_supported);
     return 0;
   }
+  // The datagram goes after the IP header of its family; the table says which (a connected
+  // socket's peer when `to` is null).
+  const bool v6 =
+      to ? dst.addr.is_v6() : impl_->udp.remote_endpoint(s->udp).value_or(dst).addr.is_v6();
+  const size_t hlen = stack::Output::header_len(v6 ? IpAddr::Family::kV6 : IpAddr::Family::kV4);
   const std::span<uint8_t> buf = impl_->out.slot();
-  const auto sent =
-      impl_->udp.send(s->udp, to ? &dst : nullptr, data, buf.subspan(wire::kIpv4HeaderMin), ec);
+  const auto sent = impl_->udp.send(s->udp, to ? &dst : nullptr, data, buf.subspan(hlen), ec);
   if (!sent) return 0;
-  // RFC 791 §3.2: a datagram larger than the MTU leaves in fragments (DF clear); one that fits
-  // carries DF, as Linux sends UDP with path MTU discovery on (IP_PMTUDISC_WANT).
   const size_t mtu = impl_->caps.mtu;
-  const bool df = wire::kIpv4HeaderMin + sent->len <= mtu;
-  const size_t total =
-      impl_->out.ip().write_header(buf, sent->len, sent->src.addr.v4(), sent->dst.addr.v4(),
-                                   wire::ip_proto::kUdp, ip::ecn::kNotEct, df);
-  if (total == 0) {
-    ec = errc(std::errc::message_size);
-    return 0;
+  if (v6) {
+    // RFC 8200 §4.5: only the source fragments; a datagram above the MTU leaves in fragments.
+    const uint32_t label = impl_->flow_label(
+        stack::FourTuple{sent->src.addr, sent->src.port, sent->dst.addr, sent->dst.port});
+    const size_t total =
+        impl_->out.ip6().write_header(buf, sent->len, sent->src.addr.v6(), sent->dst.addr.v6(),
+                                      wire::ip_proto::kUdp, 0, label & 0xfffff);
+    if (total == 0) {
+      ec = errc(std::errc::message_size);
+      return 0;
+    }
+    impl_->out.queue_packet6_within(buf.first(total), mtu);
+  } else {
+    // RFC 791 §3.2: a datagram larger than the MTU leaves in fragments (DF clear); one that
+    // fits carries DF, as Linux sends UDP with path MTU discovery on (IP_PMTUDISC_WANT).
+    const bool df = wire::kIpv4HeaderMin + sent->len <= mtu;
+    const size_t total =
+        impl_->out.ip().write_header(buf, sent->len, sent->src.addr.v4(), sent->dst.addr.v4(),
+                                     wire::ip_proto::kUdp, ip::ecn::kNotEct, df);
+    if (total == 0) {
+      ec = errc(std::errc::message_size);
+      return 0;
+    }
+    impl_->out.queue_packet_within(buf.first(total), mtu);
   }
-  impl_->out.queue_packet_within(buf.first(total), mtu);
   impl_->mark_dirty(impl_->index_of(*s));  // so the next flush sends it
   return data.size();
 }

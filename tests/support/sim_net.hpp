@@ -27,6 +27,8 @@ struct SimNetConfig {
   SimNetConfig() {
     a.address = wire::Ipv4Addr(10, 77, 0, 2);
     b.address = wire::Ipv4Addr(10, 77, 0, 1);
+    a.address6 = wire::Ipv6Addr(0xfd77, 0, 0, 0, 0, 0, 0, 2);  // dual stack: fd77::2 and ::1
+    b.address6 = wire::Ipv6Addr(0xfd77, 0, 0, 0, 0, 0, 0, 1);
     a.secret = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
     b.secret = {16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1};
   }

@@ -333,5 +333,34 @@ TEST(Ipv6ReassemblyKeys, FirstFragmentWithLongerPerFragmentHeadersMovesTheData) 
   EXPECT_EQ(reasm.bytes_held(), 0u);
 }
 
+TEST(Ipv6ReassemblyKeys, LongerFirstFragmentHeadersCannotPushTheDatagramPast65535) {
+  // A late fragment near the top of the range fits with no extension headers; a first
+  // fragment then brings 2 KiB of Hop-by-Hop options: the reassembled payload would exceed
+  // 65,535 bytes, so the train is dropped, and the memory accounting stays exact.
+  FragmentReassembler reasm({.timeout = std::chrono::seconds(60)});
+  auto add = [&](const std::vector<uint8_t>& p) {
+    const auto ip = *wire::Ipv6Packet::parse(p);
+    const auto walk = wire::walk_ipv6_ext(ip);
+    EXPECT_TRUE(walk.accepted());
+    return reasm.add(ip, *walk.fragment, instant_from_us(0));
+  };
+  const auto late =
+      ip6_packet({.next_header = 44}, concat({fragment_header(6, 65000, false, 21), pattern(528)}));
+  EXPECT_EQ(add(late).result, FragmentResult::kHeld);
+  const auto hbh = options_header(44, std::vector<uint8_t>(2046, 0));
+  ASSERT_EQ(hbh.size(), 2048u);
+  const auto first =
+      ip6_packet({.next_header = 0},
+                 concat({hbh, fragment_header(6, 0, true, 21), tcp_header(1, 2, 3), pattern(4)}));
+  EXPECT_EQ(add(first).result, FragmentResult::kOversize);
+  EXPECT_EQ(reasm.bytes_held(), 0u);
+  // The table still works.
+  const auto segment = big_segment(2400);
+  const auto f = fragments6(segment, 6, 1200, 22);
+  EXPECT_EQ(add(f[0]).result, FragmentResult::kHeld);
+  EXPECT_EQ(add(f[1]).result, FragmentResult::kComplete);
+  EXPECT_EQ(reasm.bytes_held(), 0u);
+}
+
 }  // namespace
 }  // namespace utcp::ip

@@ -14,6 +14,7 @@
 
 #include "utcp/stack.hpp"
 #include "wire/ipv4.hpp"
+#include "wire/ipv6.hpp"
 #include "wire/udp.hpp"
 
 namespace utcp {
@@ -21,6 +22,8 @@ namespace {
 
 const Ipv4Addr kA(10, 0, 0, 1);
 const Ipv4Addr kB(10, 0, 0, 2);
+const Ipv6Addr kA6(0xfd77, 0, 0, 0, 0, 0, 0, 1);
+const Ipv6Addr kB6(0xfd77, 0, 0, 0, 0, 0, 0, 2);
 
 uint32_t test_seed() {
   static const uint32_t seed = [] {
@@ -31,9 +34,10 @@ uint32_t test_seed() {
   return seed;
 }
 
-StackConfig config_for(Ipv4Addr addr, uint32_t seed) {
+StackConfig config_for(Ipv4Addr addr, const Ipv6Addr& addr6, uint32_t seed) {
   StackConfig c;
   c.address = addr;
+  c.address6 = addr6;
   for (size_t i = 0; i < c.secret.size(); ++i)
     c.secret[i] = static_cast<uint8_t>(seed >> (i % 4 * 8));
   return c;
@@ -55,8 +59,8 @@ uint64_t counter(const Stack& s, std::string_view name) {
 
 struct Pair {
   explicit Pair(size_t mtu = 1500)
-      : a(link_caps(mtu), config_for(kA, test_seed())),
-        b(link_caps(mtu), config_for(kB, test_seed() + 1)),
+      : a(link_caps(mtu), config_for(kA, kA6, test_seed())),
+        b(link_caps(mtu), config_for(kB, kB6, test_seed() + 1)),
         buf(65535) {
     a.process(now);
     b.process(now);
@@ -240,6 +244,48 @@ TEST(UdpStack, UdpAndTcpHandlesAreKeptApart) {
   EXPECT_NE(again, u);
   EXPECT_EQ(p.b.send_to(again, bytes("x"), nullptr, ec), 0u);
   EXPECT_EQ(ec, std::errc::destination_address_required);
+}
+
+// The same over IPv6 (RFC 8200 §8.1 checksums, RFC 4443 §3.1 code 4, RFC 8200 §4.5).
+TEST(UdpStack, Ipv6DatagramsPortUnreachableAndFragments) {
+  Pair p(1500);
+  std::error_code ec;
+  const SocketId server = p.b.udp_bind({Ipv6Addr(), 53}, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  const SocketId v4_only = p.b.udp_bind({Ipv4Addr(), 53}, ec);  // its own port space
+  ASSERT_FALSE(ec) << ec.message();
+  const SocketId client = p.a.udp_connect({kB6, 53}, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(p.a.udp_local_endpoint(client).addr, IpAddr(kA6));
+  EXPECT_EQ(p.a.send_to(client, bytes("query6"), nullptr, ec), 6u) << ec.message();
+  EXPECT_EQ(p.carry(), 1u);
+  auto ip = wire::Ipv6Packet::parse(p.packets.at(0));
+  ASSERT_TRUE(ip.ok());
+  EXPECT_EQ(ip->next_header(), 17);
+  EXPECT_NE(ip->flow_label(), 0u);  // RFC 6437
+  auto udp = wire::UdpPacket::parse(ip->payload(), IpAddr(ip->src()), IpAddr(ip->dst()));
+  ASSERT_TRUE(udp.ok());
+  EXPECT_NE(udp->checksum(), 0);  // mandatory over IPv6
+  Endpoint from;
+  DatagramInfo info;
+  EXPECT_EQ(recv_text(p.b, server, ec, &from, &info), "query6");
+  EXPECT_EQ(from, p.a.udp_local_endpoint(client));
+  EXPECT_EQ(info.dst, (Endpoint{kB6, 53}));
+  EXPECT_EQ(p.b.readiness(v4_only), ready::kWritable);  // an IPv6 datagram is not its
+  // A large answer: fragmented by the source, reassembled by the receiver.
+  std::mt19937 rng(test_seed());
+  std::string big(8000, '\0');
+  for (auto& c : big) c = static_cast<char>(rng());
+  EXPECT_EQ(p.b.send_to(server, bytes(big), &from, ec), big.size()) << ec.message();
+  EXPECT_EQ(p.carry(), 6u);
+  EXPECT_EQ(recv_text(p.a, client, ec), big);
+  // A closed port: ICMPv6 port unreachable, connection_refused on the connected sender.
+  const SocketId lost = p.a.udp_connect({kB6, 54}, ec);
+  p.a.send_to(lost, bytes("?"), nullptr, ec);
+  EXPECT_EQ(p.carry(), 2u);
+  EXPECT_EQ(recv_text(p.a, lost, ec), "");
+  EXPECT_EQ(ec, std::errc::connection_refused);
+  EXPECT_EQ(counter(p.a, "udp.icmp.error-reported"), 1u);
 }
 
 }  // namespace

@@ -19,7 +19,7 @@
 namespace utcp::tools {
 
 struct UdpCatOptions {
-  std::optional<Ipv4Addr> host;  // connect to host:port ...
+  std::optional<IpAddr> host;  // connect to host:port ...
   uint16_t port = 0;
   uint16_t listen_port = 0;  // ... or listen here
   bool keep = false;         // -k with -l

@@ -2,9 +2,10 @@
 // Two utcp Stacks in one process over the in-memory link: the pure protocol cost, with no
 // system call at all. Prints one JSON object on stdout.
 //
-//   utcp-stack-bench throughput [--mb N] [--mtu M] [--virtual]
+//   utcp-stack-bench throughput [--mb N] [--mtu M] [--virtual] [--no-pacing]
 //     one connection, A sends N MB to B; Gbit/s per core (thread CPU time). --virtual
-//     steps a virtual clock so that an instruction count (callgrind) is reproducible.
+//     steps a virtual clock so that an instruction count (callgrind) is reproducible;
+//     --no-pacing turns sender pacing off (tcp::Config::pacing), to measure what it costs.
 //   utcp-stack-bench scale [--conns N] [--exchange B]
 //     N connections opened from A to B and held; RSS growth per connection and open time.
 //     --exchange: then every client sends B bytes and every server answers B bytes; RSS and
@@ -38,6 +39,7 @@ struct Args {
   size_t conns = 10000;
   size_t exchange = 0;
   bool virtual_clock = false;
+  bool pacing = true;
 };
 
 Args parse(int argc, char** argv) {
@@ -70,6 +72,8 @@ Args parse(int argc, char** argv) {
       a.exchange = value();
     else if (k == "--virtual")
       a.virtual_clock = true;
+    else if (k == "--no-pacing")
+      a.pacing = false;
     else {
       std::fprintf(stderr, "utcp-stack-bench: unknown option %s\n", k.c_str());
       std::exit(2);
@@ -111,9 +115,10 @@ long rss_kib() {
 }
 
 // The MSS follows the link's MTU: the Stack takes it from the device.
-StackConfig config_for(Ipv4Addr addr, uint8_t seed) {
+StackConfig config_for(Ipv4Addr addr, uint8_t seed, bool pacing = true) {
   StackConfig c;
   c.address = addr;
+  c.tcp.pacing = pacing;
   for (size_t i = 0; i < c.secret.size(); ++i) c.secret[i] = static_cast<uint8_t>(seed + i);
   return c;
 }
@@ -133,8 +138,8 @@ struct Clock {
 
 int throughput(const Args& args) {
   dev::MemoryLink link(dev::MemoryLinkConfig{.mtu = args.mtu, .queue_packets = 1024});
-  Stack a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1));
-  Stack b(link.b(), config_for(Ipv4Addr(10, 77, 0, 1), 101));
+  Stack a(link.a(), config_for(Ipv4Addr(10, 77, 0, 2), 1, args.pacing));
+  Stack b(link.b(), config_for(Ipv4Addr(10, 77, 0, 1), 101, args.pacing));
   Clock clock{args.virtual_clock};
   std::error_code ec;
   SocketId l = b.listen(5001, ec);

@@ -39,6 +39,27 @@ def slow_recv(n):
     return struct.pack(">BB", 0xf2, n - 1)
 
 
+def cookie(port_k, opts, seq, bend, extra=b"", payload=0):
+    # op 0xf3: a SYN-cookie handshake from cookie port k: the SYN (options: 1 MSS, 2 window
+    # scale, 4 SACK-permitted, 8 timestamps, 0x80 ECN), then the ACK, bent as `bend` says
+    # (low 2 bits: 0 exact, 1 ACK number, 2 sequence number, 3 TSecr; 8 late; 0x80 data)
+    syn = struct.pack(">BBBIH", 0xf3, port_k, opts, seq, 0xfaf0)
+    if opts & 1:
+        syn += struct.pack(">H", 1460)
+    if opts & 2:
+        syn += struct.pack(">B", 7)
+    if opts & 8:
+        syn += struct.pack(">B", 5)
+    ack = struct.pack(">BH", bend, 0xffff) + extra
+    if bend & 0x80:
+        ack += struct.pack(">H", payload)
+    return syn + ack
+
+
+def accept():
+    return struct.pack(">BB", 13, 0)
+
+
 seeds = {
     "exchange": seg(ACK | PSH, 500) + recv(1000) + send(3000) + wait(2) + seg(ACK) + wait(3) +
     seg(ACK | FIN) + recv(100) + struct.pack(">BB", 12, 1) + wait(4),
@@ -55,6 +76,13 @@ seeds = {
     "bulk-placed": b"".join(
         bulk(300 * i + 3, pad=(i * 17) % 256 if i % 5 == 4 else 0) + slow_recv(101 + i) +
         recv(16000 + i * 301) for i in range(40)),
+    # SYN cookies (RFC 4987 §3.6): one exact handshake with every option and data on the ACK,
+    # one without timestamps, accepted; then bent ACKs (ACK number, sequence, TSecr) and a late one.
+    "syn-cookie-handshake": cookie(0, 0x8f, 0x12345678, 0x90, payload=300) + accept() +
+    cookie(1, 0x01, 0xfffffff0, 0x00) + accept() + wait(4) + wait(5),
+    "syn-cookie-bent": cookie(2, 0x0f, 0x1000, 0x01, struct.pack(">H", 1)) +
+    cookie(2, 0x0f, 0x2000, 0x02, b"\x07") + cookie(3, 0x0f, 0x3000, 0x03, b"\x02") +
+    cookie(0, 0x0f, 0x4000, 0x08, b"\x3c") + accept() + wait(5),
 }
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "stack_input")
 for name, data in seeds.items():

@@ -8,6 +8,9 @@
 // the stack sends is parsed and checked against a model of both byte streams; any broken
 // invariant aborts. At the end every socket is closed and time runs on: no connection may
 // outlive its timers (no leak). Deterministic: fixed secret, virtual time.
+// One operation completes a SYN-cookie handshake (RFC 4987 §3.6): the SYN queue filled, a SYN
+// answered with a cookie, and the ACK that returns it, exact or bent, so that the cookie check
+// and the connection rebuilt from it are fuzzed too.
 // The stack reads through a ScatterDevice, as from TUN: bulk segments (16 KiB payload and more,
 // the "bulk" operation) are read straight into the connection's receive ring, headers over the
 // unread bytes before RCV.NXT; the stream checks catch any byte that comes back wrong.
@@ -18,10 +21,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <span>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
 #include "fuzz_check.hpp"
+#include "stack_input_calls.hpp"
+#include "stack_input_packets.hpp"
 #include "support/scatter_device.hpp"
 #include "utcp/memory_link.hpp"
 #include "utcp/stack.hpp"
@@ -35,46 +41,9 @@
 namespace {
 
 using namespace utcp;
+using namespace stack_input;
 using wire::SeqNum;
 namespace flag = wire::tcp_flag;
-
-const Ipv4Addr kStackAddr(10, 77, 0, 2);
-const Ipv4Addr kPeerAddr(10, 77, 0, 1);
-constexpr uint16_t kListenPort = 80;
-constexpr uint16_t kPeerPort = 40000;
-constexpr uint16_t kActivePeerPort = 5001;  // where the application's active open goes
-constexpr uint32_t kPeerIss = 0xfffff000;   // close to the wrap on purpose
-constexpr uint8_t kPeerWscale = 2;
-constexpr size_t kLinkMtu = 65535;           // room for bulk segments (placement starts at 16 KiB)
-constexpr uint32_t kRecvBufferMax = 262144;  // the receive ring's (and window's) upper bound
-
-// The bytes of each direction's stream are a function of their offset, so any byte the stack
-// delivers or sends can be checked without keeping the stream.
-uint8_t peer_byte(uint64_t off) {
-  return static_cast<uint8_t>(off * 131 + 7);
-}
-uint8_t app_byte(uint64_t off) {
-  return static_cast<uint8_t>(off * 29 + 101);
-}
-
-class Input {
- public:
-  explicit Input(std::span<const uint8_t> d) : d_(d) {}
-  bool empty() const { return pos_ >= d_.size(); }
-  uint8_t u8() { return pos_ < d_.size() ? d_[pos_++] : 0; }
-  uint16_t u16() { return static_cast<uint16_t>(u8() << 8 | u8()); }
-  uint32_t u32() { return uint32_t{u16()} << 16 | u16(); }
-  std::span<const uint8_t> bytes(size_t n) {
-    n = std::min(n, d_.size() - std::min(pos_, d_.size()));
-    auto s = d_.subspan(pos_, n);
-    pos_ += n;
-    return s;
-  }
-
- private:
-  std::span<const uint8_t> d_;
-  size_t pos_ = 0;
-};
 
 class Harness {
  public:
@@ -122,43 +91,24 @@ class Harness {
       invariants();
     }
     if (std::getenv("UTCP_FUZZ_STATS")) {
-      uint64_t placed = 0, missed = 0;
-      for (auto [name, v] : stack_.counters()) {
-        if (name == "dev.rx-placed") placed = v;
-        if (name == "dev.rx-place-missed") missed = v;
-      }
+      const auto c = [this](std::string_view n) {
+        return static_cast<unsigned long long>(counter(n));
+      };
       std::fprintf(stderr,
                    "stats: ops %d read %llu sent %llu stack-sent %u dead %d trusted %d bulk %llu "
-                   "scattered %zu rx-placed %llu rx-place-missed %llu\n",
+                   "scattered %zu rx-placed %llu rx-place-missed %llu cookies sent %llu valid "
+                   "%llu invalid %llu\n",
                    ops, static_cast<unsigned long long>(app_read_),
                    static_cast<unsigned long long>(app_sent_), a_max_.distance_from(a_iss_),
                    model_dead_, data_trusted_, static_cast<unsigned long long>(bulk_sent_),
-                   scatter_.scattered, static_cast<unsigned long long>(placed),
-                   static_cast<unsigned long long>(missed));
+                   scatter_.scattered, c("dev.rx-placed"), c("dev.rx-place-missed"),
+                   c("tcp.syncookies.sent"), c("tcp.syncookies.valid"),
+                   c("tcp.syncookies.invalid"));
     }
     drain_to_zero();
   }
 
  private:
-  static dev::MemoryLinkConfig link_config() {
-    dev::MemoryLinkConfig c;
-    c.queue_packets = 4096;
-    c.mtu = kLinkMtu;
-    return c;
-  }
-  static StackConfig stack_config() {
-    StackConfig c;
-    c.address = kStackAddr;
-    c.secret = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3};
-    c.tcp.send_buffer = 8192;
-    // Large enough for bulk segments to be placed, and for a ring that grows under a placement.
-    c.tcp.recv_buffer = 65536;
-    c.tcp.recv_buffer_max = kRecvBufferMax;
-    c.syn_backlog = 4;
-    c.accept_backlog = 4;
-    return c;
-  }
-
   wire::TcpRepr base(uint16_t peer_port) const {
     wire::TcpRepr r;
     r.src_port = peer_port;
@@ -296,38 +246,8 @@ class Harness {
     const size_t len = std::min<size_t>(16 * 1024 - 256 + in.u16(), room);
     const SeqNum data_seq = r.seq + (r.has(flag::kSyn) ? 1 : 0);
     r.payload = peer_payload(data_seq, len);
-    // TCP segment at bulk_buf_[20 + ip_nops], NOP words inserted after the emitted options.
-    uint8_t* const tcp = bulk_buf_.data() + wire::kIpv4HeaderMin + ip_nops;
-    const size_t emitted = r.emit(std::span<uint8_t>(tcp, r.total_len()), kPeerAddr, kStackAddr);
-    check(emitted == r.total_len());
-    size_t tcp_len = emitted;
-    const size_t hdr = size_t{tcp[12]} / 16 * 4;
-    if (tcp_nops > 0 && hdr + tcp_nops <= 60) {
-      std::memmove(tcp + hdr + tcp_nops, tcp + hdr, tcp_len - hdr);
-      std::memset(tcp + hdr, 1, tcp_nops);
-      tcp_len += tcp_nops;
-      tcp[12] = static_cast<uint8_t>((hdr + tcp_nops) / 4 << 4 | (tcp[12] & 0x0f));
-      wire::store_be16(tcp + 16, 0);
-      const auto sum = wire::ipv4_pseudo_header(kPeerAddr.value, kStackAddr.value,
-                                                wire::ip_proto::kTcp, uint16_t(tcp_len));
-      wire::store_be16(tcp + 16, wire::Checksum(sum).add({tcp, tcp_len}).finish());
-    }
-    // IPv4 header, then its NOP options.
-    wire::Ipv4Repr ip;
-    ip.src = kPeerAddr;
-    ip.dst = kStackAddr;
-    ip.protocol = wire::ip_proto::kTcp;
-    ip.payload_len = static_cast<uint16_t>(tcp_len + ip_nops);
-    uint8_t* const p = bulk_buf_.data();
-    check(ip.emit(std::span<uint8_t>(p, wire::kIpv4HeaderMin)) == wire::kIpv4HeaderMin);
-    if (ip_nops > 0) {
-      std::memset(p + wire::kIpv4HeaderMin, 1, ip_nops);
-      p[0] = static_cast<uint8_t>(0x40 | (wire::kIpv4HeaderMin + ip_nops) / 4);
-      wire::store_be16(p + 10, 0);
-      wire::store_be16(p + 10, wire::internet_checksum({p, wire::kIpv4HeaderMin + ip_nops}));
-    }
-    const size_t total = wire::kIpv4HeaderMin + ip_nops + tcp_len;
-    link_.b().transmit_one(std::span<const uint8_t>(p, total), now_);
+    const size_t total = emit_padded(bulk_buf_, r, tcp_nops, ip_nops);
+    link_.b().transmit_one(std::span<const uint8_t>(bulk_buf_.data(), total), now_);
     ++injected_;
     ++bulk_sent_;
     note_peer_sent(r, data_seq, len);
@@ -365,20 +285,9 @@ class Harness {
 
   void inject_icmp(Input& in) {
     // An error quoting one of our segments, the sequence number near what the stack sent.
-    std::array<uint8_t, 28> quote{};
-    wire::Ipv4Repr qip;
-    qip.src = kStackAddr;
-    qip.dst = kPeerAddr;
-    qip.protocol = wire::ip_proto::kTcp;
-    qip.payload_len = 40;
-    qip.emit(quote);
     const uint16_t sport = in.u8() & 1 ? kListenPort : in.u16();
     const uint16_t dport = in.u8() & 1 ? kPeerPort : in.u16();
-    const uint32_t seq = pick_ack(in, a_iss_).raw();
-    const uint8_t tcp[8] = {uint8_t(sport >> 8), uint8_t(sport),     uint8_t(dport >> 8),
-                            uint8_t(dport),      uint8_t(seq >> 24), uint8_t(seq >> 16),
-                            uint8_t(seq >> 8),   uint8_t(seq)};
-    std::copy(std::begin(tcp), std::end(tcp), quote.begin() + 20);
+    const auto quote = quote_of_our_segment(sport, dport, pick_ack(in, a_iss_).raw());
     const uint8_t type = in.u8();
     const uint8_t code = in.u8();
     wire::IcmpRepr r = wire::IcmpRepr::dest_unreachable(code, in.u16(), quote);
@@ -462,6 +371,9 @@ class Harness {
       case 18:  // a slow reader: a few bytes, so that most stay unread under the headroom
         app_recv(1 + in.u8());
         break;
+      case 19:
+        cookie_handshake(in);
+        break;
       case 11:
         stack_.shutdown_write(conn_, ec);
         break;
@@ -486,48 +398,76 @@ class Harness {
         const uint8_t which = in.u8();
         SocketId s = (which & 0x80) && !accepted_.empty() ? accepted_.back() : conn_;
         if ((which & 0x40) && active_ != kNoSocket) s = active_;
-        switch (which % 6) {
-          case 0:
-            stack_.set_nodelay(s, in.u8() & 1);
-            break;
-          case 1: {
-            tcp::KeepaliveConfig k;
-            k.enabled = true;
-            k.idle = Duration(1'000'000 * (1 + in.u8()));
-            k.interval = Duration(1'000'000 * (1 + in.u8()));
-            k.count = in.u8() % 10;
-            stack_.set_keepalive(s, k);
-            break;
-          }
-          case 2:
-            stack_.set_user_timeout(s, Duration(1'000'000 * in.u8()));
-            break;
-          case 3:
-            stack_.set_buffer_sizes(s, in.u16(), in.u16());
-            buffers_changed_ = true;
-            break;
-          case 4:
-            stack_.set_mss(s, in.u16());
-            break;
-          default:
-            stack_.set_tos(s, in.u8());
-            break;
-        }
+        if (set_socket_option(stack_, s, which, in)) buffers_changed_ = true;
         break;
       }
-      default: {  // readers that must never fail on any socket id
-        const SocketId s = in.u8() % 8;
-        (void)stack_.readiness(s);
-        (void)stack_.error(s);
-        (void)stack_.tcp_info(s);
-        (void)stack_.recv_available(s);
-        (void)stack_.urgent_mark(s);
-        (void)stack_.take_soft_error(s);
-        (void)stack_.send_unacked(s);
-        (void)stack_.send_unsent(s);
+      default:  // readers that must never fail on any socket id
+        read_everything(stack_, in.u8() % 8);
         break;
-      }
     }
+  }
+
+  uint64_t counter(std::string_view name) const {
+    for (auto [n, v] : stack_.counters()) {
+      if (n == name) return v;
+    }
+    return 0;
+  }
+
+  // RFC 4987 §3.6. The SYN queue is (re)filled by SYNs nobody completes (a repeat lands on its
+  // half-open entry), so a SYN from a cookie port gets a cookie SYN-ACK; the peer returns it
+  // in an ACK, exact or bent (ACK number, sequence number or TSecr changed), maybe late.
+  void cookie_handshake(Input& in) {
+    for (uint32_t i = 0; i < kSynBacklog; ++i) {
+      wire::TcpRepr fill = base(static_cast<uint16_t>(kFillPeerPort + i));
+      fill.seq = SeqNum(0x10000 * (i + 1));
+      fill.flags = flag::kSyn;
+      fill.window = 65535;
+      fill.options.mss = 1000;
+      inject_tcp(fill);
+    }
+    pump();
+    const uint8_t k = in.u8() % 4;
+    const auto port = static_cast<uint16_t>(kCookiePeerPort + k);
+    const wire::TcpRepr syn = fuzzed_syn(in, port, kListenPort, tsval_);
+    cookie_[k] = {};
+    const uint64_t sent = counter("tcp.syncookies.sent");
+    inject_tcp(syn);
+    pump();
+    // A SYN the queue had room for, or one that met a connection on this port, is no cookie.
+    if (counter("tcp.syncookies.sent") != sent + 1 || !cookie_[k].seen) return;
+    const uint8_t bend = in.u8();
+    wire::TcpRepr ack = base(port);
+    ack.flags = static_cast<uint8_t>(flag::kAck | (bend & 0x10 ? flag::kPsh : 0) |
+                                     (bend & 0x20 ? flag::kFin : 0));
+    ack.seq = syn.seq + 1;
+    ack.ack = cookie_[k].iss + 1;
+    ack.window = in.u16();
+    uint32_t tsecr = cookie_[k].tsval;
+    switch (bend % 4) {
+      case 1:
+        ack.ack = ack.ack + (1u + in.u16());
+        break;
+      case 2:
+        ack.seq = ack.seq + (1u + in.u8());
+        break;
+      case 3:
+        tsecr ^= 1u << (in.u8() % 32);  // the options the cookie's timestamp carries
+        break;
+      default:
+        break;
+    }
+    const bool late = bend & 0x08;
+    if (late) advance(Duration(int64_t{1'000'000} * in.u8()));  // cookies age
+    if (syn.options.timestamps && !(bend & 0x40)) {
+      ack.options.timestamps = wire::TcpTimestamps{tsval_ += 1, tsecr};
+    }
+    ack.payload = peer_payload(ack.seq, bend & 0x80 ? in.u16() % 1400 : 0);
+    const uint64_t valid = counter("tcp.syncookies.valid");
+    inject_tcp(ack);
+    pump();
+    // A cookie returned exactly and at once is valid, whatever the SYN offered.
+    if (bend % 4 == 0 && !late) check(counter("tcp.syncookies.valid") == valid + 1);
   }
 
   void advance(Duration d) {
@@ -567,10 +507,15 @@ class Harness {
         active_iss_ = seg->seq();
       }
       if (seg->src_port() != kListenPort) continue;
-      if (seg->dst_port() == kPeerPort) {
+      const uint16_t port = seg->dst_port();
+      if (port == kPeerPort) {
         on_main(*seg);
-      } else if (seg->syn()) {
-        other_iss_[seg->dst_port() % other_iss_.size()] = seg->seq();
+      } else if (seg->syn() && port >= kCookiePeerPort && port < kCookiePeerPort + 4) {
+        CookieSynAck& c = cookie_[port - kCookiePeerPort];
+        c = {true, seg->seq(), 0};
+        if (seg->options().timestamps) c.tsval = seg->options().timestamps->tsval;
+      } else if (seg->syn() && port > kPeerPort && port <= kPeerPort + 4) {
+        other_iss_[port % other_iss_.size()] = seg->seq();
       }
     }
   }
@@ -674,8 +619,14 @@ class Harness {
   SeqNum peer_nxt_;                    // the peer's SND.NXT
   SeqNum peer_acked_;                  // the highest ACK the peer sent
   std::array<SeqNum, 8> other_iss_{};  // the stack's ISS towards the other peer ports
-  SocketId active_ = kNoSocket;        // the application's active open, if it made one
-  uint16_t active_port_ = 0;           // its local port, once its SYN was seen
+  struct CookieSynAck {                // the stack's SYN-ACK towards a cookie port
+    bool seen = false;
+    SeqNum iss;
+    uint32_t tsval = 0;
+  };
+  std::array<CookieSynAck, 4> cookie_{};
+  SocketId active_ = kNoSocket;  // the application's active open, if it made one
+  uint16_t active_port_ = 0;     // its local port, once its SYN was seen
   SeqNum active_iss_;
   uint64_t app_sent_ = 0;
   uint64_t app_read_ = 0;

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The test command: installs what is missing, checks formatting, then builds and runs every
 # test in the plain (g++) build, checks the packaging (scripts/package-check.sh), runs the
-# unit, sim and interop tests again under ASan+UBSan (clang), and the fuzzers for a bounded
-# time. Run as root (interop tests create network namespaces).
+# unit, sim and interop tests again under ASan+UBSan (clang), the threaded unit tests under
+# TSan (clang), and the fuzzers for a bounded time. Run as root (interop tests create network
+# namespaces).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -57,6 +58,11 @@ fi
 stage "asan build (clang++, ASan+UBSan): unit, sim and interop tests"
 cmake --preset asan >/dev/null && cmake --build --preset asan -j"$jobs" || die "asan build failed"
 run_ctest --preset asan
+
+stage "tsan build (clang++, ThreadSanitizer): the threaded tests (blocking facade, event loop, StackGroup)"
+# Only unit_loop and unit_group (the build preset's targets): the threads live there.
+cmake --preset tsan >/dev/null && cmake --build --preset tsan -j"$jobs" || die "tsan build failed"
+run_ctest --preset tsan
 
 stage "fuzz (clang++ libFuzzer, ASan+UBSan)"
 cmake --preset fuzz >/dev/null && cmake --build --preset fuzz -j"$jobs" || die "fuzz build failed"

@@ -140,8 +140,14 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
   app.add_option("--cc", o.cc, "congestion controller")
       ->check(CLI::IsMember({"cubic", "cubic+hystart", "newreno", "reno"}))
       ->capture_default_str();
+  app.add_flag("--no-pacing", o.no_pacing,
+               "no sender pacing: each window leaves as fast as the ACKs open it");
   app.add_flag("--no-offload", o.no_offload,
                "no TUN checksum/segmentation offload (one packet per read and write)");
+  app.add_option("--buffer-memory", o.buffer_memory_mib,
+                 "MiB all connections' buffers may hold (default 1024; past 3/4 of it the stack "
+                 "is under memory pressure)")
+      ->check(CLI::Range(1, 1 << 20));
 }
 
 void add_threads_option(CLI::App& app, CommonOptions& o) {
@@ -191,6 +197,8 @@ Runtime::Runtime(const CommonOptions& options, std::string tool_name,
   config.address = *addr;
   config.secret = StackConfig::random_secret();
   config.tcp.congestion_control = options_.cc;  // a view of options_, which outlives the stack
+  if (options.buffer_memory_mib != 0) config.buffer_memory_limit = options.buffer_memory_mib << 20;
+  config.tcp.pacing = !options_.no_pacing;
   const Prefix host = parse_prefix(options.host_addr);
   if (host.addr == config.address) {
     throw UsageError("--addr and --host-addr must differ (" + options.addr + ")");
@@ -297,6 +305,7 @@ void Runtime::print_tcp_info_if_asked(SocketId s) const {
   print_counter("tcp_info.", "rttvar_us", i->rttvar_us);
   print_counter("tcp_info.", "rto_us", i->rto_us);
   print_counter("tcp_info.", "min_rtt_us", i->min_rtt_us);
+  print_counter("tcp_info.", "pacing_rate", i->pacing_rate);
   print_counter("tcp_info.", "rcv_space", i->rcv_space);
   print_counter("tcp_info.", "total_retrans", i->total_retrans);
   print_counter("tcp_info.", "fast_recoveries", i->fast_recoveries);

@@ -39,7 +39,9 @@ struct CommonOptions {
   bool stats = false;
   bool no_offload = false;   // plain packets on the TUN (no virtio header, TSO or csum offload)
   std::string cc = "cubic";  // congestion controller (tcp::Config::congestion_control)
+  bool no_pacing = false;    // tcp::Config::pacing off
   size_t threads = 1;        // > 1: a multi-queue TUN, one Stack and thread per queue (utcp-serve)
+  size_t buffer_memory_mib = 0;  // StackConfig::buffer_memory_limit in MiB; 0: the default
 
   bool any_fault() const;
 };

@@ -20,6 +20,7 @@
 #include "conn_timeouts.hpp"
 #include "connection_options.hpp"
 #include "deadline_timer.hpp"
+#include "heap_trim.hpp"
 #include "http_handler.hpp"
 #include "utcp/stack_group.hpp"
 
@@ -42,6 +43,8 @@ const char* service_name(Service s) {
   return "?";
 }
 
+// The most one connection keeps of what the stack did not take (an echo's reply, an HTTP
+// response chunk), and the size of the one scratch buffer all connections share.
 constexpr size_t kConnBuffer = 64 * 1024;
 
 // RFC 864: lines of 72 printable characters, each starting one character later than the
@@ -57,6 +60,8 @@ std::string chargen_pattern() {
 
 struct Conn {
   Service kind;
+  // Bytes produced that the stack's send buffer had no room for; allocated only while it
+  // holds some (ByteQueue::append), freed once drained.
   ByteQueue out{kConnBuffer};
   bool peer_fin = false;
   bool queued = false;  // already in the ready list
@@ -68,6 +73,7 @@ struct Conn {
 struct ReapCounts {
   uint64_t idle = 0;
   uint64_t header = 0;
+  uint64_t heap_trims = 0;  // not a reap: printed with them
 };
 
 class Server {
@@ -79,15 +85,21 @@ class Server {
         root_(std::move(root)),
         conn_options_(conn_options),
         timeouts_(conn_options.timeouts()),
-        timer_(loop_, [this] { reap(); }) {
+        timer_(loop_, [this] { reap(); }),
+        trimmer_(loop_) {
     st_.set_readiness_callback([this](SocketId s, uint32_t) { note_ready(s); });
     loop_.add_after_process([this] {
       serve_ready();
       timer_.arm(timeouts_.next_deadline());
+      note_memory();
     });
   }
 
-  const ReapCounts& reaped() const { return reaped_; }
+  ReapCounts reaped() const {
+    ReapCounts r = reaped_;
+    r.heap_trims = trimmer_.trims();
+    return r;
+  }
 
   void listen(Service kind, uint16_t port) {
     std::error_code ec;
@@ -192,24 +204,38 @@ class Server {
     }
   }
 
-  // Moves whatever can move on one connection; closes it when its service is finished.
+  // Tells the trimmer the connection count, and (at most twice a second: it walks the
+  // counters) what the stack's buffers hold; a look skipped is taken later by look_timer_,
+  // so the last change before the loop goes quiet is seen too.
+  void note_memory() {
+    const Instant now = EventLoop::clock_now();
+    if (now >= next_buffer_look_) {
+      next_buffer_look_ = now + Duration(500'000);
+      look_timer_.arm(kNever);
+      for (const auto& [name, v] : st_.counters()) {
+        if (name == "tcp.mem.bytes") buffer_bytes_ = v;
+      }
+    } else {
+      look_timer_.arm(next_buffer_look_);
+    }
+    trimmer_.note(conns_.size(), buffer_bytes_);
+  }
+
+  // Moves whatever can move on one connection; closes it when its service is finished. New
+  // bytes (read for echo, generated, or an HTTP response) pass through the shared scratch_
+  // buffer straight to the stack; only what the stack does not take stays with the connection
+  // (Conn::out), and nothing new is read or produced until that has gone: a client that does
+  // not read is slowed by its own receive window, not by our memory.
   void serve(SocketId s, Conn& c) {
     std::error_code ec;
     bool moved = false;  // any byte in or out: the idle clock restarts
     for (bool progress = true; progress;) {
       progress = false;
-      // Input. Echo reads only what it has room to send back: a client that does not read
-      // its echo is slowed by its own receive window, not by our memory.
-      while (!c.peer_fin) {
-        std::span<uint8_t> into;
-        if (c.kind == Service::kEcho) {
-          if (!c.out.has_room()) break;
-          into = c.out.free();
-        } else {
-          if (c.kind == Service::kHttp && !c.http->wants_input()) break;
-          into = scratch_;
-        }
-        const size_t n = st_.recv(s, into, ec);
+      if (!send_held(s, c, ec, progress)) return drop(s, ec);
+      // Input.
+      while (!c.peer_fin && c.out.empty()) {
+        if (c.kind == Service::kHttp && !c.http->wants_input()) break;
+        const size_t n = st_.recv(s, scratch_, ec);
         if (ec == std::errc::operation_would_block) break;
         if (ec) return drop(s, ec);
         progress = true;
@@ -218,33 +244,32 @@ class Server {
           if (c.http) c.http->peer_finished();
           break;
         }
-        if (c.kind == Service::kEcho) c.out.commit(n);
-        if (c.kind == Service::kHttp) c.http->feed(std::span(scratch_).first(n));
+        const auto got = std::span<const uint8_t>(scratch_).first(n);
+        if (c.kind == Service::kEcho && !send_or_keep(s, c, got, ec)) return drop(s, ec);
+        if (c.kind == Service::kHttp) c.http->feed(got);
       }
-      // Output to generate.
+      // Output to generate: chargen sends straight from the pattern, so it holds nothing.
       if (c.kind == Service::kChargen && !c.peer_fin) {
-        while (c.out.has_room()) {
-          auto room = c.out.free();
-          const size_t k = std::min(room.size(), pattern_.size() - c.chargen_pos);
-          std::memcpy(room.data(), pattern_.data() + c.chargen_pos, k);
-          c.out.commit(k);
-          c.chargen_pos = (c.chargen_pos + k) % pattern_.size();
+        for (;;) {
+          const size_t n = st_.send(s, pattern_.subspan(c.chargen_pos), ec);
+          if (ec == std::errc::operation_would_block || n == 0) break;
+          if (ec) return drop(s, ec);
+          c.chargen_pos = (c.chargen_pos + n) % pattern_.size();
+          progress = true;
         }
       }
-      if (c.kind == Service::kHttp && c.out.has_room()) {
-        const size_t n = c.http->produce(c.out.free());
-        c.out.commit(n);
-      }
-      while (!c.out.empty()) {
-        const size_t n = st_.send(s, c.out.data(), ec);
-        if (ec == std::errc::operation_would_block || n == 0) break;
-        if (ec) return drop(s, ec);
-        c.out.consume(n);
+      while (c.kind == Service::kHttp && c.out.empty()) {
+        const size_t n = c.http->produce(scratch_);
+        if (n == 0) break;
         progress = true;
+        if (!send_or_keep(s, c, std::span<const uint8_t>(scratch_).first(n), ec)) {
+          return drop(s, ec);
+        }
       }
       if (progress) loop_.request_process();
       moved = moved || progress;
     }
+    c.out.release_if_empty();
     if (timing_) {
       const Instant now = EventLoop::clock_now();
       if (moved) timeouts_.activity(s, now);
@@ -258,6 +283,33 @@ class Server {
         c.out.empty() &&
         (c.kind == Service::kHttp ? c.http->done() : c.peer_fin);  // echo flushed; others at FIN
     if (finished) close(s);
+  }
+
+  // Sends what the connection holds; false (with ec) if the connection failed.
+  bool send_held(SocketId s, Conn& c, std::error_code& ec, bool& progress) {
+    while (!c.out.empty()) {
+      const size_t n = st_.send(s, c.out.data(), ec);
+      if (ec == std::errc::operation_would_block || n == 0) break;
+      if (ec) return false;
+      c.out.consume(n);
+      progress = true;
+    }
+    ec.clear();
+    return true;
+  }
+
+  // Sends `bytes`; what the stack does not take is kept in c.out (it fits: `bytes` come from
+  // scratch_, no larger than its capacity, and c.out was empty). False if the connection failed.
+  bool send_or_keep(SocketId s, Conn& c, std::span<const uint8_t> bytes, std::error_code& ec) {
+    while (!bytes.empty()) {
+      const size_t n = st_.send(s, bytes, ec);
+      if (ec == std::errc::operation_would_block || n == 0) break;
+      if (ec) return false;
+      bytes = bytes.subspan(n);
+    }
+    ec.clear();
+    c.out.append(bytes);
+    return true;
   }
 
   void close(SocketId s) {
@@ -313,7 +365,13 @@ class Server {
   bool timing_ = conn_options_.timeouts().any();
   DeadlineTimer timer_;
   ReapCounts reaped_;
-  const std::string pattern_ = chargen_pattern();
+  HeapTrimmer trimmer_;
+  DeadlineTimer look_timer_{loop_, [this] { note_memory(); }};
+  Instant next_buffer_look_{};
+  size_t buffer_bytes_ = 0;
+  const std::string pattern_text_ = chargen_pattern();
+  const std::span<const uint8_t> pattern_{reinterpret_cast<const uint8_t*>(pattern_text_.data()),
+                                          pattern_text_.size()};
   std::vector<uint8_t> scratch_ = std::vector<uint8_t>(kConnBuffer);
   std::unordered_map<SocketId, Service> listeners_;
   std::unordered_map<SocketId, std::unique_ptr<Conn>> conns_;
@@ -340,8 +398,10 @@ void listen_all(Server& server, const Services& sv) {
 // its own Stack and the same listeners; the kernel spreads the connections over the queues.
 void print_reaped_if_asked(const CommonOptions& common, const ReapCounts& r) {
   if (!common.stats) return;
-  std::fprintf(stderr, "serve.timeout.idle %llu\nserve.timeout.header %llu\n",
-               static_cast<unsigned long long>(r.idle), static_cast<unsigned long long>(r.header));
+  std::fprintf(stderr,
+               "serve.timeout.idle %llu\nserve.timeout.header %llu\nserve.heap-trims %llu\n",
+               static_cast<unsigned long long>(r.idle), static_cast<unsigned long long>(r.header),
+               static_cast<unsigned long long>(r.heap_trims));
 }
 
 void serve_on_threads(const CommonOptions& common, const Services& sv,
@@ -374,6 +434,7 @@ void serve_on_threads(const CommonOptions& common, const Services& sv,
   for (const auto& server : servers) {
     reaped.idle += server->reaped().idle;
     reaped.header += server->reaped().header;
+    reaped.heap_trims += server->reaped().heap_trims;
   }
   servers.clear();
   print_group_stats_if_asked(runtimes);

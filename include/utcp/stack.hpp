@@ -44,6 +44,12 @@ struct StackConfig {
   // connection can observe another's challenge ACKs through the shared budget (CVE-2016-5696).
   uint32_t challenge_acks_per_connection = 2;
   uint32_t max_connections = 1u << 20;
+  // Bytes all connections' send and receive rings may hold together (Linux's tcp_mem; 0 = no
+  // limit). Past 3/4 of it the stack is under pressure: autotuning stops, receive windows
+  // open no further than the storage held, out-of-order data grows no ring; at the limit no
+  // ring grows past its first 4 KiB (tcp::MemoryBudget). 1 GiB: 100,000 connections with
+  // about 10 KiB of data in flight each, or 250 bulk transfers at the 4 MiB autotuning cap.
+  size_t buffer_memory_limit = size_t{1} << 30;
   // Connections the application closed that are still ending (FIN-WAIT-1/2, CLOSING,
   // LAST-ACK): at most this many, the oldest reset beyond it (Linux: tcp_max_orphans) ...
   uint32_t max_orphans = 16384;

@@ -82,6 +82,16 @@ struct Config {
   // bytes (0 = fixed at send_buffer), as Linux's tcp_wmem[2]. An explicit size
   // (Connection::set_send_buffer, SO_SNDBUF) pins the buffer.
   size_t send_buffer_max = 4 * 1024 * 1024;
+  // Sender pacing (src/tcp/pacing.hpp), as Linux's internal TCP pacing: new data leaves at
+  // max(cwnd, flight) / srtt times pacing_ss_ratio % while cwnd < ssthresh / 2 (slow start)
+  // and pacing_ca_ratio % after, in bursts of pacing_burst of that rate (at least
+  // pacing_min_burst_segments MSS, at most 64 KiB or one TSO segment). Off: each window
+  // leaves as fast as the ACKs open it, which overflows shallow queues on long paths.
+  bool pacing = true;
+  uint32_t pacing_ss_ratio = 200;  // percent (Linux: net.ipv4.tcp_pacing_ss_ratio)
+  uint32_t pacing_ca_ratio = 120;  // percent (Linux: net.ipv4.tcp_pacing_ca_ratio)
+  Duration pacing_burst{1'000};    // Linux sizes TSO bursts to ~1 ms of the pacing rate
+  uint32_t pacing_min_burst_segments = 10;
   // Buffers and loss-recovery logs that hold nothing are freed after this long without a
   // segment in either direction (zero: kept until the connection ends); see
   // Connection::memory_release_deadline().

@@ -30,56 +30,6 @@ IcmpErrorKind classify(uint8_t type, uint8_t code) {
   }
 }
 
-// RFC 792 and RFC 1122 §3.2.2.1 (RFC 1812 §5.2.7.1 for codes 9, 10, 13) in shared terms.
-IcmpReason reason_v4(uint8_t type, uint8_t code) {
-  if (type == wire::icmp_type::kTimeExceeded) return IcmpReason::kTimeExceeded;
-  if (type == wire::icmp_type::kParameterProblem) return IcmpReason::kParameterProblem;
-  switch (code) {
-    case 0:
-      return IcmpReason::kNetUnreachable;
-    case 2:
-      return IcmpReason::kProtocolUnreachable;
-    case 3:
-      return IcmpReason::kPortUnreachable;
-    case 4:
-      return IcmpReason::kPathMtu;
-    case 5:
-      return IcmpReason::kSourceRouteFailed;
-    case 9:
-    case 10:
-    case 13:
-      return IcmpReason::kAdminProhibited;
-    default:
-      return IcmpReason::kHostUnreachable;
-  }
-}
-
-// RFC 4443 §3.1-§3.4 in shared terms (errno as Linux's icmpv6_err_convert gives it).
-IcmpReason reason_v6(uint8_t type, uint8_t code) {
-  switch (type) {
-    case wire::icmpv6_type::kPacketTooBig:
-      return IcmpReason::kPathMtu;
-    case wire::icmpv6_type::kTimeExceeded:
-      return IcmpReason::kTimeExceeded;
-    case wire::icmpv6_type::kDestUnreachable:
-      break;
-    default:
-      return IcmpReason::kParameterProblem;  // Parameter Problem and unknown types: EPROTO
-  }
-  switch (code) {
-    case wire::icmpv6_unreach::kNoRoute:
-      return IcmpReason::kNetUnreachable;
-    case wire::icmpv6_unreach::kAdminProhibited:
-    case wire::icmpv6_unreach::kSourcePolicy:
-    case wire::icmpv6_unreach::kRejectRoute:
-      return IcmpReason::kAdminProhibited;
-    case wire::icmpv6_unreach::kPort:
-      return IcmpReason::kPortUnreachable;
-    default:
-      return IcmpReason::kHostUnreachable;  // beyond scope, address unreachable, unlisted
-  }
-}
-
 IcmpErrorKind classify_v6(uint8_t type, uint8_t code) {
   switch (type) {
     case wire::icmpv6_type::kPacketTooBig:
@@ -134,7 +84,6 @@ IcmpErrorDecode decode_icmp_error(const wire::IcmpPacket& icmp, wire::Ipv4Addr r
   out.type = icmp.type();
   out.code = icmp.code();
   out.kind = classify(out.type, out.code);
-  out.reason = reason_v4(out.type, out.code);
   out.next_hop_mtu = out.kind == IcmpErrorKind::kPathMtu ? icmp.next_hop_mtu() : 0;
   out.reporter = reporter;
   out.local_addr = IpAddr(quote->ip.src());
@@ -164,7 +113,6 @@ IcmpErrorDecode decode_icmpv6_error(const wire::Icmpv6Packet& icmp, wire::Ipv6Ad
   out.type = icmp.type();
   out.code = icmp.code();
   out.kind = classify_v6(out.type, out.code);
-  out.reason = reason_v6(out.type, out.code);
   out.next_hop_mtu = out.kind == IcmpErrorKind::kPathMtu ? ptb_mtu(icmp.mtu()) : 0;
   out.reporter = IpAddr(reporter);
   out.local_addr = IpAddr(quote->ip.src());

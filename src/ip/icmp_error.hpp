@@ -20,24 +20,8 @@ enum class IcmpErrorKind : uint8_t {
   kPathMtu,  // fragmentation needed and DF set (RFC 1191), or Packet Too Big (RFC 8201)
 };
 
-// What the error reports, the same for both families (RFC 1122 §4.2.3.9, RFC 4443 §3): the
-// Stack hands it to the TCP engine (tcp::IcmpError has the same names) without reading ICMPv4
-// or ICMPv6 codes itself.
-enum class IcmpReason : uint8_t {
-  kNetUnreachable,       // v4 unreachable code 0; v6 no route
-  kHostUnreachable,      // v4 code 1 and unlisted ones; v6 beyond scope, address, unlisted
-  kProtocolUnreachable,  // v4 code 2
-  kPortUnreachable,      // v4 code 3, v6 code 4
-  kPathMtu,              // v4 fragmentation needed, v6 Packet Too Big
-  kSourceRouteFailed,    // v4 code 5
-  kAdminProhibited,      // v4 codes 9, 10, 13; v6 codes 1, 5, 6
-  kTimeExceeded,         // v4 type 11, v6 type 3
-  kParameterProblem,     // v4 type 12, v6 type 4 and unknown v6 error types (EPROTO, as Linux)
-};
-
 struct IcmpError {
   IcmpErrorKind kind = IcmpErrorKind::kSoft;
-  IcmpReason reason = IcmpReason::kHostUnreachable;
   // The ICMP type and code as received: ICMPv4 values when reporter.is_v4(), ICMPv6
   // values (wire::icmpv6_type, RFC 4443) when reporter.is_v6().
   uint8_t type = 0;

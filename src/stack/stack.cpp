@@ -424,11 +424,15 @@ void Stack::set_trace(std::function<void(char, std::string_view)> trace) {
 
 std::vector<std::pair<std::string_view, uint64_t>> Stack::counters() const {
   std::vector<std::pair<std::string_view, uint64_t>> out;
+  // RFC 5961 §7: challenge ACKs (in-window RST or SYN, too-old ACK) sent and rate-limited.
+  out.emplace_back("tcp.challenge-ack.sent", impl_->limiter.sent());
+  out.emplace_back("tcp.challenge-ack.rate-limited", impl_->limiter.limited());
   ip::IpCounters ip = impl_->ip_in.counters();  // each input counts only its own family's names
   ip += impl_->ip6_in.counters();
   ip.append_to(out);
   impl_->counters.append_to(out);
   impl_->udp.append_counters(out);
+  impl_->memory.append_to(out);
   return out;
 }
 

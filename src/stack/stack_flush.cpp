@@ -68,6 +68,7 @@ Stack::Impl::Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> h, StackCon
       limiter(config.challenge_acks_per_second, config.challenge_acks_per_connection,
               // the jitter's seed: from the secret, never 0 (0 turns the jitter off)
               (seed_from(config.secret) ^ 0xC4A11E6E'A0C5'0000ull) | 1),
+      memory(config.buffer_memory_limit),
       cookies(config.secret),
       out(device, counters, config.address, config.ttl, config.address6, config.hop_limit,
           config.secret),
@@ -89,6 +90,7 @@ Stack::Impl::Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> h, StackCon
 uint32_t Stack::Impl::new_connection(const stack::FourTuple& t) {
   tcp::Env env;
   env.challenge_acks = &limiter;
+  env.memory = &memory;
   const uint32_t index = sockets.add_connection(t, config.tcp, env);
   sockets[index].flow_label = flow_label(t);
   return index;

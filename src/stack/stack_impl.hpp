@@ -27,6 +27,7 @@
 #include "stack/timer_heap.hpp"
 #include "tcp/challenge_ack_limiter.hpp"
 #include "tcp/isn_generator.hpp"
+#include "tcp/memory_budget.hpp"
 #include "udp/udp_socket_table.hpp"
 #include "utcp/device.hpp"
 #include "utcp/stack.hpp"
@@ -58,6 +59,7 @@ struct Stack::Impl {
   tcp::IsnGenerator isn;
   stack::PortAllocator ports;
   tcp::ChallengeAckLimiter limiter;
+  tcp::MemoryBudget memory;  // before `sockets`: the connections' rings give back to it
   stack::SynCookies cookies;
   stack::Counters counters;
   stack::Output out;

@@ -68,10 +68,17 @@ bool ChallengeAckLimiter::allow(Instant now, ConnectionBudget& conn) {
   if (per_connection_ != 0) {
     // Checked before, spent after the stack-wide limit: a connection refused stack-wide keeps
     // its own token, and a connection over its own budget takes nothing from the others.
-    if (!conn.bucket_.available(now, per_connection_)) return false;
+    if (!conn.bucket_.available(now, per_connection_)) {
+      ++limited_;
+      return false;
+    }
   }
-  if (!allow(now)) return false;
+  if (!allow(now)) {
+    ++limited_;
+    return false;
+  }
   if (per_connection_ != 0) conn.bucket_.take(now, per_connection_);
+  ++sent_;
   return true;
 }
 

@@ -53,6 +53,9 @@ class ChallengeAckLimiter {
   bool allow(Instant now, ConnectionBudget& conn);
   uint32_t per_second() const { return per_second_; }
   uint32_t per_connection() const { return per_connection_; }
+  // How many connections' challenge ACKs were allowed and refused (the stack's counters).
+  uint64_t sent() const { return sent_; }
+  uint64_t limited() const { return limited_; }
 
  private:
   bool allow_jittered(Instant now);
@@ -67,6 +70,8 @@ class ChallengeAckLimiter {
   Instant window_end_{};
   bool window_started_ = false;
   uint32_t window_left_ = 0;
+  uint64_t sent_ = 0;
+  uint64_t limited_ = 0;
 };
 
 }  // namespace utcp::tcp

@@ -26,6 +26,9 @@ Connection::Connection(const Endpoints& ep, const Config& cfg, Env env)
       receiver_(cfg_),
       autotune_(cfg_.recv_buffer, cfg_.recv_buffer_max),
       ecn_(cfg_.ecn) {
+  sender_.set_memory_budget(env_.memory);
+  receiver_.set_memory_budget(env_.memory);
+  autotune_.set_budget(env_.memory);
   // The window scale must cover what autotuning may grow the buffer to.
   tcb_.rcv_wscale =
       cfg_.window_scaling ? window_shift_for(std::max(cfg_.recv_buffer, cfg_.recv_buffer_max)) : 0;
@@ -329,7 +332,11 @@ Instant Connection::memory_release_deadline() const {
   // Only what release_idle_memory() would free counts, so the deadline is kNever right after
   // it ran (or while every buffer holds data): it never fires twice for one idle period.
   if (sender_.releasable() + receiver_.releasable() == 0) return kNever;
-  return std::max(last_recv_, sender_.last_send()) + cfg_.idle_release;
+  // Under memory pressure idle storage goes eight times sooner (as Linux reclaims under
+  // tcp_memory_pressure); a deadline set before the pressure began stays as it was.
+  const bool pressure = env_.memory != nullptr && env_.memory->under_pressure();
+  return std::max(last_recv_, sender_.last_send()) +
+         (pressure ? cfg_.idle_release / 8 : cfg_.idle_release);
 }
 
 void Connection::release_idle_memory() {
@@ -371,6 +378,8 @@ void Connection::on_timeout(Instant now) {
   if (!loss_first && timers_.expired(TimerKind::kLossDetection, now)) {
     sender_.on_loss_timer(tcb_, timers_, now);
   }
+  // The pacer's release time: the poll_transmit that follows sends the held data.
+  if (timers_.expired(TimerKind::kPacing, now)) timers_.stop(TimerKind::kPacing);
   if (timers_.expired(TimerKind::kDelayedAck, now)) {
     timers_.stop(TimerKind::kDelayedAck);
     receiver_.on_delayed_ack_timeout();

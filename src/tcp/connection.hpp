@@ -12,6 +12,7 @@
 #include "tcp/challenge_ack_limiter.hpp"
 #include "tcp/ecn.hpp"
 #include "tcp/event.hpp"
+#include "tcp/memory_budget.hpp"
 #include "tcp/rcv_autotune.hpp"
 #include "tcp/receiver.hpp"
 #include "tcp/sender.hpp"
@@ -39,6 +40,8 @@ struct Endpoints {
 struct Env {
   // RFC 5961 §7 limits (stack-wide, and per connection if configured); null = none.
   ChallengeAckLimiter* challenge_acks = nullptr;
+  // The stack-wide budget for buffer memory (Linux's tcp_mem); null = none.
+  MemoryBudget* memory = nullptr;
 };
 
 // ICMP errors the IP layer may hand to the connection (RFC 1122 §4.2.3.9, RFC 5461).
@@ -149,7 +152,8 @@ class Connection {
   // Memory, not protocol: when release_idle_memory() should run (kNever = nothing to free).
   // Empty buffers and logs are freed once no segment moved for Config::idle_release, so an idle
   // connection holds only this object and its congestion controller; they are allocated again
-  // on the next use (at most once per idle period, never per segment).
+  // on the next use (at most once per idle period, never per segment). A ring that still holds
+  // bytes shrinks to their size then, if that halves it.
   Instant memory_release_deadline() const;
   void release_idle_memory();
   // Heap bytes held in buffers and logs allocated on demand (not this object itself).

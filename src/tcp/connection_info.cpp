@@ -59,6 +59,7 @@ TcpInfo Connection::tcp_info() const {
   i.bytes_acked = sender_.bytes_acked();
   i.bytes_received = bytes_received_;
   i.delivered = i.bytes_acked / std::max<uint32_t>(sender_.mss(), 1);
+  i.pacing_rate = sender_.pacing_rate(tcb_);
   return i;
 }
 

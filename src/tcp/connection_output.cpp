@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Connection: building outgoing segments (RST, SYN, SYN-ACK, data, FIN, probes, ACKs).
 #include <algorithm>
+#include <optional>
 
 #include "tcp/connection.hpp"
 #include "tcp/options_negotiation.hpp"
@@ -117,7 +118,16 @@ size_t Connection::poll_transmit(Instant now, std::span<uint8_t> buf) {
 
   if (state_ != State::kTimeWait && state_ != State::kSynReceived) {
     sender_.restart_after_idle(tcb_, now);
-    if (auto plan = sender_.plan(tcb_, now)) {
+    std::optional<SendPlan> plan = sender_.plan(tcb_, now);
+    if (plan && sender_.pacing_holds(tcb_, *plan, now)) {
+      // New data waits for the pacer (pacing.hpp); its timer brings us back, and anything else
+      // due (an ACK below) still goes now.
+      timers_.set(TimerKind::kPacing, sender_.pacing_release());
+      plan.reset();
+    } else {
+      timers_.stop(TimerKind::kPacing);
+    }
+    if (plan) {
       uint8_t flags = kAck;
       if (plan->fin) flags |= kFin;
       if (plan->psh) flags |= kPsh;

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "tcp/memory_budget.hpp"
+
 namespace utcp::tcp {
 
 std::optional<size_t> RcvAutotune::on_delivered(size_t bytes, Instant now, Duration rtt,
@@ -21,6 +23,12 @@ std::optional<size_t> RcvAutotune::on_delivered(size_t bytes, Instant now, Durat
   round_bytes_ = 0;
   const size_t want = std::min(max_, 2 * measured + 4 * size_t{mss});
   if (want <= capacity_) return std::nullopt;
+  // Under memory pressure buffers stop growing (Linux's tcp_memory_pressure); asked again
+  // next time.
+  if (budget_ != nullptr && budget_->under_pressure()) {
+    budget_->note_autotune_held();
+    return std::nullopt;
+  }
   capacity_ = want;
   return capacity_;
 }

@@ -12,6 +12,8 @@
 
 namespace utcp::tcp {
 
+class MemoryBudget;
+
 class RcvAutotune {
  public:
   RcvAutotune(size_t initial, size_t max)
@@ -21,6 +23,8 @@ class RcvAutotune {
   // estimate (zero if unknown). Returns the new capacity when the buffer should grow.
   std::optional<size_t> on_delivered(size_t bytes, Instant now, Duration rtt, uint32_t mss);
 
+  // The stack-wide budget: while it is under pressure, no growth (null: none).
+  void set_budget(MemoryBudget* budget) { budget_ = budget; }
   size_t capacity() const { return capacity_; }
   size_t max() const { return max_; }
   void set_capacity(size_t c) { capacity_ = c; }
@@ -28,6 +32,7 @@ class RcvAutotune {
  private:
   size_t capacity_;
   size_t max_;
+  MemoryBudget* budget_ = nullptr;
   bool started_ = false;
   Instant round_start_{};
   size_t round_bytes_ = 0;

@@ -2,10 +2,12 @@
 #include "tcp/reassembly_queue.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstring>
 
 #include "base/ring_growth.hpp"
+#include "tcp/memory_budget.hpp"
 
 namespace utcp::tcp {
 
@@ -15,6 +17,10 @@ constexpr size_t kReservedRanges = 64;
 }  // namespace
 
 ReassemblyQueue::ReassemblyQueue(size_t capacity) : capacity_(std::min(capacity, kMaxCapacity)) {}
+
+ReassemblyQueue::~ReassemblyQueue() {
+  if (budget_ != nullptr) budget_->shrink(alloc_, 0);
+}
 
 size_t ReassemblyQueue::out_of_order_bytes() const {
   size_t n = 0;
@@ -70,12 +76,12 @@ size_t ReassemblyQueue::insert(size_t offset, std::span<const uint8_t> data) {
   size_t len = std::min(data.size(), win - offset);
   // The one check the insert path pays; readable_ + end <= capacity_ by the window trim above.
   if (readable_ + offset + len > alloc_) {
-    if (!held_) {
-      grow(readable_ + offset + len);
-    } else {
-      if (readable_ + offset >= alloc_) return 0;
-      len = alloc_ - readable_ - offset;  // the storage is leased: never move it
-    }
+    // The storage is leased (never moved), or the memory budget refused to grow it: keep what
+    // fits and drop the rest as if past the window. None of it was acknowledged, so the peer
+    // sends it again (RFC 9293 §3.10.7.4 lets a receiver drop it).
+    if (!held_) grow(readable_ + offset + len, offset > 0);
+    if (readable_ + offset >= alloc_) return 0;
+    len = std::min(len, alloc_ - readable_ - offset);
   }
   const auto b = static_cast<uint32_t>(offset);
   const auto e = static_cast<uint32_t>(offset + len);
@@ -103,8 +109,30 @@ size_t ReassemblyQueue::insert(size_t offset, std::span<const uint8_t> data) {
   return advance;
 }
 
+// The doubling from kInitialAllocation reaches exactly the powers of two above it.
+static_assert(std::has_single_bit(ReassemblyQueue::kInitialAllocation));
+
+size_t ReassemblyQueue::fitted_size() const {
+  const size_t held = readable_ + (ooo_.empty() ? 0 : ooo_.back().end);
+  // What ring_growth_size(0, held, ...) gives, without its loop: asked on every drain.
+  return held == 0 ? 0 : std::min(std::max(std::bit_ceil(held), kInitialAllocation), capacity_);
+}
+
+size_t ReassemblyQueue::releasable() const {
+  if (readable_ == 0 && ooo_.empty()) return allocated();
+  // Only a halving is worth the copy: a ring about the right size stays.
+  const size_t fit = fitted_size();
+  return !held_ && alloc_ >= 2 * fit ? alloc_ - fit : 0;
+}
+
+bool ReassemblyQueue::honours_window() const {
+  return budget_ == nullptr || !budget_->under_pressure();
+}
+
 void ReassemblyQueue::release_if_empty() {
-  if (readable_ != 0 || !ooo_.empty()) return;
+  if (held_ || releasable() == 0) return;
+  if (readable_ != 0 || !ooo_.empty()) return reallocate(fitted_size());
+  if (budget_ != nullptr) budget_->shrink(alloc_, 0);
   storage_.reset();
   alloc_ = 0;
   std::vector<SeqRange>().swap(ooo_);
@@ -152,6 +180,7 @@ void ReassemblyQueue::trim_ranges(size_t room) {
 }
 
 void ReassemblyQueue::reallocate(size_t bytes) {
+  if (budget_ != nullptr && bytes < alloc_) budget_->shrink(alloc_, bytes);
   // Readable bytes first, then each out-of-order range at the same offset from RCV.NXT.
   std::unique_ptr<uint8_t[]> fresh(new uint8_t[bytes]);
   if (readable_ > 0) copy_from_ring(head_, std::span<uint8_t>(fresh.get(), readable_));
@@ -165,9 +194,16 @@ void ReassemblyQueue::reallocate(size_t bytes) {
   head_ = 0;
 }
 
-void ReassemblyQueue::grow(size_t needed) {
+void ReassemblyQueue::grow(size_t needed, bool out_of_order) {
   // Every range ends within readable_ + window() = capacity_, so all of them fit.
-  reallocate(ring_growth_size(alloc_, needed, capacity_, kInitialAllocation));
+  size_t bytes = ring_growth_size(alloc_, needed, capacity_, kInitialAllocation);
+  if (budget_ != nullptr && !budget_->try_grow(alloc_, bytes, out_of_order)) {
+    // Refused; the first allocation is every connection's by right (MemoryBudget::kGuaranteed).
+    const size_t floor = std::min(capacity_, MemoryBudget::kGuaranteed);
+    if (alloc_ >= floor || !budget_->try_grow(alloc_, floor)) return;
+    bytes = floor;
+  }
+  reallocate(bytes);
 }
 
 void ReassemblyQueue::set_capacity(size_t c) {

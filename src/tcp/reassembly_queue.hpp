@@ -6,7 +6,11 @@
 // logical size the window is computed from; the storage grows with use: kInitialAllocation at
 // the first insert, doubling (the held bytes copied once) whenever a segment reaches past it, up
 // to capacity(), so growth never shows on the wire. release_if_empty() frees it when the
-// connection goes idle.
+// connection goes idle (or shrinks it to what it holds). With a MemoryBudget, growth is asked
+// for first; refused, a segment keeps only what fits in the storage held (the rest is dropped
+// as if past the window, never acknowledged), and under pressure honours_window() is false:
+// the receiver then opens its window no further than that storage.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -14,6 +18,8 @@
 #include <vector>
 
 namespace utcp::tcp {
+
+class MemoryBudget;
 
 // [begin, end) offsets relative to RCV.NXT at the time of the call.
 struct SeqRange {
@@ -34,6 +40,20 @@ class ReassemblyQueue {
   static constexpr size_t kInitialAllocation = 4096;
 
   explicit ReassemblyQueue(size_t capacity);
+  ~ReassemblyQueue();
+  ReassemblyQueue(const ReassemblyQueue&) = delete;
+  ReassemblyQueue& operator=(const ReassemblyQueue&) = delete;
+
+  // The stack-wide budget the ring is charged to (null: none). Set before the first insert.
+  void set_budget(MemoryBudget* budget) { budget_ = budget; }
+  // False while the budget is under pressure: a window should then cover only held_room().
+  bool honours_window() const;
+  // Room from RCV.NXT that the storage already held (at least its guaranteed first size) can
+  // take without growing.
+  size_t held_room() const {
+    const size_t held = std::max(alloc_, std::min(capacity_, kInitialAllocation));
+    return held > readable_ ? held - readable_ : 0;
+  }
 
   size_t capacity() const { return capacity_; }
   // Changes the logical capacity; never below readable(). Out-of-order bytes beyond the new
@@ -80,10 +100,11 @@ class ReassemblyQueue {
   // range list.
   size_t allocated() const { return ring_bytes() + ooo_.capacity() * sizeof(SeqRange); }
   size_t ring_bytes() const { return alloc_; }
-  // Frees the ring and the range list if no byte is held; the next insert allocates again.
+  // Frees the ring and the range list if no byte is held (the next insert allocates again),
+  // or else shrinks the ring to the size its bytes need when that halves it at least.
   // releasable() is what that would free.
   void release_if_empty();
-  size_t releasable() const { return readable_ == 0 && ooo_.empty() ? allocated() : 0; }
+  size_t releasable() const;
 
  private:
   void copy_in(size_t ring_pos, std::span<const uint8_t> data);
@@ -96,7 +117,10 @@ class ReassemblyQueue {
   void reallocate(size_t bytes);
   // Doubles the storage until it holds `needed` bytes (capped at capacity()). Rare: at most
   // log2(capacity / kInitialAllocation) times per fill, so kept off the hot path.
-  [[gnu::cold]] void grow(size_t needed);
+  // `out_of_order`: for bytes beyond RCV.NXT (the budget refuses those first). A refusal
+  // leaves the storage as it was (or at its guaranteed first size).
+  [[gnu::cold]] void grow(size_t needed, bool out_of_order);
+  size_t fitted_size() const;  // the ring size the held bytes need
 
   std::unique_ptr<uint8_t[]> storage_;  // uninitialised; only stored bytes are ever read
   size_t capacity_ = 0;                 // logical: the receive buffer the window is computed from
@@ -105,6 +129,7 @@ class ReassemblyQueue {
   size_t head_ = 0;                     // ring index of the first readable byte
   size_t readable_ = 0;
   bool held_ = false;  // see hold_storage()
+  MemoryBudget* budget_ = nullptr;
 };
 
 }  // namespace utcp::tcp

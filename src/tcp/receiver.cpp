@@ -17,14 +17,14 @@ void Receiver::on_syn(Tcb& tcb, wire::SeqNum seg_seq) {
   tcb.irs = seg_seq;
   tcb.rcv_nxt = seg_seq + 1;
   // The window our SYN (or SYN-ACK) offers, unscaled (RFC 7323 §2.2).
-  tcb.rcv_adv = tcb.rcv_nxt + static_cast<uint32_t>(std::min<size_t>(queue_.window(), 0xffff));
+  tcb.rcv_adv = tcb.rcv_nxt + static_cast<uint32_t>(syn_room());
   tcb.last_ack_sent = tcb.rcv_nxt;
   read_seq_ = tcb.rcv_nxt;
 }
 
 uint16_t Receiver::syn_window(Tcb& tcb, bool rcv_nxt_known) {
   // RFC 7323 §2.2: the window in a SYN is never scaled.
-  const auto w = static_cast<uint32_t>(std::min<size_t>(queue_.window(), 0xffff));
+  const auto w = static_cast<uint32_t>(syn_room());
   if (rcv_nxt_known && tcb.rcv_nxt + w > tcb.rcv_adv) tcb.rcv_adv = tcb.rcv_nxt + w;
   return static_cast<uint16_t>(w);
 }
@@ -156,11 +156,26 @@ uint32_t Receiver::sws_threshold() const {
                             std::min<uint32_t>(static_cast<uint32_t>(queue_.capacity() / 2), mss_));
 }
 
-void Receiver::update_right_edge(Tcb& tcb) {
+size_t Receiver::syn_room() const {
+  // Under memory pressure a new connection starts with the window its guaranteed first ring
+  // holds (see offer_room()).
+  const size_t room = queue_.honours_window() ? queue_.window() : queue_.held_room();
+  return std::min<size_t>(room, 0xffff);
+}
+
+size_t Receiver::offer_room(const Tcb& tcb) const {
   const size_t max_wnd = size_t{0xffff} << tcb.rcv_wscale;
   size_t room = std::min(queue_.window(), max_wnd);
+  // Under memory pressure the window opens no further than the storage already held, so
+  // what is offered can be honoured (as Linux's tcp_clamp_window); what was offered before
+  // stays offered: the right edge never moves left (RFC 9293 §3.8.6.2.2).
+  if (!queue_.honours_window()) room = std::min(room, queue_.held_room());
   // With scaling the peer sees multiples of 2^shift; offer only what it can see (RFC 7323 §2.3).
-  room &= ~((size_t{1} << tcb.rcv_wscale) - 1);
+  return room & ~((size_t{1} << tcb.rcv_wscale) - 1);
+}
+
+void Receiver::update_right_edge(Tcb& tcb) {
+  const size_t room = offer_room(tcb);
   const wire::SeqNum candidate = tcb.rcv_nxt + static_cast<uint32_t>(room);
   if (candidate <= tcb.rcv_adv) return;  // never shrink from the right
   const uint32_t growth = candidate.distance_from(tcb.rcv_adv);
@@ -175,9 +190,7 @@ uint16_t Receiver::window_field(Tcb& tcb) {
 }
 
 bool Receiver::window_update_due(const Tcb& tcb) const {
-  const size_t max_wnd = size_t{0xffff} << tcb.rcv_wscale;
-  size_t room = std::min(queue_.window(), max_wnd);
-  room &= ~((size_t{1} << tcb.rcv_wscale) - 1);
+  const size_t room = offer_room(tcb);
   const uint32_t offered = tcb.rcv_adv.distance_from(tcb.rcv_nxt);
   if (room <= offered) return false;
   const size_t growth = room - offered;

@@ -92,6 +92,7 @@ class Receiver {
   // A segment wholly before RCV.NXT arrived again (RFC 2883 §4: report it once).
   void on_duplicate(wire::SeqNum seq, uint32_t len) { sack_.on_duplicate(seq, seq + len); }
   void set_capacity(size_t bytes) { queue_.set_capacity(bytes); }
+  void set_memory_budget(MemoryBudget* budget) { queue_.set_budget(budget); }
   // Heap bytes of the receive ring; freeing it while it holds nothing.
   size_t allocated() const { return queue_.allocated(); }
   size_t releasable() const { return queue_.releasable(); }
@@ -99,6 +100,9 @@ class Receiver {
 
  private:
   uint32_t sws_threshold() const;
+  size_t syn_room() const;  // the window a SYN offers (unscaled, RFC 7323 §2.2)
+  // The window the right edge may reach from RCV.NXT now (before the never-shrink rule).
+  size_t offer_room(const Tcb& tcb) const;
   void update_right_edge(Tcb& tcb);
   // Linux's tcp_incr_quickack: allow window / (2 * peer MSS) quick ACKs, at least 2, at
   // most kMaxQuickAcks; never lowers a count already granted.

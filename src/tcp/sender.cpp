@@ -15,6 +15,18 @@ RtoConfig rto_config(const Config& cfg, Duration initial) {
   r.max = cfg.rto_max;
   return r;
 }
+
+PacerConfig pacer_config(const Config& cfg) {
+  PacerConfig p;
+  p.enabled = cfg.pacing;
+  p.ss_ratio_percent = cfg.pacing_ss_ratio;
+  p.ca_ratio_percent = cfg.pacing_ca_ratio;
+  p.quantum_time = cfg.pacing_burst;
+  p.quantum_min_segments = cfg.pacing_min_burst_segments;
+  // One TSO segment is the smallest unit the device takes: a quantum never splits one.
+  p.quantum_max_bytes = std::max<uint32_t>(p.quantum_max_bytes, cfg.tso_max_bytes);
+  return p;
+}
 }  // namespace
 
 Sender::Sender(const Config& cfg)
@@ -25,7 +37,8 @@ Sender::Sender(const Config& cfg)
       rto_(rto_config(cfg, cfg.rto_initial)),
       tso_max_(cfg.tso_max_bytes),
       nodelay_(cfg.nodelay),
-      lr_(LossRecoveryOptions{.rack = cfg.rack}) {
+      lr_(LossRecoveryOptions{.rack = cfg.rack}),
+      pacer_(pacer_config(cfg)) {
   if (!cc_) cc_ = std::make_unique<RenoCongestion>();  // unknown name: fall back to Reno
   cc_->init(mss_, iw_segments_);
 }
@@ -284,6 +297,12 @@ void Sender::commit(Tcb& tcb, Timers& timers, const SendPlan& p, Instant now) {
       snd_sml_ = tcb.snd_una;
     }
   }
+  if (p.len > 0 && !p.probe) {
+    // Every data byte counts against the pacing rate, retransmitted or not: the queue on the
+    // path does not tell them apart.
+    const uint64_t rate = pacing_rate(tcb);
+    pacer_.on_sent(p.len, now, rate, pacer_.quantum(rate, mss_));
+  }
   bytes_sent_ += p.len;
   ++segs_out_;
   on_sent(tcb, timers, p.seq, seq_len, p.probe, now);
@@ -293,6 +312,17 @@ void Sender::commit(Tcb& tcb, Timers& timers, const SendPlan& p, Instant now) {
     cwv_.on_transmit(tcb.snd_max.distance_from(tcb.snd_una), tcb.snd_max);
     arm_loss_timer(tcb, timers, now);
   }
+}
+
+uint64_t Sender::pacing_rate(const Tcb& tcb) const {
+  if (!rto_.has_sample()) return 0;
+  return pacer_.rate(cc_->cwnd(), cc_->ssthresh(), tcb.snd_max.distance_from(tcb.snd_una),
+                     rto_.srtt());
+}
+
+bool Sender::pacing_holds(const Tcb& tcb, const SendPlan& p, Instant now) const {
+  const bool new_data = p.len > 0 && !p.probe && !p.loss_probe && p.seq >= tcb.snd_max;
+  return new_data && tcb.snd_max != tcb.snd_una && pacer_.holds(now);
 }
 
 void Sender::arm_loss_timer(const Tcb& tcb, Timers& timers, Instant now) {

@@ -13,6 +13,7 @@
 #include "tcp/congestion_control.hpp"
 #include "tcp/cwnd_validation.hpp"
 #include "tcp/loss_recovery.hpp"
+#include "tcp/pacing.hpp"
 #include "tcp/rto_estimator.hpp"
 #include "tcp/send_buffer.hpp"
 #include "tcp/snd_autotune.hpp"
@@ -119,6 +120,16 @@ class Sender {
   // RFC 5681 §4.1: before sending after an idle period longer than the RTO.
   void restart_after_idle(const Tcb& tcb, Instant now);
 
+  // Pacing (pacing.hpp). Only new data is paced, and only while something is in flight: a
+  // retransmission repairs a loss the flight already paid for and PRR/cwnd bound it, a zero
+  // window probe, a tail loss probe or a FIN alone is one small segment sent by a timer, and
+  // the first send after idle has no burst behind it to spread. Pure ACKs, RSTs and SYNs never
+  // come through the plan at all.
+  bool pacing_holds(const Tcb& tcb, const SendPlan& p, Instant now) const;
+  Instant pacing_release() const { return pacer_.release_time(); }
+  // Bytes per second (0 = unpaced: pacing off or no RTT sample yet), Linux's sk_pacing_rate.
+  uint64_t pacing_rate(const Tcb& tcb) const;
+
   // Urgent pointer for a segment starting at `seq` (0 = none), per RFC 6093.
   std::optional<uint16_t> urgent_pointer(const Tcb& tcb, wire::SeqNum seq) const;
 
@@ -147,6 +158,11 @@ class Sender {
   // Heap bytes of the send ring and the loss-recovery logs; freeing those that hold nothing.
   size_t allocated() const { return buf_.allocated() + lr_.allocated(); }
   size_t releasable() const { return buf_.releasable() + lr_.releasable(); }
+  // The stack-wide memory budget the send ring and its autotuning answer to (null: none).
+  void set_memory_budget(MemoryBudget* budget) {
+    buf_.set_budget(budget);
+    snd_tune_.set_budget(budget);
+  }
   void release_idle_memory() {
     buf_.release_if_empty();
     lr_.release_idle_memory();
@@ -189,6 +205,7 @@ class Sender {
   wire::SeqNum fin_seq_;
 
   LossRecovery lr_;
+  Pacer pacer_;
   bool loss_probe_due_ = false;  // the PTO fired: the next plan() is a tail loss probe
   uint64_t rto_count_ = 0;
   uint64_t bytes_sent_ = 0;

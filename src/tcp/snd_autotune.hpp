@@ -12,6 +12,8 @@
 
 namespace utcp::tcp {
 
+class MemoryBudget;
+
 class SndAutotune {
  public:
   SndAutotune(size_t initial, size_t max)
@@ -27,12 +29,15 @@ class SndAutotune {
     pinned_ = true;
   }
   bool pinned() const { return pinned_; }
+  // The stack-wide budget: while it is under pressure, no growth (null: none).
+  void set_budget(MemoryBudget* budget) { budget_ = budget; }
   size_t capacity() const { return capacity_; }
   size_t max() const { return max_; }
 
  private:
   size_t capacity_;
   size_t max_;
+  MemoryBudget* budget_ = nullptr;
   bool pinned_ = false;
 };
 

@@ -19,8 +19,9 @@ enum class TimerKind : uint8_t {
   kTimeWait,       // RFC 9293 §3.10.7.4: 2*MSL
   kUserTimeout,    // RFC 9293 §3.10.8 / RFC 5482: data unacknowledged for too long
   kLossDetection,  // RFC 8985: RACK reordering timer or the tail loss probe (PTO)
+  kPacing,         // the pacer's release time for held new data (pacing.hpp)
 };
-inline constexpr size_t kTimerKinds = 7;
+inline constexpr size_t kTimerKinds = 8;
 
 constexpr std::string_view to_string(TimerKind k) {
   switch (k) {
@@ -38,6 +39,8 @@ constexpr std::string_view to_string(TimerKind k) {
       return "user-timeout";
     case TimerKind::kLossDetection:
       return "loss-detection";
+    case TimerKind::kPacing:
+      return "pacing";
   }
   return "?";
 }

@@ -144,6 +144,7 @@ inline tcp::Config plain_config() {
   c.rack = false;
   c.recv_buffer_max = 0;
   c.send_buffer_max = 0;  // buffers fixed: no autotuning either way
+  c.pacing = false;       // each segment leaves when polled (pacing_test.cpp tests pacing)
   c.congestion_control = "reno";
   c.send_buffer = 64000;
   c.recv_buffer = 64000;

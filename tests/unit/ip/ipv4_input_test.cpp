@@ -264,27 +264,6 @@ TEST_F(Ipv4InputTest, IcmpErrorsAreClassifiedHardOrSoft) {
   }
 }
 
-// The same names as the ICMPv6 decoder's (IcmpReason), as the Stack's icmp_to_tcp maps codes.
-TEST_F(Ipv4InputTest, IcmpErrorsCarryTheFamilyNeutralReason) {
-  struct Case {
-    uint8_t type, code;
-    IcmpReason reason;
-  };
-  using R = IcmpReason;
-  const Case cases[] = {
-      {3, 0, R::kNetUnreachable},   {3, 1, R::kHostUnreachable}, {3, 2, R::kProtocolUnreachable},
-      {3, 3, R::kPortUnreachable},  {3, 4, R::kPathMtu},         {3, 5, R::kSourceRouteFailed},
-      {3, 6, R::kHostUnreachable},  {3, 9, R::kAdminProhibited}, {3, 10, R::kAdminProhibited},
-      {3, 13, R::kAdminProhibited}, {11, 0, R::kTimeExceeded},   {12, 0, R::kParameterProblem},
-  };
-  for (const Case& c : cases) {
-    const InputResult r = feed(icmp_error_about_our_segment(c.type, c.code, 1280));
-    ASSERT_EQ(r.action, InputAction::kIcmpError) << int(c.type) << "/" << int(c.code);
-    EXPECT_EQ(r.icmp_error.reason, c.reason) << int(c.type) << "/" << int(c.code);
-    EXPECT_FALSE(r.icmp_error.is_v6());
-  }
-}
-
 TEST_F(Ipv4InputTest, UnusableIcmpErrorsAreDroppedByReason) {
   EXPECT_EQ(feed(icmp_error_about_our_segment(4, 0, 0)).action, InputAction::kConsumed);
   EXPECT_EQ(count(IpCounter::icmp_source_quench_ignored), 1u);

@@ -332,7 +332,6 @@ TEST_F(Ipv6InputTest, PacketTooBigIsAPathMtuErrorWithTheQuotedSegment) {
   ASSERT_EQ(r.action, InputAction::kIcmpError);
   const IcmpError& e = r.icmp_error;
   EXPECT_EQ(e.kind, IcmpErrorKind::kPathMtu);
-  EXPECT_EQ(e.reason, IcmpReason::kPathMtu);
   EXPECT_EQ(e.type, 2);
   EXPECT_EQ(e.next_hop_mtu, 1400);
   EXPECT_TRUE(e.is_v6());
@@ -377,29 +376,25 @@ TEST_F(Ipv6InputTest, IcmpErrorsAreClassifiedHardOrSoftAsLinuxDoes) {
   struct Case {
     uint8_t type, code;
     IcmpErrorKind kind;
-    IcmpReason reason;
   };
-  using K = IcmpErrorKind;
-  using R = IcmpReason;
   const Case cases[] = {
-      {1, 0, K::kSoft, R::kNetUnreachable},      // no route
-      {1, 1, K::kHard, R::kAdminProhibited},     // administratively prohibited
-      {1, 2, K::kSoft, R::kHostUnreachable},     // beyond scope
-      {1, 3, K::kSoft, R::kHostUnreachable},     // address unreachable
-      {1, 4, K::kHard, R::kPortUnreachable},     // port unreachable
-      {1, 5, K::kHard, R::kAdminProhibited},     // source address failed policy
-      {1, 6, K::kHard, R::kAdminProhibited},     // reject route
-      {1, 9, K::kSoft, R::kHostUnreachable},     // unassigned: not a reason to abort
-      {3, 0, K::kSoft, R::kTimeExceeded},        // hop limit exceeded
-      {3, 1, K::kSoft, R::kTimeExceeded},        // reassembly time exceeded
-      {4, 0, K::kHard, R::kParameterProblem},    // parameter problem
-      {100, 0, K::kSoft, R::kParameterProblem},  // unknown error type (RFC 4443 §2.4(b))
+      {1, 0, IcmpErrorKind::kSoft},    // no route
+      {1, 1, IcmpErrorKind::kHard},    // administratively prohibited
+      {1, 2, IcmpErrorKind::kSoft},    // beyond scope
+      {1, 3, IcmpErrorKind::kSoft},    // address unreachable
+      {1, 4, IcmpErrorKind::kHard},    // port unreachable
+      {1, 5, IcmpErrorKind::kHard},    // source address failed policy
+      {1, 6, IcmpErrorKind::kHard},    // reject route
+      {1, 9, IcmpErrorKind::kSoft},    // unassigned: not a reason to abort
+      {3, 0, IcmpErrorKind::kSoft},    // hop limit exceeded
+      {3, 1, IcmpErrorKind::kSoft},    // reassembly time exceeded
+      {4, 0, IcmpErrorKind::kHard},    // parameter problem
+      {100, 0, IcmpErrorKind::kSoft},  // unknown error type (RFC 4443 §2.4(b))
   };
   for (const Case& c : cases) {
     const Ipv6InputResult r = feed(error_about_our_segment(c.type, c.code, 0));
     ASSERT_EQ(r.action, InputAction::kIcmpError) << int(c.type) << "/" << int(c.code);
     EXPECT_EQ(r.icmp_error.kind, c.kind) << int(c.type) << "/" << int(c.code);
-    EXPECT_EQ(r.icmp_error.reason, c.reason) << int(c.type) << "/" << int(c.code);
     EXPECT_EQ(r.icmp_error.next_hop_mtu, 0);
     EXPECT_EQ(r.icmp_error.type, c.type);
     EXPECT_EQ(r.icmp_error.code, c.code);

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "utcp/memory_link.hpp"
 
@@ -98,6 +99,36 @@ TEST(EventLoop, PostRunsOnLoopThreadAndStopEndsRun) {
   poster.join();
   EXPECT_TRUE(ran_on_loop_thread);
   EXPECT_TRUE(!loop.stopped());  // run() re-arms itself for a later run
+}
+
+// post() from several threads at once while the loop runs (the TSan preset's target: the
+// queue's mutex and the eventfd wake-up): every task runs exactly once, on the loop thread.
+TEST(EventLoop, PostsFromManyThreadsRunOnceEachOnTheLoopThread) {
+  dev::MemoryLink link;
+  Stack stack(link.a(), config_for(Ipv4Addr(10, 0, 0, 1)));
+  EventLoop loop(stack, link.a());
+  constexpr int kThreads = 4, kPosts = 2000;
+  int ran = 0;  // touched only on the loop thread
+  bool off_thread = false;
+  const std::thread::id loop_thread = std::this_thread::get_id();
+  std::atomic<int> done_posting = 0;
+  std::vector<std::thread> posters;
+  for (int t = 0; t < kThreads; ++t) {
+    posters.emplace_back([&] {
+      for (int i = 0; i < kPosts; ++i) {
+        loop.post([&] {
+          off_thread |= std::this_thread::get_id() != loop_thread;
+          ++ran;
+        });
+      }
+      // The last poster stops the loop with a task of its own, after every other task.
+      if (++done_posting == kThreads) loop.post([&] { loop.stop(); });
+    });
+  }
+  loop.run();
+  for (auto& p : posters) p.join();
+  EXPECT_EQ(ran, kThreads * kPosts);
+  EXPECT_FALSE(off_thread);
 }
 
 TEST(EventLoop, ExtraFdCallbackSeesDataAndMayRemoveItself) {

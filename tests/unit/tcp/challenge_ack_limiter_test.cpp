@@ -92,6 +92,16 @@ TEST(ChallengeAckLimiter, AConnectionOverItsBudgetSpendsNothingStackWide) {
   EXPECT_EQ(count_allowed(lim, b, t + std::chrono::milliseconds(400), 100), 1);
 }
 
+TEST(ChallengeAckLimiter, CountsSentAndRateLimitedForTheStacksCounters) {
+  ChallengeAckLimiter lim(3, 2);
+  ChallengeAckLimiter::ConnectionBudget a, b;
+  const Instant t = instant_from_us(0);
+  EXPECT_EQ(count_allowed(lim, a, t, 5), 2);  // 3 refused by a's own budget
+  EXPECT_EQ(count_allowed(lim, b, t, 4), 1);  // 3 refused stack-wide
+  EXPECT_EQ(lim.sent(), 3u);
+  EXPECT_EQ(lim.limited(), 6u);
+}
+
 TEST(ChallengeAckLimiter, ZeroPerConnectionMeansOnlyTheStackWideLimit) {
   ChallengeAckLimiter lim(10, 0);
   ChallengeAckLimiter::ConnectionBudget a;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support/tcp_harness.hpp"
+#include "tcp/memory_budget.hpp"
 #include "tcp/reassembly_queue.hpp"
 #include "tcp/send_buffer.hpp"
 
@@ -73,6 +74,24 @@ TEST(ConnectionMemory, EmptyBuffersAreReleasedAfterIdleAndReallocatedOnUse) {
   h.send(seg().at(R(r + 5)).ack(L(11)).win(64000).data("more"));
   EXPECT_EQ(h.app_recv(), "more");
   EXPECT_EQ(h.conn.state(), tcp::State::kEstablished);
+}
+
+TEST(ConnectionMemory, UnderMemoryPressureIdleStorageGoesSooner) {
+  tcp::MemoryBudget budget(1 << 20);
+  Harness h(plain_config(), tcp::Env{.memory = &budget});
+  h.establish();
+  const uint32_t r = h.use_up_quick_acks();
+  h.send(seg().at(R(r)).ack(L(1)).win(64000).data("world"));
+  EXPECT_EQ(h.app_recv(), "world");
+  EXPECT_EQ(budget.used(), kRing);  // the receive ring, charged to the budget
+  const Instant last = h.now;
+  EXPECT_EQ(h.conn.memory_release_deadline(), last + plain_config().idle_release);
+  ASSERT_TRUE(budget.try_grow(0, 800 * 1024));  // others: past 3/4 of the budget
+  ASSERT_TRUE(budget.under_pressure());
+  EXPECT_EQ(h.conn.memory_release_deadline(), last + plain_config().idle_release / 8);
+  h.conn.release_idle_memory();
+  EXPECT_EQ(h.conn.buffer_bytes(), 0u);
+  EXPECT_EQ(budget.used(), 800u * 1024);  // the ring given back
 }
 
 TEST(ConnectionMemory, ZeroIdleReleaseKeepsBuffers) {

@@ -51,9 +51,9 @@ struct Socket {
   uint32_t accept_backlog = 0;
   uint32_t half_open = 0;
   uint16_t user_mss = 0;  // TCP_MAXSEG for the connections it accepts (0: the stack's)
-  IndexFifo accept_queue;
-  // UDP.
+  // UDP: the handle in udp::UdpSocketTable (here, it fits the padding before accept_queue).
   uint32_t udp = UINT32_MAX;
+  IndexFifo accept_queue;
 };
 
 class SocketTable {

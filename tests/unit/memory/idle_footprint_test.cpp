@@ -42,7 +42,7 @@ Opened open_connections(SimNet& net, SocketId listener, size_t n) {
   return o;
 }
 
-TEST(IdleFootprint, EstablishedConnectionsHoldUnderTwoKibEach) {
+TEST(IdleFootprint, EstablishedConnectionsHoldUnderTwoAndAQuarterKibEach) {
   SimNetConfig cfg;
   cfg.b.accept_backlog = 1024;
   cfg.b.syn_backlog = 1024;
@@ -63,8 +63,9 @@ TEST(IdleFootprint, EstablishedConnectionsHoldUnderTwoKibEach) {
   std::printf("heap per established idle socket: %zu bytes\n", per_socket);
   // The connection object, its congestion controller, the 4-tuple table entry and a share of
   // the stack's per-socket vectors. Before the lazy allocation of the loss-recovery logs and
-  // of listener-only state it was about 4.4 KiB.
-  EXPECT_LE(per_socket, 2048u);
+  // of listener-only state it was about 4.4 KiB; 2.25 KiB leaves room for the dual-stack
+  // 4-tuple (40 bytes, in the socket and the table) and the pacer's state (2,125 measured).
+  EXPECT_LE(per_socket, 2304u);
   EXPECT_GE(per_socket, sizeof(void*));  // the counter does see the connections
 }
 
@@ -128,7 +129,7 @@ TEST(IdleFootprint, BuffersAreFreedOnceTrafficStops) {
       "once idle\n",
       handshake_only, busy, idle);
   EXPECT_LE(idle, handshake_only + 64);
-  EXPECT_LE(idle, 2048u);
+  EXPECT_LE(idle, 2304u);  // as above
   for (SocketId c : o.clients) EXPECT_NE(net.a().readiness(c) & ready::kConnected, 0u);
 
   // They work again, on fresh storage.

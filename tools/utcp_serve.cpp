@@ -111,12 +111,19 @@ class Server {
     listeners_[l] = kind;
   }
 
-  // RFC 862 over UDP: every datagram goes back to its sender.
+  // RFC 862 over UDP: every datagram goes back to its sender. One socket per family (an
+  // IPv6 socket is IPv6-only).
   void udp_echo(uint16_t port) {
-    std::error_code ec;
-    const SocketId s = st_.udp_bind(Endpoint{Ipv4Addr(), port}, ec);
-    if (ec) throw std::system_error(ec, "cannot bind UDP port " + std::to_string(port) + " (echo)");
-    udp_echo_.push_back(s);
+    std::vector<IpAddr> wildcards{IpAddr(Ipv4Addr())};
+    if (st_.config().ipv6) wildcards.emplace_back(Ipv6Addr());
+    for (const IpAddr& any : wildcards) {
+      std::error_code ec;
+      const SocketId s = st_.udp_bind(Endpoint{any, port}, ec);
+      if (ec) {
+        throw std::system_error(ec, "cannot bind UDP port " + std::to_string(port) + " (echo)");
+      }
+      udp_echo_.push_back(s);
+    }
   }
 
   int run() {

@@ -3,11 +3,13 @@
 # UDP over IPv6 against the kernel (RFC 768, RFC 8200 §8.1): a kernel client's datagrams
 # (1 byte to 20,000, so fragmented by both sources) come back byte for byte from
 # `utcp-serve --udp-echo` at [fd77::2]; a datagram to a closed utcp port is answered with
-# ICMPv6 port unreachable, which the kernel's connected socket reports as ECONNREFUSED.
+# ICMPv6 port unreachable, which the kernel's connected socket reports as ECONNREFUSED. The
+# other way, `utcp-cat -u` to [fd77:1::1] talks to a kernel IPv6 echo socket.
 source "$(dirname "$0")/lib.sh"
 it_init v6-udp
 type it_wait_tun6 >/dev/null 2>&1 || it_skip "the interop library has no IPv6 set-up yet"
 it_need_tool UTCP_SERVE
+it_need_tool UTCP_CAT
 cd "$IT_TMP"
 it_start "$UTCP_SERVE" --udp-echo 7 --stats 2>serve.err
 serve_pid=$IT_PID
@@ -55,3 +57,29 @@ kill -TERM "$serve_pid"
 it_wait "$serve_pid" 10
 grep -E '^(udp\.|icmp6?\.out)' serve.err || true
 grep -q '^udp.in.no-port 1$' serve.err || it_fail "the closed port was not counted"
+
+# The other way: utcp-cat -u (on a second TUN) to a kernel IPv6 UDP echo socket.
+in_ns "$IT_PYTHON" - "$IT_TMP/echo.ready" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::", 7007))
+open(sys.argv[1], "w").close()
+s.settimeout(20)
+try:
+    while True:
+        data, peer = s.recvfrom(65535)
+        s.sendto(data, peer)
+except socket.timeout:
+    pass
+PY
+IT_PIDS+=("$!")
+for _ in $(seq 1 100); do [ -e echo.ready ] && break; sleep 0.05; done
+[ -e echo.ready ] || it_fail "the kernel echo socket never bound"
+head -c 5000 /dev/urandom >to_kernel
+set +e
+in_ns "$UTCP_CAT" -u --linger 1 --tun utcp1 --addr 10.77.1.2 --host-addr 10.77.1.1/24 \
+  --addr6 fd77:1::2 --host-addr6 fd77:1::1/64 fd77:1::1 7007 <to_kernel >from_kernel 2>cat.err
+rc=$?
+set -e
+[ "$rc" -eq 0 ] || { cat cat.err >&2; it_fail "utcp-cat -u over IPv6 exited $rc"; }
+it_same_file to_kernel from_kernel "utcp-cat -u -> kernel IPv6 echo -> utcp-cat"

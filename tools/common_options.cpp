@@ -44,6 +44,37 @@ Prefix parse_prefix(const std::string& text) {
   return p;
 }
 
+struct Prefix6 {
+  Ipv6Addr addr;
+  uint8_t len = 64;
+};
+
+// A unicast address someone can hold on the link: not ::, ::1, multicast or IPv4-mapped.
+std::optional<Ipv6Addr> parse_unicast6(std::string_view text) {
+  const auto a = Ipv6Addr::parse(text);
+  if (!a || a->is_unspecified() || a->is_loopback() || a->is_multicast() || a->is_v4_mapped()) {
+    return std::nullopt;
+  }
+  return a;
+}
+
+Prefix6 parse_prefix6(const std::string& text) {
+  const size_t slash = text.find('/');
+  Prefix6 p;
+  const auto addr = parse_unicast6(std::string_view(text).substr(0, slash));
+  if (!addr) throw UsageError("'" + text + "' is not a unicast IPv6 ADDR/N");
+  p.addr = *addr;
+  if (slash != std::string::npos) {
+    const std::string len = text.substr(slash + 1);
+    if (len.empty() || len.size() > 3 || len.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(len) > 128) {
+      throw UsageError("'" + text + "': the prefix length must be 0..128");
+    }
+    p.len = static_cast<uint8_t>(std::stoi(len));
+  }
+  return p;
+}
+
 dev::FaultConfig fault_config(const CommonOptions& o) {
   dev::FaultConfig f;
   f.drop = o.drop;
@@ -76,12 +107,16 @@ void add_fault_counters(Stats& out, const char* dir, const dev::FaultCounters& c
   out.emplace_back(g + "queue_dropped", c.queue_dropped);
 }
 
-dev::TunOptions tun_options(const CommonOptions& options, const Prefix& host) {
+dev::TunOptions tun_options(const CommonOptions& options, const Prefix& host, const Ipv6Setup& v6) {
   dev::TunOptions t;
   t.name = options.tun;
   t.mtu = options.mtu;
   t.kernel_address = host.addr;
   t.prefix_len = host.len;
+  if (v6.enabled) {
+    t.kernel_address6 = v6.host;
+    t.prefix6 = v6.prefix;
+  }
   // The fault injector and the pcap tap copy packets and would lose the offload metadata
   // (partial checksums, 64 KB frames), so they run on plain packets.
   t.offload = !options.no_offload && !options.any_fault() && options.pcap.empty();
@@ -89,6 +124,69 @@ dev::TunOptions tun_options(const CommonOptions& options, const Prefix& host) {
 }
 
 }  // namespace
+
+Ipv6Setup resolve_ipv6(const CommonOptions& o) {
+  Ipv6Setup v6;
+  if (o.no_ipv6) return v6;
+  const auto addr = parse_unicast6(o.addr6);
+  if (!addr) throw UsageError("--addr6 '" + o.addr6 + "' is not a unicast IPv6 address");
+  const Prefix6 host = parse_prefix6(o.host_addr6);
+  if (host.addr == *addr)
+    throw UsageError("--addr6 and --host-addr6 must differ (" + o.addr6 + ")");
+  if (o.mtu < 1280) {
+    // RFC 8200 §5: an IPv6 link carries 1280-byte packets; the kernel turns IPv6 off below.
+    if (o.ipv6_given) {
+      throw UsageError("--mtu " + std::to_string(o.mtu) +
+                       " is below IPv6's minimum of 1280: give --no-ipv6 or a larger --mtu");
+    }
+    v6.off_why = "IPv6 off: --mtu " + std::to_string(o.mtu) + " is below its minimum of 1280";
+    return v6;
+  }
+  if (::access("/proc/sys/net/ipv6", F_OK) != 0 && !o.ipv6_given) {
+    v6.off_why = "IPv6 off: the kernel has no IPv6";
+    return v6;
+  }
+  v6.enabled = true;
+  v6.addr = *addr;
+  v6.host = host.addr;
+  v6.prefix = host.len;
+  return v6;
+}
+
+std::string format_endpoint(const IpAddr& addr, uint16_t port) {
+  const std::string a = addr.to_string();
+  return (addr.is_v6() ? "[" + a + "]" : a) + ":" + std::to_string(port);
+}
+
+std::optional<IpAddr> parse_host(std::string_view text) {
+  if (text.size() > 2 && text.front() == '[' && text.back() == ']') {
+    const auto v6 = Ipv6Addr::parse(text.substr(1, text.size() - 2));
+    if (!v6) return std::nullopt;
+    return IpAddr(*v6);
+  }
+  return IpAddr::parse(text);
+}
+
+std::optional<uint16_t> parse_port(std::string_view text) {
+  if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != text.npos) {
+    return std::nullopt;
+  }
+  const unsigned long p = std::stoul(std::string(text));
+  if (p == 0 || p > 65535) return std::nullopt;
+  return static_cast<uint16_t>(p);
+}
+
+std::optional<std::pair<IpAddr, uint16_t>> parse_host_port(std::string_view text) {
+  const size_t colon = text.rfind(':');
+  if (colon == text.npos) return std::nullopt;
+  const std::string_view host = text.substr(0, colon);
+  // Without brackets an IPv6 address's last group would be read as the port.
+  if (host.find(':') != host.npos && host.front() != '[') return std::nullopt;
+  const auto addr = parse_host(host);
+  const auto port = parse_port(text.substr(colon + 1));
+  if (!addr || !port) return std::nullopt;
+  return std::pair{*addr, *port};
+}
 
 bool CommonOptions::any_fault() const {
   return drop > 0 || dup > 0 || reorder > 0 || corrupt > 0 || delay_ms > 0 || jitter_ms > 0 ||
@@ -109,6 +207,19 @@ std::string check_prefix(const std::string& text) {
   }
 }
 
+std::string check_ipv6(const std::string& text) {
+  return parse_unicast6(text) ? "" : "'" + text + "' is not a unicast IPv6 address";
+}
+
+std::string check_prefix6(const std::string& text) {
+  try {
+    parse_prefix6(text);
+    return "";
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+}
+
 void add_common_options(CLI::App& app, CommonOptions& o) {
   app.set_version_flag("--version", app.get_name() + " " + UTCP_TOOLS_VERSION);
   app.add_option("--tun", o.tun, "TUN interface name")->capture_default_str();
@@ -118,7 +229,20 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
   app.add_option("--host-addr", o.host_addr, "the kernel's address/prefix on the TUN link")
       ->check(CLI::Validator(check_prefix, "A.B.C.D/N"))
       ->capture_default_str();
-  app.add_option("--mtu", o.mtu, "interface MTU")
+  const auto given = [&o](const std::string&) { o.ipv6_given = true; };
+  auto* addr6 = app.add_option("--addr6", o.addr6, "the stack's IPv6 address")
+                    ->check(CLI::Validator(check_ipv6, "ADDR"))
+                    ->each(given)
+                    ->capture_default_str();
+  auto* host6 =
+      app.add_option("--host-addr6", o.host_addr6, "the kernel's IPv6 address/prefix on the link")
+          ->check(CLI::Validator(check_prefix6, "ADDR/N"))
+          ->each(given)
+          ->capture_default_str();
+  app.add_flag("--no-ipv6", o.no_ipv6, "IPv4 only: no IPv6 address on either side")
+      ->excludes(addr6)
+      ->excludes(host6);
+  app.add_option("--mtu", o.mtu, "interface MTU (IPv6 needs 1280 or more)")
       ->check(CLI::Range(68, 65535))
       ->capture_default_str();
   app.add_option("--pcap", o.pcap, "record every packet to this pcap file");
@@ -167,7 +291,8 @@ std::vector<std::unique_ptr<Runtime>> Runtime::open_queues(const CommonOptions& 
   if (Ipv4Addr::parse(options.addr) == host.addr) {
     throw UsageError("--addr and --host-addr must differ (" + options.addr + ")");
   }
-  dev::TunOptions t = tun_options(options, host);
+  const Ipv6Setup v6 = resolve_ipv6(options);
+  dev::TunOptions t = tun_options(options, host, v6);
   t.queues = options.threads;
   auto queues = dev::TunDevice::open_queues(t);
   // The steering utcp::StackGroup uses; without it the driver's own flow table still keeps
@@ -206,7 +331,14 @@ Runtime::Runtime(const CommonOptions& options, std::string tool_name,
   // MSS, TSO segment size and checksum work: the Stack derives them from the device's
   // capabilities (MTU, offload), below.
 
-  tun_ = queue ? std::move(queue) : std::make_unique<dev::TunDevice>(tun_options(options, host));
+  const Ipv6Setup v6 = resolve_ipv6(options);
+  if (!v6.off_why.empty() && options.verbose) log(v6.off_why);
+  // Dual stack unless IPv6 is off; then the Stack drops IPv6 and refuses IPv6 connects.
+  config.ipv6 = v6.enabled;
+  if (v6.enabled) config.address6 = v6.addr;
+
+  tun_ =
+      queue ? std::move(queue) : std::make_unique<dev::TunDevice>(tun_options(options, host, v6));
   dev::Device* device = tun_.get();
 
   if (!options.pcap.empty()) {
@@ -331,8 +463,9 @@ void Runtime::observe_state(SocketId s) {
   if (!inserted && it->second == now) return;
   const Endpoint local = stack_->local_endpoint(s);
   const Endpoint remote = stack_->remote_endpoint(s);
-  std::fprintf(stderr, "* %s:%u > %s:%u state %s -> %s\n", local.addr.to_string().c_str(),
-               local.port, remote.addr.to_string().c_str(), remote.port,
+  std::fprintf(stderr, "* %s > %s state %s -> %s\n",
+               format_endpoint(local.addr, local.port).c_str(),
+               format_endpoint(remote.addr, remote.port).c_str(),
                std::string(tcp::to_string(inserted ? tcp::State::kClosed : it->second)).c_str(),
                std::string(tcp::to_string(now)).c_str());
   it->second = now;

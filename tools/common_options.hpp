@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -24,6 +26,11 @@ struct CommonOptions {
   std::string tun = "utcp0";
   std::string addr = "10.77.0.2";          // the stack's own address
   std::string host_addr = "10.77.0.1/24";  // the kernel's side of the TUN link
+  // Dual stack: the stack's IPv6 address and the kernel's IPv6 address/prefix on the link.
+  std::string addr6 = "fd77::2";
+  std::string host_addr6 = "fd77::1/64";
+  bool no_ipv6 = false;     // --no-ipv6: IPv4 only
+  bool ipv6_given = false;  // --addr6 or --host-addr6 was on the command line
   size_t mtu = 1500;
   std::string pcap;  // empty: no capture
   // Faults, applied to both directions (what utcp sends and what it receives).
@@ -45,6 +52,29 @@ struct CommonOptions {
 
   bool any_fault() const;
 };
+
+// The IPv6 side a Runtime sets up, resolved from the flags.
+struct Ipv6Setup {
+  bool enabled = false;
+  Ipv6Addr addr;        // the stack's
+  Ipv6Addr host;        // the kernel's
+  uint8_t prefix = 64;  // of the kernel's address
+  std::string off_why;  // why IPv6 is off when it was not asked off (for -v)
+};
+// IPv6 is on unless --no-ipv6; off by itself (off_why says why) where it cannot work and was
+// not asked for explicitly: an MTU below 1280 (RFC 8200 §5), a kernel without IPv6. With
+// --addr6/--host-addr6 given those are UsageErrors instead.
+Ipv6Setup resolve_ipv6(const CommonOptions& options);
+
+// "10.77.0.1:5001", "[fd77::1]:5001" (RFC 5952 §6).
+std::string format_endpoint(const IpAddr& addr, uint16_t port);
+// An address as HOST: a dotted quad, an IPv6 text form, or one in brackets ([fd77::1]).
+std::optional<IpAddr> parse_host(std::string_view text);
+// "A.B.C.D:PORT" or "[IPV6]:PORT" (a bare IPv6 address is ambiguous with its port, so the
+// brackets are required); nullopt if either part is bad or the port is not 1..65535.
+std::optional<std::pair<IpAddr, uint16_t>> parse_host_port(std::string_view text);
+// A decimal port 1..65535; nullopt otherwise.
+std::optional<uint16_t> parse_port(std::string_view text);
 
 // A bad command line found after parsing (a bad HOST, conflicting flags): run_main reports
 // it like CLI11's own errors, with exit status 2.

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "byte_queue.hpp"
@@ -56,8 +57,8 @@ class Cat {
     if (ec) throw std::system_error(ec, "cannot listen on port " + std::to_string(port));
   }
 
-  void connect(Ipv4Addr addr, uint16_t port) {
-    peer_ = addr.to_string() + ":" + std::to_string(port);
+  void connect(IpAddr addr, uint16_t port) {
+    peer_ = format_endpoint(addr, port);
     std::error_code ec;
     sock_ = st_.connect(addr, port, ec);
     if (ec) throw std::runtime_error("connect " + peer_ + ": " + describe(ec));
@@ -199,10 +200,10 @@ class Cat {
     const SocketId s = st_.accept(listener_, ec, &peer);
     if (s == kNoSocket) return false;
     if (rt_.options().verbose) {
-      rt_.log("connection from " + peer.addr.to_string() + ":" + std::to_string(peer.port));
+      rt_.log("connection from " + format_endpoint(peer.addr, peer.port));
     }
     sock_ = s;
-    peer_ = peer.addr.to_string() + ":" + std::to_string(peer.port);
+    peer_ = format_endpoint(peer.addr, peer.port);
     start_timing();
     rt_.observe_state(sock_);
     connected_ = true;
@@ -267,7 +268,7 @@ class Cat {
   ByteQueue to_out_;
   SocketId listener_ = kNoSocket;
   SocketId sock_ = kNoSocket;
-  std::string peer_;  // "A.B.C.D:PORT" of the connection, for error messages
+  std::string peer_;  // "A.B.C.D:PORT" or "[IPV6]:PORT" of the connection, for messages
   bool connected_ = false;
   bool stdin_eof_ = false;
   bool fin_sent_ = false;
@@ -297,25 +298,40 @@ int main(int argc, char** argv) {
   app.add_option("--linger", linger,
                  "with -u HOST PORT: seconds to wait for replies after the end of input")
       ->check(CLI::Range(0.0, 3600.0));
-  app.add_option("target", target, "HOST PORT to connect to")->expected(0, 2)->type_name("");
+  app.add_option("target", target,
+                 "HOST PORT to connect to (HOST: A.B.C.D or an IPv6 address), or "
+                 "A.B.C.D:PORT or [IPV6]:PORT")
+      ->expected(0, 2)
+      ->type_name("");
   ConnectionOptions conn_options;
   add_connection_options(app, conn_options, false);
   return run_main(app, argc, argv, [&] {
     if (l->count() > 0 && !target.empty()) {
       throw UsageError("give either -l PORT or HOST PORT, not both");
     }
-    std::optional<utcp::Ipv4Addr> host;
+    std::optional<utcp::IpAddr> host;
     uint16_t port = 0;
     if (l->count() == 0) {
-      if (target.size() != 2) throw UsageError("need HOST PORT (or -l PORT)");
-      host = utcp::Ipv4Addr::parse(target[0]);
-      if (!host) throw UsageError("HOST '" + target[0] + "' is not an IPv4 address");
-      const unsigned long p =
-          target[1].find_first_not_of("0123456789") == std::string::npos && target[1].size() <= 5
-              ? std::stoul(target[1])
-              : 0;
-      if (p == 0 || p > 65535) throw UsageError("PORT '" + target[1] + "' is not 1..65535");
-      port = static_cast<uint16_t>(p);
+      if (target.empty()) throw UsageError("need HOST PORT (or -l PORT)");
+      if (target.size() == 1) {
+        const auto hp = parse_host_port(target[0]);
+        if (!hp) {
+          throw UsageError("'" + target[0] +
+                           "' is not A.B.C.D:PORT or [IPV6]:PORT (or give HOST PORT, or -l PORT)");
+        }
+        std::tie(host, port) = *hp;
+      } else {
+        host = parse_host(target[0]);
+        if (!host) throw UsageError("HOST '" + target[0] + "' is not an IPv4 or IPv6 address");
+        const auto p = parse_port(target[1]);
+        if (!p) throw UsageError("PORT '" + target[1] + "' is not 1..65535");
+        port = *p;
+      }
+      // An IPv4-mapped address (::ffff:A.B.C.D) is an IPv4 connection: it needs no IPv6.
+      if (host->is_v6() && !host->v6().is_v4_mapped() && !resolve_ipv6(common).enabled) {
+        throw UsageError("HOST " + host->to_string() + " is IPv6, but IPv6 is off" +
+                         (common.no_ipv6 ? " (--no-ipv6)" : ""));
+      }
     }
     ::signal(SIGPIPE, SIG_IGN);  // a closed stdout is reported as EPIPE instead
     Runtime rt(common, "utcp-cat");

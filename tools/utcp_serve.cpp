@@ -201,8 +201,8 @@ class Server {
       conn_options_.apply(st_, s);  // --keepalive
       if (timing_) timeouts_.add(s, EventLoop::clock_now());
       if (rt_.options().verbose) {
-        rt_.log(std::string(service_name(kind)) + " connection from " + peer.addr.to_string() +
-                ":" + std::to_string(peer.port));
+        rt_.log(std::string(service_name(kind)) + " connection from " +
+                format_endpoint(peer.addr, peer.port));
       }
       rt_.observe_state(s);
       Conn& c = *conn;

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A POSIX-style socket facade over a utcp::Stack: integer descriptors, -1 with errno on
-// error, and the errno values Linux gives for the same situation. It is the layer packetdrill
-// (lib/packetdrill) and a future LD_PRELOAD shim sit on.
+// error, and the errno values Linux gives for the same situation.
+//
+// AF_INET and AF_INET6 sockets. An AF_INET6 socket is dual stack unless IPV6_V6ONLY is set
+// (RFC 3493 §5.3, Linux's default): it listens for both families and connects to an
+// IPv4-mapped address ::ffff:a.b.c.d over IPv4; IPv4 peers appear in its addresses mapped.
+// IPV6_TCLASS sets the traffic class of its IPv6 traffic, IP_TOS that of its IPv4 traffic. It is
+// the layer packetdrill (lib/packetdrill) and a future LD_PRELOAD shim sit on.
 //
 // The facade is not thread-safe by itself: its owner serialises calls (the packetdrill port
 // holds a mutex). Blocking calls ask a SocketHost to wait; without a host every descriptor
@@ -50,10 +55,13 @@ struct TcpInfo {
   uint8_t tcpi_reserved[3] = {};
   uint32_t tcpi_local_port = 0;
   uint32_t tcpi_remote_port = 0;
-  uint32_t tcpi_remote_addr = 0;  // host order
+  uint32_t tcpi_remote_addr = 0;  // host order; 0 for an IPv6 peer
   // The connection's statistics (cwnd, ssthresh, RTT, retransmissions, SACK, ...), as
   // Stack::tcp_info gives them; all zero for a listener or a socket without a connection.
   tcp::TcpInfo stats;
+  // The peer's address of either family, 16 bytes in network order (an IPv4 peer as
+  // ::ffff:a.b.c.d).
+  uint8_t tcpi_remote_addr6[16] = {};
 };
 
 class Sockets {
@@ -88,6 +96,10 @@ class Sockets {
   ssize_t sendmsg(int fd, const msghdr* msg, int flags);
   int close(int fd);
   int shutdown(int fd, int how);
+  // The socket's own address and its peer's, as sockaddr_in, or sockaddr_in6 on an AF_INET6
+  // socket (an IPv4 address as ::ffff:a.b.c.d).
+  int getsockname(int fd, sockaddr* addr, socklen_t* len);
+  int getpeername(int fd, sockaddr* addr, socklen_t* len);
   int setsockopt(int fd, int level, int name, const void* val, socklen_t len);
   int getsockopt(int fd, int level, int name, void* val, socklen_t* len);
   int fcntl(int fd, int cmd, long arg);
@@ -112,6 +124,7 @@ class Sockets {
   int take_error(Entry& e);
   void apply_options(const Entry& e);
   int maxseg_answer(const Entry& e) const;
+  bool carries_ipv6(const Entry& e) const;
 
   Stack* stack_;
   SocketHost* host_;

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// A Linux TUN device (IFF_TUN | IFF_NO_PI): every read() yields one IPv4 packet the kernel
-// routed to the interface, every write() injects one into the kernel's receive path.
+// A Linux TUN device (IFF_TUN | IFF_NO_PI): every read() yields one IP packet (IPv4 or IPv6,
+// told apart by its version nibble) the kernel routed to the interface, every write() injects
+// one into the kernel's receive path.
 // With offload (the default where the kernel allows it) each packet travels behind a
 // virtio-net header: the kernel hands over TCP frames of up to 64 KB with the checksum left
 // to nobody, and transmit() merges runs of segments into such frames (one writev each).
-// Optionally configures the kernel side (address, prefix, MTU, link up) itself through
-// ioctls, so no `ip` command is needed (that needs CAP_NET_ADMIN); or adopts a descriptor
+// Optionally configures the kernel side (IPv4 and IPv6 address and prefix, MTU, link up)
+// itself through ioctls, rtnetlink and /proc/sys, so no `ip` command is needed (that needs
+// CAP_NET_ADMIN); or adopts a descriptor
 // someone else opened and configured (adopt(), no privilege). Errors are std::system_error
 // naming the cause.
 #include <cstddef>
@@ -27,6 +29,13 @@ struct TunOptions {
   size_t mtu = 1500;                       // set on the interface; 0 leaves it as it is
   std::optional<Ipv4Addr> kernel_address;  // the kernel's own address on the link
   uint8_t prefix_len = 24;
+  // The kernel's IPv6 address on the link, e.g. fd77::1 with prefix6 64: the kernel routes
+  // fd77::/64 to the interface. IPv6 is enabled on the interface (disable_ipv6 = 0) and the
+  // address added without duplicate address detection (rtnetlink, IFA_F_NODAD), so it is
+  // usable at once: on a point-to-point TUN nobody else can hold it. Needs an MTU of at least
+  // 1280 (RFC 8200 §5) and a kernel with IPv6.
+  std::optional<Ipv6Addr> kernel_address6;
+  uint8_t prefix6 = 64;
   bool bring_up = true;  // set IFF_UP
   // IFF_VNET_HDR + TUNSETOFFLOAD(CSUM|TSO4|TSO6). Falls back to plain packets when the
   // kernel refuses either; offload_active() tells which mode is on.
@@ -104,6 +113,7 @@ class TunDevice final : public Device {
   TunDevice(const TunOptions& options, const TunDevice& first, size_t index);
   void open_queue(const TunOptions& options, const std::string& name, bool vnet);
   void configure(const TunOptions& options);
+  void configure_ipv6(int inet_sock, const TunOptions& options);
   bool enable_offload();
   // Writes one packet, or one merged run; returns false when the kernel is busy.
   // gso_size: a single packet larger than the MTU, to be cut into pieces of this size.

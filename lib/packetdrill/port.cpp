@@ -294,22 +294,39 @@ int Port::poll(pollfd* fds, nfds_t nfds, int timeout) {
 
 int Port::bind(int fd, const sockaddr* addr, socklen_t len) {
   return call_on(fd, [&](posix::Sockets& s, int inner) {
+    std::optional<IpAddr> want;
     if (addr && len >= static_cast<socklen_t>(sizeof(sockaddr_in)) && addr->sa_family == AF_INET) {
       sockaddr_in in;
       std::memcpy(&in, addr, sizeof in);
-      const Ipv4Addr want(ntohl(in.sin_addr.s_addr));
-      // The local address comes from bind(): rebuild the stack there while it holds nothing.
-      if (want != Ipv4Addr() && want != stack_->config().address && !s.holds_stack_sockets() &&
-          stack_->connection_count() == 0) {
-        options_.stack.address = want;
-        auto fresh = std::make_unique<Stack>(link_.a(), options_.stack);
-        s.replace_stack(*fresh);
-        stack_ = std::move(fresh);
-        stack_->process(now());
-      }
+      want = Ipv4Addr(ntohl(in.sin_addr.s_addr));
+    } else if (addr && len >= static_cast<socklen_t>(sizeof(sockaddr_in6)) &&
+               addr->sa_family == AF_INET6) {
+      // packetdrill's ipv6 mode, and ipv4-mapped-ipv6 (::ffff:a.b.c.d: the IPv4 address).
+      sockaddr_in6 in6;
+      std::memcpy(&in6, addr, sizeof in6);
+      const Ipv6Addr a = Ipv6Addr::from_bytes(in6.sin6_addr.s6_addr);
+      want = a.is_v4_mapped() ? IpAddr(*a.to_v4_mapped()) : IpAddr(a);
     }
+    // The local address comes from bind(): rebuild the stack there while it holds nothing.
+    if (want) move_stack_locked(*want);
     return s.bind(inner, addr, len);
   });
+}
+
+void Port::move_stack_locked(const IpAddr& want) {
+  const StackConfig& cfg = stack_->config();
+  const bool other = !want.is_unspecified() &&
+                     (want.is_v4() ? want.v4() != cfg.address : want.v6() != cfg.address6);
+  if (!other || sockets_->holds_stack_sockets() || stack_->connection_count() != 0) return;
+  if (want.is_v4()) {
+    options_.stack.address = want.v4();
+  } else {
+    options_.stack.address6 = want.v6();
+  }
+  auto fresh = std::make_unique<Stack>(link_.a(), options_.stack);
+  sockets_->replace_stack(*fresh);
+  stack_ = std::move(fresh);
+  stack_->process(now());
 }
 
 void Port::advance_locked(std::unique_lock<std::mutex>& lock, Instant until, Stop stop) {
@@ -335,6 +352,13 @@ int Port::netdev_send(const void* buf, size_t count) {
   // A packet the device could not carry is an error the caller must see, not a silent drop.
   if (count > options_.mtu) return errno = EMSGSIZE, -1;
   const std::span<const uint8_t> pkt(static_cast<const uint8_t*>(buf), count);
+  // A script that names no local address (no bind(), the first event a packet) still reaches
+  // the stack: packetdrill's IPv6 mode picks a fresh address in its prefix for every run.
+  if (pkt[0] >> 4 == 6 && count >= 40) {
+    move_stack_locked(Ipv6Addr::from_bytes(pkt.data() + 24));
+  } else if (pkt[0] >> 4 == 4 && count >= 20) {
+    move_stack_locked(Ipv4Addr(pkt[16], pkt[17], pkt[18], pkt[19]));
+  }
   if (!link_.b().transmit_one(pkt, now())) return errno = ENOBUFS, -1;
   process_locked();
   settle(lock);

@@ -130,6 +130,9 @@ class Port final : public posix::SocketHost {
   bool driver_away_locked(uint64_t activity) const;
   void note_return_locked();
   int adopt_locked(posix::Sockets& s, int inner);
+  // Rebuilds the stack at `want` (its IPv4 or IPv6 address) if it has another and holds no
+  // socket or connection yet: bind() and the first inbound packet name the local address.
+  void move_stack_locked(const IpAddr& want);
   int64_t usecs_of(Instant t) const;
   Instant instant_of(int64_t usecs) const;
 

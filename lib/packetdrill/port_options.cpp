@@ -8,6 +8,8 @@ namespace utcp::packetdrill {
 
 PortOptions::PortOptions() {
   stack.address = Ipv4Addr(192, 168, 0, 1);  // packetdrill's default local address
+  // ... and with --ip_version=ipv6 (fd3d:fa7b:d17d::0, a unique local address of RFC 4193).
+  stack.address6 = Ipv6Addr(0xfd3d, 0xfa7b, 0xd17d, 0, 0, 0, 0, 0);
   stack.secret = {0x75, 0x74, 0x63, 0x70, 0x2d, 0x64, 0x72, 0x69,
                   0x6c, 0x6c, 0x2d, 0x73, 0x65, 0x65, 0x64, 0x21};
 }
@@ -64,12 +66,17 @@ std::optional<PortOptions> parse_port_flags(std::string_view flags, std::string&
     };
     int64_t n = 0;
     if (key == "local_ip") {
-      auto a = Ipv4Addr::parse(val);
+      // Either family: an IPv6 address is the stack's IPv6 one (an IPv4-mapped one its IPv4).
+      auto a = IpAddr::parse(val);
       if (!a) {
         error = "bad local_ip '" + std::string(val) + "'";
         return std::nullopt;
       }
-      o.stack.address = *a;
+      if (a->is_v6() && !a->v6().is_v4_mapped()) {
+        o.stack.address6 = a->v6();
+      } else {
+        o.stack.address = a->is_v4() ? a->v4() : *a->v6().to_v4_mapped();
+      }
     } else if (key == "real_time") {
       o.real_time = val.empty() || val == "1";
     } else if (key == "virtual_time") {

@@ -2,7 +2,8 @@
 #pragma once
 // What the packetdrill port is told through packetdrill's --so_flags string (space- or
 // comma-separated words, each `key=value` or a bare `key`, an optional leading `--`):
-//   local_ip=A.B.C.D        the stack's address until bind() names another (192.168.0.1)
+//   local_ip=ADDR           the stack's address until bind() names another: IPv4
+//                           (192.168.0.1) or IPv6 (fd3d:fa7b:d17d::, packetdrill's defaults)
 //   real_time               gettimeofday/usleep use the real clock instead of virtual time
 //   driven_clock            the virtual clock moves only inside usleep() and netdev_receive():
 //                           gettimeofday() does not move it and a blocked call never moves it

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Wraps a Device and records every packet it receives or transmits to a pcap file with
-// link type LINKTYPE_RAW (bare IPv4), stamped with the caller's `now`, so that
-// `tshark -r file` or Wireshark can decode a run packet by packet.
+// link type LINKTYPE_RAW (bare IPv4 or IPv6, told apart by the version nibble), stamped with the
+// caller's `now`, so that `tshark -r file` or Wireshark can decode a run packet by packet.
 #include <cstdint>
 #include <string>
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Turns a run of back-to-back TCP segments of one connection into one GSO frame for a TUN
-// device with TSO: a merged IPv4+TCP header and a virtio-net header telling the kernel to
+// device with TSO: a merged IPv4+TCP or IPv6+TCP header and a virtio-net header (GSO_TCPV4 or
+// GSO_TCPV6) telling the kernel to
 // cut the payload into gso_size pieces again (and to compute every checksum). Payloads are
 // not copied: the caller writes header + each segment's payload with one writev().
 #include <array>
@@ -19,13 +20,14 @@ class TcpSegmentMerger {
 
   // How many packets from the start of `packets` form one mergeable run (1 when the first
   // cannot be merged with the next; 0 for an empty span). A run: IPv4 without options or
-  // fragmentation, TCP, same addresses/ports/ack/window/options, contiguous sequence
-  // numbers, every segment but the last exactly as long as the first and carrying only ACK,
-  // and the whole frame within kMaxFrame.
+  // fragmentation, or IPv6 without extension headers, TCP, same addresses/ports/ack/window/options,
+  // contiguous sequence numbers, every segment but the last exactly as long as the first and
+  // carrying only ACK, and the whole frame within kMaxFrame.
   static size_t run_length(std::span<const std::span<const uint8_t>> packets);
 
   // The piece size for one TCP packet larger than the link MTU (a TSO segment from the
-  // sender: it must be cut to fit), or 0 when it fits or cannot be cut (not plain IPv4/TCP,
+  // sender: it must be cut to fit), or 0 when it fits or cannot be cut (not plain IPv4/TCP
+  // or IPv6/TCP,
   // or SYN, RST, URG or ECN flags).
   static uint16_t oversized_piece(std::span<const uint8_t> packet, size_t mtu);
 
@@ -40,7 +42,7 @@ class TcpSegmentMerger {
   static std::span<const uint8_t> payload(std::span<const uint8_t> packet);
 
  private:
-  std::array<uint8_t, 120> header_{};  // 60 bytes of IPv4 + 60 of TCP at most
+  std::array<uint8_t, 120> header_{};  // 60 bytes of IPv4 (or 40 of IPv6) + 60 of TCP at most
   size_t header_len_ = 0;
   VnetHeader vnet_;
 };

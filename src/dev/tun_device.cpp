@@ -19,6 +19,7 @@
 #include <tuple>
 #include <utility>
 
+#include "dev/netlink_address.hpp"
 #include "dev/tcp_segment_merger.hpp"
 #include "dev/vnet_header.hpp"
 
@@ -75,6 +76,17 @@ ifreq named_ifreq(const std::string& name) {
   return ifr;
 }
 
+// Writes `value` to /proc/sys/net/ipv6/conf/<interface>/<setting> (the calling thread's
+// network namespace); the errno on failure, 0 on success.
+int set_ipv6_sysctl(const std::string& interface, const char* setting, const char* value) {
+  const std::string path = "/proc/sys/net/ipv6/conf/" + interface + "/" + setting;
+  FdGuard fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (fd.get() < 0) return errno;
+  const size_t len = std::strlen(value);
+  if (::write(fd.get(), value, len) != static_cast<ssize_t>(len)) return errno;
+  return 0;
+}
+
 }  // namespace
 
 TunDevice::TunDevice(const TunOptions& options) : tx_(std::make_unique<TxScratch>()) {
@@ -85,6 +97,22 @@ TunDevice::TunDevice(const TunOptions& options) : tx_(std::make_unique<TxScratch
   if (options.mtu > 65535 || (options.mtu != 0 && options.mtu < 68)) {
     // RFC 791: every host must take 68-byte packets; the IPv4 total length field caps 65535.
     fail(EINVAL, "bad TUN MTU " + std::to_string(options.mtu) + ": must be 68..65535");
+  }
+  if (options.kernel_address6) {
+    const Ipv6Addr& a = *options.kernel_address6;
+    if (a.is_unspecified() || a.is_multicast() || a.is_v4_mapped() || a.is_loopback()) {
+      fail(EINVAL, "bad kernel IPv6 address " + a.to_string() + " for TUN '" + options.name +
+                       "': needs a unicast address");
+    }
+    if (options.prefix6 > 128) {
+      fail(EINVAL,
+           "bad IPv6 prefix length " + std::to_string(options.prefix6) + ": must be 0..128");
+    }
+    if (options.mtu != 0 && options.mtu < 1280) {
+      // RFC 8200 §5: every link carrying IPv6 has an MTU of 1280 or more; the kernel
+      // disables IPv6 on an interface below that.
+      fail(EINVAL, "TUN MTU " + std::to_string(options.mtu) + " is below IPv6's minimum of 1280");
+    }
   }
   if (options.queues < 1 || options.queues > kMaxQueues) {
     fail(EINVAL, "bad TUN queue count " + std::to_string(options.queues) + ": must be 1.." +
@@ -263,12 +291,54 @@ void TunDevice::configure(const TunOptions& options) {
     }
   }
 
+  if (options.kernel_address6) configure_ipv6(sock.get(), options);
+
   if (options.bring_up) {
     ifr = named_ifreq(name_);
     if (::ioctl(sock.get(), SIOCGIFFLAGS, &ifr) < 0)
       fail(errno, "cannot read flags of '" + name_ + "'");
     ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
     if (::ioctl(sock.get(), SIOCSIFFLAGS, &ifr) < 0) fail(errno, "cannot bring up '" + name_ + "'");
+    // The kernel routes to its new IPv6 address from a work queue, a moment after the link
+    // came up; until then a packet the stack sends it is lost. Waits for that, bounded.
+    for (int i = 0; options.kernel_address6 && i < 200 &&
+                    !ipv6_local_route_present(*options.kernel_address6, name_);
+         ++i) {
+      ::usleep(5000);
+    }
+  }
+}
+
+void TunDevice::configure_ipv6(int inet_sock, const TunOptions& options) {
+  const std::string addr = options.kernel_address6->to_string();
+  if (mtu_ < 1280) {
+    fail(EINVAL, "TUN '" + name_ + "' has MTU " + std::to_string(mtu_) +
+                     ", below IPv6's minimum of 1280 (RFC 8200 §5)");
+  }
+  if (::access("/proc/sys/net/ipv6", F_OK) != 0) {
+    fail(EAFNOSUPPORT, "cannot set IPv6 address " + addr + " on '" + name_ +
+                           "': the kernel has no IPv6 (booted with ipv6.disable=1?)");
+  }
+  // Duplicate address detection: on a point-to-point link only the stack could answer, and it
+  // never claims the kernel's address. The address itself is added "no DAD" below; this
+  // covers the link-local address the kernel may add on its own.
+  (void)set_ipv6_sysctl(name_, "accept_dad", "0");
+  // The stack sends no router advertisements; nothing to listen for.
+  (void)set_ipv6_sysctl(name_, "accept_ra", "0");
+  // A namespace or a distribution may default to IPv6 off on new interfaces.
+  if (const int err = set_ipv6_sysctl(name_, "disable_ipv6", "0"); err != 0) {
+    fail(err, "cannot enable IPv6 on '" + name_ + "' (/proc/sys/net/ipv6/conf/" + name_ +
+                  "/disable_ipv6)");
+  }
+  ifreq ifr = named_ifreq(name_);
+  if (::ioctl(inet_sock, SIOCGIFINDEX, &ifr) < 0) fail(errno, "cannot find '" + name_ + "'");
+  // Adds the address, marked "no DAD" (usable at once), and with it the route to its prefix
+  // over this interface.
+  if (const int err =
+          netlink_add_ipv6_address(ifr.ifr_ifindex, *options.kernel_address6, options.prefix6);
+      err != 0) {
+    fail(err, "cannot set address " + addr + "/" + std::to_string(options.prefix6) + " on '" +
+                  name_ + "'");
   }
 }
 

@@ -19,7 +19,19 @@ namespace {
 // Builds an eBPF program; jumps name labels that are resolved at the end.
 class Assembler {
  public:
-  enum Label { kZero, kTcp, kIcmp, kIcmpError, kDecide, kPassive, kLabels };
+  enum Label {
+    kZero,
+    kTcp,
+    kIcmp,
+    kIcmpError,
+    kV6,
+    kTcp6,
+    kIcmp6,
+    kIcmp6Error,
+    kDecide,
+    kPassive,
+    kLabels
+  };
 
   void emit(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
     bpf_insn i{};
@@ -71,6 +83,8 @@ class Assembler {
 };
 
 constexpr int32_t kProtoIcmp = 1, kProtoTcp = 6;  // IPv4 protocol numbers (RFC 790)
+constexpr int32_t kNextIcmpv6 = 58;               // IPv6 Next Header for ICMPv6 (RFC 4443)
+constexpr int32_t kIpv6Header = 40;               // RFC 8200 §3
 constexpr uint32_t kMix = 0x9e3779b1;             // Fibonacci hashing: 2^32 / golden ratio
 constexpr uint8_t kR0 = 0, kR1 = 1, kR6 = 6, kStackPort = 7, kPeerPort = 8, kHeader = 9;
 
@@ -88,6 +102,9 @@ std::vector<bpf_insn> build(const PortRange& range, uint32_t share, size_t queue
   using A = Assembler;
   A a;
   a.mov_reg(kR6, kR1);   // the legacy loads take the socket buffer from r6
+  a.load_abs(BPF_B, 0);  // the version nibble
+  a.alu_imm(BPF_RSH, kR0, 4);
+  a.jump_imm(BPF_JEQ, kR0, 6, A::kV6);
   a.load_abs(BPF_B, 9);  // IPv4 protocol
   a.jump_imm(BPF_JEQ, kR0, kProtoTcp, A::kTcp);
   a.jump_imm(BPF_JEQ, kR0, kProtoIcmp, A::kIcmp);
@@ -122,6 +139,34 @@ std::vector<bpf_insn> build(const PortRange& range, uint32_t share, size_t queue
   a.load_ind(BPF_H, kHeader, 8);
   a.mov_reg(kStackPort, kR0);
   a.load_ind(BPF_H, kHeader, 8 + 2);
+  a.mov_reg(kPeerPort, kR0);
+  a.jump(A::kDecide);
+
+  // IPv6 (RFC 8200): TCP or ICMPv6 right after the fixed header; a packet with extension
+  // headers (a fragment among them) goes to queue 0, as an IPv4 later fragment does.
+  a.bind(A::kV6);
+  a.load_abs(BPF_B, 6);  // Next Header
+  a.jump_imm(BPF_JEQ, kR0, kProtoTcp, A::kTcp6);
+  a.jump_imm(BPF_JEQ, kR0, kNextIcmpv6, A::kIcmp6);
+  a.jump(A::kZero);
+  a.bind(A::kTcp6);
+  a.load_abs(BPF_H, kIpv6Header);
+  a.mov_reg(kPeerPort, kR0);
+  a.load_abs(BPF_H, kIpv6Header + 2);
+  a.mov_reg(kStackPort, kR0);
+  a.jump(A::kDecide);
+  // RFC 4443 §3: errors (types 1-4) quote the stack's packet after their 8-byte header.
+  a.bind(A::kIcmp6);
+  a.load_abs(BPF_B, kIpv6Header);  // ICMPv6 type
+  for (int type : {1, 2, 3, 4}) a.jump_imm(BPF_JEQ, kR0, type, A::kIcmp6Error);
+  a.jump(A::kZero);
+  a.bind(A::kIcmp6Error);
+  constexpr int32_t kQuote = kIpv6Header + 8;
+  a.load_abs(BPF_B, kQuote + 6);  // the quoted packet's Next Header
+  a.jump_imm(BPF_JNE, kR0, kProtoTcp, A::kZero);
+  a.load_abs(BPF_H, kQuote + kIpv6Header);
+  a.mov_reg(kStackPort, kR0);
+  a.load_abs(BPF_H, kQuote + kIpv6Header + 2);
   a.mov_reg(kPeerPort, kR0);
 
   a.bind(A::kDecide);

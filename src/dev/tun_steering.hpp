@@ -5,10 +5,11 @@
 // of every packet the kernel sends, in place of the driver's flow table ("automq").
 //
 // The rule, for a TCP segment (and an ICMP error quoting one) between the kernel and the
-// stacks: if the stack's port lies in queue k's share of the ephemeral range, queue k
-// (an active open by stack k, which draws its local ports from that share); otherwise a hash of
-// the peer's port modulo the queue count (a passive open: every stack listens on the port, any
-// queue will do as long as it is always the same one). Anything else goes to queue 0.
+// stacks, over IPv4 or IPv6 (without extension headers): if the stack's port lies in queue k's
+// share of the ephemeral range, queue k (an active open by stack k, which draws its local ports
+// from that share); otherwise a hash of the peer's port modulo the queue count (a passive open:
+// every stack listens on the port, any queue will do as long as it is always the same one).
+// Anything else goes to queue 0.
 //
 // Unlike automq it needs no flow table: automq steers the kernel's SYN-ACK to an active
 // open by hash (it is sent before the driver records the flow), and forgets a flow 3 s

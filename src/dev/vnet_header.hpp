@@ -14,6 +14,7 @@ inline constexpr uint8_t VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
 inline constexpr uint8_t VIRTIO_NET_HDR_F_DATA_VALID = 2;
 inline constexpr uint8_t VIRTIO_NET_HDR_GSO_NONE = 0;
 inline constexpr uint8_t VIRTIO_NET_HDR_GSO_TCPV4 = 1;
+inline constexpr uint8_t VIRTIO_NET_HDR_GSO_TCPV6 = 4;
 
 struct VnetHeader {
   uint8_t flags = 0;         // VIRTIO_NET_HDR_F_NEEDS_CSUM / _DATA_VALID

@@ -2,6 +2,8 @@
 #pragma once
 // One descriptor of the POSIX facade: what kind of socket it is and the per-descriptor state
 // Linux keeps outside TCP proper (O_NONBLOCK, shutdown flags, a consumed error, SO_LINGER).
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <optional>
 
@@ -14,13 +16,18 @@ enum class EntryKind : uint8_t { kFresh, kListener, kConnection };
 
 struct Sockets::Entry {
   bool open = false;
+  int domain = AF_INET;  // AF_INET, or AF_INET6 (dual stack unless v6only)
   EntryKind kind = EntryKind::kFresh;
   SocketId id = kNoSocket;
   bool nonblocking = false;
   bool cloexec = false;
   bool bound = false;
   uint16_t port = 0;
-  Ipv4Addr addr;  // bind()'s address: 0.0.0.0 or the stack's own (RFC 9293 §3.9.1.1, MUST-43)
+  // bind()'s address: unspecified (0.0.0.0, ::) or the stack's own (RFC 9293 §3.9.1.1,
+  // MUST-43); an IPv4-mapped one decoded to IPv4 (bound_mapped).
+  IpAddr addr;
+  bool bound_mapped = false;
+  bool v6only = false;       // IPV6_V6ONLY (RFC 3493 §5.3): an AF_INET6 socket without IPv4
   bool connecting = false;   // connect() started and not yet reported complete
   bool connected = false;    // connect() reported success (Linux SS_CONNECTED)
   bool error_taken = false;  // the connection's error was reported once (sk_err consumed)
@@ -31,6 +38,7 @@ struct Sockets::Entry {
   bool reuseaddr = false;
   bool nodelay = false;
   uint8_t tos = 0;  // IP_TOS, ECN bits cleared (RFC 9293 §3.9.1.9)
+  int tclass = -1;  // IPV6_TCLASS as set (-1: the default, 0; RFC 3542 §6.5)
   // Options kept per descriptor and applied to its connection once it exists; accepted
   // sockets inherit the listener's, as on Linux. Unset means the stack's default.
   std::optional<tcp::KeepaliveConfig> keepalive;  // SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT
@@ -40,6 +48,19 @@ struct Sockets::Entry {
   bool cork = false;                              // TCP_CORK
   uint32_t notsent_lowat = 0;                     // TCP_NOTSENT_LOWAT (0: none)
   uint16_t maxseg = 0;                            // TCP_MAXSEG (0: the stack's MSS)
+
+  // The families a bound AF_INET6 socket takes (bit 1: IPv4, bit 2: IPv6).
+  static constexpr int kV4 = 1, kV6 = 2;
+  int families() const {
+    if (domain == AF_INET) return kV4;
+    if (bound_mapped) return kV4;
+    if (!addr.is_unspecified()) return kV6;
+    return v6only ? kV6 : kV4 | kV6;
+  }
+  // The Diffserv byte for a connection of this family (IPV6_TCLASS, else IP_TOS for IPv4).
+  uint8_t diffserv(bool v6) const {
+    return v6 ? static_cast<uint8_t>(tclass < 0 ? 0 : tclass & ~0x03) : tos;
+  }
 };
 
 }  // namespace utcp::posix

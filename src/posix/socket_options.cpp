@@ -221,10 +221,38 @@ int Sockets::setsockopt(int fd, int level, int name, const void* val, socklen_t 
       std::memcpy(&tos, val, 1);
     }
     e->tos = static_cast<uint8_t>(tos & ~0x03);
-    if (e->id != kNoSocket) stack_->set_tos(e->id, e->tos);
+    // On an AF_INET6 socket IP_TOS is for its IPv4 traffic only.
+    if (e->id != kNoSocket && !carries_ipv6(*e)) stack_->set_tos(e->id, e->tos);
     return 0;
   }
+  if (level == IPPROTO_IPV6) {
+    if (e->domain != AF_INET6) return fail(ENOPROTOOPT);  // Linux: not on an AF_INET socket
+    if (const int err = get_int(val, len, v)) return fail(err);
+    switch (name) {
+      case IPV6_V6ONLY:
+        // RFC 3493 §5.3; Linux refuses a change once the socket has a port.
+        if (e->bound || e->kind != EntryKind::kFresh) return fail(EINVAL);
+        e->v6only = v != 0;
+        return 0;
+      case IPV6_TCLASS:
+        // RFC 3542 §6.5: -1 restores the default; else 0..255. The ECN bits stay TCP's
+        // (RFC 3168), as for IP_TOS.
+        if (v < -1 || v > 255) return fail(EINVAL);
+        e->tclass = v;
+        if (e->id != kNoSocket && carries_ipv6(*e)) stack_->set_tos(e->id, e->diffserv(true));
+        return 0;
+      default:
+        return fail(ENOPROTOOPT);
+    }
+  }
   return fail(ENOPROTOOPT);
+}
+
+// Whether the socket's connection (or listener) sends IPv6: its IPV6_TCLASS applies.
+bool Sockets::carries_ipv6(const Entry& e) const {
+  if (e.domain != AF_INET6 || e.id == kNoSocket) return false;
+  if (e.kind == EntryKind::kListener) return e.families() != Entry::kV4;
+  return stack_->remote_endpoint(e.id).addr.is_v6();
 }
 
 int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
@@ -240,7 +268,7 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
         err = put_int(val, len, SOCK_STREAM);
         break;
       case SO_DOMAIN:
-        err = put_int(val, len, AF_INET);
+        err = put_int(val, len, e->domain);
         break;
       case SO_PROTOCOL:
         err = put_int(val, len, IPPROTO_TCP);
@@ -284,6 +312,9 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
     }
   } else if (level == IPPROTO_IP) {
     if (name == IP_TOS) err = put_int(val, len, e->tos);
+  } else if (level == IPPROTO_IPV6 && e->domain == AF_INET6) {
+    if (name == IPV6_V6ONLY) err = put_int(val, len, e->v6only);
+    if (name == IPV6_TCLASS) err = put_int(val, len, e->tclass < 0 ? 0 : e->tclass);
   } else if (level == IPPROTO_TCP) {
     switch (name) {
       case TCP_NODELAY:
@@ -325,6 +356,7 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
             const Endpoint remote = stack_->remote_endpoint(e->id);
             info.tcpi_remote_port = remote.port;
             info.tcpi_remote_addr = remote.addr.v4().value;
+            std::memcpy(info.tcpi_remote_addr6, remote.addr.v6().bytes.data(), 16);
             if (auto stats = stack_->tcp_info(e->id)) info.stats = *stats;
           }
         }

@@ -12,6 +12,7 @@
 
 #include "posix/errno_map.hpp"
 #include "posix/iovec_cursor.hpp"
+#include "posix/sockaddr_codec.hpp"
 #include "posix/socket_entry.hpp"
 #include "utcp/posix.hpp"
 
@@ -88,7 +89,9 @@ int Sockets::take_error(Entry& e) {
 }
 
 int Sockets::socket(int domain, int type, int protocol) {
-  if (domain != AF_INET) return fail(EAFNOSUPPORT);
+  if (domain != AF_INET && (domain != AF_INET6 || !stack_->config().ipv6)) {
+    return fail(EAFNOSUPPORT);
+  }
   const int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
   if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != SOCK_STREAM) return fail(EPROTONOSUPPORT);
   if (protocol != 0 && protocol != IPPROTO_TCP) return fail(EPROTONOSUPPORT);
@@ -97,6 +100,7 @@ int Sockets::socket(int domain, int type, int protocol) {
   if (fd >= entries_.size()) entries_.resize(fd + 1);
   entries_[fd] = Entry{};
   entries_[fd].open = true;
+  entries_[fd].domain = domain;
   entries_[fd].nonblocking = (flags & SOCK_NONBLOCK) != 0;
   entries_[fd].cloexec = (flags & SOCK_CLOEXEC) != 0;
   return static_cast<int>(fd);
@@ -105,25 +109,31 @@ int Sockets::socket(int domain, int type, int protocol) {
 int Sockets::bind(int fd, const sockaddr* addr, socklen_t len) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
-  if (!addr && len > 0) return fail(EFAULT);  // Linux: the address cannot be copied in
-  if (!addr || len < static_cast<socklen_t>(sizeof(sockaddr_in))) return fail(EINVAL);
-  const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
-  if (in->sin_family != AF_INET) return fail(EAFNOSUPPORT);
+  SockAddr want;
+  if (const int err = decode_sockaddr(e->domain, addr, len, want)) return fail(err);
   if (e->bound || e->kind != EntryKind::kFresh) return fail(EINVAL);
-  const Ipv4Addr want(ntohl(in->sin_addr.s_addr));
-  if (want != Ipv4Addr() && want != stack_->config().address) return fail(EADDRNOTAVAIL);
-  const uint16_t port = ntohs(in->sin_port);
-  if (port != 0) {
+  // RFC 3493 §5.3: an IPv6-only socket has no IPv4 address to take (Linux: EINVAL).
+  if (want.mapped && e->v6only) return fail(EINVAL);
+  const StackConfig& cfg = stack_->config();
+  const bool own = want.addr.is_v4() ? want.addr.v4() == cfg.address
+                                     : cfg.ipv6 && want.addr.v6() == cfg.address6;
+  if (!want.addr.is_unspecified() && !own) return fail(EADDRNOTAVAIL);
+  Entry probe = *e;
+  probe.addr = want.addr;
+  probe.bound_mapped = want.mapped;
+  if (want.port != 0) {
     for (const Entry& other : entries_) {
-      if (&other != e && other.open && other.bound && other.port == port &&
+      if (&other != e && other.open && other.bound && other.port == want.port &&
+          (other.families() & probe.families()) != 0 &&
           !(other.reuseaddr && e->reuseaddr && other.kind != EntryKind::kListener)) {
         return fail(EADDRINUSE);
       }
     }
   }
   e->bound = true;
-  e->port = port;
-  e->addr = want;
+  e->port = want.port;
+  e->addr = want.addr;
+  e->bound_mapped = want.mapped;
   return 0;
 }
 
@@ -133,10 +143,16 @@ int Sockets::listen(int fd, int backlog) {
   if (e->kind == EntryKind::kListener) return 0;  // Linux lets listen() adjust the backlog
   if (e->kind != EntryKind::kFresh) return fail(EINVAL);
   std::error_code ec;
-  const uint32_t bl = backlog <= 0 ? 1u : static_cast<uint32_t>(backlog);
-  const SocketId id = stack_->listen(e->port, ec, bl);
+  ListenOptions lo;
+  lo.backlog = backlog <= 0 ? 1u : static_cast<uint32_t>(backlog);
+  // A dual-stack socket takes both families; AF_INET, IPV6_V6ONLY or a bound address one.
+  lo.v4only = e->families() == Entry::kV4;
+  lo.v6only = e->families() == Entry::kV6;
+  const SocketId id = stack_->listen(e->port, lo, ec);
   if (ec) return fail(errno_of(ec));
-  stack_->set_tos(id, e->tos);  // SYN-ACKs and accepted connections carry it
+  // SYN-ACKs and accepted connections carry it (one value per listener: an IPv6 socket's
+  // traffic class when it takes IPv6).
+  stack_->set_tos(id, e->diffserv(!lo.v4only));
   e->kind = EntryKind::kListener;
   e->id = id;
   if (e->maxseg) stack_->set_mss(id, e->maxseg);  // for the connections it will accept
@@ -160,9 +176,11 @@ int Sockets::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
     Endpoint peer;
     const SocketId id = stack_->accept(e->id, ec, &peer);
     if (!ec && id != kNoSocket) {
-      const int nfd = socket(AF_INET, SOCK_STREAM, 0);
+      const int nfd = socket(e->domain, SOCK_STREAM, 0);
       e = find(fd);  // socket() may have grown entries_
       Entry& n = entries_[nfd];
+      n.v6only = e->v6only;
+      n.tclass = e->tclass;
       n.kind = EntryKind::kConnection;
       n.id = id;
       n.bound = true;
@@ -179,14 +197,7 @@ int Sockets::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
       n.rcvbuf = e->rcvbuf;
       n.maxseg = e->maxseg;
       apply_options(n);
-      if (addr) {
-        sockaddr_in in{};
-        in.sin_family = AF_INET;
-        in.sin_port = htons(peer.port);
-        in.sin_addr.s_addr = htonl(peer.addr.v4().value);
-        std::memcpy(addr, &in, std::min<size_t>(*len, sizeof in));
-        *len = sizeof in;
-      }
+      if (addr) encode_sockaddr(e->domain, peer.addr, peer.port, addr, len);
       kick();
       return nfd;
     }
@@ -201,10 +212,10 @@ int Sockets::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
 int Sockets::connect(int fd, const sockaddr* addr, socklen_t len) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
-  if (!addr && len > 0) return fail(EFAULT);
-  if (!addr || len < static_cast<socklen_t>(sizeof(sockaddr_in))) return fail(EINVAL);
-  const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
-  if (in->sin_family != AF_INET) return fail(EAFNOSUPPORT);
+  SockAddr to;
+  if (const int err = decode_sockaddr(e->domain, addr, len, to)) return fail(err);
+  // RFC 3493 §5.3: no IPv4 peer for an IPv6-only socket (Linux: ENETUNREACH).
+  if (to.mapped && e->v6only) return fail(ENETUNREACH);
   if (e->kind == EntryKind::kListener) return fail(EISCONN);
   if (e->kind == EntryKind::kConnection) {
     if (e->connected) return fail(EISCONN);
@@ -218,12 +229,11 @@ int Sockets::connect(int fd, const sockaddr* addr, socklen_t len) {
     return fail(EISCONN);
   }
   std::error_code ec;
-  ConnectOptions options;  // bind()'s address and port (RFC 9293 §3.9.1.1), IP_TOS
-  options.local_addr = e->addr;
+  ConnectOptions options;        // bind()'s address and port (RFC 9293 §3.9.1.1), IP_TOS
+  options.local_addr = e->addr;  // unspecified of either family fits either destination
   options.local_port = e->bound ? e->port : 0;
-  options.tos = e->tos;
-  const SocketId id =
-      stack_->connect(Ipv4Addr(ntohl(in->sin_addr.s_addr)), ntohs(in->sin_port), options, ec);
+  options.tos = e->diffserv(to.addr.is_v6());
+  const SocketId id = stack_->connect(to.addr, to.port, options, ec);
   if (ec) return fail(errno_of(ec));
   e->kind = EntryKind::kConnection;
   e->id = id;

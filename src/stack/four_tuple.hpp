@@ -35,9 +35,11 @@ class FourTupleHash {
     std::memcpy(&r1, r + 8, 8);
     const uint64_t ports = uint64_t{t.local_port} << 16 | t.remote_port |
                            uint64_t{static_cast<uint8_t>(t.remote_addr.family())} << 32;
-    uint64_t h = fold(l0 ^ r1 ^ seed_, (l1 ^ (seed_ >> 7) ^ 0x2545f4914f6cdd1dull) | 1);
-    h = fold(h ^ r0, (r1 ^ ports ^ (seed_ << 5)) | 1);
-    return static_cast<size_t>(fold(h ^ ports, (0x9fb21c651e98df25ull ^ seed_) | 1));
+    // A multiplier is made odd (never 0), which hides its bit 0: each such word also enters
+    // the next round by XOR.
+    uint64_t h = fold(l0 ^ seed_, (l1 ^ (seed_ >> 7) ^ 0x2545f4914f6cdd1dull) | 1);
+    h = fold(h ^ r0 ^ l1, (r1 ^ ports ^ (seed_ << 5)) | 1);
+    return static_cast<size_t>(fold(h ^ r1 ^ ports, (0x9fb21c651e98df25ull ^ seed_) | 1));
   }
 
  private:

@@ -42,7 +42,8 @@ wire::TcpRepr remembered_syn(const wire::TcpRepr& seg, wire::SeqNum peer_isn, ui
 }  // namespace
 
 void Stack::Impl::send_syn_cookie(uint32_t l, const FourTuple& t, const wire::TcpRepr& syn) {
-  const uint16_t peer_mss = syn.options.mss.value_or(536);  // RFC 9293 §3.7.1 default
+  // RFC 9293 §3.7.1 (MUST-15) default: 536 over IPv4, 1220 over IPv6.
+  const uint16_t peer_mss = syn.options.mss.value_or(t.remote_addr.is_v6() ? 1220 : 536);
   const wire::SeqNum iss = cookies.make(t, syn.seq, peer_mss, now);
   // Timestamps will be on (RFC 7323 §3.2) only if both sides want them.
   const bool ts = syn.options.timestamps.has_value() && config.tcp.timestamps;

@@ -172,6 +172,10 @@ void Connection::set_user_timeout(Duration d) {
 }
 
 void Connection::set_path_mtu(uint16_t mtu) {
+  // A device cuts a TSO segment at its own MTU, not at this path's: below the MTU the
+  // connection started with, one MSS per segment, or every piece would draw another "too
+  // big" (RFC 8201 §4, RFC 1191 §6.3).
+  if (mtu < cfg_.path_mtu) sender_.set_tso_max(0);
   // RFC 1191 §6.2: never below 68.
   cfg_.path_mtu = std::max<uint16_t>(mtu, 68);
   if (is_synchronized(state_)) {

@@ -30,9 +30,11 @@ wire::TcpOptions syn_options(const Config& cfg, uint8_t rcv_wscale, uint32_t tsv
 
 Negotiated negotiate(const Config& cfg, const wire::TcpOptions& peer_syn) {
   Negotiated n;
-  // RFC 9293 §3.7.1 (MUST-15): without an MSS option assume 536.
-  n.peer_mss = peer_syn.mss.value_or(536);
-  if (n.peer_mss == 0) n.peer_mss = 536;
+  // RFC 9293 §3.7.1 (MUST-15): without an MSS option assume 536 over IPv4, 1220 over IPv6
+  // (its 1280-byte minimum MTU less 60).
+  const uint16_t default_mss = cfg.ip_header_len == 40 ? 1220 : 536;
+  n.peer_mss = peer_syn.mss.value_or(default_mss);
+  if (n.peer_mss == 0) n.peer_mss = default_mss;
   if (cfg.window_scaling && peer_syn.window_scale) {
     n.window_scaling = true;
     // RFC 7323 §2.3: a shift above 14 is treated as 14.

@@ -6,6 +6,8 @@
 #include "wire/checksum.hpp"
 #include "wire/endian.hpp"
 #include "wire/ipv4.hpp"
+#include "wire/ipv6.hpp"
+#include "wire/packet_format.hpp"
 #include "wire/tcp.hpp"
 
 namespace utcp::drill {
@@ -73,15 +75,26 @@ void put_options(std::vector<uint8_t>& out, const std::vector<TcpOptionSpec>& op
   while (out.size() % 4) out.push_back(0);
 }
 
-std::vector<uint8_t> wrap_ipv4(const Flow& flow, uint8_t protocol, std::vector<uint8_t> payload) {
-  wire::Ipv4Repr ip;
-  ip.src = flow.remote_ip;
-  ip.dst = flow.local_ip;
-  ip.protocol = protocol;
-  ip.payload_len = static_cast<uint16_t>(payload.size());
-  std::vector<uint8_t> out(ip.header_len() + payload.size());
-  ip.emit(out);
-  std::copy(payload.begin(), payload.end(), out.begin() + static_cast<long>(ip.header_len()));
+// The IP header of the flow's family in front of `payload` (remote -> local).
+std::vector<uint8_t> wrap_ip(const Flow& flow, uint8_t protocol, std::vector<uint8_t> payload) {
+  std::vector<uint8_t> out;
+  if (flow.remote_ip.is_v6()) {
+    wire::Ipv6Repr ip{.src = flow.remote_ip.v6(),
+                      .dst = flow.local_ip.v6(),
+                      .next_header = protocol,
+                      .payload_len = static_cast<uint16_t>(payload.size())};
+    out.resize(ip.header_len() + payload.size());
+    ip.emit(out);
+  } else {
+    wire::Ipv4Repr ip;
+    ip.src = flow.remote_ip.v4();
+    ip.dst = flow.local_ip.v4();
+    ip.protocol = protocol;
+    ip.payload_len = static_cast<uint16_t>(payload.size());
+    out.resize(ip.header_len() + payload.size());
+    ip.emit(out);
+  }
+  std::copy(payload.begin(), payload.end(), out.end() - static_cast<long>(payload.size()));
   return out;
 }
 
@@ -102,19 +115,28 @@ std::vector<uint8_t> build_tcp(const PacketSpec& p, const Flow& flow) {
   std::copy(opts.begin(), opts.end(), seg.begin() + 20);
   for (uint32_t i = 0; i < p.len; ++i)
     seg[20 + opts.size() + i] = static_cast<uint8_t>('a' + i % 26);
-  wire::Checksum c = wire::ipv4_pseudo_header(flow.remote_ip.value, flow.local_ip.value, 6,
-                                              static_cast<uint16_t>(seg.size()));
+  wire::Checksum c =
+      wire::pseudo_header(flow.remote_ip, flow.local_ip, 6, static_cast<uint32_t>(seg.size()));
   c.add(seg);
   wire::store_be16(h + 16, c.finish());
   return seg;
+}
+
+// The quoted segment (20 bytes, no options) the stack sent to the remote side.
+void put_quoted_tcp(uint8_t* t, const PacketSpec& p, const Flow& flow) {
+  wire::store_be16(t, flow.local_port);
+  wire::store_be16(t + 2, flow.remote_port);
+  wire::store_be32(t + 4, p.seq + flow.local_isn.value_or(0));
+  t[12] = 5 << 4;
+  t[13] = kAck;
 }
 
 // RFC 792: an ICMP error quotes the offending IP header and the first 8 bytes of its payload
 // (we quote 20, as Linux does), here a segment the stack sent to the remote side.
 std::vector<uint8_t> build_icmp(const PacketSpec& p, const Flow& flow) {
   wire::Ipv4Repr quoted;
-  quoted.src = flow.local_ip;
-  quoted.dst = flow.remote_ip;
+  quoted.src = flow.local_ip.v4();
+  quoted.dst = flow.remote_ip.v4();
   quoted.protocol = 6;
   quoted.payload_len = static_cast<uint16_t>(20 + p.len);
   std::vector<uint8_t> msg(8 + 20 + 20, 0);
@@ -122,13 +144,30 @@ std::vector<uint8_t> build_icmp(const PacketSpec& p, const Flow& flow) {
   msg[1] = p.icmp_code;
   if (p.icmp_mtu) wire::store_be16(msg.data() + 6, static_cast<uint16_t>(*p.icmp_mtu));
   quoted.emit(std::span<uint8_t>(msg).subspan(8, 20));
-  uint8_t* t = msg.data() + 28;
-  wire::store_be16(t, flow.local_port);
-  wire::store_be16(t + 2, flow.remote_port);
-  wire::store_be32(t + 4, p.seq + flow.local_isn.value_or(0));
-  t[12] = 5 << 4;
-  t[13] = kAck;
+  put_quoted_tcp(msg.data() + 28, p, flow);
   wire::store_be16(msg.data() + 2, wire::internet_checksum(msg));
+  return msg;
+}
+
+// RFC 4443 §3: an ICMPv6 error quotes as much of the invoking packet as fits; here its IPv6
+// header and 20 bytes of TCP. Packet Too Big carries a 32-bit MTU (§3.2), the others 0 or a
+// pointer (Parameter Problem, §3.4) in the same place.
+std::vector<uint8_t> build_icmpv6(const PacketSpec& p, const Flow& flow) {
+  wire::Ipv6Repr quoted{.src = flow.local_ip.v6(),
+                        .dst = flow.remote_ip.v6(),
+                        .next_header = 6,
+                        .payload_len = static_cast<uint16_t>(20 + p.len)};
+  std::vector<uint8_t> msg(8 + 40 + 20, 0);
+  msg[0] = p.icmp6_type;
+  msg[1] = p.icmp6_code;
+  if (p.icmp_mtu) wire::store_be32(msg.data() + 4, *p.icmp_mtu);
+  quoted.emit(std::span<uint8_t>(msg).subspan(8, 40));
+  put_quoted_tcp(msg.data() + 48, p, flow);
+  // RFC 4443 §2.3: the checksum covers the IPv6 pseudo-header (remote -> local).
+  wire::store_be16(msg.data() + 2, wire::pseudo_header(flow.remote_ip, flow.local_ip, 58,
+                                                       static_cast<uint32_t>(msg.size()))
+                                       .add(msg)
+                                       .finish());
   return msg;
 }
 
@@ -162,31 +201,79 @@ std::string options_text(const wire::TcpOptions& o, const Flow& flow) {
 
 }  // namespace
 
-std::vector<uint8_t> build_inbound(const PacketSpec& p, const Flow& flow) {
-  if (p.icmp) return wrap_ipv4(flow, 1, build_icmp(p, flow));
-  return wrap_ipv4(flow, 6, build_tcp(p, flow));
+std::vector<uint8_t> build_inbound(const PacketSpec& p, const Flow& flow, std::string& error) {
+  if (!p.icmp) return wrap_ip(flow, 6, build_tcp(p, flow));
+  if (flow.remote_ip.is_v6()) {
+    if (!p.icmp6) return error = "this ICMP message has no ICMPv6 form", std::vector<uint8_t>{};
+    return wrap_ip(flow, 58, build_icmpv6(p, flow));
+  }
+  if (!p.icmp4) return error = "this ICMPv6 message has no IPv4 form", std::vector<uint8_t>{};
+  return wrap_ip(flow, 1, build_icmp(p, flow));
+}
+
+namespace {
+
+struct IpView {
+  IpAddr src, dst;
+  uint8_t protocol = 0;
+  std::span<const uint8_t> payload;
+};
+
+std::optional<IpView> ip_of(std::span<const uint8_t> bytes, std::string& error) {
+  if (!bytes.empty() && bytes[0] >> 4 == 6) {
+    auto ip = wire::Ipv6Packet::parse(bytes);
+    if (!ip) return error = "invalid IPv6 packet", std::nullopt;
+    return IpView{ip->src(), ip->dst(), ip->next_header(), ip->payload()};
+  }
+  auto ip = wire::Ipv4Packet::parse(bytes);
+  if (!ip) return error = "invalid IPv4 packet", std::nullopt;
+  return IpView{ip->src(), ip->dst(), ip->protocol(), ip->payload()};
+}
+
+}  // namespace
+
+std::optional<wire::TcpPacket> tcp_of(std::span<const uint8_t> bytes) {
+  std::string error;
+  const auto ip = ip_of(bytes, error);
+  if (!ip || ip->protocol != 6) return std::nullopt;
+  auto tcp = wire::TcpPacket::parse(ip->payload, ip->src, ip->dst);
+  if (!tcp) return std::nullopt;
+  return *tcp;
+}
+
+std::string format_packet(std::span<const uint8_t> bytes) {
+  if (bytes.empty() || bytes[0] >> 4 != 6) return wire::format_ipv4_packet(bytes);
+  std::string error;
+  const auto ip = ip_of(bytes, error);
+  if (!ip) return error;
+  std::string s = ip->src.to_string() + " > " + ip->dst.to_string() + " next header " +
+                  std::to_string(ip->protocol) + ", " + std::to_string(ip->payload.size()) +
+                  " bytes";
+  if (ip->protocol == 6) {
+    if (auto tcp = wire::TcpPacket::parse(ip->payload, ip->src, ip->dst)) {
+      s += ": ports " + std::to_string(tcp->src_port()) + " > " + std::to_string(tcp->dst_port());
+    }
+  }
+  return s;
 }
 
 std::optional<Outbound> decode_outbound(std::span<const uint8_t> bytes, Flow& flow,
                                         std::string& error) {
-  auto ip = wire::Ipv4Packet::parse(bytes);
-  if (!ip) {
-    error = "invalid IPv4 packet";
+  const auto ip = ip_of(bytes, error);
+  if (!ip) return std::nullopt;
+  if (ip->protocol != 6) {
+    error = "not TCP (protocol " + std::to_string(ip->protocol) + ")";
     return std::nullopt;
   }
-  if (ip->protocol() != 6) {
-    error = "not TCP (protocol " + std::to_string(ip->protocol()) + ")";
-    return std::nullopt;
-  }
-  auto tcp = wire::TcpPacket::parse(ip->payload(), ip->src(), ip->dst());
+  auto tcp = wire::TcpPacket::parse(ip->payload, ip->src, ip->dst);
   if (!tcp) {
     error = "invalid TCP segment (bad checksum, offset or options)";
     return std::nullopt;
   }
   Outbound o;
   o.flags = tcp->flags();
-  o.src = ip->src();
-  o.dst = ip->dst();
+  o.src = ip->src;
+  o.dst = ip->dst;
   o.src_port = tcp->src_port();
   o.dst_port = tcp->dst_port();
   if ((o.flags & kSyn) && !flow.local_isn) flow.local_isn = tcp->seq().raw();
@@ -229,8 +316,7 @@ std::string match_outbound(const PacketSpec& want, const Outbound& got,
   if (want.win && got.win != *want.win) diffs.push_back("win");
   if (want.urg && got.urg != *want.urg) diffs.push_back("urg");
   if (!want.any_options) {
-    auto ip = wire::Ipv4Packet::parse(bytes);
-    auto tcp = wire::TcpPacket::parse(ip->payload(), ip->src(), ip->dst());
+    const auto tcp = tcp_of(bytes);  // decode_outbound() accepted it
     const wire::TcpOptions& o = tcp->options();
     wire::TcpOptions w;
     bool want_ts = false;
@@ -284,8 +370,9 @@ std::string describe_spec(const PacketSpec& p) {
   std::ostringstream s;
   s << p.direction << " ";
   if (p.icmp) {
-    s << "icmp type " << int{p.icmp_type} << " code " << int{p.icmp_code} << " [" << p.seq << ":"
-      << p.end_seq << "(" << p.len << ")]";
+    s << "icmp type " << int{p.icmp4 ? p.icmp_type : p.icmp6_type} << " code "
+      << int{p.icmp4 ? p.icmp_code : p.icmp6_code} << " [" << p.seq << ":" << p.end_seq << "("
+      << p.len << ")]";
     return s.str();
   }
   s << flag_text(p.flags) << " " << p.seq << ":" << p.end_seq << "(" << p.len << ")";

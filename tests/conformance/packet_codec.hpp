@@ -10,13 +10,15 @@
 
 #include "script.hpp"
 #include "utcp/address.hpp"
+#include "wire/tcp.hpp"
 
 namespace utcp::drill {
 
 // The one connection a script talks about, as the runner has learnt it.
 struct Flow {
-  wire::Ipv4Addr local_ip;   // the stack under test
-  wire::Ipv4Addr remote_ip;  // the script's side
+  // The addresses on the wire (IPv4 or IPv6; IPv4 in ipv4-mapped-ipv6 mode).
+  IpAddr local_ip;   // the stack under test
+  IpAddr remote_ip;  // the script's side
   uint16_t local_port = 0;
   uint16_t remote_port = 0;
   bool known = false;                 // ports are set
@@ -24,9 +26,15 @@ struct Flow {
   std::optional<int64_t> ts_offset;   // live TS val minus script TS val, from the first seen
 };
 
-// The IPv4 packet for an injected line. Script sequence numbers of the remote side are used
-// as they are; acknowledgment numbers and SACK blocks about our data add the stack's ISN.
-std::vector<uint8_t> build_inbound(const PacketSpec& p, const Flow& flow);
+// The IPv4 or IPv6 packet (the flow's family) for an injected line. Script sequence numbers
+// of the remote side are used as they are; acknowledgment numbers and SACK blocks about our
+// data add the stack's ISN. Empty with `error` for an ICMP line the family has no form of.
+std::vector<uint8_t> build_inbound(const PacketSpec& p, const Flow& flow, std::string& error);
+
+// The TCP segment inside an IPv4 or IPv6 packet (checksum verified), or nullopt.
+std::optional<wire::TcpPacket> tcp_of(std::span<const uint8_t> bytes);
+// One line describing a packet of either family, for traces.
+std::string format_packet(std::span<const uint8_t> bytes);
 
 // One outbound TCP segment in script terms.
 struct Outbound {
@@ -38,13 +46,14 @@ struct Outbound {
   uint16_t urg = 0;
   uint16_t src_port = 0;
   uint16_t dst_port = 0;
-  wire::Ipv4Addr src;
-  wire::Ipv4Addr dst;
+  IpAddr src;
+  IpAddr dst;
   std::string text;  // packetdrill-style decode, in script terms
 };
 
-// Parses an outbound packet; nullopt with `error` for anything that is not a valid TCP/IPv4
-// segment (bad checksum included). Learns the flow's ISN and TS offset from what it sees.
+// Parses an outbound packet; nullopt with `error` for anything that is not a valid TCP
+// segment over IPv4 or IPv6 (bad checksum included). Learns the flow's ISN and TS offset from what
+// it sees.
 std::optional<Outbound> decode_outbound(std::span<const uint8_t> bytes, Flow& flow,
                                         std::string& error);
 

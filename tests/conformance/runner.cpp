@@ -74,7 +74,7 @@ struct Binding {
       stop_waiting = utcp_packetdrill_stop_waiting;
     }
     // The runner moves the clock itself, from this thread only (see lib/packetdrill/port.hpp).
-    std::string flags = "driven_clock local_ip=" + cfg.local_ip.to_string() + " " + cfg.so_flags;
+    std::string flags = "driven_clock local_ip=" + cfg.local_ip().to_string() + " " + cfg.so_flags;
     init(flags.c_str(), &ifc);
     if (!ifc.userdata) return error = "the port did not start (bad flags?)", false;
     return true;
@@ -101,8 +101,8 @@ class Runner {
  public:
   Runner(const Script& s, const RunConfig& cfg, std::ostream& log)
       : script_(s), cfg_(cfg), log_(log) {
-    flow_.local_ip = cfg.local_ip;
-    flow_.remote_ip = cfg.remote_ip;
+    flow_.local_ip = cfg.local_ip();
+    flow_.remote_ip = cfg.remote_ip();
   }
 
   RunResult run() {
@@ -170,7 +170,7 @@ class Runner {
     std::string err;
     auto o = decode_outbound({buf, count}, flow_, err);
     fail(ev, "unexpected outbound packet at " + secs(at - t0_) + ": " +
-                 (o ? o->text : err + " " + wire::format_ipv4_packet({buf, count})));
+                 (o ? o->text : err + " " + format_packet({buf, count})));
   }
 
   void step(const Event& ev) {
@@ -229,8 +229,13 @@ class Runner {
     }
     // A new SYN may start a new incarnation: the next SYN we send carries a fresh ISN.
     if (pure_syn) relearn_isn_ = true;
-    const std::vector<uint8_t> bytes = build_inbound(p, flow_);
-    if (cfg_.verbose) log_ << "    < " << wire::format_ipv4_packet(bytes) << "\n";
+    std::string error;
+    const std::vector<uint8_t> bytes = build_inbound(p, flow_, error);
+    if (bytes.empty()) {
+      fail(&ev, error);
+      return;
+    }
+    if (cfg_.verbose) log_ << "    < " << format_packet(bytes) << "\n";
     remember(secs(now()) + " " + describe_spec(p));
     if (port_.ifc.netdev_send(port_.ifc.userdata, bytes.data(), bytes.size()) != 0) {
       fail(&ev, "netdev_send failed");
@@ -285,7 +290,7 @@ class Runner {
       relearn_isn_ = false;
       if (!peek) {
         fail(&ev, "outbound packet at " + secs(at) + " is not a valid TCP segment: " + err + ": " +
-                      wire::format_ipv4_packet(bytes));
+                      format_packet(bytes));
         return;
       }
       learn_ts(want, bytes);
@@ -323,9 +328,7 @@ class Runner {
     if (flow_.ts_offset || want.any_options) return;
     for (const TcpOptionSpec& o : want.options) {
       if (o.kind != TcpOptionSpec::Kind::kTimestamp) continue;
-      auto ip = wire::Ipv4Packet::parse(bytes);
-      if (!ip) return;
-      auto tcp = wire::TcpPacket::parse(ip->payload(), ip->src(), ip->dst());
+      const auto tcp = tcp_of(bytes);
       if (!tcp || !tcp->options().timestamps) return;
       flow_.ts_offset = static_cast<int64_t>(tcp->options().timestamps->tsval) - o.a;
     }
@@ -350,8 +353,14 @@ class Runner {
       job->end = t.kind == TimeSpec::Kind::kAbsolute ? *t.blocking_end_usecs
                                                      : base_ + *t.blocking_end_usecs;
     }
-    CallContext ctx{&port_.ifc,     cfg_.local_ip,     cfg_.remote_ip,
-                    cfg_.bind_port, cfg_.connect_port, &fds_};
+    const bool v4 = cfg_.ip_version == RunConfig::IpVersion::kIpv4;
+    CallContext ctx{&port_.ifc,
+                    cfg_.local_ip(),
+                    cfg_.remote_ip(),
+                    v4 ? AF_INET : AF_INET6,
+                    cfg_.bind_port,
+                    cfg_.connect_port,
+                    &fds_};
     Job* j = job.get();
     auto last_return = port_.last_return;
     void* ud = port_.ifc.userdata;
@@ -498,9 +507,10 @@ bool apply_option(RunConfig& cfg, const std::string& name, const std::string& va
   } else if (name == "strict_segments") {
     cfg.strict_segments = value.empty() || value == "1" || value == "true";
   } else if (name == "local_ip" || name == "remote_ip") {
-    auto a = wire::Ipv4Addr::parse(value);
+    // Either family, matching --ip_version when the run starts (see RunConfig).
+    auto a = IpAddr::parse(value);
     if (!a) return bad();
-    (name == "local_ip" ? cfg.local_ip : cfg.remote_ip) = *a;
+    (name == "local_ip" ? cfg.local_ip_set : cfg.remote_ip_set) = *a;
   } else if (name == "bind_port" || name == "connect_port") {
     auto v = to_int(value);
     if (!v || *v <= 0 || *v > 65535) return bad();
@@ -510,13 +520,33 @@ bool apply_option(RunConfig& cfg, const std::string& name, const std::string& va
     if (!v || *v < 0) return bad();
     cfg.end_wait_usecs = *v;
   } else if (name == "ip_version") {
-    if (value != "ipv4") return error = "only --ip_version=ipv4 is supported", false;
+    if (value == "ipv4") {
+      cfg.ip_version = RunConfig::IpVersion::kIpv4;
+    } else if (value == "ipv4-mapped-ipv6") {
+      cfg.ip_version = RunConfig::IpVersion::kIpv4MappedIpv6;
+    } else if (value == "ipv6") {
+      cfg.ip_version = RunConfig::IpVersion::kIpv6;
+    } else {
+      return error = "--ip_version must be ipv4, ipv4-mapped-ipv6 or ipv6", false;
+    }
   } else if (name == "so_flags") {
     cfg.so_flags += " " + value;
   } else {
     return error = "unknown option --" + name, false;
   }
   return true;
+}
+
+IpAddr RunConfig::local_ip() const {
+  if (local_ip_set) return *local_ip_set;
+  if (ip_version == IpVersion::kIpv6) return Ipv6Addr(0xfd3d, 0xfa7b, 0xd17d, 0, 0, 0, 0, 0);
+  return Ipv4Addr(192, 168, 0, 1);
+}
+
+IpAddr RunConfig::remote_ip() const {
+  if (remote_ip_set) return *remote_ip_set;
+  if (ip_version == IpVersion::kIpv6) return Ipv6Addr(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+  return Ipv4Addr(192, 0, 2, 1);
 }
 
 RunResult run_script(const Script& script, const RunConfig& cfg_in, std::ostream& log) {
@@ -527,6 +557,12 @@ RunResult run_script(const Script& script, const RunConfig& cfg_in, std::ostream
   for (const auto& [name, value] : script.options) {
     std::string error;
     if (!apply_option(cfg, name, value, error)) return {Outcome::kFail, script.path + ": " + error};
+  }
+  // The addresses must be of the family the packets carry.
+  const bool v6 = cfg.ip_version == RunConfig::IpVersion::kIpv6;
+  if (cfg.local_ip().is_v6() != v6 || cfg.remote_ip().is_v6() != v6) {
+    return {Outcome::kFail, script.path + ": --local_ip/--remote_ip must be " +
+                                (v6 ? "IPv6" : "IPv4") + " addresses for this --ip_version"};
   }
   Runner r(script, cfg, log);
   return r.run();

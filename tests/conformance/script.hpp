@@ -41,9 +41,16 @@ struct PacketSpec {
   std::optional<uint32_t> urg;
   bool any_options = false;  // `<...>`
   std::vector<TcpOptionSpec> options;
-  // ICMP: type/code and the quoted TCP segment's seq:end(len) (relative to our ISN).
+  // ICMP: type/code and the quoted TCP segment's seq:end(len) (relative to our ISN). A line
+  // names an ICMP message (RFC 792) or an ICMPv6 one (RFC 4443), in packetdrill's words for
+  // either; where the other family has the same message, both forms are kept, and the run's
+  // IP version picks one.
+  bool icmp4 = false;
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
+  bool icmp6 = false;
+  uint8_t icmp6_type = 0;
+  uint8_t icmp6_code = 0;
   std::optional<uint32_t> icmp_mtu;
 };
 

@@ -3,6 +3,7 @@
 // time specification followed by a packet (`<`/`>`) or a socket call.
 #include "script_parser.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <sstream>
@@ -246,40 +247,71 @@ void parse_seq_range(Cursor& c, uint32_t& seq, uint32_t& end, uint32_t& len) {
   if (static_cast<uint32_t>(end - seq) != len) c.fail("seq:end(len) is inconsistent");
 }
 
+// packetdrill's names: ICMP (RFC 792) for IPv4 runs, ICMPv6 (RFC 4443 §3) for IPv6 runs.
+struct IcmpName {
+  std::string_view type, code;  // code "" when the line names none
+  int v4_type, v4_code;         // -1: no IPv4 form
+  int v6_type, v6_code;         // -1: no ICMPv6 form
+};
+constexpr IcmpName kIcmpNames[] = {
+    {"unreachable", "net_unreachable", 3, 0, -1, 0},
+    {"unreachable", "host_unreachable", 3, 1, -1, 0},
+    {"unreachable", "protocol_unreachable", 3, 2, -1, 0},
+    {"unreachable", "port_unreachable", 3, 3, 1, 4},
+    {"unreachable", "frag_needed", 3, 4, -1, 0},
+    {"unreachable", "source_route_failed", 3, 5, -1, 0},
+    {"unreachable", "net_unknown", 3, 6, -1, 0},
+    {"unreachable", "host_unknown", 3, 7, -1, 0},
+    {"unreachable", "net_prohibited", 3, 9, -1, 0},
+    {"unreachable", "host_prohibited", 3, 10, -1, 0},
+    {"unreachable", "admin_prohibited", 3, 13, 1, 1},
+    {"unreachable", "no_route", -1, 0, 1, 0},
+    {"unreachable", "not_neighbour", -1, 0, 1, 2},
+    {"unreachable", "address_unreachable", -1, 0, 1, 3},
+    // No code means 0 (TTL / hop limit exceeded in transit), as in packetdrill.
+    {"time_exceeded", "", 11, 0, 3, 0},
+    {"time_exceeded", "ttl_exceeded", 11, 0, -1, 0},
+    {"time_exceeded", "reassembly_time_exceeded", 11, 1, -1, 0},
+    {"time_exceeded", "exceeded_hop_limit", -1, 0, 3, 0},
+    {"time_exceeded", "exceeded_frag_time", -1, 0, 3, 1},
+    {"packet_too_big", "", -1, 0, 2, 0},
+    {"parameter_problem", "header_field", -1, 0, 4, 0},
+    {"parameter_problem", "unknown_next_header", -1, 0, 4, 1},
+    {"parameter_problem", "unknown_option", -1, 0, 4, 2},
+};
+
 PacketSpec parse_icmp(Cursor& c, char dir) {
   PacketSpec p;
   p.direction = dir;
   p.icmp = true;
   if (dir != '<') c.fail("only injected ICMP is supported");
   const std::string type = c.word();
-  if (type == "unreachable") {
-    p.icmp_type = 3;
-    const std::string code = c.word();
-    static constexpr std::pair<std::string_view, uint8_t> kCodes[] = {
-        {"net_unreachable", 0},  {"host_unreachable", 1}, {"protocol_unreachable", 2},
-        {"port_unreachable", 3}, {"frag_needed", 4},      {"source_route_failed", 5},
-        {"net_unknown", 6},      {"host_unknown", 7},     {"net_prohibited", 9},
-        {"host_prohibited", 10}, {"admin_prohibited", 13}};
-    bool found = false;
-    for (const auto& [n, v] : kCodes) {
-      if (n == code) {
-        p.icmp_code = v;
-        found = true;
-      }
+  bool known_type = false;
+  for (const IcmpName& n : kIcmpNames) known_type = known_type || n.type == type;
+  if (!known_type) c.fail("unsupported ICMP type '" + type + "'");
+  std::string code;
+  if (c.peek() != '[' && c.at_word()) {
+    code = c.word();
+    if (code == "mtu") {  // no code: "packet_too_big mtu 1280"
+      code.clear();
+      p.icmp_mtu = c.u32();
     }
-    if (!found) c.fail("unknown ICMP unreachable code '" + code + "'");
-  } else if (type == "time_exceeded") {
-    p.icmp_type = 11;
-    // No code means 0 (TTL exceeded in transit), as in packetdrill.
-    if (c.peek() != '[') {
-      const std::string code = c.word();
-      p.icmp_code = code == "ttl_exceeded" ? 0 : code == "reassembly_time_exceeded" ? 1 : 255;
-      if (p.icmp_code == 255) c.fail("unknown ICMP time_exceeded code '" + code + "'");
-    }
-  } else {
-    c.fail("unsupported ICMP type '" + type + "'");
   }
-  if (c.at_word()) {
+  const IcmpName* found = nullptr;
+  for (const IcmpName& n : kIcmpNames) {
+    if (n.type == type && n.code == code) found = &n;
+  }
+  if (!found) {
+    c.fail(code.empty() ? "ICMP " + type + " needs a code"
+                        : "unknown ICMP " + type + " code '" + code + "'");
+  }
+  p.icmp4 = found->v4_type >= 0;
+  p.icmp_type = static_cast<uint8_t>(std::max(found->v4_type, 0));
+  p.icmp_code = static_cast<uint8_t>(found->v4_code);
+  p.icmp6 = found->v6_type >= 0;
+  p.icmp6_type = static_cast<uint8_t>(std::max(found->v6_type, 0));
+  p.icmp6_code = static_cast<uint8_t>(found->v6_code);
+  if (!p.icmp_mtu && c.at_word()) {
     if (c.word() != "mtu") c.fail("expected 'mtu'");
     p.icmp_mtu = c.u32();
   }

@@ -78,12 +78,40 @@ void learn_fd(const SyscallSpec& c, const CallContext& ctx, CallResult& r) {
   r.ret = c.ret.value;
 }
 
-sockaddr_in make_addr(wire::Ipv4Addr a, uint16_t port) {
-  sockaddr_in in{};
-  in.sin_family = AF_INET;
-  in.sin_port = htons(port);
-  in.sin_addr.s_addr = htonl(a.value);
-  return in;
+// A sockaddr_in, or a sockaddr_in6 for an AF_INET6 socket (IPv4 as ::ffff:a.b.c.d).
+struct SockAddrBuf {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&ss); }
+};
+
+SockAddrBuf make_addr(int domain, const IpAddr& a, uint16_t port) {
+  SockAddrBuf b;
+  if (domain == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&b.ss);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    std::memcpy(in6->sin6_addr.s6_addr, a.v6().bytes.data(), 16);
+    b.len = sizeof *in6;
+  } else {
+    auto* in = reinterpret_cast<sockaddr_in*>(&b.ss);
+    in->sin_family = AF_INET;
+    in->sin_port = htons(port);
+    in->sin_addr.s_addr = htonl(a.v4().value);
+    b.len = sizeof *in;
+  }
+  return b;
+}
+
+// Whether accept() named the peer `want` the way a socket of `domain` does.
+bool names(int domain, const sockaddr_storage& got, const IpAddr& want) {
+  if (domain == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&got);
+    return in6->sin6_family == AF_INET6 &&
+           std::memcmp(in6->sin6_addr.s6_addr, want.v6().bytes.data(), 16) == 0;
+  }
+  const auto* in = reinterpret_cast<const sockaddr_in*>(&got);
+  return in->sin_family == AF_INET && ntohl(in->sin_addr.s_addr) == want.v4().value;
 }
 
 // A struct expression's field by name (or position when unnamed).
@@ -116,27 +144,26 @@ CallResult run(const SyscallSpec& c, const CallContext& ctx) {
   errno = 0;
   const std::string& n = c.name;
   if (n == "socket") {
-    r.ret = f.socket(ud, static_cast<int>(eval_int(arg(c, 0), AF_INET)),
+    r.ret = f.socket(ud, static_cast<int>(eval_int(arg(c, 0), ctx.domain)),
                      static_cast<int>(eval_int(arg(c, 1), SOCK_STREAM)),
                      static_cast<int>(eval_int(arg(c, 2), IPPROTO_TCP)));
     learn_fd(c, ctx, r);
   } else if (n == "bind") {
-    const sockaddr_in a = make_addr(ctx.local_ip, ctx.bind_port);
-    r.ret = f.bind(ud, fd_arg(c, ctx), reinterpret_cast<const sockaddr*>(&a), sizeof a);
+    const SockAddrBuf a = make_addr(ctx.domain, ctx.local_ip, ctx.bind_port);
+    r.ret = f.bind(ud, fd_arg(c, ctx), a.get(), a.len);
   } else if (n == "listen") {
     r.ret = f.listen(ud, fd_arg(c, ctx), static_cast<int>(eval_int(arg(c, 1), 1)));
   } else if (n == "accept") {
-    sockaddr_in a{};
+    sockaddr_storage a{};
     socklen_t len = sizeof a;
     r.ret = f.accept(ud, fd_arg(c, ctx), reinterpret_cast<sockaddr*>(&a), &len);
-    if (r.ret >= 0 &&
-        (a.sin_family != AF_INET || ntohl(a.sin_addr.s_addr) != ctx.remote_ip.value)) {
+    if (r.ret >= 0 && !names(ctx.domain, a, ctx.remote_ip)) {
       r.mismatch = "accept() did not fill in the peer address";
     }
     learn_fd(c, ctx, r);
   } else if (n == "connect") {
-    const sockaddr_in a = make_addr(ctx.remote_ip, ctx.connect_port);
-    r.ret = f.connect(ud, fd_arg(c, ctx), reinterpret_cast<const sockaddr*>(&a), sizeof a);
+    const SockAddrBuf a = make_addr(ctx.domain, ctx.remote_ip, ctx.connect_port);
+    r.ret = f.connect(ud, fd_arg(c, ctx), a.get(), a.len);
   } else if (n == "read" || n == "recv") {
     std::vector<uint8_t> buf(static_cast<size_t>(eval_int(arg(c, 2))));
     uint8_t* p = is_null(arg(c, 1)) ? nullptr : buf.data();

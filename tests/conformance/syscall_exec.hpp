@@ -2,6 +2,8 @@
 #pragma once
 // Executes one script socket call through the packetdrill table and checks what it wrote
 // back (getsockopt values, poll revents) against the script.
+#include <sys/socket.h>
+
 #include <map>
 #include <mutex>
 #include <string>
@@ -35,8 +37,11 @@ class FdMap {
 
 struct CallContext {
   const packetdrill_interface* ifc = nullptr;
-  wire::Ipv4Addr local_ip;
-  wire::Ipv4Addr remote_ip;
+  // The addresses sockets name: on an AF_INET6 socket an IPv4 address is written
+  // ::ffff:a.b.c.d (packetdrill's ipv4-mapped-ipv6 mode).
+  IpAddr local_ip;
+  IpAddr remote_ip;
+  int domain = AF_INET;  // what `...` means as socket()'s first argument
   uint16_t bind_port = 0;
   uint16_t connect_port = 0;
   FdMap* fds = nullptr;  // null: script numbers are used as they are

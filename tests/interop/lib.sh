@@ -16,6 +16,8 @@ IT_PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 PEER="$IT_PYTHON $IT_DIR/peer.py"
 KERNEL_ADDR=10.77.0.1
 STACK_ADDR=10.77.0.2
+KERNEL_ADDR6=fd77::1
+STACK_ADDR6=fd77::2
 IT_PIDS=()
 
 it_skip() { echo "SKIP: $*"; exit 77; }
@@ -87,6 +89,22 @@ it_wait_tun() {
     sleep 0.05
   done
   it_fail "TUN $dev never came up in $IT_NS"
+}
+
+# it_wait_tun, then until the kernel side also has its IPv6 address, usable (not tentative).
+# Skips the test on a kernel without IPv6.
+it_wait_tun6() {
+  local dev=${1:-utcp0}
+  [ -d /proc/sys/net/ipv6 ] || it_skip "the kernel has no IPv6"
+  it_wait_tun "$dev"
+  for _ in $(seq 1 100); do
+    if ip -n "$IT_NS" -6 addr show dev "$dev" 2>/dev/null | grep "inet6 $KERNEL_ADDR6/" |
+      grep -vq tentative; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  it_fail "TUN $dev never got $KERNEL_ADDR6 in $IT_NS"
 }
 
 # Runs a command in the background inside the namespace; its pid goes to IT_PID and is

@@ -15,13 +15,21 @@ import time
 
 
 def accept_one(port, rcvbuf=0):
-    """Listens on port, accepts one connection within 20 s and closes the listener; rcvbuf,
+    """Listens on port (IPv4 and IPv6), accepts one connection within 20 s and closes the
+    listener; rcvbuf,
     if set, is the listener's SO_RCVBUF (the accepted socket inherits it)."""
-    ls = socket.socket()
+    # Dual stack where the kernel has IPv6: one listener for both families.
+    try:
+        ls = socket.socket(socket.AF_INET6)
+        ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        addr = ("::", port)
+    except OSError:
+        ls = socket.socket()
+        addr = ("0.0.0.0", port)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if rcvbuf:
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    ls.bind(("0.0.0.0", port))
+    ls.bind(addr)
     ls.listen(1)
     ls.settimeout(20)
     with ls:

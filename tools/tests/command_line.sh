@@ -52,7 +52,26 @@ done
 
 if [ -n "$cat" ]; then
   expect 2 "need HOST PORT" "$cat"
-  expect 2 "HOST 'nohost' is not an IPv4 address" "$cat" nohost 80
+  expect 2 "HOST 'nohost' is not an IPv4 or IPv6 address" "$cat" nohost 80
+  expect 2 "HOST 'fd77::1::2' is not" "$cat" fd77::1::2 80
+  expect 2 "HOST 'fd77::g' is not" "$cat" fd77::g 80
+  expect 2 "HOST '\[fd77::1' is not" "$cat" "[fd77::1" 80
+  expect 2 "HOST 'fe80::1%eth0' is not" "$cat" fe80::1%eth0 80
+  expect 2 "'fd77::1:80' is not A.B.C.D:PORT or \[IPV6\]:PORT" "$cat" fd77::1:80
+  expect 2 "'\[fd77::1\]:0' is not" "$cat" "[fd77::1]:0"
+  expect 2 "'10.77.0.1' is not" "$cat" 10.77.0.1
+  expect 2 "PORT '0' is not 1..65535" "$cat" fd77::1 0
+  expect 2 "HOST fd77::1 is IPv6, but IPv6 is off \(--no-ipv6\)" "$cat" --no-ipv6 fd77::1 80
+  expect 2 "IPv6 is off \(--no-ipv6\)" "$cat" --no-ipv6 "[fd77::1]:80"
+  expect 2 "--addr6: 'fd77::300000' is not a unicast IPv6 address" "$cat" --addr6 fd77::300000 fd77::1 80
+  expect 2 "--addr6: 'ff02::1' is not a unicast" "$cat" --addr6 ff02::1 fd77::1 80
+  expect 2 "--addr6: '10.77.0.2' is not a unicast" "$cat" --addr6 10.77.0.2 fd77::1 80
+  expect 2 "--host-addr6: 'fd77::1/129': the prefix length must be 0..128" "$cat" --host-addr6 fd77::1/129 fd77::1 80
+  expect 2 "--host-addr6: 'x/64' is not" "$cat" --host-addr6 x/64 fd77::1 80
+  expect 2 "--host-addr6: 'fd77::1/': the prefix length" "$cat" --host-addr6 fd77::1/ fd77::1 80
+  expect 2 "--addr6 and --host-addr6 must differ" "$cat" --addr6 fd77::1 fd77::1 80
+  expect 2 "--addr6 excludes --no-ipv6" "$cat" --no-ipv6 --addr6 fd77::5 10.77.0.1 80
+  expect 2 "--mtu 1000 is below IPv6's minimum of 1280: give --no-ipv6" "$cat" --mtu 1000 --host-addr6 fd77::1/64 10.77.0.1 80
   expect 2 "HOST '10.77.0' is not" "$cat" 10.77.0 80
   expect 2 "PORT '0' is not 1..65535" "$cat" 10.77.0.1 0
   expect 2 "PORT '65536' is not" "$cat" 10.77.0.1 65536
@@ -68,12 +87,17 @@ if [ -n "$cat" ]; then
   expect 2 "--drop" "$cat" --drop 1.5 10.77.0.1 80
   expect 2 "" "$cat" 10.77.0.1 80 extra
   expect 0 "--host-addr" "$cat" --help
+  expect 0 "--host-addr6" "$cat" --help
+  expect 0 "\[IPV6\]:PORT" "$cat" --help
 fi
 
 if [ -n "$serve" ]; then
   expect 2 "nothing to serve" "$serve"
   expect 2 "--echo" "$serve" --echo 0
   expect 2 "--addr: 'x' is not" "$serve" --addr x --echo 7
+  expect 2 "--addr6: 'x' is not" "$serve" --addr6 x --echo 7
+  expect 2 "--addr6 and --host-addr6 must differ" "$serve" --echo 7 --threads 2 --addr6 fd77::1
+  expect 0 "--no-ipv6" "$serve" --help
   expect 2 "--root '/nonexistent/utcp-root-$$'" "$serve" --http 80 --root "/nonexistent/utcp-root-$$"
   expect 2 "--threads" "$serve" --echo 7 --threads 0
   expect 2 "--pcap needs --threads 1" "$serve" --echo 7 --threads 2 --pcap x.pcap
@@ -89,6 +113,9 @@ if [ -n "$drill" ]; then
   expect 2 "bad value '-1' for --tolerance_usecs" "$drill" --tolerance_usecs=-1 a.pkt
   expect 2 "cannot read /nonexistent" "$drill" --known_failures=/nonexistent/kf a.pkt
   expect 2 "-D needs NAME=VALUE" "$drill" -D =1 a.pkt
+  expect 2 "--ip_version must be ipv4, ipv4-mapped-ipv6 or ipv6" "$drill" --ip_version=ipv5 a.pkt
+  expect 2 "bad value 'fd77::g' for --local_ip" "$drill" --local_ip=fd77::g a.pkt
+  expect 0 "ipv4-mapped-ipv6" "$drill" --help
   expect 0 "--tolerance_usecs=N" "$drill" --help
   expect 0 "--known_failures=FILE" "$drill" -h
 fi

@@ -176,5 +176,73 @@ TEST_F(SteeringProgram, EverythingElseGoesToQueueZero) {
   EXPECT_EQ(run(ipv4(6, 2)), 0u);  // truncated: the load fails, the program returns 0
 }
 
+// --- IPv6 (issue 12) ---
+
+std::vector<uint8_t> ipv6(uint8_t next_header, size_t payload) {
+  std::vector<uint8_t> p(14 + 40 + payload, 0);
+  p[12] = 0x86;  // Ethernet type IPv6
+  p[13] = 0xdd;
+  uint8_t* ip = p.data() + 14;
+  ip[0] = 0x60;
+  put16(ip + 4, static_cast<uint16_t>(payload));
+  ip[6] = next_header;
+  ip[7] = 64;
+  ip[8] = 0xfd;
+  ip[9] = 0x77;
+  ip[23] = 1;  // fd77::1 -> fd77::2
+  ip[24] = 0xfd;
+  ip[25] = 0x77;
+  ip[39] = 2;
+  return p;
+}
+
+std::vector<uint8_t> tcp_segment6(uint16_t peer_port, uint16_t stack_port) {
+  auto p = ipv6(6, 20);
+  put16(p.data() + 14 + 40, peer_port);
+  put16(p.data() + 14 + 42, stack_port);
+  p[14 + 40 + 12] = 0x50;
+  return p;
+}
+
+std::vector<uint8_t> icmp6_error(uint8_t type, uint16_t stack_port, uint16_t peer_port) {
+  auto p = ipv6(58, 8 + 40 + 8);
+  uint8_t* icmp = p.data() + 14 + 40;
+  icmp[0] = type;
+  uint8_t* inner = icmp + 8;
+  inner[0] = 0x60;
+  inner[6] = 6;
+  put16(inner + 40, stack_port);
+  put16(inner + 42, peer_port);
+  return p;
+}
+
+TEST_F(SteeringProgram, Ipv6TcpFollowsTheRule) {
+  for (uint16_t sp : {7, 80, 32768, 42177, 42178, 51588, 60999, 65535}) {
+    for (uint16_t pp : {1, 5000, 40001, 65535}) {
+      EXPECT_EQ(run(tcp_segment6(pp, sp)), steering_.queue_for(sp, pp))
+          << "stack port " << sp << ", peer port " << pp;
+    }
+  }
+}
+
+TEST_F(SteeringProgram, Icmpv6ErrorsFollowTheQuotedSegment) {
+  for (uint8_t type : {1, 2, 3, 4}) {
+    EXPECT_EQ(run(icmp6_error(type, 51588, 5000)), 2u) << "type " << int(type);
+    EXPECT_EQ(run(icmp6_error(type, 42178, 5000)), 1u) << "type " << int(type);
+    EXPECT_EQ(run(icmp6_error(type, 7, 40001)), steering_.queue_for(7, 40001));
+  }
+  EXPECT_EQ(run(icmp6_error(128, 51588, 5000)), 0u);  // an echo request is no error
+}
+
+TEST_F(SteeringProgram, Ipv6WithExtensionHeadersGoesToQueueZero) {
+  auto frag = tcp_segment6(5000, 51588);
+  frag[14 + 6] = 44;  // a Fragment header first
+  EXPECT_EQ(run(frag), 0u);
+  auto udp = tcp_segment6(5000, 51588);
+  udp[14 + 6] = 17;
+  EXPECT_EQ(run(udp), 0u);
+  EXPECT_EQ(run(ipv6(6, 2)), 0u);  // truncated
+}
+
 }  // namespace
 }  // namespace utcp::dev

@@ -15,7 +15,9 @@
 #include "support/scatter_device.hpp"
 #include "utcp/memory_link.hpp"
 #include "wire/icmp.hpp"
+#include "wire/icmpv6.hpp"
 #include "wire/ipv4.hpp"
+#include "wire/ipv6.hpp"
 
 namespace utcp::dev {
 namespace {
@@ -118,6 +120,47 @@ TEST_F(PcapTapTest, TsharkDecodesTheFile) {
             "10.77.0.2\t10.77.0.1\t8\t1\n"
             "10.77.0.2\t10.77.0.1\t8\t2\n"
             "10.77.0.1\t10.77.0.2\t8\t3\n");
+}
+
+// LINKTYPE_RAW carries both families: a reader tells them apart by the version nibble.
+TEST(PcapTap, Ipv6PacketsAreRecordedAndDecoded) {
+  const Ipv6Addr a(0xfd77, 0, 0, 0, 0, 0, 0, 2), b(0xfd77, 0, 0, 0, 0, 0, 0, 1);
+  const uint8_t data[4] = {'u', 't', 'c', 'p'};
+  const auto icmp = wire::Icmpv6Repr::echo_request(0x4242, 9, data);
+  std::vector<uint8_t> packet(40 + icmp.total_len());
+  wire::Ipv6Repr{.src = a,
+                 .dst = b,
+                 .next_header = wire::ipv6_next::kIcmpv6,
+                 .payload_len = static_cast<uint16_t>(icmp.total_len())}
+      .emit(packet);
+  icmp.emit(std::span(packet).subspan(40), a, b);
+  const std::string path = temp_path("ipv6");
+  MemoryLink link;
+  {
+    PcapTap tap(link.a(), path);
+    tap.transmit_one(packet, instant_from_us(1'000'000));
+  }
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t* p = pcap_open_offline(path.c_str(), err);
+  ASSERT_NE(p, nullptr) << err;
+  pcap_pkthdr* hdr;
+  const u_char* got;
+  ASSERT_EQ(pcap_next_ex(p, &hdr, &got), 1);
+  EXPECT_EQ(std::vector<uint8_t>(got, got + hdr->caplen), packet);
+  pcap_close(p);
+  if (::access("/usr/bin/tshark", X_OK) == 0) {
+    const std::string cmd = "/usr/bin/tshark -r " + path +
+                            " -T fields -e ipv6.src -e ipv6.dst -e icmpv6.type -e "
+                            "icmpv6.echo.sequence_number 2>/dev/null";
+    FILE* out = ::popen(cmd.c_str(), "r");
+    ASSERT_NE(out, nullptr);
+    std::string text;
+    char buf[256];
+    while (std::fgets(buf, sizeof buf, out) != nullptr) text += buf;
+    EXPECT_EQ(::pclose(out), 0) << text;
+    EXPECT_EQ(text, "fd77::2\tfd77::1\t128\t9\n");
+  }
+  std::remove(path.c_str());
 }
 
 TEST(PcapTap, UnwritablePathIsAClearError) {

@@ -58,6 +58,17 @@ TEST(IcmpValidation, PathMtuHasATcpFloorAndNeverRises) {
   EXPECT_EQ(tcp_path_mtu_for(68, 400), 400);
 }
 
+// RFC 8201 §4: a Packet Too Big never takes the path below 1280 (RFC 8200 §5), nor above
+// what it is; jumbo values stop at 65535.
+TEST(IcmpValidation, Ipv6PathMtuHas1280FloorAndNeverRises) {
+  EXPECT_EQ(tcp_path_mtu6_for(0, 1500), 1280);
+  EXPECT_EQ(tcp_path_mtu6_for(576, 1500), 1280);
+  EXPECT_EQ(tcp_path_mtu6_for(1279, 1500), 1280);
+  EXPECT_EQ(tcp_path_mtu6_for(1400, 1500), 1400);
+  EXPECT_EQ(tcp_path_mtu6_for(9000, 1500), 1500);
+  EXPECT_EQ(tcp_path_mtu6_for(100000, 65535), 65535);
+}
+
 // On an established engine connection with two segments in flight.
 struct Established {
   Established() {

@@ -38,6 +38,22 @@ TEST(ConnectionTso, OneLargeSegmentThenWholeMssWhileDataIsInFlight) {
   h.expect_nothing();
 }
 
+TEST(ConnectionTso, APathMtuBelowTheDevicesEndsTsoSegments) {
+  // The device would cut a TSO segment at its own MTU (1500), too large for this path now:
+  // after an ICMP "too big" lowered the path MTU, one MSS per segment.
+  Harness h(tso_config());
+  h.establish();
+  h.conn.set_path_mtu(1280);
+  const uint32_t mss = h.conn.effective_mss();
+  ASSERT_LE(mss, 1280u - 40u);
+  EXPECT_EQ(h.app_send_bytes(pattern(5000)), 5000u);
+  for (int i = 0; i < 4; ++i) {
+    auto s = h.pop();
+    ASSERT_TRUE(s) << "segment " << i;
+    EXPECT_LE(s->payload.size(), mss) << "segment " << i;
+  }
+}
+
 TEST(ConnectionTso, OffByDefaultOneMssPerSegment) {
   Harness h;
   h.establish();

@@ -2,10 +2,11 @@
 // Two utcp Stacks in one process over the in-memory link: the pure protocol cost, with no
 // system call at all. Prints one JSON object on stdout.
 //
-//   utcp-stack-bench throughput [--mb N] [--mtu M] [--virtual] [--no-pacing]
+//   utcp-stack-bench throughput [--mb N] [--mtu M] [--virtual] [--no-pacing] [--ipv6]
 //     one connection, A sends N MB to B; Gbit/s per core (thread CPU time). --virtual
 //     steps a virtual clock so that an instruction count (callgrind) is reproducible;
-//     --no-pacing turns sender pacing off (tcp::Config::pacing), to measure what it costs.
+//     --no-pacing turns sender pacing off (tcp::Config::pacing), to measure what it costs;
+//     --ipv6 runs the connection over IPv6 (fd77::2 -> fd77::1) instead of IPv4.
 //   utcp-stack-bench scale [--conns N] [--exchange B]
 //     N connections opened from A to B and held; RSS growth per connection and open time.
 //     --exchange: then every client sends B bytes and every server answers B bytes; RSS and
@@ -39,6 +40,7 @@ struct Args {
   size_t conns = 10000;
   size_t exchange = 0;
   bool virtual_clock = false;
+  bool ipv6 = false;  // throughput over IPv6 (fd77::2 -> fd77::1) instead of IPv4
   bool pacing = true;
 };
 
@@ -72,6 +74,8 @@ Args parse(int argc, char** argv) {
       a.exchange = value();
     else if (k == "--virtual")
       a.virtual_clock = true;
+    else if (k == "--ipv6")
+      a.ipv6 = true;
     else if (k == "--no-pacing")
       a.pacing = false;
     else {
@@ -118,6 +122,7 @@ long rss_kib() {
 StackConfig config_for(Ipv4Addr addr, uint8_t seed, bool pacing = true) {
   StackConfig c;
   c.address = addr;
+  c.address6 = Ipv6Addr(0xfd77, 0, 0, 0, 0, 0, 0, addr.value & 0xff);  // ::2 and ::1, as v4
   c.tcp.pacing = pacing;
   for (size_t i = 0; i < c.secret.size(); ++i) c.secret[i] = static_cast<uint8_t>(seed + i);
   return c;
@@ -143,7 +148,8 @@ int throughput(const Args& args) {
   Clock clock{args.virtual_clock};
   std::error_code ec;
   SocketId l = b.listen(5001, ec);
-  SocketId c = a.connect(b.config().address, 5001, ec);
+  const IpAddr to = args.ipv6 ? IpAddr(b.config().address6) : IpAddr(b.config().address);
+  SocketId c = a.connect(to, 5001, ec);
   SocketId s = kNoSocket;
   for (int i = 0; i < 100000 && s == kNoSocket; ++i) {
     Instant now = clock.tick();
@@ -211,9 +217,9 @@ int throughput(const Args& args) {
   }
   const double cpu = thread_cpu_seconds() - cpu0, wall = wall_seconds() - wall0;
   std::printf(
-      "{\"mode\":\"throughput\",\"mtu\":%zu,\"bytes\":%zu,\"cpu_s\":%.4f,\"wall_s\":%.4f,"
-      "\"gbit_per_core\":%.2f}\n",
-      args.mtu, total, cpu, wall, double(total) * 8 / cpu / 1e9);
+      "{\"mode\":\"throughput\",\"family\":\"%s\",\"mtu\":%zu,\"bytes\":%zu,"
+      "\"cpu_s\":%.4f,\"wall_s\":%.4f,\"gbit_per_core\":%.2f}\n",
+      args.ipv6 ? "ipv6" : "ipv4", args.mtu, total, cpu, wall, double(total) * 8 / cpu / 1e9);
   return 0;
 }
 

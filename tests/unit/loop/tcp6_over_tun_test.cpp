@@ -40,9 +40,12 @@ struct In6Ifreq {
   int ifindex;
 };
 
-// The kernel's side of the link: fd77::1/64 on the TUN (IPv6 enabled on it first).
+// The kernel's side of the link: fd77::1/64 on the TUN (IPv6 enabled on it first, and
+// duplicate address detection off, so the address is usable at once rather than tentative).
 std::string add_kernel_address6(const std::string& ifname) {
-  std::ofstream("/proc/sys/net/ipv6/conf/" + ifname + "/disable_ipv6") << "0";
+  const std::string conf = "/proc/sys/net/ipv6/conf/" + ifname + "/";
+  std::ofstream(conf + "disable_ipv6") << "0";
+  std::ofstream(conf + "accept_dad") << "0";
   const int s = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) return "SKIP: no IPv6 sockets in this kernel";
   In6Ifreq req{};
@@ -94,13 +97,16 @@ std::string echo_from_kernel(bool offload) {
   tun.offload = offload;
   auto device = std::make_unique<dev::TunDevice>(tun);
   if (auto e = add_kernel_address6(tun.name); !e.empty()) return e;
-  Interface iface(std::move(device));
-  TcpListener listener = iface.listen(5000);
+  // Destroyed before the server thread is joined: that ends a blocked accept() or read()
+  // (operation_canceled) whatever happened on the kernel's side.
+  auto iface = std::make_unique<Interface>(std::move(device));
+  TcpListener listener = iface->listen(5000);
   Endpoint peer;
   std::thread server([&] {
-    TcpStream s = listener.accept(&peer);
-    std::vector<uint8_t> buf(65536);
     std::error_code ec;
+    TcpStream s = listener.accept(ec, &peer);
+    if (ec) return;
+    std::vector<uint8_t> buf(65536);
     while (const size_t n = s.read(buf, ec)) s.write_all(std::span(buf).first(n), ec);
     s.shutdown(ec);
   });
@@ -126,7 +132,9 @@ std::string echo_from_kernel(bool offload) {
     ::shutdown(fd, SHUT_RDWR);
   }
   ::close(fd);
+  if (!failure.empty()) iface.reset();
   server.join();
+  iface.reset();
   if (!failure.empty()) return failure;
   if (got != data) {
     return "echo differs: " + std::to_string(got.size()) + " of " + std::to_string(data.size()) +
@@ -157,7 +165,7 @@ TEST(Tcp6OverTun, StackConnectsToAKernelListener) {
     if (::bind(l, reinterpret_cast<const sockaddr*>(&at), sizeof at) != 0 || ::listen(l, 4) != 0) {
       return std::string("kernel listen: ") + std::strerror(errno);
     }
-    Interface iface(std::move(device));
+    Interface iface(std::move(device));  // connect() below is bounded (10 s), so is the kernel
     const auto data = random_bytes(4 << 20, 3);
     std::string failure;
     std::thread client([&] {

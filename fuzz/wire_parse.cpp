@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// libFuzzer target for the wire layer: IPv4, then TCP or ICMP; IPv6, its extension-header
-// walk, then TCP or ICMPv6; every accessor, and an emit -> parse round trip of every valid
-// header, TCP segment and ICMP/ICMPv6 message. Checksums would
+// libFuzzer target for the wire layer: IPv4, then TCP, UDP or ICMP; IPv6, its extension-header
+// walk, then TCP, UDP or ICMPv6; every accessor, and an emit -> parse round trip of every valid
+// header, TCP segment, UDP datagram and ICMP/ICMPv6 message. Checksums would
 // hide most of the parsers from random bytes, so TCP is also parsed with checksum
 // verification off, and the raw input is fed to the options parser directly.
 #include <algorithm>
@@ -20,6 +20,7 @@
 #include "wire/ipv6_ext.hpp"
 #include "wire/packet_format.hpp"
 #include "wire/tcp.hpp"
+#include "wire/udp.hpp"
 
 namespace {
 
@@ -76,6 +77,27 @@ void fuzz_tcp(std::span<const uint8_t> seg, const Addr& src, const Addr& dst, bo
         std::equal(b.payload.begin(), b.payload.end(), r.payload.begin()));
 }
 
+// UDP over either family: the view stays inside the input, is Length bytes, and re-emits
+// (with a fresh checksum) to a datagram that parses to the same ports and payload.
+void fuzz_udp(std::span<const uint8_t> in, const IpAddr& src, const IpAddr& dst, bool verify) {
+  auto p = UdpPacket::parse(in, src, dst, verify);
+  if (!p) return;
+  volatile uint32_t sink = 0;
+  sink = sink + p->src_port() + p->dst_port() + p->length() + p->checksum() + p->has_checksum() +
+         touch(p->payload()) + touch(p->bytes());
+  check(p->bytes().size() == p->length() && p->length() <= in.size());
+  check(p->bytes().size() == kUdpHeaderLen + p->payload().size());
+  check(src.is_v4() || p->has_checksum());  // RFC 8200 §8.1
+  const UdpRepr r = p->repr();
+  std::vector<uint8_t> out(r.total_len());
+  check(r.emit(out, src, dst) == out.size());
+  auto back = UdpPacket::parse(out, src, dst);
+  check(back.ok() && back->src_port() == p->src_port() && back->dst_port() == p->dst_port() &&
+        back->checksum() != 0 &&
+        std::equal(back->payload().begin(), back->payload().end(), p->payload().begin(),
+                   p->payload().end()));
+}
+
 void fuzz_icmp(std::span<const uint8_t> msg) {
   auto p = IcmpPacket::parse(msg);
   if (!p) return;
@@ -126,6 +148,9 @@ void fuzz_ipv4(std::span<const uint8_t> in) {
   if (ip->protocol() == ip_proto::kTcp) {
     fuzz_tcp(ip->payload(), ip->src(), ip->dst(), true);
     fuzz_tcp(ip->payload(), ip->src(), ip->dst(), false);
+  } else if (ip->protocol() == ip_proto::kUdp) {
+    fuzz_udp(ip->payload(), ip->src(), ip->dst(), true);
+    fuzz_udp(ip->payload(), ip->src(), ip->dst(), false);
   } else if (ip->protocol() == ip_proto::kIcmp) {
     fuzz_icmp(ip->payload());
   }
@@ -199,6 +224,9 @@ void fuzz_ipv6(std::span<const uint8_t> in) {
   if (w.upper_protocol == ipv6_next::kTcp) {
     fuzz_tcp(upper, IpAddr(ip->src()), IpAddr(ip->dst()), true);
     fuzz_tcp(upper, IpAddr(ip->src()), IpAddr(ip->dst()), false);
+  } else if (w.upper_protocol == ipv6_next::kUdp) {
+    fuzz_udp(upper, IpAddr(ip->src()), IpAddr(ip->dst()), true);
+    fuzz_udp(upper, IpAddr(ip->src()), IpAddr(ip->dst()), false);
   } else if (w.upper_protocol == ipv6_next::kIcmpv6) {
     fuzz_icmpv6(upper, ip->src(), ip->dst(), true);
     fuzz_icmpv6(upper, ip->src(), ip->dst(), false);
@@ -211,12 +239,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::span<const uint8_t> in(data, size);
   fuzz_ipv4(in);
   fuzz_ipv6(in);
-  // Past the checksums: the same bytes as a bare TCP segment, options area and ICMP message.
+  // Past the checksums: the same bytes as a bare TCP segment, options area, ICMP message and
+  // UDP datagram.
   fuzz_tcp(in, Ipv4Addr(10, 77, 0, 1), Ipv4Addr(10, 77, 0, 2), false);
   (void)parse_tcp_options(in);
   fuzz_icmp(in);
   const Ipv6Addr a(0xfd77, 0, 0, 0, 0, 0, 0, 1), b(0xfd77, 0, 0, 0, 0, 0, 0, 2);
   fuzz_icmpv6(in, a, b, false);
   fuzz_tcp(in, IpAddr(a), IpAddr(b), false);
+  fuzz_udp(in, Ipv4Addr(10, 77, 0, 1), Ipv4Addr(10, 77, 0, 2), false);
+  fuzz_udp(in, IpAddr(a), IpAddr(b), false);
   return 0;
 }

@@ -23,53 +23,13 @@
 #include "conn_timeouts.hpp"
 #include "connection_options.hpp"
 #include "deadline_timer.hpp"
+#include "std_fd.hpp"
+#include "udp_cat.hpp"
 
 namespace utcp::tools {
 namespace {
 
 constexpr size_t kPipeBytes = 256 * 1024;
-
-// One end of the program's standard I/O, made non-blocking and watched by the loop when
-// epoll can watch it (regular files cannot be, and never block anyway).
-class StdFd {
- public:
-  StdFd(EventLoop& loop, int fd) : loop_(loop), fd_(fd) {
-    saved_flags_ = ::fcntl(fd_, F_GETFL);
-    if (saved_flags_ < 0) return;  // closed descriptor: reads and writes fail, seen as EOF
-    ::fcntl(fd_, F_SETFL, saved_flags_ | O_NONBLOCK);
-    try {
-      loop_.add_fd(fd_, 0, [this](uint32_t) { ready_ = true; });
-      pollable_ = true;
-    } catch (const std::system_error&) {
-      pollable_ = false;  // EPERM: a regular file or /dev/null, always ready
-    }
-  }
-  ~StdFd() {
-    if (pollable_) loop_.remove_fd(fd_);
-    if (saved_flags_ >= 0) ::fcntl(fd_, F_SETFL, saved_flags_);  // the shell's terminal
-  }
-  StdFd(const StdFd&) = delete;
-  StdFd& operator=(const StdFd&) = delete;
-
-  int fd() const { return fd_; }
-  // Whether an I/O attempt may succeed now (cleared by the caller on EAGAIN).
-  bool ready() const { return !pollable_ || ready_; }
-  void set_blocked() { ready_ = false; }
-  // Asks epoll for `events` (0: nothing) while the descriptor is blocked.
-  void watch(uint32_t events) {
-    if (!pollable_ || events == watched_) return;
-    loop_.modify_fd(fd_, events);
-    watched_ = events;
-  }
-
- private:
-  EventLoop& loop_;
-  int fd_;
-  int saved_flags_ = -1;
-  bool pollable_ = false;
-  bool ready_ = true;
-  uint32_t watched_ = 0;
-};
 
 class Cat {
  public:
@@ -332,6 +292,12 @@ int main(int argc, char** argv) {
                 ->check(CLI::Range(1, 65535));
   app.add_flag("-k,--keep-open", keep, "with -l: accept another connection after each one")
       ->needs(l);
+  bool udp = false;
+  double linger = 1.0;
+  app.add_flag("-u,--udp", udp, "UDP datagrams instead of a TCP connection (as nc -u)");
+  app.add_option("--linger", linger,
+                 "with -u HOST PORT: seconds to wait for replies after the end of input")
+      ->check(CLI::Range(0.0, 3600.0));
   app.add_option("target", target,
                  "HOST PORT to connect to (HOST: A.B.C.D or an IPv6 address), or "
                  "A.B.C.D:PORT or [IPV6]:PORT")
@@ -370,6 +336,16 @@ int main(int argc, char** argv) {
     ::signal(SIGPIPE, SIG_IGN);  // a closed stdout is reported as EPIPE instead
     Runtime rt(common, "utcp-cat");
     int status = 0;
+    if (udp) {
+      UdpCatOptions uo{.host = host,
+                       .port = port,
+                       .listen_port = listen_port,
+                       .keep = keep,
+                       .linger = utcp::Duration(static_cast<int64_t>(linger * 1e6))};
+      status = run_udp_cat(rt, uo);
+      rt.print_stats_if_asked();
+      return status;
+    }
     {
       Cat cat(rt, keep, conn_options);
       if (host) {

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // utcp-serve: a long-running server of many concurrent connections over utcp, any
-// combination of echo (RFC 862), discard (RFC 863), chargen (RFC 864) and HTTP/1.1 static
-// files. SIGINT or SIGTERM closes everything and exits 0 (printing --stats). --threads N runs
-// one stack per queue of a multi-queue TUN, each on its own thread. --idle-timeout and
+// combination of echo (RFC 862, over TCP and with --udp-echo over UDP), discard (RFC 863),
+// chargen (RFC 864) and HTTP/1.1 static files. SIGINT or SIGTERM closes everything and exits 0
+// (printing --stats). --threads N runs one stack per queue of a multi-queue TUN, each on its own
+// thread. --idle-timeout and
 // --header-timeout reap connections that send nothing, or a request head too slowly.
 #include <limits.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -109,6 +111,21 @@ class Server {
     listeners_[l] = kind;
   }
 
+  // RFC 862 over UDP: every datagram goes back to its sender. One socket per family (an
+  // IPv6 socket is IPv6-only).
+  void udp_echo(uint16_t port) {
+    std::vector<IpAddr> wildcards{IpAddr(Ipv4Addr())};
+    if (st_.config().ipv6) wildcards.emplace_back(Ipv6Addr());
+    for (const IpAddr& any : wildcards) {
+      std::error_code ec;
+      const SocketId s = st_.udp_bind(Endpoint{any, port}, ec);
+      if (ec) {
+        throw std::system_error(ec, "cannot bind UDP port " + std::to_string(port) + " (echo)");
+      }
+      udp_echo_.push_back(s);
+    }
+  }
+
   int run() {
     bool stopping = false;
     SignalWatcher signals(loop_, [&](int) {
@@ -124,6 +141,8 @@ class Server {
   void shut_down() {
     for (const auto& [l, kind] : listeners_) st_.close(l);
     listeners_.clear();
+    for (SocketId u : udp_echo_) st_.close(u);
+    udp_echo_.clear();
     std::vector<SocketId> open;
     for (const auto& [s, c] : conns_) open.push_back(s);
     for (SocketId s : open) close(s);
@@ -138,7 +157,8 @@ class Server {
         it->second->queued = true;
         ready_.push_back(s);
       }
-    } else if (listeners_.count(s) != 0) {
+    } else if (listeners_.count(s) != 0 ||
+               std::find(udp_echo_.begin(), udp_echo_.end(), s) != udp_echo_.end()) {
       ready_.push_back(s);
     }
   }
@@ -151,9 +171,22 @@ class Server {
       } else if (auto c = conns_.find(s); c != conns_.end()) {
         c->second->queued = false;
         serve(s, *c->second);
+      } else if (std::find(udp_echo_.begin(), udp_echo_.end(), s) != udp_echo_.end()) {
+        echo_datagrams(s);
       }
     }
     work_.clear();
+  }
+
+  void echo_datagrams(SocketId s) {
+    for (;;) {
+      std::error_code ec;
+      Endpoint from;
+      const size_t n = st_.recv_from(s, datagram_, ec, &from);
+      if (ec) return;  // operation_would_block: all answered
+      st_.send_to(s, std::span(datagram_).first(n), &from, ec);
+      loop_.request_process();
+    }
   }
 
   void accept_all(SocketId listener, Service kind) {
@@ -351,10 +384,12 @@ class Server {
   std::unordered_map<SocketId, std::unique_ptr<Conn>> conns_;
   std::vector<SocketId> ready_;
   std::vector<SocketId> work_;
+  std::vector<SocketId> udp_echo_;
+  std::vector<uint8_t> datagram_ = std::vector<uint8_t>(65535);
 };
 
 struct Services {
-  uint16_t echo = 0, discard = 0, chargen = 0, http = 0;
+  uint16_t echo = 0, discard = 0, chargen = 0, http = 0, udp_echo = 0;
   std::string root;
 };
 
@@ -363,6 +398,7 @@ void listen_all(Server& server, const Services& sv) {
   if (sv.discard) server.listen(Service::kDiscard, sv.discard);
   if (sv.chargen) server.listen(Service::kChargen, sv.chargen);
   if (sv.http) server.listen(Service::kHttp, sv.http);
+  if (sv.udp_echo) server.udp_echo(sv.udp_echo);
 }
 
 // --threads N > 1: one Server per queue of a multi-queue TUN, each on its own thread with
@@ -430,12 +466,14 @@ int main(int argc, char** argv) {
   auto* o_chargen =
       app.add_option("--chargen", sv.chargen, "chargen service (RFC 864) on PORT")->check(port);
   auto* o_http = app.add_option("--http", sv.http, "HTTP/1.1 static files on PORT")->check(port);
+  auto* o_udp_echo =
+      app.add_option("--udp-echo", sv.udp_echo, "UDP echo (RFC 862) on PORT")->check(port);
   app.add_option("--root", root, "directory served by --http")->capture_default_str();
   ConnectionOptions conn_options;
   add_connection_options(app, conn_options, true);
   return run_main(app, argc, argv, [&] {
-    if (!*o_echo && !*o_discard && !*o_chargen && !*o_http) {
-      throw UsageError("nothing to serve: give --echo, --discard, --chargen or --http");
+    if (!*o_echo && !*o_discard && !*o_chargen && !*o_http && !*o_udp_echo) {
+      throw UsageError("nothing to serve: give --echo, --discard, --chargen, --http or --udp-echo");
     }
     if (*o_http) {
       char buf[PATH_MAX];

@@ -9,6 +9,10 @@
 //   size_t n = stream.read(buffer);  // blocks; 0 at end of stream
 //   stream.write_all(reply);
 //
+//   utcp::UdpSocket udp = iface.udp_bind({utcp::Ipv4Addr(), 53});
+//   size_t len = udp.recv_from(buffer, &from);  // blocks for one datagram
+//   udp.send_to(std::span(buffer).first(len), from);
+//
 // The Interface owns a Stack and an EventLoop running on a thread of its own; every Stack
 // call is posted to that thread and the caller waits for the answer, so listeners and
 // streams may be used from any thread (one reader and one writer per stream at a time).
@@ -113,6 +117,50 @@ class TcpListener {
   SocketId id_ = kNoSocket;
 };
 
+// A UDP socket (RFC 768) on an Interface: datagrams in and out from any thread (one reader
+// and one writer at a time). Errors as the Stack's UDP calls: a pending ICMP error first
+// (connection_refused after a port unreachable on a connected socket), then
+// operation_would_block is what the blocking calls wait through.
+class UdpSocket {
+ public:
+  UdpSocket() = default;  // no socket; every operation fails with not_connected
+  ~UdpSocket();           // closes the socket (queued datagrams are dropped)
+  UdpSocket(UdpSocket&& other) noexcept;
+  UdpSocket& operator=(UdpSocket&& other) noexcept;
+  UdpSocket(const UdpSocket&) = delete;
+  UdpSocket& operator=(const UdpSocket&) = delete;
+
+  bool valid() const { return core_ != nullptr; }
+
+  // Blocks until a datagram arrives (or the read timeout passes: timed_out); copies it into
+  // out (the rest of a longer one is lost: info->datagram_len says how long it was).
+  size_t recv_from(std::span<uint8_t> out, Endpoint* from = nullptr, DatagramInfo* info = nullptr);
+  size_t recv_from(std::span<uint8_t> out, std::error_code& ec, Endpoint* from = nullptr,
+                   DatagramInfo* info = nullptr);
+  // Sends one datagram to `to`, or to the connected peer; never blocks.
+  size_t send_to(std::span<const uint8_t> data, const Endpoint& to);
+  size_t send_to(std::span<const uint8_t> data, const Endpoint& to, std::error_code& ec);
+  size_t send(std::span<const uint8_t> data);
+  size_t send(std::span<const uint8_t> data, std::error_code& ec);
+  // Sets the default peer and hears from it only (an unspecified address disconnects).
+  void connect(const Endpoint& peer, std::error_code& ec);
+  // recv_from() gives up after `timeout` (zero: waits forever, the default).
+  void set_read_timeout(Duration timeout) { read_timeout_ = timeout; }
+  void close();
+
+  Endpoint local_endpoint() const;
+  Endpoint peer_endpoint() const;  // port 0 unless connected
+
+ private:
+  friend class Interface;
+  UdpSocket(std::shared_ptr<detail::InterfaceCore> core, SocketId id);
+  void release();
+
+  std::shared_ptr<detail::InterfaceCore> core_;
+  SocketId id_ = kNoSocket;
+  Duration read_timeout_{0};
+};
+
 class Interface {
  public:
   // Borrows `device`, which must outlive the Interface.
@@ -139,6 +187,12 @@ class Interface {
   TcpStream connect(IpAddr addr, uint16_t port, std::error_code& ec);
   TcpStream connect(IpAddr addr, uint16_t port, Duration timeout);
   TcpStream connect(IpAddr addr, uint16_t port, Duration timeout, std::error_code& ec);
+
+  // UDP sockets: bound to `local` (port 0: ephemeral), or connected to `peer`.
+  UdpSocket udp_bind(const Endpoint& local);
+  UdpSocket udp_bind(const Endpoint& local, std::error_code& ec);
+  UdpSocket udp_connect(const Endpoint& peer);
+  UdpSocket udp_connect(const Endpoint& peer, std::error_code& ec);
 
   // Snapshot of Stack::counters().
   std::vector<std::pair<std::string, uint64_t>> counters();

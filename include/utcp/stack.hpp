@@ -99,6 +99,14 @@ struct ListenOptions {
   bool v4only = false;   // IPv4 only (an AF_INET socket)
 };
 
+// What recv_from() says about a UDP datagram besides its bytes.
+struct DatagramInfo {
+  Endpoint src;               // who sent it (recvfrom's address)
+  Endpoint dst;               // where it was sent: one of the stack's addresses (IP_PKTINFO)
+  uint8_t traffic_class = 0;  // the IPv4 TOS byte: DSCP << 2 | ECN
+  size_t datagram_len = 0;    // its payload; more than recv_from() returned: truncated
+};
+
 class Stack {
  public:
   // The stack derives its path MTU, MSS, TSO segment size and checksum work from the
@@ -227,6 +235,35 @@ class Stack {
 
   // Optional per-segment trace for tools' -v: direction ('<' in, '>' out) and a one-line decode.
   void set_trace(std::function<void(char dir, std::string_view line)> trace);
+
+  // ---- UDP (RFC 768, RFC 1122 §4.1; docs/udp.md in the source tree) ----
+  // Datagram sockets share the SocketId space and readiness() / the readiness callback
+  // (kReadable: a datagram or a pending error; kWritable: always; kError: a pending error)
+  // and close(); the TCP calls refuse them (bad_file_descriptor), as these refuse TCP sockets.
+  // udp_bind(): a socket bound to `local` (an unspecified address: the wildcard of its family;
+  // port 0: an ephemeral port). reuse_addr is SO_REUSEADDR: sockets share a port only if all
+  // set it. Errors: address_in_use, address_not_available (not one of the stack's addresses).
+  SocketId udp_bind(const Endpoint& local, std::error_code& ec, bool reuse_addr = false);
+  // A socket connected to `remote`: bound to an ephemeral port, sending to `remote` by
+  // default and hearing from it only; ICMP errors about its datagrams (port unreachable:
+  // connection_refused) are the next send_to()/recv_from()'s error.
+  SocketId udp_connect(const Endpoint& remote, std::error_code& ec);
+  // Connects an existing socket (an unspecified address disconnects it).
+  void udp_connect(SocketId s, const Endpoint& remote, std::error_code& ec);
+  // Sends one datagram to `to` (nullptr: the connected peer), fragmented if larger than the
+  // MTU. Returns data.size(), or 0 with an error: a pending ICMP error first,
+  // destination_address_required, message_size (over 65,507 bytes), ...
+  size_t send_to(SocketId s, std::span<const uint8_t> data, const Endpoint* to,
+                 std::error_code& ec);
+  // Receives the oldest datagram into out; the rest of a longer one is discarded (info says
+  // how long it was). operation_would_block when none is queued.
+  size_t recv_from(SocketId s, std::span<uint8_t> out, std::error_code& ec,
+                   Endpoint* from = nullptr, DatagramInfo* info = nullptr);
+  // Receive queue limits of one socket (defaults: 212,992 bytes, 1,024 datagrams); a datagram
+  // that does not fit is dropped and counted (udp.drop.queue-full).
+  void set_udp_recv_queue(SocketId s, size_t bytes, uint32_t datagrams);
+  Endpoint udp_local_endpoint(SocketId s) const;
+  Endpoint udp_remote_endpoint(SocketId s) const;  // port 0 unless connected
 
   // Counters of everything received, sent, dropped and rejected, by name.
   std::vector<std::pair<std::string_view, uint64_t>> counters() const;

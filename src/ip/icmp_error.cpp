@@ -76,7 +76,10 @@ IcmpErrorDecode decode_icmp_error(const wire::IcmpPacket& icmp, wire::Ipv4Addr r
   auto quote = icmp.quote();
   // RFC 792: an error quotes the header plus at least 8 bytes, enough for ports and seq.
   if (!quote || !quote->has_tcp_seq()) return IcmpErrorDecode::kBadQuote;
-  if (quote->ip.protocol() != wire::ip_proto::kTcp) return IcmpErrorDecode::kNotTcp;
+  const uint8_t protocol = quote->ip.protocol();
+  if (protocol != wire::ip_proto::kTcp && protocol != wire::ip_proto::kUdp) {
+    return IcmpErrorDecode::kNotTcp;
+  }
 
   out.type = icmp.type();
   out.code = icmp.code();
@@ -87,7 +90,9 @@ IcmpErrorDecode decode_icmp_error(const wire::IcmpPacket& icmp, wire::Ipv4Addr r
   out.remote_addr = IpAddr(quote->ip.dst());
   out.local_port = quote->src_port();
   out.remote_port = quote->dst_port();
-  out.seq = quote->tcp_seq();
+  // The 8 quoted bytes of a UDP header hold its ports, Length and checksum: no sequence.
+  out.seq = protocol == wire::ip_proto::kTcp ? quote->tcp_seq() : wire::SeqNum();
+  out.protocol = protocol;
   return IcmpErrorDecode::kOk;
 }
 
@@ -96,8 +101,12 @@ IcmpErrorDecode decode_icmpv6_error(const wire::Icmpv6Packet& icmp, wire::Ipv6Ad
   if (!icmp.is_error()) return IcmpErrorDecode::kNotAnError;  // RFC 4443 §2.1
   auto quote = icmp.quote();
   if (!quote || !quote->has_upper) return IcmpErrorDecode::kBadQuote;
-  if (quote->upper_protocol != wire::ipv6_next::kTcp) return IcmpErrorDecode::kNotTcp;
-  // RFC 4443 §2.4(c) quotes as much as fits; the ports and sequence number take 8 bytes.
+  const uint8_t protocol = quote->upper_protocol;
+  if (protocol != wire::ipv6_next::kTcp && protocol != wire::ipv6_next::kUdp) {
+    return IcmpErrorDecode::kNotTcp;
+  }
+  // RFC 4443 §2.4(c) quotes as much as fits; the ports and sequence number (or the whole UDP
+  // header) take 8 bytes.
   if (quote->upper.size() < 8) return IcmpErrorDecode::kBadQuote;
   const uint8_t* tcp = quote->upper.data();
 
@@ -110,7 +119,9 @@ IcmpErrorDecode decode_icmpv6_error(const wire::Icmpv6Packet& icmp, wire::Ipv6Ad
   out.remote_addr = IpAddr(quote->ip.dst());
   out.local_port = wire::load_be16(tcp);
   out.remote_port = wire::load_be16(tcp + 2);
-  out.seq = wire::SeqNum(wire::load_be32(tcp + 4));
+  out.seq =
+      protocol == wire::ipv6_next::kTcp ? wire::SeqNum(wire::load_be32(tcp + 4)) : wire::SeqNum();
+  out.protocol = protocol;
   return IcmpErrorDecode::kOk;
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// An ICMP or ICMPv6 error about a TCP segment we sent, decoded for the Stack, which finds
-// the connection by the quoted 4-tuple and checks the quoted sequence number (RFC 5927 §4.1).
-// Addresses are family-neutral: an ICMPv4 error carries IPv4 addresses, an ICMPv6 one IPv6.
+// An ICMP or ICMPv6 error about a TCP segment or UDP datagram we sent, decoded for the Stack,
+// which finds the connection by the quoted 4-tuple and checks the quoted sequence number
+// (RFC 5927 §4.1), or the UDP socket by the quoted addresses and ports. Addresses are
+// family-neutral: an ICMPv4 error carries IPv4 addresses, an ICMPv6 one IPv6.
 #include <cstdint>
 
 #include "utcp/address.hpp"
@@ -35,7 +36,8 @@ struct IcmpError {
   uint16_t local_port = 0;
   IpAddr remote_addr;
   uint16_t remote_port = 0;
-  wire::SeqNum seq;  // the quoted segment's sequence number
+  wire::SeqNum seq;                         // the quoted segment's sequence number (TCP only)
+  uint8_t protocol = wire::ip_proto::kTcp;  // of the quoted datagram: kTcp or kUdp
 
   bool is_v6() const { return reporter.is_v6(); }
 };
@@ -45,11 +47,12 @@ enum class IcmpErrorDecode : uint8_t {
   kNotAnError,    // echo or another informational type
   kSourceQuench,  // RFC 6633: ignored
   kBadQuote,      // quoted header unreadable or shorter than 8 transport bytes
-  kNotTcp,        // quotes a datagram of another protocol
+  kNotTcp,        // quotes a datagram of a protocol other than TCP and UDP
 };
 
 // Classifies the error (RFC 1122 §4.2.3.9, RFC 1191, RFC 5927) and extracts the quoted TCP
-// ports and sequence number. `reporter` is the outer source address.
+// ports and sequence number, or the quoted UDP ports (protocol says which). `reporter` is the outer
+// source address.
 IcmpErrorDecode decode_icmp_error(const wire::IcmpPacket& icmp, wire::Ipv4Addr reporter,
                                   IcmpError& out);
 

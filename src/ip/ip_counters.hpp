@@ -24,6 +24,7 @@ namespace utcp::ip {
   X(in_bad_source, "ip.drop.bad-source")                              \
   X(in_not_for_us, "ip.drop.not-for-us")                              \
   X(in_delivered_tcp, "ip.in.tcp")                                    \
+  X(in_delivered_udp, "ip.in.udp")                                    \
   X(in_unknown_protocol, "ip.in.unknown-protocol")                    \
   X(frag_in, "ip.frag.in")                                            \
   X(frag_reassembled, "ip.frag.reassembled")                          \
@@ -46,6 +47,7 @@ namespace utcp::ip {
   X(icmp_source_quench_ignored, "icmp.drop.source-quench")            \
   X(icmp_other_ignored, "icmp.drop.other-type")                       \
   X(icmp_unreachable_sent, "icmp.out.protocol-unreachable")           \
+  X(icmp_port_unreachable_sent, "icmp.out.port-unreachable")          \
   X(icmp_error_suppressed, "icmp.out.suppressed")                     \
   X(icmp_error_rate_limited, "icmp.out.rate-limited")                 \
   X(out_no_room, "ip.out.drop.no-room")                               \

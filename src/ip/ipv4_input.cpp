@@ -47,7 +47,8 @@ InputResult Ipv4Input::reassemble(const wire::Ipv4Packet& ip, Instant now,
                                   std::span<uint8_t> reply_buf) {
   counters_.inc(IpCounter::frag_in);
   const uint8_t proto = ip.protocol();
-  if (proto != wire::ip_proto::kTcp && proto != wire::ip_proto::kIcmp) {
+  if (proto != wire::ip_proto::kTcp && proto != wire::ip_proto::kIcmp &&
+      !(proto == wire::ip_proto::kUdp && config_.udp)) {
     // Nobody would take the datagram: answer the first fragment, drop the rest unbuffered.
     if (ip.frag_offset() == 0) {
       counters_.inc(IpCounter::in_unknown_protocol);
@@ -95,14 +96,30 @@ InputResult Ipv4Input::deliver(const wire::Ipv4Packet& ip, Instant now,
       counters_.inc(IpCounter::in_delivered_tcp);
       r.action = InputAction::kTcp;
       return r;
+    case wire::ip_proto::kUdp:
+      if (!config_.udp) break;
+      counters_.inc(IpCounter::in_delivered_udp);
+      r.action = InputAction::kUdp;
+      r.tos = static_cast<uint8_t>(ip.dscp() << 2 | ip.ecn());
+      r.datagram = ip.bytes();
+      return r;
     case wire::ip_proto::kIcmp:
       return handle_icmp(ip, r, reply_buf);
     default:
-      // RFC 1122 §3.2.2.1: a host SHOULD answer an unknown protocol with protocol unreachable.
-      counters_.inc(IpCounter::in_unknown_protocol);
-      return send_error(ip, wire::icmp_type::kDestUnreachable, wire::icmp_unreach::kProtocol, now,
-                        reply_buf);
+      break;
   }
+  // RFC 1122 §3.2.2.1: a host SHOULD answer an unknown protocol with protocol unreachable.
+  counters_.inc(IpCounter::in_unknown_protocol);
+  return send_error(ip, wire::icmp_type::kDestUnreachable, wire::icmp_unreach::kProtocol, now,
+                    reply_buf);
+}
+
+InputResult Ipv4Input::port_unreachable(std::span<const uint8_t> datagram, Instant now,
+                                        std::span<uint8_t> reply_buf) {
+  auto ip = wire::Ipv4Packet::parse_quoted(datagram);
+  if (!ip) return drop(IpCounters::for_parse_error(ip.error()));
+  return send_error(*ip, wire::icmp_type::kDestUnreachable, wire::icmp_unreach::kPort, now,
+                    reply_buf, IpCounter::icmp_port_unreachable_sent);
 }
 
 InputResult Ipv4Input::handle_icmp(const wire::Ipv4Packet& ip, InputResult r,
@@ -140,7 +157,11 @@ InputResult Ipv4Input::handle_icmp(const wire::Ipv4Packet& ip, InputResult r,
       counters_.inc(IpCounter::icmp_errors_in);
       // The quoted datagram must be one we sent: from one of our addresses (RFC 5927 §4.1).
       if (!is_local(r.icmp_error.local_addr.v4())) return drop(IpCounter::icmp_errors_bad_quote);
-      r.action = InputAction::kIcmpError;
+      if (r.icmp_error.protocol == wire::ip_proto::kUdp && !config_.udp) {
+        return drop(IpCounter::icmp_errors_not_tcp);
+      }
+      r.action = r.icmp_error.protocol == wire::ip_proto::kUdp ? InputAction::kUdpIcmpError
+                                                               : InputAction::kIcmpError;
       r.payload = {};
       return r;
     case IcmpErrorDecode::kSourceQuench:
@@ -178,7 +199,7 @@ bool Ipv4Input::may_send_error(const wire::Ipv4Packet& offending) const {
 }
 
 InputResult Ipv4Input::send_error(const wire::Ipv4Packet& offending, uint8_t type, uint8_t code,
-                                  Instant now, std::span<uint8_t> reply_buf) {
+                                  Instant now, std::span<uint8_t> reply_buf, IpCounter sent) {
   if (!may_send_error(offending)) return drop(IpCounter::icmp_error_suppressed);
   if (!error_limiter_.allow(now)) return drop(IpCounter::icmp_error_rate_limited);
   // RFC 792: quote the header and at least 8 bytes of data; RFC 1812 §4.3.2.3: up to 576 total.
@@ -201,7 +222,7 @@ InputResult Ipv4Input::send_error(const wire::Ipv4Packet& offending, uint8_t typ
       output_.write_header(reply_buf, icmp.total_len(), offending.dst(), offending.src(),
                            wire::ip_proto::kIcmp, ecn::kNotEct, false);
   if (total == 0) return drop(IpCounter::out_no_room);
-  counters_.inc(IpCounter::icmp_unreachable_sent);
+  counters_.inc(sent);
   counters_.inc(IpCounter::out_packets);
   InputResult r;
   r.action = InputAction::kReply;

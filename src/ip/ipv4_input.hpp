@@ -9,6 +9,7 @@
 //   switch (r.action) {
 //     case InputAction::kTcp: stack.on_segment(r.src, r.dst, r.ecn, r.payload); break;
 //     case InputAction::kIcmpError: stack.on_icmp_error(r.icmp_error); break;
+//     case InputAction::kUdp:  // no socket: input.port_unreachable(r.datagram, now, buf)
 //     case InputAction::kReply: device.transmit_one(r.reply, now); break;
 //     default: break;  // dropped, consumed or held for reassembly; counters say why
 //   }
@@ -34,6 +35,9 @@ struct Ipv4InputConfig {
   ReassemblyConfig reassembly;
   uint32_t icmp_errors_per_second = 100;  // 0: never send ICMP errors
   uint32_t icmp_error_burst = 10;
+  // Deliver UDP datagrams (kUdp) and ICMP errors about ours (kUdpIcmpError). Off, UDP is an
+  // unknown protocol answered with protocol unreachable (a host without UDP).
+  bool udp = false;
 };
 
 struct InputResult {
@@ -41,9 +45,12 @@ struct InputResult {
   wire::Ipv4Addr src;
   wire::Ipv4Addr dst;
   uint8_t ecn = 0;  // RFC 3168 codepoint of the datagram
+  uint8_t tos = 0;  // the whole TOS byte (DSCP << 2 | ECN), for UDP's receivers
   // kTcp: the TCP segment, inside the packet or the reassembly buffer; valid until the next
   // call to input().
   std::span<const uint8_t> payload;
+  // kUdp: the whole IPv4 datagram (header and payload), to quote if no socket takes it.
+  std::span<const uint8_t> datagram;
   IcmpError icmp_error;            // kIcmpError
   std::span<const uint8_t> reply;  // kReply: a whole IPv4 packet inside reply_buf
 };
@@ -56,6 +63,12 @@ class Ipv4Input {
   // counted. An echo reply may be larger than the link MTU (it is sent without DF): the
   // caller fragments what exceeds it (ip::Ipv4Fragmenter).
   InputResult input(std::span<const uint8_t> packet, Instant now, std::span<uint8_t> reply_buf);
+
+  // RFC 1122 §4.1.3.1: the answer to a kUdp datagram no socket wanted, a port unreachable
+  // quoting it (rate-limited, and never about broadcasts, non-first fragments or non-unicast
+  // sources, RFC 1122 §3.2.2). kReply with the packet in reply_buf, or kDrop (counted).
+  InputResult port_unreachable(std::span<const uint8_t> datagram, Instant now,
+                               std::span<uint8_t> reply_buf);
 
   // Frees reassembly trains that timed out; call at next_deadline().
   void expire(Instant now);
@@ -70,7 +83,8 @@ class Ipv4Input {
   InputResult reassemble(const wire::Ipv4Packet& ip, Instant now, std::span<uint8_t> reply_buf);
   InputResult handle_icmp(const wire::Ipv4Packet& ip, InputResult r, std::span<uint8_t> reply_buf);
   InputResult send_error(const wire::Ipv4Packet& offending, uint8_t type, uint8_t code, Instant now,
-                         std::span<uint8_t> reply_buf);
+                         std::span<uint8_t> reply_buf,
+                         IpCounter sent = IpCounter::icmp_unreachable_sent);
   bool may_send_error(const wire::Ipv4Packet& offending) const;
   InputResult drop(IpCounter why) {
     counters_.inc(why);

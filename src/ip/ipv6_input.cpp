@@ -310,7 +310,8 @@ Ipv6InputResult Ipv6Input::handle_icmp(Ipv6InputResult r, std::span<uint8_t> rep
       if (!is_local(r.icmp_error.local_addr.v6())) {
         return drop(IpCounter::icmp6_errors_bad_quote);
       }
-      r.action = InputAction::kIcmpError;
+      r.action = r.icmp_error.protocol == wire::ipv6_next::kUdp ? InputAction::kUdpIcmpError
+                                                                : InputAction::kIcmpError;
       return r;
     case IcmpErrorDecode::kBadQuote:
       counters_.inc(IpCounter::icmp6_errors_in);

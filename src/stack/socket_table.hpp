@@ -19,7 +19,9 @@
 
 namespace utcp::stack {
 
-enum class SocketKind : uint8_t { kFree, kListener, kConnection };
+// kUdp: a UDP socket (udp::UdpSocketTable holds it; `udp` is its handle there). lookup()
+// does not return one, so the TCP calls refuse UDP handles.
+enum class SocketKind : uint8_t { kFree, kListener, kConnection, kUdp };
 
 inline constexpr uint32_t kNoIndex = UINT32_MAX;
 
@@ -49,6 +51,8 @@ struct Socket {
   uint32_t accept_backlog = 0;
   uint32_t half_open = 0;
   uint16_t user_mss = 0;  // TCP_MAXSEG for the connections it accepts (0: the stack's)
+  // UDP: the handle in udp::UdpSocketTable (here, it fits the padding before accept_queue).
+  uint32_t udp = UINT32_MAX;
   IndexFifo accept_queue;
 };
 
@@ -74,7 +78,18 @@ class SocketTable {
     const uint32_t index = id & kIndexMask;
     if (index >= sockets_.size()) return nullptr;
     Socket& s = sockets_[index];
-    if (s.kind == SocketKind::kFree || s.gen != (id >> kIndexBits) || s.released) return nullptr;
+    if (s.kind == SocketKind::kFree || s.kind == SocketKind::kUdp || s.gen != (id >> kIndexBits) ||
+        s.released) {
+      return nullptr;
+    }
+    return &s;
+  }
+  // The UDP socket a handle names, or nullptr.
+  Socket* lookup_udp(SocketId id) {
+    const uint32_t index = id & kIndexMask;
+    if (index >= sockets_.size()) return nullptr;
+    Socket& s = sockets_[index];
+    if (s.kind != SocketKind::kUdp || s.gen != (id >> kIndexBits)) return nullptr;
     return &s;
   }
   const Socket* lookup(SocketId id) const { return const_cast<SocketTable*>(this)->lookup(id); }

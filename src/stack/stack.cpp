@@ -254,6 +254,7 @@ void Stack::shutdown_write(SocketId id, std::error_code& ec) {
 }
 
 void Stack::close(SocketId id) {
+  if (impl_->close_udp(id)) return;
   auto* s = impl_->lookup(id);
   if (!s) return;
   uint32_t index = impl_->index_of(*s);
@@ -288,6 +289,7 @@ void Stack::abort(SocketId id) {
 }
 
 uint32_t Stack::readiness(SocketId id) const {
+  if (const auto* u = impl_->lookup_udp(id)) return impl_->udp_readiness(*u);
   auto* s = impl_->lookup(id);
   return s ? Impl::readiness(*s) : ready::kError;
 }
@@ -429,6 +431,7 @@ std::vector<std::pair<std::string_view, uint64_t>> Stack::counters() const {
   ip += impl_->ip6_in.counters();
   ip.append_to(out);
   impl_->counters.append_to(out);
+  impl_->udp.append_counters(out);
   impl_->memory.append_to(out);
   return out;
 }

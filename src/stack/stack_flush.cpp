@@ -20,6 +20,7 @@ namespace {
 ip::Ipv4InputConfig ip_config(Ipv4Addr address) {
   ip::Ipv4InputConfig c;
   c.local_addresses = {address};
+  c.udp = true;
   return c;
 }
 
@@ -74,7 +75,11 @@ Stack::Impl::Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> h, StackCon
       ip_in(ip_config(config.address), out.ip()),
       ip6_in(ip6_config(config.address6), out.ip6()),
       sockets(seed_from(config.secret)),
-      placement(caps.scatter_receive) {
+      placement(caps.scatter_receive),
+      udp(udp_config(config)) {
+  std::vector<IpAddr> udp_addresses{IpAddr(config.address)};
+  if (config.ipv6) udp_addresses.emplace_back(config.address6);
+  udp.set_local_addresses(std::move(udp_addresses));
   out.set_device_sums_above(config.tcp.tso_checksum_offload_above);
   rx_storage.resize(kBatch * kMaxPacket);
   for (size_t i = 0; i < kBatch; ++i) {
@@ -168,7 +173,9 @@ void Stack::Impl::reap(uint32_t index) {
 
 void Stack::Impl::notify(uint32_t index) {
   const Socket& s = sockets[index];
-  if (on_readiness && !s.released) on_readiness(sockets.id_of(index), sockets.readiness(s));
+  if (!on_readiness || s.released) return;
+  on_readiness(sockets.id_of(index),
+               s.kind == Kind::kUdp ? udp_readiness(s) : sockets.readiness(s));
 }
 
 void Stack::Impl::flush(Instant t) {

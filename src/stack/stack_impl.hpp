@@ -28,6 +28,7 @@
 #include "tcp/challenge_ack_limiter.hpp"
 #include "tcp/isn_generator.hpp"
 #include "tcp/memory_budget.hpp"
+#include "udp/udp_socket_table.hpp"
 #include "utcp/device.hpp"
 #include "utcp/stack.hpp"
 #include "wire/tcp.hpp"
@@ -68,6 +69,7 @@ struct Stack::Impl {
   stack::SocketTable sockets;
   stack::DirectPlacement placement;
   stack::OrphanQueue orphans;
+  udp::UdpSocketTable udp;
   stack::DirectPlacement::Lease lease;  // held for one placed read at a time
   std::vector<uint8_t> rx_storage;
   std::array<dev::PacketSlot, kBatch> rx_slots;
@@ -141,6 +143,25 @@ struct Stack::Impl {
   bool accept_syn_cookie(uint32_t l, const stack::FourTuple& t, const wire::TcpRepr& ack,
                          uint8_t ecn);
   void receive_all();
+
+  // ---- UDP (udp_sockets.cpp) ----
+  static udp::UdpConfig udp_config(const StackConfig& c);
+  Socket* lookup_udp(SocketId id) { return sockets.lookup_udp(id); }
+  // A datagram from IP input of either family (payload: the UDP bytes) to its socket; true
+  // when no socket wants it, and the caller answers with its family's port unreachable
+  // (udp_port_unreachable, udp_port_unreachable6).
+  bool on_udp(const IpAddr& src, const IpAddr& dst, uint8_t traffic_class,
+              std::span<const uint8_t> payload, bool checksum_verified);
+  // RFC 1122 §4.1.3.1 over IPv4: the rate-limited answer to `datagram` (a whole IPv4 packet).
+  void udp_port_unreachable(std::span<const uint8_t> datagram);
+  // RFC 4443 §3.1 code 4 over IPv6, rate-limited (§2.4(f)): `datagram` a whole IPv6 packet.
+  void udp_port_unreachable6(std::span<const uint8_t> datagram);
+  // An ICMP or ICMPv6 error quoting one of our datagrams: to the connected socket it is about.
+  void on_udp_icmp_error(const ip::IcmpError& e);
+  uint32_t udp_readiness(const Socket& s) const;
+  // Frees a UDP handle; false when `id` names no UDP socket.
+  bool close_udp(SocketId id);
+  SocketId open_udp(std::error_code& ec, bool reuse_addr);
 };
 
 }  // namespace utcp

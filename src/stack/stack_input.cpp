@@ -42,6 +42,14 @@ void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verifi
     case ip::InputAction::kReply:
       out.queue_packet_within(r.reply, caps.mtu);
       break;
+    case ip::InputAction::kUdp:
+      if (on_udp(r.src, r.dst, r.tos, r.payload, checksum_verified)) {
+        udp_port_unreachable(r.datagram);
+      }
+      break;
+    case ip::InputAction::kUdpIcmpError:
+      on_udp_icmp_error(r.icmp_error);
+      break;
     default:
       break;  // dropped, held for reassembly or consumed: ip counters say which
   }
@@ -65,8 +73,16 @@ void Stack::Impl::on_packet6(std::span<const uint8_t> bytes, bool checksum_verif
       // it (RFC 8200 §4.5).
       out.queue_packet6_within(r.reply, caps.mtu);
       break;
+    case ip::InputAction::kUdp:
+      if (on_udp(IpAddr(r.src), IpAddr(r.dst), r.traffic_class, r.payload, checksum_verified)) {
+        udp_port_unreachable6(r.datagram);
+      }
+      break;
+    case ip::InputAction::kUdpIcmpError:
+      on_udp_icmp_error(r.icmp_error);
+      break;
     default:
-      break;  // dropped, held for reassembly or consumed (UDP: no sockets yet): counted
+      break;  // dropped, held for reassembly or consumed: counted
   }
 }
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Checks the layering of the library's sources (docs/architecture.md, "Layers").
 
-Layers, lowest first: base < wire < tcp < ip < dev < stack < posix. A file may include headers
+Layers, lowest first: base < wire < tcp < udp < ip < dev < stack < posix. A file may include headers
 of its own layer and of the layers below it, never of a layer above. The layer of a file under
 src/ is its first folder (src/tcp/... is tcp); the public headers in include/utcp/ each have a
 layer in PUBLIC_LAYERS below (the vocabulary types sit at base, so every layer may use them).
@@ -22,7 +22,7 @@ import re
 import sys
 import tempfile
 
-LAYERS = ["base", "wire", "tcp", "ip", "dev", "stack", "posix"]
+LAYERS = ["base", "wire", "tcp", "udp", "ip", "dev", "stack", "posix"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
 
 # The layer of each public header. Vocabulary types are at base: any layer may name them.

@@ -102,9 +102,9 @@ TEST(StackFragmentOutput, AnIcmpErrorLargerThanASmallMtuIsFragmented) {
   StackConfig cfg;
   cfg.address = kLocal;
   Stack stack(link.a(), cfg);
-  // The first 300-byte fragment of a UDP datagram: utcp has no UDP, so it answers protocol
+  // The first 300-byte fragment of an SCTP datagram: utcp has no SCTP, so it answers protocol
   // unreachable, quoting all 300 bytes (20 + 8 + 300 = 328 > 300).
-  const auto first = ip_packet({.protocol = 17, .id = 0x99, .mf = true}, pattern(280, 1));
+  const auto first = ip_packet({.protocol = 132, .id = 0x99, .mf = true}, pattern(280, 1));
   ASSERT_TRUE(link.b().transmit_one(first, Instant{}));
   stack.process(Instant{});
 

@@ -413,10 +413,10 @@ TEST_F(Ipv6InputTest, QuoteBehindExtensionHeadersIsDecoded) {
 }
 
 TEST_F(Ipv6InputTest, UnusableIcmpErrorsAreDroppedByReason) {
-  // Quoting a packet we did not send (RFC 5927 §4.1), a UDP datagram, and a cut quote.
+  // Quoting a packet we did not send (RFC 5927 §4.1), an SCTP packet, and a cut quote.
   EXPECT_EQ(feed(error_about_our_segment(1, 4, 0, 1, kFar6)).action, InputAction::kDrop);
   EXPECT_EQ(count(IpCounter::icmp6_errors_bad_quote), 1u);
-  EXPECT_EQ(feed(error_about_our_segment(1, 4, 0, 1, kLocal6, 17)).action, InputAction::kDrop);
+  EXPECT_EQ(feed(error_about_our_segment(1, 4, 0, 1, kLocal6, 132)).action, InputAction::kDrop);
   EXPECT_EQ(count(IpCounter::icmp6_errors_not_tcp), 1u);
   const auto sent = ip6_packet({.src = kLocal6, .dst = kFar6}, tcp_header(40000, 5001, 1));
   const auto cut = std::vector<uint8_t>(sent.begin(), sent.begin() + 44);  // 4 TCP bytes

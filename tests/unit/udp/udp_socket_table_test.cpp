@@ -33,6 +33,15 @@ uint64_t test_seed() {
   return seed;
 }
 
+// "<message>". Appended, not `"<" + s`: GCC 12 at -O3 reports that as an overlapping memcpy
+// (-Wrestrict, a false positive).
+std::string in_angles(const std::error_code& ec) {
+  std::string e = "<";
+  e += ec.message();
+  e += '>';
+  return e;
+}
+
 struct Table {
   UdpSocketTable t;
   explicit Table(UdpConfig c = {}) : t((c.seed = test_seed(), c)) {
@@ -56,7 +65,7 @@ struct Table {
     std::vector<uint8_t> buf(70000);
     std::error_code ec;
     auto r = t.recv(id, buf, ec);
-    if (!r) return "<" + ec.message() + ">";
+    if (!r) return in_angles(ec);
     if (out) *out = *r;
     return std::string(buf.begin(), buf.begin() + static_cast<long>(r->copied));
   }
@@ -74,8 +83,7 @@ TEST(UdpSockets, BindAndReceiveWithSourceDestinationAndTrafficClass) {
   EXPECT_EQ(r.info.traffic_class, 0xb9);
   EXPECT_EQ(r.info.ecn(), 1);
   EXPECT_FALSE(tb.t.readable(s));
-  EXPECT_EQ(tb.read(s),
-            "<" + std::make_error_code(std::errc::operation_would_block).message() + ">");
+  EXPECT_EQ(tb.read(s), in_angles(std::make_error_code(std::errc::operation_would_block)));
   EXPECT_EQ(tb.t.counters().in_delivered, 1u);
 }
 

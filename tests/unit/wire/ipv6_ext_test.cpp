@@ -32,7 +32,10 @@ std::vector<uint8_t> packet(uint8_t first, std::initializer_list<std::vector<uin
 
 // An options header (Hop-by-Hop or Destination Options) holding `options`, padded to 8n.
 std::vector<uint8_t> options_header(uint8_t next, std::vector<uint8_t> options) {
-  std::vector<uint8_t> h = {next, 0};
+  std::vector<uint8_t> h;
+  h.reserve(options.size() + 16);  // GCC 12 -O3 -Warray-bounds false positive on a 2-byte vector
+  h.push_back(next);
+  h.push_back(0);
   h.insert(h.end(), options.begin(), options.end());
   while (h.size() % 8 != 0) h.push_back(0);  // Pad1
   h[1] = static_cast<uint8_t>(h.size() / 8 - 1);

@@ -9,6 +9,11 @@
 // IPV6_TCLASS sets the traffic class of its IPv6 traffic, IP_TOS that of its IPv4 traffic. It is
 // the layer packetdrill (lib/packetdrill) and a future LD_PRELOAD shim sit on.
 //
+// SOCK_DGRAM (UDP, docs/udp.md) as Linux's udp(7): one datagram per call, a short buffer truncates
+// (MSG_TRUNC), MSG_PEEK, connect() and connect(AF_UNSPEC), ECONNREFUSED on a connected socket
+// after a port unreachable, EMSGSIZE above 65,507 (IPv4) / 65,527 (IPv6) bytes, SO_RCVBUF
+// sizing the receive queue; dual stack on AF_INET6 as for TCP.
+//
 // The facade is not thread-safe by itself: its owner serialises calls (the packetdrill port
 // holds a mutex). Blocking calls ask a SocketHost to wait; without a host every descriptor
 // behaves as non-blocking (a call that would block fails with EAGAIN).

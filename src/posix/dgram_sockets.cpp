@@ -5,7 +5,8 @@
 //
 // The Stack's UDP sockets have one family each; a dual-stack AF_INET6 descriptor bound to the
 // wildcard holds one of each on the same port (RFC 3493 §3.7: IPv4 senders appear as
-// ::ffff:a.b.c.d). Datagrams of the two families are taken in turn, not in arrival order.
+// ::ffff:a.b.c.d). Datagrams of the two families are taken in turn, not in arrival order; once
+// connected it keeps only the peer's family's socket.
 #include <netinet/in.h>
 
 #include <algorithm>
@@ -91,14 +92,25 @@ int Sockets::dgram_connect(Entry& e, const sockaddr* addr, socklen_t len) {
       if (s != kNoSocket) stack_->udp_connect(s, Endpoint{}, ec);
     }
     e.connected = false;
+    if (e.bound && e.families() == (Entry::kV4 | Entry::kV6)) {
+      // A dual-stack socket bound to :: gave up the other family's socket at connect():
+      // take it back on the same port, so both families are heard again (best effort: the
+      // port may have been taken in that family meanwhile).
+      SocketId& missing = e.udp4 == kNoSocket ? e.udp4 : e.udp6;
+      if (missing == kNoSocket) {
+        const bool v6 = &missing == &e.udp6;
+        missing = stack_->udp_bind(Endpoint{wildcard(v6), e.port}, ec, e.reuseaddr);
+        if (ec) missing = kNoSocket;
+      }
+    }
     if (!e.bound) {
       for (const SocketId s : {e.udp4, e.udp6}) {
         if (s != kNoSocket) stack_->close(s);
       }
       e.udp4 = e.udp6 = kNoSocket;
       e.port = 0;
-      dgram_sync(e);
     }
+    dgram_sync(e);
     kick();
     return 0;
   }
@@ -190,7 +202,10 @@ ssize_t Sockets::dgram_send(int fd, const iovec* iov, int iovcnt, int flags, con
 // the pending ICMP error (ECONNREFUSED, ...) of a connected socket.
 int Sockets::dgram_hold(Entry& e) {
   if (e.holding) return 0;
-  for (const SocketId s : {e.udp6, e.udp4}) {
+  // The two families in turn, so a busy one cannot starve the other.
+  const SocketId first = e.v4_next ? e.udp4 : e.udp6;
+  const SocketId second = e.v4_next ? e.udp6 : e.udp4;
+  for (const SocketId s : {first, second}) {
     if (s == kNoSocket) continue;
     e.held.resize(kMaxDatagram);
     std::error_code ec;
@@ -200,6 +215,7 @@ int Sockets::dgram_hold(Entry& e) {
       e.held.resize(n);
       e.held_from = from;
       e.holding = true;
+      e.v4_next = s == e.udp6;
       return 0;
     }
     if (!would_block(ec)) return errno_of(ec);

@@ -61,6 +61,7 @@ struct Sockets::Entry {
   std::vector<uint8_t> held;
   Endpoint held_from;
   bool holding = false;
+  bool v4_next = false;  // a dual-stack pair: which family's socket is read first next time
 
   // The families a bound AF_INET6 socket takes (bit 1: IPv4, bit 2: IPv6).
   static constexpr int kV4 = 1, kV6 = 2;

@@ -145,6 +145,33 @@ TEST_F(DgramTest, DualStackSocketConnectedToAMappedPeerTalksIpv4Only) {
   EXPECT_EQ(addr_of(from6), kDgramA6);
 }
 
+TEST_F(DgramTest, DualStackSocketHearsBothFamiliesAgainAfterAfUnspec) {
+  const int srv = bound(b, AF_INET6, 8009);
+  const int cli = bound(a, AF_INET6, 8109);
+  const sockaddr_in6 to4 = mapped(kDgramB4, 8009);
+  ASSERT_EQ(a.connect(cli, csa(to4), sizeof to4), 0);
+  sockaddr unspec{};
+  unspec.sa_family = AF_UNSPEC;
+  ASSERT_EQ(a.connect(cli, &unspec, sizeof unspec), 0);
+  EXPECT_EQ(port_of(a, cli), 8109);
+  // Both families reach the bound port again, in turn.
+  const sockaddr_in6 at6 = in6(kDgramA6, 8109);
+  const sockaddr_in6 at4 = mapped(kDgramA4, 8109);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(b.sendto(srv, "six", 3, 0, csa(at6), sizeof at6), 3);
+    ASSERT_EQ(b.sendto(srv, "four", 4, 0, csa(at4), sizeof at4), 4);
+  }
+  settle();
+  std::string order;
+  char buf[8];
+  for (int i = 0; i < 4; ++i) {
+    const ssize_t n = a.recv(cli, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0);
+    order += std::string(buf, static_cast<size_t>(n)) + " ";
+  }
+  EXPECT_EQ(order, "six four six four ");
+}
+
 TEST_F(DgramTest, Ipv6SizeLimitAndRecvmsgNameLength) {
   const int srv = bound(b, AF_INET6, 8005);
   const int cli = a.socket(AF_INET6, SOCK_DGRAM, 0);

@@ -377,5 +377,46 @@ TEST_F(DgramTest, ErrnosAsLinux) {
   EXPECT_EQ(a.bind(fd3, csa(mine), sizeof mine), 0);
 }
 
+// A host whose wait() moves the simulated network on; it gives up after `limit` waits.
+class SimHost final : public SocketHost {
+ public:
+  SimHost(test::SimNet& net, int limit) : net_(net), limit_(limit) {}
+  Instant now() override { return net_.now(); }
+  bool wait(Instant deadline) override {
+    if (++waits > limit_) return false;
+    net_.step(std::min(deadline, net_.now() + std::chrono::milliseconds(10)));
+    return true;
+  }
+  int waits = 0;
+
+ private:
+  test::SimNet& net_;
+  int limit_;
+};
+
+TEST_F(DgramTest, BlockingRecvWaitsForTheDatagramUnlessToldNotTo) {
+  SimHost host(net, 100);
+  Sockets blocking(net.a(), &host);
+  const int fd = bound(blocking, AF_INET, 7011);
+  const int peer = b.socket(AF_INET, SOCK_DGRAM, 0);
+  const sockaddr_in to = in4(kDgramA4, 7011);
+  ASSERT_EQ(b.sendto(peer, "wake up", 7, 0, csa(to), sizeof to), 7);  // still on B's side
+  char buf[16];
+  EXPECT_EQ(blocking.recv(fd, buf, sizeof buf, 0), 7);  // waits until it has come
+  EXPECT_EQ(std::string(buf, 7), "wake up");
+  EXPECT_GT(host.waits, 0);
+  const int before = host.waits;
+  EXPECT_EQ(blocking.recv(fd, buf, sizeof buf, MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  ASSERT_EQ(blocking.fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+  EXPECT_EQ(blocking.recv(fd, buf, sizeof buf, 0), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_EQ(host.waits, before);  // neither waited
+  // Blocking again, with nothing coming: the host gives up and the call says EINTR.
+  ASSERT_EQ(blocking.fcntl(fd, F_SETFL, 0), 0);
+  EXPECT_EQ(blocking.recv(fd, buf, sizeof buf, 0), -1);
+  EXPECT_EQ(errno, EINTR);
+}
+
 }  // namespace
 }  // namespace utcp::posix

@@ -34,6 +34,19 @@ bool would_block(const std::error_code& ec) {
 IpAddr wildcard(bool v6) {
   return v6 ? IpAddr(Ipv6Addr()) : IpAddr();
 }
+
+// A peer's address for connect() and sendto(). Unlike bind() and TCP, Linux lets a dual-stack
+// AF_INET6 UDP socket name an IPv4 peer with a plain sockaddr_in (ip6_datagram_connect,
+// udpv6_sendmsg): it counts as the IPv4-mapped address.
+int decode_peer(int domain, const sockaddr* addr, socklen_t len, SockAddr& out) {
+  if (domain == AF_INET6 && addr && len >= static_cast<socklen_t>(sizeof(sa_family_t)) &&
+      addr->sa_family == AF_INET) {
+    if (const int err = decode_sockaddr(AF_INET, addr, len, out)) return err;
+    out.mapped = true;
+    return 0;
+  }
+  return decode_sockaddr(domain, addr, len, out);
+}
 }  // namespace
 
 // Keeps `id` on one of the Stack sockets and their queue at SO_RCVBUF's size.
@@ -114,9 +127,11 @@ int Sockets::dgram_connect(Entry& e, const sockaddr* addr, socklen_t len) {
     kick();
     return 0;
   }
+  // Linux: an IPv6-only socket refuses a sockaddr_in outright, a mapped sockaddr_in6 as
+  // unreachable (RFC 3493 §5.3).
+  if (e.v6only && addr->sa_family == AF_INET) return fail(EAFNOSUPPORT);
   SockAddr to;
-  if (const int err = decode_sockaddr(e.domain, addr, len, to)) return fail(err);
-  // RFC 3493 §5.3: no IPv4 peer for an IPv6-only socket (Linux: ENETUNREACH).
+  if (const int err = decode_peer(e.domain, addr, len, to)) return fail(err);
   if (to.mapped && e.v6only) return fail(ENETUNREACH);
   const bool v6 = to.addr.is_v6();
   const Endpoint remote{to.addr, to.port};
@@ -165,7 +180,7 @@ ssize_t Sockets::dgram_send(int fd, const iovec* iov, int iovcnt, int flags, con
   const bool addressed = dst != nullptr && dstlen > 0;
   if (addressed) {
     SockAddr d;
-    if (const int err = decode_sockaddr(e->domain, dst, dstlen, d)) return fail(err);
+    if (const int err = decode_peer(e->domain, dst, dstlen, d)) return fail(err);
     if (d.mapped && e->v6only) return fail(ENETUNREACH);  // RFC 3493 §5.3
     if (d.port == 0) return fail(EINVAL);                 // Linux: udp_sendmsg, no port 0
     to = Endpoint{d.addr, d.port};

@@ -318,6 +318,28 @@ TEST_F(DgramTest, LargestDatagramGoesInFragmentsAndOneByteMoreIsEmsgsize) {
   EXPECT_EQ(got, max);
 }
 
+TEST_F(DgramTest, SoReuseaddrLetsTwoSocketsShareAPortAndTheLastBoundHears) {
+  const int one = 1;
+  const int first = b.socket(AF_INET, SOCK_DGRAM, 0);
+  const int second = b.socket(AF_INET, SOCK_DGRAM, 0);
+  const int third = b.socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_EQ(b.setsockopt(first, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+  ASSERT_EQ(b.setsockopt(second, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+  const sockaddr_in any = in4(Ipv4Addr(), 7012);
+  ASSERT_EQ(b.bind(first, csa(any), sizeof any), 0);
+  ASSERT_EQ(b.bind(second, csa(any), sizeof any), 0);
+  EXPECT_EQ(b.bind(third, csa(any), sizeof any), -1);  // did not set it
+  EXPECT_EQ(errno, EADDRINUSE);
+  const int cli = a.socket(AF_INET, SOCK_DGRAM, 0);
+  const sockaddr_in to = in4(kDgramB4, 7012);
+  ASSERT_EQ(a.sendto(cli, "hi", 2, 0, csa(to), sizeof to), 2);
+  settle();
+  char buf[4];
+  EXPECT_EQ(b.recv(second, buf, sizeof buf, 0), 2);  // docs/udp.md: the one bound last
+  EXPECT_EQ(b.recv(first, buf, sizeof buf, 0), -1);
+  EXPECT_EQ(errno, EAGAIN);
+}
+
 TEST_F(DgramTest, ErrnosAsLinux) {
   const int fd = a.socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_UDP);
   ASSERT_GE(fd, 0);

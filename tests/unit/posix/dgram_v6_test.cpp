@@ -172,6 +172,40 @@ TEST_F(DgramTest, DualStackSocketHearsBothFamiliesAgainAfterAfUnspec) {
   EXPECT_EQ(order, "six four six four ");
 }
 
+TEST_F(DgramTest, DualStackSocketTakesAPlainSockaddrInForItsPeer) {
+  const int srv = bound(b, AF_INET, 8010);
+  const int cli = a.socket(AF_INET6, SOCK_DGRAM, 0);
+  const sockaddr_in to = in4(kDgramB4, 8010);
+  // Linux's udpv6_sendmsg and ip6_datagram_connect accept AF_INET on a dual-stack socket.
+  ASSERT_EQ(a.sendto(cli, "plain", 5, 0, csa(to), sizeof to), 5);
+  ASSERT_EQ(a.connect(cli, csa(to), sizeof to), 0);
+  sockaddr_in6 name{};
+  socklen_t len = sizeof name;
+  ASSERT_EQ(a.getpeername(cli, msa(name), &len), 0);
+  EXPECT_EQ(len, sizeof(sockaddr_in6));
+  EXPECT_EQ(addr_of(name), IpAddr(kDgramB4).v6());  // named as ::ffff:10.77.0.1
+  ASSERT_EQ(a.send(cli, "again", 5, 0), 5);
+  settle();
+  char buf[8];
+  EXPECT_EQ(b.recv(srv, buf, sizeof buf, 0), 5);
+  EXPECT_EQ(std::string(buf, 5), "plain");
+  EXPECT_EQ(b.recv(srv, buf, sizeof buf, 0), 5);
+  EXPECT_EQ(std::string(buf, 5), "again");
+  // An IPv6-only socket: sendto is unreachable, connect refuses the family.
+  const int v6 = a.socket(AF_INET6, SOCK_DGRAM, 0);
+  const int one = 1;
+  ASSERT_EQ(a.setsockopt(v6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one), 0);
+  EXPECT_EQ(a.sendto(v6, "x", 1, 0, csa(to), sizeof to), -1);
+  EXPECT_EQ(errno, ENETUNREACH);
+  EXPECT_EQ(a.connect(v6, csa(to), sizeof to), -1);
+  EXPECT_EQ(errno, EAFNOSUPPORT);
+  // bind() keeps to sockaddr_in6 (Linux's inet6_bind: EINVAL for a short AF_INET address).
+  const sockaddr_in any4 = in4(Ipv4Addr(), 8011);
+  const int dual = a.socket(AF_INET6, SOCK_DGRAM, 0);
+  EXPECT_EQ(a.bind(dual, csa(any4), sizeof any4), -1);
+  EXPECT_EQ(errno, EINVAL);
+}
+
 TEST_F(DgramTest, Ipv6SizeLimitAndRecvmsgNameLength) {
   const int srv = bound(b, AF_INET6, 8005);
   const int cli = a.socket(AF_INET6, SOCK_DGRAM, 0);

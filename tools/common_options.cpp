@@ -262,7 +262,7 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
   app.add_flag("-v,--verbose", o.verbose, "one line per segment and state change on stderr");
   app.add_flag("--stats", o.stats, "print the stack's counters to stderr on exit");
   app.add_option("--cc", o.cc, "congestion controller")
-      ->check(CLI::IsMember({"cubic", "cubic+hystart", "newreno", "reno"}))
+      ->check(CLI::IsMember({"cubic", "cubic+hystart", "cubic-rfc9438", "newreno", "reno"}))
       ->capture_default_str();
   app.add_flag("--no-pacing", o.no_pacing,
                "no sender pacing: each window leaves as fast as the ACKs open it");

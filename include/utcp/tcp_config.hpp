@@ -69,8 +69,9 @@ struct Config {
   uint32_t initial_window_segments = 10;  // RFC 6928
   bool window_scaling = true;             // RFC 7323 §2
   bool timestamps = true;                 // RFC 7323 §3
-  // Congestion controller by name: "cubic" (RFC 9438, the default as in Linux), "newreno" /
-  // "reno" (RFC 5681 + RFC 6582), "cubic+hystart" (RFC 9406 slow-start exit).
+  // Congestion controller by name: "cubic" (RFC 9438 with an ACK-train slow-start exit, the
+  // default as in Linux), "newreno" / "reno" (RFC 5681 + RFC 6582), "cubic+hystart" (plus the
+  // RFC 9406 delay rule), "cubic-rfc9438" (RFC 5681 slow start, RFC 9438 as written).
   std::string_view congestion_control = "cubic";
   bool sack = true;  // RFC 2018 SACK-permitted offered and accepted; D-SACK (RFC 2883) sent
   bool rack = true;  // RFC 8985 RACK-TLP loss detection (needs SACK), on as in Linux

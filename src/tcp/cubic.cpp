@@ -25,6 +25,8 @@ void CubicCongestion::init(uint32_t mss, uint32_t initial_window_segments) {
   after_timeout_ = false;
   undo_.reset();
   hystart_.reset(iw_);
+  ack_train_.reset(iw_);
+  w_max_from_slow_start_ = false;
 }
 
 void CubicCongestion::set_mss(uint32_t mss) {
@@ -65,6 +67,17 @@ void CubicCongestion::start_epoch(Instant now) {
 void CubicCongestion::on_ack(uint32_t bytes_acked, uint32_t /*flight_size*/, Instant now) {
   if (bytes_acked == 0) return;
   if (cwnd_ < ssthresh_) {
+    // Only in the initial slow start (ssthresh still infinite), as RFC 9406 §4.3 recommends
+    // for HyStart++: later slow starts run up to the ssthresh a congestion event left.
+    if (opt_.ack_train && ssthresh_ == UINT32_MAX &&
+        ack_train_.on_ack(now, bytes_acked, cwnd(), smss_)) {
+      // The ACK train spans the threshold: cwnd reached the path's BDP. Enter congestion
+      // avoidance here, without a loss: RFC 9438 §4.10, cwnd_prior = cwnd, and the first epoch
+      // starts with K = 0 and W_max = cwnd (start_epoch()).
+      ssthresh_ = cwnd();
+      cwnd_prior_ = cwnd_ / smss_;
+      return;
+    }
     if (opt_.hystart) {
       // RFC 9406 §4.2: slow-start growth, divided by CSS_GROWTH_DIVISOR in CSS; never past
       // ssthresh (after a timeout slow start runs up to it).
@@ -103,14 +116,24 @@ void CubicCongestion::on_ack(uint32_t bytes_acked, uint32_t /*flight_size*/, Ins
 }
 
 CubicCongestion::Saved CubicCongestion::save() const {
-  return Saved{cwnd_, w_max_, k_, w_est_, cwnd_prior_, cwnd_epoch_, ssthresh_, epoch_};
+  return Saved{cwnd_,     w_max_,      k_,
+               w_est_,    cwnd_prior_, cwnd_epoch_,
+               ssthresh_, epoch_,      w_max_from_slow_start_};
 }
 
 void CubicCongestion::reduce(uint32_t flight_size, bool ecn) {
   undo_ = save();
   const double cwnd_seg = cwnd_ / smss_;
-  // RFC 9438 §4.7 fast convergence, then §4.6 Figure 5.
-  w_max_ = (opt_.fast_convergence && cwnd_seg < w_max_) ? cwnd_seg * (1.0 + kBeta) / 2.0 : cwnd_seg;
+  // RFC 9438 §4.7 fast convergence, then §4.6 Figure 5. A loss in slow start leaves W_max at a
+  // cwnd that grew for another round trip after the drop (to twice the flight for a paced
+  // sender, RFC 7661 validation allowing it): an overshoot, not a saturation point. A later
+  // loss below it says nothing about a new competing flow, so by default fast convergence only
+  // compares with a W_max set in congestion avoidance (RFC 9438 §4.10: the end of slow start and
+  // the first decrease must work together; docs/conformance.md Deviations).
+  const bool converge = opt_.fast_convergence && cwnd_seg < w_max_ &&
+                        (opt_.fast_convergence_after_slow_start || !w_max_from_slow_start_);
+  w_max_from_slow_start_ = cwnd_ < ssthresh_;
+  w_max_ = converge ? cwnd_seg * (1.0 + kBeta) / 2.0 : cwnd_seg;
   cwnd_prior_ = cwnd_seg;
   const double reduced = static_cast<double>(flight_size) * kBeta;
   ssthresh_ = static_cast<uint32_t>(std::max(reduced, 2.0 * smss_));
@@ -143,6 +166,7 @@ void CubicCongestion::on_rto(uint32_t flight_size, Instant /*now*/) {
   cwnd_ = smss_;
   after_timeout_ = true;
   hystart_.reset(smss_);
+  ack_train_.reset(smss_);
 }
 
 void CubicCongestion::on_idle(Duration idle, Duration rto) {
@@ -154,6 +178,7 @@ void CubicCongestion::on_idle(Duration idle, Duration rto) {
 void CubicCongestion::on_rtt_sample(Duration rtt, Duration srtt) {
   srtt_ = srtt;
   if (opt_.hystart && cwnd_ < ssthresh_) hystart_.on_rtt_sample(rtt);
+  ack_train_.on_rtt_sample(rtt);
 }
 
 void CubicCongestion::on_spurious_undo() {
@@ -168,6 +193,7 @@ void CubicCongestion::on_spurious_undo() {
   cwnd_prior_ = s.cwnd_prior;
   cwnd_epoch_ = s.cwnd_epoch;
   epoch_ = s.epoch;
+  w_max_from_slow_start_ = s.w_max_from_slow_start;
   after_timeout_ = false;
   undo_.reset();
 }

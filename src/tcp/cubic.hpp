@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // CUBIC congestion control (RFC 9438): the cubic window function W_cubic(t) = C(t-K)^3 + W_max,
-// the Reno-friendly estimate W_est, fast convergence, beta 0.7 multiplicative decrease and
-// slow start as Reno (RFC 5681, byte counting: slow_start_cwnd()), optionally with HyStart++ (RFC
-// 9406). Window arithmetic is in double-precision segments, as the RFC states it; cwnd() rounds
-// down to bytes.
+// the Reno-friendly estimate W_est, fast convergence (not against a W_max a slow-start loss
+// left, by default), beta 0.7 multiplicative decrease and slow start as Reno (RFC 5681, byte
+// counting: slow_start_cwnd()) ended early by an ACK train (ack_train.hpp, RFC 9438 §4.10),
+// optionally with HyStart++ (RFC 9406). Window arithmetic is in double-precision segments, as
+// the RFC states it; cwnd() rounds down to bytes.
 #include <cstdint>
 #include <optional>
 
+#include "tcp/ack_train.hpp"
 #include "tcp/congestion_control.hpp"
 #include "tcp/hystart.hpp"
 
@@ -15,7 +17,14 @@ namespace utcp::tcp {
 
 struct CubicOptions {
   bool fast_convergence = true;  // RFC 9438 §4.7 SHOULD
-  bool hystart = false;          // RFC 9406 slow-start exit
+  bool hystart = false;          // RFC 9406 slow-start exit (delay rule)
+  // ACK-train slow-start exit (ack_train.hpp), in the initial slow start, as Linux's CUBIC runs
+  // it beside the delay rule; the threshold in percent of the minimum RTT.
+  bool ack_train = true;
+  unsigned ack_train_percent = 100;
+  // RFC 9438 §4.7 compares cwnd at a loss with W_max. When W_max came from a loss in slow start
+  // it is no saturation point (see reduce()); false skips fast convergence then.
+  bool fast_convergence_after_slow_start = false;
 };
 
 class CubicCongestion final : public CongestionControl {
@@ -25,10 +34,15 @@ class CubicCongestion final : public CongestionControl {
   // RFC 9438 §4.3: alpha_cubic = 3 * (1 - beta) / (1 + beta).
   static constexpr double kAlpha = 3.0 * (1.0 - kBeta) / (1.0 + kBeta);
 
-  explicit CubicCongestion(CubicOptions opt = {}) : opt_(opt) { init(536, 10); }
+  explicit CubicCongestion(CubicOptions opt = {}) : ack_train_(opt.ack_train_percent), opt_(opt) {
+    init(536, 10);
+  }
 
-  // The name make_congestion_control() takes, so tcp_info says whether HyStart++ is on.
-  const char* name() const override { return opt_.hystart ? "cubic+hystart" : "cubic"; }
+  // The name make_congestion_control() takes, so tcp_info says which slow-start exit is on.
+  const char* name() const override {
+    if (opt_.hystart) return "cubic+hystart";
+    return opt_.ack_train || !opt_.fast_convergence_after_slow_start ? "cubic" : "cubic-rfc9438";
+  }
   void init(uint32_t mss, uint32_t initial_window_segments) override;
   void set_mss(uint32_t mss) override;
   uint32_t cwnd() const override;
@@ -52,6 +66,7 @@ class CubicCongestion final : public CongestionControl {
   double cwnd_segments() const { return cwnd_ / smss_; }
   bool in_slow_start() const { return cwnd_ < ssthresh_; }
   const HyStart& hystart() const { return hystart_; }
+  const AckTrain& ack_train() const { return ack_train_; }
 
   // RFC 9438 Figure 1: W_cubic(t) in segments, t in seconds since the epoch.
   double w_cubic(double t) const;
@@ -61,6 +76,7 @@ class CubicCongestion final : public CongestionControl {
     double cwnd, w_max, k, w_est, cwnd_prior, cwnd_epoch;
     uint32_t ssthresh;
     std::optional<Instant> epoch;
+    bool w_max_from_slow_start;
   };
   void reduce(uint32_t flight_size, bool ecn);
   void start_epoch(Instant now);
@@ -78,12 +94,14 @@ class CubicCongestion final : public CongestionControl {
   std::optional<Instant> epoch_;  // t_epoch; unset until the first ACK in avoidance
   std::optional<Saved> undo_;
   HyStart hystart_;
+  AckTrain ack_train_;
   uint32_t smss_ = 536;
   uint32_t iw_segments_ = 10;
   uint32_t iw_ = 0;
   uint32_t ssthresh_ = UINT32_MAX;
   CubicOptions opt_;
   bool after_timeout_ = false;
+  bool w_max_from_slow_start_ = false;  // the last reduction came in slow start
 };
 
 }  // namespace utcp::tcp

@@ -114,17 +114,33 @@ TEST(Cubic, FastConvergenceReducesWmax) {
   grow_to(cc, 100);
   cc.on_fast_retransmit(100 * kMss, at_ms(0));
   cc.on_recovery_exit();
-  // A second loss below W_max: W_max = cwnd * (1 + beta) / 2 (RFC 9438 §4.7).
+  ASSERT_FALSE(cc.in_slow_start());
+  // A loss in congestion avoidance at 70, below the W_max of 100 that the slow-start loss left:
+  // no fast convergence against a slow-start overshoot (RFC 9438 §4.10; cubic.cpp reduce()).
   cc.on_fast_retransmit(70 * kMss, at_ms(10));
-  EXPECT_NEAR(cc.w_max(), 70.0 * 1.7 / 2.0, 1e-9);
+  EXPECT_DOUBLE_EQ(cc.w_max(), 70.0);
   EXPECT_EQ(cc.ssthresh(), 49 * kMss);
+  cc.on_recovery_exit();
+  // A further loss below that avoidance W_max: W_max = cwnd * (1 + beta) / 2 (RFC 9438 §4.7).
+  cc.on_fast_retransmit(49 * kMss, at_ms(20));
+  EXPECT_NEAR(cc.w_max(), 49.0 * 1.7 / 2.0, 1e-9);
+
+  // RFC 9438 as written: fast convergence against the slow-start W_max too.
+  CubicCongestion rfc(CubicOptions{.fast_convergence_after_slow_start = true});
+  grow_to(rfc, 100);
+  rfc.on_fast_retransmit(100 * kMss, at_ms(0));
+  rfc.on_recovery_exit();
+  rfc.on_fast_retransmit(70 * kMss, at_ms(10));
+  EXPECT_NEAR(rfc.w_max(), 70.0 * 1.7 / 2.0, 1e-9);
 
   CubicCongestion no_fc(CubicOptions{.fast_convergence = false});
   grow_to(no_fc, 100);
   no_fc.on_fast_retransmit(100 * kMss, at_ms(0));
   no_fc.on_recovery_exit();
   no_fc.on_fast_retransmit(70 * kMss, at_ms(10));
-  EXPECT_DOUBLE_EQ(no_fc.w_max(), 70.0);
+  no_fc.on_recovery_exit();
+  no_fc.on_fast_retransmit(49 * kMss, at_ms(20));
+  EXPECT_DOUBLE_EQ(no_fc.w_max(), 49.0);
 }
 
 TEST(Cubic, SsthreshFloorAndEcnReduction) {
@@ -178,6 +194,9 @@ TEST(Cubic, RegisteredByName) {
   auto h = make_congestion_control("cubic+hystart");
   ASSERT_NE(h, nullptr);
   EXPECT_STREQ(h->name(), "cubic+hystart");
+  auto rfc = make_congestion_control("cubic-rfc9438");
+  ASSERT_NE(rfc, nullptr);
+  EXPECT_STREQ(rfc->name(), "cubic-rfc9438");
   ASSERT_NE(make_congestion_control("newreno"), nullptr);
   ASSERT_NE(make_congestion_control("reno"), nullptr);
   EXPECT_EQ(make_congestion_control("bbr"), nullptr);
@@ -223,7 +242,9 @@ TEST(HyStart, StretchAcksGrowSlowStartByWhatTheyCoverAndCssByAQuarter) {
 }
 
 TEST(HyStart, DelayIncreaseEntersCssThenAvoidance) {
-  CubicCongestion cc(CubicOptions{.hystart = true});
+  // The delay rule alone: these ACKs, spread over each whole round, are also a train that the
+  // ACK-train exit (ack_train_test.cpp) would take for cwnd = BDP.
+  CubicCongestion cc(CubicOptions{.hystart = true, .ack_train = false});
   cc.init(kMss, 10);
   double now = 0;
   auto round = [&](double rtt_ms) {

@@ -25,6 +25,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 STACK, KERNEL = "10.77.0.2", "10.77.0.1"
+STACK6, KERNEL6 = "fd77::2", "fd77::1"  # the tools' IPv6 defaults (--addr6, --host-addr6)
+V6_TARGET = "within 5% of IPv4"  # issue 12: IPv6 rows beside IPv4's, in the same run
 VETH_A, VETH_B = "10.78.0.1", "10.78.0.2"
 
 # The kernel-side peer, the same program for every row so the kernel-side cost is equal.
@@ -226,8 +228,16 @@ class Suite:
                                "--echo", "7", "--stats"] + extra, stderr=err)
         wait_until(lambda: f"inet {KERNEL}/" in sh("ip", "-n", ns, "-4", "addr", "show", "dev",
                                                    "utcp0", check=False).stdout, "the TUN")
+        wait_until(lambda: f"inet6 {KERNEL6}/" in sh("ip", "-n", ns, "-6", "addr", "show", "dev",
+                                                     "utcp0", check=False).stdout, "IPv6 on the TUN")
         time.sleep(0.2)
         return ns, p
+
+    def v6_row(self, section, name, v6, v4, unit):
+        """An IPv6 figure beside its IPv4 twin measured interleaved in the same run; the
+        "kernel" column holds the IPv4 figure, so the ratio is IPv6 / IPv4."""
+        self.row(section, name + ", IPv6", v6, unit, v4, V6_TARGET,
+                 bool(v4) and v6 >= 0.95 * v4, note="reference: the IPv4 row")
 
     def throughput(self):
         a = self.args
@@ -239,7 +249,7 @@ class Suite:
         wait_until(lambda: listening(vb, 5201) and listening(vb, 5202), "veth peers")
         servers = [(label, *self.utcp_serve(extra, f"t{i}")) for i, (label, extra) in
                    enumerate(modes)]
-        res = {(label, d): [] for label, _ in modes for d in ("in", "out")}
+        res = {(label, d): [] for label, _ in modes for d in ("in", "out", "in6", "out6")}
         ref_send, ref_recv = [], []
         # Interleaved, so background load falls on every row alike.
         for _ in range(a.runs):
@@ -248,6 +258,8 @@ class Suite:
             for label, ns, _p in servers:
                 res[(label, "in")] += peer(ns, self.peer_py, "send", STACK, 9, a.mb)
                 res[(label, "out")] += peer(ns, self.peer_py, "recv", STACK, 19, a.mb)
+                res[(label, "in6")] += peer(ns, self.peer_py, "send", STACK6, 9, a.mb)
+                res[(label, "out6")] += peer(ns, self.peer_py, "recv", STACK6, 19, a.mb)
         for label, ns, p in servers:
             self.ns.stop(p)
         for s in sinks:
@@ -269,6 +281,10 @@ class Suite:
                 tin = tout = (None, None)
             self.row("1 bulk TUN", f"kernel -> utcp, {label}", gin, "Gbit/s", k2k_in, *tin)
             self.row("1 bulk TUN", f"utcp -> kernel, {label}", gout, "Gbit/s", k2k_out, *tout)
+            self.v6_row("1 bulk TUN", f"kernel -> utcp, {label}",
+                        median(res[(label, "in6")]) * 8 / 1000, gin, "Gbit/s")
+            self.v6_row("1 bulk TUN", f"utcp -> kernel, {label}",
+                        median(res[(label, "out6")]) * 8 / 1000, gout, "Gbit/s")
         self.row("1 bulk TUN", "kernel -> kernel veth (reference)", k2k_in, "Gbit/s")
 
     def multi_queue(self):
@@ -302,9 +318,10 @@ class Suite:
         echo = self.ns.spawn(vb, [PY, self.peer_py, "echo", VETH_B, "7"])
         wait_until(lambda: listening(vb, 7), "veth echo")
         for size in (1, 1024):
-            u, k = [], []
+            u, u6, k = [], [], []
             for _ in range(a.runs):
                 u.append(peer(ns, self.peer_py, "rr", STACK, 7, size, a.seconds))
+                u6.append(peer(ns, self.peer_py, "rr", STACK6, 7, size, a.seconds))
                 k.append(peer(va, self.peer_py, "rr", VETH_B, 7, size, a.seconds))
             ut, kt = median([x[0] for x in u]), median([x[0] for x in k])
             self.row("3 request/response", f"{size} B ping-pong, kernel client <-> utcp", ut,
@@ -312,6 +329,8 @@ class Suite:
             self.row("3 request/response", f"{size} B p50 / p99 latency utcp", median(
                 [x[1] for x in u]), "us", median([x[1] for x in k]), note="p99 %.0f us "
                      "(kernel %.0f us)" % (median([x[2] for x in u]), median([x[2] for x in k])))
+            self.v6_row("3 request/response", f"{size} B ping-pong, kernel client <-> utcp",
+                        median([x[0] for x in u6]), ut, "trans/s")
         self.ns.stop(echo)
         self.ns.stop(p)
 
@@ -321,10 +340,15 @@ class Suite:
         va, vb = self.veth()
         sink = self.ns.spawn(vb, [PY, self.peer_py, "sink", VETH_B, "9"])
         wait_until(lambda: listening(vb, 9), "veth sink")
-        u = [peer(ns, self.peer_py, "cps", STACK, 9, a.seconds)[0] for _ in range(a.runs)]
-        k = [peer(va, self.peer_py, "cps", VETH_B, 9, a.seconds)[0] for _ in range(a.runs)]
+        u, u6, k = [], [], []
+        for _ in range(a.runs):
+            u.append(peer(ns, self.peer_py, "cps", STACK, 9, a.seconds)[0])
+            u6.append(peer(ns, self.peer_py, "cps", STACK6, 9, a.seconds)[0])
+            k.append(peer(va, self.peer_py, "cps", VETH_B, 9, a.seconds)[0])
         self.row("4 connection rate", "connections/s accepted+closed by utcp-serve", median(u),
                  "conn/s", median(k))
+        self.v6_row("4 connection rate", "connections/s accepted+closed by utcp-serve",
+                    median(u6), median(u), "conn/s")
         self.ns.stop(sink)
         # Idle: the stack thread at 0% CPU with an established, silent connection.
         hold = self.ns.spawn(ns, [PY, "-c", f"import socket,time; s=socket.create_connection("
@@ -352,15 +376,19 @@ class Suite:
     def stack_to_stack(self):
         a = self.args
         for mtu in (1500, 65535):
-            xs = []
-            for _ in range(a.runs):
-                out = sh(self.bench_bin("utcp-stack-bench"), "throughput", "--mb",
-                         str(a.mb * 2), "--mtu", str(mtu)).stdout
-                xs.append(json.loads(out)["gbit_per_core"])
+            xs, x6 = [], []
+            for _ in range(a.runs):  # the two families interleaved
+                for fam, out in (([], xs), (["--ipv6"], x6)):
+                    got = sh(self.bench_bin("utcp-stack-bench"), "throughput", "--mb",
+                             str(a.mb * 2), "--mtu", str(mtu), *fam).stdout
+                    out.append(json.loads(got)["gbit_per_core"])
             self.raw[f"stack_to_stack_{mtu}"] = xs
+            self.raw[f"stack_to_stack_{mtu}_ipv6"] = x6
             self.row("2 stack-to-stack", f"in memory, MTU {mtu}", median(xs), "Gbit/s/core",
                      None, ">= 20 Gbit/s" if mtu == 1500 else None,
                      median(xs) >= 20 if mtu == 1500 else None)
+            self.v6_row("2 stack-to-stack", f"in memory, MTU {mtu}", median(x6), median(xs),
+                        "Gbit/s/core")
 
     def scale(self):
         for n in (10000, 100000) if not self.args.quick else (10000,):
@@ -449,7 +477,8 @@ def chart(rows, path):
     ax.barh([r["name"] for r in rs], [r["ratio"] for r in rs],
             color=["tab:green" if r["ratio"] >= 1 else "tab:orange" for r in rs])
     ax.axvline(1.0, color="black", linewidth=1)
-    ax.set_xlabel("utcp / kernel (median of runs; 1.0 = as fast as the kernel)")
+    ax.set_xlabel("utcp / kernel (median of runs; 1.0 = as fast as the kernel; IPv6 rows: "
+                  "IPv6 / IPv4)")
     ax.invert_yaxis()
     fig.tight_layout()
     fig.savefig(path, dpi=100)

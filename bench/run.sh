@@ -4,6 +4,7 @@
 # release preset's tools and benchmarks, and runs bench/run.py (table, JSON, PNG).
 #
 #   sudo bench/run.sh [--quick] [--runs N] [--mb MB] [--only tput,mq,s2s,rr,cps,scale,cpu,micro]
+# tput, s2s, rr and cps also run over IPv6 (fd77::2), each row beside its IPv4 twin.
 # Build directory: $UTCP_BUILD (default build/release).
 set -euo pipefail
 cd "$(dirname "$0")/.."

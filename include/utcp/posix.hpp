@@ -9,6 +9,11 @@
 // IPV6_TCLASS sets the traffic class of its IPv6 traffic, IP_TOS that of its IPv4 traffic. It is
 // the layer packetdrill (lib/packetdrill) and a future LD_PRELOAD shim sit on.
 //
+// SOCK_DGRAM (UDP, docs/udp.md) as Linux's udp(7): one datagram per call, a short buffer truncates
+// (MSG_TRUNC), MSG_PEEK, connect() and connect(AF_UNSPEC), ECONNREFUSED on a connected socket
+// after a port unreachable, EMSGSIZE above 65,507 (IPv4) / 65,527 (IPv6) bytes, SO_RCVBUF
+// sizing the receive queue; dual stack on AF_INET6 as for TCP.
+//
 // The facade is not thread-safe by itself: its owner serialises calls (the packetdrill port
 // holds a mutex). Blocking calls ask a SocketHost to wait; without a host every descriptor
 // behaves as non-blocking (a call that would block fails with EAGAIN).
@@ -125,10 +130,24 @@ class Sockets {
   void apply_options(const Entry& e);
   int maxseg_answer(const Entry& e) const;
   bool carries_ipv6(const Entry& e) const;
+  // SOCK_DGRAM (dgram_sockets.cpp).
+  int dgram_bind(Entry& e, const IpAddr& addr, uint16_t port, bool mapped);
+  int dgram_connect(Entry& e, const sockaddr* addr, socklen_t len);
+  ssize_t dgram_send(int fd, const iovec* iov, int iovcnt, int flags, const sockaddr* dst,
+                     socklen_t dstlen);
+  ssize_t dgram_recv(int fd, const iovec* iov, int iovcnt, int flags, sockaddr* src,
+                     socklen_t* srclen, int* msg_flags);
+  int dgram_hold(Entry& e);
+  int dgram_error(Entry& e);
+  void dgram_release(Entry& e);
+  void dgram_sync(Entry& e);
+  short dgram_poll(const Entry& e) const;
+  int dgram_names(const Entry& e, bool peer, sockaddr* addr, socklen_t* len) const;
 
   Stack* stack_;
   SocketHost* host_;
-  std::vector<Entry> entries_;  // indexed by descriptor
+  std::vector<Entry> entries_;   // indexed by descriptor
+  std::vector<uint8_t> gather_;  // a SOCK_DGRAM send's iovecs made one datagram
 };
 
 }  // namespace utcp::posix

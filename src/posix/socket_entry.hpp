@@ -6,13 +6,15 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "utcp/posix.hpp"
 #include "utcp/tcp_config.hpp"
 
 namespace utcp::posix {
 
-enum class EntryKind : uint8_t { kFresh, kListener, kConnection };
+// kDatagram: a SOCK_DGRAM socket, whatever its state (dgram_sockets.cpp).
+enum class EntryKind : uint8_t { kFresh, kListener, kConnection, kDatagram };
 
 struct Sockets::Entry {
   bool open = false;
@@ -48,6 +50,18 @@ struct Sockets::Entry {
   bool cork = false;                              // TCP_CORK
   uint32_t notsent_lowat = 0;                     // TCP_NOTSENT_LOWAT (0: none)
   uint16_t maxseg = 0;                            // TCP_MAXSEG (0: the stack's MSS)
+
+  // SOCK_DGRAM: the Stack's UDP sockets behind the descriptor. The Stack's sockets have one
+  // family each, so a dual-stack AF_INET6 socket bound to the wildcard holds two on one port;
+  // `id` is whichever exists (udp6 first), for socket_id() and holds_stack_sockets().
+  SocketId udp4 = kNoSocket;
+  SocketId udp6 = kNoSocket;
+  // A datagram taken from the Stack but not yet consumed (MSG_PEEK, FIONREAD): its bytes in
+  // full, its sender and whether it holds one.
+  std::vector<uint8_t> held;
+  Endpoint held_from;
+  bool holding = false;
+  bool v4_next = false;  // a dual-stack pair: which family's socket is read first next time
 
   // The families a bound AF_INET6 socket takes (bit 1: IPv4, bit 2: IPv6).
   static constexpr int kV4 = 1, kV6 = 2;

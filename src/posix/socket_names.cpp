@@ -13,6 +13,7 @@ int Sockets::getsockname(int fd, sockaddr* addr, socklen_t* len) {
   const Entry* e = find(fd);
   if (!e) return fail(EBADF);
   if (!addr || !len) return fail(EFAULT);
+  if (e->kind == EntryKind::kDatagram) return dgram_names(*e, false, addr, len);
   if (e->kind == EntryKind::kConnection) {
     const Endpoint local = stack_->local_endpoint(e->id);
     encode_sockaddr(e->domain, local.addr, local.port, addr, len);
@@ -30,6 +31,7 @@ int Sockets::getpeername(int fd, sockaddr* addr, socklen_t* len) {
   const Entry* e = find(fd);
   if (!e) return fail(EBADF);
   if (!addr || !len) return fail(EFAULT);
+  if (e->kind == EntryKind::kDatagram) return dgram_names(*e, true, addr, len);
   // Linux: no peer before the handshake has finished, nor once the connection is closed.
   if (e->kind != EntryKind::kConnection) return fail(ENOTCONN);
   const tcp::State s = stack_->state(e->id);

@@ -151,6 +151,8 @@ int Sockets::setsockopt(int fd, int level, int name, const void* val, socklen_t 
     kick();
     return 0;
   }
+  // Linux: a UDP socket passes IPPROTO_TCP to the IP level, which knows none of them.
+  if (level == IPPROTO_TCP && e->kind == EntryKind::kDatagram) return fail(ENOPROTOOPT);
   if (level == IPPROTO_TCP) {
     switch (name) {
       case TCP_NODELAY:
@@ -222,7 +224,10 @@ int Sockets::setsockopt(int fd, int level, int name, const void* val, socklen_t 
     }
     e->tos = static_cast<uint8_t>(tos & ~0x03);
     // On an AF_INET6 socket IP_TOS is for its IPv4 traffic only.
-    if (e->id != kNoSocket && !carries_ipv6(*e)) stack_->set_tos(e->id, e->tos);
+    // (UDP datagrams leave with a zero TOS: the value is kept, not applied; docs/udp.md.)
+    if (e->id != kNoSocket && e->kind != EntryKind::kDatagram && !carries_ipv6(*e)) {
+      stack_->set_tos(e->id, e->tos);
+    }
     return 0;
   }
   if (level == IPPROTO_IPV6) {
@@ -231,7 +236,10 @@ int Sockets::setsockopt(int fd, int level, int name, const void* val, socklen_t 
     switch (name) {
       case IPV6_V6ONLY:
         // RFC 3493 §5.3; Linux refuses a change once the socket has a port.
-        if (e->bound || e->kind != EntryKind::kFresh) return fail(EINVAL);
+        if (e->bound || e->port != 0 ||
+            (e->kind != EntryKind::kFresh && e->kind != EntryKind::kDatagram)) {
+          return fail(EINVAL);
+        }
         e->v6only = v != 0;
         return 0;
       case IPV6_TCLASS:
@@ -239,13 +247,26 @@ int Sockets::setsockopt(int fd, int level, int name, const void* val, socklen_t 
         // (RFC 3168), as for IP_TOS.
         if (v < -1 || v > 255) return fail(EINVAL);
         e->tclass = v;
-        if (e->id != kNoSocket && carries_ipv6(*e)) stack_->set_tos(e->id, e->diffserv(true));
+        if (e->id != kNoSocket && e->kind != EntryKind::kDatagram && carries_ipv6(*e))
+          stack_->set_tos(e->id, e->diffserv(true));
         return 0;
       default:
         return fail(ENOPROTOOPT);
     }
   }
   return fail(ENOPROTOOPT);
+}
+
+// SO_ERROR of a UDP socket: the pending ICMP error, taken (Linux's sock_error). The Stack hands
+// it to the next recv_from, before any datagram and without consuming one.
+int Sockets::dgram_error(Entry& e) {
+  for (const SocketId s : {e.udp4, e.udp6}) {
+    if (s == kNoSocket || !(stack_->readiness(s) & ready::kError)) continue;
+    std::error_code ec;
+    stack_->recv_from(s, {}, ec);
+    if (ec) return errno_of(ec);
+  }
+  return 0;
 }
 
 // Whether the socket's connection (or listener) sends IPv6: its IPV6_TCLASS applies.
@@ -261,17 +282,18 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
   if (!len || (!val && *len > 0)) return fail(EFAULT);
   const tcp::Config& cfg = stack_->config().tcp;
   const tcp::KeepaliveConfig keepalive = e->keepalive.value_or(cfg.keepalive);
+  const bool dgram = e->kind == EntryKind::kDatagram;
   int err = ENOPROTOOPT;
   if (level == SOL_SOCKET) {
     switch (name) {
       case SO_TYPE:
-        err = put_int(val, len, SOCK_STREAM);
+        err = put_int(val, len, dgram ? SOCK_DGRAM : SOCK_STREAM);
         break;
       case SO_DOMAIN:
         err = put_int(val, len, e->domain);
         break;
       case SO_PROTOCOL:
-        err = put_int(val, len, IPPROTO_TCP);
+        err = put_int(val, len, dgram ? IPPROTO_UDP : IPPROTO_TCP);
         break;
       case SO_ACCEPTCONN:
         err = put_int(val, len, e->kind == EntryKind::kListener);
@@ -282,7 +304,7 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
       case SO_ERROR: {
         // Linux: the pending error, else the pending soft error (ICMP, or R1 passed as
         // ETIMEDOUT: RFC 9293 §3.8.3, §3.9.2.2); reading clears it.
-        int v = take_error(*e);
+        int v = dgram ? dgram_error(*e) : take_error(*e);
         if (v == 0 && e->kind == EntryKind::kConnection) {
           if (const std::error_code soft = stack_->take_soft_error(e->id)) v = errno_of(soft);
         }
@@ -291,10 +313,16 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
       }
       // Linux reports the doubled value setsockopt stored (see applied_buffer()).
       case SO_RCVBUF:
-        err = put_int(val, len, static_cast<int>(e->rcvbuf ? 2 * e->rcvbuf : cfg.recv_buffer));
+        err = put_int(val, len,
+                      static_cast<int>(e->rcvbuf ? 2 * e->rcvbuf
+                                       : dgram   ? kMaxSockBuf
+                                                 : cfg.recv_buffer));
         break;
       case SO_SNDBUF:
-        err = put_int(val, len, static_cast<int>(e->sndbuf ? 2 * e->sndbuf : cfg.send_buffer));
+        err = put_int(val, len,
+                      static_cast<int>(e->sndbuf ? 2 * e->sndbuf
+                                       : dgram   ? kMaxSockBuf
+                                                 : cfg.send_buffer));
         break;
       case SO_KEEPALIVE:
         err = put_int(val, len, keepalive.enabled);
@@ -315,7 +343,7 @@ int Sockets::getsockopt(int fd, int level, int name, void* val, socklen_t* len) 
   } else if (level == IPPROTO_IPV6 && e->domain == AF_INET6) {
     if (name == IPV6_V6ONLY) err = put_int(val, len, e->v6only);
     if (name == IPV6_TCLASS) err = put_int(val, len, e->tclass < 0 ? 0 : e->tclass);
-  } else if (level == IPPROTO_TCP) {
+  } else if (level == IPPROTO_TCP && !dgram) {
     switch (name) {
       case TCP_NODELAY:
         err = put_int(val, len, e->nodelay);

@@ -21,6 +21,8 @@ short Sockets::poll_events(int fd) const {
       return kOut | POLLHUP;  // Linux: a TCP_CLOSE socket hangs up
     case EntryKind::kListener:
       return (stack_->readiness(e->id) & ready::kAcceptable) ? kIn : short{0};
+    case EntryKind::kDatagram:
+      return dgram_poll(*e);
     case EntryKind::kConnection:
       break;
   }

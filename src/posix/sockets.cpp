@@ -61,6 +61,13 @@ SocketId Sockets::socket_id(int fd) const {
 
 // API calls leave segments to send; the stack sends them from process().
 void Sockets::apply_options(const Entry& e) {
+  if (e.kind == EntryKind::kDatagram) {
+    // SO_RCVBUF sizes a UDP socket's receive queue (payload bytes).
+    for (const SocketId s : {e.udp4, e.udp6}) {
+      if (s != kNoSocket && e.rcvbuf) stack_->set_udp_recv_queue(s, e.rcvbuf, 1024);
+    }
+    return;
+  }
   if (e.kind != EntryKind::kConnection || e.id == kNoSocket) return;
   if (e.nodelay) stack_->set_nodelay(e.id, true);
   if (e.keepalive) stack_->set_keepalive(e.id, *e.keepalive);
@@ -93,14 +100,17 @@ int Sockets::socket(int domain, int type, int protocol) {
     return fail(EAFNOSUPPORT);
   }
   const int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != SOCK_STREAM) return fail(EPROTONOSUPPORT);
-  if (protocol != 0 && protocol != IPPROTO_TCP) return fail(EPROTONOSUPPORT);
+  const int kind = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (kind != SOCK_STREAM && kind != SOCK_DGRAM) return fail(EPROTONOSUPPORT);
+  const int proto = kind == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+  if (protocol != 0 && protocol != proto) return fail(EPROTONOSUPPORT);
   size_t fd = kFirstFd;
   while (fd < entries_.size() && entries_[fd].open) ++fd;
   if (fd >= entries_.size()) entries_.resize(fd + 1);
   entries_[fd] = Entry{};
   entries_[fd].open = true;
   entries_[fd].domain = domain;
+  if (kind == SOCK_DGRAM) entries_[fd].kind = EntryKind::kDatagram;
   entries_[fd].nonblocking = (flags & SOCK_NONBLOCK) != 0;
   entries_[fd].cloexec = (flags & SOCK_CLOEXEC) != 0;
   return static_cast<int>(fd);
@@ -111,20 +121,27 @@ int Sockets::bind(int fd, const sockaddr* addr, socklen_t len) {
   if (!e) return fail(EBADF);
   SockAddr want;
   if (const int err = decode_sockaddr(e->domain, addr, len, want)) return fail(err);
-  if (e->bound || e->kind != EntryKind::kFresh) return fail(EINVAL);
+  const bool dgram = e->kind == EntryKind::kDatagram;
+  if (e->bound || (e->kind != EntryKind::kFresh && !dgram) || e->port != 0) return fail(EINVAL);
   // RFC 3493 §5.3: an IPv6-only socket has no IPv4 address to take (Linux: EINVAL).
   if (want.mapped && e->v6only) return fail(EINVAL);
   const StackConfig& cfg = stack_->config();
   const bool own = want.addr.is_v4() ? want.addr.v4() == cfg.address
                                      : cfg.ipv6 && want.addr.v6() == cfg.address6;
   if (!want.addr.is_unspecified() && !own) return fail(EADDRNOTAVAIL);
+  if (dgram) {
+    // UDP ports are their own space: the Stack's UDP table checks the conflicts.
+    if (const int err = dgram_bind(*e, want.addr, want.port, want.mapped)) return fail(err);
+    e->bound = true;
+    return 0;
+  }
   Entry probe = *e;
   probe.addr = want.addr;
   probe.bound_mapped = want.mapped;
   if (want.port != 0) {
     for (const Entry& other : entries_) {
       if (&other != e && other.open && other.bound && other.port == want.port &&
-          (other.families() & probe.families()) != 0 &&
+          other.kind != EntryKind::kDatagram && (other.families() & probe.families()) != 0 &&
           !(other.reuseaddr && e->reuseaddr && other.kind != EntryKind::kListener)) {
         return fail(EADDRINUSE);
       }
@@ -141,6 +158,7 @@ int Sockets::listen(int fd, int backlog) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
   if (e->kind == EntryKind::kListener) return 0;  // Linux lets listen() adjust the backlog
+  if (e->kind == EntryKind::kDatagram) return fail(EOPNOTSUPP);
   if (e->kind != EntryKind::kFresh) return fail(EINVAL);
   std::error_code ec;
   ListenOptions lo;
@@ -169,6 +187,7 @@ int Sockets::accept(int fd, sockaddr* addr, socklen_t* len) {
 int Sockets::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
+  if (e->kind == EntryKind::kDatagram) return fail(EOPNOTSUPP);
   if (e->kind != EntryKind::kListener) return fail(EINVAL);
   if (addr && !len) return fail(EFAULT);
   for (;;) {
@@ -212,6 +231,7 @@ int Sockets::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
 int Sockets::connect(int fd, const sockaddr* addr, socklen_t len) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
+  if (e->kind == EntryKind::kDatagram) return dgram_connect(*e, addr, len);
   SockAddr to;
   if (const int err = decode_sockaddr(e->domain, addr, len, to)) return fail(err);
   // RFC 3493 §5.3: no IPv4 peer for an IPv6-only socket (Linux: ENETUNREACH).
@@ -288,6 +308,10 @@ ssize_t Sockets::recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* sr
   // Linux writes the source address through `srclen`: without it the call fails with EFAULT.
   // Checked before reading so no data is lost with the error.
   if (src && !srclen) return fail(find(fd) ? EFAULT : EBADF);
+  if (const Entry* e = find(fd); e && e->kind == EntryKind::kDatagram) {
+    iovec one{buf, len};
+    return dgram_recv(fd, &one, 1, flags, src, srclen, nullptr);
+  }
   const ssize_t n = recv(fd, buf, len, flags);
   if (n >= 0 && src && srclen) *srclen = 0;  // TCP: no per-datagram source address
   return n;
@@ -296,6 +320,19 @@ ssize_t Sockets::recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* sr
 ssize_t Sockets::recvmsg(int fd, msghdr* msg, int flags) {
   if (!msg) return fail(EFAULT);
   if (msg->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);  // Linux: more than UIO_MAXIOV
+  if (const Entry* e = find(fd); e && e->kind == EntryKind::kDatagram) {
+    auto* name = static_cast<sockaddr*>(msg->msg_name);
+    socklen_t namelen = name ? msg->msg_namelen : 0;
+    int mflags = 0;
+    const ssize_t n = dgram_recv(fd, msg->msg_iov, static_cast<int>(msg->msg_iovlen), flags, name,
+                                 &namelen, &mflags);
+    if (n >= 0) {
+      msg->msg_namelen = name ? namelen : 0;
+      msg->msg_controllen = 0;
+      msg->msg_flags = mflags;  // MSG_TRUNC: the datagram was longer than the buffers
+    }
+    return n;
+  }
   const ssize_t n = recv_iov(fd, msg->msg_iov, static_cast<int>(msg->msg_iovlen), flags);
   if (n >= 0) {
     msg->msg_namelen = 0;
@@ -308,6 +345,8 @@ ssize_t Sockets::recvmsg(int fd, msghdr* msg, int flags) {
 ssize_t Sockets::recv_iov(int fd, const iovec* iov, int iovcnt, int flags) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
+  if (e->kind == EntryKind::kDatagram)
+    return dgram_recv(fd, iov, iovcnt, flags, nullptr, nullptr, nullptr);
   // A NULL buffer with a length (read(fd, NULL, n)) is EFAULT, never a write through NULL.
   if (!IovecCursor::valid(iov, iovcnt)) return fail(EFAULT);
   if (flags & ~(MSG_DONTWAIT | MSG_WAITALL | MSG_NOSIGNAL | MSG_OOB)) return fail(EOPNOTSUPP);
@@ -373,6 +412,10 @@ ssize_t Sockets::sendto(int fd, const void* buf, size_t len, int flags, const so
                         socklen_t dstlen) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
+  if (e->kind == EntryKind::kDatagram) {
+    iovec one{const_cast<void*>(buf), len};
+    return dgram_send(fd, &one, 1, flags, dst, dstlen);
+  }
   // Linux ignores the address on a connected TCP socket and refuses it on an unconnected one.
   if (dst && dstlen && e->kind != EntryKind::kConnection) return fail(EPIPE);
   return send(fd, buf, len, flags);
@@ -381,12 +424,17 @@ ssize_t Sockets::sendto(int fd, const void* buf, size_t len, int flags, const so
 ssize_t Sockets::sendmsg(int fd, const msghdr* msg, int flags) {
   if (!msg) return fail(EFAULT);
   if (msg->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);
+  if (const Entry* e = find(fd); e && e->kind == EntryKind::kDatagram) {
+    return dgram_send(fd, msg->msg_iov, static_cast<int>(msg->msg_iovlen), flags,
+                      static_cast<const sockaddr*>(msg->msg_name), msg->msg_namelen);
+  }
   return send_iov(fd, msg->msg_iov, static_cast<int>(msg->msg_iovlen), flags);
 }
 
 ssize_t Sockets::send_iov(int fd, const iovec* iov, int iovcnt, int flags) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
+  if (e->kind == EntryKind::kDatagram) return dgram_send(fd, iov, iovcnt, flags, nullptr, 0);
   // write(fd, NULL, n) is EFAULT, never a copy from NULL.
   if (!IovecCursor::valid(iov, iovcnt)) return fail(EFAULT);
   if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_OOB)) return fail(EOPNOTSUPP);
@@ -435,7 +483,11 @@ ssize_t Sockets::send_iov(int fd, const iovec* iov, int iovcnt, int flags) {
 int Sockets::close(int fd) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
-  if (e->id != kNoSocket) {
+  if (e->kind == EntryKind::kDatagram) {
+    for (const SocketId s : {e->udp4, e->udp6}) {
+      if (s != kNoSocket) stack_->close(s);
+    }
+  } else if (e->id != kNoSocket) {
     // SO_LINGER with a zero timeout turns close into an abort (RFC 9293 §3.10.5 ABORT).
     if (e->kind == EntryKind::kConnection && e->linger_on && e->linger_secs == 0) {
       stack_->abort(e->id);
@@ -452,6 +504,13 @@ int Sockets::shutdown(int fd, int how) {
   Entry* e = find(fd);
   if (!e) return fail(EBADF);
   if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return fail(EINVAL);
+  if (e->kind == EntryKind::kDatagram) {
+    // Linux's inet_shutdown: the flags are set even on an unconnected UDP socket, which is
+    // then told ENOTCONN.
+    if (how != SHUT_WR) e->read_shut = true;
+    if (how != SHUT_RD) e->write_shut = true;
+    return e->connected ? 0 : fail(ENOTCONN);
+  }
   if (e->kind != EntryKind::kConnection) return fail(ENOTCONN);
   const tcp::State s = stack_->state(e->id);
   if (s == tcp::State::kClosed || s == tcp::State::kSynSent) return fail(ENOTCONN);
@@ -497,6 +556,16 @@ int Sockets::ioctl(int fd, unsigned long request, void* arg) {
   int* out = static_cast<int*>(arg);
   if (request == FIONBIO) {
     e->nonblocking = *out != 0;
+    return 0;
+  }
+  if (e->kind == EntryKind::kDatagram) {
+    // Linux's udp_ioctl: SIOCINQ is the next datagram's payload length, SIOCOUTQ 0 (nothing
+    // waits to be sent).
+    if (request == SIOCOUTQ) return *out = 0, 0;
+    if (request != SIOCINQ) return fail(ENOTTY);
+    const int err = dgram_hold(*e);
+    if (err != 0 && err != EAGAIN) return fail(err);
+    *out = err ? 0 : static_cast<int>(e->held.size());
     return 0;
   }
   const bool conn = e->kind == EntryKind::kConnection;

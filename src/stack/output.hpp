@@ -27,8 +27,10 @@ namespace utcp::stack {
 
 class Output {
  public:
-  static constexpr size_t kBatch = 64;         // packets per device call
-  static constexpr size_t kMaxPacket = 65535;  // the IPv4 total length field
+  static constexpr size_t kBatch = 64;  // packets per device call
+  // The largest IP packet: an IPv6 header and a full 65,535-byte payload (RFC 8200 §3, the
+  // Payload Length field), so a 65,527-byte UDP datagram fits; IPv4's stops at 65,535 in all.
+  static constexpr size_t kMaxPacket = 65535 + 40;
 
   // `secret` keys the IPv6 fragment identifications (RFC 7739).
   Output(dev::Device& device, Counters& counters, wire::Ipv4Addr address, uint8_t ttl,

@@ -30,7 +30,9 @@ TEST_F(SocketsTest, DescriptorsStartAtThreeAndReuseTheLowest) {
 TEST_F(SocketsTest, SocketRejectsWhatItCannotBe) {
   EXPECT_EQ(a.socket(AF_UNIX, SOCK_STREAM, 0), -1);  // AF_INET6: see ipv6_sockets_test.cpp
   EXPECT_EQ(errno, EAFNOSUPPORT);
-  EXPECT_EQ(a.socket(AF_INET, SOCK_DGRAM, 0), -1);
+  EXPECT_EQ(a.socket(AF_INET, SOCK_RAW, 0), -1);  // SOCK_DGRAM: see dgram_test.cpp
+  EXPECT_EQ(errno, EPROTONOSUPPORT);
+  EXPECT_EQ(a.socket(AF_INET, SOCK_DGRAM, IPPROTO_TCP), -1);
   EXPECT_EQ(errno, EPROTONOSUPPORT);
   EXPECT_EQ(a.socket(AF_INET, SOCK_STREAM, IPPROTO_UDP), -1);
   EXPECT_EQ(errno, EPROTONOSUPPORT);

@@ -224,6 +224,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (r.reply.size() > wire::kIpv6MinMtu) check_fragment_round_trip(r.reply, 1280);
         break;
       case ip::InputAction::kIcmpError:
+      case ip::InputAction::kUdpIcmpError:  // about a TCP segment or a UDP datagram of ours
         check(r.icmp_error.is_v6() && input.is_local(r.icmp_error.local_addr.v6()));
         check(r.icmp_error.kind != ip::IcmpErrorKind::kPathMtu ||
               r.icmp_error.next_hop_mtu >= wire::kIpv6MinMtu);

@@ -35,8 +35,14 @@ it_wait "$clients" 60
 sleep 6  # the FIN exchanges, then the trim 2 s after the count fell
 after=$(rss_kib)
 it_log "RSS: idle $base KiB, $n held $held KiB, after close $after KiB"
-[ "$held" -le $((base + 12 * 1024)) ] || it_fail "held: $held KiB, more than 12 MiB over the idle $base KiB"
-[ "$after" -le $((base + 6 * 1024)) ] || it_fail "after close: $after KiB, more than 6 MiB over the idle $base KiB"
+if grep -q __asan_init "$UTCP_SERVE"; then
+  # ASan keeps freed memory in its quarantine (256 MB) and pads every allocation, so RSS says
+  # nothing about utcp there; the echoes above are still checked.
+  it_log "RSS bounds not applied: utcp-serve is built with AddressSanitizer"
+else
+  [ "$held" -le $((base + 12 * 1024)) ] || it_fail "held: $held KiB, more than 12 MiB over the idle $base KiB"
+  [ "$after" -le $((base + 6 * 1024)) ] || it_fail "after close: $after KiB, more than 6 MiB over the idle $base KiB"
+fi
 kill "$serve_pid"
 it_wait "$serve_pid" 10
 [ "$IT_RC" -eq 0 ] || it_fail "utcp-serve exited $IT_RC"

@@ -25,6 +25,11 @@ bool Ipv4Input::is_local(wire::Ipv4Addr a) const {
          config_.local_addresses.end();
 }
 
+bool Ipv4Input::is_forwarded(wire::Ipv4Addr a) const {
+  return std::any_of(config_.forwarded.begin(), config_.forwarded.end(),
+                     [&](const IpPrefix& p) { return p.contains(a); });
+}
+
 void Ipv4Input::expire(Instant now) {
   counters_.inc(IpCounter::frag_timeout, reassembler_.expire(now));
 }
@@ -38,7 +43,10 @@ InputResult Ipv4Input::input(std::span<const uint8_t> packet, Instant now,
   const wire::Ipv4Packet& ip = *parsed;
   if (is_invalid_source(ip.src())) return drop(IpCounter::in_bad_source);  // RFC 1122 §3.2.1.3
   // RFC 1122 §3.3.4.2: a host only accepts datagrams for its own addresses (no forwarding).
-  if (!is_local(ip.dst())) return drop(IpCounter::in_not_for_us);
+  // Forwarded prefixes (issue 13) count as local for TCP only.
+  if (!is_local(ip.dst()) && !(ip.protocol() == wire::ip_proto::kTcp && is_forwarded(ip.dst()))) {
+    return drop(IpCounter::in_not_for_us);
+  }
   if (ip.is_fragment()) return reassemble(ip, now, reply_buf);
   return deliver(ip, now, reply_buf);
 }
@@ -95,6 +103,7 @@ InputResult Ipv4Input::deliver(const wire::Ipv4Packet& ip, Instant now,
     case wire::ip_proto::kTcp:
       counters_.inc(IpCounter::in_delivered_tcp);
       r.action = InputAction::kTcp;
+      r.datagram = ip.bytes();
       return r;
     case wire::ip_proto::kUdp:
       if (!config_.udp) break;
@@ -120,6 +129,13 @@ InputResult Ipv4Input::port_unreachable(std::span<const uint8_t> datagram, Insta
   if (!ip) return drop(IpCounters::for_parse_error(ip.error()));
   return send_error(*ip, wire::icmp_type::kDestUnreachable, wire::icmp_unreach::kPort, now,
                     reply_buf, IpCounter::icmp_port_unreachable_sent);
+}
+
+InputResult Ipv4Input::dest_unreachable(std::span<const uint8_t> datagram, uint8_t code,
+                                        Instant now, std::span<uint8_t> reply_buf) {
+  auto ip = wire::Ipv4Packet::parse_quoted(datagram);
+  if (!ip) return drop(IpCounters::for_parse_error(ip.error()));
+  return send_error(*ip, wire::icmp_type::kDestUnreachable, code, now, reply_buf);
 }
 
 InputResult Ipv4Input::handle_icmp(const wire::Ipv4Packet& ip, InputResult r,
@@ -194,7 +210,7 @@ bool Ipv4Input::may_send_error(const wire::Ipv4Packet& offending) const {
   }
   if (offending.frag_offset() != 0) return false;
   if (is_multicast(offending.dst()) || is_limited_broadcast(offending.dst())) return false;
-  if (!is_local(offending.dst())) return false;
+  if (!is_local(offending.dst()) && !is_forwarded(offending.dst())) return false;
   return is_single_host(offending.src());
 }
 

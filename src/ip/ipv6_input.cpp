@@ -92,6 +92,11 @@ bool Ipv6Input::is_local(const wire::Ipv6Addr& a) const {
          config_.local_addresses.end();
 }
 
+bool Ipv6Input::is_forwarded(const wire::Ipv6Addr& a) const {
+  return std::any_of(config_.forwarded.begin(), config_.forwarded.end(),
+                     [&](const IpPrefix& p) { return p.contains(a); });
+}
+
 bool Ipv6Input::accepts_multicast(const wire::Ipv6Addr& a) const {
   if (a == kAllNodes) return true;
   return std::any_of(config_.local_addresses.begin(), config_.local_addresses.end(),
@@ -149,7 +154,8 @@ Ipv6InputResult Ipv6Input::input(std::span<const uint8_t> packet, Instant now,
   // A host takes packets for its own addresses (RFC 8200 §4: extension headers are processed
   // only at the destination) and the multicast groups it belongs to.
   const wire::Ipv6Addr dst = ip.dst();
-  if (!is_local(dst) && !(dst.is_multicast() && accepts_multicast(dst))) {
+  // A forwarded destination (issue 13) passes here; deliver() keeps only its TCP.
+  if (!is_local(dst) && !is_forwarded(dst) && !(dst.is_multicast() && accepts_multicast(dst))) {
     return drop(IpCounter::in6_not_for_us);
   }
   return process(ip, now, reply_buf, false);
@@ -235,6 +241,10 @@ Ipv6InputResult Ipv6Input::deliver(const wire::Ipv6Packet& ip, const wire::Ipv6E
   // RFC 9293 §3.9.2.3 MUST-57 (and UDP alike, until groups can be joined): transport
   // segments to a multicast address are not for us; only ICMPv6 is.
   if (r.dst.is_multicast() && walk.upper_protocol != next::kIcmpv6) {
+    return drop(IpCounter::in6_not_for_us);
+  }
+  // Forwarded prefixes count as local for TCP only.
+  if (!r.dst.is_multicast() && walk.upper_protocol != next::kTcp && !is_local(r.dst)) {
     return drop(IpCounter::in6_not_for_us);
   }
   switch (walk.upper_protocol) {
@@ -368,7 +378,7 @@ std::span<const uint8_t> Ipv6Input::build_error(const wire::Ipv6Packet& offendin
   // RFC 4443 §2.2: from the address the packet was sent to if that is ours; an error about
   // a multicast packet (Packet Too Big, Parameter Problem code 2) from a unicast of ours.
   wire::Ipv6Addr from = offending.dst();
-  if (!is_local(from)) {
+  if (!is_local(from) && !is_forwarded(from)) {
     if (config_.local_addresses.empty()) {
       counters_.inc(IpCounter::icmp6_error_suppressed);
       return {};

@@ -60,8 +60,11 @@ struct StackConfig {
   // Forwarding (issue 13; docs/embedding.md): a SYN to any address in these prefixes (either
   // family; not the stack's own) goes to no listener but becomes a ConnectionRequest the
   // application decides on (next_request(), accept_request(), ...). An accepted connection's
-  // local endpoint is the original destination. UDP and ICMP to them stay not-for-us.
+  // local endpoint is the original destination. UDP and ICMP (but see forward_echo) to them
+  // stay not-for-us.
   std::vector<IpPrefix> forward;
+  // Answer ICMP/ICMPv6 echo requests to forwarded addresses (so ping through a tunnel works).
+  bool forward_echo = false;
   // Requests held undecided at once; a SYN past it is dropped (fwd.drop.pending-full).
   uint32_t max_pending_requests = 1024;
   // An undecided request is answered with a RST after this long (fwd.reset.timeout).

@@ -30,6 +30,11 @@ bool Ipv4Input::is_forwarded(wire::Ipv4Addr a) const {
                      [&](const IpPrefix& p) { return p.contains(a); });
 }
 
+bool Ipv4Input::forwarded_protocol(uint8_t protocol) const {
+  return protocol == wire::ip_proto::kTcp ||
+         (protocol == wire::ip_proto::kIcmp && config_.forwarded_echo);
+}
+
 void Ipv4Input::expire(Instant now) {
   counters_.inc(IpCounter::frag_timeout, reassembler_.expire(now));
 }
@@ -43,8 +48,8 @@ InputResult Ipv4Input::input(std::span<const uint8_t> packet, Instant now,
   const wire::Ipv4Packet& ip = *parsed;
   if (is_invalid_source(ip.src())) return drop(IpCounter::in_bad_source);  // RFC 1122 §3.2.1.3
   // RFC 1122 §3.3.4.2: a host only accepts datagrams for its own addresses (no forwarding).
-  // Forwarded prefixes (issue 13) count as local for TCP only.
-  if (!is_local(ip.dst()) && !(ip.protocol() == wire::ip_proto::kTcp && is_forwarded(ip.dst()))) {
+  // Forwarded prefixes (issue 13) count as local for TCP, and for ICMP echo when asked.
+  if (!is_local(ip.dst()) && !(forwarded_protocol(ip.protocol()) && is_forwarded(ip.dst()))) {
     return drop(IpCounter::in_not_for_us);
   }
   if (ip.is_fragment()) return reassemble(ip, now, reply_buf);
@@ -144,6 +149,10 @@ InputResult Ipv4Input::handle_icmp(const wire::Ipv4Packet& ip, InputResult r,
   if (!parsed) return drop(IpCounter::icmp_bad);
   counters_.inc(IpCounter::icmp_in);
   const wire::IcmpPacket& icmp = *parsed;
+  // To a forwarded address (StackConfig::forward_echo) only echo requests are answered.
+  if (!is_local(ip.dst()) && icmp.type() != wire::icmp_type::kEchoRequest) {
+    return drop(IpCounter::in_not_for_us);
+  }
 
   if (icmp.type() == wire::icmp_type::kEchoRequest) {
     counters_.inc(IpCounter::icmp_echo_requests);

@@ -35,6 +35,7 @@ struct Ipv4InputConfig {
   // Forwarding (issue 13): TCP to an address in these prefixes is delivered as if local (the
   // Stack terminates it for the application); other protocols to them are not for us.
   std::vector<IpPrefix> forwarded;
+  bool forwarded_echo = false;  // answer ICMP echo requests to forwarded addresses too
   ReassemblyConfig reassembly;
   uint32_t icmp_errors_per_second = 100;  // 0: never send ICMP errors
   uint32_t icmp_error_burst = 10;
@@ -84,6 +85,7 @@ class Ipv4Input {
 
   bool is_local(wire::Ipv4Addr a) const;
   bool is_forwarded(wire::Ipv4Addr a) const;
+  bool forwarded_protocol(uint8_t protocol) const;
   const IpCounters& counters() const { return counters_; }
   const FragmentReassembler& reassembler() const { return reassembler_; }
 

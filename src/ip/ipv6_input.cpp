@@ -244,7 +244,8 @@ Ipv6InputResult Ipv6Input::deliver(const wire::Ipv6Packet& ip, const wire::Ipv6E
     return drop(IpCounter::in6_not_for_us);
   }
   // Forwarded prefixes count as local for TCP only.
-  if (!r.dst.is_multicast() && walk.upper_protocol != next::kTcp && !is_local(r.dst)) {
+  if (!r.dst.is_multicast() && walk.upper_protocol != next::kTcp && !is_local(r.dst) &&
+      !(walk.upper_protocol == next::kIcmpv6 && config_.forwarded_echo)) {
     return drop(IpCounter::in6_not_for_us);
   }
   switch (walk.upper_protocol) {
@@ -276,6 +277,10 @@ Ipv6InputResult Ipv6Input::handle_icmp(Ipv6InputResult r, std::span<uint8_t> rep
   const uint8_t type = icmp.type();
   r.payload = {};
   r.datagram = {};
+  // To a forwarded address (StackConfig::forward_echo) only echo requests are answered.
+  if (!r.dst.is_multicast() && !is_local(r.dst) && type != wire::icmpv6_type::kEchoRequest) {
+    return drop(IpCounter::in6_not_for_us);
+  }
 
   if (type == wire::icmpv6_type::kEchoRequest) {
     counters_.inc(IpCounter::icmp6_echo_requests);

@@ -30,6 +30,7 @@ ip::Ipv4InputConfig ip_config(const StackConfig& sc) {
   ip::Ipv4InputConfig c;
   c.local_addresses = {sc.address};
   c.forwarded = prefixes_of(sc.forward, IpAddr::Family::kV4);
+  c.forwarded_echo = sc.forward_echo;
   c.udp = true;
   return c;
 }
@@ -38,6 +39,7 @@ ip::Ipv6InputConfig ip6_config(const StackConfig& sc) {
   ip::Ipv6InputConfig c;
   c.local_addresses = {sc.address6};
   c.forwarded = prefixes_of(sc.forward, IpAddr::Family::kV6);
+  c.forwarded_echo = sc.forward_echo;
   return c;
 }
 

@@ -60,11 +60,20 @@ struct StackConfig {
   // Forwarding (issue 13; docs/embedding.md): a SYN to any address in these prefixes (either
   // family; not the stack's own) goes to no listener but becomes a ConnectionRequest the
   // application decides on (next_request(), accept_request(), ...). An accepted connection's
-  // local endpoint is the original destination. UDP and ICMP (but see forward_echo) to them
-  // stay not-for-us.
+  // local endpoint is the original destination. UDP (unless forward_udp) and ICMP (unless
+  // forward_echo) to them stay not-for-us.
   std::vector<IpPrefix> forward;
   // Answer ICMP/ICMPv6 echo requests to forwarded addresses (so ping through a tunnel works).
   bool forward_echo = false;
+  // UDP to forwarded addresses (off: not for us): each new 4-tuple becomes a flow, a UDP
+  // socket connected to the peer whose local endpoint is the original destination (its
+  // replies leave from there); next_udp_flow() hands them out. At most max_udp_flows (a
+  // datagram that would make one more is dropped, fwd.udp.drop.flow-limit); a flow unused
+  // (no datagram in or out) for udp_flow_idle_timeout is closed by the stack, which first
+  // reports it to the readiness callback as ready::kHangup (fwd.udp.flow-expired).
+  bool forward_udp = false;
+  uint32_t max_udp_flows = 4096;
+  Duration udp_flow_idle_timeout{60'000'000};
   // Requests held undecided at once; a SYN past it is dropped (fwd.drop.pending-full).
   uint32_t max_pending_requests = 1024;
   // An undecided request is answered with a RST after this long (fwd.reset.timeout).
@@ -312,6 +321,14 @@ class Stack {
   // Answers with ICMP or ICMPv6 Destination Unreachable (rate-limited with every ICMP error).
   void reject_request(RequestId id, RejectReason why, std::error_code& ec);
   size_t pending_requests() const;
+  // UDP (forward_udp): the next new flow, oldest first, or nullopt. Its socket is an
+  // ordinary UDP socket: recv_from(), send_to(s, data, nullptr), readiness, close().
+  struct UdpFlow {
+    SocketId socket = kNoSocket;
+    Endpoint local;   // the original destination
+    Endpoint remote;  // the peer
+  };
+  std::optional<UdpFlow> next_udp_flow();
 
   // Counters of everything received, sent, dropped and rejected, by name.
   std::vector<std::pair<std::string_view, uint64_t>> counters() const;

@@ -32,7 +32,8 @@ bool Ipv4Input::is_forwarded(wire::Ipv4Addr a) const {
 
 bool Ipv4Input::forwarded_protocol(uint8_t protocol) const {
   return protocol == wire::ip_proto::kTcp ||
-         (protocol == wire::ip_proto::kIcmp && config_.forwarded_echo);
+         (protocol == wire::ip_proto::kIcmp && config_.forwarded_echo) ||
+         (protocol == wire::ip_proto::kUdp && config_.forwarded_udp && config_.udp);
 }
 
 void Ipv4Input::expire(Instant now) {

@@ -36,6 +36,7 @@ struct Ipv4InputConfig {
   // Stack terminates it for the application); other protocols to them are not for us.
   std::vector<IpPrefix> forwarded;
   bool forwarded_echo = false;  // answer ICMP echo requests to forwarded addresses too
+  bool forwarded_udp = false;   // deliver UDP to forwarded addresses too (with udp)
   ReassemblyConfig reassembly;
   uint32_t icmp_errors_per_second = 100;  // 0: never send ICMP errors
   uint32_t icmp_error_burst = 10;

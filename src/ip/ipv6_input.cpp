@@ -245,7 +245,8 @@ Ipv6InputResult Ipv6Input::deliver(const wire::Ipv6Packet& ip, const wire::Ipv6E
   }
   // Forwarded prefixes count as local for TCP only.
   if (!r.dst.is_multicast() && walk.upper_protocol != next::kTcp && !is_local(r.dst) &&
-      !(walk.upper_protocol == next::kIcmpv6 && config_.forwarded_echo)) {
+      !(walk.upper_protocol == next::kIcmpv6 && config_.forwarded_echo) &&
+      !(walk.upper_protocol == next::kUdp && config_.forwarded_udp)) {
     return drop(IpCounter::in6_not_for_us);
   }
   switch (walk.upper_protocol) {

@@ -44,6 +44,7 @@ struct Ipv6InputConfig {
   // other upper protocols to them are not for us.
   std::vector<IpPrefix> forwarded;
   bool forwarded_echo = false;  // answer ICMPv6 echo requests to forwarded addresses too
+  bool forwarded_udp = false;   // deliver UDP to forwarded addresses too
   // The IPv4 bounds, with RFC 8200 §4.5's 60-second reassembly timeout.
   ReassemblyConfig reassembly{.timeout = std::chrono::seconds(60)};
   uint32_t icmp_errors_per_second = 100;  // RFC 4443 §2.4(f); 0: never send ICMPv6 errors

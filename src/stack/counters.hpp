@@ -51,7 +51,11 @@ namespace utcp::stack {
   X(fwd_reset, "fwd.reset")                                \
   X(fwd_rejected, "fwd.rejected")                          \
   X(fwd_timeout, "fwd.reset.timeout")                      \
-  X(fwd_canceled, "fwd.canceled-by-peer")
+  X(fwd_canceled, "fwd.canceled-by-peer")                  \
+  X(fwd_udp_flows, "fwd.udp.flows")                        \
+  X(fwd_udp_flow_limit, "fwd.udp.drop.flow-limit")         \
+  X(fwd_udp_flow_refused, "fwd.udp.drop.port-taken")       \
+  X(fwd_udp_flow_expired, "fwd.udp.flow-expired")
 
 enum class Counter : uint16_t {
 #define UTCP_X(id, name) id,

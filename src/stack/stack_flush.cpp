@@ -31,6 +31,7 @@ ip::Ipv4InputConfig ip_config(const StackConfig& sc) {
   c.local_addresses = {sc.address};
   c.forwarded = prefixes_of(sc.forward, IpAddr::Family::kV4);
   c.forwarded_echo = sc.forward_echo;
+  c.forwarded_udp = sc.forward_udp;
   c.udp = true;
   return c;
 }
@@ -40,6 +41,7 @@ ip::Ipv6InputConfig ip6_config(const StackConfig& sc) {
   c.local_addresses = {sc.address6};
   c.forwarded = prefixes_of(sc.forward, IpAddr::Family::kV6);
   c.forwarded_echo = sc.forward_echo;
+  c.forwarded_udp = sc.forward_udp;
   return c;
 }
 
@@ -91,7 +93,8 @@ Stack::Impl::Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> h, StackCon
       placement(caps.scatter_receive),
       udp(udp_config(config)),
       requests(config.max_pending_requests, config.request_timeout,
-               seed_from(config.secret) ^ 0x5eed'f0d0'0000'0001ull) {
+               seed_from(config.secret) ^ 0x5eed'f0d0'0000'0001ull),
+      udp_flows(config.udp_flow_idle_timeout) {
   std::vector<IpAddr> udp_addresses{IpAddr(config.address)};
   if (config.ipv6) udp_addresses.emplace_back(config.address6);
   udp.set_local_addresses(std::move(udp_addresses));

@@ -26,6 +26,7 @@
 #include "stack/socket_table.hpp"
 #include "stack/syn_cookies.hpp"
 #include "stack/timer_heap.hpp"
+#include "stack/udp_flows.hpp"
 #include "tcp/challenge_ack_limiter.hpp"
 #include "tcp/isn_generator.hpp"
 #include "tcp/memory_budget.hpp"
@@ -73,6 +74,7 @@ struct Stack::Impl {
   udp::UdpSocketTable udp;
   stack::PendingRequests requests;  // forwarding: SYNs waiting for the application
   std::function<void(const ConnectionRequest&)> on_request;
+  stack::UdpFlows udp_flows;            // forwarding: UDP flows to forwarded destinations
   stack::DirectPlacement::Lease lease;  // held for one placed read at a time
   std::vector<uint8_t> rx_storage;
   std::array<dev::PacketSlot, kBatch> rx_slots;
@@ -150,6 +152,10 @@ struct Stack::Impl {
   void send_request_reset(const stack::PendingRequest& r);
   // Resets requests undecided past StackConfig::request_timeout.
   void expire_requests();
+  // A datagram to a forwarded destination: to its flow, made if new (udp_flows.cpp).
+  void on_forwarded_udp(const IpAddr& src, const IpAddr& dst, uint8_t traffic_class,
+                        std::span<const uint8_t> payload, bool checksum_verified);
+  void expire_udp_flows();
   // ---- SYN cookies (syn_cookie_listener.cpp) ----
   // Answers a SYN that found the SYN queue full with a cookie SYN-ACK, keeping no state.
   void send_syn_cookie(uint32_t l, const stack::FourTuple& t, const wire::TcpRepr& syn);

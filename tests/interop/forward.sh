@@ -3,7 +3,8 @@
 # Forwarding (issue 13): examples/forward_echo terminates every TCP connection routed into its
 # TUN for 198.18.0.0/15 and 2001:db8::/32. The namespace routes those prefixes into the TUN;
 # kernel `nc` connects to arbitrary addresses and ports in them, one after another and then
-# 20 at once, and every echo must equal what was sent (SHA-256).
+# 20 at once, and every echo must equal what was sent (SHA-256); `nc -u` datagrams are echoed
+# from the address they were sent to, and pings to forwarded addresses are answered.
 source "$(dirname "$0")/lib.sh"
 it_init forward
 it_need_tool UTCP_FORWARD_ECHO
@@ -36,6 +37,20 @@ for pid in "${pids[@]}"; do
   [ "$IT_RC" -eq 0 ] || it_fail "a concurrent nc exited $IT_RC"
 done
 for i in $(seq 1 20); do it_same_file small "many.$i" "concurrent connection $i"; done
+
+# UDP flows (forward_udp): nc -u to arbitrary addresses and ports gets each datagram back,
+# from the address it was sent to (nc connects its socket, so it hears only that).
+for target in 198.18.9.9/5353 198.19.1.2/53 2001:db8:9::9/5353; do
+  addr=${target%/*}
+  port=${target#*/}
+  printf 'datagram to %s port %s\n' "$addr" "$port" >"udp.$addr"
+  in_ns nc -u -w 1 "$addr" "$port" <"udp.$addr" >"udp_back.$addr" || true
+  it_same_file "udp.$addr" "udp_back.$addr" "nc -u echo from $addr port $port"
+done
+
+# forward_echo: ping to forwarded addresses of both families is answered.
+in_ns ping -c 2 -i 0.2 -W 2 198.18.123.45 >ping.log || { cat ping.log >&2; it_fail "no ping replies"; }
+in_ns ping -6 -c 2 -i 0.2 -W 2 2001:db8::abc >ping6.log || { cat ping6.log >&2; it_fail "no ping6 replies"; }
 
 kill -0 "$echo_pid" || { cat echo.err >&2; it_fail "forward_echo died"; }
 grep -c -- '->' echo.out | xargs -I{} echo "forward_echo accepted {} connections"

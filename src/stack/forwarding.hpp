@@ -50,6 +50,10 @@ class PendingRequests {
                  Instant now);
   bool has(const FourTuple& t) const { return by_tuple_.count(t) != 0; }
   const PendingRequest* find(RequestId id) const;
+  const PendingRequest* find(const FourTuple& t) const {
+    auto it = by_tuple_.find(t);
+    return it == by_tuple_.end() ? nullptr : find(it->second);
+  }
   // Removes and returns the request (decided, canceled or expired).
   std::optional<PendingRequest> take(RequestId id);
   std::optional<PendingRequest> take(const FourTuple& t);

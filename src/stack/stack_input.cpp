@@ -172,9 +172,15 @@ void Stack::Impl::on_tcp(const IpAddr& src, const IpAddr& dst, std::span<const u
       counters.inc(Counter::fwd_syn_absorbed);
       return;
     case stack::DemuxVerdict::kCancelRequest:
-      // RFC 9293 §3.10.7.2 first: the RST is not answered; the request goes with it.
-      requests.take(t);
-      counters.inc(Counter::fwd_canceled);
+      // RFC 9293 §3.10.7.2 first: the RST is not answered. It ends the request only with the
+      // sequence number the peer's own RST would carry (its ISS + 1; RFC 5961 §3 in spirit), so a
+      // blind RST cannot cancel it.
+      if (const stack::PendingRequest* p = requests.find(t); p && repr.seq == p->syn.seq + 1) {
+        requests.take(t);
+        counters.inc(Counter::fwd_canceled);
+      } else {
+        counters.inc(Counter::tcp_no_listener);
+      }
       return;
   }
 }

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "support/sim_net.hpp"
+#include "wire/ipv4.hpp"
+#include "wire/tcp.hpp"
 
 namespace utcp::test {
 namespace {
@@ -279,6 +281,39 @@ TEST(Forwarding, UndecidedRequestIsResetAfterTimeout) {
   EXPECT_EQ(net.a().error(client), std::errc::connection_refused);
   EXPECT_EQ(net.b().pending_requests(), 0u);
   EXPECT_EQ(counter(net.b(), "fwd.reset.timeout"), 1u);
+}
+
+// A TCP segment from the peer 10.77.0.2:40000 to 198.18.9.10:9, put straight into B.
+void inject(SimNet& net, uint8_t flags, uint32_t seq) {
+  wire::TcpRepr t;
+  t.src_port = 40000;
+  t.dst_port = 9;
+  t.seq = wire::SeqNum(seq);
+  t.flags = flags;
+  t.window = 65535;
+  if (flags & wire::tcp_flag::kSyn) t.options.mss = 1460;
+  const Ipv4Addr src(10, 77, 0, 2), dst(198, 18, 9, 10);
+  std::vector<uint8_t> p(20 + t.total_len());
+  const size_t n = t.emit(std::span(p).subspan(20), src, dst);
+  wire::Ipv4Repr ip{.src = src, .dst = dst, .protocol = 6, .payload_len = static_cast<uint16_t>(n)};
+  ip.emit(p);
+  net.b().input(p, net.now());
+}
+
+// RFC 9293 §3.10.7.2: a RST for a pending request is never answered; it cancels the request
+// only with the peer's own next sequence number (its ISS + 1), so a blind RST does not.
+TEST(Forwarding, PeerResetCancelsPendingRequestOnlyInSequence) {
+  SimNet net(forwarding_config());
+  inject(net, wire::tcp_flag::kSyn, 1000);
+  ASSERT_EQ(net.b().pending_requests(), 1u);
+  inject(net, wire::tcp_flag::kRst, 5555);  // blind
+  inject(net, wire::tcp_flag::kAck, 1001);  // nothing to acknowledge: dropped
+  EXPECT_EQ(net.b().pending_requests(), 1u);
+  EXPECT_EQ(counter(net.b(), "fwd.canceled-by-peer"), 0u);
+  inject(net, wire::tcp_flag::kRst, 1001);
+  EXPECT_EQ(net.b().pending_requests(), 0u);
+  EXPECT_EQ(counter(net.b(), "fwd.canceled-by-peer"), 1u);
+  EXPECT_EQ(counter(net.b(), "tcp.out"), 0u) << "nothing was answered";
 }
 
 TEST(Forwarding, HalfCloseOnForwardedConnection) {

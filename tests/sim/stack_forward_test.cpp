@@ -318,7 +318,10 @@ TEST(Forwarding, PeerResetCancelsPendingRequestOnlyInSequence) {
 
 TEST(Forwarding, HalfCloseOnForwardedConnection) {
   SimNet net(forwarding_config());
-  auto [client, server] = forwarded_pair(net, *IpAddr::parse("2001:db8:1::1"), 7);
+  // Plain variables, not a structured binding: clang 14 cannot capture those in a lambda.
+  const auto pair = forwarded_pair(net, *IpAddr::parse("2001:db8:1::1"), 7);
+  const SocketId client = pair.first;
+  const SocketId server = pair.second;
   ASSERT_NE(server, kNoSocket);
   // A finishes sending; B still sends afterwards, and A reads all of it.
   const auto up = random_bytes(10'000, 31);

@@ -5,6 +5,7 @@
 // The API takes addresses through Endpoint and value types, never through raw integers or
 // sockaddr. Ipv4Addr and Ipv6Addr are the two families; IpAddr holds either, and is the
 // family-neutral type the Stack's signatures and Endpoint take (a dual-stack Stack: issue 12).
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -141,6 +142,36 @@ struct Endpoint {
   uint16_t port = 0;
 
   friend constexpr bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+// An address prefix (CIDR, RFC 4632 §3.1; RFC 4291 §2.3): every address of addr's family whose
+// first `length` bits equal addr's. 198.18.0.0/15 and 2001:db8::/32 are prefixes; a /0 holds
+// every address of its family.
+struct IpPrefix {
+  IpAddr addr;
+  uint8_t length = 0;  // bits; clamped to 32 (IPv4) or 128 (IPv6) when compared
+
+  constexpr bool contains(const IpAddr& a) const {
+    if (a.family() != addr.family()) return false;
+    // An IPv4 address is the last 4 of its 16 bytes16() (the IPv4-mapped form).
+    const size_t first = addr.is_v4() ? 12 : 0;
+    const size_t bits = std::min<size_t>(length, addr.is_v4() ? 32 : 128);
+    const auto& x = addr.bytes16();
+    const auto& y = a.bytes16();
+    for (size_t i = 0; i < bits / 8; ++i) {
+      if (x[first + i] != y[first + i]) return false;
+    }
+    if (bits % 8 == 0) return true;
+    const auto mask = static_cast<uint8_t>(0xff00u >> (bits % 8));
+    return ((x[first + bits / 8] ^ y[first + bits / 8]) & mask) == 0;
+  }
+
+  friend constexpr bool operator==(const IpPrefix&, const IpPrefix&) = default;
+
+  // "a.b.c.d/n" (n <= 32) or "ipv6/n" (n <= 128); nullopt for anything else. Bits of addr
+  // past the length are kept as written and ignored by contains().
+  static std::optional<IpPrefix> parse(std::string_view text);
+  std::string to_string() const { return addr.to_string() + "/" + std::to_string(length); }
 };
 
 // The name the library's internal layers have always used.

@@ -57,6 +57,27 @@ struct StackConfig {
   // tcp_orphan_retries (8 FIN retransmissions, about 100 s from a 200 ms RTO); a time bound
   // also ends an orphan whose peer answers zero-window probes forever.
   Duration orphan_timeout{100'000'000};
+  // Forwarding (issue 13; docs/embedding.md): a SYN to any address in these prefixes (either
+  // family; not the stack's own) goes to no listener but becomes a ConnectionRequest the
+  // application decides on (next_request(), accept_request(), ...). An accepted connection's
+  // local endpoint is the original destination. UDP (unless forward_udp) and ICMP (unless
+  // forward_echo) to them stay not-for-us.
+  std::vector<IpPrefix> forward;
+  // Answer ICMP/ICMPv6 echo requests to forwarded addresses (so ping through a tunnel works).
+  bool forward_echo = false;
+  // UDP to forwarded addresses (off: not for us): each new 4-tuple becomes a flow, a UDP
+  // socket connected to the peer whose local endpoint is the original destination (its
+  // replies leave from there); next_udp_flow() hands them out. At most max_udp_flows (a
+  // datagram that would make one more is dropped, fwd.udp.drop.flow-limit); a flow unused
+  // (no datagram in or out) for udp_flow_idle_timeout is closed by the stack, which first
+  // reports it to the readiness callback as ready::kHangup (fwd.udp.flow-expired).
+  bool forward_udp = false;
+  uint32_t max_udp_flows = 4096;
+  Duration udp_flow_idle_timeout{60'000'000};
+  // Requests held undecided at once; a SYN past it is dropped (fwd.drop.pending-full).
+  uint32_t max_pending_requests = 1024;
+  // An undecided request is answered with a RST after this long (fwd.reset.timeout).
+  Duration request_timeout{10'000'000};
   // Keys ISNs, ephemeral ports and the connection-table hash. Fill it from a random
   // source (random_secret()); a fixed value makes a run reproducible. All zero (the
   // default) means "pick one": the Stack then draws it from std::random_device, so ISNs are
@@ -106,6 +127,25 @@ struct DatagramInfo {
   uint8_t traffic_class = 0;  // the IPv4 TOS byte: DSCP << 2 | ECN
   size_t datagram_len = 0;    // its payload; more than recv_from() returned: truncated
 };
+
+// Forwarding: a SYN to a forwarded destination, held unanswered until the application
+// decides (Stack::accept_request, reset_request, reject_request) or StackConfig::
+// request_timeout passes. Retransmissions of the SYN meanwhile are absorbed.
+using RequestId = uint64_t;
+struct ConnectionRequest {
+  RequestId id = 0;
+  Endpoint local;   // the original destination: the accepted connection's local endpoint
+  Endpoint remote;  // the peer that sent the SYN
+  // The SYN's options (RFC 9293 §3.2, RFC 7323, RFC 2018), e.g. to mirror them upstream.
+  std::optional<uint16_t> mss;
+  std::optional<uint8_t> window_scale;
+  bool sack_permitted = false;
+  bool timestamps = false;
+};
+
+// How reject_request() answers: ICMP Destination Unreachable (RFC 1122 §3.2.2.1; codes 1, 3
+// and 13 of RFC 792 / RFC 1812 §5.2.7.1) or ICMPv6 (RFC 4443 §3.1: codes 3, 4 and 1).
+enum class RejectReason : uint8_t { kHostUnreachable, kPortUnreachable, kAdminProhibited };
 
 class Stack {
  public:
@@ -264,6 +304,31 @@ class Stack {
   void set_udp_recv_queue(SocketId s, size_t bytes, uint32_t datagrams);
   Endpoint udp_local_endpoint(SocketId s) const;
   Endpoint udp_remote_endpoint(SocketId s) const;  // port 0 unless connected
+
+  // ---- Forwarding (StackConfig::forward; docs/embedding.md) ----
+  // The next connection request not yet returned, oldest first; nullopt when none.
+  std::optional<ConnectionRequest> next_request();
+  // Called from inside process() with each new request, before anything is answered; the
+  // callback may decide at once (accept_request() etc.) or later.
+  void set_request_callback(std::function<void(const ConnectionRequest&)> callback);
+  // Accepts: the SYN-ACK goes out and the returned socket is a connection like one from
+  // connect() (ready::kConnected once the peer's ACK arrives, kError if it never comes).
+  // invalid_argument for an unknown or decided request; too_many_files_open at
+  // max_connections (the request stays pending).
+  SocketId accept_request(RequestId id, std::error_code& ec);
+  // Answers the SYN with a RST (RFC 9293 §3.10.7.1), as a closed port would.
+  void reset_request(RequestId id, std::error_code& ec);
+  // Answers with ICMP or ICMPv6 Destination Unreachable (rate-limited with every ICMP error).
+  void reject_request(RequestId id, RejectReason why, std::error_code& ec);
+  size_t pending_requests() const;
+  // UDP (forward_udp): the next new flow, oldest first, or nullopt. Its socket is an
+  // ordinary UDP socket: recv_from(), send_to(s, data, nullptr), readiness, close().
+  struct UdpFlow {
+    SocketId socket = kNoSocket;
+    Endpoint local;   // the original destination
+    Endpoint remote;  // the peer
+  };
+  std::optional<UdpFlow> next_udp_flow();
 
   // Counters of everything received, sent, dropped and rejected, by name.
   std::vector<std::pair<std::string_view, uint64_t>> counters() const;

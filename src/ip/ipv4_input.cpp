@@ -25,6 +25,17 @@ bool Ipv4Input::is_local(wire::Ipv4Addr a) const {
          config_.local_addresses.end();
 }
 
+bool Ipv4Input::is_forwarded(wire::Ipv4Addr a) const {
+  return std::any_of(config_.forwarded.begin(), config_.forwarded.end(),
+                     [&](const IpPrefix& p) { return p.contains(a); });
+}
+
+bool Ipv4Input::forwarded_protocol(uint8_t protocol) const {
+  return protocol == wire::ip_proto::kTcp ||
+         (protocol == wire::ip_proto::kIcmp && config_.forwarded_echo) ||
+         (protocol == wire::ip_proto::kUdp && config_.forwarded_udp && config_.udp);
+}
+
 void Ipv4Input::expire(Instant now) {
   counters_.inc(IpCounter::frag_timeout, reassembler_.expire(now));
 }
@@ -38,7 +49,10 @@ InputResult Ipv4Input::input(std::span<const uint8_t> packet, Instant now,
   const wire::Ipv4Packet& ip = *parsed;
   if (is_invalid_source(ip.src())) return drop(IpCounter::in_bad_source);  // RFC 1122 §3.2.1.3
   // RFC 1122 §3.3.4.2: a host only accepts datagrams for its own addresses (no forwarding).
-  if (!is_local(ip.dst())) return drop(IpCounter::in_not_for_us);
+  // Forwarded prefixes (issue 13) count as local for TCP, and for ICMP echo when asked.
+  if (!is_local(ip.dst()) && !(forwarded_protocol(ip.protocol()) && is_forwarded(ip.dst()))) {
+    return drop(IpCounter::in_not_for_us);
+  }
   if (ip.is_fragment()) return reassemble(ip, now, reply_buf);
   return deliver(ip, now, reply_buf);
 }
@@ -95,6 +109,7 @@ InputResult Ipv4Input::deliver(const wire::Ipv4Packet& ip, Instant now,
     case wire::ip_proto::kTcp:
       counters_.inc(IpCounter::in_delivered_tcp);
       r.action = InputAction::kTcp;
+      r.datagram = ip.bytes();
       return r;
     case wire::ip_proto::kUdp:
       if (!config_.udp) break;
@@ -122,12 +137,23 @@ InputResult Ipv4Input::port_unreachable(std::span<const uint8_t> datagram, Insta
                     reply_buf, IpCounter::icmp_port_unreachable_sent);
 }
 
+InputResult Ipv4Input::dest_unreachable(std::span<const uint8_t> datagram, uint8_t code,
+                                        Instant now, std::span<uint8_t> reply_buf) {
+  auto ip = wire::Ipv4Packet::parse_quoted(datagram);
+  if (!ip) return drop(IpCounters::for_parse_error(ip.error()));
+  return send_error(*ip, wire::icmp_type::kDestUnreachable, code, now, reply_buf);
+}
+
 InputResult Ipv4Input::handle_icmp(const wire::Ipv4Packet& ip, InputResult r,
                                    std::span<uint8_t> reply_buf) {
   auto parsed = wire::IcmpPacket::parse(ip.payload());
   if (!parsed) return drop(IpCounter::icmp_bad);
   counters_.inc(IpCounter::icmp_in);
   const wire::IcmpPacket& icmp = *parsed;
+  // To a forwarded address (StackConfig::forward_echo) only echo requests are answered.
+  if (!is_local(ip.dst()) && icmp.type() != wire::icmp_type::kEchoRequest) {
+    return drop(IpCounter::in_not_for_us);
+  }
 
   if (icmp.type() == wire::icmp_type::kEchoRequest) {
     counters_.inc(IpCounter::icmp_echo_requests);
@@ -194,7 +220,7 @@ bool Ipv4Input::may_send_error(const wire::Ipv4Packet& offending) const {
   }
   if (offending.frag_offset() != 0) return false;
   if (is_multicast(offending.dst()) || is_limited_broadcast(offending.dst())) return false;
-  if (!is_local(offending.dst())) return false;
+  if (!is_local(offending.dst()) && !is_forwarded(offending.dst())) return false;
   return is_single_host(offending.src());
 }
 

@@ -32,6 +32,11 @@ namespace utcp::ip {
 
 struct Ipv4InputConfig {
   std::vector<wire::Ipv4Addr> local_addresses;  // datagrams to any other address are dropped
+  // Forwarding (issue 13): TCP to an address in these prefixes is delivered as if local (the
+  // Stack terminates it for the application); other protocols to them are not for us.
+  std::vector<IpPrefix> forwarded;
+  bool forwarded_echo = false;  // answer ICMP echo requests to forwarded addresses too
+  bool forwarded_udp = false;   // deliver UDP to forwarded addresses too (with udp)
   ReassemblyConfig reassembly;
   uint32_t icmp_errors_per_second = 100;  // 0: never send ICMP errors
   uint32_t icmp_error_burst = 10;
@@ -49,7 +54,7 @@ struct InputResult {
   // kTcp: the TCP segment, inside the packet or the reassembly buffer; valid until the next
   // call to input().
   std::span<const uint8_t> payload;
-  // kUdp: the whole IPv4 datagram (header and payload), to quote if no socket takes it.
+  // kUdp, kTcp: the whole IPv4 datagram (header and payload), to quote if no socket takes it.
   std::span<const uint8_t> datagram;
   IcmpError icmp_error;            // kIcmpError
   std::span<const uint8_t> reply;  // kReply: a whole IPv4 packet inside reply_buf
@@ -70,11 +75,18 @@ class Ipv4Input {
   InputResult port_unreachable(std::span<const uint8_t> datagram, Instant now,
                                std::span<uint8_t> reply_buf);
 
+  // RFC 1122 §3.2.2.1: Destination Unreachable with `code` quoting `datagram` (a whole IPv4
+  // packet we received, to one of our or a forwarded address), rate-limited like every error.
+  InputResult dest_unreachable(std::span<const uint8_t> datagram, uint8_t code, Instant now,
+                               std::span<uint8_t> reply_buf);
+
   // Frees reassembly trains that timed out; call at next_deadline().
   void expire(Instant now);
   Instant next_deadline() const { return reassembler_.next_deadline(); }
 
   bool is_local(wire::Ipv4Addr a) const;
+  bool is_forwarded(wire::Ipv4Addr a) const;
+  bool forwarded_protocol(uint8_t protocol) const;
   const IpCounters& counters() const { return counters_; }
   const FragmentReassembler& reassembler() const { return reassembler_; }
 

@@ -92,6 +92,11 @@ bool Ipv6Input::is_local(const wire::Ipv6Addr& a) const {
          config_.local_addresses.end();
 }
 
+bool Ipv6Input::is_forwarded(const wire::Ipv6Addr& a) const {
+  return std::any_of(config_.forwarded.begin(), config_.forwarded.end(),
+                     [&](const IpPrefix& p) { return p.contains(a); });
+}
+
 bool Ipv6Input::accepts_multicast(const wire::Ipv6Addr& a) const {
   if (a == kAllNodes) return true;
   return std::any_of(config_.local_addresses.begin(), config_.local_addresses.end(),
@@ -149,7 +154,8 @@ Ipv6InputResult Ipv6Input::input(std::span<const uint8_t> packet, Instant now,
   // A host takes packets for its own addresses (RFC 8200 §4: extension headers are processed
   // only at the destination) and the multicast groups it belongs to.
   const wire::Ipv6Addr dst = ip.dst();
-  if (!is_local(dst) && !(dst.is_multicast() && accepts_multicast(dst))) {
+  // A forwarded destination (issue 13) passes here; deliver() keeps only its TCP.
+  if (!is_local(dst) && !is_forwarded(dst) && !(dst.is_multicast() && accepts_multicast(dst))) {
     return drop(IpCounter::in6_not_for_us);
   }
   return process(ip, now, reply_buf, false);
@@ -237,6 +243,12 @@ Ipv6InputResult Ipv6Input::deliver(const wire::Ipv6Packet& ip, const wire::Ipv6E
   if (r.dst.is_multicast() && walk.upper_protocol != next::kIcmpv6) {
     return drop(IpCounter::in6_not_for_us);
   }
+  // Forwarded prefixes count as local for TCP only.
+  if (!r.dst.is_multicast() && walk.upper_protocol != next::kTcp && !is_local(r.dst) &&
+      !(walk.upper_protocol == next::kIcmpv6 && config_.forwarded_echo) &&
+      !(walk.upper_protocol == next::kUdp && config_.forwarded_udp)) {
+    return drop(IpCounter::in6_not_for_us);
+  }
   switch (walk.upper_protocol) {
     case next::kTcp:
       counters_.inc(IpCounter::in6_delivered_tcp);
@@ -266,6 +278,10 @@ Ipv6InputResult Ipv6Input::handle_icmp(Ipv6InputResult r, std::span<uint8_t> rep
   const uint8_t type = icmp.type();
   r.payload = {};
   r.datagram = {};
+  // To a forwarded address (StackConfig::forward_echo) only echo requests are answered.
+  if (!r.dst.is_multicast() && !is_local(r.dst) && type != wire::icmpv6_type::kEchoRequest) {
+    return drop(IpCounter::in6_not_for_us);
+  }
 
   if (type == wire::icmpv6_type::kEchoRequest) {
     counters_.inc(IpCounter::icmp6_echo_requests);
@@ -368,7 +384,7 @@ std::span<const uint8_t> Ipv6Input::build_error(const wire::Ipv6Packet& offendin
   // RFC 4443 §2.2: from the address the packet was sent to if that is ours; an error about
   // a multicast packet (Packet Too Big, Parameter Problem code 2) from a unicast of ours.
   wire::Ipv6Addr from = offending.dst();
-  if (!is_local(from)) {
+  if (!is_local(from) && !is_forwarded(from)) {
     if (config_.local_addresses.empty()) {
       counters_.inc(IpCounter::icmp6_error_suppressed);
       return {};

@@ -40,6 +40,11 @@ namespace utcp::ip {
 
 struct Ipv6InputConfig {
   std::vector<wire::Ipv6Addr> local_addresses;  // packets to any other unicast are dropped
+  // Forwarding (issue 13): TCP to an address in these prefixes is delivered as if local;
+  // other upper protocols to them are not for us.
+  std::vector<IpPrefix> forwarded;
+  bool forwarded_echo = false;  // answer ICMPv6 echo requests to forwarded addresses too
+  bool forwarded_udp = false;   // deliver UDP to forwarded addresses too
   // The IPv4 bounds, with RFC 8200 §4.5's 60-second reassembly timeout.
   ReassemblyConfig reassembly{.timeout = std::chrono::seconds(60)};
   uint32_t icmp_errors_per_second = 100;  // RFC 4443 §2.4(f); 0: never send ICMPv6 errors
@@ -95,6 +100,7 @@ class Ipv6Input {
                                       uint32_t param, Instant now, std::span<uint8_t> reply_buf);
 
   bool is_local(const wire::Ipv6Addr& a) const;
+  bool is_forwarded(const wire::Ipv6Addr& a) const;
   const IpCounters& counters() const { return counters_; }
   const FragmentReassembler& reassembler() const { return reassembler_; }
   const Ipv6InputConfig& config() const { return config_; }

@@ -43,7 +43,19 @@ namespace utcp::stack {
   X(icmp_bad_seq, "icmp.drop.error-seq-not-in-flight")     \
   X(dev_tx_dropped, "dev.tx-dropped")                      \
   X(rx_placed, "dev.rx-placed")                            \
-  X(rx_place_missed, "dev.rx-place-missed")
+  X(rx_place_missed, "dev.rx-place-missed")                \
+  X(fwd_requests, "fwd.requests")                          \
+  X(fwd_syn_absorbed, "fwd.syn-retransmit-absorbed")       \
+  X(fwd_pending_full, "fwd.drop.pending-full")             \
+  X(fwd_accepted, "fwd.accepted")                          \
+  X(fwd_reset, "fwd.reset")                                \
+  X(fwd_rejected, "fwd.rejected")                          \
+  X(fwd_timeout, "fwd.reset.timeout")                      \
+  X(fwd_canceled, "fwd.canceled-by-peer")                  \
+  X(fwd_udp_flows, "fwd.udp.flows")                        \
+  X(fwd_udp_flow_limit, "fwd.udp.drop.flow-limit")         \
+  X(fwd_udp_flow_refused, "fwd.udp.drop.port-taken")       \
+  X(fwd_udp_flow_expired, "fwd.udp.flow-expired")
 
 enum class Counter : uint16_t {
 #define UTCP_X(id, name) id,

@@ -24,15 +24,16 @@ void Output::send_tcp(const wire::TcpRepr& seg, const wire::IpAddr& src, const w
   const std::span<uint8_t> buf = slot();
   const size_t n = seg.emit(buf.subspan(header_len(dst.family())), src, dst);
   counters_.inc(Counter::tcp_out);
-  queue_ip(buf, n, wire::ip_proto::kTcp, dst, tos, flow_label);
+  queue_ip_from(buf, n, wire::ip_proto::kTcp, src, dst, tos, flow_label);
 }
 
 void Output::queue_ipv6(std::span<uint8_t> buf, size_t payload_len, uint8_t next_header,
-                        const wire::Ipv6Addr& dst, uint8_t traffic_class, uint32_t flow_label) {
+                        const wire::Ipv6Addr& src, const wire::Ipv6Addr& dst, uint8_t traffic_class,
+                        uint32_t flow_label) {
   // A slot holds at most kMaxPacket bytes in all.
   if (payload_len > kMaxPacket - wire::kIpv6HeaderLen) return;
-  const size_t total = ip6_out_.write_header(buf, payload_len, address6_, dst, next_header,
-                                             traffic_class, flow_label & 0xfffff);
+  const size_t total = ip6_out_.write_header(buf, payload_len, src, dst, next_header, traffic_class,
+                                             flow_label & 0xfffff);
   if (total == 0) return;
   // An IPv6 source never fragments TCP: the engine sizes segments to the path MTU (RFC 8201).
   queue_packet(buf.first(total));

@@ -56,11 +56,19 @@ class Output {
   // (RFC 6437; ignored over IPv4).
   void queue_ip(std::span<uint8_t> buf, size_t payload_len, uint8_t protocol,
                 const wire::IpAddr& dst, uint8_t tos = 0, uint32_t flow_label = 0) {
+    queue_ip_from(buf, payload_len, protocol, dst.is_v6() ? wire::IpAddr(address6_) : address_, dst,
+                  tos, flow_label);
+  }
+  // The same from `src` (of dst's family): the stack's own address, or for a forwarded
+  // connection (issue 13) the original destination it answers for.
+  void queue_ip_from(std::span<uint8_t> buf, size_t payload_len, uint8_t protocol,
+                     const wire::IpAddr& src, const wire::IpAddr& dst, uint8_t tos = 0,
+                     uint32_t flow_label = 0) {
     if (dst.is_v6()) {
-      queue_ipv6(buf, payload_len, protocol, dst.v6(), tos, flow_label);
+      queue_ipv6(buf, payload_len, protocol, src.v6(), dst.v6(), tos, flow_label);
       return;
     }
-    const size_t total = ip_out_.write_header(buf, payload_len, address_, dst.v4(), protocol, tos);
+    const size_t total = ip_out_.write_header(buf, payload_len, src.v4(), dst.v4(), protocol, tos);
     if (total == 0) return;
     queue_packet(buf.first(total));
   }
@@ -96,7 +104,8 @@ class Output {
 
  private:
   void queue_ipv6(std::span<uint8_t> buf, size_t payload_len, uint8_t next_header,
-                  const wire::Ipv6Addr& dst, uint8_t traffic_class, uint32_t flow_label);
+                  const wire::Ipv6Addr& src, const wire::Ipv6Addr& dst, uint8_t traffic_class,
+                  uint32_t flow_label);
 
   dev::Device& device_;
   Counters& counters_;

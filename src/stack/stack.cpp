@@ -57,6 +57,8 @@ void Stack::process(Instant now) {
                        [&](std::span<const uint8_t> p) { impl_->out.queue_packet(p); });
   impl_->run_timers();
   impl_->expire_orphans();
+  impl_->expire_requests();
+  impl_->expire_udp_flows();
   impl_->flush(now);
 }
 
@@ -69,7 +71,8 @@ Instant Stack::next_deadline() const {
   if (impl_->held && !impl_->held->empty()) return impl_->now;  // poll_transmit() has work
   return std::min({impl_->timers.earliest(), impl_->device.next_deadline(),
                    impl_->ip_in.next_deadline(), impl_->ip6_in.next_deadline(),
-                   impl_->orphans.next_deadline(impl_->config.orphan_timeout)});
+                   impl_->orphans.next_deadline(impl_->config.orphan_timeout),
+                   impl_->requests.next_deadline(), impl_->udp_flows.next_deadline()});
 }
 
 void Stack::input(std::span<const uint8_t> packet, Instant now, bool checksum_verified) {

@@ -17,16 +17,31 @@ using stack::Counter;
 
 namespace {
 
-ip::Ipv4InputConfig ip_config(Ipv4Addr address) {
+// The forwarded prefixes of one family (issue 13).
+std::vector<IpPrefix> prefixes_of(const std::vector<IpPrefix>& all, IpAddr::Family f) {
+  std::vector<IpPrefix> v;
+  for (const IpPrefix& p : all) {
+    if (p.addr.family() == f) v.push_back(p);
+  }
+  return v;
+}
+
+ip::Ipv4InputConfig ip_config(const StackConfig& sc) {
   ip::Ipv4InputConfig c;
-  c.local_addresses = {address};
+  c.local_addresses = {sc.address};
+  c.forwarded = prefixes_of(sc.forward, IpAddr::Family::kV4);
+  c.forwarded_echo = sc.forward_echo;
+  c.forwarded_udp = sc.forward_udp;
   c.udp = true;
   return c;
 }
 
-ip::Ipv6InputConfig ip6_config(const Ipv6Addr& address) {
+ip::Ipv6InputConfig ip6_config(const StackConfig& sc) {
   ip::Ipv6InputConfig c;
-  c.local_addresses = {address};
+  c.local_addresses = {sc.address6};
+  c.forwarded = prefixes_of(sc.forward, IpAddr::Family::kV6);
+  c.forwarded_echo = sc.forward_echo;
+  c.forwarded_udp = sc.forward_udp;
   return c;
 }
 
@@ -72,11 +87,14 @@ Stack::Impl::Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> h, StackCon
       cookies(config.secret),
       out(device, counters, config.address, config.ttl, config.address6, config.hop_limit,
           config.secret),
-      ip_in(ip_config(config.address), out.ip()),
-      ip6_in(ip6_config(config.address6), out.ip6()),
+      ip_in(ip_config(config), out.ip()),
+      ip6_in(ip6_config(config), out.ip6()),
       sockets(seed_from(config.secret)),
       placement(caps.scatter_receive),
-      udp(udp_config(config)) {
+      udp(udp_config(config)),
+      requests(config.max_pending_requests, config.request_timeout,
+               seed_from(config.secret) ^ 0x5eed'f0d0'0000'0001ull),
+      udp_flows(config.udp_flow_idle_timeout) {
   std::vector<IpAddr> udp_addresses{IpAddr(config.address)};
   if (config.ipv6) udp_addresses.emplace_back(config.address6);
   udp.set_local_addresses(std::move(udp_addresses));
@@ -114,8 +132,9 @@ void Stack::Impl::drain_connection(uint32_t index) {
     // RFC 9293 §3.9.1.9 (SHLD-22): the application's Diffserv field, unchanged, with the
     // ECN codepoint the engine chose for this segment (the IPv6 traffic class alike, RFC
     // 8200 §7), and over IPv6 the connection's flow label (RFC 6437 §3).
-    out.queue_ip(buf, n, wire::ip_proto::kTcp, s.tuple.remote_addr,
-                 static_cast<uint8_t>(s.tos | c.ecn_codepoint()), s.flow_label);
+    // From the connection's local address: the stack's own, or a forwarded destination.
+    out.queue_ip_from(buf, n, wire::ip_proto::kTcp, s.tuple.local_addr, s.tuple.remote_addr,
+                      static_cast<uint8_t>(s.tos | c.ecn_codepoint()), s.flow_label);
   }
   while (auto ev = c.poll_event()) {
     switch (ev->kind) {

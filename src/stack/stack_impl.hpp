@@ -18,6 +18,7 @@
 #include "ip/ipv6_input.hpp"
 #include "stack/counters.hpp"
 #include "stack/direct_placement.hpp"
+#include "stack/forwarding.hpp"
 #include "stack/held_device.hpp"
 #include "stack/orphan_queue.hpp"
 #include "stack/output.hpp"
@@ -25,6 +26,7 @@
 #include "stack/socket_table.hpp"
 #include "stack/syn_cookies.hpp"
 #include "stack/timer_heap.hpp"
+#include "stack/udp_flows.hpp"
 #include "tcp/challenge_ack_limiter.hpp"
 #include "tcp/isn_generator.hpp"
 #include "tcp/memory_budget.hpp"
@@ -70,12 +72,17 @@ struct Stack::Impl {
   stack::DirectPlacement placement;
   stack::OrphanQueue orphans;
   udp::UdpSocketTable udp;
+  stack::PendingRequests requests;  // forwarding: SYNs waiting for the application
+  std::function<void(const ConnectionRequest&)> on_request;
+  stack::UdpFlows udp_flows;            // forwarding: UDP flows to forwarded destinations
   stack::DirectPlacement::Lease lease;  // held for one placed read at a time
   std::vector<uint8_t> rx_storage;
   std::array<dev::PacketSlot, kBatch> rx_slots;
   // IP header length of the packet being input, 0 when its segment lies elsewhere (a
   // reassembled datagram): only a segment inside its packet may seed placement.
   size_t ip_header_len = 0;
+  // The whole IP packet of the segment being input (to quote in an ICMP rejection).
+  std::span<const uint8_t> in_datagram;
   Instant now{};
   std::function<void(SocketId, uint32_t)> on_readiness;
   std::function<void(char, std::string_view)> trace;
@@ -134,6 +141,21 @@ struct Stack::Impl {
   void on_syn_to_listener(uint32_t l, const stack::FourTuple& t, const wire::TcpRepr& syn,
                           std::optional<wire::SeqNum> iss_override = std::nullopt);
   void input_slot(dev::PacketSlot& slot);
+  // ---- forwarding (stack_forwarding.cpp) ----
+  bool is_own_address(const IpAddr& a) const {
+    return a.is_v4() ? a.v4() == config.address : a.v6() == config.address6;
+  }
+  // A pure SYN for a forwarded destination with no connection: a new request (or dropped
+  // when the table is full).
+  void on_forward_syn(const stack::FourTuple& t, const wire::TcpRepr& syn);
+  static ConnectionRequest request_of(const stack::PendingRequest& r);
+  void send_request_reset(const stack::PendingRequest& r);
+  // Resets requests undecided past StackConfig::request_timeout.
+  void expire_requests();
+  // A datagram to a forwarded destination: to its flow, made if new (udp_flows.cpp).
+  void on_forwarded_udp(const IpAddr& src, const IpAddr& dst, uint8_t traffic_class,
+                        std::span<const uint8_t> payload, bool checksum_verified);
+  void expire_udp_flows();
   // ---- SYN cookies (syn_cookie_listener.cpp) ----
   // Answers a SYN that found the SYN queue full with a cookie SYN-ACK, keeping no state.
   void send_syn_cookie(uint32_t l, const stack::FourTuple& t, const wire::TcpRepr& syn);

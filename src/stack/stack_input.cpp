@@ -34,6 +34,7 @@ void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verifi
                               r.payload.data() + r.payload.size() == bytes.data() + bytes.size()
                           ? static_cast<size_t>(r.payload.data() - bytes.data())
                           : 0;
+      in_datagram = r.datagram;
       on_tcp(r.src, r.dst, r.payload, checksum_verified, r.ecn);
       break;
     case ip::InputAction::kIcmpError:
@@ -63,6 +64,7 @@ void Stack::Impl::on_packet6(std::span<const uint8_t> bytes, bool checksum_verif
                               r.payload.data() + r.payload.size() == bytes.data() + bytes.size()
                           ? static_cast<size_t>(r.payload.data() - bytes.data())
                           : 0;
+      in_datagram = r.datagram;
       on_tcp(r.src, r.dst, r.payload, checksum_verified, r.ecn);
       break;
     case ip::InputAction::kIcmpError:
@@ -119,10 +121,16 @@ void Stack::Impl::on_tcp(const IpAddr& src, const IpAddr& dst, std::span<const u
   const uint32_t index = sockets.find(t);
   // A dual-stack listener answers both families; an IPv6-only one leaves IPv4 SYNs to the
   // reset below (and an IPv4-only one IPv6 SYNs), as Linux's IPV6_V6ONLY does.
-  const uint32_t listener = sockets.listener(repr.dst_port, dst.family());
+  // A forwarded destination (issue 13: IP input let only our own and forwarded ones in) is
+  // no listener's: its SYNs become connection requests.
+  const bool forwarded = !is_own_address(dst);
+  const uint32_t listener =
+      forwarded ? stack::kNoIndex : sockets.listener(repr.dst_port, dst.family());
   stack::DemuxFacts facts;
   facts.connection = index != stack::kNoIndex;
   facts.listener = listener != stack::kNoIndex;
+  facts.forwarded = forwarded;
+  facts.pending = forwarded && !facts.connection && requests.has(t);
   facts.flags = repr.flags;
   if (facts.connection && facts.listener && repr.has(wire::tcp_flag::kSyn)) {
     const tcp::Connection& old = *sockets[index].conn;
@@ -155,6 +163,24 @@ void Stack::Impl::on_tcp(const IpAddr& src, const IpAddr& dst, std::span<const u
       return;
     case stack::DemuxVerdict::kDrop:
       counters.inc(Counter::tcp_no_listener);
+      return;
+    case stack::DemuxVerdict::kForward:
+      on_forward_syn(t, repr);
+      return;
+    case stack::DemuxVerdict::kAbsorbSyn:
+      requests.on_syn(t, repr, in_datagram, now);  // refreshes the SYN it will answer
+      counters.inc(Counter::fwd_syn_absorbed);
+      return;
+    case stack::DemuxVerdict::kCancelRequest:
+      // RFC 9293 §3.10.7.2 first: the RST is not answered. It ends the request only with the
+      // sequence number the peer's own RST would carry (its ISS + 1; RFC 5961 §3 in spirit), so a
+      // blind RST cannot cancel it.
+      if (const stack::PendingRequest* p = requests.find(t); p && repr.seq == p->syn.seq + 1) {
+        requests.take(t);
+        counters.inc(Counter::fwd_canceled);
+      } else {
+        counters.inc(Counter::tcp_no_listener);
+      }
       return;
   }
 }

@@ -15,6 +15,16 @@ DemuxVerdict demux_tcp(const DemuxFacts& f) {
     if (syn && f.listener && f.time_wait_reopenable) return DemuxVerdict::kReopenTimeWait;
     return DemuxVerdict::kDeliver;
   }
+  if (f.pending) {
+    // Nothing has been answered for a pending request, so only a SYN (its retransmission)
+    // or a RST (the peer gave up) mean anything; anything else is dropped unanswered.
+    if (f.flags & kRst) return DemuxVerdict::kCancelRequest;
+    if (syn && !(f.flags & kAck)) return DemuxVerdict::kAbsorbSyn;
+    return DemuxVerdict::kDrop;
+  }
+  // RFC 9293 §3.10.7.2 third (LISTEN, a SYN): a forwarded destination listens on every port,
+  // but the application decides before the SYN-ACK.
+  if (f.forwarded && syn && !(f.flags & (kAck | kRst))) return DemuxVerdict::kForward;
   if (f.listener && syn && !(f.flags & (kAck | kRst))) return DemuxVerdict::kToListener;
   // RFC 9293 §3.10.7.2 fourth: other text or control at a listener (no SYN, ACK or RST) is
   // dropped.

@@ -13,6 +13,9 @@ enum class DemuxVerdict : uint8_t {
   kToListener,      // a pure SYN for a listening port: a new passive open
   kReset,           // nobody owns it: answer with a RST (tcp::reset_for_unmatched)
   kDrop,            // nobody owns it and no answer is due
+  kForward,         // a pure SYN for a forwarded destination: a new connection request
+  kAbsorbSyn,       // a SYN again for a pending request: remembered, not answered
+  kCancelRequest,   // a RST for a pending request: the peer gave up
 };
 
 struct DemuxFacts {
@@ -21,7 +24,11 @@ struct DemuxFacts {
   // tcp::syn_may_reopen_time_wait); only looked at for a SYN to a listening port.
   bool time_wait_reopenable = false;
   bool listener = false;  // a listener owns the destination port
-  uint8_t flags = 0;      // the segment's TCP flags (wire::tcp_flag)
+  // Forwarding (issue 13): the destination is a forwarded one (not the stack's own address;
+  // listeners never see it), and a connection request is pending for the 4-tuple.
+  bool forwarded = false;
+  bool pending = false;
+  uint8_t flags = 0;  // the segment's TCP flags (wire::tcp_flag)
 };
 
 DemuxVerdict demux_tcp(const DemuxFacts& facts);

@@ -51,6 +51,11 @@ udp::UdpConfig Stack::Impl::udp_config(const StackConfig& c) {
 
 bool Stack::Impl::on_udp(const IpAddr& src, const IpAddr& dst, uint8_t traffic_class,
                          std::span<const uint8_t> payload, bool checksum_verified) {
+  if (!is_own_address(dst)) {
+    // Forwarding (issue 13): no port unreachable from a forwarded address.
+    on_forwarded_udp(src, dst, traffic_class, payload, checksum_verified);
+    return false;
+  }
   udp::UdpId to = udp::kNoUdp;
   const udp::UdpInput v = udp.input(src, dst, traffic_class, payload, !checksum_verified, &to);
   if (v == udp::UdpInput::kDelivered) notify(udp.owner(to));
@@ -91,6 +96,7 @@ uint32_t Stack::Impl::udp_readiness(const Socket& s) const {
 bool Stack::Impl::close_udp(SocketId id) {
   Socket* s = lookup_udp(id);
   if (!s) return false;
+  udp_flows.erase(id);
   udp.close(s->udp);
   sockets.release(index_of(*s));
   return true;
@@ -185,6 +191,7 @@ size_t Stack::send_to(SocketId id, std::span<const uint8_t> data, const Endpoint
     impl_->out.queue_packet_within(buf.first(total), mtu);
   }
   impl_->mark_dirty(impl_->index_of(*s));  // so the next flush sends it
+  impl_->udp_flows.touch(id, impl_->now);
   return data.size();
 }
 

@@ -137,6 +137,19 @@ std::error_code UdpSocketTable::bind(UdpId id, const UdpEndpoint& local) {
   return {};
 }
 
+std::error_code UdpSocketTable::open_flow(UdpId id, const UdpEndpoint& local,
+                                          const UdpEndpoint& remote) {
+  Socket* s = find(id);
+  if (!s) return err(std::errc::bad_file_descriptor);
+  if (s->bound || local.port == 0 || local.addr.family() != remote.addr.family()) {
+    return err(std::errc::invalid_argument);
+  }
+  set_reuse_addr(id, true);
+  if (conflicts(*s, local, id & kIndexMask)) return err(std::errc::address_in_use);
+  attach(id & kIndexMask, local);
+  return connect(id, remote);
+}
+
 std::optional<IpAddr> UdpSocketTable::source_for(const IpAddr& dst) const {
   for (const IpAddr& a : local_) {
     if (a.family() == dst.family()) return a;

@@ -98,6 +98,10 @@ class UdpSocketTable {
   size_t size() const { return open_count_; }
 
   std::error_code bind(UdpId id, const UdpEndpoint& local);
+  // A flow of a forwarded destination (issue 13): bound to `local` although it is none of
+  // the stack's addresses, sharing its port with the other flows (as SO_REUSEADDR), and
+  // connected to `remote`, so it takes that peer's datagrams and sends from `local`.
+  std::error_code open_flow(UdpId id, const UdpEndpoint& local, const UdpEndpoint& remote);
   // Sets the default peer and the receive filter; binds an ephemeral port on the wildcard of
   // the peer's family first if needed, and fixes the local address (the bound one, or the
   // stack's first of that family). An unspecified address (0.0.0.0 or ::) disconnects.

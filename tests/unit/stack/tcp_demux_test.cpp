@@ -69,5 +69,34 @@ TEST(TcpDemux, ClosedStateRules) {
   EXPECT_EQ(verdict(false, false, kSyn, true), DemuxVerdict::kReset);
 }
 
+DemuxVerdict forwarded(bool connection, bool pending, uint8_t flags) {
+  DemuxFacts f;
+  f.connection = connection;
+  f.forwarded = true;
+  f.pending = pending;
+  f.flags = flags;
+  return demux_tcp(f);
+}
+
+// Forwarding (issue 13): a pure SYN to a forwarded destination becomes a request; while it
+// is pending, its SYN's retransmissions are absorbed, a RST cancels it, and anything else is
+// dropped unanswered (nothing was sent that it could acknowledge).
+TEST(TcpDemux, ForwardedDestinations) {
+  EXPECT_EQ(forwarded(false, false, kSyn), DemuxVerdict::kForward);
+  EXPECT_EQ(forwarded(false, false, uint8_t(kSyn | kEce | kCwr)), DemuxVerdict::kForward);
+  EXPECT_EQ(forwarded(false, true, kSyn), DemuxVerdict::kAbsorbSyn);
+  EXPECT_EQ(forwarded(false, true, kRst), DemuxVerdict::kCancelRequest);
+  EXPECT_EQ(forwarded(false, true, uint8_t(kRst | kAck)), DemuxVerdict::kCancelRequest);
+  EXPECT_EQ(forwarded(false, true, kAck), DemuxVerdict::kDrop);
+  EXPECT_EQ(forwarded(false, true, uint8_t(kSyn | kAck)), DemuxVerdict::kDrop);
+  // No request and no connection: as a closed port (RFC 9293 §3.10.7.1).
+  EXPECT_EQ(forwarded(false, false, kAck), DemuxVerdict::kReset);
+  EXPECT_EQ(forwarded(false, false, uint8_t(kSyn | kAck)), DemuxVerdict::kReset);
+  EXPECT_EQ(forwarded(false, false, kRst), DemuxVerdict::kDrop);
+  // An accepted forwarded connection owns its 4-tuple like any other.
+  EXPECT_EQ(forwarded(true, false, kSyn), DemuxVerdict::kDeliver);
+  EXPECT_EQ(forwarded(true, false, kAck), DemuxVerdict::kDeliver);
+}
+
 }  // namespace
 }  // namespace utcp::stack

@@ -18,6 +18,18 @@ namespace utcp {
 using stack::Counter;
 using stack::FourTuple;
 
+namespace {
+
+// Where the transport payload starts in the received packet: the IP header length, or 0 when
+// the payload lies elsewhere (in the reassembly buffer).
+size_t payload_offset(std::span<const uint8_t> packet, std::span<const uint8_t> payload) {
+  const bool inside = payload.data() >= packet.data() &&
+                      payload.data() + payload.size() == packet.data() + packet.size();
+  return inside ? static_cast<size_t>(payload.data() - packet.data()) : 0;
+}
+
+}  // namespace
+
 void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verified) {
   if (trace) trace('<', wire::format_ip_packet(bytes, !checksum_verified));
   // The version nibble picks the IP input (RFC 8200 §3); without IPv6 the IPv4 input counts
@@ -30,10 +42,7 @@ void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verifi
   ip::InputResult r = ip_in.input(bytes, now, out.slot());
   switch (r.action) {
     case ip::InputAction::kTcp:
-      ip_header_len = r.payload.data() >= bytes.data() &&
-                              r.payload.data() + r.payload.size() == bytes.data() + bytes.size()
-                          ? static_cast<size_t>(r.payload.data() - bytes.data())
-                          : 0;
+      ip_header_len = payload_offset(bytes, r.payload);
       in_datagram = r.datagram;
       on_tcp(r.src, r.dst, r.payload, checksum_verified, r.ecn);
       break;
@@ -60,10 +69,7 @@ void Stack::Impl::on_packet6(std::span<const uint8_t> bytes, bool checksum_verif
   ip::Ipv6InputResult r = ip6_in.input(bytes, now, out.slot());
   switch (r.action) {
     case ip::InputAction::kTcp:
-      ip_header_len = r.payload.data() >= bytes.data() &&
-                              r.payload.data() + r.payload.size() == bytes.data() + bytes.size()
-                          ? static_cast<size_t>(r.payload.data() - bytes.data())
-                          : 0;
+      ip_header_len = payload_offset(bytes, r.payload);
       in_datagram = r.datagram;
       on_tcp(r.src, r.dst, r.payload, checksum_verified, r.ecn);
       break;

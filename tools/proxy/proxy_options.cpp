@@ -48,8 +48,8 @@ std::chrono::milliseconds seconds(double s) {
 
 void add_proxy_options(CLI::App& app, ProxyConfig& c, ProxyFlags& f) {
   app.footer(kExamples);
-  app.get_option("--verbose")->description(
-      "-v: one line per relayed session on stderr; -vv: also every segment");
+  app.get_option("--verbose")
+      ->description("-v: one line per relayed session on stderr; -vv: also every segment");
   auto* socks =
       app.add_option("--socks5", f.socks5, "relay through this SOCKS5 server (HOST:PORT)");
   auto* http = app.add_option("--http-proxy", f.http_proxy,

@@ -285,6 +285,7 @@ int main(int argc, char** argv) {
   CLI::App app{"netcat over utcp: stdin to a TCP connection, the connection to stdout", "utcp-cat"};
   CommonOptions common;
   add_common_options(app, common);
+  add_route_option(app, common);
   uint16_t listen_port = 0;
   bool keep = false;
   std::vector<std::string> target;

@@ -93,6 +93,10 @@ if [ -n "$cat" ]; then
 fi
 
 if [ -n "$serve" ]; then
+  # --route CIDR (TunOptions::routes): a prefix of either family, checked before the TUN opens.
+  expect 2 "'10.81.0.0' is not A.B.C.D/N or IPV6/N" "$serve" --echo 7 --route 10.81.0.0
+  expect 2 "'10.81.0.0/33' is not" "$serve" --echo 7 --route 10.81.0.0/33
+  expect 2 "--route 2001:db8::/32 needs IPv6 on the TUN" "$serve" --echo 7 --no-ipv6 --route 2001:db8::/32
   expect 2 "nothing to serve" "$serve"
   expect 2 "--echo" "$serve" --echo 0
   expect 2 "--addr: 'x' is not" "$serve" --addr x --echo 7

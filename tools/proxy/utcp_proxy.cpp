@@ -134,14 +134,33 @@ int run(const ProxyConfig& config) {
 #endif
 
   bool draining = false;
+  // Memory goes back to the system when sessions end or their buffers are freed (idle): the
+  // trimmer follows the session count and the bytes the stack's rings hold (the counter
+  // tcp.mem.bytes, read at most twice a second; a look skipped is taken by look_timer).
   tools::HeapTrimmer trimmer(loop);
+  size_t ring_bytes = 0;
+  Instant next_look{};
+  auto note_memory = [&] {
+    const Instant now = EventLoop::clock_now();
+    if (now < next_look) return false;
+    next_look = now + Duration(500'000);
+    for (const auto& [name, v] : stack.counters()) {
+      if (name == "tcp.mem.bytes") ring_bytes = v;
+    }
+    return true;
+  };
+  tools::DeadlineTimer look_timer(loop, [&] {
+    note_memory();
+    trimmer.note(tcp.session_count(), ring_bytes);
+  });
   loop.add_after_process([&] {
 #ifdef UTCP_PROXY_UDP
     while (const auto flow = stack.next_udp_flow()) udp.on_flow(*flow);
     udp.after_process();
 #endif
     tcp.after_process();
-    trimmer.note(tcp.session_count(), 0);
+    look_timer.arm(note_memory() ? kNever : next_look);
+    trimmer.note(tcp.session_count(), ring_bytes);
     if (draining && tcp.session_count() == 0) loop.stop();
   });
 

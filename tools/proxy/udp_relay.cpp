@@ -57,17 +57,6 @@ UdpRelay::UdpRelay(Stack& stack, EventLoop& loop, const ProxyConfig& config, Soc
       started_(EventLoop::clock_now()),
       buf_(65536) {
   if (config.dns == DnsMode::kFakeIp) dns_.emplace(config.fake_ip_pool, config.fake_ip_pool6);
-  switch (config.upstream) {
-    case UpstreamKind::kDirect:
-      upstream_name_ = "direct";
-      break;
-    case UpstreamKind::kSocks5:
-      upstream_name_ = "socks5 " + endpoint_text(config.upstream_server);
-      break;
-    case UpstreamKind::kHttpConnect:
-      upstream_name_ = "http " + endpoint_text(config.upstream_server);
-      break;
-  }
   sweep_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (sweep_fd_ < 0) throw std::system_error(errno, std::generic_category(), "timerfd_create");
   loop_.add_fd(sweep_fd_, EPOLLIN, [this](uint32_t) {
@@ -86,6 +75,18 @@ UdpRelay::~UdpRelay() {
   ::close(sweep_fd_);
 }
 
+std::string UdpRelay::upstream_name() const {
+  switch (config_.upstream) {
+    case UpstreamKind::kSocks5:
+      return "socks5 " + endpoint_text(config_.upstream_server);
+    case UpstreamKind::kHttpConnect:
+      return "http " + endpoint_text(config_.upstream_server);
+    case UpstreamKind::kDirect:
+      break;
+  }
+  return "direct";
+}
+
 double UdpRelay::seconds_since_start(Instant t) const {
   return std::chrono::duration<double>(t - started_).count();
 }
@@ -101,7 +102,7 @@ void UdpRelay::refuse(const Stack::UdpFlow& flow, const char* why, uint64_t& cou
   r.udp = true;
   r.client = flow.remote;
   r.destination = flow.local;
-  r.upstream = upstream_name_;
+  r.upstream = upstream_name();
   r.started_s = seconds_since_start(EventLoop::clock_now());
   sink_.close(sink_.open(std::move(r)), why);
   stack_.close(flow.socket);
@@ -123,7 +124,7 @@ void UdpRelay::on_flow(const Stack::UdpFlow& flow) {
   r.udp = true;
   r.client = flow.remote;
   r.destination = flow.local;
-  r.upstream = f->local_dns ? "fake-ip dns" : upstream_name_;
+  r.upstream = f->local_dns ? "fake-ip dns" : upstream_name();
   r.started_s = seconds_since_start(f->opened);
   if (!f->local_dns && dns_ && dns_->contains(flow.local.addr)) {
     // A fake address: its datagrams go upstream by name (SOCKS5 ATYP 3).

@@ -101,6 +101,7 @@ class UdpRelay {
   void arm_sweep();
   void sweep();
   double seconds_since_start(Instant t) const;
+  std::string upstream_name() const;  // SessionRecord::upstream
 
   Stack& stack_;
   EventLoop& loop_;
@@ -108,7 +109,6 @@ class UdpRelay {
   SocketSetup setup_;
   SessionSink& sink_;
   std::optional<FakeIpDns> dns_;
-  std::string upstream_name_;
   Instant started_;
   std::unordered_map<SocketId, std::unique_ptr<Flow>> flows_;
   std::vector<SocketId> dirty_;  // flows the stack said have datagrams (or errors) to read

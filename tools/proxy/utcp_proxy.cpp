@@ -30,11 +30,8 @@
 #include "session_log.hpp"
 #include "tcp_relay.hpp"
 
-#if __has_include("udp_relay.hpp")
-#include "udp_relay.hpp"
-#define UTCP_PROXY_UDP 1
-#endif
 #include "route_setup.hpp"
+#include "udp_relay.hpp"
 
 namespace utcp::proxy {
 namespace {
@@ -50,9 +47,7 @@ void log_line(const std::string& line) {
 void adjust_stack(const ProxyConfig& c, StackConfig& s) {
   s.forward = {*IpPrefix::parse("0.0.0.0/0"), *IpPrefix::parse("::/0")};
   s.forward_echo = true;
-#ifdef UTCP_PROXY_UDP
   s.forward_udp = true;
-#endif
   s.max_udp_flows = static_cast<uint32_t>(std::min<size_t>(c.max_sessions, UINT32_MAX));
   s.udp_flow_idle_timeout = Duration(c.udp_idle_timeout.count() * 1000);
   // A request waits for the upstream's answer; the stack's own timeout must not come first.
@@ -120,18 +115,14 @@ int run(const ProxyConfig& config) {
 
   SessionLog log(now_s,
                  config.verbose >= 1 ? std::function<void(const std::string&)>(log_line) : nullptr);
-#ifdef UTCP_PROXY_UDP
   UdpRelay udp(stack, loop, config, setup, log);
   TcpRelay tcp(
       stack, loop, config, setup, log, [&udp](const IpAddr& a) { return udp.fake_ip_name(a); },
       [&udp] { return udp.flow_count(); });
+  // The Stack's readiness callback (inside process()): each relay notes its own sockets.
   stack.set_readiness_callback([&](SocketId s, uint32_t r) {
     if (!udp.on_readiness(s, r)) tcp.on_readiness(s, r);
   });
-#else
-  TcpRelay tcp(stack, loop, config, setup, log, nullptr, nullptr);
-  stack.set_readiness_callback([&](SocketId s, uint32_t r) { tcp.on_readiness(s, r); });
-#endif
 
   bool draining = false;
   // Memory goes back to the system when sessions end or their buffers are freed (idle): the
@@ -154,10 +145,8 @@ int run(const ProxyConfig& config) {
     trimmer.note(tcp.session_count(), ring_bytes);
   });
   loop.add_after_process([&] {
-#ifdef UTCP_PROXY_UDP
     while (const auto flow = stack.next_udp_flow()) udp.on_flow(*flow);
     udp.after_process();
-#endif
     tcp.after_process();
     look_timer.arm(note_memory() ? kNever : next_look);
     trimmer.note(tcp.session_count(), ring_bytes);

@@ -84,9 +84,20 @@ class Usr1Watcher {
   int fd_ = -1;
 };
 
-void write_stats_json(const std::string& path, const SessionLog& log) {
+// The sessions and totals, with the UDP relay's counters (local DNS answers, drops by reason)
+// and the stack's connection count beside them.
+nlohmann::json stats_json(const SessionLog& log, const UdpRelay& udp, const Stack& stack) {
+  nlohmann::json j = log.to_json();
+  nlohmann::json counters = nlohmann::json::object();
+  for (const auto& [name, value] : udp.counters()) counters[std::string(name)] = value;
+  j["totals"]["udp_relay"] = std::move(counters);
+  j["totals"]["stack_connections"] = stack.connection_count();
+  return j;
+}
+
+void write_stats_json(const std::string& path, const nlohmann::json& stats) {
   std::ofstream out(path, std::ios::trunc);
-  out << log.to_json().dump(2) << "\n";
+  out << stats.dump(2) << "\n";
   if (!out) throw std::runtime_error("--stats-json " + path + ": cannot write");
 }
 
@@ -176,7 +187,8 @@ int run(const ProxyConfig& config) {
   Usr1Watcher usr1(loop, [&log] { log_line(log.totals_line()); });
   std::optional<ControlSocket> control;
   if (!config.control_socket.empty()) {
-    control.emplace(loop, config.control_socket, [&log] { return log.to_json().dump(); });
+    control.emplace(loop, config.control_socket,
+                    [&] { return stats_json(log, udp, stack).dump(); });
   }
 
   log_line("ready");
@@ -185,7 +197,9 @@ int run(const ProxyConfig& config) {
   tcp.abort_all("shutdown");
   stack.flush(EventLoop::clock_now());
   if (config.verbose) log_line(log.totals_line());
-  if (!config.stats_json.empty()) write_stats_json(config.stats_json, log);
+  if (!config.stats_json.empty()) {
+    write_stats_json(config.stats_json, stats_json(log, udp, stack));
+  }
   rt.print_stats_if_asked();
   return 0;
 }

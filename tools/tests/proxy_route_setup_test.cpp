@@ -205,6 +205,19 @@ TEST_F(RouteSetupTest, DirectAutoRouteLeavesByTheDefaultRoute) {
   EXPECT_EQ(datagram_leaves_by(&routes), "up0");
 }
 
+TEST_F(RouteSetupTest, DirectRoutesLeaveByTheInterfaceThePrefixUsedBefore) {
+  config_.upstream = UpstreamKind::kDirect;
+  config_.routes = {prefix("10.81.0.0/24")};
+  EXPECT_THROW(RouteSetup(config_, "pt0"), std::runtime_error);  // 10.81.0.0/24: no route
+  // A wider route through the uplink, no default route.
+  ASSERT_EQ(
+      dev::netlink_add_route(static_cast<int>(::if_nametoindex("up0")), prefix("10.81.0.0/16")), 0);
+  const RouteSetup routes(config_, "pt0");
+  EXPECT_EQ(routes.outbound_interface(), "up0");
+  EXPECT_EQ(route_dev(addr("10.81.0.9")), "pt0");
+  EXPECT_EQ(route_dev(addr("10.81.1.9")), "up0");
+}
+
 TEST_F(RouteSetupTest, InterfaceAndFwmarkAreAppliedToUpstreamSockets) {
   config_.auto_route = true;
   config_.outbound_interface = "up0";  // given: no default route needed

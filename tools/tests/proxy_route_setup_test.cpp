@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -132,6 +133,16 @@ TEST_F(RouteSetupTest, LookupSeesTheDefaultRouteAndItsPrefixLength) {
   EXPECT_EQ(
       dev::netlink_delete_route(static_cast<int>(::if_nametoindex("pt0")), prefix("198.18.0.0/15")),
       ESRCH);
+}
+
+TEST_F(RouteSetupTest, AMultipathDefaultRouteNamesItsFirstNextHop) {
+  // iproute2 builds the RTA_MULTIPATH attribute; this namespace is the test's own.
+  if (std::system("ip route add default nexthop dev up0 nexthop dev pt0 2>/dev/null") != 0) {
+    GTEST_SKIP() << "ip cannot add a multipath route here";
+  }
+  const auto d = dev::netlink_default_route(false);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->interface, "up0");
 }
 
 TEST_F(RouteSetupTest, AutoRouteCapturesEverythingButTheProxysOwnSockets) {

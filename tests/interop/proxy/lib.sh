@@ -196,7 +196,11 @@ user.unprivileged: nobody
 timeout.negotiate: 10
 timeout.io: 0
 client pass { from: 0/0 to: 0/0 }
-socks pass { from: 0/0 to: 0/0 command: connect udpassociate udpreply }
+socks pass {
+  from: 0/0 to: 0/0
+  command: connect udpassociate udpreply
+  log: connect
+}
 EOF
 }
 
@@ -228,7 +232,7 @@ Timeout 600
 MaxClients 1024
 User nobody
 Group nogroup
-LogLevel Warning
+LogLevel Connect
 DisableViaHeader Yes
 EOF
   [ $# -gt 1 ] && echo "BasicAuth $2 $3"
@@ -311,4 +315,37 @@ px_check_no_leftovers() {
     grep -E "dev $dev|^${T_NET%/*}|^${T_NET6%/*}|198\.18\." || true)
   [ -z "$left" ] || it_fail "routes left behind: $left"
   it_log "no $dev device and no routes to the tunnelled networks left"
+}
+
+# curl from the client namespace to the target's HTTP server (URL host $1), without any proxy
+# flag: the route into the TUN makes it go through utcp-proxy. Checks the body, and that the
+# target saw the connection come from $2 (P's address for a proxy, C's for --direct).
+px_curl() {  # host expected-source [curl args]
+  local host=$1 src=$2 got before
+  shift 2
+  before=$(grep -c "^http from" "$IT_TMP/pxpeer.log" || true)
+  got=$(in_c curl -sS --max-time 15 "$@" "http://$host:8080/hello.txt") ||
+    { tail -20 "$IT_TMP/proxy.err" >&2; it_fail "curl http://$host:8080/ through utcp-proxy failed"; }
+  [ "$got" = "hello from the target" ] || it_fail "curl through utcp-proxy got '$got'"
+  local line
+  line=$(grep "^http from" "$IT_TMP/pxpeer.log" | tail -n +$((before + 1)) | tail -1)
+  case $line in
+    "http from $src:"* | "http from ::ffff:$src:"*) ;;
+    *) it_fail "the target saw '$line', expected a connection from $src" ;;
+  esac
+}
+
+# The source address the target sees for an upstream kind (and address family).
+px_source() {  # kind [6]
+  if [ "$1" = direct ]; then
+    [ "${2:-}" = 6 ] && echo "$C_ADDR6" || echo "$C_ADDR"
+  else
+    [ "${2:-}" = 6 ] && echo fd81::1 || echo "$P_ADDR_T"
+  fi
+}
+
+# Lines in a proxy daemon's log that record a relayed connection (dante: "pass(1): tcp/connect",
+# tinyproxy: "Established connection"/"CONNECT").
+px_proxy_log_count() {  # log name
+  grep -cE 'tcp/connect|udp/udpassociate|CONNECT|Established' "$IT_TMP/$1.log" || true
 }

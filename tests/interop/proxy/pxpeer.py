@@ -132,8 +132,9 @@ def serve(directory):
         def __init__(self, *a, **kw):
             super().__init__(*a, directory=directory, **kw)
 
-        def log_message(self, *a):
-            pass
+        def log_message(self, fmt, *a):
+            # Who connected: P's address through a proxy, C's when utcp-proxy went direct.
+            print(f"http from {self.client_address[0]}: {fmt % a}", flush=True)
 
     servers.append(HttpServer(("::", PORT_HTTP), Quiet))
     for srv in servers[1:]:
@@ -382,6 +383,38 @@ def crr(host, port, seconds):
     print(f"{n / seconds:.1f}")
 
 
+def stats(path, dest, min_down, want_domain=""):
+    """utcp-proxy's --stats-json file: valid JSON holding per-session records (SessionRecord:
+    destination, bytes_up, bytes_down, ...); one to dest (a substring of its destination) must
+    have carried at least min_down bytes towards the client (and name want_domain, if given)."""
+    import json
+    with open(path) as f:
+        doc = json.load(f)
+    records = []
+
+    def walk(v):
+        if isinstance(v, dict):
+            if "destination" in v and "bytes_down" in v:
+                records.append(v)
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+    walk(doc)
+    if not records:
+        fail(f"{path}: no session records (destination, bytes_down) in {str(doc)[:200]}")
+    hits = [r for r in records if dest in json.dumps(r.get("destination"))
+            and int(r.get("bytes_down", 0)) >= min_down
+            and (not want_domain or r.get("domain") == want_domain)]
+    if not hits:
+        fail(f"{path}: no session to {dest} with >= {min_down} bytes down "
+             f"{'and domain ' + want_domain if want_domain else ''} among {records[:5]}")
+    r = hits[0]
+    print(f"{path}: {len(records)} sessions; to {r.get('destination')}: up {r.get('bytes_up')}, "
+          f"down {r.get('bytes_down')}, upstream {r.get('upstream')!r}, end {r.get('end')!r}")
+
+
 def main(argv):
     cmd, args = argv[1], argv[2:]
     if cmd == "serve":
@@ -400,6 +433,8 @@ def main(argv):
         dns_query(args[0], args[1], args[2], int(args[3]) if len(args) > 3 else 1)
     elif cmd == "socks-dns":
         socks_dns(args[0], int(args[1]), args[2], args[3], args[4])
+    elif cmd == "stats":
+        stats(args[0], args[1], int(args[2]), args[3] if len(args) > 3 else "")
     elif cmd == "hold":
         hold(args[0], PORT_ECHO, int(args[1]), float(args[2]), args[3] if len(args) > 3 else None)
     elif cmd == "crr":

@@ -10,6 +10,7 @@ SHA-256 of what it generates itself.
 """
 import hashlib
 import http.server
+import json
 import os
 import random
 import socket
@@ -384,24 +385,16 @@ def crr(host, port, seconds):
 
 
 def stats(path, dest, min_down, want_domain=""):
-    """utcp-proxy's --stats-json file: valid JSON holding per-session records (SessionRecord:
-    destination, bytes_up, bytes_down, ...); one to dest (a substring of its destination) must
-    have carried at least min_down bytes towards the client (and name want_domain, if given)."""
-    import json
+    """utcp-proxy's --stats-json file: {"sessions": [records], "totals": {...}} with one record
+    per session (SessionRecord: destination, bytes_up, bytes_down, upstream, end, ...). One to
+    dest (a substring of its destination) must have carried at least min_down bytes towards the
+    client (and name want_domain, if given)."""
     with open(path) as f:
         doc = json.load(f)
-    records = []
-
-    def walk(v):
-        if isinstance(v, dict):
-            if "destination" in v and "bytes_down" in v:
-                records.append(v)
-            for x in v.values():
-                walk(x)
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-    walk(doc)
+    if not isinstance(doc, dict) or not isinstance(doc.get("sessions"), list) \
+            or "totals" not in doc:
+        fail(f"{path}: want {{\"sessions\": [...], \"totals\": {{...}}}}, got {str(doc)[:200]}")
+    records = [r for r in doc["sessions"] if isinstance(r, dict) and "destination" in r]
     if not records:
         fail(f"{path}: no session records (destination, bytes_down) in {str(doc)[:200]}")
     hits = [r for r in records if dest in json.dumps(r.get("destination"))

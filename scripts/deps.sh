@@ -8,6 +8,7 @@ pkgs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libpcap-dev
   iproute2 nftables netcat-openbsd curl socat iputils-ping tshark python3 git
   pkg-config dpkg-dev file
+  libtomlplusplus-dev  # utcp-proxy --config FILE (TOML)
 )
 # utcp-proxy's interop tests and benchmark (issue 14): the SOCKS5, HTTP CONNECT and DNS
 # servers of the test world, the kernel path's redirector, iperf3, and the proxy's JSON

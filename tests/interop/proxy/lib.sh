@@ -106,6 +106,12 @@ in_t() { ip netns exec "$NS_T" "$@"; }
 
 # The links, addresses and routes. Veths are created inside the namespaces, never on the host.
 px_links() {
+  # No duplicate address detection: an address still tentative cannot be bound (a daemon
+  # starting right after would fail on it).
+  local ns
+  for ns in "$NS_C" "$NS_P" "$NS_T"; do
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
+  done
   ip -n "$NS_C" link add c0 type veth peer name p0 netns "$NS_P"
   ip -n "$NS_P" link add p1 type veth peer name t0 netns "$NS_T"
   ip -n "$NS_C" addr add "$C_ADDR/24" dev c0
@@ -121,13 +127,18 @@ px_links() {
     # shellcheck disable=SC2086
     ip -n ${l% *} link set ${l#* } up
   done
-  # C: everything else via P (what --direct's kernel sockets use once bound to c0); P routes
-  # between C and T (only --direct needs it: the proxies connect from P themselves).
+  # C: everything else via P (what --direct's kernel sockets use once bound to c0).
   ip -n "$NS_C" route add default via "$P_ADDR"
   ip -n "$NS_C" -6 route add default via "$P_ADDR6"
   ip -n "$NS_T" route add default via "$P_ADDR_T"
   ip -n "$NS_T" -6 route add default via fd81::1
-  in_p sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  px_forwarding 1
+}
+
+# P routes between C and T (what --direct and the world's kernel checks need) or not: with a
+# proxy upstream it is off, so traffic that bypassed utcp-proxy would not arrive at all.
+px_forwarding() {  # 0|1
+  in_p sysctl -qw net.ipv4.ip_forward="$1" net.ipv6.conf.all.forwarding="$1"
 }
 
 # Files ip netns exec bind-mounts over /etc inside a namespace (resolv.conf, passwd, shadow).
@@ -187,8 +198,10 @@ EOF
 px_danted_conf() {  # port method
   cat <<EOF
 logoutput: stderr
-internal: p0 port = $1
-external: p1
+internal: $P_ADDR port = $1
+internal: $P_ADDR6 port = $1
+external: $P_ADDR_T
+external: fd81::1
 clientmethod: none
 socksmethod: $2
 user.privileged: root
@@ -278,13 +291,19 @@ px_start_proxy() {
   local kind=$1
   shift
   : >"$IT_TMP/proxy.err"
+  if [ "$kind" = direct ]; then px_forwarding 1; else px_forwarding 0; fi
   # shellcheck disable=SC2046
   ip netns exec "$NS_C" "$UTCP_PROXY" $(px_upstream "$kind") --route "$T_NET" --route "$T_NET6" \
     "$@" >"$IT_TMP/proxy.out" 2>"$IT_TMP/proxy.err" </dev/null &
   PX_PID=$!
   IT_PIDS+=("$PX_PID")
   for _ in $(seq 1 200); do
-    grep -q "utcp-proxy: ready" "$IT_TMP/proxy.err" && return 0
+    if grep -q "utcp-proxy: ready" "$IT_TMP/proxy.err"; then
+      # Its routes send T's networks into the TUN.
+      in_c ip route get "$T_ADDR" | grep -q "dev utcp0" || it_fail "no route to $T_ADDR into utcp0"
+      in_c ip -6 route get "$T_ADDR6" | grep -q "dev utcp0" || it_fail "no route to $T_ADDR6 into utcp0"
+      return 0
+    fi
     kill -0 "$PX_PID" 2>/dev/null || { cat "$IT_TMP/proxy.err" >&2; it_fail "utcp-proxy ($kind) exited before ready"; }
     sleep 0.05
   done

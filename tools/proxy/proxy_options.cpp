@@ -5,10 +5,7 @@
 
 #include "common_options.hpp"
 
-#if __has_include("toml_config.hpp")
 #include "toml_config.hpp"
-#define UTCP_PROXY_TOML 1
-#endif
 
 namespace utcp::proxy {
 
@@ -110,18 +107,13 @@ void add_proxy_options(CLI::App& app, ProxyConfig& c, ProxyFlags& f) {
                  "on SIGTERM, wait this many seconds for connections to end")
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
-#ifdef UTCP_PROXY_TOML
-  app.set_config("--config", "", "read flags from this TOML file (keys: the long flag names)");
-  app.config_formatter(make_toml_config());
-#else
-  app.add_option("--config", f.config_file, "read flags from a TOML file (needs tomlplusplus)");
-#endif
+  // TOML (tomlplusplus): keys are the long flag names, the command line wins; unknown keys
+  // and a build without TOML support are usage errors.
+  add_toml_config_option(app)->description(
+      "read flags from this TOML file (keys: the long flag names; the command line wins)");
 }
 
 void finish_proxy_options(const CLI::App& app, ProxyConfig& c, const ProxyFlags& f) {
-  if (!f.config_file.empty()) {
-    throw UsageError("--config: this utcp-proxy was built without TOML support (tomlplusplus)");
-  }
   if (!f.socks5.empty()) {
     c.upstream = UpstreamKind::kSocks5;
     c.upstream_server = host_port("--socks5", f.socks5);

@@ -29,7 +29,6 @@ struct ProxyFlags {
   double idle_timeout_s = 0;
   double udp_timeout_s = 60;
   double drain_timeout_s = 5;
-  std::string config_file;  // --config without TOML support
 };
 
 // Registers the flags (and the help's examples).

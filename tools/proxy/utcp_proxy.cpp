@@ -34,10 +34,7 @@
 #include "udp_relay.hpp"
 #define UTCP_PROXY_UDP 1
 #endif
-#if __has_include("route_setup.hpp")
 #include "route_setup.hpp"
-#define UTCP_PROXY_ROUTES 1
-#endif
 
 namespace utcp::proxy {
 namespace {
@@ -64,23 +61,6 @@ void adjust_stack(const ProxyConfig& c, StackConfig& s) {
   s.max_connections = static_cast<uint32_t>(std::min<size_t>(c.max_sessions * 2 + 64, 1u << 20));
   if (c.memory_limit_mib != 0) s.buffer_memory_limit = c.memory_limit_mib << 20;
 }
-
-#ifndef UTCP_PROXY_ROUTES
-// Without RouteSetup (pnet's part): upstream sockets are only bound and marked as asked.
-bool plain_socket_setup(const ProxyConfig& c, int fd, std::string& error) {
-  if (!c.outbound_interface.empty() &&
-      ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, c.outbound_interface.c_str(),
-                   static_cast<socklen_t>(c.outbound_interface.size())) != 0) {
-    error = "SO_BINDTODEVICE " + c.outbound_interface + ": " + std::strerror(errno);
-    return false;
-  }
-  if (c.fwmark != 0 && ::setsockopt(fd, SOL_SOCKET, SO_MARK, &c.fwmark, sizeof c.fwmark) != 0) {
-    error = std::string("SO_MARK: ") + std::strerror(errno);
-    return false;
-  }
-  return true;
-}
-#endif
 
 // SIGUSR1 as a descriptor on the loop (SignalWatcher takes SIGINT and SIGTERM).
 class Usr1Watcher {
@@ -124,17 +104,12 @@ int run(const ProxyConfig& config) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
 
-#ifndef UTCP_PROXY_ROUTES
-  if (!config.routes.empty() || config.auto_route) {
-    throw tools::UsageError("--route/--auto-route: this build has no route support");
-  }
-#endif
   tools::Runtime rt(config.common, kName, nullptr,
                     [&config](StackConfig& s) { adjust_stack(config, s); });
   Stack& stack = rt.stack();
   EventLoop& loop = rt.loop();
 
-#ifdef UTCP_PROXY_ROUTES
+  // Routes into the TUN, and the guard keeping upstream sockets out of them (ROUTES.md).
   RouteSetup routes(config, config.common.tun);
   UpstreamSocketSetup setup = [&routes](int fd, std::string& error) {
     return routes.prepare_upstream_socket(fd, error);
@@ -142,11 +117,6 @@ int run(const ProxyConfig& config) {
   if (config.verbose && !routes.outbound_interface().empty()) {
     log_line("upstream sockets bound to " + routes.outbound_interface());
   }
-#else
-  UpstreamSocketSetup setup = [&config](int fd, std::string& error) {
-    return plain_socket_setup(config, fd, error);
-  };
-#endif
 
   SessionLog log(now_s,
                  config.verbose >= 1 ? std::function<void(const std::string&)>(log_line) : nullptr);

@@ -334,7 +334,8 @@ std::vector<std::unique_ptr<Runtime>> Runtime::open_queues(const CommonOptions& 
 }
 
 Runtime::Runtime(const CommonOptions& options, std::string tool_name,
-                 std::unique_ptr<dev::TunDevice> queue)
+                 std::unique_ptr<dev::TunDevice> queue,
+                 const std::function<void(StackConfig&)>& adjust)
     : options_(options), name_(std::move(tool_name)) {
   StackConfig config;
   const auto addr = Ipv4Addr::parse(options.addr);
@@ -378,6 +379,7 @@ Runtime::Runtime(const CommonOptions& options, std::string tool_name,
     device = faults_.get();
     if (options.verbose) log("fault injector seed " + std::to_string(options.seed));
   }
+  if (adjust) adjust(config);
   stack_ = std::make_unique<Stack>(*device, config);
   if (options.verbose) {
     stack_->set_trace([](char dir, std::string_view line) {

@@ -95,9 +95,12 @@ void add_threads_option(CLI::App& app, CommonOptions& options);
 // std::exception whose what() is one line fit for the user.
 class Runtime {
  public:
-  // Opens the TUN itself, or runs on `queue` (one queue of a multi-queue TUN).
+  // Opens the TUN itself, or runs on `queue` (one queue of a multi-queue TUN). `adjust`, if
+  // given, changes the StackConfig the flags made before the Stack is built (utcp-proxy:
+  // forwarding prefixes, UDP flows).
   Runtime(const CommonOptions& options, std::string tool_name,
-          std::unique_ptr<dev::TunDevice> queue = nullptr);
+          std::unique_ptr<dev::TunDevice> queue = nullptr,
+          const std::function<void(StackConfig&)>& adjust = {});
   // options.threads runtimes, one per queue of one multi-queue TUN (the fault injectors'
   // seeds are seed, seed + 1, ...). --pcap is refused with more than one thread.
   static std::vector<std::unique_ptr<Runtime>> open_queues(const CommonOptions& options,

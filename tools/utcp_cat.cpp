@@ -295,7 +295,9 @@ int main(int argc, char** argv) {
       ->needs(l);
   bool udp = false;
   double linger = 1.0;
-  app.add_flag("-u,--udp", udp, "UDP datagrams instead of a TCP connection (as nc -u)");
+  app.add_flag("-u,--udp", udp,
+               "UDP datagrams instead of a TCP connection (as nc -u; with -l: from either "
+               "family, the first sender becomes the peer)");
   app.add_option("--linger", linger,
                  "with -u HOST PORT: seconds to wait for replies after the end of input")
       ->check(CLI::Range(0.0, 3600.0));

@@ -15,6 +15,7 @@
 //   }
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -56,7 +57,9 @@ struct InputResult {
   std::span<const uint8_t> payload;
   // kUdp, kTcp: the whole IPv4 datagram (header and payload), to quote if no socket takes it.
   std::span<const uint8_t> datagram;
-  IcmpError icmp_error;            // kIcmpError
+  // kIcmpError, kUdpIcmpError only: built when an ICMP error arrives, so the common
+  // (TCP) result initialises no addresses for it (docs/performance.md).
+  std::optional<IcmpError> icmp_error;
   std::span<const uint8_t> reply;  // kReply: a whole IPv4 packet inside reply_buf
 };
 

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -68,8 +69,8 @@ struct Ipv6InputResult {
   // kTcp, kUdp: the whole IPv6 packet the payload came in (reassembled if it was fragmented),
   // for make_error() (e.g. a UDP datagram to a closed port).
   std::span<const uint8_t> datagram;
-  IcmpError icmp_error;            // kIcmpError
-  std::span<const uint8_t> reply;  // kReply: a whole IPv6 packet inside reply_buf
+  std::optional<IcmpError> icmp_error;  // kIcmpError, kUdpIcmpError only (as Ipv4Input's)
+  std::span<const uint8_t> reply;       // kReply: a whole IPv6 packet inside reply_buf
 };
 
 class Ipv6Input {

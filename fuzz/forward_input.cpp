@@ -17,6 +17,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <span>
@@ -423,7 +425,7 @@ class Harness {
   // Everything the stack sends: well-formed, from its own or a forwarded address; TCP
   // segments teach the harness where the stack's sequence space is.
   void drain() {
-    std::vector<uint8_t> buf(65536);
+    std::vector<uint8_t>& buf = tx_;
     for (int guard = 0; guard < 100000; ++guard) {
       const size_t n = stack_.poll_transmit(buf);
       if (n == 0) return;
@@ -460,6 +462,13 @@ class Harness {
   // Every socket closed, the clock run past every timeout (requests, flows, orphans,
   // TIME-WAIT): nothing may be left.
   void finish() {
+    if (std::getenv("UTCP_FUZZ_VERBOSE")) {
+      for (auto [name, value] : stack_.counters()) {
+        if (value)
+          std::fprintf(stderr, "%.*s %llu\n", int(name.size()), name.data(),
+                       static_cast<unsigned long long>(value));
+      }
+    }
     for (SocketId s : flows_) stack_.close(s);
     for (SocketId s : connections_) stack_.close(s);
     for (int i = 0; i < 40; ++i) advance(Duration(30'000'000));
@@ -476,6 +485,7 @@ class Harness {
   std::map<Key, uint32_t, KeyLess> client_seq_;
   std::map<Key, uint32_t, KeyLess> stack_next_;
   std::deque<std::vector<uint8_t>> sent_;
+  std::vector<uint8_t> tx_ = std::vector<uint8_t>(65536);
 };
 
 }  // namespace

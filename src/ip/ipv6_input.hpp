@@ -9,7 +9,7 @@
 //   switch (r.action) {
 //     case InputAction::kTcp: stack.on_segment(r.src, r.dst, r.ecn, r.payload); break;
 //     case InputAction::kUdp: stack.on_datagram(r.src, r.dst, r.payload, r.datagram); break;
-//     case InputAction::kIcmpError: stack.on_icmp_error(r.icmp_error); break;
+//     case InputAction::kIcmpError: stack.on_icmp_error(*r.icmp_error); break;
 //     case InputAction::kReply: device.transmit_one(r.reply, now); break;
 //     default: break;  // dropped, consumed or held for reassembly; counters say why
 //   }
@@ -41,8 +41,9 @@ namespace utcp::ip {
 
 struct Ipv6InputConfig {
   std::vector<wire::Ipv6Addr> local_addresses;  // packets to any other unicast are dropped
-  // Forwarding (issue 13): TCP to an address in these prefixes is delivered as if local;
-  // other upper protocols to them are not for us.
+  // Forwarding (issue 13): TCP to an address in these prefixes is delivered as if local, and
+  // so are ICMPv6 errors quoting a packet sent from that address (RFC 5927 §4.1); other upper
+  // protocols to them are not for us.
   std::vector<IpPrefix> forwarded;
   bool forwarded_echo = false;  // answer ICMPv6 echo requests to forwarded addresses too
   bool forwarded_udp = false;   // deliver UDP to forwarded addresses too

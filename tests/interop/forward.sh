@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# Forwarding (issue 13): examples/forward_echo terminates every TCP connection routed into its
-# TUN for 198.18.0.0/15 and 2001:db8::/32. The namespace routes those prefixes into the TUN;
+# Forwarding (issue 13): examples/forward_echo routes 198.18.0.0/15 and 2001:db8::/32 into its
+# TUN (TunOptions::routes) and terminates every TCP connection that arrives for them;
 # kernel `nc` connects to arbitrary addresses and ports in them, one after another and then
 # 20 at once, and every echo must equal what was sent (SHA-256); `nc -u` datagrams are echoed
 # from the address they were sent to, and pings to forwarded addresses are answered.
@@ -13,8 +13,13 @@ cd "$IT_TMP"
 it_start "$UTCP_FORWARD_ECHO" >echo.out 2>echo.err
 echo_pid=$IT_PID
 it_wait_tun6
-in_ns ip route add 198.18.0.0/15 dev utcp0
-in_ns ip -6 route add 2001:db8::/32 dev utcp0
+# forward_echo routes both prefixes into its TUN itself (TunOptions::routes).
+for i in $(seq 1 50); do
+  in_ns ip -6 route show 2001:db8::/32 | grep -q utcp0 && break
+  sleep 0.1
+done
+in_ns ip route show 198.18.0.0/15 | grep -q 'dev utcp0' || it_fail "forward_echo added no route for 198.18.0.0/15"
+in_ns ip -6 route show 2001:db8::/32 | grep -q 'dev utcp0' || it_fail "forward_echo added no route for 2001:db8::/32"
 
 it_random_file data 2
 for target in 198.18.0.1/80 198.19.255.254/4433 198.18.77.5/22 2001:db8::1/80 \

@@ -20,7 +20,9 @@ std::vector<uint8_t> FakeIpDns::answer(std::span<const uint8_t> query) {
   if (q->question.qclass != dns::kClassIn) {
     return dns::build_response(*q, dns::Rcode::kNotImp, {}, kTtl);
   }
-  if (q->question.qtype == dns::kTypeA || q->question.qtype == dns::kTypeAaaa) {
+  // The root has no address to stand for (and an empty name could not go upstream as one).
+  const bool named = !q->question.name.text.empty();
+  if (named && (q->question.qtype == dns::kTypeA || q->question.qtype == dns::kTypeAaaa)) {
     FakeIpPool& pool = q->question.qtype == dns::kTypeA ? pool4_ : pool6_;
     const IpAddr addr = pool.assign(q->question.name.text);
     return dns::build_response(*q, dns::Rcode::kNoError, std::span(&addr, 1), kTtl);

@@ -3,8 +3,8 @@
 // The fake-IP DNS server (ProxyConfig::dns == kFakeIp): answers each query arriving on the TUN
 // at once, from the pools, without asking anyone (sans-IO: a datagram in, a datagram out).
 //   A     -> an address of fake_ip_pool, AAAA -> one of fake_ip_pool6 (TTL kTtl);
-//   other types of class IN -> NOERROR with no answer (NODATA, RFC 2308 §2.2), so a resolver
-//         falls back to A/AAAA at once instead of waiting;
+//   other types of class IN, and the root name -> NOERROR with no answer (NODATA, RFC 2308
+//         §2.2), so a resolver falls back to A/AAAA at once instead of waiting;
 //   another class, or an opcode other than QUERY -> NOTIMP; a malformed query -> FORMERR
 //   (RFC 1035 §4.1.1); responses and datagrams shorter than a header -> no answer.
 #include <cstdint>

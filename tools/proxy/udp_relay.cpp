@@ -132,7 +132,7 @@ void UdpRelay::on_flow(const Stack::UdpFlow& flow) {
   if (!f->local_dns && dns_ && dns_->contains(flow.local.addr)) {
     // A fake address: its datagrams go upstream by name (SOCKS5 ATYP 3).
     auto name = dns_->name_of(flow.local.addr);
-    if (!name) return refuse(flow, "no-name", counters_.refused_no_name);
+    if (!name || name->empty()) return refuse(flow, "no-name", counters_.refused_no_name);
     f->target.domain = *name;
     r.domain = std::move(*name);
   } else if (!f->local_dns && dns_port && config_.dns_upstream) {

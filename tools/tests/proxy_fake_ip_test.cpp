@@ -135,6 +135,10 @@ TEST(FakeIpDns, OtherTypesClassesOpcodesAndGarbage) {
   const auto r = dns.answer(mx);
   EXPECT_EQ(r.size(), mx.size());  // NODATA: the question alone
   EXPECT_EQ(decode(r, mx.size()).rcode, dns::Rcode::kNoError);
+  const auto root = *dns::build_query(8, "", dns::kTypeA);  // the root: no fake address
+  const Answer none = decode(dns.answer(root), root.size());
+  EXPECT_EQ(none.rcode, dns::Rcode::kNoError);
+  EXPECT_EQ(none.ancount, 0);
   auto chaos = *dns::build_query(4, "version.bind", 16);
   chaos[chaos.size() - 1] = 3;  // class CH
   EXPECT_EQ(decode(dns.answer(chaos), chaos.size()).rcode, dns::Rcode::kNotImp);

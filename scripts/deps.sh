@@ -8,7 +8,15 @@ pkgs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libpcap-dev
   iproute2 nftables netcat-openbsd curl socat iputils-ping tshark python3 git
   pkg-config dpkg-dev file
+  libtomlplusplus-dev  # utcp-proxy --config FILE (TOML)
 )
+# utcp-proxy's interop tests and benchmark (issue 14): the SOCKS5, HTTP CONNECT and DNS
+# servers of the test world, the kernel path's redirector, iperf3, and the proxy's JSON
+# library. The daemons are started only by the tests, inside namespaces; their packages'
+# services must not start on the host (policy-rc.d below).
+proxy_daemons=(dante-server tinyproxy dnsmasq redsocks)
+pkgs+=("${proxy_daemons[@]}" iperf3 nlohmann-json3-dev)
+
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -25,4 +33,19 @@ export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer no without a prompt.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq
+# A policy-rc.d that forbids every service start (exit 101) while the packages install, so
+# dante-server, tinyproxy, dnsmasq, redsocks and iperf3 are not left running on the host;
+# removed afterwards unless one was already there (e.g. a container's).
+policy=/usr/sbin/policy-rc.d
+own_policy=
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  own_policy=1
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ -n "$own_policy" ]; then
+  rm -f "$policy"
+  trap - EXIT
+fi

@@ -120,6 +120,14 @@ dev::TunOptions tun_options(const CommonOptions& options, const Prefix& host, co
   // The fault injector and the pcap tap copy packets and would lose the offload metadata
   // (partial checksums, 64 KB frames), so they run on plain packets.
   t.offload = !options.no_offload && !options.any_fault() && options.pcap.empty();
+  for (const std::string& text : options.routes) {
+    const auto p = IpPrefix::parse(text);
+    if (!p) throw UsageError("--route '" + text + "' is not ADDR/N");
+    if (p->addr.is_v6() && !v6.enabled) {
+      throw UsageError("--route " + text + " needs IPv6 on the TUN, which is off");
+    }
+    t.routes.push_back(*p);
+  }
   return t;
 }
 
@@ -274,6 +282,18 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
       ->check(CLI::Range(1, 1 << 20));
 }
 
+void add_route_option(CLI::App& app, CommonOptions& o) {
+  app.add_option("--route", o.routes,
+                 "a prefix (A.B.C.D/N or IPV6/N) the kernel routes into the TUN; repeatable")
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            return IpPrefix::parse(text) ? "" : "'" + text + "' is not A.B.C.D/N or IPV6/N";
+          },
+          "CIDR"))
+      ->allow_extra_args(false)
+      ->take_all();
+}
+
 void add_threads_option(CLI::App& app, CommonOptions& o) {
   app.add_option("--threads", o.threads,
                  "stack threads: more than 1 opens a multi-queue TUN with one stack per queue")
@@ -314,7 +334,8 @@ std::vector<std::unique_ptr<Runtime>> Runtime::open_queues(const CommonOptions& 
 }
 
 Runtime::Runtime(const CommonOptions& options, std::string tool_name,
-                 std::unique_ptr<dev::TunDevice> queue)
+                 std::unique_ptr<dev::TunDevice> queue,
+                 const std::function<void(StackConfig&)>& adjust)
     : options_(options), name_(std::move(tool_name)) {
   StackConfig config;
   const auto addr = Ipv4Addr::parse(options.addr);
@@ -358,6 +379,7 @@ Runtime::Runtime(const CommonOptions& options, std::string tool_name,
     device = faults_.get();
     if (options.verbose) log("fault injector seed " + std::to_string(options.seed));
   }
+  if (adjust) adjust(config);
   stack_ = std::make_unique<Stack>(*device, config);
   if (options.verbose) {
     stack_->set_trace([](char dir, std::string_view line) {

@@ -48,7 +48,8 @@ struct CommonOptions {
   std::string cc = "cubic";  // congestion controller (tcp::Config::congestion_control)
   bool no_pacing = false;    // tcp::Config::pacing off
   size_t threads = 1;        // > 1: a multi-queue TUN, one Stack and thread per queue (utcp-serve)
-  size_t buffer_memory_mib = 0;  // StackConfig::buffer_memory_limit in MiB; 0: the default
+  size_t buffer_memory_mib = 0;     // StackConfig::buffer_memory_limit in MiB; 0: the default
+  std::vector<std::string> routes;  // --route CIDR (repeatable): TunOptions::routes
 
   bool any_fault() const;
 };
@@ -84,6 +85,9 @@ struct UsageError : std::runtime_error {
 
 // Registers the shared flags on `app`, and --version.
 void add_common_options(CLI::App& app, CommonOptions& options);
+// Registers --route CIDR (repeatable, both families): kernel routes into the TUN, for a tool
+// whose Stack terminates forwarded prefixes. The routes go with the device.
+void add_route_option(CLI::App& app, CommonOptions& options);
 // Registers --threads (for tools that serve many connections: utcp-serve).
 void add_threads_option(CLI::App& app, CommonOptions& options);
 
@@ -91,9 +95,12 @@ void add_threads_option(CLI::App& app, CommonOptions& options);
 // std::exception whose what() is one line fit for the user.
 class Runtime {
  public:
-  // Opens the TUN itself, or runs on `queue` (one queue of a multi-queue TUN).
+  // Opens the TUN itself, or runs on `queue` (one queue of a multi-queue TUN). `adjust`, if
+  // given, changes the StackConfig the flags made before the Stack is built (utcp-proxy:
+  // forwarding prefixes, UDP flows).
   Runtime(const CommonOptions& options, std::string tool_name,
-          std::unique_ptr<dev::TunDevice> queue = nullptr);
+          std::unique_ptr<dev::TunDevice> queue = nullptr,
+          const std::function<void(StackConfig&)>& adjust = {});
   // options.threads runtimes, one per queue of one multi-queue TUN (the fault injectors'
   // seeds are seed, seed + 1, ...). --pcap is refused with more than one thread.
   static std::vector<std::unique_ptr<Runtime>> open_queues(const CommonOptions& options,

@@ -22,8 +22,8 @@ constexpr size_t kMaxDatagram = 65535;
 constexpr size_t kOutBytes = 256 * 1024;
 
 std::string text(const Endpoint& e) {
-  return e.addr.to_string() + ":" + std::to_string(e.port);
-}
+  return format_endpoint(e.addr, e.port);
+}  // [IPV6]:PORT
 
 class UdpCat {
  public:
@@ -42,15 +42,25 @@ class UdpCat {
       peer_ = Endpoint{*o.host, o.port};
       sock_ = st_.udp_connect(*peer_, ec);
       if (ec) throw std::runtime_error("connect " + text(*peer_) + ": " + ec.message());
+      socks_.push_back(sock_);
     } else {
-      sock_ = st_.udp_bind(Endpoint{Ipv4Addr(), o.listen_port}, ec);
-      if (ec) {
-        throw std::system_error(ec, "cannot bind UDP port " + std::to_string(o.listen_port));
+      // Both families (IPv6 unless --no-ipv6): one socket each, since a socket bound to ::
+      // is IPv6-only in the event API (udp_socket_table.hpp).
+      std::vector<IpAddr> wildcards{IpAddr(Ipv4Addr())};
+      if (st_.config().ipv6) wildcards.emplace_back(Ipv6Addr());
+      for (const IpAddr& any : wildcards) {
+        socks_.push_back(st_.udp_bind(Endpoint{any, o.listen_port}, ec));
+        if (ec) {
+          socks_.pop_back();
+          throw std::system_error(ec, "cannot bind UDP port " + std::to_string(o.listen_port));
+        }
       }
     }
     loop_.add_after_process([this] { pump(); });
   }
-  ~UdpCat() { st_.close(sock_); }
+  ~UdpCat() {
+    for (const SocketId s : socks_) st_.close(s);
+  }
   UdpCat(const UdpCat&) = delete;
   UdpCat& operator=(const UdpCat&) = delete;
 
@@ -80,17 +90,30 @@ class UdpCat {
     std::error_code ec;
     // Network -> stdout, while a whole datagram still fits (the rest waits in the socket's
     // queue, or is dropped there when it overflows: UDP).
-    while (kOutBytes - to_out_.size() >= kMaxDatagram) {
+    for (size_t i = 0; i < socks_.size() && kOutBytes - to_out_.size() >= kMaxDatagram;) {
+      const SocketId s = socks_[i];
       Endpoint from;
-      const size_t n = st_.recv_from(sock_, datagram_, ec, &from);
-      if (ec == std::errc::operation_would_block) break;
+      const size_t n = st_.recv_from(s, datagram_, ec, &from);
+      if (ec == std::errc::operation_would_block) {
+        ++i;  // this socket has none left: the next family's
+        continue;
+      }
       if (ec) return fail(ec);  // e.g. a port unreachable: connection refused
       last_rx_ = EventLoop::clock_now();
       if (!peer_ || (o_.keep && !(from == *peer_))) {
         if (rt_.options().verbose) rt_.log("datagrams from " + text(from));
         peer_ = from;
-        // nc -u -l: the first sender becomes the only peer.
-        if (!o_.keep) st_.udp_connect(sock_, from, ec);
+        sock_ = s;  // replies leave from the socket of the sender's family
+        if (!o_.keep) {
+          // nc -u -l: the first sender becomes the only peer; the other family's socket
+          // hears nobody else.
+          st_.udp_connect(s, from, ec);
+          for (const SocketId other : socks_) {
+            if (other != s) st_.close(other);
+          }
+          socks_.assign(1, s);
+          i = 0;
+        }
       }
       auto room = to_out_.free();
       std::memcpy(room.data(), datagram_.data(), n);
@@ -153,7 +176,8 @@ class UdpCat {
   StdFd out_;
   ByteQueue to_out_;
   std::vector<uint8_t> datagram_;
-  SocketId sock_ = kNoSocket;
+  std::vector<SocketId> socks_;  // -l: one per family until the first datagram picks one
+  SocketId sock_ = kNoSocket;    // the socket toward peer_
   std::optional<Endpoint> peer_;
   bool stdin_eof_ = false;
   Instant last_rx_{};

@@ -6,9 +6,10 @@
 //                           answer ends the program with "connection refused" (status 1);
 //                           after the end of input it waits until nothing has arrived for
 //                           --linger (1 s), then exits 0
-//   utcp-cat -u -l PORT     waits for the first datagram, then talks to its sender only
-//                           (connects, as nc -u -l does); with -k it answers whoever sent
-//                           last and never connects. Runs until SIGINT/SIGTERM.
+//   utcp-cat -u -l PORT     waits for the first datagram, over IPv4 or IPv6 (unless
+//                           --no-ipv6), then talks to its sender only (connects, as
+//                           nc -u -l does); with -k it answers whoever sent last, of either
+//                           family, and never connects. Runs until SIGINT/SIGTERM.
 #include <cstdint>
 #include <optional>
 

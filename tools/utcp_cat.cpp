@@ -285,6 +285,7 @@ int main(int argc, char** argv) {
   CLI::App app{"netcat over utcp: stdin to a TCP connection, the connection to stdout", "utcp-cat"};
   CommonOptions common;
   add_common_options(app, common);
+  add_route_option(app, common);
   uint16_t listen_port = 0;
   bool keep = false;
   std::vector<std::string> target;
@@ -294,7 +295,9 @@ int main(int argc, char** argv) {
       ->needs(l);
   bool udp = false;
   double linger = 1.0;
-  app.add_flag("-u,--udp", udp, "UDP datagrams instead of a TCP connection (as nc -u)");
+  app.add_flag("-u,--udp", udp,
+               "UDP datagrams instead of a TCP connection (as nc -u; with -l: from either "
+               "family, the first sender becomes the peer)");
   app.add_option("--linger", linger,
                  "with -u HOST PORT: seconds to wait for replies after the end of input")
       ->check(CLI::Range(0.0, 3600.0));

@@ -456,6 +456,7 @@ int main(int argc, char** argv) {
   CLI::App app{"many concurrent echo/discard/chargen/HTTP connections over utcp", "utcp-serve"};
   CommonOptions common;
   add_common_options(app, common);
+  add_route_option(app, common);
   add_threads_option(app, common);
   Services sv;
   std::string root = ".";

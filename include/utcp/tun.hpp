@@ -8,7 +8,7 @@
 // to nobody, and transmit() merges runs of segments into such frames (one writev each).
 // Optionally configures the kernel side (IPv4 and IPv6 address and prefix, MTU, link up)
 // itself through ioctls, rtnetlink and /proc/sys, so no `ip` command is needed (that needs
-// CAP_NET_ADMIN); or adopts a descriptor
+// CAP_NET_ADMIN), and adds routes into it; or adopts a descriptor
 // someone else opened and configured (adopt(), no privilege). Errors are std::system_error
 // naming the cause.
 #include <cstddef>
@@ -43,6 +43,12 @@ struct TunOptions {
   // More than 1: IFF_MULTI_QUEUE, one descriptor per queue (open_queues()); the kernel
   // spreads the flows it sends over the queues.
   size_t queues = 1;
+  // Kernel routes through the interface, added once it is up (rtnetlink, main table, scope
+  // link): the prefixes a forwarding Stack terminates (StackConfig::forward), so the kernel
+  // sends their traffic into the TUN. Both families; an IPv6 prefix needs IPv6 on the
+  // interface (kernel_address6). The kernel removes them with the interface, so they never
+  // outlive the device, even when the process is killed. A route already there is an error.
+  std::vector<IpPrefix> routes;
 };
 
 // For TunDevice::adopt(): what cannot be learnt from the descriptor without privilege.
@@ -114,6 +120,7 @@ class TunDevice final : public Device {
   void open_queue(const TunOptions& options, const std::string& name, bool vnet);
   void configure(const TunOptions& options);
   void configure_ipv6(int inet_sock, const TunOptions& options);
+  void add_routes(int inet_sock, const TunOptions& options);
   bool enable_offload();
   // Writes one packet, or one merged run; returns false when the kernel is busy.
   // gso_size: a single packet larger than the MTU, to be cut into pieces of this size.

@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "dev/netlink_address.hpp"
+#include "dev/netlink_route.hpp"
 #include "dev/tcp_segment_merger.hpp"
 #include "dev/vnet_header.hpp"
 
@@ -305,6 +306,22 @@ void TunDevice::configure(const TunOptions& options) {
                     !ipv6_local_route_present(*options.kernel_address6, name_);
          ++i) {
       ::usleep(5000);
+    }
+  }
+  if (!options.routes.empty()) add_routes(sock.get(), options);
+}
+
+void TunDevice::add_routes(int inet_sock, const TunOptions& options) {
+  ifreq ifr = named_ifreq(name_);
+  if (::ioctl(inet_sock, SIOCGIFINDEX, &ifr) < 0) fail(errno, "cannot find '" + name_ + "'");
+  for (size_t i = 0; i < options.routes.size(); ++i) {
+    const IpPrefix& p = options.routes[i];
+    if (const int err = netlink_add_route(ifr.ifr_ifindex, p); err != 0) {
+      std::string why = "cannot add the route to " + p.to_string() + " through '" + name_ + "'";
+      if (p.addr.is_v6() && !options.kernel_address6) why += " (IPv6 is not set up on it)";
+      // Those added so far would go with the device, unless it is a persistent one.
+      for (size_t j = 0; j < i; ++j) (void)netlink_delete_route(ifr.ifr_ifindex, options.routes[j]);
+      fail(err, why);
     }
   }
 }

@@ -8,7 +8,8 @@ naming the row) when
     (`Suite.*` needs at least one test of the suite), or a cited test names no binary;
   - a cited `name.pkt` is not in tests/conformance/scripts/, or a row that claims it as
     evidence (any status but partial/planned) cites one listed in known_failures.txt;
-  - a cited `interop_name` has no tests/interop/name.sh;
+  - a cited `interop_name` has no tests/interop/name.sh (interop_v6_name: or name.sh, run
+    once per family);
   - a row marked done cites no test at all, or a status is not one the document defines;
   - a "Row counts:" line disagrees with the statuses of the rows in its section.
 Exit 77 (skipped) when the only problem is that a cited binary is not built in this build.
@@ -50,6 +51,17 @@ def binary_source_dir(name):
     if name.startswith("unit_"):
         return ROOT / "tests/unit" / name[len("unit_") :]
     return None
+
+
+def interop_script(name):
+    """The script behind CTest's interop_<name>: tests/interop/<name>.sh, or for v6_<name> of a
+    family-parameterized script (interop_v6_runs in tests/interop/CMakeLists.txt) <name>.sh."""
+    own = ROOT / "tests/interop" / (name + ".sh")
+    cmake = (ROOT / "tests/interop/CMakeLists.txt").read_text()
+    runs = re.search(r"set\(interop_v6_runs ([^)]*)\)", cmake)
+    if name.startswith("v6_") and runs and name[3:] in runs.group(1).split():
+        return ROOT / "tests/interop" / (name[3:] + ".sh")
+    return own
 
 
 class Binaries:
@@ -125,7 +137,7 @@ class Checker:
             elif INTEROP.fullmatch(name):
                 cited += 1
                 self.checked["interop tests"] += 1
-                sh = ROOT / "tests/interop" / (INTEROP.fullmatch(name).group(1) + ".sh")
+                sh = interop_script(INTEROP.fullmatch(name).group(1))
                 if not sh.is_file():
                     self.problem(where, f"interop test {name} has no {sh.relative_to(ROOT)}")
             elif BINARY.fullmatch(name):

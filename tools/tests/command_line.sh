@@ -3,11 +3,12 @@
 # The tools' command lines: every bad one exits 2 with one line "<tool>: ..." on stderr,
 # --version prints "<tool> <version>" and exits 0, --help documents the options.
 #   command_line.sh VERSION UTCP_CAT UTCP_SERVE [UTCP_DRILL]   (missing tools: pass "")
+# utcp-proxy comes from $UTCP_PROXY (unset or empty: not built).
 # No root needed: nothing here gets as far as opening a TUN. Should a case wrongly get past
 # the argument checks as root, it runs in a network namespace of its own (unshare -n) that
 # vanishes with it, so nothing is created or sent outside.
 set -uo pipefail
-version=$1 cat=$2 serve=$3 drill=${4:-}
+version=$1 cat=$2 serve=$3 drill=${4:-} proxy=${UTCP_PROXY:-}
 failed=0 checked=0
 
 isolated=()
@@ -42,7 +43,7 @@ expect() {
   rm -f "$out" "$err"
 }
 
-for tool in "$cat" "$serve" "$drill"; do
+for tool in "$cat" "$serve" "$drill" "$proxy"; do
   [ -n "$tool" ] || continue
   name=$(basename "$tool")
   expect 0 "^$name ${version//./\\.}\$" "$tool" --version
@@ -92,6 +93,10 @@ if [ -n "$cat" ]; then
 fi
 
 if [ -n "$serve" ]; then
+  # --route CIDR (TunOptions::routes): a prefix of either family, checked before the TUN opens.
+  expect 2 "'10.81.0.0' is not A.B.C.D/N or IPV6/N" "$serve" --echo 7 --route 10.81.0.0
+  expect 2 "'10.81.0.0/33' is not" "$serve" --echo 7 --route 10.81.0.0/33
+  expect 2 "--route 2001:db8::/32 needs IPv6 on the TUN" "$serve" --echo 7 --no-ipv6 --route 2001:db8::/32
   expect 2 "nothing to serve" "$serve"
   expect 2 "--echo" "$serve" --echo 0
   expect 2 "--addr: 'x' is not" "$serve" --addr x --echo 7
@@ -118,6 +123,28 @@ if [ -n "$drill" ]; then
   expect 0 "ipv4-mapped-ipv6" "$drill" --help
   expect 0 "--tolerance_usecs=N" "$drill" --help
   expect 0 "--known_failures=FILE" "$drill" -h
+fi
+
+if [ -n "$proxy" ]; then
+  expect 2 "choose the upstream: --socks5 HOST:PORT, --http-proxy HOST:PORT or --direct" "$proxy"
+  expect 2 "--socks5 '10.80.0.2' is not A.B.C.D:PORT" "$proxy" --socks5 10.80.0.2
+  expect 2 "--http-proxy 'proxy.example:3128' is not" "$proxy" --http-proxy proxy.example:3128
+  expect 2 "--socks5 excludes --direct" "$proxy" --socks5 10.80.0.2:1080 --direct
+  expect 2 "--socks-user requires --socks-pass" "$proxy" --socks5 10.80.0.2:1080 --socks-user u
+  expect 2 "--proxy-user requires --http-proxy" "$proxy" --direct --proxy-user u --proxy-pass p
+  expect 2 "--proxy-user cannot contain ':'" "$proxy" --http-proxy 10.80.0.2:3128 --proxy-user a:b --proxy-pass p
+  expect 2 "--route '10.81.0.0/33' is not a prefix" "$proxy" --direct --route 10.81.0.0/33
+  expect 2 "--dns" "$proxy" --direct --dns tcp
+  expect 2 "--fake-ip-pool must be an IPv4 prefix" "$proxy" --direct --fake-ip-pool fd00::/64
+  expect 2 "--max-sessions" "$proxy" --direct --max-sessions 0
+  expect 2 "--connect-timeout" "$proxy" --direct --connect-timeout -1
+  expect 2 "--dns-server '10.81.0.2' is not" "$proxy" --direct --dns-server 10.81.0.2
+  expect 2 "TOML|/nonexistent" "$proxy" --direct --config "/nonexistent/utcp-proxy-$$.toml"
+  expect 2 "--addr: 'x' is not" "$proxy" --direct --addr x
+  expect 0 "utcp-proxy --socks5 10.80.0.2:1080 --route 10.81.0.0/24" "$proxy" --help
+  expect 0 "--http-proxy" "$proxy" --help
+  expect 0 "--stats-json" "$proxy" --help
+  expect 0 "SIGUSR1" "$proxy" --help
 fi
 
 echo "$((checked - failed)) passed, $failed failed"

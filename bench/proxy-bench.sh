@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# utcp-proxy side by side with the kernel path and with no proxy (issue 14), in one run, in
+# the three-namespace world of tests/interop/proxy/lib.sh (client C, proxy host P with dante,
+# target T with iperf3 and an echo server):
+#   utcp-proxy  C's TCP to T is routed into utcp-proxy's TUN, relayed to dante (SOCKS5) on P;
+#   kernel path C's TCP to T is redirected by nftables (nat output, redirect) to redsocks in
+#               C, which relays it to the same dante;
+#   no proxy    C's TCP goes to T by the kernel's routing through P (the upper bound).
+# Measured for each: iperf3 throughput up and down with 1 and 4 streams; connect-request-
+# response-close rate (one Python client, 100-byte echo); the proxy's RSS with no connection
+# and with 1,000 idle proxied connections; CPU seconds per GB moved (the relay processes:
+# utcp-proxy or redsocks, plus dante; and everything incl. both iperf3 ends). Runs of the three
+# set-ups are interleaved (mode by mode within each round) and the median is reported.
+#
+#   sudo bench/proxy-bench.sh [--quick] [--rounds N] [--out PREFIX]
+# --quick: 2 s per throughput run, 2 s connection rate, 1 round (about a minute).
+# Default: 8 s runs, 5 s rate, 3 rounds (several minutes: not on a shared machine's busy hours).
+# PROXY_BENCH_MODES="kernel none" leaves a set-up out. Writes PREFIX.{json,md,svg} (default bench/results/proxy-bench). utcp-proxy comes from
+# $UTCP_PROXY, else $UTCP_BUILD (default build/release, then build/dev)/tools/proxy/.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+quick=0
+rounds=3
+secs=8
+crr_secs=5
+out="$root/bench/results/proxy-bench"
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) quick=1 rounds=1 secs=2 crr_secs=2 ;;
+    --rounds) rounds=$2; shift ;;
+    --out) out=$2; shift ;;
+    *) echo "usage: $0 [--quick] [--rounds N] [--out PREFIX]" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ -z "${UTCP_PROXY:-}" ]; then
+  for b in "${UTCP_BUILD:-}" "$root/build/release" "$root/build/dev"; do
+    [ -n "$b" ] && [ -x "$b/tools/proxy/utcp-proxy" ] && UTCP_PROXY="$b/tools/proxy/utcp-proxy" && break
+  done
+fi
+modes=${PROXY_BENCH_MODES:-utcp kernel none}  # a subset, e.g. to check the script itself
+[[ " $modes " != *" utcp "* ]] || [ -x "${UTCP_PROXY:-}" ] || { echo "proxy-bench: build utcp-proxy first (or set UTCP_PROXY)" >&2; exit 1; }
+export UTCP_PROXY
+for t in iperf3 redsocks danted nft; do
+  command -v "$t" >/dev/null || { echo "proxy-bench: needs $t (scripts/deps.sh)" >&2; exit 1; }
+done
+export IT_LIMIT=$((quick ? 400 : 1800))
+# shellcheck source=../tests/interop/proxy/lib.sh
+source "$root/tests/interop/proxy/lib.sh"
+px_init bench
+ulimit -n "$(ulimit -Hn)"  # 1,000 proxied connections: 2,000+ descriptors per relay
+tmp=$IT_TMP
+PB="$IT_PYTHON $root/bench/proxy_bench.py"
+raw="$tmp/raw.tsv"
+: >"$raw"
+
+px_links
+px_target
+px_danted
+px_daemon "$NS_T" iperf3 iperf3 -s -p 5201
+px_wait_port "$NS_T" tcp 5201
+cat >"$tmp/redsocks.conf" <<EOF
+base { log_debug = off; log_info = off; log = stderr; daemon = off; redirector = iptables; }
+redsocks { local_ip = 127.0.0.1; local_port = 12345; ip = $P_ADDR; port = 1080; type = socks5; }
+EOF
+
+danted_pids() {
+  local p
+  for p in $(ip netns pids "$NS_P"); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = danted ] && echo "$p"
+  done
+  return 0
+}
+
+relay_pid=
+mode_up() {
+  case $1 in
+    utcp)
+      px_start_proxy socks5
+      relay_pid=$PX_PID ;;
+    kernel)
+      px_daemon "$NS_C" redsocks redsocks -c "$tmp/redsocks.conf"
+      relay_pid=${IT_PIDS[-1]}
+      in_c nft -f - <<EOF
+table ip pxbench {
+  chain out {
+    type nat hook output priority -100; policy accept;
+    ip daddr $T_NET meta l4proto tcp redirect to :12345
+  }
+}
+EOF
+      px_wait_port "$NS_C" tcp 12345 ;;
+    none) relay_pid= ;;
+  esac
+}
+
+mode_down() {
+  case $1 in
+    utcp) px_stop_proxy ;;
+    kernel)
+      in_c nft delete table ip pxbench
+      kill "$relay_pid"
+      wait "$relay_pid" 2>/dev/null || true ;;
+  esac
+}
+
+record() { echo "$1 $2 $3" >>"$raw"; }
+
+# CPU seconds so far of the relay path: the relay (utcp-proxy or redsocks) and dante.
+relay_cpu() {
+  if [ -z "$relay_pid" ]; then echo 0; return; fi
+  # shellcheck disable=SC2046
+  $PB cpu "$relay_pid" $(danted_pids)
+}
+
+throughput() {  # mode key iperf3-args...
+  local mode=$1 key=$2 c0 c1 res
+  shift 2
+  c0=$(relay_cpu)
+  in_c iperf3 -c "$T_ADDR" -p 5201 -t "$secs" -J "$@" >"$tmp/iperf.json" ||
+    { tail -5 "$tmp/iperf.json" >&2; it_fail "$mode: iperf3 $*"; }
+  c1=$(relay_cpu)
+  read -r gbit bytes host remote < <($PB iperf "$tmp/iperf.json")
+  record "$mode" "$key" "$gbit"
+  res=$(awk -v a="$c0" -v b="$c1" -v n="$bytes" -v h="$host" -v r="$remote" \
+    'BEGIN { g = n / 1e9; printf "%.3f %.3f", (b - a) / g, (b - a + h + r) / g }')
+  record "$mode" "cpu_proxy" "${res% *}"
+  record "$mode" "cpu_total" "${res#* }"
+  it_log "$mode $key: $gbit Gbit/s, CPU s/GB relay ${res% *}, all ${res#* }"
+}
+
+idle_rss() {  # mode
+  local mode=$1 hold_pid
+  [ -n "$relay_pid" ] || return 0
+  record "$mode" rss_base "$(awk '{printf "%.2f", $1 / 1024}' <<<"$($PB rss "$relay_pid")")"
+  rm -f "$tmp/hold.ready"
+  in_c $PXPEER hold "$T_ADDR" 1000 600 "$tmp/hold.ready" >"$tmp/hold.log" 2>&1 &
+  hold_pid=$!
+  for _ in $(seq 1 1200); do
+    [ -s "$tmp/hold.ready" ] && break
+    kill -0 "$hold_pid" 2>/dev/null || { cat "$tmp/hold.log" >&2; it_fail "$mode: 1,000 idle connections"; }
+    sleep 0.1
+  done
+  [ -s "$tmp/hold.ready" ] || it_fail "$mode: 1,000 connections not open after 120 s"
+  sleep 1
+  local kib
+  kib=$($PB rss "$relay_pid")
+  record "$mode" rss_idle "$(awk -v k="$kib" 'BEGIN {printf "%.2f", k / 1024}')"
+  it_log "$mode: RSS with 1,000 idle proxied connections $((kib / 1024)) MiB ($kib KiB)"
+  kill "$hold_pid"
+  wait "$hold_pid" 2>/dev/null || true
+  sleep 0.5
+}
+
+for round in $(seq 1 "$rounds"); do
+  for mode in $modes; do
+    it_log "round $round: $mode"
+    mode_up "$mode"
+    throughput "$mode" up1
+    throughput "$mode" down1 -R
+    throughput "$mode" up4 -P 4
+    throughput "$mode" down4 -P 4 -R
+    rate=$(in_c $PXPEER crr "$T_ADDR" "$crr_secs") || it_fail "$mode: connection rate"
+    record "$mode" crr "$rate"
+    it_log "$mode crr: $rate conn/s"
+    [ "$round" -eq 1 ] && idle_rss "$mode"
+    mode_down "$mode"
+  done
+done
+
+cpu_model=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+title="utcp-proxy vs the kernel path vs no proxy, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) x $cpu_model, $([ "$quick" -eq 1 ] && echo "--quick" || echo "full"), load $(cut -d' ' -f1 /proc/loadavg)"
+mkdir -p "$(dirname "$out")"
+$PB report "$raw" "$out" "$title" "$rounds"

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""Helpers of bench/proxy-bench.sh: CPU time of a set of processes, iperf3 JSON, RSS, and the
+report (JSON, Markdown table with ratios, SVG chart).
+
+  proxy_bench.py cpu PID...                 -> CPU seconds (utime+stime+children) of those
+  proxy_bench.py iperf FILE                 -> "gbit bytes host_cpu_s remote_cpu_s"
+  proxy_bench.py rss PID...                 -> summed VmRSS in KiB
+  proxy_bench.py report RAW.tsv OUT_PREFIX TITLE ROUNDS
+"""
+import json
+import os
+import statistics
+import sys
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        # utime, stime, cutime, cstime: fields 14-17 of proc(5), 12-15 after "(comm)"
+        total += sum(int(x) for x in fields[11:15])
+    print(f"{total / TICK:.3f}")
+
+
+def iperf(path):
+    with open(path) as f:
+        d = json.load(f)
+    end = d["end"]
+    recv = end["sum_received"]
+    secs = recv["seconds"]
+    c = end["cpu_utilization_percent"]
+    print(f"{recv['bits_per_second'] / 1e9:.3f} {recv['bytes']} "
+          f"{c['host_total'] / 100 * secs:.3f} {c['remote_total'] / 100 * secs:.3f}")
+
+
+def rss(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    print(total)
+
+
+MODES = [("utcp", "utcp-proxy"), ("kernel", "kernel path (redsocks)"), ("none", "no proxy")]
+# metric key -> (label, unit, higher is better, goal text)
+METRICS = [
+    ("up1", "throughput up, 1 stream", "Gbit/s", True, ">= kernel path"),
+    ("down1", "throughput down, 1 stream", "Gbit/s", True, ">= kernel path"),
+    ("up4", "throughput up, 4 streams", "Gbit/s", True, ">= kernel path"),
+    ("down4", "throughput down, 4 streams", "Gbit/s", True, ">= kernel path"),
+    ("crr", "connect-request-response-close", "conn/s", True, ">= kernel path"),
+    ("rss_idle", "proxy RSS, 1,000 idle proxied connections", "MiB", False, "<= 6 MB"),
+    ("rss_base", "proxy RSS, no connection", "MiB", False, ""),
+    ("cpu_proxy", "proxy CPU per GB (relay + SOCKS server)", "CPU s/GB", False, "<= kernel path"),
+    ("cpu_total", "all CPU per GB (+ iperf3 both ends)", "CPU s/GB", False, ""),
+]
+
+
+def report(raw, prefix, title, rounds):
+    # raw: lines "mode metric value" (several runs of a metric: the median is reported)
+    values = {}
+    with open(raw) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3:
+                values.setdefault((parts[0], parts[1]), []).append(float(parts[2]))
+    med = {k: statistics.median(v) for k, v in values.items()}
+    runs = rounds
+    rows = []
+    for key, label, unit, higher, goal in METRICS:
+        row = {"metric": key, "label": label, "unit": unit, "goal": goal}
+        for mode, _ in MODES:
+            row[mode] = med.get((mode, key))
+        u, k, n = row["utcp"], row["kernel"], row["none"]
+        row["ratio_kernel"] = u / k if u is not None and k else None
+        row["ratio_none"] = u / n if u is not None and n else None
+        verdict = ""
+        if goal.startswith(">= kernel") and row["ratio_kernel"] is not None:
+            verdict = "met" if row["ratio_kernel"] >= 1 else "missed"
+        elif goal.startswith("<= kernel") and row["ratio_kernel"] is not None:
+            verdict = "met" if row["ratio_kernel"] <= 1 else "missed"
+        elif goal == "<= 6 MB" and u is not None:
+            verdict = "met" if u <= 6 else "missed"
+        row["verdict"] = verdict
+        rows.append(row)
+    with open(prefix + ".json", "w") as f:
+        json.dump({"title": title, "runs": runs, "rows": rows,
+                   "raw": {f"{m} {k}": v for (m, k), v in values.items()}}, f, indent=1)
+
+    def fmt(v, digits=2):
+        return "–" if v is None else f"{v:.{digits}f}"
+
+    lines = [f"{title}; {runs} round(s), medians (CPU per GB: over the four throughput runs "
+             "of each round).", "",
+             "| measurement | unit | utcp-proxy | kernel path (redsocks) | no proxy | "
+             "utcp / kernel path | utcp / no proxy | goal |",
+             "|---|---|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        goal = f"{r['goal']}: **{r['verdict']}**" if r["verdict"] else r["goal"]
+        lines.append(f"| {r['label']} | {r['unit']} | {fmt(r['utcp'])} | {fmt(r['kernel'])} | "
+                     f"{fmt(r['none'])} | {fmt(r['ratio_kernel'])} | {fmt(r['ratio_none'])} | "
+                     f"{goal} |")
+    with open(prefix + ".md", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    svg(rows, prefix + ".svg", title)
+    print("\n".join(lines))
+
+
+def svg(rows, path, title):
+    """Grouped horizontal bars, one group per measurement, each bar as a fraction of the
+    group's largest value (the figure written beside it)."""
+    colors = {"utcp": "#2b6cb0", "kernel": "#c05621", "none": "#718096"}
+    bar_h, gap, left, width = 14, 14, 330, 420
+    shown = [r for r in rows if any(r[m] is not None for m, _ in MODES)]
+    height = 60 + len(shown) * (3 * bar_h + gap) + 30
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 120}" '
+           f'height="{height}" font-family="sans-serif" font-size="12">',
+           f'<text x="10" y="20" font-size="14" font-weight="bold">{esc(title)}</text>']
+    x = 10
+    for mode, name in MODES:
+        out.append(f'<rect x="{x}" y="32" width="12" height="12" fill="{colors[mode]}"/>'
+                   f'<text x="{x + 16}" y="43">{esc(name)}</text>')
+        x += 200
+    y = 60
+    for r in shown:
+        top = max(r[m] for m, _ in MODES if r[m] is not None) or 1
+        better = "higher is better" if r["unit"] in ("Gbit/s", "conn/s") else "lower is better"
+        out.append(f'<text x="10" y="{y + bar_h * 1.5 + 4}">{esc(r["label"])}</text>'
+                   f'<text x="10" y="{y + bar_h * 2.5 + 6}" fill="#555" font-size="10">'
+                   f'{esc(r["unit"])}, {better}</text>')
+        for i, (mode, _) in enumerate(MODES):
+            v = r[mode]
+            yy = y + i * bar_h
+            if v is None:
+                out.append(f'<text x="{left}" y="{yy + 11}" fill="#999">n/a</text>')
+                continue
+            w = max(1, int(width * v / top))
+            out.append(f'<rect x="{left}" y="{yy}" width="{w}" height="{bar_h - 2}" '
+                       f'fill="{colors[mode]}"/><text x="{left + w + 4}" y="{yy + 11}">'
+                       f'{v:.2f}</text>')
+        y += 3 * bar_h + gap
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def esc(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def main(argv):
+    cmd = argv[1]
+    if cmd == "cpu":
+        cpu(argv[2:])
+    elif cmd == "iperf":
+        iperf(argv[2])
+    elif cmd == "rss":
+        rss(argv[2:])
+    elif cmd == "report":
+        report(argv[2], argv[3], argv[4], int(argv[5]))
+    else:
+        sys.exit(f"proxy_bench.py: unknown command {cmd}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

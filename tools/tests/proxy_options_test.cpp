@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// utcp-proxy's command line into ProxyConfig: each upstream kind with and without
+// credentials, routes of both families, DNS and timeouts, -v counting, and the bad command
+// lines (no upstream, two upstreams, bad HOST:PORT, a user without a password, bad prefixes),
+// which must be usage errors (exit 2), never a half-filled config.
+#include "proxy_options.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "common_options.hpp"
+
+namespace utcp::proxy {
+namespace {
+
+// Parses `args` as utcp-proxy would; returns the error text ("" if none).
+std::string parse(std::vector<std::string> args, ProxyConfig& config) {
+  CLI::App app{"test"};
+  ProxyFlags flags;
+  tools::add_common_options(app, config.common);
+  add_proxy_options(app, config, flags);
+  std::vector<const char*> argv{"utcp-proxy"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), const_cast<char**>(argv.data()));
+    finish_proxy_options(app, config, flags);
+  } catch (const CLI::ParseError& e) {
+    return std::string("cli: ") + e.what();
+  } catch (const tools::UsageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ProxyOptions, Socks5WithCredentialsAndRoutes) {
+  ProxyConfig c;
+  ASSERT_EQ(parse({"--socks5", "10.80.0.2:1080", "--socks-user", "u", "--socks-pass", "p",
+                   "--route", "10.81.0.0/24", "--route", "fd81::/64"},
+                  c),
+            "");
+  EXPECT_EQ(c.upstream, UpstreamKind::kSocks5);
+  EXPECT_EQ(c.upstream_server, (Endpoint{Ipv4Addr(10, 80, 0, 2), 1080}));
+  ASSERT_TRUE(c.credentials);
+  EXPECT_EQ(c.credentials->user, "u");
+  EXPECT_EQ(c.credentials->pass, "p");
+  ASSERT_EQ(c.routes.size(), 2u);
+  EXPECT_EQ(c.routes[0], *IpPrefix::parse("10.81.0.0/24"));
+  EXPECT_EQ(c.routes[1], *IpPrefix::parse("fd81::/64"));
+  EXPECT_EQ(c.verbose, 0);
+}
+
+TEST(ProxyOptions, HttpProxyIpv6AndDirect) {
+  ProxyConfig c;
+  ASSERT_EQ(parse({"--http-proxy", "[fd80::2]:3128", "--proxy-user", "a", "--proxy-pass", "b"}, c),
+            "");
+  EXPECT_EQ(c.upstream, UpstreamKind::kHttpConnect);
+  EXPECT_EQ(c.upstream_server.addr, *IpAddr::parse("fd80::2"));
+  EXPECT_EQ(c.upstream_server.port, 3128);
+  ASSERT_TRUE(c.credentials);
+  ProxyConfig d;
+  ASSERT_EQ(parse({"--direct", "--interface", "eth0", "--fwmark", "7"}, d), "");
+  EXPECT_EQ(d.upstream, UpstreamKind::kDirect);
+  EXPECT_EQ(d.outbound_interface, "eth0");
+  EXPECT_EQ(d.fwmark, 7u);
+  EXPECT_FALSE(d.credentials);
+}
+
+TEST(ProxyOptions, DnsTimeoutsLimitsAndVerbosity) {
+  ProxyConfig c;
+  ASSERT_EQ(parse({"--direct",
+                   "--dns",
+                   "fake-ip",
+                   "--fake-ip-pool",
+                   "198.19.0.0/16",
+                   "--dns-server",
+                   "10.81.0.2:53",
+                   "--connect-timeout",
+                   "2.5",
+                   "--idle-timeout",
+                   "30",
+                   "--udp-timeout",
+                   "0.5",
+                   "--drain-timeout",
+                   "0",
+                   "--max-sessions",
+                   "100",
+                   "--memory-limit",
+                   "8",
+                   "-v",
+                   "-v",
+                   "--stats-json",
+                   "s.json",
+                   "--control",
+                   "/tmp/x.sock"},
+                  c),
+            "");
+  EXPECT_EQ(c.dns, DnsMode::kFakeIp);
+  EXPECT_EQ(c.fake_ip_pool, *IpPrefix::parse("198.19.0.0/16"));
+  ASSERT_TRUE(c.dns_upstream);
+  EXPECT_EQ(c.dns_upstream->port, 53);
+  EXPECT_EQ(c.connect_timeout.count(), 2500);
+  EXPECT_EQ(c.tcp_idle_timeout.count(), 30000);
+  EXPECT_EQ(c.udp_idle_timeout.count(), 500);
+  EXPECT_EQ(c.drain_timeout.count(), 0);
+  EXPECT_EQ(c.max_sessions, 100u);
+  EXPECT_EQ(c.memory_limit_mib, 8u);
+  EXPECT_EQ(c.verbose, 2);
+  EXPECT_TRUE(c.common.verbose);  // -vv: the segment trace too
+  EXPECT_EQ(c.stats_json, "s.json");
+  EXPECT_EQ(c.control_socket, "/tmp/x.sock");
+  ProxyConfig one;
+  ASSERT_EQ(parse({"--direct", "-v"}, one), "");
+  EXPECT_EQ(one.verbose, 1);
+  EXPECT_FALSE(one.common.verbose);
+}
+
+TEST(ProxyOptions, BadCommandLines) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{}, "choose the upstream"},
+      {{"--socks5", "10.80.0.2:1080", "--direct"}, "excludes"},
+      {{"--socks5", "10.80.0.2"}, "not A.B.C.D:PORT"},
+      {{"--socks5", "fd80::2:1080"}, "not A.B.C.D:PORT"},
+      {{"--http-proxy", "proxy.example:3128"}, "not A.B.C.D:PORT"},
+      {{"--socks5", "10.80.0.2:1080", "--socks-user", "u"}, "requires"},
+      {{"--direct", "--socks-user", "u", "--socks-pass", "p"}, "requires"},
+      {{"--socks5", "10.80.0.2:1080", "--socks-user", std::string(256, 'u'), "--socks-pass", "p"},
+       "1 to 255"},
+      {{"--http-proxy", "10.80.0.2:1080", "--proxy-user", "a:b", "--proxy-pass", "p"}, "':'"},
+      {{"--direct", "--route", "10.81.0.0/33"}, "not a prefix"},
+      {{"--direct", "--route", "nonsense"}, "not a prefix"},
+      {{"--direct", "--dns", "tcp"}, "cli:"},
+      {{"--direct", "--fake-ip-pool", "fd00::/64"}, "IPv4 prefix"},
+      {{"--direct", "--max-sessions", "0"}, "cli:"},
+      {{"--direct", "--connect-timeout", "0"}, "cli:"},
+      {{"--direct", "--dns-server", "10.0.0.1"}, "not A.B.C.D:PORT"},
+  };
+  for (const Case& c : cases) {
+    ProxyConfig config;
+    const std::string error = parse(c.args, config);
+    std::string joined;
+    for (const auto& a : c.args) joined += a + " ";
+    EXPECT_NE(error.find(c.says), std::string::npos) << joined << "-> '" << error << "'";
+  }
+}
+
+}  // namespace
+}  // namespace utcp::proxy

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// SessionLog: ids, the -v line written once when a session ends (with the error behind it),
+// the JSON records (open ones live, ended ones with how they ended and the tcp_info summary),
+// totals over every session, and the bound on the ended records kept.
+#include "session_log.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace utcp::proxy {
+namespace {
+
+SessionRecord tcp_record(uint16_t port) {
+  SessionRecord r;
+  r.client = Endpoint{Ipv4Addr(10, 77, 0, 1), port};
+  r.destination = Endpoint{Ipv4Addr(10, 81, 0, 2), 80};
+  r.upstream = "socks5 10.80.0.2:1080";
+  return r;
+}
+
+struct Fixture {
+  double now = 0;
+  std::vector<std::string> lines;
+  SessionLog log{[this] { return now; }, [this](const std::string& l) { lines.push_back(l); }, 3};
+};
+
+TEST(ProxySessionLog, OneLineWhenASessionEnds) {
+  Fixture f;
+  f.now = 1.0;
+  const uint64_t id = f.log.open(tcp_record(40000));
+  EXPECT_EQ(id, 1u);
+  EXPECT_TRUE(f.lines.empty());  // nothing at the start: one line per session
+  SessionRecord* r = f.log.find(id);
+  ASSERT_NE(r, nullptr);
+  r->bytes_up = 10;
+  r->bytes_down = 2000;
+  f.now = 3.5;
+  f.log.close(id, "refused", "connection refused");
+  ASSERT_EQ(f.lines.size(), 1u);
+  EXPECT_EQ(f.lines[0],
+            "tcp #1 10.77.0.1:40000 -> 10.81.0.2:80 via socks5 10.80.0.2:1080: refused, up 10 B, "
+            "down 2000 B, 2.500 s (connection refused)");
+  EXPECT_EQ(f.log.find(id), nullptr);
+  f.log.close(id, "again");  // an ended id: nothing
+  EXPECT_EQ(f.lines.size(), 1u);
+}
+
+TEST(ProxySessionLog, JsonHasOpenAndEndedSessionsAndTotals) {
+  Fixture f;
+  const uint64_t a = f.log.open(tcp_record(1));
+  SessionRecord u = tcp_record(2);
+  u.udp = true;
+  u.domain = "example.test";
+  const uint64_t b = f.log.open(u);
+  f.log.find(a)->bytes_up = 5;
+  tcp::TcpInfo info;
+  info.srtt_us = 1234;
+  info.total_retrans = 2;
+  info.snd_mss = 1448;
+  f.log.note_tcp_info(a, info);
+  f.now = 2;
+  f.log.close(a, "closed");
+  f.log.find(b)->bytes_down = 7;
+  const auto j = f.log.to_json();
+  ASSERT_EQ(j["sessions"].size(), 2u);
+  // Open first, then ended.
+  EXPECT_EQ(j["sessions"][0]["id"], b);
+  EXPECT_EQ(j["sessions"][0]["proto"], "udp");
+  EXPECT_EQ(j["sessions"][0]["end"], "open");
+  EXPECT_EQ(j["sessions"][0]["domain"], "example.test");
+  EXPECT_EQ(j["sessions"][1]["id"], a);
+  EXPECT_EQ(j["sessions"][1]["end"], "closed");
+  EXPECT_EQ(j["sessions"][1]["client"], "10.77.0.1:1");
+  EXPECT_EQ(j["sessions"][1]["tcp_info"]["srtt_us"], 1234);
+  EXPECT_EQ(j["sessions"][1]["tcp_info"]["total_retrans"], 2);
+  EXPECT_DOUBLE_EQ(j["sessions"][1]["duration_s"].get<double>(), 2.0);
+  const auto& t = j["totals"];
+  EXPECT_EQ(t["tcp_sessions"], 1);
+  EXPECT_EQ(t["udp_sessions"], 1);
+  EXPECT_EQ(t["open_tcp"], 0);
+  EXPECT_EQ(t["open_udp"], 1);
+  EXPECT_EQ(t["bytes_up"], 5);
+  EXPECT_EQ(t["bytes_down"], 7);  // open sessions count too
+  EXPECT_EQ(t["ended"]["closed"], 1);
+  EXPECT_NE(f.log.totals_line().find("closed 1"), std::string::npos) << f.log.totals_line();
+}
+
+TEST(ProxySessionLog, KeepsOnlyTheNewestEndedRecordsButCountsAll) {
+  Fixture f;  // keeps 3
+  for (uint16_t i = 0; i < 10; ++i) f.log.close(f.log.open(tcp_record(i)), "closed");
+  const auto j = f.log.to_json();
+  ASSERT_EQ(j["sessions"].size(), 3u);
+  EXPECT_EQ(j["sessions"][0]["id"], 8);
+  EXPECT_EQ(j["sessions"][2]["id"], 10);
+  EXPECT_EQ(j["totals"]["tcp_sessions"], 10);
+  EXPECT_EQ(j["totals"]["ended"]["closed"], 10);
+  EXPECT_EQ(f.log.open_count(), 0u);
+}
+
+TEST(ProxySessionLog, Ipv6EndpointsInBrackets) {
+  Fixture f;
+  SessionRecord r = tcp_record(1);
+  r.client = Endpoint{*IpAddr::parse("fd77::1"), 5000};
+  r.destination = Endpoint{*IpAddr::parse("fd81::2"), 443};
+  f.log.close(f.log.open(r), "client-reset");
+  ASSERT_EQ(f.lines.size(), 1u);
+  EXPECT_NE(f.lines[0].find("[fd77::1]:5000 -> [fd81::2]:443"), std::string::npos) << f.lines[0];
+}
+
+}  // namespace
+}  // namespace utcp::proxy

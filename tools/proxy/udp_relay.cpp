@@ -40,6 +40,7 @@ struct UdpRelay::Flow {
   uint32_t fd_events = 0;
   std::unique_ptr<Socks5Association> socks;
   bool ready = false;  // the upstream takes datagrams now
+  bool dirty = false;  // in dirty_: the client side has something to read
   // Toward the upstream, not yet sent. A list: an empty one allocates nothing (a deque would,
   // per flow), and most flows never queue.
   std::list<std::vector<uint8_t>> queue;
@@ -405,7 +406,8 @@ void UdpRelay::update_upstream_events(Flow& f) {
 }
 
 bool UdpRelay::on_readiness(SocketId s, uint32_t ready) {
-  if (flows_.count(s) == 0) return false;
+  const auto it = flows_.find(s);
+  if (it == flows_.end()) return false;
   if (ready & ready::kHangup) {
     // The stack closed the flow itself (StackConfig::udp_flow_idle_timeout); no Stack call
     // is allowed from inside its callback, and none is needed.
@@ -413,7 +415,10 @@ bool UdpRelay::on_readiness(SocketId s, uint32_t ready) {
     end(s, "idle", true);
     return true;
   }
-  dirty_.push_back(s);
+  if (!it->second->dirty) {  // once per round, however many datagrams came
+    it->second->dirty = true;
+    dirty_.push_back(s);
+  }
   return true;
 }
 
@@ -422,7 +427,10 @@ void UdpRelay::after_process() {
   std::vector<SocketId> dirty;
   dirty.swap(dirty_);
   for (const SocketId s : dirty) {
-    if (auto it = flows_.find(s); it != flows_.end()) pump_client(*it->second);
+    if (auto it = flows_.find(s); it != flows_.end()) {
+      it->second->dirty = false;
+      pump_client(*it->second);
+    }
   }
   if (dirty_.empty()) dirty.swap(dirty_);  // keep the capacity for the next round
 }

@@ -40,6 +40,7 @@ struct UdpRelay::Flow {
   uint32_t fd_events = 0;
   std::unique_ptr<Socks5Association> socks;
   bool ready = false;  // the upstream takes datagrams now
+  bool dirty = false;  // in dirty_: the client side has something to read
   // Toward the upstream, not yet sent. A list: an empty one allocates nothing (a deque would,
   // per flow), and most flows never queue.
   std::list<std::vector<uint8_t>> queue;
@@ -132,7 +133,7 @@ void UdpRelay::on_flow(const Stack::UdpFlow& flow) {
   if (!f->local_dns && dns_ && dns_->contains(flow.local.addr)) {
     // A fake address: its datagrams go upstream by name (SOCKS5 ATYP 3).
     auto name = dns_->name_of(flow.local.addr);
-    if (!name) return refuse(flow, "no-name", counters_.refused_no_name);
+    if (!name || name->empty()) return refuse(flow, "no-name", counters_.refused_no_name);
     f->target.domain = *name;
     r.domain = std::move(*name);
   } else if (!f->local_dns && dns_port && config_.dns_upstream) {
@@ -405,7 +406,8 @@ void UdpRelay::update_upstream_events(Flow& f) {
 }
 
 bool UdpRelay::on_readiness(SocketId s, uint32_t ready) {
-  if (flows_.count(s) == 0) return false;
+  const auto it = flows_.find(s);
+  if (it == flows_.end()) return false;
   if (ready & ready::kHangup) {
     // The stack closed the flow itself (StackConfig::udp_flow_idle_timeout); no Stack call
     // is allowed from inside its callback, and none is needed.
@@ -413,7 +415,10 @@ bool UdpRelay::on_readiness(SocketId s, uint32_t ready) {
     end(s, "idle", true);
     return true;
   }
-  dirty_.push_back(s);
+  if (!it->second->dirty) {  // once per round, however many datagrams came
+    it->second->dirty = true;
+    dirty_.push_back(s);
+  }
   return true;
 }
 
@@ -422,7 +427,10 @@ void UdpRelay::after_process() {
   std::vector<SocketId> dirty;
   dirty.swap(dirty_);
   for (const SocketId s : dirty) {
-    if (auto it = flows_.find(s); it != flows_.end()) pump_client(*it->second);
+    if (auto it = flows_.find(s); it != flows_.end()) {
+      it->second->dirty = false;
+      pump_client(*it->second);
+    }
   }
   if (dirty_.empty()) dirty.swap(dirty_);  // keep the capacity for the next round
 }

@@ -48,6 +48,34 @@ TEST_F(UdpRelayDirect, DatagramOutAndReplyFromTheOriginalDestination) {
   EXPECT_EQ(counter("udp.datagrams.down"), 2u);
 }
 
+TEST_F(UdpRelayDirect, BurstOfDatagramsAllRelayedInOrder) {
+  ProxyConfig config;
+  start(config);
+  LoopbackEcho echo(*loop_);
+  const SocketId s = client_socket(via_dns_server(echo));
+  std::error_code ec;
+  constexpr int kCount = 100;
+  for (int i = 0; i < kCount; ++i) {
+    client_->send_to(s, bytes("d" + std::to_string(i)), nullptr, ec);
+    ASSERT_FALSE(ec) << ec.message();
+  }
+  std::vector<Bytes> replies;
+  run_until([&] {
+    uint8_t buf[64];
+    std::error_code rec;
+    for (;;) {
+      const size_t n = client_->recv_from(s, buf, rec);
+      if (rec) break;
+      replies.emplace_back(buf, buf + n);
+    }
+    return replies.size() == kCount;
+  });
+  ASSERT_EQ(replies.size(), static_cast<size_t>(kCount));
+  for (int i = 0; i < kCount; ++i) EXPECT_EQ(replies[i], bytes("echo:d" + std::to_string(i)));
+  EXPECT_EQ(sink_.only().bytes_up, 290u);  // d0..d99: 10 x 2 + 90 x 3 bytes
+  EXPECT_EQ(counter("udp.drop.queue-full"), 0u);
+}
+
 TEST_F(UdpRelayDirect, FlowEndsWhenIdle) {
   ProxyConfig config;
   config.udp_idle_timeout = 200ms;

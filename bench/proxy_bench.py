@@ -62,7 +62,7 @@ METRICS = [
     ("down4", "throughput down, 4 streams", "Gbit/s", True, ">= kernel path"),
     ("crr", "connect-request-response-close", "conn/s", True, ">= kernel path"),
     ("rss_idle", "proxy RSS, 1,000 idle proxied connections", "MiB", False, "<= 6 MB"),
-    ("rss_base", "proxy RSS, no connection", "MiB", False, ""),
+    ("rss_base", "proxy RSS, just started", "MiB", False, ""),
     ("cpu_proxy", "proxy CPU per GB (relay + SOCKS server)", "CPU s/GB", False, "<= kernel path"),
     ("cpu_total", "all CPU per GB (+ iperf3 both ends)", "CPU s/GB", False, ""),
 ]

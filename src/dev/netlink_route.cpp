@@ -78,6 +78,10 @@ void parse_route(const nlmsghdr& reply, RouteInfo& out) {
       out.gateway = addr_from_wire(v6, RTA_DATA(&a));
     } else if (a.rta_type == RTA_PREFSRC && len >= alen) {
       out.source = addr_from_wire(v6, RTA_DATA(&a));
+    } else if (a.rta_type == RTA_MULTIPATH && len >= sizeof(rtnexthop) && out.ifindex == 0) {
+      // A multipath route (several next hops): its first next hop's interface.
+      const auto* nh = static_cast<const rtnexthop*>(RTA_DATA(&a));
+      out.ifindex = nh->rtnh_ifindex;
     }
   });
   char name[IF_NAMESIZE] = {};
@@ -148,7 +152,7 @@ std::optional<RouteInfo> netlink_default_route(bool v6) {
     if (table != RT_TABLE_MAIN || (best && metric >= best_metric)) return;
     RouteInfo info;
     parse_route(reply, info);
-    if (info.ifindex == 0) return;  // a multipath route names its devices elsewhere; skipped
+    if (info.ifindex == 0) return;  // no interface: nothing to bind to
     info.matched_prefix_len = 0;
     best = info;
     best_metric = metric;

@@ -16,7 +16,7 @@ Output::Output(dev::Device& device, Counters& counters, wire::Ipv4Addr address, 
       ip_out_(1, ttl),
       ip6_out_(hop_limit),
       fragment_ids_(secret) {
-  storage_.resize(kBatch * kMaxPacket);
+  storage_.reset(new uint8_t[kBatch * kMaxPacket]);
 }
 
 void Output::send_tcp(const wire::TcpRepr& seg, const wire::IpAddr& src, const wire::IpAddr& dst,

@@ -99,9 +99,9 @@ Stack::Impl::Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> h, StackCon
   if (config.ipv6) udp_addresses.emplace_back(config.address6);
   udp.set_local_addresses(std::move(udp_addresses));
   out.set_device_sums_above(config.tcp.tso_checksum_offload_above);
-  rx_storage.resize(kBatch * kMaxPacket);
+  rx_storage.reset(new uint8_t[kBatch * kMaxPacket]);
   for (size_t i = 0; i < kBatch; ++i) {
-    rx_slots[i].buf = std::span<uint8_t>(rx_storage.data() + i * kMaxPacket, kMaxPacket);
+    rx_slots[i].buf = std::span<uint8_t>(rx_storage.get() + i * kMaxPacket, kMaxPacket);
   }
 }
 

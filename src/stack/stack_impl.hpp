@@ -74,9 +74,9 @@ struct Stack::Impl {
   udp::UdpSocketTable udp;
   stack::PendingRequests requests;  // forwarding: SYNs waiting for the application
   std::function<void(const ConnectionRequest&)> on_request;
-  stack::UdpFlows udp_flows;            // forwarding: UDP flows to forwarded destinations
-  stack::DirectPlacement::Lease lease;  // held for one placed read at a time
-  std::vector<uint8_t> rx_storage;
+  stack::UdpFlows udp_flows;              // forwarding: UDP flows to forwarded destinations
+  stack::DirectPlacement::Lease lease;    // held for one placed read at a time
+  std::unique_ptr<uint8_t[]> rx_storage;  // uninitialised, as Output's (resident once used)
   std::array<dev::PacketSlot, kBatch> rx_slots;
   // IP header length of the packet being input, 0 when its segment lies elsewhere (a
   // reassembled datagram): only a segment inside its packet may seed placement.

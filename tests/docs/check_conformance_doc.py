@@ -46,6 +46,8 @@ def binary_source_dir(name):
         return ROOT / "tests/sim"
     if name == "drill_selftest":
         return ROOT / "tests/conformance/selftest"
+    if name == "unit_tools" or name.startswith("unit_proxy_"):
+        return ROOT / "tools/tests"  # the tools' tests (tools/CMakeLists.txt, tools/proxy/*.cmake)
     if name.startswith("unit_"):
         return ROOT / "tests/unit" / name[len("unit_") :]
     return None

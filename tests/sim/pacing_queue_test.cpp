@@ -10,9 +10,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <vector>
 
-#include "support/sim_net.hpp"
+#include "support/delay_line.hpp"
 
 namespace utcp::test {
 namespace {
@@ -28,58 +27,28 @@ struct Outcome {
 Outcome transfer(bool pacing, size_t bytes, uint64_t seed) {
   std::printf("fault seed %llu, pacing %s\n", static_cast<unsigned long long>(seed),
               pacing ? "on" : "off");
-  SimNetConfig cfg;
-  const dev::FaultConfig line{.delay = std::chrono::milliseconds(20), .queue_packets = 1024};
-  cfg.faults_a = dev::FaultInjectorConfig{.tx = line, .rx = {}, .seed = seed};
-  cfg.faults_b = dev::FaultInjectorConfig{.tx = line, .rx = {}, .seed = seed + 1};
-  // The link itself never drops: the injector's line is the only bounded queue.
-  cfg.link.queue_packets = 1 << 16;
+  SimNetConfig cfg =
+      delay_line_config({.delay = std::chrono::milliseconds(20), .queue_packets = 1024}, seed);
   cfg.a.tcp.pacing = pacing;
   SimNet net(cfg);
   SimPair p = establish(net, 5200);
   Outcome out;
   if (p.server == kNoSocket) return out;
 
-  std::vector<uint8_t> chunk(64 * 1024);
-  for (size_t i = 0; i < chunk.size(); ++i) chunk[i] = static_cast<uint8_t>(i * 13 + 5);
-  size_t written = 0;
-  size_t received = 0;
-  std::vector<uint8_t> buf(64 * 1024);
-  const Instant start = net.now();
-  out.done = net.run_until(
-      [&] {
-        std::error_code ec;
-        while (written < bytes) {
-          const size_t off = written % chunk.size();
-          const size_t len = std::min(chunk.size() - off, bytes - written);
-          const size_t n = net.a().send(p.client, std::span(chunk).subspan(off, len), ec);
-          if (n == 0) break;
-          written += n;
-        }
-        for (;;) {
-          const size_t n = net.b().recv(p.server, buf, ec);
-          if (n == 0) break;
-          for (size_t i = 0; i < n; ++i) {
-            if (buf[i] != static_cast<uint8_t>(((received + i) % chunk.size()) * 13 + 5)) {
-              ADD_FAILURE() << "byte " << received + i << " differs";
-              return true;
-            }
-          }
-          received += n;
-        }
-        if (auto info = net.a().tcp_info(p.client)) {
-          out.max_pacing_rate = std::max(out.max_pacing_rate, info->pacing_rate);
-          out.retransmitted = info->total_retrans;
-        }
-        return received == bytes;
-      },
-      std::chrono::seconds(120));
-  out.elapsed = net.now() - start;
+  const OneWayResult r = one_way_transfer(net, p, bytes, {.mul = 13, .add = 5}, [&] {
+    if (auto info = net.a().tcp_info(p.client)) {
+      out.max_pacing_rate = std::max(out.max_pacing_rate, info->pacing_rate);
+      out.retransmitted = info->total_retrans;
+    }
+  });
+  out.done = r.done;
+  out.elapsed = r.elapsed;
   out.queue_dropped = net.faults_a()->tx_counters().queue_dropped;
   std::printf(
       "  %s: %zu bytes in %lld ms, %llu queue drops, %llu retransmitted, "
       "max pacing rate %llu B/s\n",
-      out.done ? "done" : "NOT DONE", received, static_cast<long long>(out.elapsed.count() / 1000),
+      out.done ? "done" : "NOT DONE", r.received,
+      static_cast<long long>(out.elapsed.count() / 1000),
       static_cast<unsigned long long>(out.queue_dropped),
       static_cast<unsigned long long>(out.retransmitted),
       static_cast<unsigned long long>(out.max_pacing_rate));

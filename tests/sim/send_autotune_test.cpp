@@ -8,9 +8,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <vector>
 
-#include "support/sim_net.hpp"
+#include "support/delay_line.hpp"
 
 namespace utcp::test {
 namespace {
@@ -26,17 +25,13 @@ struct Outcome {
 Outcome one_way_transfer(size_t send_buffer_max, size_t bytes) {
   const uint64_t seed = 7;
   std::printf("fault seed %llu\n", static_cast<unsigned long long>(seed));
-  SimNetConfig cfg;
   // 20 ms each way behind a 1 Gbit/s bottleneck whose queue never fills: the rate spaces the
   // segments out as a real link would (without it a whole window arrives at one virtual
-  // instant and draws a single stretch ACK).
-  const dev::FaultConfig delay{
-      .delay = std::chrono::milliseconds(20), .rate_mbps = 1000, .rate_queue_bytes = 64 << 20};
-  cfg.faults_a = dev::FaultInjectorConfig{.tx = delay, .rx = {}, .seed = seed};
-  cfg.faults_b = dev::FaultInjectorConfig{.tx = delay, .rx = {}, .seed = seed + 1};
-  // The injector releases a whole window at one virtual instant: the link must queue it all
-  // (this path has no bottleneck, it tests the sender's buffer only).
-  cfg.link.queue_packets = 1 << 16;
+  // instant and draws a single stretch ACK). The link never drops (this path has no
+  // bottleneck, it tests the sender's buffer only).
+  SimNetConfig cfg = delay_line_config(
+      {.delay = std::chrono::milliseconds(20), .rate_mbps = 1000, .rate_queue_bytes = 64 << 20},
+      seed);
   cfg.a.tcp.send_buffer = 256 * 1024;
   cfg.a.tcp.send_buffer_max = send_buffer_max;
   SimNet net(cfg);
@@ -44,41 +39,14 @@ Outcome one_way_transfer(size_t send_buffer_max, size_t bytes) {
   Outcome out;
   if (p.server == kNoSocket) return out;
 
-  std::vector<uint8_t> chunk(64 * 1024);
-  for (size_t i = 0; i < chunk.size(); ++i) chunk[i] = static_cast<uint8_t>(i * 7);
-  size_t written = 0;
-  size_t received = 0;
-  std::vector<uint8_t> buf(64 * 1024);
-  const Instant start = net.now();
-  out.done = net.run_until(
-      [&] {
-        std::error_code ec;
-        while (written < bytes) {
-          const size_t off = written % chunk.size();
-          const size_t len = std::min(chunk.size() - off, bytes - written);
-          const size_t n = net.a().send(p.client, std::span(chunk).subspan(off, len), ec);
-          if (n == 0) break;
-          written += n;
-        }
-        for (;;) {
-          const size_t n = net.b().recv(p.server, buf, ec);
-          if (n == 0) break;
-          for (size_t i = 0; i < n; ++i) {
-            if (buf[i] != static_cast<uint8_t>(((received + i) % chunk.size()) * 7)) {
-              ADD_FAILURE() << "byte " << received + i << " differs";
-              return true;
-            }
-          }
-          received += n;
-        }
-        if (auto info = net.a().tcp_info(p.client)) {
-          out.max_in_flight = std::max(out.max_in_flight, info->unacked);
-          out.final_cwnd = info->cwnd;
-        }
-        return received == bytes;
-      },
-      std::chrono::seconds(120));
-  out.elapsed = net.now() - start;
+  const OneWayResult r = one_way_transfer(net, p, bytes, {.mul = 7, .add = 0}, [&] {
+    if (auto info = net.a().tcp_info(p.client)) {
+      out.max_in_flight = std::max(out.max_in_flight, info->unacked);
+      out.final_cwnd = info->cwnd;
+    }
+  });
+  out.done = r.done;
+  out.elapsed = r.elapsed;
   out.dropped = net.link().a_to_b().dropped_full + net.link().b_to_a().dropped_full;
   return out;
 }

@@ -12,11 +12,9 @@
 // spreading the ACKs, so a paced round's train lasts about srtt / 2, docs/performance.md.)
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cstdio>
-#include <vector>
 
-#include "support/sim_net.hpp"
+#include "support/delay_line.hpp"
 
 namespace utcp::test {
 namespace {
@@ -31,48 +29,18 @@ struct Outcome {
 
 Outcome transfer(const char* cc, size_t bytes, uint64_t seed) {
   std::printf("fault seed %llu, cc %s\n", static_cast<unsigned long long>(seed), cc);
-  SimNetConfig cfg;
-  const dev::FaultConfig line{.delay = std::chrono::milliseconds(20), .queue_packets = 1024};
-  cfg.faults_a = dev::FaultInjectorConfig{.tx = line, .rx = {}, .seed = seed};
-  cfg.faults_b = dev::FaultInjectorConfig{.tx = line, .rx = {}, .seed = seed + 1};
-  cfg.link.queue_packets = 1 << 16;  // the injector's line is the only bounded queue
+  SimNetConfig cfg =
+      delay_line_config({.delay = std::chrono::milliseconds(20), .queue_packets = 1024}, seed);
   cfg.a.tcp.congestion_control = cc;
   SimNet net(cfg);
   SimPair p = establish(net, 5300);
   Outcome out;
   if (p.server == kNoSocket) return out;
 
-  std::vector<uint8_t> chunk(64 * 1024);
-  for (size_t i = 0; i < chunk.size(); ++i) chunk[i] = static_cast<uint8_t>(i * 29 + 3);
-  size_t written = 0;
-  size_t received = 0;
-  std::vector<uint8_t> buf(64 * 1024);
-  const Instant start = net.now();
-  out.done = net.run_until(
-      [&] {
-        std::error_code ec;
-        while (written < bytes) {
-          const size_t off = written % chunk.size();
-          const size_t len = std::min(chunk.size() - off, bytes - written);
-          const size_t n = net.a().send(p.client, std::span(chunk).subspan(off, len), ec);
-          if (n == 0) break;
-          written += n;
-        }
-        for (;;) {
-          const size_t n = net.b().recv(p.server, buf, ec);
-          if (n == 0) break;
-          for (size_t i = 0; i < n; ++i) {
-            if (buf[i] != static_cast<uint8_t>(((received + i) % chunk.size()) * 29 + 3)) {
-              ADD_FAILURE() << "byte " << received + i << " differs";
-              return true;
-            }
-          }
-          received += n;
-        }
-        return received == bytes;
-      },
-      std::chrono::seconds(120));
-  out.elapsed = net.now() - start;
+  const OneWayResult r = one_way_transfer(net, p, bytes, {.mul = 29, .add = 3}, [] {});
+  out.done = r.done;
+  out.elapsed = r.elapsed;
+  const size_t received = r.received;
   out.queue_dropped = net.faults_a()->tx_counters().queue_dropped;
   if (auto info = net.a().tcp_info(p.client)) {
     out.fast_recoveries = info->fast_recoveries;

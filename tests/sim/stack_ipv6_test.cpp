@@ -6,56 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <random>
 #include <vector>
 
+#include "support/both_ways_transfer.hpp"
 #include "support/sim_net.hpp"
 
 namespace utcp::test {
 namespace {
-
-std::vector<uint8_t> random_bytes(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<uint8_t> v(n);
-  for (auto& b : v) b = static_cast<uint8_t>(rng());
-  return v;
-}
-
-// One direction of a transfer: writes `data` as the window allows, reads all that arrives,
-// and shuts the sender's side down once everything is written.
-struct Pump {
-  Stack& from;
-  SocketId from_sock;
-  Stack& to;
-  SocketId to_sock;
-  const std::vector<uint8_t>& data;
-  size_t written = 0;
-  std::vector<uint8_t> received;
-  bool shut = false;
-  bool eof = false;
-
-  void run() {
-    std::error_code ec;
-    while (written < data.size()) {
-      const size_t n = from.send(from_sock, std::span(data).subspan(written), ec);
-      if (n == 0) break;
-      written += n;
-    }
-    if (written == data.size() && !shut) {
-      from.shutdown_write(from_sock, ec);
-      shut = true;
-    }
-    uint8_t buf[16384];
-    for (;;) {
-      const size_t n = to.recv(to_sock, buf, ec);
-      if (n == 0) {
-        if (!ec) eof = true;
-        break;
-      }
-      received.insert(received.end(), buf, buf + n);
-    }
-  }
-};
 
 // A connected pair from A to B's `addr` (either family) on `port`, with a listener `options`.
 SimPair connect_to(SimNet& net, IpAddr addr, uint16_t port, const ListenOptions& options = {}) {
@@ -78,27 +35,7 @@ void transfer_both_ways(SimNet& net, size_t bytes, uint64_t seed, Duration budge
   EXPECT_EQ(net.a().local_endpoint(p.client).addr, IpAddr(net.a().config().address6));
   EXPECT_EQ(net.b().remote_endpoint(p.server).addr, IpAddr(net.a().config().address6));
   EXPECT_EQ(net.b().local_endpoint(p.server).addr, b6);
-  const auto up = random_bytes(bytes, seed);
-  const auto down = random_bytes(bytes, seed + 1);
-  Pump a2b{net.a(), p.client, net.b(), p.server, up};
-  Pump b2a{net.b(), p.server, net.a(), p.client, down};
-  const bool done = net.run_until(
-      [&] {
-        a2b.run();
-        b2a.run();
-        return a2b.eof && b2a.eof;
-      },
-      budget);
-  ASSERT_TRUE(done) << "transfer stalled: a->b " << a2b.received.size() << "/" << bytes << ", b->a "
-                    << b2a.received.size() << "/" << bytes;
-  EXPECT_TRUE(a2b.received == up) << "a->b bytes differ";
-  EXPECT_TRUE(b2a.received == down) << "b->a bytes differ";
-  net.a().close(p.client);
-  net.b().close(p.server);
-  net.b().close(p.listener);
-  EXPECT_TRUE(net.run_until(
-      [&] { return net.a().connection_count() == 0 && net.b().connection_count() == 0; },
-      std::chrono::seconds(200)));
+  exchange_both_ways(net, p, bytes, seed, budget);
 }
 
 TEST(Ipv6Transfer, LosslessBothWaysByteExact) {
@@ -125,10 +62,7 @@ TEST_P(Ipv6TransferLossy, FaultyLinkBothWaysByteExact) {
                                 .reorder = 0.05,
                                 .delay = std::chrono::milliseconds(5),
                                 .jitter = std::chrono::milliseconds(2)};
-  SimNetConfig cfg;
-  cfg.faults_a = dev::FaultInjectorConfig{.tx = faults, .rx = {}, .seed = seed};
-  cfg.faults_b = dev::FaultInjectorConfig{.tx = faults, .rx = {}, .seed = seed * 7919 + 1};
-  SimNet net(cfg);
+  SimNet net(faulty_link(faults, seed, seed * 7919 + 1));
   transfer_both_ways(net, 1 << 20, seed, std::chrono::seconds(1200));
   EXPECT_GT(net.faults_a()->tx_counters().dropped, 0u);
   EXPECT_GT(net.faults_a()->tx_counters().corrupted, 0u);

@@ -5,56 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <random>
 #include <vector>
 
+#include "support/both_ways_transfer.hpp"
 #include "support/sim_net.hpp"
 
 namespace utcp::test {
 namespace {
-
-std::vector<uint8_t> random_bytes(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<uint8_t> v(n);
-  for (auto& b : v) b = static_cast<uint8_t>(rng());
-  return v;
-}
-
-// One direction of a transfer: writes `data` into `from` as the window allows and reads
-// everything arriving at `to`; shuts down the sender's side once all is written.
-struct Pump {
-  Stack& from;
-  SocketId from_sock;
-  Stack& to;
-  SocketId to_sock;
-  const std::vector<uint8_t>& data;
-  size_t written = 0;
-  std::vector<uint8_t> received;
-  bool shut = false;
-  bool eof = false;
-
-  void run() {
-    std::error_code ec;
-    while (written < data.size()) {
-      size_t n = from.send(from_sock, std::span(data).subspan(written), ec);
-      if (n == 0) break;
-      written += n;
-    }
-    if (written == data.size() && !shut) {
-      from.shutdown_write(from_sock, ec);
-      shut = true;
-    }
-    uint8_t buf[16384];
-    for (;;) {
-      size_t n = to.recv(to_sock, buf, ec);
-      if (n == 0) {
-        if (!ec) eof = true;
-        break;
-      }
-      received.insert(received.end(), buf, buf + n);
-    }
-  }
-};
 
 struct Pair {
   SocketId client = kNoSocket;
@@ -68,40 +25,11 @@ Pair connect_pair(SimNet& net, uint16_t port) {
   return {p.client, p.server};
 }
 
+// A connected pair on port 5000 (listener closed at once), then the shared both-ways transfer.
 void transfer_both_ways(SimNet& net, size_t bytes, uint64_t seed, Duration budget) {
   Pair p = connect_pair(net, 5000);
   ASSERT_NE(p.server, kNoSocket);
-  auto up = random_bytes(bytes, seed);
-  auto down = random_bytes(bytes, seed + 1);
-  Pump a2b{net.a(), p.client, net.b(), p.server, up};
-  Pump b2a{net.b(), p.server, net.a(), p.client, down};
-  bool done = net.run_until(
-      [&] {
-        a2b.run();
-        b2a.run();
-        return a2b.eof && b2a.eof;
-      },
-      budget);
-  ASSERT_TRUE(done) << "transfer stalled: a->b " << a2b.received.size() << "/" << bytes << ", b->a "
-                    << b2a.received.size() << "/" << bytes << " at t=" << to_us(net.now()) << "us";
-  EXPECT_TRUE(a2b.received == up) << "a->b bytes differ";
-  EXPECT_TRUE(b2a.received == down) << "b->a bytes differ";
-  net.a().close(p.client);
-  net.b().close(p.server);
-  // Both sides closed after both FINs: after TIME-WAIT (2*MSL = 60 s) nothing is left.
-  EXPECT_TRUE(net.run_until(
-      [&] { return net.a().connection_count() == 0 && net.b().connection_count() == 0; },
-      std::chrono::seconds(200)))
-      << "connections left: a=" << net.a().connection_count()
-      << " b=" << net.b().connection_count();
-}
-
-// Both directions damaged the same way, each end's injector with its own seed.
-SimNetConfig faulty_link(const dev::FaultConfig& faults, uint64_t seed_a, uint64_t seed_b) {
-  SimNetConfig cfg;
-  cfg.faults_a = dev::FaultInjectorConfig{.tx = faults, .rx = {}, .seed = seed_a};
-  cfg.faults_b = dev::FaultInjectorConfig{.tx = faults, .rx = {}, .seed = seed_b};
-  return cfg;
+  exchange_both_ways(net, SimPair{.client = p.client, .server = p.server}, bytes, seed, budget);
 }
 
 TEST(StackTransfer, LosslessBothWays) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -34,6 +35,16 @@ bool ipv6_on(const std::string& interface) {
 bool usable(const std::optional<dev::RouteInfo>& r, int tun_ifindex) {
   return r && r->type == RTN_UNICAST && r->ifindex > 0 && r->ifindex != tun_ifindex &&
          !r->interface.empty();
+}
+
+// An address inside `p` to ask the kernel about: the first after the network address (which
+// the local table may hold as a broadcast address), or the address itself for a /31, /32.
+IpAddr probe_address(const IpPrefix& p) {
+  const size_t bits = p.addr.is_v4() ? 32 : 128;
+  if (size_t{p.length} + 1 >= bits) return p.addr;
+  std::array<uint8_t, 16> b = p.addr.bytes16();
+  b[15] = static_cast<uint8_t>(b[15] | 1);
+  return p.addr.is_v4() ? IpAddr(Ipv4Addr(b[12], b[13], b[14], b[15])) : IpAddr(Ipv6Addr(b));
 }
 
 }  // namespace
@@ -122,7 +133,7 @@ void RouteSetup::resolve_outbound(const ProxyConfig& config, const std::vector<I
         const auto p = std::find_if(wanted.begin(), wanted.end(),
                                     [v6](const IpPrefix& q) { return q.addr.is_v6() == v6; });
         int err = 0;
-        if (p != wanted.end()) r = dev::netlink_route_lookup(p->addr, fwmark_, err);
+        if (p != wanted.end()) r = dev::netlink_route_lookup(probe_address(*p), fwmark_, err);
       }
       if (usable(r, tun_ifindex_)) (v6 ? outbound6_ : outbound_) = r->interface;
     }

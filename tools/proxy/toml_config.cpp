@@ -215,7 +215,12 @@ std::vector<CLI::ConfigItem> TomlConfig::from_config(std::istream& input) const 
   try {
     table = toml::parse(input, file);
   } catch (const toml::parse_error& e) {
-    throw CLI::ConfigError(where(file, e.source()) + ": " + std::string(e.description()));
+    // One line: tomlplusplus quotes what it saw, which may be a line break.
+    std::string what(e.description());
+    for (char& c : what) {
+      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    }
+    throw CLI::ConfigError(where(file, e.source()) + ": " + what);
   }
   std::vector<CLI::ConfigItem> out;
   add_items(table, {}, app_, file, out);

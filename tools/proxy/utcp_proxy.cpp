@@ -30,11 +30,8 @@
 #include "session_log.hpp"
 #include "tcp_relay.hpp"
 
-#if __has_include("udp_relay.hpp")
-#include "udp_relay.hpp"
-#define UTCP_PROXY_UDP 1
-#endif
 #include "route_setup.hpp"
+#include "udp_relay.hpp"
 
 namespace utcp::proxy {
 namespace {
@@ -50,9 +47,7 @@ void log_line(const std::string& line) {
 void adjust_stack(const ProxyConfig& c, StackConfig& s) {
   s.forward = {*IpPrefix::parse("0.0.0.0/0"), *IpPrefix::parse("::/0")};
   s.forward_echo = true;
-#ifdef UTCP_PROXY_UDP
   s.forward_udp = true;
-#endif
   s.max_udp_flows = static_cast<uint32_t>(std::min<size_t>(c.max_sessions, UINT32_MAX));
   s.udp_flow_idle_timeout = Duration(c.udp_idle_timeout.count() * 1000);
   // A request waits for the upstream's answer; the stack's own timeout must not come first.
@@ -89,9 +84,20 @@ class Usr1Watcher {
   int fd_ = -1;
 };
 
-void write_stats_json(const std::string& path, const SessionLog& log) {
+// The sessions and totals, with the UDP relay's counters (local DNS answers, drops by reason)
+// and the stack's connection count beside them.
+nlohmann::json stats_json(const SessionLog& log, const UdpRelay& udp, const Stack& stack) {
+  nlohmann::json j = log.to_json();
+  nlohmann::json counters = nlohmann::json::object();
+  for (const auto& [name, value] : udp.counters()) counters[std::string(name)] = value;
+  j["totals"]["udp_relay"] = std::move(counters);
+  j["totals"]["stack_connections"] = stack.connection_count();
+  return j;
+}
+
+void write_stats_json(const std::string& path, const nlohmann::json& stats) {
   std::ofstream out(path, std::ios::trunc);
-  out << log.to_json().dump(2) << "\n";
+  out << stats.dump(2) << "\n";
   if (!out) throw std::runtime_error("--stats-json " + path + ": cannot write");
 }
 
@@ -120,28 +126,41 @@ int run(const ProxyConfig& config) {
 
   SessionLog log(now_s,
                  config.verbose >= 1 ? std::function<void(const std::string&)>(log_line) : nullptr);
-#ifdef UTCP_PROXY_UDP
   UdpRelay udp(stack, loop, config, setup, log);
   TcpRelay tcp(
       stack, loop, config, setup, log, [&udp](const IpAddr& a) { return udp.fake_ip_name(a); },
       [&udp] { return udp.flow_count(); });
+  // The Stack's readiness callback (inside process()): each relay notes its own sockets.
   stack.set_readiness_callback([&](SocketId s, uint32_t r) {
     if (!udp.on_readiness(s, r)) tcp.on_readiness(s, r);
   });
-#else
-  TcpRelay tcp(stack, loop, config, setup, log, nullptr, nullptr);
-  stack.set_readiness_callback([&](SocketId s, uint32_t r) { tcp.on_readiness(s, r); });
-#endif
 
   bool draining = false;
+  // Memory goes back to the system when sessions end or their buffers are freed (idle): the
+  // trimmer follows the session count and the bytes the stack's rings hold (the counter
+  // tcp.mem.bytes, read at most twice a second; a look skipped is taken by look_timer).
   tools::HeapTrimmer trimmer(loop);
+  size_t ring_bytes = 0;
+  Instant next_look{};
+  auto note_memory = [&] {
+    const Instant now = EventLoop::clock_now();
+    if (now < next_look) return false;
+    next_look = now + Duration(500'000);
+    for (const auto& [name, v] : stack.counters()) {
+      if (name == "tcp.mem.bytes") ring_bytes = v;
+    }
+    return true;
+  };
+  tools::DeadlineTimer look_timer(loop, [&] {
+    note_memory();
+    trimmer.note(tcp.session_count(), ring_bytes);
+  });
   loop.add_after_process([&] {
-#ifdef UTCP_PROXY_UDP
     while (const auto flow = stack.next_udp_flow()) udp.on_flow(*flow);
     udp.after_process();
-#endif
     tcp.after_process();
-    trimmer.note(tcp.session_count(), 0);
+    look_timer.arm(note_memory() ? kNever : next_look);
+    trimmer.note(tcp.session_count(), ring_bytes);
     if (draining && tcp.session_count() == 0) loop.stop();
   });
 
@@ -168,7 +187,8 @@ int run(const ProxyConfig& config) {
   Usr1Watcher usr1(loop, [&log] { log_line(log.totals_line()); });
   std::optional<ControlSocket> control;
   if (!config.control_socket.empty()) {
-    control.emplace(loop, config.control_socket, [&log] { return log.to_json().dump(); });
+    control.emplace(loop, config.control_socket,
+                    [&] { return stats_json(log, udp, stack).dump(); });
   }
 
   log_line("ready");
@@ -177,7 +197,9 @@ int run(const ProxyConfig& config) {
   tcp.abort_all("shutdown");
   stack.flush(EventLoop::clock_now());
   if (config.verbose) log_line(log.totals_line());
-  if (!config.stats_json.empty()) write_stats_json(config.stats_json, log);
+  if (!config.stats_json.empty()) {
+    write_stats_json(config.stats_json, stats_json(log, udp, stack));
+  }
   rt.print_stats_if_asked();
   return 0;
 }

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -134,6 +135,16 @@ TEST_F(RouteSetupTest, LookupSeesTheDefaultRouteAndItsPrefixLength) {
       ESRCH);
 }
 
+TEST_F(RouteSetupTest, AMultipathDefaultRouteNamesItsFirstNextHop) {
+  // iproute2 builds the RTA_MULTIPATH attribute; this namespace is the test's own.
+  if (std::system("ip route add default nexthop dev up0 nexthop dev pt0 2>/dev/null") != 0) {
+    GTEST_SKIP() << "ip cannot add a multipath route here";
+  }
+  const auto d = dev::netlink_default_route(false);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->interface, "up0");
+}
+
 TEST_F(RouteSetupTest, AutoRouteCapturesEverythingButTheProxysOwnSockets) {
   add_default_route();
   config_.auto_route = true;
@@ -203,6 +214,19 @@ TEST_F(RouteSetupTest, DirectAutoRouteLeavesByTheDefaultRoute) {
   EXPECT_EQ(routes.outbound_interface(), "up0");
   EXPECT_EQ(routes.outbound_interface6(), "");
   EXPECT_EQ(datagram_leaves_by(&routes), "up0");
+}
+
+TEST_F(RouteSetupTest, DirectRoutesLeaveByTheInterfaceThePrefixUsedBefore) {
+  config_.upstream = UpstreamKind::kDirect;
+  config_.routes = {prefix("10.81.0.0/24")};
+  EXPECT_THROW(RouteSetup(config_, "pt0"), std::runtime_error);  // 10.81.0.0/24: no route
+  // A wider route through the uplink, no default route.
+  ASSERT_EQ(
+      dev::netlink_add_route(static_cast<int>(::if_nametoindex("up0")), prefix("10.81.0.0/16")), 0);
+  const RouteSetup routes(config_, "pt0");
+  EXPECT_EQ(routes.outbound_interface(), "up0");
+  EXPECT_EQ(route_dev(addr("10.81.0.9")), "pt0");
+  EXPECT_EQ(route_dev(addr("10.81.1.9")), "up0");
 }
 
 TEST_F(RouteSetupTest, InterfaceAndFwmarkAreAppliedToUpstreamSockets) {

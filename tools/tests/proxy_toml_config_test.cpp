@@ -132,6 +132,10 @@ TEST_F(TomlConfigTest, ASyntaxErrorNamesFileLineAndColumn) {
   // An unterminated string: the error is on line 1.
   const std::string e2 = config_error("socks5 = \"10.80.0.2:1080\n");
   EXPECT_NE(e2.find(file_->path() + ":1:"), std::string::npos) << e2;
+  // A bad boolean: tomlplusplus quotes what it saw, up to the line break; still one line.
+  const std::string e3 = config_error("auto-route = tru\n");
+  EXPECT_NE(e3.find(file_->path() + ":1:"), std::string::npos) << e3;
+  EXPECT_EQ(e3.find('\n'), std::string::npos) << e3;
 }
 
 TEST_F(TomlConfigTest, ATableValueIsRefused) {

@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// utcp-proxy's UDP relay: see udp_relay.hpp.
+#include "udp_relay.hpp"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <list>
+#include <system_error>
+
+#include "socket_address.hpp"
+#include "socks5_association.hpp"
+#include "socks5_udp.hpp"
+
+namespace utcp::proxy {
+namespace {
+
+std::string endpoint_text(const Endpoint& e) {
+  const std::string host = e.addr.is_v4() ? e.addr.to_string() : "[" + e.addr.to_string() + "]";
+  return host + ":" + std::to_string(e.port);
+}
+
+constexpr uint16_t kDnsPort = 53;
+constexpr int kMaxDatagramsPerWakeup = 64;  // from one upstream socket, before others get a turn
+
+}  // namespace
+
+struct UdpRelay::Flow {
+  Stack::UdpFlow flow;
+  uint64_t session = 0;
+  Target target;           // where its datagrams go upstream (SOCKS5: the §7 DST)
+  bool local_dns = false;  // fake-IP DNS: answered here
+  int fd = -1;             // the upstream UDP socket (direct: to the target; SOCKS5: to BND)
+  bool fd_watched = false;
+  uint32_t fd_events = 0;
+  std::unique_ptr<Socks5Association> socks;
+  bool ready = false;  // the upstream takes datagrams now
+  // Toward the upstream, not yet sent. A list: an empty one allocates nothing (a deque would,
+  // per flow), and most flows never queue.
+  std::list<std::vector<uint8_t>> queue;
+  size_t queued_bytes = 0;
+  Instant opened;
+  Instant last_used;
+  uint64_t bytes_up = 0;
+  uint64_t bytes_down = 0;
+};
+
+UdpRelay::UdpRelay(Stack& stack, EventLoop& loop, const ProxyConfig& config, SocketSetup setup,
+                   SessionSink& sink)
+    : stack_(stack),
+      loop_(loop),
+      config_(config),
+      setup_(std::move(setup)),
+      sink_(sink),
+      started_(EventLoop::clock_now()),
+      buf_(65536) {
+  if (config.dns == DnsMode::kFakeIp) dns_.emplace(config.fake_ip_pool, config.fake_ip_pool6);
+  sweep_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (sweep_fd_ < 0) throw std::system_error(errno, std::generic_category(), "timerfd_create");
+  loop_.add_fd(sweep_fd_, EPOLLIN, [this](uint32_t) {
+    uint64_t expirations;
+    while (::read(sweep_fd_, &expirations, sizeof expirations) > 0) {
+    }
+    sweep();
+  });
+}
+
+UdpRelay::~UdpRelay() {
+  std::vector<SocketId> all;
+  for (const auto& [s, f] : flows_) all.push_back(s);
+  for (const SocketId s : all) end(s, "shutdown");
+  loop_.remove_fd(sweep_fd_);
+  ::close(sweep_fd_);
+}
+
+std::string UdpRelay::upstream_name() const {
+  switch (config_.upstream) {
+    case UpstreamKind::kSocks5:
+      return "socks5 " + endpoint_text(config_.upstream_server);
+    case UpstreamKind::kHttpConnect:
+      return "http " + endpoint_text(config_.upstream_server);
+    case UpstreamKind::kDirect:
+      break;
+  }
+  return "direct";
+}
+
+double UdpRelay::seconds_since_start(Instant t) const {
+  return std::chrono::duration<double>(t - started_).count();
+}
+
+std::optional<std::string> UdpRelay::fake_ip_name(const IpAddr& addr) const {
+  if (!dns_) return std::nullopt;
+  return dns_->name_of(addr);
+}
+
+void UdpRelay::refuse(const Stack::UdpFlow& flow, const char* why, uint64_t& counter) {
+  ++counter;
+  SessionRecord r;
+  r.udp = true;
+  r.client = flow.remote;
+  r.destination = flow.local;
+  r.upstream = upstream_name();
+  r.started_s = seconds_since_start(EventLoop::clock_now());
+  sink_.close(sink_.open(std::move(r)), why);
+  stack_.close(flow.socket);
+  loop_.request_process();
+}
+
+void UdpRelay::on_flow(const Stack::UdpFlow& flow) {
+  if (flows_.count(flow.socket) != 0) return;
+  const bool dns_port = flow.local.port == kDnsPort;
+  if (flows_.size() >= config_.max_sessions) {
+    return refuse(flow, "limit", counters_.refused_limit);
+  }
+  auto f = std::make_unique<Flow>();
+  f->flow = flow;
+  f->opened = f->last_used = EventLoop::clock_now();
+  f->target = Target{flow.local.addr, "", flow.local.port};
+  f->local_dns = dns_ && dns_port;
+  SessionRecord r;
+  r.udp = true;
+  r.client = flow.remote;
+  r.destination = flow.local;
+  r.upstream = f->local_dns ? "fake-ip dns" : upstream_name();
+  r.started_s = seconds_since_start(f->opened);
+  if (!f->local_dns && dns_ && dns_->contains(flow.local.addr)) {
+    // A fake address: its datagrams go upstream by name (SOCKS5 ATYP 3).
+    auto name = dns_->name_of(flow.local.addr);
+    if (!name) return refuse(flow, "no-name", counters_.refused_no_name);
+    f->target.domain = *name;
+    r.domain = std::move(*name);
+  } else if (!f->local_dns && dns_port && config_.dns_upstream) {
+    f->target = Target{config_.dns_upstream->addr, "", config_.dns_upstream->port};  // --dns-server
+  }
+  f->session = sink_.open(std::move(r));
+  ++counters_.flows;
+  const SocketId s = flow.socket;
+  Flow& flow_ref = *f;
+  flows_.emplace(s, std::move(f));
+  arm_sweep();
+  if (flow_ref.local_dns) {
+    flow_ref.ready = true;
+  } else if (config_.upstream == UpstreamKind::kHttpConnect) {
+    // RFC 9110 §9.3.6: CONNECT tunnels one byte stream; there is no way to carry datagrams.
+    ++counters_.refused_unsupported;
+    return end(s, "unsupported");
+  } else if (config_.upstream == UpstreamKind::kSocks5) {
+    start_socks5(flow_ref);
+  } else if (!flow_ref.target.domain.empty()) {
+    // Direct to a fake address would need the name resolved; the loop never blocks on a
+    // resolver, so such flows are refused (fake-IP mode is meant for a proxy upstream).
+    ++counters_.refused_no_name;
+    return end(s, "no-name");
+  } else {
+    start_direct(flow_ref, Endpoint{flow_ref.target.addr, flow_ref.target.port});
+  }
+  if (auto it = flows_.find(s); it != flows_.end()) pump_client(*it->second);
+}
+
+int UdpRelay::open_socket(int type, const Endpoint& to, std::string& error) {
+  const int fd = ::socket(family_of(to), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = std::string("socket: ") + std::strerror(errno);
+    return -1;
+  }
+  // Before connect(): SO_BINDTODEVICE / SO_MARK keep the socket's packets out of the TUN.
+  if (setup_ && !setup_(fd, error)) {
+    ::close(fd);
+    return -1;
+  }
+  sockaddr_storage ss;
+  const socklen_t len = to_sockaddr(to, ss);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS) {
+    error = "connect " + endpoint_text(to) + ": " + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void UdpRelay::start_direct(Flow& f, const Endpoint& to) {
+  const SocketId s = f.flow.socket;
+  std::string error;
+  f.fd = open_socket(SOCK_DGRAM, to, error);
+  if (f.fd < 0) {
+    ++counters_.upstream_failed;
+    return end(s, "unreachable");
+  }
+  f.fd_events = EPOLLIN;
+  loop_.add_fd(f.fd, f.fd_events, [this, s](uint32_t events) { on_upstream(s, events); });
+  f.fd_watched = true;
+  f.ready = true;
+}
+
+void UdpRelay::start_socks5(Flow& f) {
+  const SocketId s = f.flow.socket;
+  const Endpoint& server = config_.upstream_server;
+  std::string error;
+  // The UDP socket first, connected to the server for now: its address and port are then known
+  // and go into the request as the datagrams' source (RFC 1928 §7); once the reply names the
+  // relay endpoint (BND), the socket is connected there.
+  f.fd = open_socket(SOCK_DGRAM, server, error);
+  const int control = f.fd < 0 ? -1 : open_socket(SOCK_STREAM, server, error);
+  if (control < 0) {
+    ++counters_.upstream_failed;
+    return end(s, "unreachable");
+  }
+  sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  Endpoint source;
+  if (::getsockname(f.fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) source = from_sockaddr(ss);
+  f.socks = std::make_unique<Socks5Association>(control, server, source, config_.credentials);
+  if (f.socks->status() == Socks5Association::Status::kFailed) {
+    ++counters_.upstream_failed;
+    return end(s, "upstream-error");
+  }
+  loop_.add_fd(control, f.socks->events(), [this, s](uint32_t events) { on_control(s, events); });
+}
+
+void UdpRelay::on_control(SocketId s, uint32_t events) {
+  auto it = flows_.find(s);
+  if (it == flows_.end()) return;
+  Flow& f = *it->second;
+  const bool was_ready = f.ready;
+  const auto status = f.socks->on_events(events);
+  using Status = Socks5Association::Status;
+  if (status == Status::kFailed) {
+    ++counters_.upstream_failed;
+    const uint8_t rep = f.socks->reply_code();
+    // RFC 1928 §6: REP 2 (not allowed by ruleset), 5 (connection refused), 7 (command not
+    // supported) are the server refusing; anything else is a failure on the way.
+    return end(s, rep == 0xff ? "upstream-error" : "refused");
+  }
+  if (status == Status::kClosed) return end(s, "upstream-closed");  // RFC 1928 §7
+  if (status == Status::kReady && !was_ready) {
+    sockaddr_storage ss;
+    const Endpoint relay = f.socks->relay();
+    const socklen_t len = to_sockaddr(relay, ss);
+    if (family_of(relay) != family_of(config_.upstream_server) ||
+        ::connect(f.fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0) {
+      ++counters_.upstream_failed;
+      return end(s, "unreachable");
+    }
+    f.ready = true;
+    f.fd_events = EPOLLIN;
+    loop_.add_fd(f.fd, f.fd_events, [this, s](uint32_t ev) { on_upstream(s, ev); });
+    f.fd_watched = true;
+    flush_up(f);
+    if (flows_.count(s) == 0) return;
+  }
+  loop_.modify_fd(f.socks->fd(), f.socks->events());
+}
+
+void UdpRelay::on_upstream(SocketId s, uint32_t events) {
+  auto it = flows_.find(s);
+  if (it == flows_.end()) return;
+  Flow& f = *it->second;
+  if (events & EPOLLOUT) {
+    flush_up(f);
+    if (flows_.count(s) == 0) return;
+  }
+  if (!(events & (EPOLLIN | EPOLLERR))) return;
+  const uint64_t before = f.bytes_down;
+  for (int i = 0; i < kMaxDatagramsPerWakeup; ++i) {
+    const ssize_t n = ::recv(f.fd, buf_.data(), buf_.size(), 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) break;
+      if (errno == ECONNREFUSED) {  // ICMP port unreachable from the target (or the relay)
+        ++counters_.upstream_refused;
+        return end(s, "refused");
+      }
+      if (errno == EHOSTUNREACH || errno == ENETUNREACH) {
+        ++counters_.upstream_failed;
+        return end(s, "unreachable");
+      }
+      ++counters_.drop_send_error;  // another ICMP error: reported once, the flow goes on
+      continue;
+    }
+    std::span<const uint8_t> payload(buf_.data(), static_cast<size_t>(n));
+    if (f.socks) {
+      Socks5UdpError error;
+      const auto d = decode_socks5_udp(payload, error);
+      if (!d) {
+        ++(error == Socks5UdpError::kFragmented ? counters_.drop_fragment
+                                                : counters_.drop_bad_header);
+        continue;
+      }
+      payload = d->payload;
+    }
+    // The reply leaves the TUN from the original destination (the flow's local endpoint).
+    std::error_code ec;
+    stack_.send_to(f.flow.socket, payload, nullptr, ec);
+    if (ec == std::errc::bad_file_descriptor) return end(s, "closed", true);
+    if (ec) {
+      ++counters_.drop_send_error;
+      continue;
+    }
+    ++counters_.datagrams_down;
+    f.bytes_down += payload.size();
+    f.last_used = EventLoop::clock_now();
+  }
+  if (f.bytes_down != before) {
+    if (SessionRecord* r = sink_.find(f.session)) r->bytes_down = f.bytes_down;
+    loop_.request_process();
+  }
+}
+
+void UdpRelay::pump_client(Flow& f) {
+  const SocketId s = f.flow.socket;
+  const uint64_t up = f.bytes_up, down = f.bytes_down;
+  for (int errors = 0; errors < 4;) {
+    std::error_code ec;
+    const size_t n = stack_.recv_from(s, buf_, ec);
+    if (ec == std::errc::operation_would_block) break;
+    if (ec == std::errc::bad_file_descriptor) return end(s, "closed", true);
+    if (ec) {  // an ICMP error about a datagram sent to the client: nothing to do
+      ++errors;
+      continue;
+    }
+    const std::span<const uint8_t> datagram(buf_.data(), n);
+    f.bytes_up += n;
+    f.last_used = EventLoop::clock_now();
+    if (!f.local_dns) {
+      ++counters_.datagrams_up;
+      send_up(f, datagram);
+      if (flows_.count(s) == 0) return;
+      continue;
+    }
+    const std::vector<uint8_t> answer = dns_->answer(datagram);
+    if (answer.empty()) continue;
+    stack_.send_to(s, answer, nullptr, ec);
+    if (!ec) {
+      ++counters_.dns_answers;
+      f.bytes_down += answer.size();
+    }
+  }
+  if (SessionRecord* r = sink_.find(f.session); r && (f.bytes_up != up || f.bytes_down != down)) {
+    r->bytes_up = f.bytes_up;
+    r->bytes_down = f.bytes_down;
+  }
+  loop_.request_process();
+  // A fake-IP DNS flow is done once its queries are answered: a resolver's next query (even
+  // from the same port) makes a new flow, so none piles up waiting for the idle timeout.
+  if (f.local_dns && f.bytes_up != 0) end(s, "closed");
+}
+
+void UdpRelay::send_up(Flow& f, std::span<const uint8_t> datagram) {
+  if (f.ready && f.queue.empty()) {  // the common case: straight out, nothing allocated
+    if (write_up(f, datagram) != WriteResult::kBlocked) return;
+  }
+  // Bounded: past it the datagram is dropped, as a router's full queue would (UDP promises no
+  // delivery), and the queue never grows.
+  if (f.queue.size() >= kMaxQueuedDatagrams || f.queued_bytes + datagram.size() > kMaxQueuedBytes) {
+    ++counters_.drop_queue_full;
+    return;
+  }
+  f.queue.emplace_back(datagram.begin(), datagram.end());
+  f.queued_bytes += datagram.size();
+  update_upstream_events(f);
+}
+
+UdpRelay::WriteResult UdpRelay::write_up(Flow& f, std::span<const uint8_t> datagram) {
+  std::span<const uint8_t> out = datagram;
+  if (f.socks) {
+    if (!encode_socks5_udp(f.target, datagram, wrap_)) {  // a name over 255 octets
+      ++counters_.drop_send_error;
+      return WriteResult::kDone;
+    }
+    out = wrap_;
+  }
+  if (::send(f.fd, out.data(), out.size(), MSG_NOSIGNAL) >= 0) return WriteResult::kDone;
+  if (errno == EAGAIN || errno == ENOBUFS) return WriteResult::kBlocked;
+  if (errno == ECONNREFUSED) {  // a port unreachable came back for an earlier datagram
+    ++counters_.upstream_refused;
+    end(f.flow.socket, "refused");
+    return WriteResult::kEnded;
+  }
+  ++counters_.drop_send_error;  // EMSGSIZE and the like: this datagram only
+  return WriteResult::kDone;
+}
+
+void UdpRelay::flush_up(Flow& f) {
+  while (f.ready && !f.queue.empty()) {
+    const WriteResult r = write_up(f, f.queue.front());
+    if (r == WriteResult::kEnded) return;
+    if (r == WriteResult::kBlocked) break;
+    f.queued_bytes -= f.queue.front().size();
+    f.queue.pop_front();
+  }
+  update_upstream_events(f);
+}
+
+void UdpRelay::update_upstream_events(Flow& f) {
+  if (!f.fd_watched) return;
+  const uint32_t want = EPOLLIN | (f.queue.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT));
+  if (want == f.fd_events) return;
+  f.fd_events = want;
+  loop_.modify_fd(f.fd, want);
+}
+
+bool UdpRelay::on_readiness(SocketId s, uint32_t ready) {
+  if (flows_.count(s) == 0) return false;
+  if (ready & ready::kHangup) {
+    // The stack closed the flow itself (StackConfig::udp_flow_idle_timeout); no Stack call
+    // is allowed from inside its callback, and none is needed.
+    ++counters_.idle;
+    end(s, "idle", true);
+    return true;
+  }
+  dirty_.push_back(s);
+  return true;
+}
+
+void UdpRelay::after_process() {
+  if (dirty_.empty()) return;
+  std::vector<SocketId> dirty;
+  dirty.swap(dirty_);
+  for (const SocketId s : dirty) {
+    if (auto it = flows_.find(s); it != flows_.end()) pump_client(*it->second);
+  }
+  if (dirty_.empty()) dirty.swap(dirty_);  // keep the capacity for the next round
+}
+
+void UdpRelay::end(SocketId s, std::string why, bool stack_closed) {
+  auto it = flows_.find(s);
+  if (it == flows_.end()) return;
+  std::unique_ptr<Flow> f = std::move(it->second);
+  flows_.erase(it);
+  if (f->socks) loop_.remove_fd(f->socks->fd());  // closed by the association's destructor
+  if (f->fd >= 0) {
+    if (f->fd_watched) loop_.remove_fd(f->fd);
+    ::close(f->fd);
+  }
+  if (!stack_closed) {
+    stack_.close(s);
+    loop_.request_process();
+  }
+  if (SessionRecord* r = sink_.find(f->session)) {
+    r->bytes_up = f->bytes_up;
+    r->bytes_down = f->bytes_down;
+    r->duration_s = seconds_since_start(EventLoop::clock_now()) - r->started_s;
+  }
+  sink_.close(f->session, std::move(why));
+}
+
+void UdpRelay::arm_sweep() {
+  if (sweep_armed_) return;
+  // Every flow is checked each period: an eighth of the shorter of the idle and connect
+  // timeouts (10 ms to 1 s), so a flow ends at most that late, and an idle relay (no flows)
+  // never wakes up.
+  auto period = std::chrono::duration_cast<std::chrono::milliseconds>(config_.connect_timeout);
+  if (config_.udp_idle_timeout.count() > 0) period = std::min(period, config_.udp_idle_timeout);
+  period = std::clamp(period / 8, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+  itimerspec spec{};
+  spec.it_interval.tv_sec = period.count() / 1000;
+  spec.it_interval.tv_nsec = period.count() % 1000 * 1'000'000;
+  spec.it_value = spec.it_interval;
+  if (::timerfd_settime(sweep_fd_, 0, &spec, nullptr) == 0) sweep_armed_ = true;
+}
+
+void UdpRelay::sweep() {
+  const Instant now = EventLoop::clock_now();
+  std::vector<std::pair<SocketId, const char*>> due;
+  for (const auto& [s, f] : flows_) {
+    if (!f->ready && now - f->opened >= config_.connect_timeout) {
+      due.emplace_back(s, "timeout");  // the SOCKS5 association never came up
+    } else if (config_.udp_idle_timeout.count() > 0 &&
+               now - f->last_used >= config_.udp_idle_timeout) {
+      due.emplace_back(s, "idle");
+    }
+  }
+  for (const auto& [s, why] : due) {
+    ++(why[0] == 'i' ? counters_.idle : counters_.upstream_failed);
+    end(s, why);
+  }
+  if (flows_.empty() && sweep_armed_) {
+    const itimerspec off{};
+    ::timerfd_settime(sweep_fd_, 0, &off, nullptr);
+    sweep_armed_ = false;
+  }
+}
+
+std::vector<std::pair<std::string_view, uint64_t>> UdpRelay::counters() const {
+  const Counters& c = counters_;
+  return {{"udp.flows", c.flows},
+          {"udp.flows.open", flows_.size()},
+          {"udp.dns.fake-ip-answers", c.dns_answers},
+          {"udp.datagrams.up", c.datagrams_up},
+          {"udp.datagrams.down", c.datagrams_down},
+          {"udp.drop.queue-full", c.drop_queue_full},
+          {"udp.drop.send-error", c.drop_send_error},
+          {"udp.drop.socks5-header", c.drop_bad_header},
+          {"udp.drop.socks5-fragment", c.drop_fragment},
+          {"udp.refused.limit", c.refused_limit},
+          {"udp.refused.unsupported", c.refused_unsupported},
+          {"udp.refused.no-name", c.refused_no_name},
+          {"udp.upstream.refused", c.upstream_refused},
+          {"udp.upstream.failed", c.upstream_failed},
+          {"udp.idle", c.idle}};
+}
+
+}  // namespace utcp::proxy

@@ -140,6 +140,23 @@ TEST_F(UdpRelayDirect, DnsServerRedirectsPort53Flows) {
   EXPECT_EQ(sink_.only().destination, asked);
 }
 
+TEST_F(UdpRelayDirect, Ipv6FlowRelayedToAnIpv4Upstream) {
+  // An IPv6 flow (the client's fd77::1 to 2001:db8::53) whose upstream, by --dns-server, is the
+  // IPv4 loopback: the upstream socket's family follows the upstream, the reply the flow.
+  ProxyConfig config;
+  start(config);
+  LoopbackEcho echo(*loop_);
+  config_.dns_upstream = echo.endpoint();
+  const Endpoint asked{*IpAddr::parse("2001:db8::53"), 53};
+  const SocketId s = client_socket(asked);
+  Endpoint from;
+  const auto reply = round_trip(s, bytes("v6 query"), &from);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(*reply, bytes("echo:v6 query"));
+  EXPECT_EQ(from, asked);
+  EXPECT_EQ(sink_.only().client.addr, *IpAddr::parse("fd77::1"));
+}
+
 TEST_F(UdpRelayDirect, HttpConnectUpstreamCannotCarryUdp) {
   ProxyConfig config;
   config.upstream = UpstreamKind::kHttpConnect;

@@ -145,7 +145,7 @@ idle_rss() {  # mode
     sleep 0.1
   done
   [ -s "$tmp/hold.ready" ] || it_fail "$mode: 1,000 connections not open after 120 s"
-  sleep 1
+  sleep 3  # idle: past utcp's idle period (1 s), after which empty buffers are freed
   local kib
   kib=$($PB rss "$relay_pid")
   record "$mode" rss_idle "$(awk -v k="$kib" 'BEGIN {printf "%.2f", k / 1024}')"

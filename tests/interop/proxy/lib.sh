@@ -280,6 +280,8 @@ px_upstream() {
     http) echo "--http-proxy $P_ADDR:8888" ;;
     http-auth) echo "--http-proxy $P_ADDR:8889 --proxy-user $PX_USER --proxy-pass $PX_PASS" ;;
     direct) echo "--direct --interface c0" ;;
+    socks5-badauth) echo "--socks5 $P_ADDR:1081 --socks-user $PX_USER --socks-pass wrong" ;;
+    http-badauth) echo "--http-proxy $P_ADDR:8889 --proxy-user $PX_USER --proxy-pass wrong" ;;
     *) it_fail "unknown upstream kind $1" ;;
   esac
 }

@@ -59,7 +59,7 @@ UdpRelay::UdpRelay(Stack& stack, EventLoop& loop, const ProxyConfig& config, Soc
       setup_(std::move(setup)),
       sink_(sink),
       started_(EventLoop::clock_now()),
-      buf_(65536) {
+      buf_(std::make_unique_for_overwrite<uint8_t[]>(kBufSize)) {
   if (config.dns == DnsMode::kFakeIp) dns_.emplace(config.fake_ip_pool, config.fake_ip_pool6);
   sweep_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (sweep_fd_ < 0) throw std::system_error(errno, std::generic_category(), "timerfd_create");
@@ -269,7 +269,7 @@ void UdpRelay::on_upstream(SocketId s, uint32_t events) {
   if (!(events & (EPOLLIN | EPOLLERR))) return;
   const uint64_t before = f.bytes_down;
   for (int i = 0; i < kMaxDatagramsPerWakeup; ++i) {
-    const ssize_t n = ::recv(f.fd, buf_.data(), buf_.size(), 0);
+    const ssize_t n = ::recv(f.fd, buf_.get(), kBufSize, 0);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) break;
       if (errno == ECONNREFUSED) {  // ICMP port unreachable from the target (or the relay)
@@ -283,7 +283,7 @@ void UdpRelay::on_upstream(SocketId s, uint32_t events) {
       ++counters_.drop_send_error;  // another ICMP error: reported once, the flow goes on
       continue;
     }
-    std::span<const uint8_t> payload(buf_.data(), static_cast<size_t>(n));
+    std::span<const uint8_t> payload(buf_.get(), static_cast<size_t>(n));
     if (f.socks) {
       Socks5UdpError error;
       const auto d = decode_socks5_udp(payload, error);
@@ -317,14 +317,14 @@ void UdpRelay::pump_client(Flow& f) {
   const uint64_t up = f.bytes_up, down = f.bytes_down;
   for (int errors = 0; errors < 4;) {
     std::error_code ec;
-    const size_t n = stack_.recv_from(s, buf_, ec);
+    const size_t n = stack_.recv_from(s, std::span(buf_.get(), kBufSize), ec);
     if (ec == std::errc::operation_would_block) break;
     if (ec == std::errc::bad_file_descriptor) return end(s, "closed", true);
     if (ec) {  // an ICMP error about a datagram sent to the client: nothing to do
       ++errors;
       continue;
     }
-    const std::span<const uint8_t> datagram(buf_.data(), n);
+    const std::span<const uint8_t> datagram(buf_.get(), n);
     f.bytes_up += n;
     f.last_used = EventLoop::clock_now();
     if (!f.local_dns) {

@@ -113,7 +113,10 @@ class UdpRelay {
   std::vector<SocketId> dirty_;  // flows the stack said have datagrams (or errors) to read
   int sweep_fd_ = -1;            // timerfd: periodic idle / setup-timeout check while flows exist
   bool sweep_armed_ = false;
-  std::vector<uint8_t> buf_;   // one datagram at a time, either way
+  // One datagram at a time, either way (the largest UDP payload fits); left uninitialised, so
+  // only the pages datagrams touch become resident.
+  static constexpr size_t kBufSize = 65536;
+  std::unique_ptr<uint8_t[]> buf_;
   std::vector<uint8_t> wrap_;  // a datagram with its SOCKS5 header
   Counters counters_;
 };

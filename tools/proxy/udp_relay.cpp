@@ -194,7 +194,10 @@ void UdpRelay::start_direct(Flow& f, const Endpoint& to) {
     return end(s, "unreachable");
   }
   f.fd_events = EPOLLIN;
-  loop_.add_fd(f.fd, f.fd_events, [this, s](uint32_t events) { on_upstream(s, events); });
+  if (!watch(f.fd, f.fd_events, [this, s](uint32_t events) { on_upstream(s, events); })) {
+    ++counters_.upstream_failed;
+    return end(s, "error");
+  }
   f.fd_watched = true;
   f.ready = true;
 }
@@ -221,7 +224,19 @@ void UdpRelay::start_socks5(Flow& f) {
     ++counters_.upstream_failed;
     return end(s, "upstream-error");
   }
-  loop_.add_fd(control, f.socks->events(), [this, s](uint32_t events) { on_control(s, events); });
+  if (!watch(control, f.socks->events(), [this, s](uint32_t events) { on_control(s, events); })) {
+    ++counters_.upstream_failed;
+    return end(s, "error");
+  }
+}
+
+bool UdpRelay::watch(int fd, uint32_t events, std::function<void(uint32_t)> callback) {
+  try {
+    loop_.add_fd(fd, events, std::move(callback));
+    return true;
+  } catch (const std::system_error&) {  // epoll_ctl out of memory or watches: this flow fails
+    return false;
+  }
 }
 
 void UdpRelay::on_control(SocketId s, uint32_t events) {
@@ -250,7 +265,10 @@ void UdpRelay::on_control(SocketId s, uint32_t events) {
     }
     f.ready = true;
     f.fd_events = EPOLLIN;
-    loop_.add_fd(f.fd, f.fd_events, [this, s](uint32_t ev) { on_upstream(s, ev); });
+    if (!watch(f.fd, f.fd_events, [this, s](uint32_t ev) { on_upstream(s, ev); })) {
+      ++counters_.upstream_failed;
+      return end(s, "error");
+    }
     f.fd_watched = true;
     flush_up(f);
     if (flows_.count(s) == 0) return;

@@ -95,6 +95,7 @@ class UdpRelay {
   void flush_up(Flow& f);
   void update_upstream_events(Flow& f);
   int open_socket(int type, const Endpoint& to, std::string& error);
+  bool watch(int fd, uint32_t events, std::function<void(uint32_t)> callback);  // loop_.add_fd
   void end(SocketId s, std::string why, bool stack_closed = false);
   void refuse(const Stack::UdpFlow& flow, const char* why, uint64_t& counter);
   void arm_sweep();

@@ -2,6 +2,7 @@
 // utcp-proxy's UDP relay: see udp_relay.hpp.
 #include "udp_relay.hpp"
 
+#include <netdb.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -11,7 +12,9 @@
 #include <cerrno>
 #include <cstring>
 #include <list>
+#include <mutex>
 #include <system_error>
+#include <thread>
 
 #include "socket_address.hpp"
 #include "socks5_association.hpp"
@@ -30,6 +33,15 @@ constexpr int kMaxDatagramsPerWakeup = 64;  // from one upstream socket, before 
 
 }  // namespace
 
+// Shared with a resolver thread: `relay` is cleared (under the lock) when the flow ends, so an
+// answer that comes later is dropped; the loop outlives the relay, so posting to it under the
+// lock while `relay` is set is safe.
+struct UdpRelay::Resolution {
+  std::mutex mutex;
+  UdpRelay* relay = nullptr;
+  EventLoop* loop = nullptr;
+};
+
 struct UdpRelay::Flow {
   Stack::UdpFlow flow;
   uint64_t session = 0;
@@ -39,8 +51,9 @@ struct UdpRelay::Flow {
   bool fd_watched = false;
   uint32_t fd_events = 0;
   std::unique_ptr<Socks5Association> socks;
-  bool ready = false;  // the upstream takes datagrams now
-  bool dirty = false;  // in dirty_: the client side has something to read
+  std::shared_ptr<Resolution> resolution;  // direct to a name, while getaddrinfo runs
+  bool ready = false;                      // the upstream takes datagrams now
+  bool dirty = false;                      // in dirty_: the client side has something to read
   // Toward the upstream, not yet sent. A list: an empty one allocates nothing (a deque would,
   // per flow), and most flows never queue.
   std::list<std::vector<uint8_t>> queue;
@@ -154,10 +167,7 @@ void UdpRelay::on_flow(const Stack::UdpFlow& flow) {
   } else if (config_.upstream == UpstreamKind::kSocks5) {
     start_socks5(flow_ref);
   } else if (!flow_ref.target.domain.empty()) {
-    // Direct to a fake address would need the name resolved; the loop never blocks on a
-    // resolver, so such flows are refused (fake-IP mode is meant for a proxy upstream).
-    ++counters_.refused_no_name;
-    return end(s, "no-name");
+    start_resolve(flow_ref);
   } else {
     start_direct(flow_ref, Endpoint{flow_ref.target.addr, flow_ref.target.port});
   }
@@ -200,6 +210,57 @@ void UdpRelay::start_direct(Flow& f, const Endpoint& to) {
   }
   f.fd_watched = true;
   f.ready = true;
+}
+
+void UdpRelay::start_resolve(Flow& f) {
+  f.resolution = std::make_shared<Resolution>();
+  f.resolution->relay = this;
+  f.resolution->loop = &loop_;
+  // The flow's own family first: the client asked for an A or an AAAA record.
+  const int family = f.flow.local.addr.is_v4() ? AF_INET : AF_INET6;
+  std::thread([r = f.resolution, s = f.flow.socket, family, name = f.target.domain,
+               port = f.target.port] {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    addrinfo* list = nullptr;
+    std::optional<Endpoint> found;
+    if (::getaddrinfo(name.c_str(), std::to_string(port).c_str(), &hints, &list) == 0) {
+      for (const addrinfo* a = list; a != nullptr; a = a->ai_next) {
+        if (a->ai_family != AF_INET && a->ai_family != AF_INET6) continue;
+        sockaddr_storage ss{};
+        std::memcpy(&ss, a->ai_addr, std::min<size_t>(a->ai_addrlen, sizeof ss));
+        if (!found || a->ai_family == family) found = from_sockaddr(ss);
+        if (a->ai_family == family) break;
+      }
+      ::freeaddrinfo(list);
+    }
+    std::lock_guard lock(r->mutex);
+    if (r->relay == nullptr) return;
+    r->loop->post([r, s, found] {
+      UdpRelay* relay;
+      {
+        std::lock_guard inner(r->mutex);
+        relay = r->relay;
+      }
+      if (relay != nullptr) relay->on_resolved(s, found);
+    });
+  }).detach();
+}
+
+void UdpRelay::on_resolved(SocketId s, std::optional<Endpoint> found) {
+  auto it = flows_.find(s);
+  if (it == flows_.end()) return;
+  Flow& f = *it->second;
+  f.resolution.reset();
+  if (!found) {
+    ++counters_.upstream_failed;
+    return end(s, "unreachable");  // the name does not resolve
+  }
+  start_direct(f, *found);
+  if (flows_.count(s) != 0) flush_up(f);  // what the client sent meanwhile
+  loop_.request_process();
 }
 
 void UdpRelay::start_socks5(Flow& f) {
@@ -458,6 +519,10 @@ void UdpRelay::end(SocketId s, std::string why, bool stack_closed) {
   if (it == flows_.end()) return;
   std::unique_ptr<Flow> f = std::move(it->second);
   flows_.erase(it);
+  if (f->resolution) {  // a resolver thread still running: its answer is dropped
+    std::lock_guard lock(f->resolution->mutex);
+    f->resolution->relay = nullptr;
+  }
   if (f->socks) loop_.remove_fd(f->socks->fd());  // closed by the association's destructor
   if (f->fd >= 0) {
     if (f->fd_watched) loop_.remove_fd(f->fd);

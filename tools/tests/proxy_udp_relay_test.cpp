@@ -8,6 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+#include <string>
+
 #include "dns_message.hpp"
 #include "proxy_udp_fixture.hpp"
 
@@ -279,7 +283,7 @@ TEST_F(UdpRelayFakeIp, QueriesAnsweredLocallyInBothFamilies) {
   EXPECT_TRUE(setup_fds_.empty());
 }
 
-TEST_F(UdpRelayFakeIp, DirectToAFakeAddressIsRefused) {
+TEST_F(UdpRelayFakeIp, DirectToAFakeAddressWithoutANameIsRefused) {
   ProxyConfig config;
   config.dns = DnsMode::kFakeIp;
   start(config);
@@ -287,6 +291,37 @@ TEST_F(UdpRelayFakeIp, DirectToAFakeAddressIsRefused) {
   EXPECT_FALSE(round_trip(s, bytes("quic"), nullptr, 300ms));
   EXPECT_EQ(sink_.only().end, "no-name");
   EXPECT_EQ(counter("udp.refused.no-name"), 1u);
+}
+
+TEST_F(UdpRelayFakeIp, DirectToAFakeAddressGoesToItsResolvedName) {
+  // "localhost" resolves (getaddrinfo, /etc/hosts) to 127.0.0.1: the flow to its fake address
+  // reaches the echo there, and the reply comes back from the fake address. Only from the
+  // hosts file: a name the resolver would ask a DNS server about must not leave the host.
+  std::ifstream hosts("/etc/hosts");
+  const std::string text((std::istreambuf_iterator<char>(hosts)), std::istreambuf_iterator<char>());
+  if (text.find("127.0.0.1") == std::string::npos || text.find("localhost") == std::string::npos) {
+    GTEST_SKIP() << "/etc/hosts does not name localhost";
+  }
+  ProxyConfig config;
+  config.dns = DnsMode::kFakeIp;
+  start(config);
+  LoopbackEcho echo(*loop_);
+  const Bytes q = *dns::build_query(1, "localhost", dns::kTypeA);
+  const auto answer = round_trip(client_socket(Endpoint{Ipv4Addr(10, 0, 0, 53), 53}), q);
+  ASSERT_TRUE(answer);
+  const auto addrs = answers_of(*answer, q.size());
+  ASSERT_EQ(addrs.size(), 1u);
+  const Endpoint fake{addrs[0], echo.endpoint().port};
+  const SocketId s = client_socket(fake);
+  Endpoint from;
+  const auto reply = round_trip(s, bytes("by name"), &from);
+  ASSERT_TRUE(reply) << "no reply through the resolved name";
+  EXPECT_EQ(*reply, bytes("echo:by name"));
+  EXPECT_EQ(from, fake);
+  const SessionRecord& r = sink_.records().rbegin()->second;
+  EXPECT_EQ(r.domain, "localhost");
+  EXPECT_EQ(r.destination, fake);
+  EXPECT_EQ(r.upstream, "direct");
 }
 
 }  // namespace

@@ -115,7 +115,7 @@ int run(const ProxyConfig& config) {
   Stack& stack = rt.stack();
   EventLoop& loop = rt.loop();
 
-  // Routes into the TUN, and the guard keeping upstream sockets out of them (docs/proxy.md, "Routes").
+  // Routes into the TUN, and the guard keeping upstream sockets out of them (docs/proxy.md).
   RouteSetup routes(config, config.common.tun);
   UpstreamSocketSetup setup = [&routes](int fd, std::string& error) {
     return routes.prepare_upstream_socket(fd, error);

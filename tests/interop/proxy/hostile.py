@@ -9,6 +9,7 @@ the client side that judges what the tunnelled client sees.
   hostile.py echo HOST PORT [GREETING]          # it must work: GREETING (if any) arrives
                                                 # first, then 64 KiB echo back intact
   hostile.py open-sessions CONTROL_PATH         # prints totals.open_tcp from --control
+  hostile.py syn-flood SRC A.B COUNT SECONDS    # COUNT raw SYNs to random A.B.x.y:port
 
 The server reads MODE_FILE at each accepted connection, so one utcp-proxy instance (one
 upstream) meets every misbehaviour in turn. A mode that "works" echoes the tunnel's bytes
@@ -264,6 +265,43 @@ def open_sessions(path):
     print(doc["totals"]["open_tcp"])
 
 
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def syn_flood(src, prefix, count, seconds):
+    """count TCP SYNs (RFC 9293 §3.1 header, no options) from src to random addresses in
+    prefix (a.b, i.e. a /16) and random ports, spread over seconds; a raw IPv4 socket, so
+    nothing but the route decides where they go (into the TUN)."""
+    import random
+    import struct
+    rng = random.Random(1)
+    print(f"syn flood seed 1: {count} SYNs to {prefix}.0.0/16 over {seconds} s", flush=True)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    s_addr = socket.inet_aton(src)
+    t0 = time.monotonic()
+    for i in range(count):
+        dst = f"{prefix}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        d_addr = socket.inet_aton(dst)
+        sport, dport = rng.randrange(1024, 65536), rng.randrange(1, 65536)
+        tcp = struct.pack("!HHIIBBHHH", sport, dport, rng.getrandbits(32), 0, 5 << 4, 0x02,
+                          65535, 0, 0)
+        pseudo = s_addr + d_addr + struct.pack("!BBH", 0, 6, len(tcp))
+        tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), i & 0xFFFF, 0, 64, 6, 0,
+                         s_addr, d_addr)
+        raw.sendto(ip + tcp, (dst, 0))
+        behind = t0 + seconds * (i + 1) / count - time.monotonic()
+        if behind > 0:
+            time.sleep(behind)
+    print(f"sent {count} SYNs in {time.monotonic() - t0:.2f} s", flush=True)
+
+
 def main(argv):
     cmd, args = argv[1], argv[2:]
     if cmd == "serve":
@@ -272,6 +310,8 @@ def main(argv):
         must_fail(args[0], int(args[1]), float(args[2]) if len(args) > 2 else 8.0)
     elif cmd == "echo":
         must_echo(args[0], int(args[1]), args[2].encode() + b"\n" if len(args) > 2 else b"")
+    elif cmd == "syn-flood":
+        syn_flood(args[0], args[1], int(args[2]), float(args[3]))
     elif cmd == "open-sessions":
         open_sessions(args[0])
     else:

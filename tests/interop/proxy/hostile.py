@@ -9,6 +9,7 @@ the client side that judges what the tunnelled client sees.
   hostile.py echo HOST PORT [GREETING]          # it must work: GREETING (if any) arrives
                                                 # first, then 64 KiB echo back intact
   hostile.py open-sessions CONTROL_PATH         # prints totals.open_tcp from --control
+  hostile.py stall HOST PORT send|recv SECONDS # never reads; prints what it could send
   hostile.py syn-flood SRC A.B COUNT SECONDS    # COUNT raw SYNs to random A.B.x.y:port
 
 The server reads MODE_FILE at each accepted connection, so one utcp-proxy instance (one
@@ -16,6 +17,7 @@ upstream) meets every misbehaviour in turn. A mode that "works" echoes the tunne
 itself (it is the destination too). Every server connection is closed after 30 s at most.
 """
 import json
+import os
 import socket
 import sys
 import threading
@@ -120,8 +122,15 @@ def socks5_mode(c, mode):
         c.sendall(OK_REPLY + b"greeting-from-upstream\n")
         echo_loop(c)
         return
-    c.sendall(OK_REPLY)  # "ok"
-    echo_loop(c)
+    c.sendall(OK_REPLY)
+    if mode == "no-read":  # a destination that never reads: back-pressure must reach the client
+        time.sleep(30)
+        return
+    if mode == "flood":  # a destination that sends without end
+        block = b"\x5a" * 65536
+        while True:
+            c.sendall(block)
+    echo_loop(c)  # "ok"
 
 
 def http_head(c, limit=8192):
@@ -251,6 +260,30 @@ def must_echo(host, port, greeting=b"", limit=10.0):
     print(f"echo {len(data)} bytes{' after the greeting' if greeting else ''}: ok")
 
 
+def stall(host, port, direction, seconds):
+    """Sends as fast as it can without ever reading (direction "send"), or reads nothing from a
+    destination that sends without end ("recv"), for seconds; prints the bytes it sent. The
+    connection stays open: back-pressure, not buffering, must hold the proxy's memory."""
+    s = connect(host, port, 10)
+    s.setblocking(False)
+    sent = 0
+    block = b"\xa5" * 65536
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if direction == "send":
+            try:
+                sent += s.send(block)
+                continue
+            except BlockingIOError:
+                pass
+        time.sleep(0.05)
+    print(sent, flush=True)
+    with open(os.environ.get("STALL_READY", "/dev/null"), "w") as f:
+        f.write(f"{sent}\n")
+    time.sleep(float(os.environ.get("STALL_HOLD", "0")))
+    s.close()
+
+
 def open_sessions(path):
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(5)
@@ -310,6 +343,8 @@ def main(argv):
         must_fail(args[0], int(args[1]), float(args[2]) if len(args) > 2 else 8.0)
     elif cmd == "echo":
         must_echo(args[0], int(args[1]), args[2].encode() + b"\n" if len(args) > 2 else b"")
+    elif cmd == "stall":
+        stall(args[0], int(args[1]), args[2], float(args[3]))
     elif cmd == "syn-flood":
         syn_flood(args[0], args[1], int(args[2]), float(args[3]))
     elif cmd == "open-sessions":

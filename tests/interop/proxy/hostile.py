@@ -9,6 +9,9 @@ the client side that judges what the tunnelled client sees.
   hostile.py echo HOST PORT [GREETING]          # it must work: GREETING (if any) arrives
                                                 # first, then 64 KiB echo back intact
   hostile.py open-sessions CONTROL_PATH         # prints totals.open_tcp from --control
+  hostile.py got-reset HOST PORT               # the destination's abort must arrive as RST
+  hostile.py send-reset HOST PORT              # a line, then RST (mode watch logs what came)
+  hostile.py hog-control CONTROL_PATH N SECONDS  # N control clients that never read
   hostile.py stall HOST PORT send|recv SECONDS # never reads; prints what it could send
   hostile.py syn-flood SRC A.B COUNT SECONDS    # COUNT raw SYNs to random A.B.x.y:port
 
@@ -19,6 +22,7 @@ itself (it is the destination too). Every server connection is closed after 30 s
 import json
 import os
 import socket
+import struct
 import sys
 import threading
 import time
@@ -72,6 +76,31 @@ def socks5_request(c):
 OK_REPLY = bytes([5, 0, 0, 1, 10, 80, 0, 2, 0x1F, 0x90])
 
 
+def tunnel_mode(c, mode):
+    """After a successful reply: the destination's behaviours; False for a plain echo."""
+    if mode == "no-read":  # a destination that never reads: back-pressure must reach the client
+        time.sleep(30)
+        return True
+    if mode == "reset":  # some bytes, then an abort (RST: SO_LINGER 0)
+        c.sendall(b"greeting-from-upstream\n")
+        time.sleep(0.3)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        return True
+    if mode == "watch":  # records how the client's end arrived: reset or EOF
+        try:
+            while c.recv(65536):
+                pass
+            print("upstream saw: eof", flush=True)
+        except ConnectionResetError:
+            print("upstream saw: reset", flush=True)
+        return True
+    if mode == "flood":  # a destination that sends without end
+        block = b"\x5a" * 65536
+        while True:
+            c.sendall(block)
+    return False
+
+
 def socks5_mode(c, mode):
     socks5_greeting(c)
     if mode == "bad-version":  # RFC 1928 §3: VER must be 5
@@ -123,14 +152,8 @@ def socks5_mode(c, mode):
         echo_loop(c)
         return
     c.sendall(OK_REPLY)
-    if mode == "no-read":  # a destination that never reads: back-pressure must reach the client
-        time.sleep(30)
-        return
-    if mode == "flood":  # a destination that sends without end
-        block = b"\x5a" * 65536
-        while True:
-            c.sendall(block)
-    echo_loop(c)  # "ok"
+    if not tunnel_mode(c, mode):
+        echo_loop(c)  # "ok"
 
 
 def http_head(c, limit=8192):
@@ -181,7 +204,8 @@ def http_mode(c, mode):
         echo_loop(c)
         return
     c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-    echo_loop(c)  # "ok"
+    if not tunnel_mode(c, mode):
+        echo_loop(c)  # "ok"
 
 
 def serve(kind, port, mode_file):
@@ -258,6 +282,48 @@ def must_echo(host, port, greeting=b"", limit=10.0):
     if got != data:
         fail(f"echo: {len(got)} of {len(data)} bytes back, or they differ")
     print(f"echo {len(data)} bytes{' after the greeting' if greeting else ''}: ok")
+
+
+def got_reset(host, port, limit=10.0):
+    """The destination aborts after a greeting: the client must see the reset."""
+    s = connect(host, port, limit)
+    data = b""
+    try:
+        while True:
+            b = s.recv(100)
+            if not b:
+                fail(f"the upstream's RST arrived as a clean EOF after {data!r}")
+            data += b
+    except ConnectionResetError:
+        print(f"reset after {data!r}: ok")
+    except socket.timeout:
+        fail(f"no reset within {limit} s after {data!r}")
+
+
+def send_reset(host, port, limit=10.0):
+    """Sends a line, then aborts (RST) its connection."""
+    s = connect(host, port, limit)
+    s.sendall(b"about to reset\n")
+    time.sleep(0.3)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    print("sent a reset")
+
+
+def hog_control(path, count, seconds):
+    """count clients of the --control socket that connect, send junk and never read."""
+    hogs = []
+    for _ in range(count):
+        u = socket.socket(socket.AF_UNIX)
+        u.settimeout(5)
+        try:
+            u.connect(path)
+            u.send(b"\xff" * 4096)
+        except OSError:
+            pass
+        hogs.append(u)
+    print(f"{count} control clients that never read", flush=True)
+    time.sleep(seconds)
 
 
 def stall(host, port, direction, seconds):
@@ -343,6 +409,12 @@ def main(argv):
         must_fail(args[0], int(args[1]), float(args[2]) if len(args) > 2 else 8.0)
     elif cmd == "echo":
         must_echo(args[0], int(args[1]), args[2].encode() + b"\n" if len(args) > 2 else b"")
+    elif cmd == "got-reset":
+        got_reset(args[0], int(args[1]))
+    elif cmd == "send-reset":
+        send_reset(args[0], int(args[1]))
+    elif cmd == "hog-control":
+        hog_control(args[0], int(args[1]), float(args[2]))
     elif cmd == "stall":
         stall(args[0], int(args[1]), args[2], float(args[3]))
     elif cmd == "syn-flood":

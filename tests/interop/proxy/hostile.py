@@ -12,7 +12,7 @@ the client side that judges what the tunnelled client sees.
   hostile.py got-reset HOST PORT               # the destination's abort must arrive as RST
   hostile.py send-reset HOST PORT              # a line, then RST (mode watch logs what came)
   hostile.py hog-control CONTROL_PATH N SECONDS  # N control clients that never read
-  hostile.py stall HOST PORT send|recv SECONDS # never reads; prints what it could send
+  hostile.py stall HOST PORT send|recv SECONDS [CONNS]  # never reads; prints what it sent
   hostile.py syn-flood SRC A.B COUNT SECONDS    # COUNT raw SYNs to random A.B.x.y:port
 
 The server reads MODE_FILE at each accepted connection, so one utcp-proxy instance (one
@@ -326,28 +326,33 @@ def hog_control(path, count, seconds):
     time.sleep(seconds)
 
 
-def stall(host, port, direction, seconds):
+def stall(host, port, direction, seconds, conns=1):
     """Sends as fast as it can without ever reading (direction "send"), or reads nothing from a
-    destination that sends without end ("recv"), for seconds; prints the bytes it sent. The
-    connection stays open: back-pressure, not buffering, must hold the proxy's memory."""
-    s = connect(host, port, 10)
-    s.setblocking(False)
+    destination that sends without end ("recv"), on conns connections for seconds; prints the
+    bytes it sent. The connections stay open: back-pressure, not buffering, must hold the
+    proxy's memory."""
+    socks = [connect(host, port, 10) for _ in range(conns)]
+    for s in socks:
+        s.setblocking(False)
     sent = 0
     block = b"\xa5" * 65536
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        if direction == "send":
+        progress = False
+        for s in socks if direction == "send" else ():
             try:
                 sent += s.send(block)
-                continue
+                progress = True
             except BlockingIOError:
                 pass
-        time.sleep(0.05)
+        if not progress:
+            time.sleep(0.05)
     print(sent, flush=True)
     with open(os.environ.get("STALL_READY", "/dev/null"), "w") as f:
         f.write(f"{sent}\n")
     time.sleep(float(os.environ.get("STALL_HOLD", "0")))
-    s.close()
+    for s in socks:
+        s.close()
 
 
 def open_sessions(path):
@@ -416,7 +421,7 @@ def main(argv):
     elif cmd == "hog-control":
         hog_control(args[0], int(args[1]), float(args[2]))
     elif cmd == "stall":
-        stall(args[0], int(args[1]), args[2], float(args[3]))
+        stall(args[0], int(args[1]), args[2], float(args[3]), int(args[4]) if len(args) > 4 else 1)
     elif cmd == "syn-flood":
         syn_flood(args[0], args[1], int(args[2]), float(args[3]))
     elif cmd == "open-sessions":

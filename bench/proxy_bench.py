@@ -62,7 +62,7 @@ METRICS = [
     ("down4", "throughput down, 4 streams", "Gbit/s", True, ">= kernel path"),
     ("crr", "connect-request-response-close", "conn/s", True, ">= kernel path"),
     ("rss_idle", "proxy RSS, 1,000 idle proxied connections", "MiB", False, "<= 6 MB"),
-    ("rss_base", "proxy RSS, no connection", "MiB", False, ""),
+    ("rss_base", "proxy RSS, just started", "MiB", False, ""),
     ("cpu_proxy", "proxy CPU per GB (relay + SOCKS server)", "CPU s/GB", False, "<= kernel path"),
     ("cpu_total", "all CPU per GB (+ iperf3 both ends)", "CPU s/GB", False, ""),
 ]
@@ -124,16 +124,18 @@ def svg(rows, path, title):
     colors = {"utcp": "#2b6cb0", "kernel": "#c05621", "none": "#718096"}
     bar_h, gap, left, width = 14, 14, 330, 420
     shown = [r for r in rows if any(r[m] is not None for m, _ in MODES)]
-    height = 60 + len(shown) * (3 * bar_h + gap) + 30
+    head, _, tail = title.partition(", ")  # the subject, then date, machine, mode, load
+    height = 80 + len(shown) * (3 * bar_h + gap) + 30
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 120}" '
            f'height="{height}" font-family="sans-serif" font-size="12">',
-           f'<text x="10" y="20" font-size="14" font-weight="bold">{esc(title)}</text>']
+           f'<text x="10" y="20" font-size="14" font-weight="bold">{esc(head)}</text>',
+           f'<text x="10" y="38" fill="#555">{esc(tail)}</text>']
     x = 10
     for mode, name in MODES:
-        out.append(f'<rect x="{x}" y="32" width="12" height="12" fill="{colors[mode]}"/>'
-                   f'<text x="{x + 16}" y="43">{esc(name)}</text>')
+        out.append(f'<rect x="{x}" y="52" width="12" height="12" fill="{colors[mode]}"/>'
+                   f'<text x="{x + 16}" y="63">{esc(name)}</text>')
         x += 200
-    y = 60
+    y = 80
     for r in shown:
         top = max(r[m] for m, _ in MODES if r[m] is not None) or 1
         better = "higher is better" if r["unit"] in ("Gbit/s", "conn/s") else "lower is better"

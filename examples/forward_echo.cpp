@@ -4,8 +4,7 @@
 // bytes (and answers pings to those addresses): the library side of a transparent proxy
 // (issue 13), where an application would dial the original destination upstream first. As root,
 // inside a network namespace of your own:
-//   ./forward_echo &
-//   ip route add 198.18.0.0/15 dev utcp0; ip -6 route add 2001:db8::/32 dev utcp0
+//   ./forward_echo &          # routes both prefixes into its TUN (TunOptions::routes)
 //   nc 198.18.7.7 1234        # or any address in those prefixes, any port; nc -u too
 // An optional argument names the TUN (default utcp0).
 #include <cstdio>
@@ -24,10 +23,11 @@ int main(int argc, char** argv) {
   if (argc > 1) tun.name = argv[1];
   tun.kernel_address = utcp::Ipv4Addr(10, 77, 0, 1);
   tun.kernel_address6 = utcp::Ipv6Addr(0xfd77, 0, 0, 0, 0, 0, 0, 1);
-  utcp::dev::TunDevice device(tun);
   utcp::StackConfig config;
   config.forward = {*utcp::IpPrefix::parse("198.18.0.0/15"),
                     *utcp::IpPrefix::parse("2001:db8::/32")};
+  tun.routes = config.forward;  // the kernel sends those prefixes into the TUN
+  utcp::dev::TunDevice device(tun);
   config.forward_udp = true;
   config.forward_echo = true;
   utcp::Stack stack(device, config);

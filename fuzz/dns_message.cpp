@@ -73,7 +73,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(answer[0] == data[0] && answer[1] == data[1]);
     check((answer[2] & 0x80) != 0);
     const bool address_query =
-        q && q->opcode == 0 && q->question.qclass == dns::kClassIn &&
+        q && q->opcode == 0 && !q->question.name.text.empty() &&
+        q->question.qclass == dns::kClassIn &&
         (q->question.qtype == dns::kTypeA || q->question.qtype == dns::kTypeAaaa);
     if (address_query) {  // one answer, the last RDATA: an address that maps back to the name
       check(answer[7] == 1);

@@ -225,9 +225,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       case ip::InputAction::kIcmpError:
       case ip::InputAction::kUdpIcmpError:  // about a TCP segment or a UDP datagram of ours
-        check(r.icmp_error.is_v6() && input.is_local(r.icmp_error.local_addr.v6()));
-        check(r.icmp_error.kind != ip::IcmpErrorKind::kPathMtu ||
-              r.icmp_error.next_hop_mtu >= wire::kIpv6MinMtu);
+        check(r.icmp_error->is_v6() && input.is_local(r.icmp_error->local_addr.v6()));
+        check(r.icmp_error->kind != ip::IcmpErrorKind::kPathMtu ||
+              r.icmp_error->next_hop_mtu >= wire::kIpv6MinMtu);
         break;
       case ip::InputAction::kDrop:
       case ip::InputAction::kHeld:

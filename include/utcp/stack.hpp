@@ -72,6 +72,14 @@ struct StackConfig {
   // (no datagram in or out) for udp_flow_idle_timeout is closed by the stack, which first
   // reports it to the readiness callback as ready::kHangup (fwd.udp.flow-expired).
   bool forward_udp = false;
+  // Endpoint-independent mapping (RFC 4787 §4.1 REQ-1, "full cone", as tun2socks-style
+  // software needs it; with forward_udp): a flow is keyed by the client's address and port
+  // alone, so every datagram from one client endpoint is one flow whatever its destination.
+  // recv_from()'s DatagramInfo::dst tells each datagram's original destination, and
+  // send_from() answers from any forwarded address; send_to(flow, data, nullptr) sends from
+  // the flow's first destination (UdpFlow::local). Such flows take no ports: a socket of the
+  // application bound to a forwarded datagram's port does not see it.
+  bool udp_endpoint_independent = false;
   uint32_t max_udp_flows = 4096;
   Duration udp_flow_idle_timeout{60'000'000};
   // Requests held undecided at once; a SYN past it is dropped (fwd.drop.pending-full).
@@ -123,7 +131,8 @@ struct ListenOptions {
 // What recv_from() says about a UDP datagram besides its bytes.
 struct DatagramInfo {
   Endpoint src;               // who sent it (recvfrom's address)
-  Endpoint dst;               // where it was sent: one of the stack's addresses (IP_PKTINFO)
+  Endpoint dst;               // where it was sent (IP_PKTINFO): one of the stack's addresses,
+                              // or a forwarded flow's original destination
   uint8_t traffic_class = 0;  // the IPv4 TOS byte: DSCP << 2 | ECN
   size_t datagram_len = 0;    // its payload; more than recv_from() returned: truncated
 };
@@ -329,6 +338,14 @@ class Stack {
     Endpoint remote;  // the peer
   };
   std::optional<UdpFlow> next_udp_flow();
+  // Sends one datagram on a flow to its peer (the client) from `from`, which must be a
+  // forwarded address (StackConfig::forward) of the peer's family with a nonzero port: how an
+  // endpoint-independent flow answers a datagram whose DatagramInfo::dst was `from` (RFC 4787
+  // §4.1), or any flow speaks for another original destination. Errors as send_to(), and
+  // address_not_available for a `from` outside the forwarded prefixes, invalid_argument for a
+  // socket that is no flow.
+  size_t send_from(SocketId flow, std::span<const uint8_t> data, const Endpoint& from,
+                   std::error_code& ec);
 
   // Counters of everything received, sent, dropped and rejected, by name.
   std::vector<std::pair<std::string_view, uint64_t>> counters() const;

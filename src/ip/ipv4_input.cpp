@@ -12,6 +12,13 @@ namespace utcp::ip {
 namespace {
 // RFC 1812 §4.3.2.3: an ICMP error quotes as much of the datagram as fits in 576 bytes.
 constexpr size_t kMaxIcmpErrorLen = 576;
+
+// The RFC 792 errors a forwarded connection or flow can be told (Source Quench is ignored
+// everywhere, RFC 6633).
+bool quotes_a_datagram(uint8_t type) {
+  return type == wire::icmp_type::kDestUnreachable || type == wire::icmp_type::kTimeExceeded ||
+         type == wire::icmp_type::kParameterProblem;
+}
 }  // namespace
 
 Ipv4Input::Ipv4Input(const Ipv4InputConfig& config, Ipv4Output& output)
@@ -31,8 +38,9 @@ bool Ipv4Input::is_forwarded(wire::Ipv4Addr a) const {
 }
 
 bool Ipv4Input::forwarded_protocol(uint8_t protocol) const {
-  return protocol == wire::ip_proto::kTcp ||
-         (protocol == wire::ip_proto::kIcmp && config_.forwarded_echo) ||
+  // ICMP always: errors about forwarded connections and flows are addressed to forwarded
+  // addresses (handle_icmp() keeps only those and, with forwarded_echo, echo requests).
+  return protocol == wire::ip_proto::kTcp || protocol == wire::ip_proto::kIcmp ||
          (protocol == wire::ip_proto::kUdp && config_.forwarded_udp && config_.udp);
 }
 
@@ -49,7 +57,8 @@ InputResult Ipv4Input::input(std::span<const uint8_t> packet, Instant now,
   const wire::Ipv4Packet& ip = *parsed;
   if (is_invalid_source(ip.src())) return drop(IpCounter::in_bad_source);  // RFC 1122 §3.2.1.3
   // RFC 1122 §3.3.4.2: a host only accepts datagrams for its own addresses (no forwarding).
-  // Forwarded prefixes (issue 13) count as local for TCP, and for ICMP echo when asked.
+  // Forwarded prefixes (issue 13) count as local for TCP, UDP when asked, and ICMP (errors
+  // about forwarded traffic; echo when asked: handle_icmp()).
   if (!is_local(ip.dst()) && !(forwarded_protocol(ip.protocol()) && is_forwarded(ip.dst()))) {
     return drop(IpCounter::in_not_for_us);
   }
@@ -147,13 +156,16 @@ InputResult Ipv4Input::dest_unreachable(std::span<const uint8_t> datagram, uint8
 InputResult Ipv4Input::handle_icmp(const wire::Ipv4Packet& ip, InputResult r,
                                    std::span<uint8_t> reply_buf) {
   auto parsed = wire::IcmpPacket::parse(ip.payload());
+  const bool forwarded = !is_local(ip.dst());
+  // To a forwarded address only errors (about a forwarded connection or flow) and, with
+  // StackConfig::forward_echo, echo requests are for us.
+  if (forwarded && parsed && !quotes_a_datagram(parsed->type()) &&
+      !(parsed->type() == wire::icmp_type::kEchoRequest && config_.forwarded_echo)) {
+    return drop(IpCounter::in_not_for_us);
+  }
   if (!parsed) return drop(IpCounter::icmp_bad);
   counters_.inc(IpCounter::icmp_in);
   const wire::IcmpPacket& icmp = *parsed;
-  // To a forwarded address (StackConfig::forward_echo) only echo requests are answered.
-  if (!is_local(ip.dst()) && icmp.type() != wire::icmp_type::kEchoRequest) {
-    return drop(IpCounter::in_not_for_us);
-  }
 
   if (icmp.type() == wire::icmp_type::kEchoRequest) {
     counters_.inc(IpCounter::icmp_echo_requests);
@@ -178,18 +190,25 @@ InputResult Ipv4Input::handle_icmp(const wire::Ipv4Packet& ip, InputResult r,
     return r;
   }
 
-  switch (decode_icmp_error(icmp, ip.src(), r.icmp_error)) {
-    case IcmpErrorDecode::kOk:
+  switch (decode_icmp_error(icmp, ip.src(), r.icmp_error.emplace())) {
+    case IcmpErrorDecode::kOk: {
       counters_.inc(IpCounter::icmp_errors_in);
-      // The quoted datagram must be one we sent: from one of our addresses (RFC 5927 §4.1).
-      if (!is_local(r.icmp_error.local_addr.v4())) return drop(IpCounter::icmp_errors_bad_quote);
-      if (r.icmp_error.protocol == wire::ip_proto::kUdp && !config_.udp) {
+      // The quoted datagram must be one we sent (RFC 5927 §4.1): from one of our addresses,
+      // or, for an error sent to a forwarded address, from that address (forwarded traffic
+      // leaves from its original destination). The Stack then checks its 4-tuple and, for
+      // TCP, its sequence number, as for its own connections.
+      const wire::Ipv4Addr quoted_src = r.icmp_error->local_addr.v4();
+      if (forwarded ? quoted_src != ip.dst() : !is_local(quoted_src)) {
+        return drop(IpCounter::icmp_errors_bad_quote);
+      }
+      if (r.icmp_error->protocol == wire::ip_proto::kUdp && !config_.udp) {
         return drop(IpCounter::icmp_errors_not_tcp);
       }
-      r.action = r.icmp_error.protocol == wire::ip_proto::kUdp ? InputAction::kUdpIcmpError
-                                                               : InputAction::kIcmpError;
+      r.action = r.icmp_error->protocol == wire::ip_proto::kUdp ? InputAction::kUdpIcmpError
+                                                                : InputAction::kIcmpError;
       r.payload = {};
       return r;
+    }
     case IcmpErrorDecode::kSourceQuench:
       counters_.inc(IpCounter::icmp_source_quench_ignored);
       return InputResult{.action = InputAction::kConsumed};

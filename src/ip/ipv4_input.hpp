@@ -8,13 +8,14 @@
 //   auto r = input.input(packet, now, reply_buf);
 //   switch (r.action) {
 //     case InputAction::kTcp: stack.on_segment(r.src, r.dst, r.ecn, r.payload); break;
-//     case InputAction::kIcmpError: stack.on_icmp_error(r.icmp_error); break;
+//     case InputAction::kIcmpError: stack.on_icmp_error(*r.icmp_error); break;
 //     case InputAction::kUdp:  // no socket: input.port_unreachable(r.datagram, now, buf)
 //     case InputAction::kReply: device.transmit_one(r.reply, now); break;
 //     default: break;  // dropped, consumed or held for reassembly; counters say why
 //   }
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -33,7 +34,8 @@ namespace utcp::ip {
 struct Ipv4InputConfig {
   std::vector<wire::Ipv4Addr> local_addresses;  // datagrams to any other address are dropped
   // Forwarding (issue 13): TCP to an address in these prefixes is delivered as if local (the
-  // Stack terminates it for the application); other protocols to them are not for us.
+  // Stack terminates it for the application), and so are ICMP errors quoting a datagram sent
+  // from that address (RFC 5927 §4.1); other protocols to them are not for us.
   std::vector<IpPrefix> forwarded;
   bool forwarded_echo = false;  // answer ICMP echo requests to forwarded addresses too
   bool forwarded_udp = false;   // deliver UDP to forwarded addresses too (with udp)
@@ -56,7 +58,9 @@ struct InputResult {
   std::span<const uint8_t> payload;
   // kUdp, kTcp: the whole IPv4 datagram (header and payload), to quote if no socket takes it.
   std::span<const uint8_t> datagram;
-  IcmpError icmp_error;            // kIcmpError
+  // kIcmpError, kUdpIcmpError only: built when an ICMP error arrives, so the common
+  // (TCP) result initialises no addresses for it (docs/performance.md).
+  std::optional<IcmpError> icmp_error;
   std::span<const uint8_t> reply;  // kReply: a whole IPv4 packet inside reply_buf
 };
 

@@ -243,9 +243,10 @@ Ipv6InputResult Ipv6Input::deliver(const wire::Ipv6Packet& ip, const wire::Ipv6E
   if (r.dst.is_multicast() && walk.upper_protocol != next::kIcmpv6) {
     return drop(IpCounter::in6_not_for_us);
   }
-  // Forwarded prefixes count as local for TCP only.
-  if (!r.dst.is_multicast() && walk.upper_protocol != next::kTcp && !is_local(r.dst) &&
-      !(walk.upper_protocol == next::kIcmpv6 && config_.forwarded_echo) &&
+  // Forwarded prefixes count as local for TCP, UDP when asked, and ICMPv6 (errors about
+  // forwarded traffic; echo requests when asked: handle_icmp()).
+  if (!r.dst.is_multicast() && walk.upper_protocol != next::kTcp &&
+      walk.upper_protocol != next::kIcmpv6 && !is_local(r.dst) &&
       !(walk.upper_protocol == next::kUdp && config_.forwarded_udp)) {
     return drop(IpCounter::in6_not_for_us);
   }
@@ -268,6 +269,13 @@ Ipv6InputResult Ipv6Input::deliver(const wire::Ipv6Packet& ip, const wire::Ipv6E
 
 Ipv6InputResult Ipv6Input::handle_icmp(Ipv6InputResult r, std::span<uint8_t> reply_buf) {
   auto parsed = wire::Icmpv6Packet::parse(r.payload, r.src, r.dst);
+  const bool forwarded = !r.dst.is_multicast() && !is_local(r.dst);
+  // To a forwarded address only errors (RFC 4443 §2.1: types below 128; about a forwarded
+  // connection or flow) and, with StackConfig::forward_echo, echo requests are for us.
+  if (forwarded && parsed && parsed->type() >= 128 &&
+      !(parsed->type() == wire::icmpv6_type::kEchoRequest && config_.forwarded_echo)) {
+    return drop(IpCounter::in6_not_for_us);
+  }
   if (!parsed) {
     // RFC 4443 §2.3 and §2.4(a): a message with a bad checksum is discarded.
     return drop(parsed.error() == wire::ParseError::kBadChecksum ? IpCounter::icmp6_bad_checksum
@@ -278,11 +286,6 @@ Ipv6InputResult Ipv6Input::handle_icmp(Ipv6InputResult r, std::span<uint8_t> rep
   const uint8_t type = icmp.type();
   r.payload = {};
   r.datagram = {};
-  // To a forwarded address (StackConfig::forward_echo) only echo requests are answered.
-  if (!r.dst.is_multicast() && !is_local(r.dst) && type != wire::icmpv6_type::kEchoRequest) {
-    return drop(IpCounter::in6_not_for_us);
-  }
-
   if (type == wire::icmpv6_type::kEchoRequest) {
     counters_.inc(IpCounter::icmp6_echo_requests);
     // RFC 4443 §4.2: the reply goes from the request's destination if that is unicast;
@@ -319,16 +322,19 @@ Ipv6InputResult Ipv6Input::handle_icmp(Ipv6InputResult r, std::span<uint8_t> rep
     return Ipv6InputResult{.action = InputAction::kConsumed};
   }
 
-  switch (decode_icmpv6_error(icmp, r.src, r.icmp_error)) {
-    case IcmpErrorDecode::kOk:
+  switch (decode_icmpv6_error(icmp, r.src, r.icmp_error.emplace())) {
+    case IcmpErrorDecode::kOk: {
       counters_.inc(IpCounter::icmp6_errors_in);
-      // The quoted packet must be one we sent: from one of our addresses (RFC 5927 §4.1).
-      if (!is_local(r.icmp_error.local_addr.v6())) {
+      // The quoted packet must be one we sent (RFC 5927 §4.1): from one of our addresses, or,
+      // for an error sent to a forwarded address, from that address (as Ipv4Input).
+      const wire::Ipv6Addr quoted_src = r.icmp_error->local_addr.v6();
+      if (forwarded ? quoted_src != r.dst : !is_local(quoted_src)) {
         return drop(IpCounter::icmp6_errors_bad_quote);
       }
-      r.action = r.icmp_error.protocol == wire::ipv6_next::kUdp ? InputAction::kUdpIcmpError
-                                                                : InputAction::kIcmpError;
+      r.action = r.icmp_error->protocol == wire::ipv6_next::kUdp ? InputAction::kUdpIcmpError
+                                                                 : InputAction::kIcmpError;
       return r;
+    }
     case IcmpErrorDecode::kBadQuote:
       counters_.inc(IpCounter::icmp6_errors_in);
       return drop(IpCounter::icmp6_errors_bad_quote);

@@ -9,7 +9,7 @@
 //   switch (r.action) {
 //     case InputAction::kTcp: stack.on_segment(r.src, r.dst, r.ecn, r.payload); break;
 //     case InputAction::kUdp: stack.on_datagram(r.src, r.dst, r.payload, r.datagram); break;
-//     case InputAction::kIcmpError: stack.on_icmp_error(r.icmp_error); break;
+//     case InputAction::kIcmpError: stack.on_icmp_error(*r.icmp_error); break;
 //     case InputAction::kReply: device.transmit_one(r.reply, now); break;
 //     default: break;  // dropped, consumed or held for reassembly; counters say why
 //   }
@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -40,8 +41,9 @@ namespace utcp::ip {
 
 struct Ipv6InputConfig {
   std::vector<wire::Ipv6Addr> local_addresses;  // packets to any other unicast are dropped
-  // Forwarding (issue 13): TCP to an address in these prefixes is delivered as if local;
-  // other upper protocols to them are not for us.
+  // Forwarding (issue 13): TCP to an address in these prefixes is delivered as if local, and
+  // so are ICMPv6 errors quoting a packet sent from that address (RFC 5927 §4.1); other upper
+  // protocols to them are not for us.
   std::vector<IpPrefix> forwarded;
   bool forwarded_echo = false;  // answer ICMPv6 echo requests to forwarded addresses too
   bool forwarded_udp = false;   // deliver UDP to forwarded addresses too
@@ -68,8 +70,8 @@ struct Ipv6InputResult {
   // kTcp, kUdp: the whole IPv6 packet the payload came in (reassembled if it was fragmented),
   // for make_error() (e.g. a UDP datagram to a closed port).
   std::span<const uint8_t> datagram;
-  IcmpError icmp_error;            // kIcmpError
-  std::span<const uint8_t> reply;  // kReply: a whole IPv6 packet inside reply_buf
+  std::optional<IcmpError> icmp_error;  // kIcmpError, kUdpIcmpError only (as Ipv4Input's)
+  std::span<const uint8_t> reply;       // kReply: a whole IPv6 packet inside reply_buf
 };
 
 class Ipv6Input {

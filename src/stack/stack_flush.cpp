@@ -94,10 +94,12 @@ Stack::Impl::Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> h, StackCon
       udp(udp_config(config)),
       requests(config.max_pending_requests, config.request_timeout,
                seed_from(config.secret) ^ 0x5eed'f0d0'0000'0001ull),
-      udp_flows(config.udp_flow_idle_timeout) {
+      udp_flows(config.udp_flow_idle_timeout, seed_from(config.secret) ^ 0x5eed'f10e'0000'0002ull) {
   std::vector<IpAddr> udp_addresses{IpAddr(config.address)};
   if (config.ipv6) udp_addresses.emplace_back(config.address6);
   udp.set_local_addresses(std::move(udp_addresses));
+  // UDP receive queues share the connections' budget (StackConfig::buffer_memory_limit).
+  udp.set_memory_budget(&memory);
   out.set_device_sums_above(config.tcp.tso_checksum_offload_above);
   rx_storage.reset(new uint8_t[kBatch * kMaxPacket]);
   for (size_t i = 0; i < kBatch; ++i) {

@@ -155,6 +155,10 @@ struct Stack::Impl {
   // A datagram to a forwarded destination: to its flow, made if new (udp_flows.cpp).
   void on_forwarded_udp(const IpAddr& src, const IpAddr& dst, uint8_t traffic_class,
                         std::span<const uint8_t> payload, bool checksum_verified);
+  // The same with endpoint-independent mapping (StackConfig::udp_endpoint_independent).
+  void on_independent_udp(const IpAddr& src, const IpAddr& dst, uint8_t traffic_class,
+                          std::span<const uint8_t> payload, bool checksum_verified);
+  bool is_forwarded(const IpAddr& a) const;  // in StackConfig::forward
   void expire_udp_flows();
   // ---- SYN cookies (syn_cookie_listener.cpp) ----
   // Answers a SYN that found the SYN queue full with a cookie SYN-ACK, keeping no state.
@@ -184,6 +188,10 @@ struct Stack::Impl {
   // Frees a UDP handle; false when `id` names no UDP socket.
   bool close_udp(SocketId id);
   SocketId open_udp(std::error_code& ec, bool reuse_addr);
+  // send_to() and send_from(): one datagram from socket `id` (to nullptr: its peer; from
+  // nullptr: its own address), fragmented when larger than the MTU.
+  size_t send_udp(SocketId id, std::span<const uint8_t> data, const udp::UdpEndpoint* to,
+                  const udp::UdpEndpoint* from, std::error_code& ec);
 };
 
 }  // namespace utcp

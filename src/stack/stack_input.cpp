@@ -47,7 +47,7 @@ void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verifi
       on_tcp(r.src, r.dst, r.payload, checksum_verified, r.ecn);
       break;
     case ip::InputAction::kIcmpError:
-      on_icmp_error(r.icmp_error);
+      on_icmp_error(*r.icmp_error);
       break;
     case ip::InputAction::kReply:
       out.queue_packet_within(r.reply, caps.mtu);
@@ -58,7 +58,7 @@ void Stack::Impl::on_packet(std::span<const uint8_t> bytes, bool checksum_verifi
       }
       break;
     case ip::InputAction::kUdpIcmpError:
-      on_udp_icmp_error(r.icmp_error);
+      on_udp_icmp_error(*r.icmp_error);
       break;
     default:
       break;  // dropped, held for reassembly or consumed: ip counters say which
@@ -74,7 +74,7 @@ void Stack::Impl::on_packet6(std::span<const uint8_t> bytes, bool checksum_verif
       on_tcp(r.src, r.dst, r.payload, checksum_verified, r.ecn);
       break;
     case ip::InputAction::kIcmpError:
-      on_icmp_error(r.icmp_error);
+      on_icmp_error(*r.icmp_error);
       break;
     case ip::InputAction::kReply:
       // An echo reply as large as its request may exceed the link MTU: the source fragments
@@ -87,7 +87,7 @@ void Stack::Impl::on_packet6(std::span<const uint8_t> bytes, bool checksum_verif
       }
       break;
     case ip::InputAction::kUdpIcmpError:
-      on_udp_icmp_error(r.icmp_error);
+      on_udp_icmp_error(*r.icmp_error);
       break;
     default:
       break;  // dropped, held for reassembly or consumed: counted

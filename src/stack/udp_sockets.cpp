@@ -80,6 +80,20 @@ void Stack::Impl::on_udp_icmp_error(const ip::IcmpError& e) {
   if (!error) return;  // a path MTU update: nothing for the application (RFC 1191, RFC 8201)
   const udp::UdpEndpoint local{e.local_addr, e.local_port};
   const udp::UdpEndpoint remote{e.remote_addr, e.remote_port};
+  if (config.udp_endpoint_independent && !is_own_address(local.addr)) {
+    // An endpoint-independent flow is its client's whatever address it sent from (the IP
+    // input checked that the error was sent to the forwarded address it quotes, RFC 5927
+    // §4.1); RFC 1122 §4.1.3.3: the flow's next call reports it.
+    const auto flow = udp_flows.find_client(remote);
+    if (!flow) {
+      counters.inc(stack::Counter::icmp_unmatched);
+      return;
+    }
+    Socket* s = lookup_udp(*flow);
+    udp.set_error(s->udp, *error);
+    notify(index_of(*s));
+    return;
+  }
   if (!udp.on_icmp_error(local, remote, *error)) return;
   // Which socket took it: the connected one for this pair (the table found it).
   auto it = udp.lookup(local, remote);
@@ -146,52 +160,57 @@ void Stack::udp_connect(SocketId id, const Endpoint& remote, std::error_code& ec
 size_t Stack::send_to(SocketId id, std::span<const uint8_t> data, const Endpoint* to,
                       std::error_code& ec) {
   ec.clear();
-  auto* s = impl_->lookup_udp(id);
+  const udp::UdpEndpoint dst = to ? from_endpoint(*to) : udp::UdpEndpoint{};
+  return impl_->send_udp(id, data, to ? &dst : nullptr, nullptr, ec);
+}
+
+size_t Stack::Impl::send_udp(SocketId id, std::span<const uint8_t> data, const udp::UdpEndpoint* to,
+                             const udp::UdpEndpoint* from, std::error_code& ec) {
+  auto* s = lookup_udp(id);
   if (!s) {
     ec = errc(std::errc::bad_file_descriptor);
     return 0;
   }
-  const udp::UdpEndpoint dst = to ? from_endpoint(*to) : udp::UdpEndpoint{};
-  if (to && dst.addr.is_v6() && !impl_->config.ipv6) {
+  if (to && to->addr.is_v6() && !config.ipv6) {
     ec = errc(std::errc::address_family_not_supported);
     return 0;
   }
   // The datagram goes after the IP header of its family; the table says which (a connected
   // socket's peer when `to` is null).
   const bool v6 =
-      to ? dst.addr.is_v6() : impl_->udp.remote_endpoint(s->udp).value_or(dst).addr.is_v6();
+      to ? to->addr.is_v6() : udp.remote_endpoint(s->udp).value_or(udp::UdpEndpoint{}).addr.is_v6();
   const size_t hlen = stack::Output::header_len(v6 ? IpAddr::Family::kV6 : IpAddr::Family::kV4);
-  const std::span<uint8_t> buf = impl_->out.slot();
-  const auto sent = impl_->udp.send(s->udp, to ? &dst : nullptr, data, buf.subspan(hlen), ec);
+  const std::span<uint8_t> buf = out.slot();
+  const auto sent = udp.send(s->udp, to, data, buf.subspan(hlen), ec, true, from);
   if (!sent) return 0;
-  const size_t mtu = impl_->caps.mtu;
+  const size_t mtu = caps.mtu;
   if (v6) {
     // RFC 8200 §4.5: only the source fragments; a datagram above the MTU leaves in fragments.
-    const uint32_t label = impl_->flow_label(
+    const uint32_t label = flow_label(
         stack::FourTuple{sent->src.addr, sent->src.port, sent->dst.addr, sent->dst.port});
     const size_t total =
-        impl_->out.ip6().write_header(buf, sent->len, sent->src.addr.v6(), sent->dst.addr.v6(),
-                                      wire::ip_proto::kUdp, 0, label & 0xfffff);
+        out.ip6().write_header(buf, sent->len, sent->src.addr.v6(), sent->dst.addr.v6(),
+                               wire::ip_proto::kUdp, 0, label & 0xfffff);
     if (total == 0) {
       ec = errc(std::errc::message_size);
       return 0;
     }
-    impl_->out.queue_packet6_within(buf.first(total), mtu);
+    out.queue_packet6_within(buf.first(total), mtu);
   } else {
     // RFC 791 §3.2: a datagram larger than the MTU leaves in fragments (DF clear); one that
     // fits carries DF, as Linux sends UDP with path MTU discovery on (IP_PMTUDISC_WANT).
     const bool df = wire::kIpv4HeaderMin + sent->len <= mtu;
     const size_t total =
-        impl_->out.ip().write_header(buf, sent->len, sent->src.addr.v4(), sent->dst.addr.v4(),
-                                     wire::ip_proto::kUdp, ip::ecn::kNotEct, df);
+        out.ip().write_header(buf, sent->len, sent->src.addr.v4(), sent->dst.addr.v4(),
+                              wire::ip_proto::kUdp, ip::ecn::kNotEct, df);
     if (total == 0) {
       ec = errc(std::errc::message_size);
       return 0;
     }
-    impl_->out.queue_packet_within(buf.first(total), mtu);
+    out.queue_packet_within(buf.first(total), mtu);
   }
-  impl_->mark_dirty(impl_->index_of(*s));  // so the next flush sends it
-  impl_->udp_flows.touch(id, impl_->now);
+  mark_dirty(index_of(*s));  // so the next flush sends it
+  udp_flows.touch(id, now);
   return data.size();
 }
 

@@ -2,6 +2,7 @@
 #include "udp/datagram_queue.hpp"
 
 #include <cstring>
+#include <utility>
 
 #include "base/ring_growth.hpp"
 
@@ -29,9 +30,29 @@ size_t DatagramQueue::place(size_t len) const {
   return head_off - tail_ >= len ? tail_ : SIZE_MAX;
 }
 
-void DatagramQueue::grow_ring(size_t needed) {
+DatagramQueue& DatagramQueue::operator=(DatagramQueue&& other) noexcept {
+  if (this == &other) return *this;
+  release_storage();
+  limits_ = other.limits_;
+  budget_ = std::exchange(other.budget_, nullptr);
+  ring_ = std::exchange(other.ring_, {});
+  records_ = std::exchange(other.records_, {});
+  head_ = std::exchange(other.head_, 0);
+  count_ = std::exchange(other.count_, 0);
+  bytes_ = std::exchange(other.bytes_, 0);
+  tail_ = std::exchange(other.tail_, 0);
+  return *this;
+}
+
+void DatagramQueue::release_storage() {
+  if (budget_ && !ring_.empty()) budget_->shrink(ring_.size(), 0);
+  ring_ = {};
+}
+
+bool DatagramQueue::grow_ring(size_t needed) {
   const size_t size = ring_growth_size(ring_.size(), needed, limits_.bytes, kInitialRing);
-  if (size <= ring_.size()) return;
+  if (size <= ring_.size()) return true;
+  if (budget_ && !budget_->try_grow(ring_.size(), size)) return false;
   // Lay the queued datagrams out from offset 0 in the new ring, oldest first.
   std::vector<uint8_t> bigger(size);
   size_t off = 0;
@@ -43,6 +64,7 @@ void DatagramQueue::grow_ring(size_t needed) {
   }
   ring_.swap(bigger);
   tail_ = off;
+  return true;
 }
 
 void DatagramQueue::grow_records() {
@@ -54,16 +76,16 @@ void DatagramQueue::grow_records() {
   head_ = 0;
 }
 
-bool DatagramQueue::push(const DatagramInfo& info, std::span<const uint8_t> payload) {
+PushResult DatagramQueue::try_push(const DatagramInfo& info, std::span<const uint8_t> payload) {
   const size_t len = payload.size();
-  if (count_ >= limits_.datagrams || bytes_ + len > limits_.bytes) return false;
+  if (count_ >= limits_.datagrams || bytes_ + len > limits_.bytes) return PushResult::kFull;
   size_t at = place(len);
   if (at == SIZE_MAX && ring_.size() < limits_.bytes) {
     // Growing re-packs the datagrams from offset 0, so the live bytes plus this one fit.
-    grow_ring(bytes_ + len);
+    if (!grow_ring(bytes_ + len)) return PushResult::kNoMemory;
     at = place(len);
   }
-  if (at == SIZE_MAX) return false;  // fragmented: no contiguous room until readers drain
+  if (at == SIZE_MAX) return PushResult::kFull;  // fragmented: no room until readers drain
   if (count_ == records_.size()) grow_records();
   Record& r = records_[(head_ + count_) % records_.size()];
   r.info = info;
@@ -73,7 +95,7 @@ bool DatagramQueue::push(const DatagramInfo& info, std::span<const uint8_t> payl
   tail_ = at + len;
   ++count_;
   bytes_ += len;
-  return true;
+  return PushResult::kQueued;
 }
 
 void DatagramQueue::pop() {

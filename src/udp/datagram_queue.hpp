@@ -13,11 +13,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
+#include "tcp/memory_budget.hpp"
 #include "udp/udp_endpoint.hpp"
 
 namespace utcp::udp {
+
+enum class PushResult : uint8_t {
+  kQueued,
+  kFull,      // a limit of this queue, or no contiguous room until readers drain
+  kNoMemory,  // the ring would have to grow and the memory budget refused it
+};
 
 struct DatagramQueueLimits {
   size_t bytes = 212992;      // payload bytes queued (Linux's net.core.rmem_default)
@@ -28,10 +36,20 @@ class DatagramQueue {
  public:
   DatagramQueue() = default;
   explicit DatagramQueue(DatagramQueueLimits limits) : limits_(limits) {}
+  // The ring's storage is charged to the budget (if any) while the queue holds it.
+  DatagramQueue(DatagramQueue&& other) noexcept { *this = std::move(other); }
+  DatagramQueue& operator=(DatagramQueue&& other) noexcept;
+  DatagramQueue(const DatagramQueue&) = delete;
+  DatagramQueue& operator=(const DatagramQueue&) = delete;
+  ~DatagramQueue() { release_storage(); }
 
-  // Appends a datagram; false (nothing stored) when it would pass either limit, or when the
-  // ring has no contiguous room for it even at full size (then the queue must drain first).
-  bool push(const DatagramInfo& info, std::span<const uint8_t> payload);
+  // Appends a datagram; kFull (nothing stored) when it would pass either limit, or when the
+  // ring has no contiguous room for it even at full size (then the queue must drain first);
+  // kNoMemory when the ring would have to grow and the budget refused it.
+  PushResult try_push(const DatagramInfo& info, std::span<const uint8_t> payload);
+  bool push(const DatagramInfo& info, std::span<const uint8_t> payload) {
+    return try_push(info, payload) == PushResult::kQueued;
+  }
 
   bool empty() const { return count_ == 0; }
   uint32_t datagrams() const { return count_; }
@@ -46,6 +64,9 @@ class DatagramQueue {
   void set_limits(DatagramQueueLimits limits) { limits_ = limits; }
   DatagramQueueLimits limits() const { return limits_; }
   size_t storage_bytes() const { return ring_.size(); }  // allocated so far
+  // The stack-wide budget (StackConfig::buffer_memory_limit) the ring's growth asks first,
+  // as the TCP rings do (tcp::MemoryBudget); set while the queue is empty. nullptr: none.
+  void set_budget(tcp::MemoryBudget* budget) { budget_ = budget; }
 
  private:
   struct Record {
@@ -55,10 +76,12 @@ class DatagramQueue {
   };
   // Where len contiguous bytes can go in the ring as it is, or SIZE_MAX.
   size_t place(size_t len) const;
-  void grow_ring(size_t needed);
+  bool grow_ring(size_t needed);  // false: the budget refused
+  void release_storage();
   void grow_records();
 
   DatagramQueueLimits limits_;
+  tcp::MemoryBudget* budget_ = nullptr;
   std::vector<uint8_t> ring_;
   std::vector<Record> records_;
   uint32_t head_ = 0;   // index of the oldest record

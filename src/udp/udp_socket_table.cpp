@@ -56,6 +56,7 @@ UdpId UdpSocketTable::open() {
   s.open = true;
   s.gen = gen;
   s.queue.set_limits(config_.recv_queue);
+  s.queue.set_budget(config_.memory);
   ++open_count_;
   return id_of(index);
 }
@@ -64,7 +65,7 @@ void UdpSocketTable::close(UdpId id) {
   Socket* s = find(id);
   if (!s) return;
   const uint32_t index = id & kIndexMask;
-  if (s->bound) detach(index);
+  if (s->bound && !s->detached) detach(index);
   const uint32_t gen = s->gen;
   *s = Socket{};  // frees the queue's storage
   s->gen = gen;
@@ -150,6 +151,31 @@ std::error_code UdpSocketTable::open_flow(UdpId id, const UdpEndpoint& local,
   return connect(id, remote);
 }
 
+std::error_code UdpSocketTable::open_detached_flow(UdpId id, const UdpEndpoint& local,
+                                                   const UdpEndpoint& remote) {
+  Socket* s = find(id);
+  if (!s) return err(std::errc::bad_file_descriptor);
+  if (s->bound || local.port == 0 || remote.port == 0 ||
+      local.addr.family() != remote.addr.family()) {
+    return err(std::errc::invalid_argument);
+  }
+  s->bound = true;
+  s->detached = true;
+  s->local = local;
+  s->bind_order = ++bind_counter_;
+  s->connected = true;
+  s->conn_local = local.addr;
+  s->remote = remote;
+  return {};
+}
+
+void UdpSocketTable::set_error(UdpId id, std::errc error) {
+  if (Socket* s = find(id)) {
+    s->error = error;
+    ++counters_.icmp_errors_reported;
+  }
+}
+
 std::optional<IpAddr> UdpSocketTable::source_for(const IpAddr& dst) const {
   for (const IpAddr& a : local_) {
     if (a.family() == dst.family()) return a;
@@ -209,6 +235,7 @@ void UdpSocketTable::append_counters(
   out.emplace_back("udp.drop.bad-checksum", c.in_bad_checksum);
   out.emplace_back("udp.in.no-port", c.in_no_port);
   out.emplace_back("udp.drop.queue-full", c.in_queue_full);
+  out.emplace_back("udp.drop.memory", c.in_no_memory);
   out.emplace_back("udp.out", c.out_datagrams);
   out.emplace_back("udp.icmp.error-reported", c.icmp_errors_reported);
   out.emplace_back("udp.icmp.error-ignored", c.icmp_errors_ignored);
@@ -281,15 +308,46 @@ UdpInput UdpSocketTable::input(const IpAddr& src, const IpAddr& dst, uint8_t tra
     ++counters_.in_no_port;
     return UdpInput::kNoSocket;
   }
-  Socket& s = sockets_[id & kIndexMask];
-  // RFC 8085 §3.1 (and Linux's SO_RCVBUF): a reader that falls behind loses datagrams.
-  if (!s.queue.push(info, p->payload())) {
-    ++counters_.in_queue_full;
+  const UdpInput v = push(sockets_[id & kIndexMask], info, p->payload());
+  if (v == UdpInput::kDelivered && delivered_to) *delivered_to = id;
+  return v;
+}
+
+UdpInput UdpSocketTable::push(Socket& s, const DatagramInfo& info,
+                              std::span<const uint8_t> payload) {
+  // RFC 8085 §3.1 (and Linux's SO_RCVBUF): a reader that falls behind loses datagrams; so
+  // does any reader once the stack's buffer budget is spent.
+  switch (s.queue.try_push(info, payload)) {
+    case PushResult::kQueued:
+      ++counters_.in_delivered;
+      return UdpInput::kDelivered;
+    case PushResult::kNoMemory:
+      ++counters_.in_no_memory;
+      return UdpInput::kDropped;
+    case PushResult::kFull:
+      break;
+  }
+  ++counters_.in_queue_full;
+  return UdpInput::kDropped;
+}
+
+UdpInput UdpSocketTable::deliver(UdpId id, const IpAddr& src, const IpAddr& dst,
+                                 uint8_t traffic_class, std::span<const uint8_t> ip_payload,
+                                 bool verify_checksum) {
+  Socket* s = find(id);
+  if (!s) return UdpInput::kNoSocket;
+  ++counters_.in_datagrams;
+  auto p = wire::UdpPacket::parse(ip_payload, src, dst, verify_checksum);
+  if (!p) {
+    ++(p.error() == wire::ParseError::kBadChecksum ? counters_.in_bad_checksum
+                                                   : counters_.in_bad_length);
     return UdpInput::kDropped;
   }
-  ++counters_.in_delivered;
-  if (delivered_to) *delivered_to = id;
-  return UdpInput::kDelivered;
+  DatagramInfo info;
+  info.src = UdpEndpoint{src, p->src_port()};
+  info.dst = UdpEndpoint{dst, p->dst_port()};
+  info.traffic_class = traffic_class;
+  return push(*s, info, p->payload());
 }
 
 bool UdpSocketTable::on_icmp_error(const UdpEndpoint& local, const UdpEndpoint& remote,
@@ -351,7 +409,8 @@ size_t UdpSocketTable::queued_datagrams(UdpId id) const {
 
 std::optional<Sent> UdpSocketTable::send(UdpId id, const UdpEndpoint* dst,
                                          std::span<const uint8_t> payload, std::span<uint8_t> out,
-                                         std::error_code& ec, bool checksum) {
+                                         std::error_code& ec, bool checksum,
+                                         const UdpEndpoint* from) {
   ec.clear();
   Socket* s = find(id);
   if (!s) {
@@ -387,7 +446,13 @@ std::optional<Sent> UdpSocketTable::send(UdpId id, const UdpEndpoint* dst,
   // The source: the connected socket's fixed one for its peer, else the bound address,
   // else the stack's first address of the destination's family.
   IpAddr source;
-  if (s->connected && to == s->remote) {
+  if (from) {
+    if (from->addr.family() != to.addr.family() || from->port == 0) {
+      ec = err(std::errc::address_not_available);
+      return std::nullopt;
+    }
+    source = from->addr;
+  } else if (s->connected && to == s->remote) {
     source = s->conn_local;
   } else if (s->bound && !s->local.addr.is_unspecified()) {
     source = s->local.addr;
@@ -404,10 +469,11 @@ std::optional<Sent> UdpSocketTable::send(UdpId id, const UdpEndpoint* dst,
       return std::nullopt;
     }
   }
-  wire::UdpRepr r{.src_port = s->local.port, .dst_port = to.port, .payload = payload};
+  const uint16_t src_port = from ? from->port : s->local.port;
+  wire::UdpRepr r{.src_port = src_port, .dst_port = to.port, .payload = payload};
   Sent sent;
   sent.len = r.emit(out, source, to.addr, checksum);
-  sent.src = UdpEndpoint{source, s->local.port};
+  sent.src = UdpEndpoint{source, src_port};
   sent.dst = to;
   ++counters_.out_datagrams;
   return sent;

@@ -44,6 +44,8 @@ struct UdpConfig {
   DatagramQueueLimits recv_queue;  // default for every new socket
   PortRange ephemeral_ports;
   uint64_t seed = 0;  // port randomization
+  // The stack-wide buffer budget the receive queues' storage is charged to (nullptr: none).
+  tcp::MemoryBudget* memory = nullptr;
 };
 
 // Handle: the low 20 bits are the slot, the rest its generation (a stale handle never
@@ -58,6 +60,7 @@ struct UdpCounters {
   uint64_t in_bad_checksum = 0;
   uint64_t in_no_port = 0;            // no socket: port unreachable is the IP layer's to send
   uint64_t in_queue_full = 0;         // the socket's receive queue was full (Linux: RcvbufErrors)
+  uint64_t in_no_memory = 0;          // the stack-wide buffer budget refused the queue's growth
   uint64_t out_datagrams = 0;         // built by send()
   uint64_t icmp_errors_reported = 0;  // kept as a connected socket's pending error
   uint64_t icmp_errors_ignored = 0;   // about no connected socket of ours
@@ -91,6 +94,8 @@ class UdpSocketTable {
   // wildcard-bound socket sends from (the first of the destination's family).
   void set_local_addresses(std::vector<IpAddr> addresses) { local_ = std::move(addresses); }
   bool is_local(const IpAddr& a) const;
+  // UdpConfig::memory, for sockets opened from now on.
+  void set_memory_budget(tcp::MemoryBudget* memory) { config_.memory = memory; }
 
   UdpId open();
   void close(UdpId id);  // queued datagrams are dropped; the port is free at once
@@ -102,6 +107,17 @@ class UdpSocketTable {
   // the stack's addresses, sharing its port with the other flows (as SO_REUSEADDR), and
   // connected to `remote`, so it takes that peer's datagrams and sends from `local`.
   std::error_code open_flow(UdpId id, const UdpEndpoint& local, const UdpEndpoint& remote);
+  // An endpoint-independent flow (RFC 4787 §4.1 REQ-1): connected to `remote` (the client),
+  // sending from `local` (its first datagram's destination) by default, and in no port map:
+  // input() never finds it; its owner hands it each datagram of its client with deliver().
+  std::error_code open_detached_flow(UdpId id, const UdpEndpoint& local, const UdpEndpoint& remote);
+  // A datagram for socket `id` whatever its ports (a detached flow's): checked and queued as
+  // input() would. kNoSocket when `id` is not open.
+  UdpInput deliver(UdpId id, const IpAddr& src, const IpAddr& dst, uint8_t traffic_class,
+                   std::span<const uint8_t> ip_payload, bool verify_checksum = true);
+  // An ICMP error about what socket `id` sent (the owner matched it, RFC 1122 §4.1.3.3): kept
+  // as its pending error.
+  void set_error(UdpId id, std::errc error);
   // Sets the default peer and the receive filter; binds an ephemeral port on the wildcard of
   // the peer's family first if needed, and fixes the local address (the bound one, or the
   // stack's first of that family). An unspecified address (0.0.0.0 or ::) disconnects.
@@ -144,8 +160,11 @@ class UdpSocketTable {
   // of the other family), address_not_available (no local address of dst's family),
   // message_size (over 65,507 bytes of payload over IPv4, 65,527 over IPv6), no_buffer_space (out
   // too short).
+  // `from` (a forwarded flow's reply from another original destination): the source address
+  // and port instead of the socket's; its family must be the destination's.
   std::optional<Sent> send(UdpId id, const UdpEndpoint* dst, std::span<const uint8_t> payload,
-                           std::span<uint8_t> out, std::error_code& ec, bool checksum = true);
+                           std::span<uint8_t> out, std::error_code& ec, bool checksum = true,
+                           const UdpEndpoint* from = nullptr);
 
   // Readiness, as poll() would say: readable with a datagram or a pending error queued,
   // error with a pending error; writable always (datagrams are not buffered for sending).
@@ -167,6 +186,7 @@ class UdpSocketTable {
     bool bound = false;
     bool connected = false;
     bool reuse_addr = false;
+    bool detached = false;  // bound and connected, but in no port map (open_detached_flow)
     uint32_t owner = UINT32_MAX;
     uint64_t bind_order = 0;  // later binds win ties
     UdpEndpoint local;        // bound address (maybe a wildcard) and port
@@ -184,6 +204,7 @@ class UdpSocketTable {
   void attach(uint32_t index, const UdpEndpoint& local);
   void detach(uint32_t index);
   std::optional<IpAddr> source_for(const IpAddr& dst) const;
+  UdpInput push(Socket& s, const DatagramInfo& info, std::span<const uint8_t> payload);
 
   UdpConfig config_;
   Prng rng_;

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# Forwarding (issue 13): examples/forward_echo terminates every TCP connection routed into its
-# TUN for 198.18.0.0/15 and 2001:db8::/32. The namespace routes those prefixes into the TUN;
+# Forwarding (issue 13): examples/forward_echo routes 198.18.0.0/15 and 2001:db8::/32 into its
+# TUN (TunOptions::routes) and terminates every TCP connection that arrives for them;
 # kernel `nc` connects to arbitrary addresses and ports in them, one after another and then
-# 20 at once, and every echo must equal what was sent (SHA-256); `nc -u` datagrams are echoed
+# 20 at once, and every echo must equal what was sent (SHA-256); curl's request comes back
+# from arbitrary addresses of both families; `nc -u` datagrams are echoed
 # from the address they were sent to, and pings to forwarded addresses are answered.
 source "$(dirname "$0")/lib.sh"
 it_init forward
@@ -13,8 +14,13 @@ cd "$IT_TMP"
 it_start "$UTCP_FORWARD_ECHO" >echo.out 2>echo.err
 echo_pid=$IT_PID
 it_wait_tun6
-in_ns ip route add 198.18.0.0/15 dev utcp0
-in_ns ip -6 route add 2001:db8::/32 dev utcp0
+# forward_echo routes both prefixes into its TUN itself (TunOptions::routes).
+for i in $(seq 1 50); do
+  in_ns ip -6 route show 2001:db8::/32 | grep -q utcp0 && break
+  sleep 0.1
+done
+in_ns ip route show 198.18.0.0/15 | grep -q 'dev utcp0' || it_fail "forward_echo added no route for 198.18.0.0/15"
+in_ns ip -6 route show 2001:db8::/32 | grep -q 'dev utcp0' || it_fail "forward_echo added no route for 2001:db8::/32"
 
 it_random_file data 2
 for target in 198.18.0.1/80 198.19.255.254/4433 198.18.77.5/22 2001:db8::1/80 \
@@ -38,6 +44,14 @@ for pid in "${pids[@]}"; do
 done
 for i in $(seq 1 20); do it_same_file small "many.$i" "concurrent connection $i"; done
 
+# curl to arbitrary addresses: forward_echo echoes the request, which curl (HTTP/0.9 allowed)
+# prints as the response; it ends at --max-time since an echo never closes first (exit 28).
+for hostport in 198.19.200.7:8080 '[2001:db8:c::7]:8081'; do
+  in_ns curl -s --http0.9 --max-time 2 "http://$hostport/probe" >curl.out || true
+  grep -q '^GET /probe HTTP/1.1' curl.out && grep -qF "Host: $hostport" curl.out ||
+    { cat curl.out >&2; it_fail "curl to $hostport: its request did not come back"; }
+done
+
 # UDP flows (forward_udp): nc -u to arbitrary addresses and ports gets each datagram back,
 # from the address it was sent to (nc connects its socket, so it hears only that).
 for target in 198.18.9.9/5353 198.19.1.2/53 2001:db8:9::9/5353; do
@@ -54,4 +68,4 @@ in_ns ping -6 -c 2 -i 0.2 -W 2 2001:db8::abc >ping6.log || { cat ping6.log >&2; 
 
 kill -0 "$echo_pid" || { cat echo.err >&2; it_fail "forward_echo died"; }
 grep -c -- '->' echo.out | xargs -I{} echo "forward_echo accepted {} connections"
-[ "$(grep -c -- '->' echo.out)" -eq 25 ] || it_fail "expected 25 accepted connections"
+[ "$(grep -c -- '->' echo.out)" -eq 27 ] || it_fail "expected 27 accepted connections"

@@ -21,8 +21,13 @@ it_log "n $n, seed $seed"
 it_start "$UTCP_FORWARD_ECHO" >echo.out 2>echo.err
 echo_pid=$IT_PID
 it_wait_tun6
-in_ns ip route add 198.18.0.0/15 dev utcp0
-in_ns ip -6 route add 2001:db8::/32 dev utcp0
+# forward_echo routes both prefixes into its TUN itself (TunOptions::routes).
+for i in $(seq 1 50); do
+  in_ns ip -6 route show 2001:db8::/32 | grep -q utcp0 && break
+  sleep 0.1
+done
+in_ns ip route show 198.18.0.0/15 | grep -q 'dev utcp0' || it_fail "forward_echo added no route for 198.18.0.0/15"
+in_ns ip -6 route show 2001:db8::/32 | grep -q 'dev utcp0' || it_fail "forward_echo added no route for 2001:db8::/32"
 
 in_ns "$IT_PYTHON" "$IT_DIR/forward_scale.py" tcp "$n" "$seed" dests ||
   { tail -5 echo.err >&2; it_fail "$n concurrent forwarded TCP connections"; }

@@ -45,7 +45,9 @@ if(UTCP_BUILD_TESTS)
       ${CMAKE_CURRENT_LIST_DIR}/../tests/proxy_socks5_client_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/../tests/proxy_http_connect_client_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/../tests/proxy_session_log_test.cpp
-      ${CMAKE_CURRENT_LIST_DIR}/../tests/proxy_options_test.cpp)
+      ${CMAKE_CURRENT_LIST_DIR}/../tests/proxy_options_test.cpp
+      ${CMAKE_CURRENT_LIST_DIR}/../tests/proxy_tcp_relay_test.cpp
+      ${CMAKE_CURRENT_LIST_DIR}/../tests/proxy_control_socket_test.cpp)
     target_link_libraries(unit_proxy_core PRIVATE GTest::gtest_main utcp_proxy_core)
     gtest_discover_tests(unit_proxy_core DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
       PROPERTIES LABELS unit TIMEOUT 120)

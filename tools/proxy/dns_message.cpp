@@ -213,8 +213,45 @@ std::vector<uint8_t> build_header_only(const Header& header, Rcode rcode) {
   return out;
 }
 
+std::vector<uint8_t> build_ptr_response(const Query& query, std::span<const uint8_t> target,
+                                        uint32_t ttl) {
+  std::vector<uint8_t> out;
+  put_header(out, query.id, query.opcode, query.rd, Rcode::kNoError, 1, 1);
+  out.insert(out.end(), query.question.name.wire.begin(), query.question.name.wire.end());
+  put16(out, query.question.qtype);
+  put16(out, query.question.qclass);
+  put16(out, 0xc000 | kHeaderSize);  // the owner: the question's name (RFC 1035 §4.1.4)
+  put16(out, kTypePtr);
+  put16(out, kClassIn);
+  put32(out, ttl);
+  put16(out, static_cast<uint16_t>(target.size()));
+  out.insert(out.end(), target.begin(), target.end());
+  return out;
+}
+
+std::optional<std::vector<uint8_t>> encode_name(std::string_view name) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  std::vector<uint8_t> out;
+  while (!name.empty()) {
+    const size_t dot = name.find('.');
+    const std::string_view label = name.substr(0, dot);
+    // RFC 1035 §2.3.4: labels of 1-63 octets; escapes (RFC 1035 §5.1) are not decoded here.
+    if (label.empty() || label.size() > kMaxLabel || label.find('\\') != label.npos) {
+      return std::nullopt;
+    }
+    out.push_back(static_cast<uint8_t>(label.size()));
+    out.insert(out.end(), label.begin(), label.end());
+    name = dot == std::string_view::npos ? std::string_view() : name.substr(dot + 1);
+  }
+  out.push_back(0);
+  if (out.size() > kMaxNameWire) return std::nullopt;
+  return out;
+}
+
 std::optional<std::vector<uint8_t>> build_query(uint16_t id, std::string_view name,
                                                 uint16_t qtype) {
+  const auto wire = encode_name(name);
+  if (!wire) return std::nullopt;
   std::vector<uint8_t> out;
   put16(out, id);
   put16(out, 0x0100);  // a standard query, recursion desired
@@ -222,18 +259,7 @@ std::optional<std::vector<uint8_t>> build_query(uint16_t id, std::string_view na
   put16(out, 0);
   put16(out, 0);
   put16(out, 0);
-  size_t wire = 0;
-  while (!name.empty()) {  // labels as written (no escapes): enough for tests and seeds
-    const size_t dot = name.find('.');
-    const std::string_view label = name.substr(0, dot);
-    if (label.empty() || label.size() > kMaxLabel) return std::nullopt;
-    out.push_back(static_cast<uint8_t>(label.size()));
-    out.insert(out.end(), label.begin(), label.end());
-    wire += 1 + label.size();
-    name = dot == std::string_view::npos ? std::string_view() : name.substr(dot + 1);
-  }
-  out.push_back(0);
-  if (wire + 1 > kMaxNameWire) return std::nullopt;
+  out.insert(out.end(), wire->begin(), wire->end());
   put16(out, qtype);
   put16(out, kClassIn);
   return out;

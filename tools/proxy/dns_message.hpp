@@ -21,6 +21,7 @@ inline constexpr size_t kMaxNameWire = 255;  // RFC 1035 §2.3.4: octets of the 
 
 inline constexpr uint16_t kTypeA = 1;      // RFC 1035 §3.2.2
 inline constexpr uint16_t kTypeAaaa = 28;  // RFC 3596 §2.1
+inline constexpr uint16_t kTypePtr = 12;   // RFC 1035 §3.3.12
 inline constexpr uint16_t kClassIn = 1;    // RFC 1035 §3.2.4
 
 enum class Opcode : uint8_t { kQuery = 0 };  // RFC 1035 §4.1.1 (others answered NOTIMP)
@@ -93,6 +94,15 @@ std::vector<uint8_t> build_response(const Query& query, Rcode rcode,
 // A response without a question, for a query that could not be parsed (FORMERR) or whose
 // opcode is not supported (NOTIMP): the ID and opcode are echoed (RFC 1035 §4.1.1).
 std::vector<uint8_t> build_header_only(const Header& header, Rcode rcode);
+
+// The response to a PTR query (RFC 1035 §3.3.12): one record whose RDATA is `target`, a name
+// in uncompressed wire form (encode_name), with `ttl`.
+std::vector<uint8_t> build_ptr_response(const Query& query, std::span<const uint8_t> target,
+                                        uint32_t ttl);
+
+// The wire form of a name written as labels joined by '.' (a trailing dot allowed; no escapes):
+// nullopt for an empty label, a label over 63 octets, a name over 255, or a backslash.
+std::optional<std::vector<uint8_t>> encode_name(std::string_view name);
 
 // A query (RD set) for `name` of `qtype`: for tests and for seeding the fuzzer. nullopt
 // when a label is longer than 63 octets or the name longer than 255.

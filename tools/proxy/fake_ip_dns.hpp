@@ -3,14 +3,16 @@
 // The fake-IP DNS server (ProxyConfig::dns == kFakeIp): answers each query arriving on the TUN
 // at once, from the pools, without asking anyone (sans-IO: a datagram in, a datagram out).
 //   A     -> an address of fake_ip_pool, AAAA -> one of fake_ip_pool6 (TTL kTtl);
-//   other types of class IN -> NOERROR with no answer (NODATA, RFC 2308 §2.2), so a resolver
-//         falls back to A/AAAA at once instead of waiting;
+//   PTR of a fake address (in-addr.arpa / ip6.arpa) -> the name it stands for, NXDOMAIN if none;
+//   other types of class IN, and the root name -> NOERROR with no answer (NODATA, RFC 2308
+//         §2.2), so a resolver falls back to A/AAAA at once instead of waiting;
 //   another class, or an opcode other than QUERY -> NOTIMP; a malformed query -> FORMERR
 //   (RFC 1035 §4.1.1); responses and datagrams shorter than a header -> no answer.
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dns_message.hpp"
@@ -38,6 +40,10 @@ class FakeIpDns {
   bool contains(const IpAddr& addr) const {
     return addr.is_v4() ? pool4_.contains(addr) : pool6_.contains(addr);
   }
+
+  // The address a reverse-lookup name stands for (RFC 1035 §3.5 "d.c.b.a.in-addr.arpa",
+  // RFC 3596 §2.5 nibbles under "ip6.arpa"), case-insensitively; nullopt for any other name.
+  static std::optional<IpAddr> reverse_address(std::string_view name);
 
   uint64_t answered() const { return answered_; }
   uint64_t malformed() const { return malformed_; }

@@ -9,7 +9,10 @@ add_library(utcp_proxy_udp STATIC
   ${CMAKE_CURRENT_LIST_DIR}/socks5_association.cpp
   ${CMAKE_CURRENT_LIST_DIR}/udp_relay.cpp)
 # utcp_proxy_handshake (core.cmake): the SOCKS5 client handshake, for UDP ASSOCIATE.
-target_link_libraries(utcp_proxy_udp PUBLIC utcp_proxy_config utcp_proxy_handshake)
+# Threads: getaddrinfo for a direct flow to a fake address runs off the loop.
+find_package(Threads REQUIRED)
+target_link_libraries(utcp_proxy_udp PUBLIC utcp_proxy_config utcp_proxy_handshake
+  Threads::Threads)
 
 if(UTCP_BUILD_TESTS)
   find_package(GTest QUIET)

@@ -2,6 +2,7 @@
 // utcp-proxy's UDP relay: see udp_relay.hpp.
 #include "udp_relay.hpp"
 
+#include <netdb.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -11,7 +12,9 @@
 #include <cerrno>
 #include <cstring>
 #include <list>
+#include <mutex>
 #include <system_error>
+#include <thread>
 
 #include "socket_address.hpp"
 #include "socks5_association.hpp"
@@ -30,6 +33,15 @@ constexpr int kMaxDatagramsPerWakeup = 64;  // from one upstream socket, before 
 
 }  // namespace
 
+// Shared with a resolver thread: `relay` is cleared (under the lock) when the flow ends, so an
+// answer that comes later is dropped; the loop outlives the relay, so posting to it under the
+// lock while `relay` is set is safe.
+struct UdpRelay::Resolution {
+  std::mutex mutex;
+  UdpRelay* relay = nullptr;
+  EventLoop* loop = nullptr;
+};
+
 struct UdpRelay::Flow {
   Stack::UdpFlow flow;
   uint64_t session = 0;
@@ -39,7 +51,9 @@ struct UdpRelay::Flow {
   bool fd_watched = false;
   uint32_t fd_events = 0;
   std::unique_ptr<Socks5Association> socks;
-  bool ready = false;  // the upstream takes datagrams now
+  std::shared_ptr<Resolution> resolution;  // direct to a name, while getaddrinfo runs
+  bool ready = false;                      // the upstream takes datagrams now
+  bool dirty = false;                      // in dirty_: the client side has something to read
   // Toward the upstream, not yet sent. A list: an empty one allocates nothing (a deque would,
   // per flow), and most flows never queue.
   std::list<std::vector<uint8_t>> queue;
@@ -58,7 +72,7 @@ UdpRelay::UdpRelay(Stack& stack, EventLoop& loop, const ProxyConfig& config, Soc
       setup_(std::move(setup)),
       sink_(sink),
       started_(EventLoop::clock_now()),
-      buf_(65536) {
+      buf_(std::make_unique_for_overwrite<uint8_t[]>(kBufSize)) {
   if (config.dns == DnsMode::kFakeIp) dns_.emplace(config.fake_ip_pool, config.fake_ip_pool6);
   sweep_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (sweep_fd_ < 0) throw std::system_error(errno, std::generic_category(), "timerfd_create");
@@ -132,7 +146,7 @@ void UdpRelay::on_flow(const Stack::UdpFlow& flow) {
   if (!f->local_dns && dns_ && dns_->contains(flow.local.addr)) {
     // A fake address: its datagrams go upstream by name (SOCKS5 ATYP 3).
     auto name = dns_->name_of(flow.local.addr);
-    if (!name) return refuse(flow, "no-name", counters_.refused_no_name);
+    if (!name || name->empty()) return refuse(flow, "no-name", counters_.refused_no_name);
     f->target.domain = *name;
     r.domain = std::move(*name);
   } else if (!f->local_dns && dns_port && config_.dns_upstream) {
@@ -153,10 +167,7 @@ void UdpRelay::on_flow(const Stack::UdpFlow& flow) {
   } else if (config_.upstream == UpstreamKind::kSocks5) {
     start_socks5(flow_ref);
   } else if (!flow_ref.target.domain.empty()) {
-    // Direct to a fake address would need the name resolved; the loop never blocks on a
-    // resolver, so such flows are refused (fake-IP mode is meant for a proxy upstream).
-    ++counters_.refused_no_name;
-    return end(s, "no-name");
+    start_resolve(flow_ref);
   } else {
     start_direct(flow_ref, Endpoint{flow_ref.target.addr, flow_ref.target.port});
   }
@@ -193,9 +204,63 @@ void UdpRelay::start_direct(Flow& f, const Endpoint& to) {
     return end(s, "unreachable");
   }
   f.fd_events = EPOLLIN;
-  loop_.add_fd(f.fd, f.fd_events, [this, s](uint32_t events) { on_upstream(s, events); });
+  if (!watch(f.fd, f.fd_events, [this, s](uint32_t events) { on_upstream(s, events); })) {
+    ++counters_.upstream_failed;
+    return end(s, "error");
+  }
   f.fd_watched = true;
   f.ready = true;
+}
+
+void UdpRelay::start_resolve(Flow& f) {
+  f.resolution = std::make_shared<Resolution>();
+  f.resolution->relay = this;
+  f.resolution->loop = &loop_;
+  // The flow's own family first: the client asked for an A or an AAAA record.
+  const int family = f.flow.local.addr.is_v4() ? AF_INET : AF_INET6;
+  std::thread([r = f.resolution, s = f.flow.socket, family, name = f.target.domain,
+               port = f.target.port] {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    addrinfo* list = nullptr;
+    std::optional<Endpoint> found;
+    if (::getaddrinfo(name.c_str(), std::to_string(port).c_str(), &hints, &list) == 0) {
+      for (const addrinfo* a = list; a != nullptr; a = a->ai_next) {
+        if (a->ai_family != AF_INET && a->ai_family != AF_INET6) continue;
+        sockaddr_storage ss{};
+        std::memcpy(&ss, a->ai_addr, std::min<size_t>(a->ai_addrlen, sizeof ss));
+        if (!found || a->ai_family == family) found = from_sockaddr(ss);
+        if (a->ai_family == family) break;
+      }
+      ::freeaddrinfo(list);
+    }
+    std::lock_guard lock(r->mutex);
+    if (r->relay == nullptr) return;
+    r->loop->post([r, s, found] {
+      UdpRelay* relay;
+      {
+        std::lock_guard inner(r->mutex);
+        relay = r->relay;
+      }
+      if (relay != nullptr) relay->on_resolved(s, found);
+    });
+  }).detach();
+}
+
+void UdpRelay::on_resolved(SocketId s, std::optional<Endpoint> found) {
+  auto it = flows_.find(s);
+  if (it == flows_.end()) return;
+  Flow& f = *it->second;
+  f.resolution.reset();
+  if (!found) {
+    ++counters_.upstream_failed;
+    return end(s, "unreachable");  // the name does not resolve
+  }
+  start_direct(f, *found);
+  if (flows_.count(s) != 0) flush_up(f);  // what the client sent meanwhile
+  loop_.request_process();
 }
 
 void UdpRelay::start_socks5(Flow& f) {
@@ -220,7 +285,19 @@ void UdpRelay::start_socks5(Flow& f) {
     ++counters_.upstream_failed;
     return end(s, "upstream-error");
   }
-  loop_.add_fd(control, f.socks->events(), [this, s](uint32_t events) { on_control(s, events); });
+  if (!watch(control, f.socks->events(), [this, s](uint32_t events) { on_control(s, events); })) {
+    ++counters_.upstream_failed;
+    return end(s, "error");
+  }
+}
+
+bool UdpRelay::watch(int fd, uint32_t events, std::function<void(uint32_t)> callback) {
+  try {
+    loop_.add_fd(fd, events, std::move(callback));
+    return true;
+  } catch (const std::system_error&) {  // epoll_ctl out of memory or watches: this flow fails
+    return false;
+  }
 }
 
 void UdpRelay::on_control(SocketId s, uint32_t events) {
@@ -249,7 +326,10 @@ void UdpRelay::on_control(SocketId s, uint32_t events) {
     }
     f.ready = true;
     f.fd_events = EPOLLIN;
-    loop_.add_fd(f.fd, f.fd_events, [this, s](uint32_t ev) { on_upstream(s, ev); });
+    if (!watch(f.fd, f.fd_events, [this, s](uint32_t ev) { on_upstream(s, ev); })) {
+      ++counters_.upstream_failed;
+      return end(s, "error");
+    }
     f.fd_watched = true;
     flush_up(f);
     if (flows_.count(s) == 0) return;
@@ -268,7 +348,7 @@ void UdpRelay::on_upstream(SocketId s, uint32_t events) {
   if (!(events & (EPOLLIN | EPOLLERR))) return;
   const uint64_t before = f.bytes_down;
   for (int i = 0; i < kMaxDatagramsPerWakeup; ++i) {
-    const ssize_t n = ::recv(f.fd, buf_.data(), buf_.size(), 0);
+    const ssize_t n = ::recv(f.fd, buf_.get(), kBufSize, 0);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) break;
       if (errno == ECONNREFUSED) {  // ICMP port unreachable from the target (or the relay)
@@ -282,7 +362,7 @@ void UdpRelay::on_upstream(SocketId s, uint32_t events) {
       ++counters_.drop_send_error;  // another ICMP error: reported once, the flow goes on
       continue;
     }
-    std::span<const uint8_t> payload(buf_.data(), static_cast<size_t>(n));
+    std::span<const uint8_t> payload(buf_.get(), static_cast<size_t>(n));
     if (f.socks) {
       Socks5UdpError error;
       const auto d = decode_socks5_udp(payload, error);
@@ -316,14 +396,14 @@ void UdpRelay::pump_client(Flow& f) {
   const uint64_t up = f.bytes_up, down = f.bytes_down;
   for (int errors = 0; errors < 4;) {
     std::error_code ec;
-    const size_t n = stack_.recv_from(s, buf_, ec);
+    const size_t n = stack_.recv_from(s, std::span(buf_.get(), kBufSize), ec);
     if (ec == std::errc::operation_would_block) break;
     if (ec == std::errc::bad_file_descriptor) return end(s, "closed", true);
     if (ec) {  // an ICMP error about a datagram sent to the client: nothing to do
       ++errors;
       continue;
     }
-    const std::span<const uint8_t> datagram(buf_.data(), n);
+    const std::span<const uint8_t> datagram(buf_.get(), n);
     f.bytes_up += n;
     f.last_used = EventLoop::clock_now();
     if (!f.local_dns) {
@@ -405,7 +485,8 @@ void UdpRelay::update_upstream_events(Flow& f) {
 }
 
 bool UdpRelay::on_readiness(SocketId s, uint32_t ready) {
-  if (flows_.count(s) == 0) return false;
+  const auto it = flows_.find(s);
+  if (it == flows_.end()) return false;
   if (ready & ready::kHangup) {
     // The stack closed the flow itself (StackConfig::udp_flow_idle_timeout); no Stack call
     // is allowed from inside its callback, and none is needed.
@@ -413,7 +494,10 @@ bool UdpRelay::on_readiness(SocketId s, uint32_t ready) {
     end(s, "idle", true);
     return true;
   }
-  dirty_.push_back(s);
+  if (!it->second->dirty) {  // once per round, however many datagrams came
+    it->second->dirty = true;
+    dirty_.push_back(s);
+  }
   return true;
 }
 
@@ -422,7 +506,10 @@ void UdpRelay::after_process() {
   std::vector<SocketId> dirty;
   dirty.swap(dirty_);
   for (const SocketId s : dirty) {
-    if (auto it = flows_.find(s); it != flows_.end()) pump_client(*it->second);
+    if (auto it = flows_.find(s); it != flows_.end()) {
+      it->second->dirty = false;
+      pump_client(*it->second);
+    }
   }
   if (dirty_.empty()) dirty.swap(dirty_);  // keep the capacity for the next round
 }
@@ -432,6 +519,10 @@ void UdpRelay::end(SocketId s, std::string why, bool stack_closed) {
   if (it == flows_.end()) return;
   std::unique_ptr<Flow> f = std::move(it->second);
   flows_.erase(it);
+  if (f->resolution) {  // a resolver thread still running: its answer is dropped
+    std::lock_guard lock(f->resolution->mutex);
+    f->resolution->relay = nullptr;
+  }
   if (f->socks) loop_.remove_fd(f->socks->fd());  // closed by the association's destructor
   if (f->fd >= 0) {
     if (f->fd_watched) loop_.remove_fd(f->fd);

@@ -8,6 +8,8 @@
 //  - relayed through SOCKS5: one UDP ASSOCIATE per flow (socks5_association.hpp), datagrams
 //    wrapped in the RFC 1928 §7 header to the server's relay endpoint; the flow ends when the
 //    control connection does.
+// A direct flow to a fake-IP address goes to its name, resolved with getaddrinfo on a thread of
+// its own (the loop never blocks; datagrams wait in the flow's queue meanwhile).
 // An HTTP CONNECT upstream cannot carry UDP (RFC 9110 §9.3.6 tunnels a byte stream): its flows
 // are dropped (counted, closed as "unsupported"); DNS then works only in fake-IP mode.
 // --dns-server (ProxyConfig::dns_upstream) sends relayed port-53 flows there instead.
@@ -67,6 +69,7 @@ class UdpRelay {
 
  private:
   struct Flow;
+  struct Resolution;
   struct Counters {
     uint64_t flows = 0;
     uint64_t dns_answers = 0;
@@ -85,6 +88,8 @@ class UdpRelay {
   };
 
   void start_direct(Flow& f, const Endpoint& to);
+  void start_resolve(Flow& f);  // direct to a fake address: its name, resolved off the loop
+  void on_resolved(SocketId s, std::optional<Endpoint> found);
   void start_socks5(Flow& f);
   void on_control(SocketId s, uint32_t events);
   void on_upstream(SocketId s, uint32_t events);
@@ -95,6 +100,7 @@ class UdpRelay {
   void flush_up(Flow& f);
   void update_upstream_events(Flow& f);
   int open_socket(int type, const Endpoint& to, std::string& error);
+  bool watch(int fd, uint32_t events, std::function<void(uint32_t)> callback);  // loop_.add_fd
   void end(SocketId s, std::string why, bool stack_closed = false);
   void refuse(const Stack::UdpFlow& flow, const char* why, uint64_t& counter);
   void arm_sweep();
@@ -113,7 +119,10 @@ class UdpRelay {
   std::vector<SocketId> dirty_;  // flows the stack said have datagrams (or errors) to read
   int sweep_fd_ = -1;            // timerfd: periodic idle / setup-timeout check while flows exist
   bool sweep_armed_ = false;
-  std::vector<uint8_t> buf_;   // one datagram at a time, either way
+  // One datagram at a time, either way (the largest UDP payload fits); left uninitialised, so
+  // only the pages datagrams touch become resident.
+  static constexpr size_t kBufSize = 65536;
+  std::unique_ptr<uint8_t[]> buf_;
   std::vector<uint8_t> wrap_;  // a datagram with its SOCKS5 header
   Counters counters_;
 };

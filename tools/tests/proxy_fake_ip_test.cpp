@@ -135,6 +135,10 @@ TEST(FakeIpDns, OtherTypesClassesOpcodesAndGarbage) {
   const auto r = dns.answer(mx);
   EXPECT_EQ(r.size(), mx.size());  // NODATA: the question alone
   EXPECT_EQ(decode(r, mx.size()).rcode, dns::Rcode::kNoError);
+  const auto root = *dns::build_query(8, "", dns::kTypeA);  // the root: no fake address
+  const Answer none = decode(dns.answer(root), root.size());
+  EXPECT_EQ(none.rcode, dns::Rcode::kNoError);
+  EXPECT_EQ(none.ancount, 0);
   auto chaos = *dns::build_query(4, "version.bind", 16);
   chaos[chaos.size() - 1] = 3;  // class CH
   EXPECT_EQ(decode(dns.answer(chaos), chaos.size()).rcode, dns::Rcode::kNotImp);
@@ -153,6 +157,45 @@ TEST(FakeIpDns, OtherTypesClassesOpcodesAndGarbage) {
   auto response = *dns::build_query(6, "x", dns::kTypeA);
   response[2] |= 0x80;
   EXPECT_TRUE(dns.answer(response).empty());  // never answer a response
+}
+
+TEST(FakeIpDns, ReverseNames) {
+  EXPECT_EQ(FakeIpDns::reverse_address("4.3.18.198.IN-ADDR.arpa."), *IpAddr::parse("198.18.3.4"));
+  EXPECT_EQ(FakeIpDns::reverse_address(
+                "2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.1.0.0.0.0.c.f.ip6.arpa"),
+            *IpAddr::parse("fc00:18::2"));
+  EXPECT_FALSE(FakeIpDns::reverse_address("256.3.18.198.in-addr.arpa"));
+  EXPECT_FALSE(FakeIpDns::reverse_address("3.18.198.in-addr.arpa"));
+  EXPECT_FALSE(FakeIpDns::reverse_address("x.3.18.198.in-addr.arpa"));
+  EXPECT_FALSE(FakeIpDns::reverse_address("example.com"));
+  EXPECT_FALSE(FakeIpDns::reverse_address(
+      "g.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.1.0.0.0.0.c.f.ip6.arpa"));
+}
+
+TEST(FakeIpDns, PtrOfAFakeAddressNamesIt) {
+  FakeIpDns dns(*IpPrefix::parse("198.18.0.0/15"), *IpPrefix::parse("fc00:18::/96"));
+  const auto qa = *dns::build_query(1, "Host.Example", dns::kTypeA);
+  const Answer a = decode(dns.answer(qa), qa.size());
+  ASSERT_EQ(a.addrs.size(), 1u);
+  const uint32_t v = a.addrs[0].v4().value;
+  const std::string reverse = std::to_string(v & 0xff) + "." + std::to_string(v >> 8 & 0xff) + "." +
+                              std::to_string(v >> 16 & 0xff) + "." + std::to_string(v >> 24) +
+                              ".in-addr.arpa";
+  const auto ptr = *dns::build_query(2, reverse, dns::kTypePtr);
+  const auto r = dns.answer(ptr);
+  ASSERT_GT(r.size(), ptr.size() + 12);
+  EXPECT_EQ(r[3] & 0x0f, 0);
+  EXPECT_EQ(r[7], 1);  // one answer: PTR host.example (the pool keeps names in lower case)
+  const std::vector<uint8_t> rdata(r.begin() + static_cast<long>(ptr.size() + 12), r.end());
+  EXPECT_EQ(rdata, *dns::encode_name("host.example"));
+  EXPECT_EQ(r[ptr.size() + 3], dns::kTypePtr);
+  // An address of the pool that stands for no name: NXDOMAIN; outside the pools: NODATA.
+  const auto unknown = *dns::build_query(3, "9.9.18.198.in-addr.arpa", dns::kTypePtr);
+  EXPECT_EQ(dns.answer(unknown)[3] & 0x0f, static_cast<int>(dns::Rcode::kNxDomain));
+  const auto other = *dns::build_query(4, "1.0.0.10.in-addr.arpa", dns::kTypePtr);
+  const auto nodata = dns.answer(other);
+  EXPECT_EQ(nodata[3] & 0x0f, 0);
+  EXPECT_EQ(nodata.size(), other.size());
 }
 
 }  // namespace

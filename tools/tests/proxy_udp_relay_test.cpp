@@ -8,6 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+#include <string>
+
 #include "dns_message.hpp"
 #include "proxy_udp_fixture.hpp"
 
@@ -46,6 +50,34 @@ TEST_F(UdpRelayDirect, DatagramOutAndReplyFromTheOriginalDestination) {
   EXPECT_EQ(r.end, "");
   EXPECT_EQ(counter("udp.datagrams.up"), 2u);
   EXPECT_EQ(counter("udp.datagrams.down"), 2u);
+}
+
+TEST_F(UdpRelayDirect, BurstOfDatagramsAllRelayedInOrder) {
+  ProxyConfig config;
+  start(config);
+  LoopbackEcho echo(*loop_);
+  const SocketId s = client_socket(via_dns_server(echo));
+  std::error_code ec;
+  constexpr int kCount = 100;
+  for (int i = 0; i < kCount; ++i) {
+    client_->send_to(s, bytes("d" + std::to_string(i)), nullptr, ec);
+    ASSERT_FALSE(ec) << ec.message();
+  }
+  std::vector<Bytes> replies;
+  run_until([&] {
+    uint8_t buf[64];
+    std::error_code rec;
+    for (;;) {
+      const size_t n = client_->recv_from(s, buf, rec);
+      if (rec) break;
+      replies.emplace_back(buf, buf + n);
+    }
+    return replies.size() == kCount;
+  });
+  ASSERT_EQ(replies.size(), static_cast<size_t>(kCount));
+  for (int i = 0; i < kCount; ++i) EXPECT_EQ(replies[i], bytes("echo:d" + std::to_string(i)));
+  EXPECT_EQ(sink_.only().bytes_up, 290u);  // d0..d99: 10 x 2 + 90 x 3 bytes
+  EXPECT_EQ(counter("udp.drop.queue-full"), 0u);
 }
 
 TEST_F(UdpRelayDirect, FlowEndsWhenIdle) {
@@ -138,6 +170,23 @@ TEST_F(UdpRelayDirect, DnsServerRedirectsPort53Flows) {
   EXPECT_EQ(*reply, bytes("echo:query"));
   EXPECT_EQ(from, asked);  // answered from where the client asked
   EXPECT_EQ(sink_.only().destination, asked);
+}
+
+TEST_F(UdpRelayDirect, Ipv6FlowRelayedToAnIpv4Upstream) {
+  // An IPv6 flow (the client's fd77::1 to 2001:db8::53) whose upstream, by --dns-server, is the
+  // IPv4 loopback: the upstream socket's family follows the upstream, the reply the flow.
+  ProxyConfig config;
+  start(config);
+  LoopbackEcho echo(*loop_);
+  config_.dns_upstream = echo.endpoint();
+  const Endpoint asked{*IpAddr::parse("2001:db8::53"), 53};
+  const SocketId s = client_socket(asked);
+  Endpoint from;
+  const auto reply = round_trip(s, bytes("v6 query"), &from);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(*reply, bytes("echo:v6 query"));
+  EXPECT_EQ(from, asked);
+  EXPECT_EQ(sink_.only().client.addr, *IpAddr::parse("fd77::1"));
 }
 
 TEST_F(UdpRelayDirect, HttpConnectUpstreamCannotCarryUdp) {
@@ -234,7 +283,7 @@ TEST_F(UdpRelayFakeIp, QueriesAnsweredLocallyInBothFamilies) {
   EXPECT_TRUE(setup_fds_.empty());
 }
 
-TEST_F(UdpRelayFakeIp, DirectToAFakeAddressIsRefused) {
+TEST_F(UdpRelayFakeIp, DirectToAFakeAddressWithoutANameIsRefused) {
   ProxyConfig config;
   config.dns = DnsMode::kFakeIp;
   start(config);
@@ -242,6 +291,37 @@ TEST_F(UdpRelayFakeIp, DirectToAFakeAddressIsRefused) {
   EXPECT_FALSE(round_trip(s, bytes("quic"), nullptr, 300ms));
   EXPECT_EQ(sink_.only().end, "no-name");
   EXPECT_EQ(counter("udp.refused.no-name"), 1u);
+}
+
+TEST_F(UdpRelayFakeIp, DirectToAFakeAddressGoesToItsResolvedName) {
+  // "localhost" resolves (getaddrinfo, /etc/hosts) to 127.0.0.1: the flow to its fake address
+  // reaches the echo there, and the reply comes back from the fake address. Only from the
+  // hosts file: a name the resolver would ask a DNS server about must not leave the host.
+  std::ifstream hosts("/etc/hosts");
+  const std::string text((std::istreambuf_iterator<char>(hosts)), std::istreambuf_iterator<char>());
+  if (text.find("127.0.0.1") == std::string::npos || text.find("localhost") == std::string::npos) {
+    GTEST_SKIP() << "/etc/hosts does not name localhost";
+  }
+  ProxyConfig config;
+  config.dns = DnsMode::kFakeIp;
+  start(config);
+  LoopbackEcho echo(*loop_);
+  const Bytes q = *dns::build_query(1, "localhost", dns::kTypeA);
+  const auto answer = round_trip(client_socket(Endpoint{Ipv4Addr(10, 0, 0, 53), 53}), q);
+  ASSERT_TRUE(answer);
+  const auto addrs = answers_of(*answer, q.size());
+  ASSERT_EQ(addrs.size(), 1u);
+  const Endpoint fake{addrs[0], echo.endpoint().port};
+  const SocketId s = client_socket(fake);
+  Endpoint from;
+  const auto reply = round_trip(s, bytes("by name"), &from);
+  ASSERT_TRUE(reply) << "no reply through the resolved name";
+  EXPECT_EQ(*reply, bytes("echo:by name"));
+  EXPECT_EQ(from, fake);
+  const SessionRecord& r = sink_.records().rbegin()->second;
+  EXPECT_EQ(r.domain, "localhost");
+  EXPECT_EQ(r.destination, fake);
+  EXPECT_EQ(r.upstream, "direct");
 }
 
 }  // namespace

@@ -291,6 +291,16 @@ TEST_F(UdpRelaySocks5, WrongPasswordEndsTheFlow) {
   EXPECT_EQ(sink_.only().end, "upstream-error");
 }
 
+TEST_F(UdpRelaySocks5, ServerNotListeningEndsTheFlow) {
+  start_socks5({});
+  server_.reset();  // its port is closed now: the control connection is refused
+  const SocketId s = client_socket(Endpoint{Ipv4Addr(198, 51, 100, 13), 13});
+  EXPECT_FALSE(round_trip(s, bytes("x"), nullptr, 300ms));
+  EXPECT_EQ(sink_.only().end, "upstream-error");
+  EXPECT_EQ(counter("udp.upstream.failed"), 1u);
+  EXPECT_EQ(relay_->flow_count(), 0u);
+}
+
 TEST_F(UdpRelaySocks5, SilentServerTimesOutAndQueueIsBounded) {
   ProxyConfig config;
   config.connect_timeout = 300ms;

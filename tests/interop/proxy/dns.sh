@@ -40,8 +40,10 @@ fake=$(in_c $PXPEER dns "$T_ADDR" target.test 198.1) || { tail proxy.err >&2; it
 it_log "fake-ip: target.test is $fake"
 [ "$(grep -c "query\[" dnsmasq.log || true)" -eq "$queries" ] || it_fail "fake-ip: the query reached dnsmasq"
 px_etc "$NS_C" resolv.conf "nameserver $T_ADDR"
-px_curl target.test "$P_ADDR_T" || it_fail "fake-ip: curl by name"
-dns_from "$P_ADDR_T"  # dante resolved the name the SOCKS request carried
+# dante resolves the name itself: A or AAAA, so it connects from either of P's addresses.
+px_curl target.test "$P_ADDR_T|fd81::1" || it_fail "fake-ip: curl by name"
+line=$(grep "query\[.*target.test from" dnsmasq.log | tail -1)  # dante resolved the name
+[[ $line == *"from $P_ADDR_T" ]] || it_fail "fake-ip: dnsmasq's last query '$line', want one from P"
 px_stop_proxy
 in_c $PXPEER stats stats.json 8080 21 target.test || it_fail "fake-ip: no session with the domain"
 it_log "fake-ip: curl by name through SOCKS5: ok"

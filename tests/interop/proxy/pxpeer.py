@@ -410,6 +410,17 @@ def stats(path, dest, min_down, want_domain=""):
           f"down {r.get('bytes_down')}, upstream {r.get('upstream')!r}, end {r.get('end')!r}")
 
 
+def stats_end(path, dest, want_end):
+    """A session to dest (substring) in the --stats-json file ended as want_end
+    (one of a|b|...)."""
+    with open(path) as f:
+        doc = json.load(f)
+    ends = [r.get("end") for r in doc.get("sessions", []) if dest in str(r.get("destination"))]
+    if not any(e in want_end.split("|") for e in ends):
+        fail(f"{path}: sessions to {dest} ended {ends}, want {want_end}")
+    print(f"{path}: sessions to {dest} ended {ends}")
+
+
 def main(argv):
     cmd, args = argv[1], argv[2:]
     if cmd == "serve":
@@ -430,6 +441,8 @@ def main(argv):
         socks_dns(args[0], int(args[1]), args[2], args[3], args[4])
     elif cmd == "stats":
         stats(args[0], args[1], int(args[2]), args[3] if len(args) > 3 else "")
+    elif cmd == "stats-end":
+        stats_end(args[0], args[1], args[2])
     elif cmd == "hold":
         hold(args[0], PORT_ECHO, int(args[1]), float(args[2]), args[3] if len(args) > 3 else None)
     elif cmd == "crr":

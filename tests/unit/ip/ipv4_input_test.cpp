@@ -234,7 +234,7 @@ std::vector<uint8_t> icmp_error_about_our_segment(uint8_t type, uint8_t code, ui
 TEST_F(Ipv4InputTest, FragmentationNeededIsDecodedWithMtuAndQuotedSegment) {
   const InputResult r = feed(icmp_error_about_our_segment(3, 4, 1280));
   ASSERT_EQ(r.action, InputAction::kIcmpError);
-  const IcmpError& e = r.icmp_error;
+  const IcmpError& e = *r.icmp_error;
   EXPECT_EQ(e.kind, IcmpErrorKind::kPathMtu);
   EXPECT_EQ(e.type, 3);
   EXPECT_EQ(e.code, 4);
@@ -259,8 +259,8 @@ TEST_F(Ipv4InputTest, IcmpErrorsAreClassifiedHardOrSoft) {
                        Case{11, 0, IcmpErrorKind::kSoft}, Case{12, 0, IcmpErrorKind::kSoft}}) {
     const InputResult r = feed(icmp_error_about_our_segment(c.type, c.code, 0));
     ASSERT_EQ(r.action, InputAction::kIcmpError) << int(c.type) << "/" << int(c.code);
-    EXPECT_EQ(r.icmp_error.kind, c.kind) << int(c.type) << "/" << int(c.code);
-    EXPECT_EQ(r.icmp_error.next_hop_mtu, 0);
+    EXPECT_EQ(r.icmp_error->kind, c.kind) << int(c.type) << "/" << int(c.code);
+    EXPECT_EQ(r.icmp_error->next_hop_mtu, 0);
   }
 }
 

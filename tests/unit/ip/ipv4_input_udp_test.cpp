@@ -137,13 +137,13 @@ TEST_F(Ipv4InputUdpTest, IcmpErrorAboutOurDatagramIsForUdp) {
   const auto error = ip_packet({.src = kPeer, .protocol = 1}, icmp_message(3, 3, 0, sent));
   const InputResult r = feed(error);
   ASSERT_EQ(r.action, InputAction::kUdpIcmpError);
-  EXPECT_EQ(r.icmp_error.protocol, wire::ip_proto::kUdp);
-  EXPECT_EQ(r.icmp_error.type, 3);
-  EXPECT_EQ(r.icmp_error.code, 3);
-  EXPECT_EQ(r.icmp_error.local_addr, kLocal);
-  EXPECT_EQ(r.icmp_error.local_port, 40000);
-  EXPECT_EQ(r.icmp_error.remote_addr, kPeer);
-  EXPECT_EQ(r.icmp_error.remote_port, 53);
+  EXPECT_EQ(r.icmp_error->protocol, wire::ip_proto::kUdp);
+  EXPECT_EQ(r.icmp_error->type, 3);
+  EXPECT_EQ(r.icmp_error->code, 3);
+  EXPECT_EQ(r.icmp_error->local_addr, kLocal);
+  EXPECT_EQ(r.icmp_error->local_port, 40000);
+  EXPECT_EQ(r.icmp_error->remote_addr, kPeer);
+  EXPECT_EQ(r.icmp_error->remote_port, 53);
 }
 
 // Without UDP (the default) a datagram is an unknown protocol, as before.

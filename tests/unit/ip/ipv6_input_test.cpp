@@ -330,7 +330,7 @@ std::vector<uint8_t> error_about_our_segment(uint8_t type, uint8_t code, uint32_
 TEST_F(Ipv6InputTest, PacketTooBigIsAPathMtuErrorWithTheQuotedSegment) {
   const Ipv6InputResult r = feed(error_about_our_segment(2, 0, 1400, 0x01020304));
   ASSERT_EQ(r.action, InputAction::kIcmpError);
-  const IcmpError& e = r.icmp_error;
+  const IcmpError& e = *r.icmp_error;
   EXPECT_EQ(e.kind, IcmpErrorKind::kPathMtu);
   EXPECT_EQ(e.type, 2);
   EXPECT_EQ(e.next_hop_mtu, 1400);
@@ -349,10 +349,10 @@ TEST_F(Ipv6InputTest, PacketTooBigBelowTheMinimumMtuMeans1280) {
   for (uint32_t mtu : {0u, 68u, 1279u}) {
     const Ipv6InputResult r = feed(error_about_our_segment(2, 0, mtu));
     ASSERT_EQ(r.action, InputAction::kIcmpError);
-    EXPECT_EQ(r.icmp_error.next_hop_mtu, 1280) << mtu;
+    EXPECT_EQ(r.icmp_error->next_hop_mtu, 1280) << mtu;
   }
   // Above 65535 (a jumbogram link) the MTU is capped.
-  EXPECT_EQ(feed(error_about_our_segment(2, 0, 100000)).icmp_error.next_hop_mtu, 65535);
+  EXPECT_EQ(feed(error_about_our_segment(2, 0, 100000)).icmp_error->next_hop_mtu, 65535);
 }
 
 // The kernel's Packet Too Big, captured on a router in front of a 1280-byte link
@@ -364,12 +364,12 @@ TEST(Ipv6InputKernel, KernelPacketTooBigReachesTheStack) {
   std::vector<uint8_t> buf(1500);
   const Ipv6InputResult r = in.input(ptb, instant_from_us(0), buf);
   ASSERT_EQ(r.action, InputAction::kIcmpError);
-  EXPECT_EQ(r.icmp_error.kind, IcmpErrorKind::kPathMtu);
-  EXPECT_EQ(r.icmp_error.next_hop_mtu, 1280);
-  EXPECT_EQ(r.icmp_error.local_addr, IpAddr(kLocal6));
-  EXPECT_EQ(r.icmp_error.remote_addr, IpAddr(kFar6));
-  EXPECT_EQ(r.icmp_error.local_port, 40000);
-  EXPECT_EQ(r.icmp_error.remote_port, 5001);
+  EXPECT_EQ(r.icmp_error->kind, IcmpErrorKind::kPathMtu);
+  EXPECT_EQ(r.icmp_error->next_hop_mtu, 1280);
+  EXPECT_EQ(r.icmp_error->local_addr, IpAddr(kLocal6));
+  EXPECT_EQ(r.icmp_error->remote_addr, IpAddr(kFar6));
+  EXPECT_EQ(r.icmp_error->local_port, 40000);
+  EXPECT_EQ(r.icmp_error->remote_port, 5001);
 }
 
 TEST_F(Ipv6InputTest, IcmpErrorsAreClassifiedHardOrSoftAsLinuxDoes) {
@@ -394,10 +394,10 @@ TEST_F(Ipv6InputTest, IcmpErrorsAreClassifiedHardOrSoftAsLinuxDoes) {
   for (const Case& c : cases) {
     const Ipv6InputResult r = feed(error_about_our_segment(c.type, c.code, 0));
     ASSERT_EQ(r.action, InputAction::kIcmpError) << int(c.type) << "/" << int(c.code);
-    EXPECT_EQ(r.icmp_error.kind, c.kind) << int(c.type) << "/" << int(c.code);
-    EXPECT_EQ(r.icmp_error.next_hop_mtu, 0);
-    EXPECT_EQ(r.icmp_error.type, c.type);
-    EXPECT_EQ(r.icmp_error.code, c.code);
+    EXPECT_EQ(r.icmp_error->kind, c.kind) << int(c.type) << "/" << int(c.code);
+    EXPECT_EQ(r.icmp_error->next_hop_mtu, 0);
+    EXPECT_EQ(r.icmp_error->type, c.type);
+    EXPECT_EQ(r.icmp_error->code, c.code);
   }
 }
 
@@ -408,8 +408,8 @@ TEST_F(Ipv6InputTest, QuoteBehindExtensionHeadersIsDecoded) {
                               icmp6_message(1, 4, 0, sent, kRouter6, kLocal6));
   const Ipv6InputResult r = feed(msg);
   ASSERT_EQ(r.action, InputAction::kIcmpError);
-  EXPECT_EQ(r.icmp_error.local_port, 40001);
-  EXPECT_EQ(r.icmp_error.seq, wire::SeqNum(99));
+  EXPECT_EQ(r.icmp_error->local_port, 40001);
+  EXPECT_EQ(r.icmp_error->seq, wire::SeqNum(99));
 }
 
 TEST_F(Ipv6InputTest, UnusableIcmpErrorsAreDroppedByReason) {

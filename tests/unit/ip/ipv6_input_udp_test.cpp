@@ -53,14 +53,14 @@ TEST(Ipv6InputUdp, KernelPortUnreachableIsAUdpIcmpError) {
   const Ipv6InputResult r =
       input.input(wire::load_hex("kernel6-port-unreach"), instant_from_us(0), reply);
   ASSERT_EQ(r.action, InputAction::kUdpIcmpError);
-  EXPECT_EQ(r.icmp_error.protocol, wire::ipv6_next::kUdp);
-  EXPECT_TRUE(r.icmp_error.is_v6());
-  EXPECT_EQ(r.icmp_error.type, 1);
-  EXPECT_EQ(r.icmp_error.code, 4);
-  EXPECT_EQ(r.icmp_error.local_addr, IpAddr(kStack));
-  EXPECT_EQ(r.icmp_error.local_port, 40102);
-  EXPECT_EQ(r.icmp_error.remote_addr, IpAddr(kKernel));
-  EXPECT_EQ(r.icmp_error.remote_port, 6002);
+  EXPECT_EQ(r.icmp_error->protocol, wire::ipv6_next::kUdp);
+  EXPECT_TRUE(r.icmp_error->is_v6());
+  EXPECT_EQ(r.icmp_error->type, 1);
+  EXPECT_EQ(r.icmp_error->code, 4);
+  EXPECT_EQ(r.icmp_error->local_addr, IpAddr(kStack));
+  EXPECT_EQ(r.icmp_error->local_port, 40102);
+  EXPECT_EQ(r.icmp_error->remote_addr, IpAddr(kKernel));
+  EXPECT_EQ(r.icmp_error->remote_port, 6002);
 }
 
 }  // namespace

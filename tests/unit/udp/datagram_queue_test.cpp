@@ -140,5 +140,33 @@ TEST(DatagramQueue, RandomWorkloadMatchesAModel) {
   }
 }
 
+// The stack-wide budget (StackConfig::buffer_memory_limit): the ring's growth is charged
+// to it and refused past it (kNoMemory, the datagram dropped), except up to the guaranteed
+// first 4 KiB; what the queue holds is given back when it goes.
+TEST(DatagramQueue, RingGrowthIsChargedToTheMemoryBudget) {
+  tcp::MemoryBudget budget(16384);
+  {
+    DatagramQueue q({.bytes = 1 << 20, .datagrams = 1000});
+    q.set_budget(&budget);
+    size_t queued = 0;
+    PushResult r = PushResult::kQueued;
+    while ((r = q.try_push(from(1), bytes(1000, 1))) == PushResult::kQueued) ++queued;
+    EXPECT_EQ(r, PushResult::kNoMemory);
+    EXPECT_EQ(budget.used(), q.storage_bytes());
+    EXPECT_LE(budget.used(), budget.limit());
+    EXPECT_EQ(queued, q.datagrams());
+    EXPECT_GE(queued, 8u);  // 16 KiB of ring hold 16 datagrams of 1000 bytes at most
+    EXPECT_LE(queued, 16u);
+    // Another queue still gets its guaranteed first ring, even with the budget spent.
+    DatagramQueue other;
+    other.set_budget(&budget);
+    EXPECT_EQ(other.try_push(from(2), bytes(1000, 2)), PushResult::kQueued);
+    // A queue moved keeps its charge once.
+    DatagramQueue moved = std::move(other);
+    EXPECT_EQ(budget.used(), q.storage_bytes() + moved.storage_bytes());
+  }
+  EXPECT_EQ(budget.used(), 0u);
+}
+
 }  // namespace
 }  // namespace utcp::udp

@@ -8,7 +8,8 @@ the client side that judges what the tunnelled client sees.
                                                 # unreachable, reset or closed), never hang
   hostile.py echo HOST PORT [GREETING]          # it must work: GREETING (if any) arrives
                                                 # first, then 64 KiB echo back intact
-  hostile.py open-sessions CONTROL_PATH         # prints totals.open_tcp from --control
+  hostile.py open-sessions CONTROL_PATH [KEY]   # prints totals.open_tcp (or KEY) from --control
+  hostile.py udp-flood A.B COUNT SECONDS        # COUNT UDP flows to random A.B.x.y:port
   hostile.py got-reset HOST PORT               # the destination's abort must arrive as RST
   hostile.py send-reset HOST PORT              # a line, then RST (mode watch logs what came)
   hostile.py hog-control CONTROL_PATH N SECONDS  # N control clients that never read
@@ -355,7 +356,23 @@ def stall(host, port, direction, seconds, conns=1):
         s.close()
 
 
-def open_sessions(path):
+def udp_flood(prefix, count, seconds):
+    """One datagram each to count random (seeded) addresses and ports of prefix.0.0/16: count
+    UDP flows for the proxy, from one socket."""
+    import random
+    rng = random.Random(2)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t0 = time.monotonic()
+    for i in range(count):
+        dst = (f"{prefix}.{rng.randrange(256)}.{rng.randrange(1, 255)}", rng.randrange(1, 65536))
+        u.sendto(b"flow %d" % i, dst)
+        behind = t0 + seconds * (i + 1) / count - time.monotonic()
+        if behind > 0:
+            time.sleep(behind)
+    print(f"udp flood seed 2: sent {count} datagrams in {time.monotonic() - t0:.2f} s", flush=True)
+
+
+def open_sessions(path, what="open_tcp"):
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(5)
     s.connect(path)
@@ -366,7 +383,7 @@ def open_sessions(path):
             break
         data += b
     doc = json.loads(data)
-    print(doc["totals"]["open_tcp"])
+    print(doc["totals"][what])
 
 
 def checksum(data):
@@ -425,7 +442,9 @@ def main(argv):
     elif cmd == "syn-flood":
         syn_flood(args[0], args[1], int(args[2]), float(args[3]))
     elif cmd == "open-sessions":
-        open_sessions(args[0])
+        open_sessions(*args)
+    elif cmd == "udp-flood":
+        udp_flood(args[0], int(args[1]), float(args[2]))
     else:
         fail(f"unknown command {cmd}")
 

@@ -11,7 +11,8 @@
 # silent open connection), also with no proxy listening at all; an abort is carried as RST
 # both ways; 40 local --control clients that send junk and never read do not stall it.
 # utcp-proxy must survive all of it, hold no session (--control: open_tcp 0) and no upstream
-# socket afterwards, and exit 0 on SIGTERM.
+# socket afterwards, and exit 0 on SIGTERM, within --drain-timeout even with a stuck
+# connection open.
 source "$(dirname "$0")/lib.sh"
 px_init hostile
 it_need_tool UTCP_PROXY
@@ -103,3 +104,13 @@ run_kind hostile-http header-flood forbidden bad-gateway not-http truncated sile
 px_start_proxy hostile-down --connect-timeout 2
 case_fail hostile-down none
 px_stop_proxy
+# SIGTERM while a connection is stuck both ways (its destination floods a client that never
+# reads): the drain gives up after --drain-timeout 2 and utcp-proxy still exits 0, cleanly.
+echo flood >mode
+px_start_proxy hostile-socks5 --drain-timeout 2
+STALL_HOLD=20 in_c timeout 30 $HOSTILE stall "$T_ADDR" 7001 recv 1 >stall.out 2>&1 &
+sleep 2
+t0=$SECONDS
+px_stop_proxy
+[ $((SECONDS - t0)) -le 6 ] || it_fail "SIGTERM with a stuck connection took $((SECONDS - t0)) s (--drain-timeout 2)"
+it_log "SIGTERM with a stuck connection: exit 0 after $((SECONDS - t0)) s"

@@ -103,6 +103,10 @@ std::string stats_json(const SessionLog& log, const UdpRelay& udp, const Stack& 
   for (const auto& [name, value] : udp.counters()) counters[std::string(name)] = value;
   totals["udp_relay"] = std::move(counters);
   totals["stack_connections"] = stack.connection_count();
+  // What the connections' rings hold now, against --memory-limit (tcp.mem.bytes).
+  for (const auto& [name, value] : stack.counters()) {
+    if (name == "tcp.mem.bytes") totals["stack_buffer_bytes"] = value;
+  }
   return log.to_json_text(totals);
 }
 

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# utcp-proxy against a hostile upstream (hostile.py in the proxy namespace): a SOCKS5 server
+# and an HTTP proxy that answer with a wrong version byte, an unacceptable or unoffered
+# method, a truncated reply then close, an address type that does not exist, a megabyte of
+# noise, nothing at all (--connect-timeout 2 must end it), a non-2xx status, a status line
+# that is not HTTP, 64 KiB of response headers; and the legal but awkward cases that must
+# work: a reply split into 1-byte writes, a domain-type BND address, the reply and the
+# first tunnel bytes in one read (RFC 1928 §6, RFC 9110 §9.3.6). For every broken case the
+# tunnelled client must see a refusal, reset or unreachable within 8 s (never a hang nor a
+# silent open connection); utcp-proxy must survive all of it, hold no session (--control:
+# open_tcp 0) and no upstream socket afterwards, and exit 0 on SIGTERM.
+source "$(dirname "$0")/lib.sh"
+px_init hostile
+it_need_tool UTCP_PROXY
+cd "$IT_TMP"
+px_links
+HOSTILE="$IT_PYTHON $PX_DIR/hostile.py"
+echo ok >mode
+px_daemon "$NS_P" hsocks $HOSTILE serve socks5 2080 "$IT_TMP/mode"
+px_daemon "$NS_P" hhttp $HOSTILE serve http 2081 "$IT_TMP/mode"
+px_wait_port "$NS_P" tcp 2080
+px_wait_port "$NS_P" tcp 2081
+
+eval "px_upstream_world() $(declare -f px_upstream | tail -n +2)"
+px_upstream() {
+  case $1 in
+    hostile-socks5) echo "--socks5 $P_ADDR:2080" ;;
+    hostile-http) echo "--http-proxy $P_ADDR:2081" ;;
+    *) px_upstream_world "$@" ;;
+  esac
+}
+
+fds() { ls "/proc/$PX_PID/fd" | wc -l; }
+alive() {
+  kill -0 "$PX_PID" 2>/dev/null || { tail -20 proxy.err >&2; it_fail "utcp-proxy died ($1)"; }
+}
+case_fail() {  # kind mode [destination]
+  echo "$2" >mode
+  in_c timeout 20 $HOSTILE fail "${3:-$T_ADDR}" 7001 8 >case.out 2>&1 ||
+    { cat case.out >&2; tail -5 proxy.err >&2; it_fail "$1 $2: $(tail -1 case.out)"; }
+  alive "$1 $2"
+  it_log "$1 $2: $(tail -1 case.out)"
+}
+case_echo() {  # kind mode [greeting]
+  echo "$2" >mode
+  in_c timeout 20 $HOSTILE echo "$T_ADDR" 7001 ${3:+"$3"} >case.out 2>&1 ||
+    { cat case.out >&2; tail -5 proxy.err >&2; it_fail "$1 $2: $(tail -1 case.out)"; }
+  alive "$1 $2"
+  it_log "$1 $2: $(tail -1 case.out)"
+}
+
+run_kind() {  # kind broken-modes...
+  local kind=$1
+  shift
+  px_start_proxy "$kind" --connect-timeout 2 --control "$IT_TMP/control"
+  local base
+  base=$(fds)
+  case_echo "$kind" ok
+  for m in "$@"; do case_fail "$kind" "$m"; done
+  case_fail "$kind" silent "$T_ADDR6"
+  case_echo "$kind" bytewise
+  case_echo "$kind" reply-with-data greeting-from-upstream
+  # Every session ended; the proxy's descriptors are back to what they were idle.
+  local open n
+  for _ in $(seq 1 50); do
+    open=$(in_c $HOSTILE open-sessions "$IT_TMP/control")
+    n=$(fds)
+    [ "$open" = 0 ] && [ "$n" -le "$base" ] && break
+    sleep 0.1
+  done
+  [ "$open" = 0 ] || it_fail "$kind: $open TCP sessions still open after every case ended"
+  [ "$n" -le "$base" ] || { ls -l "/proc/$PX_PID/fd" >&2; it_fail "$kind: $n descriptors open, $base when idle"; }
+  it_log "$kind: no session and no descriptor left ($n fds)"
+  px_stop_proxy
+}
+
+run_kind hostile-socks5 bad-version no-method unoffered-method silent truncated bad-atyp \
+  reply-version silent-reply refused garbage
+run_kind hostile-http header-flood forbidden bad-gateway not-http truncated silent

@@ -111,6 +111,7 @@ size_t ReassemblyQueue::insert(size_t offset, std::span<const uint8_t> data) {
 
 // The doubling from kInitialAllocation reaches exactly the powers of two above it.
 static_assert(std::has_single_bit(ReassemblyQueue::kInitialAllocation));
+static_assert(ReassemblyQueue::kGuaranteedAllocation == MemoryBudget::kGuaranteed);
 
 size_t ReassemblyQueue::fitted_size() const {
   const size_t held = readable_ + (ooo_.empty() ? 0 : ooo_.back().end);

@@ -20,8 +20,10 @@ class MemoryBudget;
 
 class SendBuffer {
  public:
-  // First allocation (a small write costs this, not the whole capacity).
-  static constexpr size_t kInitialAllocation = 4096;
+  // First allocation (a small write costs this, not the whole capacity); small for the same
+  // reason as ReassemblyQueue::kInitialAllocation (an idle connection's freed ring must be a
+  // chunk the heap reuses, not a 4 KiB hole between live objects).
+  static constexpr size_t kInitialAllocation = 256;
 
   explicit SendBuffer(size_t capacity);
   ~SendBuffer();

@@ -8,7 +8,12 @@ the client side that judges what the tunnelled client sees.
                                                 # unreachable, reset or closed), never hang
   hostile.py echo HOST PORT [GREETING]          # it must work: GREETING (if any) arrives
                                                 # first, then 64 KiB echo back intact
-  hostile.py open-sessions CONTROL_PATH         # prints totals.open_tcp from --control
+  hostile.py open-sessions CONTROL_PATH [KEY]   # prints totals.open_tcp (or KEY) from --control
+  hostile.py udp-flood A.B COUNT SECONDS        # COUNT UDP flows to random A.B.x.y:port
+  hostile.py got-reset HOST PORT               # the destination's abort must arrive as RST
+  hostile.py send-reset HOST PORT              # a line, then RST (mode watch logs what came)
+  hostile.py hog-control CONTROL_PATH N SECONDS  # N control clients that never read
+  hostile.py stall HOST PORT send|recv SECONDS [CONNS]  # never reads; prints what it sent
   hostile.py syn-flood SRC A.B COUNT SECONDS    # COUNT raw SYNs to random A.B.x.y:port
 
 The server reads MODE_FILE at each accepted connection, so one utcp-proxy instance (one
@@ -16,7 +21,9 @@ upstream) meets every misbehaviour in turn. A mode that "works" echoes the tunne
 itself (it is the destination too). Every server connection is closed after 30 s at most.
 """
 import json
+import os
 import socket
+import struct
 import sys
 import threading
 import time
@@ -70,6 +77,31 @@ def socks5_request(c):
 OK_REPLY = bytes([5, 0, 0, 1, 10, 80, 0, 2, 0x1F, 0x90])
 
 
+def tunnel_mode(c, mode):
+    """After a successful reply: the destination's behaviours; False for a plain echo."""
+    if mode == "no-read":  # a destination that never reads: back-pressure must reach the client
+        time.sleep(30)
+        return True
+    if mode == "reset":  # some bytes, then an abort (RST: SO_LINGER 0)
+        c.sendall(b"greeting-from-upstream\n")
+        time.sleep(0.3)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        return True
+    if mode == "watch":  # records how the client's end arrived: reset or EOF
+        try:
+            while c.recv(65536):
+                pass
+            print("upstream saw: eof", flush=True)
+        except ConnectionResetError:
+            print("upstream saw: reset", flush=True)
+        return True
+    if mode == "flood":  # a destination that sends without end
+        block = b"\x5a" * 65536
+        while True:
+            c.sendall(block)
+    return False
+
+
 def socks5_mode(c, mode):
     socks5_greeting(c)
     if mode == "bad-version":  # RFC 1928 §3: VER must be 5
@@ -120,8 +152,9 @@ def socks5_mode(c, mode):
         c.sendall(OK_REPLY + b"greeting-from-upstream\n")
         echo_loop(c)
         return
-    c.sendall(OK_REPLY)  # "ok"
-    echo_loop(c)
+    c.sendall(OK_REPLY)
+    if not tunnel_mode(c, mode):
+        echo_loop(c)  # "ok"
 
 
 def http_head(c, limit=8192):
@@ -172,7 +205,8 @@ def http_mode(c, mode):
         echo_loop(c)
         return
     c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-    echo_loop(c)  # "ok"
+    if not tunnel_mode(c, mode):
+        echo_loop(c)  # "ok"
 
 
 def serve(kind, port, mode_file):
@@ -251,7 +285,94 @@ def must_echo(host, port, greeting=b"", limit=10.0):
     print(f"echo {len(data)} bytes{' after the greeting' if greeting else ''}: ok")
 
 
-def open_sessions(path):
+def got_reset(host, port, limit=10.0):
+    """The destination aborts after a greeting: the client must see the reset."""
+    s = connect(host, port, limit)
+    data = b""
+    try:
+        while True:
+            b = s.recv(100)
+            if not b:
+                fail(f"the upstream's RST arrived as a clean EOF after {data!r}")
+            data += b
+    except ConnectionResetError:
+        print(f"reset after {data!r}: ok")
+    except socket.timeout:
+        fail(f"no reset within {limit} s after {data!r}")
+
+
+def send_reset(host, port, limit=10.0):
+    """Sends a line, then aborts (RST) its connection."""
+    s = connect(host, port, limit)
+    s.sendall(b"about to reset\n")
+    time.sleep(0.3)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    print("sent a reset")
+
+
+def hog_control(path, count, seconds):
+    """count clients of the --control socket that connect, send junk and never read."""
+    hogs = []
+    for _ in range(count):
+        u = socket.socket(socket.AF_UNIX)
+        u.settimeout(5)
+        try:
+            u.connect(path)
+            u.send(b"\xff" * 4096)
+        except OSError:
+            pass
+        hogs.append(u)
+    print(f"{count} control clients that never read", flush=True)
+    time.sleep(seconds)
+
+
+def stall(host, port, direction, seconds, conns=1):
+    """Sends as fast as it can without ever reading (direction "send"), or reads nothing from a
+    destination that sends without end ("recv"), on conns connections for seconds; prints the
+    bytes it sent. The connections stay open: back-pressure, not buffering, must hold the
+    proxy's memory."""
+    socks = [connect(host, port, 10) for _ in range(conns)]
+    for s in socks:
+        s.setblocking(False)
+    sent = 0
+    block = b"\xa5" * 65536
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        progress = False
+        for s in socks if direction == "send" else ():
+            try:
+                sent += s.send(block)
+                progress = True
+            except BlockingIOError:
+                pass
+        if not progress:
+            time.sleep(0.05)
+    print(sent, flush=True)
+    with open(os.environ.get("STALL_READY", "/dev/null"), "w") as f:
+        f.write(f"{sent}\n")
+    time.sleep(float(os.environ.get("STALL_HOLD", "0")))
+    for s in socks:
+        s.close()
+
+
+def udp_flood(prefix, count, seconds):
+    """One datagram each to count random (seeded) addresses and ports of prefix.0.0/16: count
+    UDP flows for the proxy, from one socket."""
+    import random
+    rng = random.Random(2)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t0 = time.monotonic()
+    for i in range(count):
+        dst = (f"{prefix}.{rng.randrange(256)}.{rng.randrange(1, 255)}", rng.randrange(1, 65536))
+        u.sendto(b"flow %d" % i, dst)
+        behind = t0 + seconds * (i + 1) / count - time.monotonic()
+        if behind > 0:
+            time.sleep(behind)
+    print(f"udp flood seed 2: sent {count} datagrams in {time.monotonic() - t0:.2f} s", flush=True)
+
+
+def open_sessions(path, what="open_tcp"):
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(5)
     s.connect(path)
@@ -262,7 +383,7 @@ def open_sessions(path):
             break
         data += b
     doc = json.loads(data)
-    print(doc["totals"]["open_tcp"])
+    print(doc["totals"][what])
 
 
 def checksum(data):
@@ -310,10 +431,20 @@ def main(argv):
         must_fail(args[0], int(args[1]), float(args[2]) if len(args) > 2 else 8.0)
     elif cmd == "echo":
         must_echo(args[0], int(args[1]), args[2].encode() + b"\n" if len(args) > 2 else b"")
+    elif cmd == "got-reset":
+        got_reset(args[0], int(args[1]))
+    elif cmd == "send-reset":
+        send_reset(args[0], int(args[1]))
+    elif cmd == "hog-control":
+        hog_control(args[0], int(args[1]), float(args[2]))
+    elif cmd == "stall":
+        stall(args[0], int(args[1]), args[2], float(args[3]), int(args[4]) if len(args) > 4 else 1)
     elif cmd == "syn-flood":
         syn_flood(args[0], args[1], int(args[2]), float(args[3]))
     elif cmd == "open-sessions":
-        open_sessions(args[0])
+        open_sessions(*args)
+    elif cmd == "udp-flood":
+        udp_flood(args[0], int(args[1]), float(args[2]))
     else:
         fail(f"unknown command {cmd}")
 

@@ -8,8 +8,11 @@
 # work: a reply split into 1-byte writes, a domain-type BND address, the reply and the
 # first tunnel bytes in one read (RFC 1928 §6, RFC 9110 §9.3.6). For every broken case the
 # tunnelled client must see a refusal, reset or unreachable within 8 s (never a hang nor a
-# silent open connection); utcp-proxy must survive all of it, hold no session (--control:
-# open_tcp 0) and no upstream socket afterwards, and exit 0 on SIGTERM.
+# silent open connection), also with no proxy listening at all; an abort is carried as RST
+# both ways; 40 local --control clients that send junk and never read do not stall it.
+# utcp-proxy must survive all of it, hold no session (--control: open_tcp 0) and no upstream
+# socket afterwards, and exit 0 on SIGTERM, within --drain-timeout even with a stuck
+# connection open.
 source "$(dirname "$0")/lib.sh"
 px_init hostile
 it_need_tool UTCP_PROXY
@@ -27,6 +30,7 @@ px_upstream() {
   case $1 in
     hostile-socks5) echo "--socks5 $P_ADDR:2080" ;;
     hostile-http) echo "--http-proxy $P_ADDR:2081" ;;
+    hostile-down) echo "--socks5 $P_ADDR:2099" ;;
     *) px_upstream_world "$@" ;;
   esac
 }
@@ -56,11 +60,29 @@ run_kind() {  # kind broken-modes...
   px_start_proxy "$kind" --connect-timeout 2 --control "$IT_TMP/control"
   local base
   base=$(fds)
+  # Local clients of --control that send junk and never read must not stall the relay.
+  in_c $HOSTILE hog-control "$IT_TMP/control" 40 60 >hog.out 2>&1 &
+  local hog=$!
+  sleep 0.5
   case_echo "$kind" ok
   for m in "$@"; do case_fail "$kind" "$m"; done
   case_fail "$kind" silent "$T_ADDR6"
   case_echo "$kind" bytewise
   case_echo "$kind" reply-with-data greeting-from-upstream
+  # An abort carried as RST both ways.
+  echo reset >mode
+  in_c timeout 20 $HOSTILE got-reset "$T_ADDR" 7001 >case.out 2>&1 ||
+    { cat case.out >&2; it_fail "$kind: upstream RST: $(tail -1 case.out)"; }
+  it_log "$kind upstream reset: $(tail -1 case.out)"
+  echo watch >mode
+  local log=$IT_TMP/hsocks.log
+  [ "$kind" = hostile-http ] && log=$IT_TMP/hhttp.log
+  in_c timeout 20 $HOSTILE send-reset "$T_ADDR" 7001 >case.out 2>&1 || it_fail "$kind: send-reset"
+  for _ in $(seq 1 50); do grep -q "upstream saw" "$log" && break; sleep 0.1; done
+  grep -q "upstream saw: reset" "$log" || it_fail "$kind: the client's RST reached the upstream as '$(grep "upstream saw" "$log")'"
+  it_log "$kind client reset: the upstream saw a reset"
+  kill "$hog" 2>/dev/null
+  wait "$hog" 2>/dev/null || true
   # Every session ended; the proxy's descriptors are back to what they were idle.
   local open n
   for _ in $(seq 1 50); do
@@ -78,3 +100,17 @@ run_kind() {  # kind broken-modes...
 run_kind hostile-socks5 bad-version no-method unoffered-method silent truncated bad-atyp \
   reply-version silent-reply refused garbage
 run_kind hostile-http header-flood forbidden bad-gateway not-http truncated silent
+# No upstream at all (nothing listens): refused, and nothing left behind.
+px_start_proxy hostile-down --connect-timeout 2
+case_fail hostile-down none
+px_stop_proxy
+# SIGTERM while a connection is stuck both ways (its destination floods a client that never
+# reads): the drain gives up after --drain-timeout 2 and utcp-proxy still exits 0, cleanly.
+echo flood >mode
+px_start_proxy hostile-socks5 --drain-timeout 2
+STALL_HOLD=20 in_c timeout 30 $HOSTILE stall "$T_ADDR" 7001 recv 1 >stall.out 2>&1 &
+sleep 2
+t0=$SECONDS
+px_stop_proxy
+[ $((SECONDS - t0)) -le 6 ] || it_fail "SIGTERM with a stuck connection took $((SECONDS - t0)) s (--drain-timeout 2)"
+it_log "SIGTERM with a stuck connection: exit 0 after $((SECONDS - t0)) s"

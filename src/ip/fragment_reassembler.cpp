@@ -9,8 +9,7 @@
 
 namespace utcp::ip {
 
-FragmentReassembler::FragmentReassembler(const ReassemblyConfig& config)
-    : config_(config), trains_(config.max_trains) {}
+FragmentReassembler::FragmentReassembler(const ReassemblyConfig& config) : config_(config) {}
 
 size_t FragmentReassembler::trains() const {
   return static_cast<size_t>(
@@ -49,6 +48,9 @@ FragmentReassembler::Train* FragmentReassembler::start(const Piece& p, Instant n
   // everyone else's; a full table evicts the oldest train of all (Linux does the same when
   // its fragment memory is exhausted). Dropping the oldest rather than refusing the new one
   // bounds how long a flood of never-completed trains can shut out legitimate datagrams.
+  // The table (max_trains entries of about 1.1 KiB) is made at the first fragment: most stacks
+  // never see one, and each Stack has two reassemblers.
+  if (trains_.empty()) trains_.resize(config_.max_trains);
   const IpAddr src = p.key.src;
   size_t from_source = 0;
   for (const Train& t : trains_) from_source += t.in_use && t.key.src == src ? 1 : 0;

@@ -136,7 +136,7 @@ class FragmentReassembler {
   static void mark_blocks(Train& t, size_t first, size_t last);
 
   ReassemblyConfig config_;
-  std::vector<Train> trains_;
+  std::vector<Train> trains_;  // config_.max_trains entries from the first fragment on
   size_t held_bytes_ = 0;
   std::vector<uint8_t> completed_;  // the last reassembled datagram
 };

@@ -55,7 +55,8 @@ namespace utcp::stack {
   X(fwd_udp_flows, "fwd.udp.flows")                        \
   X(fwd_udp_flow_limit, "fwd.udp.drop.flow-limit")         \
   X(fwd_udp_flow_refused, "fwd.udp.drop.port-taken")       \
-  X(fwd_udp_flow_expired, "fwd.udp.flow-expired")
+  X(fwd_udp_flow_expired, "fwd.udp.flow-expired")          \
+  X(dev_batch_pages_released, "dev.batch-pages-released")
 
 enum class Counter : uint16_t {
 #define UTCP_X(id, name) id,

@@ -3,6 +3,7 @@
 
 #include "ip/ipv4_fragmenter.hpp"
 #include "ip/ipv6_fragmenter.hpp"
+#include "stack/batch_pages.hpp"
 
 namespace utcp::stack {
 
@@ -88,6 +89,10 @@ void Output::queue_packet_within(std::span<const uint8_t> packet, size_t mtu) {
 
 void Output::flush(Instant now) {
   now_ = now;
+  if (count_ != 0) {
+    used_ = true;
+    last_use_ = now;
+  }
   size_t sent = 0;
   while (sent < count_) {
     const size_t n = device_.transmit(std::span(packets_.data() + sent, count_ - sent), now);
@@ -98,6 +103,12 @@ void Output::flush(Instant now) {
     sent += n;
   }
   count_ = 0;
+}
+
+void Output::release_pages() {
+  if (count_ != 0) return;
+  release_batch_pages(storage_.get(), kBatch * kMaxPacket);
+  used_ = false;
 }
 
 }  // namespace utcp::stack

@@ -96,6 +96,11 @@ class Output {
 
   // Hands the batch to the device; what it refuses is counted as dropped.
   void flush(Instant now);
+  // Whether a packet was queued since the last release_pages(), and when the last was sent.
+  bool used() const { return used_; }
+  Instant last_use() const { return last_use_; }
+  // Returns the batch storage's pages to the system (nothing is queued between flushes).
+  void release_pages();
   void set_now(Instant now) { now_ = now; }
   // Packets above this size leave their TCP checksum to the device (TSO checksum offload).
   void set_device_sums_above(size_t bytes) { device_sums_above_ = bytes ? bytes : SIZE_MAX; }
@@ -121,6 +126,8 @@ class Output {
   std::vector<uint8_t> unfragmented_;  // a datagram being split (its slot is reused)
   std::array<std::span<const uint8_t>, kBatch> packets_;
   size_t count_ = 0;
+  bool used_ = false;
+  Instant last_use_{};
   size_t device_sums_above_ = SIZE_MAX;
   Instant now_{};
   std::function<void(char, std::string_view)> trace_;

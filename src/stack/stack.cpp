@@ -60,6 +60,7 @@ void Stack::process(Instant now) {
   impl_->expire_requests();
   impl_->expire_udp_flows();
   impl_->flush(now);
+  impl_->release_quiet_batches();
 }
 
 void Stack::flush(Instant now) {

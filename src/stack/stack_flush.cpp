@@ -6,6 +6,7 @@
 
 #include "ip/flow_label.hpp"
 
+#include "stack/batch_pages.hpp"
 #include "stack/icmp_errors.hpp"
 #include "stack/stack_impl.hpp"
 #include "wire/ipv4.hpp"
@@ -105,6 +106,18 @@ Stack::Impl::Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> h, StackCon
   for (size_t i = 0; i < kBatch; ++i) {
     rx_slots[i].buf = std::span<uint8_t>(rx_storage.get() + i * kMaxPacket, kMaxPacket);
   }
+}
+
+void Stack::Impl::release_quiet_batches() {
+  if (!rx_used && !out.used()) return;  // released already, or never used
+  const Duration quiet = config.tcp.idle_release;
+  if (quiet <= Duration::zero() || now - std::max(rx_last, out.last_use()) < quiet) return;
+  // The connections' own idle release runs on the same period, so a process() pass comes
+  // at about this time after the last segment of the last busy connection.
+  if (rx_used) stack::release_batch_pages(rx_storage.get(), kBatch * kMaxPacket);
+  rx_used = false;
+  out.release_pages();
+  counters.inc(Counter::dev_batch_pages_released);
 }
 
 uint32_t Stack::Impl::new_connection(const stack::FourTuple& t) {

@@ -78,6 +78,9 @@ struct Stack::Impl {
   stack::DirectPlacement::Lease lease;    // held for one placed read at a time
   std::unique_ptr<uint8_t[]> rx_storage;  // uninitialised, as Output's (resident once used)
   std::array<dev::PacketSlot, kBatch> rx_slots;
+  // Packets were read into rx_storage since its pages were last released, the last at rx_last.
+  bool rx_used = false;
+  Instant rx_last{};
   // IP header length of the packet being input, 0 when its segment lies elsewhere (a
   // reassembled datagram): only a segment inside its packet may seed placement.
   size_t ip_header_len = 0;
@@ -104,6 +107,9 @@ struct Stack::Impl {
     sockets.release(index);
   }
   uint32_t new_connection(const stack::FourTuple& t);
+  // Once no packet moved for tcp::Config::idle_release, gives the pages of both batch buffers
+  // back to the system (batch_pages.hpp). Called after each process() pass.
+  void release_quiet_batches();
   // RFC 6437 §3: the flow label of an IPv6 4-tuple, a keyed hash (stable for the
   // connection, unpredictable to others, never 0); 0 for IPv4.
   uint32_t flow_label(const stack::FourTuple& t) const;

@@ -307,6 +307,10 @@ void Stack::Impl::receive_all() {
     const size_t average = std::max<size_t>(bytes / n, 1);
     want = std::clamp<size_t>((kAckEveryBytes + average - 1) / average, 1, kBatch);
   }
+  if (packets != 0) {
+    rx_used = true;
+    rx_last = now;
+  }
 }
 
 }  // namespace utcp

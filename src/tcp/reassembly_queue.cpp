@@ -111,6 +111,7 @@ size_t ReassemblyQueue::insert(size_t offset, std::span<const uint8_t> data) {
 
 // The doubling from kInitialAllocation reaches exactly the powers of two above it.
 static_assert(std::has_single_bit(ReassemblyQueue::kInitialAllocation));
+static_assert(ReassemblyQueue::kGuaranteedAllocation == MemoryBudget::kGuaranteed);
 
 size_t ReassemblyQueue::fitted_size() const {
   const size_t held = readable_ + (ooo_.empty() ? 0 : ooo_.back().end);
@@ -182,7 +183,7 @@ void ReassemblyQueue::trim_ranges(size_t room) {
 void ReassemblyQueue::reallocate(size_t bytes) {
   if (budget_ != nullptr && bytes < alloc_) budget_->shrink(alloc_, bytes);
   // Readable bytes first, then each out-of-order range at the same offset from RCV.NXT.
-  RingStorage fresh = allocate_ring(bytes);
+  std::unique_ptr<uint8_t[]> fresh(new uint8_t[bytes]);
   if (readable_ > 0) copy_from_ring(head_, std::span<uint8_t>(fresh.get(), readable_));
   for (const SeqRange& r : ooo_) {
     assert(readable_ + r.end <= bytes);

@@ -17,8 +17,6 @@
 #include <span>
 #include <vector>
 
-#include "base/ring_pages.hpp"
-
 namespace utcp::tcp {
 
 class MemoryBudget;
@@ -39,7 +37,13 @@ class ReassemblyQueue {
   // Largest window TCP can advertise (RFC 7323 §2.3: 2^30 with scaling); capacities are clamped.
   static constexpr size_t kMaxCapacity = size_t{1} << 30;
   // First allocation of the ring (a few small segments cost this, not the whole capacity).
-  static constexpr size_t kInitialAllocation = 4096;
+  // Small, so that a connection that exchanged a few bytes holds little; after the idle
+  // release its freed ring is a small heap chunk that later allocations reuse, where a 4 KiB
+  // one lay between live objects, resident and never given back (utcp-proxy: 8 KiB of heap
+  // per idle connection). Growth doubles from here: a full segment reaches 2 KiB at once.
+  static constexpr size_t kInitialAllocation = 256;
+  // Storage a ring may always grow to, even under budget pressure (MemoryBudget::kGuaranteed).
+  static constexpr size_t kGuaranteedAllocation = 4096;
 
   explicit ReassemblyQueue(size_t capacity);
   ~ReassemblyQueue();
@@ -50,10 +54,10 @@ class ReassemblyQueue {
   void set_budget(MemoryBudget* budget) { budget_ = budget; }
   // False while the budget is under pressure: a window should then cover only held_room().
   bool honours_window() const;
-  // Room from RCV.NXT that the storage already held (at least its guaranteed first size) can
-  // take without growing.
+  // Room from RCV.NXT that the storage already held (at least its guaranteed size, which any
+  // growth reaches) can take without growing.
   size_t held_room() const {
-    const size_t held = std::max(alloc_, std::min(capacity_, kInitialAllocation));
+    const size_t held = std::max(alloc_, std::min(capacity_, kGuaranteedAllocation));
     return held > readable_ ? held - readable_ : 0;
   }
 
@@ -124,11 +128,11 @@ class ReassemblyQueue {
   [[gnu::cold]] void grow(size_t needed, bool out_of_order);
   size_t fitted_size() const;  // the ring size the held bytes need
 
-  RingStorage storage_;        // uninitialised; only stored bytes are ever read
-  size_t capacity_ = 0;        // logical: the receive buffer the window is computed from
-  size_t alloc_ = 0;           // physical: the ring's size, <= capacity_
-  std::vector<SeqRange> ooo_;  // reserved on first use; capped by kMaxOutOfOrderRanges
-  size_t head_ = 0;            // ring index of the first readable byte
+  std::unique_ptr<uint8_t[]> storage_;  // uninitialised; only stored bytes are ever read
+  size_t capacity_ = 0;                 // logical: the receive buffer the window is computed from
+  size_t alloc_ = 0;                    // physical: the ring's size, <= capacity_
+  std::vector<SeqRange> ooo_;           // reserved on first use; capped by kMaxOutOfOrderRanges
+  size_t head_ = 0;                     // ring index of the first readable byte
   size_t readable_ = 0;
   bool held_ = false;  // see hold_storage()
   MemoryBudget* budget_ = nullptr;

@@ -14,16 +14,16 @@
 #include <memory>
 #include <span>
 
-#include "base/ring_pages.hpp"
-
 namespace utcp::tcp {
 
 class MemoryBudget;
 
 class SendBuffer {
  public:
-  // First allocation (a small write costs this, not the whole capacity).
-  static constexpr size_t kInitialAllocation = 4096;
+  // First allocation (a small write costs this, not the whole capacity); small for the same
+  // reason as ReassemblyQueue::kInitialAllocation (an idle connection's freed ring must be a
+  // chunk the heap reuses, not a 4 KiB hole between live objects).
+  static constexpr size_t kInitialAllocation = 256;
 
   explicit SendBuffer(size_t capacity);
   ~SendBuffer();
@@ -73,10 +73,10 @@ class SendBuffer {
   // Storage size for `bytes` queued when the connection is quiet.
   size_t fitted_size() const;
 
-  RingStorage storage_;  // uninitialised; only written bytes are ever read
-  size_t capacity_ = 0;  // logical: what the protocol may queue
-  size_t alloc_ = 0;     // physical: the ring's size, <= capacity_
-  size_t head_ = 0;      // ring index of the oldest byte
+  std::unique_ptr<uint8_t[]> storage_;  // uninitialised; only written bytes are ever read
+  size_t capacity_ = 0;                 // logical: what the protocol may queue
+  size_t alloc_ = 0;                    // physical: the ring's size, <= capacity_
+  size_t head_ = 0;                     // ring index of the oldest byte
   size_t size_ = 0;
   MemoryBudget* budget_ = nullptr;
   bool limited_ = false;  // a growth was refused: free_space() counts only the storage held

@@ -163,6 +163,33 @@ TEST(GrowingBuffers, SmallExchangeHoldsFarLessThanTheConfiguredBuffers) {
   EXPECT_LT(busy * 32, configured);
 }
 
+// A connection that exchanged one byte each way (a relay's keep-alive, a probe) holds rings of
+// the first size only, a few hundred bytes. Their size matters after the idle release too: a
+// freed ring lies between the connection objects allocated around it, and a 4 KiB one was a
+// hole the heap neither reused nor returned (utcp-proxy with 1,000 such idle connections kept
+// 8 MB more resident than in use; docs/performance.md, utcp-proxy).
+TEST(GrowingBuffers, OneByteEachWayTakesRingsOfTheFirstSizeOnly) {
+  static_assert(kFirstRing <= 512);
+  SimNet net;
+  std::error_code ec;
+  SocketId listener = net.b().listen(kPort, ec);
+  ASSERT_FALSE(ec);
+  constexpr size_t kConns = 64;
+  exchange(net, open_connections(net, listener, kConns), 1, 1);
+  net.run_until([] { return false; }, std::chrono::seconds(3));
+
+  const size_t before = heap_live_bytes();
+  const Opened o = open_connections(net, listener, kConns);
+  const size_t handshake_only = (heap_live_bytes() - before) / (2 * kConns);
+  exchange(net, o, 1, 1);
+  const size_t busy = (heap_live_bytes() - before) / (2 * kConns);
+  std::printf("heap per socket: %zu bytes after the handshake, %zu after 1 + 1 bytes\n",
+              handshake_only, busy);
+  EXPECT_GE(busy, handshake_only + 2 * kFirstRing);  // both rings exist at each end
+  // The two rings plus the RACK log of the first transmission (16 entries of 24 bytes).
+  EXPECT_LE(busy - handshake_only, 2 * kFirstRing + 512);
+}
+
 // A bulk transfer into a receiver that does not read fills both rings to their configured
 // capacity (the window the peer saw), and never beyond it; every byte arrives in order.
 TEST(GrowingBuffers, BulkTransferReachesFullCapacity) {

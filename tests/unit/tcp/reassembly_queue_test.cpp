@@ -237,31 +237,33 @@ TEST(ReassemblyQueue, RandomisedAgainstModel) {
 TEST(ReassemblyQueue, PlacementOnlyWhereTheNextInOrderBytesGo) {
   ReassemblyQueue q(4096);
   EXPECT_TRUE(q.placement(52, 100).empty());  // no ring yet
-  EXPECT_EQ(q.insert(0, stream(0, 1000)), 1000u);
-  // RCV.NXT sits at ring position 1000: the span starts 52 bytes before it and runs to the
-  // end of the ring (the window allows 3096 more).
+  EXPECT_EQ(q.insert(0, stream(0, 3000)), 3000u);
+  ASSERT_EQ(q.ring_bytes(), 4096u);
+  // RCV.NXT sits at ring position 3000: the span starts 52 bytes before it and runs to the
+  // end of the ring (the window allows 1096 more).
   auto p = q.placement(52, 100);
-  ASSERT_EQ(p.size(), 52u + 3096u);
-  EXPECT_TRUE(q.placement(52, 3097).empty());  // less contiguous room than asked for
+  ASSERT_EQ(p.size(), 52u + 1096u);
+  EXPECT_TRUE(q.placement(52, 1097).empty());  // less contiguous room than asked for
   // The headroom overlays the last unread bytes: they are what the caller must put back.
-  EXPECT_EQ(std::vector<uint8_t>(p.begin(), p.begin() + 52), stream(948, 52));
+  EXPECT_EQ(std::vector<uint8_t>(p.begin(), p.begin() + 52), stream(2948, 52));
   // Out-of-order bytes held: a mispredicted packet could overwrite them, so no placement.
-  EXPECT_EQ(q.insert(100, stream(1100, 10)), 0u);
+  EXPECT_EQ(q.insert(100, stream(3100, 10)), 0u);
   EXPECT_TRUE(q.placement(52, 100).empty());
-  EXPECT_EQ(q.insert(0, stream(1000, 100)), 110u);
+  EXPECT_EQ(q.insert(0, stream(3000, 100)), 110u);
   EXPECT_FALSE(q.placement(52, 100).empty());
 }
 
 TEST(ReassemblyQueue, PlacedBytesAreStoredWithoutCopyAndReadBack) {
   ReassemblyQueue q(8192);
-  EXPECT_EQ(q.insert(0, stream(0, 10)), 10u);
-  EXPECT_EQ(read_n(q, 10), stream(0, 10));
+  // A ring large enough for the placed segment (placement never grows it).
+  EXPECT_EQ(q.insert(0, stream(0, 2000)), 2000u);
+  EXPECT_EQ(read_n(q, 2000), stream(0, 2000));
   // Empty again: the next bytes start behind headroom for headers.
   auto p = q.placement(ReassemblyQueue::kPlacementHeadroom, 1000);
   ASSERT_FALSE(p.empty());
   std::vector<uint8_t> headroom(p.begin(), p.begin() + ReassemblyQueue::kPlacementHeadroom);
   // A device wrote headers and payload there; the payload is inserted from where it lies.
-  const auto payload = stream(10, 1000);
+  const auto payload = stream(2000, 1000);
   std::copy(payload.begin(), payload.end(), p.begin() + ReassemblyQueue::kPlacementHeadroom);
   std::fill(p.begin(), p.begin() + ReassemblyQueue::kPlacementHeadroom, uint8_t{0xee});
   const auto in_place = p.subspan(ReassemblyQueue::kPlacementHeadroom, 1000);
@@ -275,10 +277,10 @@ TEST(ReassemblyQueue, PlacementStopsBeforeUnreadBytesOfAWrappedGrowingRing) {
   // ring wraps, the room after RCV.NXT ends where the unread bytes begin, not at the window.
   ReassemblyQueue q(65536);
   EXPECT_EQ(q.insert(0, stream(0, 3000)), 3000u);
-  ASSERT_EQ(q.ring_bytes(), ReassemblyQueue::kInitialAllocation);
+  ASSERT_EQ(q.ring_bytes(), 4096u);
   EXPECT_EQ(read_n(q, 2900), stream(0, 2900));
   EXPECT_EQ(q.insert(0, stream(3000, 1500)), 1500u);  // wraps: ring positions 3000..4095, 0..403
-  ASSERT_EQ(q.ring_bytes(), ReassemblyQueue::kInitialAllocation);
+  ASSERT_EQ(q.ring_bytes(), 4096u);
   auto p = q.placement(52, 100);
   ASSERT_EQ(p.size(), 52u + (4096u - 1600u));
   // A device may write anything into the whole span; only the headroom is put back.
@@ -293,19 +295,19 @@ TEST(ReassemblyQueue, HeldStorageNeverMovesAndStoresOnlyWhatFits) {
   // is input: a segment that would need a larger ring stores only what fits instead of
   // reallocating under the placed bytes (the a478f52 use-after-free).
   ReassemblyQueue q(65536);
-  EXPECT_EQ(q.insert(0, stream(0, 1000)), 1000u);
-  ASSERT_EQ(q.ring_bytes(), ReassemblyQueue::kInitialAllocation);
+  EXPECT_EQ(q.insert(0, stream(0, 3000)), 3000u);
+  ASSERT_EQ(q.ring_bytes(), 4096u);
   const auto p = q.placement(52, 100);
   ASSERT_FALSE(p.empty());
   q.hold_storage(true);
-  EXPECT_EQ(q.insert(0, stream(1000, 5000)), 3096u);  // up to the end of the 4 KiB ring
-  EXPECT_EQ(q.ring_bytes(), ReassemblyQueue::kInitialAllocation);
+  EXPECT_EQ(q.insert(0, stream(3000, 5000)), 1096u);  // up to the end of the 4 KiB ring
+  EXPECT_EQ(q.ring_bytes(), 4096u);
   EXPECT_EQ(q.insert(10, stream(4106, 100)), 0u);  // wholly past the storage: dropped
   EXPECT_FALSE(q.has_out_of_order());
   q.hold_storage(false);
   // Released: the rest is stored the usual way, growing the ring.
   EXPECT_EQ(q.insert(0, stream(4096, 1904)), 1904u);
-  EXPECT_GT(q.ring_bytes(), ReassemblyQueue::kInitialAllocation);
+  EXPECT_GT(q.ring_bytes(), 4096u);
   EXPECT_EQ(read_n(q, 6000), stream(0, 6000));
 }
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -48,7 +49,7 @@ TEST(RingGrowthSize, DoublesUntilTheNeedFitsCappedAtCapacity) {
   EXPECT_EQ(ring_growth_size(kInitial, kInitial + 1, kCap, kInitial), 2 * kInitial);
   EXPECT_EQ(ring_growth_size(kInitial, 5 * kInitial, kCap, kInitial), 8 * kInitial);
   EXPECT_EQ(ring_growth_size(128 * 1024, 128 * 1024 + 1, 200 * 1024, kInitial), 200 * 1024u);
-  EXPECT_EQ(ring_growth_size(0, 100, 1000, kInitial), 1000u);  // capacity below the initial
+  EXPECT_EQ(ring_growth_size(0, 10, kInitial - 6, kInitial), kInitial - 6);  // capacity below it
 }
 
 // ---- SendBuffer ----
@@ -67,7 +68,7 @@ TEST(SendBufferGrowth, StartsSmallAndDoublesWithUse) {
   EXPECT_EQ(sb.allocated(), 2 * kInitial);
   // One big write jumps straight to the power-of-two multiple that holds it.
   EXPECT_EQ(sb.write(stream(kInitial + 1, 40000)), 40000u);
-  EXPECT_EQ(sb.allocated(), 16 * kInitial);
+  EXPECT_EQ(sb.allocated(), std::bit_ceil(kInitial + 40001));
   EXPECT_EQ(copy_all(sb), stream(0, kInitial + 40001));
 }
 
@@ -85,7 +86,7 @@ TEST(SendBufferGrowth, GrowthKeepsByteOrderAtEveryHeadPosition) {
     ASSERT_EQ(sb.write(stream(head + kept, fill)), fill);
     ASSERT_EQ(sb.allocated(), kInitial);
     ASSERT_EQ(sb.write(stream(head + kInitial, 300)), 300u);
-    ASSERT_EQ(sb.allocated(), 2 * kInitial) << "head " << head;
+    ASSERT_EQ(sb.allocated(), std::bit_ceil(kInitial + 300)) << "head " << head;
     ASSERT_EQ(copy_all(sb), stream(head, kInitial + 300)) << "head " << head;
     // Reads across what used to be the seam still work after more consumption.
     sb.consume(kInitial - 1);
@@ -101,19 +102,22 @@ TEST(SendBufferGrowth, NeverAboveCapacity) {
   EXPECT_EQ(odd.allocated(), 10000u);
   EXPECT_EQ(copy_all(odd), stream(0, 10000));
 
-  SendBuffer tiny(1000);  // below the first allocation
+  SendBuffer tiny(kInitial - 6);  // below the first allocation
   EXPECT_EQ(tiny.write(stream(0, 10)), 10u);
-  EXPECT_EQ(tiny.allocated(), 1000u);
+  EXPECT_EQ(tiny.allocated(), kInitial - 6);
 }
+
+// The ring that holds 100,000 bytes: the power of two above.
+constexpr size_t kFill100k = std::bit_ceil(size_t{100000});
 
 TEST(SendBufferGrowth, ReleasedWhenIdleThenRegrowsFromSmall) {
   SendBuffer sb(256 * 1024);
   ASSERT_EQ(sb.write(stream(0, 100000)), 100000u);
-  EXPECT_EQ(sb.allocated(), 32 * kInitial);
+  EXPECT_EQ(sb.allocated(), kFill100k);
   sb.release_if_empty();  // bytes still queued: kept
-  EXPECT_EQ(sb.allocated(), 32 * kInitial);
+  EXPECT_EQ(sb.allocated(), kFill100k);
   sb.consume(100000);
-  EXPECT_EQ(sb.releasable(), 32 * kInitial);
+  EXPECT_EQ(sb.releasable(), kFill100k);
   sb.release_if_empty();
   EXPECT_EQ(sb.allocated(), 0u);
   EXPECT_EQ(sb.write(stream(7, 50)), 50u);
@@ -124,9 +128,9 @@ TEST(SendBufferGrowth, ReleasedWhenIdleThenRegrowsFromSmall) {
 TEST(SendBufferGrowth, SetCapacityReallocatesOnlyToShrinkStorage) {
   SendBuffer sb(256 * 1024);
   sb.write(stream(0, 5000));
-  EXPECT_EQ(sb.allocated(), 2 * kInitial);
+  EXPECT_EQ(sb.allocated(), 8192u);
   sb.set_capacity(1024 * 1024);  // a larger buffer is reached by growing on demand
-  EXPECT_EQ(sb.allocated(), 2 * kInitial);
+  EXPECT_EQ(sb.allocated(), 8192u);
   EXPECT_EQ(sb.free_space(), 1024u * 1024 - 5000);
   sb.consume(3000);
   sb.set_capacity(6000);  // below the storage held: the storage shrinks with it
@@ -172,42 +176,50 @@ TEST(SendBufferGrowth, RandomisedAgainstModel) {
 TEST(ReassemblyGrowth, StartsSmallAndDoublesWithUse) {
   ReassemblyQueue q(256 * 1024);
   EXPECT_EQ(q.ring_bytes(), 0u);
-  EXPECT_EQ(q.insert(0, stream(0, 1000)), 1000u);
+  constexpr size_t kFirst = kInitial / 4;
+  EXPECT_EQ(q.insert(0, stream(0, kFirst)), kFirst);
   EXPECT_EQ(q.ring_bytes(), kInitial);
   // The window is computed from the logical capacity, not the storage.
-  EXPECT_EQ(q.window(), 256u * 1024 - 1000);
-  EXPECT_EQ(q.insert(0, stream(1000, kInitial - 1000)), kInitial - 1000);
+  EXPECT_EQ(q.window(), 256u * 1024 - kFirst);
+  EXPECT_EQ(q.insert(0, stream(kFirst, kInitial - kFirst)), kInitial - kFirst);
   EXPECT_EQ(q.ring_bytes(), kInitial);
   // An out-of-order segment far ahead grows the ring to reach it, holding the bytes before it.
   EXPECT_EQ(q.insert(30000, stream(kInitial + 30000, 1460)), 0u);
-  EXPECT_EQ(q.ring_bytes(), 16 * kInitial);
+  EXPECT_EQ(q.ring_bytes(), std::bit_ceil(kInitial + 31460));
   EXPECT_EQ(q.insert(0, stream(kInitial, 30000)), 31460u);
   EXPECT_EQ(read_n(q, 1 << 20), stream(0, kInitial + 31460));
 }
 
 TEST(ReassemblyGrowth, GrowthKeepsByteOrderAtEveryHeadPosition) {
+  // Sizes in proportion to the first ring: a gap of kTail before its end, a first range of
+  // kRange1 there, a second of kRange2 starting kGap2 after the first one's start.
+  constexpr size_t kTail = kInitial / 8, kRange1 = kTail * 3 / 5, kGap2 = kTail * 4 / 5,
+                   kRange2 = 2 * kTail;
+  static_assert(kRange1 < kGap2 && kGap2 + kRange2 > kTail);
   for (size_t head = 0; head < kInitial; ++head) {
     ReassemblyQueue q(64 * 1024);
     // Readable bytes when the ring fills, varied with the head; head + kept stays within the
     // ring.
-    const size_t kept = 1 + (head * 37) % std::min<size_t>(kInitial - head, 2000);
+    const size_t kept = 1 + (head * 37) % std::min<size_t>(kInitial - head, kInitial / 2);
     // Put the first readable byte at ring index `head` (reading everything would reset it).
     ASSERT_EQ(q.insert(0, stream(0, head + kept)), head + kept);
     ASSERT_EQ(read_n(q, head), stream(0, head));
     ASSERT_EQ(q.ring_bytes(), kInitial);
     // An out-of-order range near the end of the ring (it wraps past the seam for most heads),
     // then a segment past the ring's end: the ring doubles with a hole and a range inside.
-    const size_t ooo = kInitial - kept - 500;
-    ASSERT_EQ(q.insert(ooo, stream(head + kept + ooo, 300)), 0u);
+    const size_t ooo = kInitial - kept - kTail;
+    ASSERT_EQ(q.insert(ooo, stream(head + kept + ooo, kRange1)), 0u);
     ASSERT_EQ(q.ring_bytes(), kInitial) << "head " << head;
-    ASSERT_EQ(q.insert(ooo + 400, stream(head + kept + ooo + 400, 1000)), 0u);
+    ASSERT_EQ(q.insert(ooo + kGap2, stream(head + kept + ooo + kGap2, kRange2)), 0u);
     ASSERT_EQ(q.ring_bytes(), 2 * kInitial) << "head " << head;
     ASSERT_EQ(q.out_of_order().size(), 2u);
     // Filling only the holes makes everything readable, in order: the first range's bytes
     // come from before the growth.
-    ASSERT_EQ(q.insert(0, stream(head + kept, ooo)), ooo + 300) << "head " << head;
-    ASSERT_EQ(q.insert(0, stream(head + kept + ooo + 300, 100)), 1100u) << "head " << head;
-    ASSERT_EQ(read_n(q, 1 << 20), stream(head, kept + ooo + 1400)) << "head " << head;
+    ASSERT_EQ(q.insert(0, stream(head + kept, ooo)), ooo + kRange1) << "head " << head;
+    ASSERT_EQ(q.insert(0, stream(head + kept + ooo + kRange1, kGap2 - kRange1)),
+              kGap2 - kRange1 + kRange2)
+        << "head " << head;
+    ASSERT_EQ(read_n(q, 1 << 20), stream(head, kept + ooo + kGap2 + kRange2)) << "head " << head;
   }
 }
 
@@ -219,17 +231,17 @@ TEST(ReassemblyGrowth, NeverAboveCapacity) {
   EXPECT_EQ(odd.ring_bytes(), 10000u);
   EXPECT_EQ(read_n(odd, 20000), stream(0, 10000));
 
-  ReassemblyQueue tiny(1000);
+  ReassemblyQueue tiny(kInitial - 6);  // below the first allocation
   EXPECT_EQ(tiny.insert(0, stream(0, 10)), 10u);
-  EXPECT_EQ(tiny.ring_bytes(), 1000u);
+  EXPECT_EQ(tiny.ring_bytes(), kInitial - 6);
 }
 
 TEST(ReassemblyGrowth, ReleasedWhenIdleThenRegrowsFromSmall) {
   ReassemblyQueue q(256 * 1024);
   ASSERT_EQ(q.insert(0, stream(0, 100000)), 100000u);
-  EXPECT_EQ(q.ring_bytes(), 32 * kInitial);
+  EXPECT_EQ(q.ring_bytes(), kFill100k);
   q.release_if_empty();  // unread bytes: kept
-  EXPECT_EQ(q.ring_bytes(), 32 * kInitial);
+  EXPECT_EQ(q.ring_bytes(), kFill100k);
   ASSERT_EQ(read_n(q, 100000), stream(0, 100000));
   q.release_if_empty();
   EXPECT_EQ(q.ring_bytes(), 0u);
@@ -243,9 +255,9 @@ TEST(ReassemblyGrowth, SetCapacityReallocatesOnlyToShrinkStorage) {
   ReassemblyQueue q(256 * 1024);
   q.insert(0, stream(0, 5000));
   q.insert(6000, stream(11000, 1000));  // range [6000, 7000) after RCV.NXT
-  EXPECT_EQ(q.ring_bytes(), 4 * kInitial);
-  q.set_capacity(1024 * 1024);  // autotuning: the window grows, the storage does not
-  EXPECT_EQ(q.ring_bytes(), 4 * kInitial);
+  EXPECT_EQ(q.ring_bytes(), 16384u);    // holds RCV.NXT + 7000 (the unread 5000 and the range)
+  q.set_capacity(1024 * 1024);          // autotuning: the window grows, the storage does not
+  EXPECT_EQ(q.ring_bytes(), 16384u);
   EXPECT_EQ(q.window(), 1024u * 1024 - 5000);
   q.set_capacity(11500);  // window 6500: the range is cut to [6000, 6500), storage shrinks
   EXPECT_EQ(q.ring_bytes(), 11500u);

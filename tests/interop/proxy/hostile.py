@@ -57,9 +57,34 @@ def echo_loop(c, first=b""):
 
 
 def socks5_greeting(c):
-    ver, n = recv_exact(c, 2)
-    recv_exact(c, n)
-    return ver
+    """Returns the methods the client offers (RFC 1928 §3)."""
+    _ver, n = recv_exact(c, 2)
+    return recv_exact(c, n)
+
+
+def socks5_auth(c, mode):
+    """RFC 1929 username/password sub-negotiation; True if the request phase follows."""
+    c.sendall(b"\x05\x02")
+    _ver, ulen = recv_exact(c, 2)
+    user = recv_exact(c, ulen)
+    plen = recv_exact(c, 1)[0]
+    password = recv_exact(c, plen)
+    if mode == "auth-fail":  # STATUS non-zero: failure, then close (RFC 1929 §2)
+        c.sendall(b"\x01\x01")
+        return False
+    if mode == "auth-bad-version":
+        c.sendall(b"\x05\x00")
+        time.sleep(30)
+        return False
+    if mode == "auth-truncated":
+        c.sendall(b"\x01")
+        return False
+    if mode == "auth-silent":
+        time.sleep(30)
+        return False
+    ok = (user, password) == (b"hostile-user", b"hostile-pass")
+    c.sendall(b"\x01\x00" if ok else b"\x01\x01")
+    return ok
 
 
 def socks5_request(c):
@@ -103,7 +128,14 @@ def tunnel_mode(c, mode):
 
 
 def socks5_mode(c, mode):
-    socks5_greeting(c)
+    methods = socks5_greeting(c)
+    if mode.startswith("auth") or (mode == "ok" and 2 in methods and 0 not in methods):
+        if not socks5_auth(c, mode):
+            return
+        socks5_request(c)
+        c.sendall(OK_REPLY)
+        echo_loop(c)
+        return
     if mode == "bad-version":  # RFC 1928 §3: VER must be 5
         c.sendall(b"\x04\x00")
         time.sleep(30)

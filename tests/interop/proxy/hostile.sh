@@ -6,7 +6,8 @@
 # noise, nothing at all (--connect-timeout 2 must end it), a non-2xx status, a status line
 # that is not HTTP, 64 KiB of response headers; and the legal but awkward cases that must
 # work: a reply split into 1-byte writes, a domain-type BND address, the reply and the
-# first tunnel bytes in one read (RFC 1928 §6, RFC 9110 §9.3.6). For every broken case the
+# first tunnel bytes in one read (RFC 1928 §6, RFC 9110 §9.3.6); RFC 1929 authentication
+# that fails, answers with a wrong version, half a reply or nothing. For every broken case the
 # tunnelled client must see a refusal, reset or unreachable within 8 s (never a hang nor a
 # silent open connection), also with no proxy listening at all; an abort is carried as RST
 # both ways; 40 local --control clients that send junk and never read do not stall it.
@@ -31,6 +32,7 @@ px_upstream() {
     hostile-socks5) echo "--socks5 $P_ADDR:2080" ;;
     hostile-http) echo "--http-proxy $P_ADDR:2081" ;;
     hostile-down) echo "--socks5 $P_ADDR:2099" ;;
+    hostile-auth) echo "--socks5 $P_ADDR:2080 --socks-user hostile-user --socks-pass hostile-pass" ;;
     *) px_upstream_world "$@" ;;
   esac
 }
@@ -100,6 +102,13 @@ run_kind() {  # kind broken-modes...
 run_kind hostile-socks5 bad-version no-method unoffered-method silent truncated bad-atyp \
   reply-version silent-reply refused garbage
 run_kind hostile-http header-flood forbidden bad-gateway not-http truncated silent
+# RFC 1929 username/password: a failure status, a wrong sub-negotiation version, half a
+# reply, silence; the right credentials then work.
+px_start_proxy hostile-auth --connect-timeout 2
+case_echo hostile-auth ok
+for m in auth-fail auth-bad-version auth-truncated auth-silent; do case_fail hostile-auth "$m"; done
+case_echo hostile-auth ok
+px_stop_proxy
 # No upstream at all (nothing listens): refused, and nothing left behind.
 px_start_proxy hostile-down --connect-timeout 2
 case_fail hostile-down none

@@ -232,6 +232,15 @@ def http_mode(c, mode):
             time.sleep(0.005)
         echo_loop(c)
         return
+    if mode == "length-200":  # RFC 9110 §9.3.6: a 2xx to CONNECT has no content, whatever
+        # Content-Length says; the tunnel bytes that follow are the destination's
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\ngreeting-from-upstream\n")
+        echo_loop(c)
+        return
+    if mode == "interim-100":  # RFC 9110 §15.2: interim responses before the final one
+        c.sendall(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 Connection established\r\n\r\n")
+        echo_loop(c)
+        return
     if mode == "reply-with-data":  # RFC 9110 §9.3.6: tunnel bytes follow the head at once
         c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\ngreeting-from-upstream\n")
         echo_loop(c)

@@ -6,7 +6,8 @@
 # noise, nothing at all (--connect-timeout 2 must end it), a non-2xx status, a status line
 # that is not HTTP, 64 KiB of response headers; and the legal but awkward cases that must
 # work: a reply split into 1-byte writes, a domain-type BND address, the reply and the
-# first tunnel bytes in one read (RFC 1928 §6, RFC 9110 §9.3.6); RFC 1929 authentication
+# first tunnel bytes in one read (RFC 1928 §6, RFC 9110 §9.3.6), a 200 with a Content-Length
+# (ignored for a 2xx to CONNECT) and a 100 before the 200 (§15.2); RFC 1929 authentication
 # that fails, answers with a wrong version, half a reply or nothing. For every broken case the
 # tunnelled client must see a refusal, reset or unreachable within 8 s (never a hang nor a
 # silent open connection), also with no proxy listening at all; an abort is carried as RST
@@ -71,6 +72,10 @@ run_kind() {  # kind broken-modes...
   case_fail "$kind" silent "$T_ADDR6"
   case_echo "$kind" bytewise
   case_echo "$kind" reply-with-data greeting-from-upstream
+  if [ "$kind" = hostile-http ]; then
+    case_echo "$kind" length-200 greeting-from-upstream  # a 2xx's Content-Length is ignored
+    case_echo "$kind" interim-100                        # 1xx before the 200 is skipped
+  fi
   # An abort carried as RST both ways.
   echo reset >mode
   in_c timeout 20 $HOSTILE got-reset "$T_ADDR" 7001 >case.out 2>&1 ||

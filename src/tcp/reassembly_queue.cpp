@@ -182,7 +182,7 @@ void ReassemblyQueue::trim_ranges(size_t room) {
 void ReassemblyQueue::reallocate(size_t bytes) {
   if (budget_ != nullptr && bytes < alloc_) budget_->shrink(alloc_, bytes);
   // Readable bytes first, then each out-of-order range at the same offset from RCV.NXT.
-  std::unique_ptr<uint8_t[]> fresh(new uint8_t[bytes]);
+  RingStorage fresh = allocate_ring(bytes);
   if (readable_ > 0) copy_from_ring(head_, std::span<uint8_t>(fresh.get(), readable_));
   for (const SeqRange& r : ooo_) {
     assert(readable_ + r.end <= bytes);

@@ -17,6 +17,8 @@
 #include <span>
 #include <vector>
 
+#include "base/ring_pages.hpp"
+
 namespace utcp::tcp {
 
 class MemoryBudget;
@@ -122,11 +124,11 @@ class ReassemblyQueue {
   [[gnu::cold]] void grow(size_t needed, bool out_of_order);
   size_t fitted_size() const;  // the ring size the held bytes need
 
-  std::unique_ptr<uint8_t[]> storage_;  // uninitialised; only stored bytes are ever read
-  size_t capacity_ = 0;                 // logical: the receive buffer the window is computed from
-  size_t alloc_ = 0;                    // physical: the ring's size, <= capacity_
-  std::vector<SeqRange> ooo_;           // reserved on first use; capped by kMaxOutOfOrderRanges
-  size_t head_ = 0;                     // ring index of the first readable byte
+  RingStorage storage_;        // uninitialised; only stored bytes are ever read
+  size_t capacity_ = 0;        // logical: the receive buffer the window is computed from
+  size_t alloc_ = 0;           // physical: the ring's size, <= capacity_
+  std::vector<SeqRange> ooo_;  // reserved on first use; capped by kMaxOutOfOrderRanges
+  size_t head_ = 0;            // ring index of the first readable byte
   size_t readable_ = 0;
   bool held_ = false;  // see hold_storage()
   MemoryBudget* budget_ = nullptr;

@@ -20,7 +20,7 @@ SendBuffer::~SendBuffer() {
 void SendBuffer::reallocate(size_t bytes) {
   assert(bytes >= size_);
   if (budget_ != nullptr && bytes < alloc_) budget_->shrink(alloc_, bytes);
-  std::unique_ptr<uint8_t[]> fresh(new uint8_t[bytes]);
+  RingStorage fresh = allocate_ring(bytes);
   // Linearised by hand rather than through copy_out, which then stays inlined into the
   // segment emitter, its one caller on the hot path.
   if (size_ > 0) {

@@ -14,6 +14,8 @@
 #include <memory>
 #include <span>
 
+#include "base/ring_pages.hpp"
+
 namespace utcp::tcp {
 
 class MemoryBudget;
@@ -71,10 +73,10 @@ class SendBuffer {
   // Storage size for `bytes` queued when the connection is quiet.
   size_t fitted_size() const;
 
-  std::unique_ptr<uint8_t[]> storage_;  // uninitialised; only written bytes are ever read
-  size_t capacity_ = 0;                 // logical: what the protocol may queue
-  size_t alloc_ = 0;                    // physical: the ring's size, <= capacity_
-  size_t head_ = 0;                     // ring index of the oldest byte
+  RingStorage storage_;  // uninitialised; only written bytes are ever read
+  size_t capacity_ = 0;  // logical: what the protocol may queue
+  size_t alloc_ = 0;     // physical: the ring's size, <= capacity_
+  size_t head_ = 0;      // ring index of the oldest byte
   size_t size_ = 0;
   MemoryBudget* budget_ = nullptr;
   bool limited_ = false;  // a growth was refused: free_space() counts only the storage held

@@ -16,7 +16,7 @@
 // Loop prevention: every upstream socket gets SO_BINDTODEVICE to the outbound interface
 // (found before the routes are added) and, with --fwmark, SO_MARK. A socket bound to a device
 // is routed only by routes through that device (Linux restricts the lookup to it), so the
-// split routes into the TUN never apply to it. See tools/proxy/ROUTES.md for the choice.
+// split routes into the TUN never apply to it. See docs/proxy.md for the choice.
 #include <string>
 #include <vector>
 

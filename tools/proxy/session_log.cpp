@@ -152,6 +152,30 @@ nlohmann::json SessionLog::to_json() const {
   return {{"sessions", std::move(sessions)}, {"totals", totals_json()}};
 }
 
+std::string SessionLog::to_json_text(const nlohmann::json& totals) const {
+  std::vector<const Entry*> live;
+  live.reserve(open_.size());
+  for (const auto& [id, e] : open_) live.push_back(&e);
+  std::sort(live.begin(), live.end(),
+            [](const Entry* a, const Entry* b) { return a->record.id < b->record.id; });
+  const double now = now_s_();
+  std::string out = "{\"sessions\":[";
+  bool first = true;
+  auto add = [&](const nlohmann::json& j) {
+    if (!first) out += ',';
+    first = false;
+    out += j.dump();
+  };
+  for (const Entry* e : live) {
+    nlohmann::json j = entry_json(*e);
+    j["duration_s"] = now - e->record.started_s;
+    add(j);
+  }
+  for (const Entry& e : closed_) add(entry_json(e));
+  out += "],\"totals\":" + totals.dump() + "}";
+  return out;
+}
+
 std::string SessionLog::totals_line() const {
   const nlohmann::json t = totals_json();
   std::string line = "sessions tcp " + t["tcp_sessions"].dump() + " (open " + t["open_tcp"].dump() +

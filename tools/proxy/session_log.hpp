@@ -39,10 +39,14 @@ struct TcpSummary {
 
 class SessionLog final : public SessionSink {
  public:
+  // Ended records kept for the JSON (the newest). A record is about 300 bytes, and one --control
+  // answer renders all of them: 1,000 keep both small (10,000 made a 2.7 MB answer).
+  static constexpr size_t kKeepClosed = 1000;
+
   // now_s: seconds since the proxy started (a clock of the caller's, so tests can drive it).
   // log_line: where -v lines go (nullptr: not logged).
   SessionLog(std::function<double()> now_s, std::function<void(const std::string&)> log_line,
-             size_t keep_closed = 10000);
+             size_t keep_closed = kKeepClosed);
 
   uint64_t open(SessionRecord record) override;
   SessionRecord* find(uint64_t id) override;
@@ -59,6 +63,9 @@ class SessionLog final : public SessionSink {
 
   // {"sessions": [open ones, then the kept ended ones, oldest first], "totals": {...}}.
   nlohmann::json to_json() const;
+  // The same document as text, rendered one record at a time (no document of every record in
+  // memory at once); `totals` replaces totals_json() (the program adds the UDP relay's counters).
+  std::string to_json_text(const nlohmann::json& totals) const;
   nlohmann::json totals_json() const;
   // One line of totals, for SIGUSR1.
   std::string totals_line() const;

@@ -84,20 +84,20 @@ class Usr1Watcher {
   int fd_ = -1;
 };
 
-// The sessions and totals, with the UDP relay's counters (local DNS answers, drops by reason)
-// and the stack's connection count beside them.
-nlohmann::json stats_json(const SessionLog& log, const UdpRelay& udp, const Stack& stack) {
-  nlohmann::json j = log.to_json();
+// The sessions and totals as JSON text, with the UDP relay's counters (local DNS answers,
+// drops by reason) and the stack's connection count in the totals.
+std::string stats_json(const SessionLog& log, const UdpRelay& udp, const Stack& stack) {
+  nlohmann::json totals = log.totals_json();
   nlohmann::json counters = nlohmann::json::object();
   for (const auto& [name, value] : udp.counters()) counters[std::string(name)] = value;
-  j["totals"]["udp_relay"] = std::move(counters);
-  j["totals"]["stack_connections"] = stack.connection_count();
-  return j;
+  totals["udp_relay"] = std::move(counters);
+  totals["stack_connections"] = stack.connection_count();
+  return log.to_json_text(totals);
 }
 
-void write_stats_json(const std::string& path, const nlohmann::json& stats) {
+void write_stats_json(const std::string& path, const std::string& stats) {
   std::ofstream out(path, std::ios::trunc);
-  out << stats.dump(2) << "\n";
+  out << stats << "\n";
   if (!out) throw std::runtime_error("--stats-json " + path + ": cannot write");
 }
 
@@ -115,7 +115,7 @@ int run(const ProxyConfig& config) {
   Stack& stack = rt.stack();
   EventLoop& loop = rt.loop();
 
-  // Routes into the TUN, and the guard keeping upstream sockets out of them (ROUTES.md).
+  // Routes into the TUN, and the guard keeping upstream sockets out of them (docs/proxy.md).
   RouteSetup routes(config, config.common.tun);
   UpstreamSocketSetup setup = [&routes](int fd, std::string& error) {
     return routes.prepare_upstream_socket(fd, error);
@@ -187,8 +187,7 @@ int run(const ProxyConfig& config) {
   Usr1Watcher usr1(loop, [&log] { log_line(log.totals_line()); });
   std::optional<ControlSocket> control;
   if (!config.control_socket.empty()) {
-    control.emplace(loop, config.control_socket,
-                    [&] { return stats_json(log, udp, stack).dump(); });
+    control.emplace(loop, config.control_socket, [&] { return stats_json(log, udp, stack); });
   }
 
   log_line("ready");

@@ -99,6 +99,20 @@ TEST(ProxySessionLog, KeepsOnlyTheNewestEndedRecordsButCountsAll) {
   EXPECT_EQ(f.log.open_count(), 0u);
 }
 
+TEST(ProxySessionLog, TextRenderingIsTheSameDocument) {
+  Fixture f;
+  const uint64_t a = f.log.open(tcp_record(1));
+  f.log.close(f.log.open(tcp_record(2)), "refused", "socks5: connection refused");
+  f.log.find(a)->bytes_up = 9;
+  const nlohmann::json totals = f.log.totals_json();
+  EXPECT_EQ(nlohmann::json::parse(f.log.to_json_text(totals)), f.log.to_json());
+  // The program's extra totals go where it puts them.
+  nlohmann::json more = totals;
+  more["udp_relay"] = {{"udp.flows", 3}};
+  EXPECT_EQ(nlohmann::json::parse(f.log.to_json_text(more))["totals"]["udp_relay"]["udp.flows"], 3);
+  EXPECT_EQ(SessionLog::kKeepClosed, 1000u);
+}
+
 TEST(ProxySessionLog, Ipv6EndpointsInBrackets) {
   Fixture f;
   SessionRecord r = tcp_record(1);

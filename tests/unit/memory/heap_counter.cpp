@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "base/ring_pages.hpp"
+
 namespace {
 std::atomic<size_t> g_bytes{0};
 std::atomic<size_t> g_blocks{0};
@@ -29,7 +31,8 @@ void counted_free(void* p) noexcept {
 
 namespace utcp::test {
 size_t heap_live_bytes() {
-  return g_bytes.load(std::memory_order_relaxed);
+  const RingPageStats pages = ring_page_stats();
+  return g_bytes.load(std::memory_order_relaxed) + (pages.mapped - pages.free) * kRingPage;
 }
 size_t heap_live_blocks() {
   return g_blocks.load(std::memory_order_relaxed);

@@ -7,7 +7,8 @@
 
 namespace utcp::test {
 
-// Bytes currently allocated through operator new (usable size, so allocator rounding counts).
+// Bytes currently allocated through operator new (usable size, so allocator rounding counts),
+// plus the one-page rings taken from the ring page pool (base/ring_pages.hpp), which bypass it.
 size_t heap_live_bytes();
 // Allocations currently live.
 size_t heap_live_blocks();

@@ -200,7 +200,8 @@ def http_head(c, limit=8192):
 
 
 def http_mode(c, mode):
-    http_head(c)
+    head = http_head(c)
+    print("request:", head.split(b"\r\n")[0].decode(errors="replace"), flush=True)
     if mode == "header-flood":  # a 200 whose head never ends within 64 KiB (and then ends)
         c.sendall(b"HTTP/1.1 200 Connection established\r\n")
         line = b"X-Flood: " + b"a" * 1014 + b"\r\n"
@@ -302,7 +303,7 @@ def must_fail(host, port, limit=8.0):
 
 
 def must_echo(host, port, greeting=b"", limit=10.0):
-    s = connect(host, port, limit)
+    s = connect(host.strip("[]"), port, limit)
     if greeting:
         got = b""
         while len(got) < len(greeting):

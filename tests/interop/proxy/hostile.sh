@@ -49,9 +49,9 @@ case_fail() {  # kind mode [destination]
   alive "$1 $2"
   it_log "$1 $2: $(tail -1 case.out)"
 }
-case_echo() {  # kind mode [greeting]
+case_echo() {  # kind mode [greeting [destination]]
   echo "$2" >mode
-  in_c timeout 20 $HOSTILE echo "$T_ADDR" 7001 ${3:+"$3"} >case.out 2>&1 ||
+  in_c timeout 20 $HOSTILE echo "${4:-$T_ADDR}" 7001 ${3:+"$3"} >case.out 2>&1 ||
     { cat case.out >&2; tail -5 proxy.err >&2; it_fail "$1 $2: $(tail -1 case.out)"; }
   alive "$1 $2"
   it_log "$1 $2: $(tail -1 case.out)"
@@ -68,6 +68,12 @@ run_kind() {  # kind broken-modes...
   local hog=$!
   sleep 0.5
   case_echo "$kind" ok
+  case_echo "$kind" ok "" "$T_ADDR6"
+  if [ "$kind" = hostile-http ]; then  # RFC 9110 §9.3.6: authority-form, IPv6 in brackets
+    grep -q "^request: CONNECT $T_ADDR:7001 HTTP/1.1" hhttp.log || it_fail "CONNECT line: $(grep request: hhttp.log)"
+    grep -q "^request: CONNECT \[$T_ADDR6\]:7001 HTTP/1.1" hhttp.log ||
+      it_fail "CONNECT line for IPv6: $(grep request: hhttp.log)"
+  fi
   for m in "$@"; do case_fail "$kind" "$m"; done
   case_fail "$kind" silent "$T_ADDR6"
   case_echo "$kind" bytewise

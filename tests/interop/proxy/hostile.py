@@ -13,6 +13,7 @@ the client side that judges what the tunnelled client sees.
   hostile.py got-reset HOST PORT               # the destination's abort must arrive as RST
   hostile.py send-reset HOST PORT              # a line, then RST (mode watch logs what came)
   hostile.py hog-control CONTROL_PATH N SECONDS  # N control clients that never read
+  hostile.py give-up HOST PORT N               # N clients that give up after 0.3 s
   hostile.py stall HOST PORT send|recv SECONDS [CONNS]  # never reads; prints what it sent
   hostile.py syn-flood SRC A.B COUNT SECONDS    # COUNT raw SYNs to random A.B.x.y:port
 
@@ -163,6 +164,11 @@ def socks5_mode(c, mode):
         c.sendall(bytes([4]) + OK_REPLY[1:])
         time.sleep(30)
         return
+    if mode == "slow-ok":  # success after 1 s: the client has given up by then
+        time.sleep(1)
+        c.sendall(OK_REPLY)
+        echo_loop(c)
+        return
     if mode == "silent-reply":  # method chosen, never answers the request
         time.sleep(30)
         return
@@ -226,6 +232,11 @@ def http_mode(c, mode):
         return
     if mode == "silent":
         time.sleep(30)
+        return
+    if mode == "slow-ok":
+        time.sleep(1)
+        c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        echo_loop(c)
         return
     if mode == "bytewise":
         for b in b"HTTP/1.1 200 Connection established\r\nX-A: b\r\n\r\n":
@@ -369,6 +380,22 @@ def hog_control(path, count, seconds):
     time.sleep(seconds)
 
 
+def give_up(host, port, count):
+    """count connections that give up after 0.3 s, before the upstream answered: the proxy's
+    late SYN-ACK then meets no socket here (the kernel answers it with RST)."""
+    def one():
+        try:
+            connect(host, port, 0.3).close()
+        except OSError:
+            pass
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(f"{count} clients gave up after 0.3 s")
+
+
 def stall(host, port, direction, seconds, conns=1):
     """Sends as fast as it can without ever reading (direction "send"), or reads nothing from a
     destination that sends without end ("recv"), on conns connections for seconds; prints the
@@ -479,6 +506,8 @@ def main(argv):
         send_reset(args[0], int(args[1]))
     elif cmd == "hog-control":
         hog_control(args[0], int(args[1]), float(args[2]))
+    elif cmd == "give-up":
+        give_up(args[0], int(args[1]), int(args[2]))
     elif cmd == "stall":
         stall(args[0], int(args[1]), args[2], float(args[3]), int(args[4]) if len(args) > 4 else 1)
     elif cmd == "syn-flood":

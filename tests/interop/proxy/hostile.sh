@@ -14,7 +14,7 @@
 # both ways; 40 local --control clients that send junk and never read do not stall it.
 # utcp-proxy must survive all of it, hold no session (--control: open_tcp 0) and no upstream
 # socket afterwards, and exit 0 on SIGTERM, within --drain-timeout even with a stuck
-# connection open.
+# connection open; clients that give up before a slow upstream answered leave nothing.
 source "$(dirname "$0")/lib.sh"
 px_init hostile
 it_need_tool UTCP_PROXY
@@ -82,6 +82,13 @@ run_kind() {  # kind broken-modes...
     case_echo "$kind" length-200 greeting-from-upstream  # a 2xx's Content-Length is ignored
     case_echo "$kind" interim-100                        # 1xx before the 200 is skipped
   fi
+  # 50 clients that give up before the (slow) upstream answered: their sessions must end
+  # once the late handshake meets no socket (checked with the rest below).
+  echo slow-ok >mode
+  in_c timeout 20 $HOSTILE give-up "$T_ADDR" 7001 50 >case.out 2>&1 || it_fail "$kind: give-up"
+  sleep 1.5
+  alive "$kind give-up"
+  it_log "$kind: $(cat case.out)"
   # An abort carried as RST both ways.
   echo reset >mode
   in_c timeout 20 $HOSTILE got-reset "$T_ADDR" 7001 >case.out 2>&1 ||

@@ -89,7 +89,7 @@ void add_proxy_options(CLI::App& app, ProxyConfig& c, ProxyFlags& f) {
       ->check(CLI::Range(size_t{1}, size_t{1} << 20))
       ->capture_default_str();
   app.add_option("--memory-limit", c.memory_limit_mib,
-                 "MiB the stack's connection buffers may hold (0: the default, 1024)")
+                 "MiB all connections' buffers may hold together (default 64)")
       ->check(CLI::Range(size_t{0}, size_t{1} << 20));
   const auto range = CLI::Range(0.0, 86400.0 * 365);
   app.add_option("--connect-timeout", f.connect_timeout_s,

@@ -213,7 +213,10 @@ void TcpRelay::pump(Session& s) {
       progress = true;
     }
     while (!s.client_eof && s.up.empty()) {
-      const size_t n = stack_.recv(s.sock, scratch_, ec);
+      // While the upstream socket's buffer is full, take small reads: what the kernel does not
+      // accept stays held here, so a stalled upstream costs at most kSlowRead per session.
+      const size_t want = s.up_slow ? kSlowRead : scratch_.size();
+      const size_t n = stack_.recv(s.sock, std::span(scratch_).first(want), ec);
       if (would_block(ec)) break;
       if (ec) return finish(s, client_end(ec), false, true, ec.message());
       progress = true;
@@ -228,6 +231,7 @@ void TcpRelay::pump(Session& s) {
         return finish(s, "upstream-reset", true, false, std::strerror(errno));
       }
       const size_t sent = w > 0 ? static_cast<size_t>(w) : 0;
+      s.up_slow = sent < n;
       s.up.append(std::span<const uint8_t>(scratch_).subspan(sent, n - sent));
     }
     if (s.client_eof && s.up.empty() && !s.up_shut) {
@@ -244,21 +248,36 @@ void TcpRelay::pump(Session& s) {
       s.down.consume(n);
       progress = true;
     }
+    // New bytes are peeked, handed to utcp, and only what utcp took is taken from the socket
+    // (MSG_TRUNC: dropped without a copy): the rest stays in the kernel's buffer, so this
+    // direction holds nothing, and a client that does not read closes the upstream's window.
+    s.down_blocked = false;
     while (!s.upstream_eof && s.down.empty()) {
-      const ssize_t n = ::recv(s.fd, scratch_.data(), scratch_.size(), 0);
+      const ssize_t n = ::recv(s.fd, scratch_.data(), scratch_.size(), MSG_PEEK);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && again(errno)) break;
       if (n < 0) return finish(s, "upstream-reset", true, false, std::strerror(errno));
-      progress = true;
       if (n == 0) {
         s.upstream_eof = true;
+        progress = true;
         break;
       }
       const auto got = std::span<const uint8_t>(scratch_).first(static_cast<size_t>(n));
-      if (record) record->bytes_down += got.size();
       const size_t sent = stack_.send(s.sock, got, ec);
       if (ec && !would_block(ec)) return finish(s, client_end(ec), false, true, ec.message());
-      s.down.append(got.subspan(sent));
+      if (sent > 0) {
+        // tcp(7): MSG_TRUNC on a TCP socket discards the bytes instead of copying them.
+        const ssize_t dropped = ::recv(s.fd, scratch_.data(), sent, MSG_TRUNC);
+        if (dropped != static_cast<ssize_t>(sent)) {
+          return finish(s, "upstream-reset", true, false, "lost bytes dropping peeked data");
+        }
+        if (record) record->bytes_down += sent;
+        progress = true;
+      }
+      if (sent < got.size()) {
+        s.down_blocked = true;  // utcp's send buffer is full: wait for its writable readiness
+        break;
+      }
     }
     if (s.upstream_eof && s.down.empty() && !s.down_shut) {
       stack_.shutdown_write(s.sock, ec);  // our FIN after what was sent (RFC 9293 §3.10.4)
@@ -282,7 +301,7 @@ void TcpRelay::pump(Session& s) {
   }
   if (s.up_shut && s.down_shut) return finish(s, "closed", false, false, "");
   uint32_t want = 0;
-  if (!s.upstream_eof && s.down.empty()) want |= EPOLLIN;
+  if (!s.upstream_eof && s.down.empty() && !s.down_blocked) want |= EPOLLIN;
   if (!s.up.empty()) want |= EPOLLOUT;
   watch_fd(s, want);
 }

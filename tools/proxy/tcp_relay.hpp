@@ -5,9 +5,11 @@
 // when the upstream has answered (accept_request), or answers the SYN as the upstream did
 // (reset_request for a refusal, reject_request with ICMP for unreachable). Then it copies bytes
 // both ways:
-// - back-pressure: a direction holds at most one read's worth of bytes (a ByteQueue allocated
-//   only while it holds some) and reads nothing more until they are written; so a slow upstream
-//   closes utcp's receive window, and a slow client fills the kernel socket's receive buffer;
+// - back-pressure: upstream -> client holds nothing (bytes are peeked from the kernel socket and
+//   taken only as far as utcp's send buffer takes them); client -> upstream holds at most one
+//   read's worth (a ByteQueue allocated only while it holds some; reads are small while the
+//   upstream socket is full) and reads nothing more until it is written; so a slow upstream
+//   closes utcp's receive window, and a slow client the upstream's;
 // - half-close both ways: the client's FIN becomes shutdown(SHUT_WR) upstream, the upstream's
 //   EOF becomes shutdown_write() on utcp, and the other direction keeps flowing;
 // - aborts both ways: a client reset (or utcp's error) closes the upstream socket with
@@ -35,6 +37,8 @@ class TcpRelay {
  public:
   // Bytes one direction holds at most (what one read of the other side may leave unwritten).
   static constexpr size_t kHold = 64 * 1024;
+  // What one read from utcp takes while the upstream socket's buffer is full.
+  static constexpr size_t kSlowRead = 8 * 1024;
 
   // fake_ip_name: the name behind a destination (fake-IP DNS), or nullopt.
   using NameOf = std::function<std::optional<std::string>(const IpAddr&)>;
@@ -75,6 +79,8 @@ class TcpRelay {
     bool upstream_eof = false;           // read() returned 0
     bool down_shut = false;              // ... and shutdown_write() went to utcp
     bool queued = false;                 // in work_
+    bool up_slow = false;                // the last write upstream was partial: small reads
+    bool down_blocked = false;           // utcp took less than the upstream had: no EPOLLIN
   };
 
   void start(const ConnectionRequest& request);

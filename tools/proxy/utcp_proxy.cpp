@@ -37,6 +37,10 @@ namespace utcp::proxy {
 namespace {
 
 constexpr const char* kName = "utcp-proxy";
+// A proxy's buffers by default: enough for a few bulk transfers at full speed (rings autotune to
+// 4 MiB), while thousands of stalled connections cannot take the host's memory (the Stack's
+// own default is 1 GiB).
+constexpr size_t kDefaultMemoryMib = 64;
 
 void log_line(const std::string& line) {
   std::fprintf(stderr, "%s: %s\n", kName, line.c_str());
@@ -54,7 +58,14 @@ void adjust_stack(const ProxyConfig& c, StackConfig& s) {
   s.request_timeout = Duration((c.connect_timeout.count() + 1000) * 1000);
   s.max_pending_requests = static_cast<uint32_t>(std::min<size_t>(c.max_sessions, 65536));
   s.max_connections = static_cast<uint32_t>(std::min<size_t>(c.max_sessions * 2 + 64, 1u << 20));
-  if (c.memory_limit_mib != 0) s.buffer_memory_limit = c.memory_limit_mib << 20;
+  // The connections' buffers together (StackConfig::buffer_memory_limit, like Linux's tcp_mem):
+  // --memory-limit, else --buffer-memory, else kDefaultMemoryMib. The relay itself holds at most
+  // TcpRelay::kSlowRead per stalled session beside them.
+  if (c.memory_limit_mib != 0) {
+    s.buffer_memory_limit = c.memory_limit_mib << 20;
+  } else if (c.common.buffer_memory_mib == 0) {
+    s.buffer_memory_limit = kDefaultMemoryMib << 20;
+  }
 }
 
 // SIGUSR1 as a descriptor on the loop (SignalWatcher takes SIGINT and SIGTERM).
@@ -92,6 +103,10 @@ std::string stats_json(const SessionLog& log, const UdpRelay& udp, const Stack& 
   for (const auto& [name, value] : udp.counters()) counters[std::string(name)] = value;
   totals["udp_relay"] = std::move(counters);
   totals["stack_connections"] = stack.connection_count();
+  // What the connections' rings hold now, against --memory-limit (tcp.mem.bytes).
+  for (const auto& [name, value] : stack.counters()) {
+    if (name == "tcp.mem.bytes") totals["stack_buffer_bytes"] = value;
+  }
   return log.to_json_text(totals);
 }
 

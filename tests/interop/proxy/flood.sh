@@ -7,7 +7,8 @@
 # --control answers; open sessions never above --max-sessions 2000; RSS below PX_FLOOD_RSS_KB,
 # 48 MB), let every pending session go after the timeout (open_tcp back to 0, descriptors
 # back to the idle count), and then relay a normal curl; then the same with 5,000 UDP flows
-# (--udp-timeout 2); and exit 0 on SIGTERM.
+# (--udp-timeout 2); 16 --control clients that never read then cost little; and exit 0 on
+# SIGTERM.
 source "$(dirname "$0")/lib.sh"
 px_init flood
 it_need_tool UTCP_PROXY
@@ -85,4 +86,17 @@ done
 [ "$fds" -le "$base_fds" ] || it_fail "$fds descriptors open after the UDP flood, $base_fds when idle"
 px_curl "$T_ADDR" "$C_ADDR"
 it_log "after the UDP flood: no flow, $fds descriptors, RSS $(rss) kB; curl: ok"
+
+# 10,000 sessions have ended: 16 --control clients that never read their answer must not
+# cost more than PX_FLOOD_CONTROL_KB (8 MB): the kept log is bounded and the answer small.
+control_bound=${PX_FLOOD_CONTROL_KB:-8192}
+before=$(rss)
+in_c $HOSTILE hog-control "$IT_TMP/control" 16 3 >hog.out 2>&1 &
+hog=$!
+sleep 2
+held=$(rss)
+wait "$hog" || true
+it_log "16 control clients that never read: VmRSS $before -> $held kB"
+[ $((held - before)) -le "$control_bound" ] ||
+  it_fail "16 idle --control clients cost $((held - before)) kB, bound $control_bound kB"
 px_stop_proxy

@@ -13,6 +13,7 @@ the client side that judges what the tunnelled client sees.
   hostile.py got-reset HOST PORT               # the destination's abort must arrive as RST
   hostile.py send-reset HOST PORT              # a line, then RST (mode watch logs what came)
   hostile.py hog-control CONTROL_PATH N SECONDS  # N control clients that never read
+  hostile.py give-up HOST PORT N               # N clients that give up after 0.3 s
   hostile.py stall HOST PORT send|recv SECONDS [CONNS]  # never reads; prints what it sent
   hostile.py syn-flood SRC A.B COUNT SECONDS    # COUNT raw SYNs to random A.B.x.y:port
 
@@ -57,9 +58,34 @@ def echo_loop(c, first=b""):
 
 
 def socks5_greeting(c):
-    ver, n = recv_exact(c, 2)
-    recv_exact(c, n)
-    return ver
+    """Returns the methods the client offers (RFC 1928 §3)."""
+    _ver, n = recv_exact(c, 2)
+    return recv_exact(c, n)
+
+
+def socks5_auth(c, mode):
+    """RFC 1929 username/password sub-negotiation; True if the request phase follows."""
+    c.sendall(b"\x05\x02")
+    _ver, ulen = recv_exact(c, 2)
+    user = recv_exact(c, ulen)
+    plen = recv_exact(c, 1)[0]
+    password = recv_exact(c, plen)
+    if mode == "auth-fail":  # STATUS non-zero: failure, then close (RFC 1929 §2)
+        c.sendall(b"\x01\x01")
+        return False
+    if mode == "auth-bad-version":
+        c.sendall(b"\x05\x00")
+        time.sleep(30)
+        return False
+    if mode == "auth-truncated":
+        c.sendall(b"\x01")
+        return False
+    if mode == "auth-silent":
+        time.sleep(30)
+        return False
+    ok = (user, password) == (b"hostile-user", b"hostile-pass")
+    c.sendall(b"\x01\x00" if ok else b"\x01\x01")
+    return ok
 
 
 def socks5_request(c):
@@ -103,7 +129,14 @@ def tunnel_mode(c, mode):
 
 
 def socks5_mode(c, mode):
-    socks5_greeting(c)
+    methods = socks5_greeting(c)
+    if mode.startswith("auth") or (mode == "ok" and 2 in methods and 0 not in methods):
+        if not socks5_auth(c, mode):
+            return
+        socks5_request(c)
+        c.sendall(OK_REPLY)
+        echo_loop(c)
+        return
     if mode == "bad-version":  # RFC 1928 §3: VER must be 5
         c.sendall(b"\x04\x00")
         time.sleep(30)
@@ -130,6 +163,11 @@ def socks5_mode(c, mode):
     if mode == "reply-version":  # a reply whose VER is not 5
         c.sendall(bytes([4]) + OK_REPLY[1:])
         time.sleep(30)
+        return
+    if mode == "slow-ok":  # success after 1 s: the client has given up by then
+        time.sleep(1)
+        c.sendall(OK_REPLY)
+        echo_loop(c)
         return
     if mode == "silent-reply":  # method chosen, never answers the request
         time.sleep(30)
@@ -168,7 +206,8 @@ def http_head(c, limit=8192):
 
 
 def http_mode(c, mode):
-    http_head(c)
+    head = http_head(c)
+    print("request:", head.split(b"\r\n")[0].decode(errors="replace"), flush=True)
     if mode == "header-flood":  # a 200 whose head never ends within 64 KiB (and then ends)
         c.sendall(b"HTTP/1.1 200 Connection established\r\n")
         line = b"X-Flood: " + b"a" * 1014 + b"\r\n"
@@ -194,10 +233,24 @@ def http_mode(c, mode):
     if mode == "silent":
         time.sleep(30)
         return
+    if mode == "slow-ok":
+        time.sleep(1)
+        c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        echo_loop(c)
+        return
     if mode == "bytewise":
         for b in b"HTTP/1.1 200 Connection established\r\nX-A: b\r\n\r\n":
             c.sendall(bytes([b]))
             time.sleep(0.005)
+        echo_loop(c)
+        return
+    if mode == "length-200":  # RFC 9110 §9.3.6: a 2xx to CONNECT has no content, whatever
+        # Content-Length says; the tunnel bytes that follow are the destination's
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\ngreeting-from-upstream\n")
+        echo_loop(c)
+        return
+    if mode == "interim-100":  # RFC 9110 §15.2: interim responses before the final one
+        c.sendall(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 Connection established\r\n\r\n")
         echo_loop(c)
         return
     if mode == "reply-with-data":  # RFC 9110 §9.3.6: tunnel bytes follow the head at once
@@ -261,7 +314,7 @@ def must_fail(host, port, limit=8.0):
 
 
 def must_echo(host, port, greeting=b"", limit=10.0):
-    s = connect(host, port, limit)
+    s = connect(host.strip("[]"), port, limit)
     if greeting:
         got = b""
         while len(got) < len(greeting):
@@ -325,6 +378,22 @@ def hog_control(path, count, seconds):
         hogs.append(u)
     print(f"{count} control clients that never read", flush=True)
     time.sleep(seconds)
+
+
+def give_up(host, port, count):
+    """count connections that give up after 0.3 s, before the upstream answered: the proxy's
+    late SYN-ACK then meets no socket here (the kernel answers it with RST)."""
+    def one():
+        try:
+            connect(host, port, 0.3).close()
+        except OSError:
+            pass
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(f"{count} clients gave up after 0.3 s")
 
 
 def stall(host, port, direction, seconds, conns=1):
@@ -437,6 +506,8 @@ def main(argv):
         send_reset(args[0], int(args[1]))
     elif cmd == "hog-control":
         hog_control(args[0], int(args[1]), float(args[2]))
+    elif cmd == "give-up":
+        give_up(args[0], int(args[1]), int(args[2]))
     elif cmd == "stall":
         stall(args[0], int(args[1]), args[2], float(args[3]), int(args[4]) if len(args) > 4 else 1)
     elif cmd == "syn-flood":

@@ -16,7 +16,7 @@ set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "The utcp authors")
 set(CPACK_DEBIAN_PACKAGE_SECTION libs)
-# dpkg-shlibdeps finds libc6, libstdc++6, libpcap0.8 (the tools), ...; -l<build dir> lets it resolve
+# dpkg-shlibdeps finds libc6, libstdc++6, ...; -l<build dir> lets it resolve
 # libutcp.so.<major> from this build (the explicit Depends below names its package).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR})
@@ -47,10 +47,15 @@ endif()
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME ${UTCP_PACKAGE_tools})
 set(CPACK_DEBIAN_TOOLS_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_TOOLS_DESCRIPTION "${PROJECT_DESCRIPTION}: command-line tools
- utcp-cat (netcat over utcp), utcp-serve (echo, discard, chargen and HTTP servers) and
- utcp-drill (runs packetdrill scripts against utcp on virtual time).")
+ utcp-cat (netcat over utcp), utcp-serve (echo, discard, chargen and HTTP servers),
+ utcp-drill (runs packetdrill scripts against utcp on virtual time) and utcp-proxy (a TUN's
+ TCP and UDP relayed through SOCKS5, HTTP CONNECT or directly).")
 if(UTCP_SHARED)
   set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS "${UTCP_PACKAGE_runtime} ${UTCP_EXACT}")
+endif()
+if(TARGET utcp_pcap)
+  # The tools load libpcap (dlopen) only for --pcap, so dpkg-shlibdeps cannot see it.
+  set(CPACK_DEBIAN_TOOLS_PACKAGE_RECOMMENDS "libpcap0.8")
 endif()
 
 include(CPack)

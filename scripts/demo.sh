@@ -29,8 +29,10 @@ pids=()
 cleanup() {
   set +e
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  ip netns del "$ns" 2>/dev/null
-  ip netns del "$ns-t" 2>/dev/null
+  for n in "$ns" "$ns-t"; do  # anything still running in them, then the namespaces
+    ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns del "$n" 2>/dev/null
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -130,7 +132,7 @@ echo '<p>hello through utcp-proxy</p>' >"$work/index.html"
 (cd "$work" && exec ip netns exec "$ns-t" python3 -m http.server -b 10.81.0.2 8000 >/dev/null 2>&1) &
 pids+=($!)
 # The target 10.81.0.0/24 is routed into the TUN; the proxy's own sockets are bound to the veth.
-in_ns "$bin/proxy/utcp-proxy" --direct --route 10.81.0.0/24 --interface "ud$$" -v \
+ip netns exec "$ns" "$bin/proxy/utcp-proxy" --direct --route 10.81.0.0/24 --interface "ud$$" -v \
   2>"$work/proxy.log" &
 proxy=$!
 pids+=("$proxy")

@@ -3,7 +3,8 @@
 # Checks utcp as others get it: a plain Release build with g++ and -Werror (shared library,
 # tools), installed into a temporary prefix; the outside consumer (examples/consumer) built
 # and run three ways (find_package, pkg-config, add_subdirectory); a build with libpcap,
-# CLI11 and Google Benchmark hidden (and a configure without GoogleTest); `cpack -G DEB` and
+# CLI11 and Google Benchmark hidden, the tools with nlohmann-json or tomlplusplus hidden (and a
+# configure without GoogleTest); `cpack -G DEB` and
 # the files and Depends of each package. Ends with "N passed, N failed"; exit 1 on a failure.
 # Build trees go to build/pkg-* (two levels down, like build/dev, so ccache entries are
 # shared with the presets' builds).
@@ -134,6 +135,26 @@ nodeps() {
   done
 }
 check "build without libpcap, CLI11 and Google Benchmark" nodeps
+# CLI11 present but nlohmann-json and tomlplusplus hidden: every tool but utcp-proxy (its JSON
+# statistics need nlohmann-json); tomlplusplus hidden alone: utcp-proxy, whose --config then
+# exits 2 saying so. Configure only, and build just the proxy's TOML part, to keep it short.
+proxydeps() {
+  local t
+  rm -rf build/pkg-nojson build/pkg-notoml
+  cmake -S . -B build/pkg-nojson "${common[@]}" -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON -DCMAKE_DISABLE_FIND_PACKAGE_tomlplusplus=ON ||
+    return 1
+  t=$(ninja -C build/pkg-nojson -t targets all)
+  ! grep -Eq '^utcp-proxy:' <<<"$t" || { echo "utcp-proxy built without nlohmann-json"; return 1; }
+  grep -Eq '^utcp-cat:' <<<"$t" || { echo "utcp-cat is missing"; return 1; }
+  cmake -S . -B build/pkg-notoml "${common[@]}" -DCMAKE_BUILD_TYPE=Debug -DUTCP_WERROR=ON \
+    -DCMAKE_DISABLE_FIND_PACKAGE_tomlplusplus=ON || return 1
+  cmake --build build/pkg-notoml -j"$jobs" --target utcp-proxy || return 1
+  echo 'direct = true' >build/pkg-notoml/p.toml
+  build/pkg-notoml/tools/proxy/utcp-proxy --config build/pkg-notoml/p.toml
+  [ $? -eq 2 ] || { echo "utcp-proxy --config without tomlplusplus did not exit 2"; return 1; }
+}
+check "tools without nlohmann-json / tomlplusplus (utcp-proxy absent / --config refused)" proxydeps
 nogtest() {
   rm -rf build/pkg-nogtest
   cmake -S . -B build/pkg-nogtest "${common[@]}" -DUTCP_BUILD_TESTS=OFF \
@@ -171,9 +192,12 @@ if [ $release_ok -eq 1 ]; then
           ;;
         utcp-tools)
           has_files "$list" "usr/bin/utcp-cat$" "usr/bin/utcp-serve$" "usr/bin/utcp-drill$" \
-            "usr/share/doc/utcp-tools/copyright$" || return 1
-          grep -q "libutcp$major (= $vre)" <<<"$control" && grep -q 'libc6' <<<"$control" &&
-            grep -q 'libpcap0.8' <<<"$control" || return 1
+            "usr/bin/utcp-proxy$" "usr/share/doc/utcp-tools/copyright$" || return 1
+          grep -q "libutcp$major (= $vre)" <<<"$control" && grep -q 'libc6' <<<"$control" ||
+            return 1
+          # libpcap is loaded only for --pcap: recommended, not a dependency.
+          ! grep -q 'libpcap' <<<"$control" || { echo "$pkg depends on libpcap"; return 1; }
+          grep -q 'libpcap0.8' <<<"$(dpkg-deb -f "$deb" Recommends)" || return 1
           ;;
       esac
     done

@@ -112,7 +112,13 @@ size_t Socks5Handshake::missing() const {
 
 void Socks5Handshake::queue_request() {
   // RFC 1928 §4: VER CMD RSV ATYP DST.ADDR DST.PORT.
-  std::vector<uint8_t> m = {kVersion, static_cast<uint8_t>(command_), 0};
+  // Reserved for the longest request first (a 255-byte name): g++ 12 -O3 otherwise warns
+  // falsely (-Wstringop-overflow) on inserts into the 3-byte vector.
+  std::vector<uint8_t> m;
+  m.reserve(4 + 1 + 255 + 2);
+  m.push_back(kVersion);
+  m.push_back(static_cast<uint8_t>(command_));
+  m.push_back(0);
   if (!target_.domain.empty()) {
     m.push_back(kAtypDomain);
     m.push_back(static_cast<uint8_t>(target_.domain.size()));

@@ -2,7 +2,7 @@
 # Install rules: the library with its public headers, a CMake package (find_package(utcp):
 # utcp::utcp, utcp::pcap where built), a pkg-config file (utcp.pc), the tools and the licence.
 # Components: runtime (the shared libraries), development (headers, static libraries,
-# .so links, CMake and pkg-config files), tools (utcp-cat, utcp-serve, utcp-drill).
+# .so links, CMake and pkg-config files), tools (utcp-cat, utcp-serve, utcp-drill, utcp-proxy).
 include(CMakePackageConfigHelpers)
 set(UTCP_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/utcp)
 get_target_property(UTCP_LIBRARY_TYPE utcp TYPE)
@@ -67,7 +67,7 @@ install(FILES ${PROJECT_BINARY_DIR}/utcp.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/
   COMPONENT development)
 
 set(UTCP_TOOL_TARGETS)
-foreach(tool utcp-cat utcp-serve utcp-drill)
+foreach(tool utcp-cat utcp-serve utcp-drill utcp-proxy)
   if(TARGET ${tool})
     list(APPEND UTCP_TOOL_TARGETS ${tool})
   endif()

@@ -2,7 +2,7 @@
 # `cpack -G DEB` in a build tree: one Debian package per install component (install.cmake):
 #   libutcp<major>  the shared libraries (only with -DBUILD_SHARED_LIBS=ON)
 #   libutcp-dev     headers, static library or .so links, CMake and pkg-config files
-#   utcp-tools      utcp-cat, utcp-serve, utcp-drill
+#   utcp-tools      utcp-cat, utcp-serve, utcp-drill, utcp-proxy
 # Configure with -DCMAKE_INSTALL_PREFIX=/usr for Debian's paths (lib/<multiarch>).
 set(CPACK_PACKAGE_NAME utcp)
 set(CPACK_PACKAGE_VENDOR "The utcp authors")

@@ -73,7 +73,7 @@ if [ $release_ok -eq 1 ]; then
       has_files "$prefix.list" "^\./$libdir/libutcp\.so\.$major$" "^\./$libdir/libutcp\.so$" \
         "^\./include/utcp/stack\.hpp$" "^\./$libdir/cmake/utcp/utcpConfig\.cmake$" \
         "^\./$libdir/cmake/utcp/utcpConfigVersion\.cmake$" "^\./$libdir/pkgconfig/utcp\.pc$" \
-        "^\./bin/utcp-cat$" "^\./bin/utcp-serve$" "^\./bin/utcp-drill$" \
+        "^\./bin/utcp-cat$" "^\./bin/utcp-serve$" "^\./bin/utcp-drill$" "^\./bin/utcp-proxy$" \
         "^\./share/doc/libutcp-dev/copyright$" &&
       readelf -d "$prefix/$libdir/libutcp.so" | grep -q "SONAME.*\[libutcp\.so\.$major\]" &&
       # Nothing of src/ or the tests leaks into the installed headers.

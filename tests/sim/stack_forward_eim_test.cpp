@@ -10,30 +10,10 @@
 #include <string_view>
 #include <vector>
 
-#include "support/sim_net.hpp"
+#include "support/forward_sim.hpp"
 
 namespace utcp::test {
 namespace {
-
-uint64_t counter(const Stack& s, std::string_view name) {
-  for (auto [n, v] : s.counters()) {
-    if (n == name) return v;
-  }
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
-}
-
-SimNetConfig independent() {
-  SimNetConfig c;
-  c.b.forward = {*IpPrefix::parse("198.18.0.0/15"), *IpPrefix::parse("2001:db8::/32")};
-  c.b.forward_udp = true;
-  c.b.udp_endpoint_independent = true;
-  return c;
-}
-
-std::vector<uint8_t> bytes(std::string_view s) {
-  return {s.begin(), s.end()};
-}
 
 std::string text(const uint8_t* p, size_t n) {
   return {reinterpret_cast<const char*>(p), n};
@@ -42,7 +22,7 @@ std::string text(const uint8_t* p, size_t n) {
 // dst1, dst2: two forwarded destinations; other: a forwarded address of the other family;
 // wildcard: A's bind address of the family.
 void one_flow_per_client_endpoint(IpAddr dst1, IpAddr dst2, IpAddr other, IpAddr wildcard) {
-  SimNet net(independent());
+  SimNet net(forwarding_sim_config(true, true));
   std::error_code ec;
   const SocketId a = net.a().udp_bind(Endpoint{wildcard, 7000}, ec);
   ASSERT_FALSE(ec) << ec.message();
@@ -135,7 +115,7 @@ TEST(ForwardingUdpIndependent, Ipv6OneFlowPerClientEndpoint) {
 }
 
 TEST(ForwardingUdpIndependent, FlowLimitAndIdleTimeoutFreeTheClientEndpoint) {
-  SimNetConfig cfg = independent();
+  SimNetConfig cfg = forwarding_sim_config(true, true);
   cfg.b.max_udp_flows = 1;
   cfg.b.udp_flow_idle_timeout = std::chrono::seconds(30);
   SimNet net(cfg);

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "support/sim_net.hpp"
+#include "support/forward_sim.hpp"
 #include "utcp/memory_link.hpp"
 #include "wire/icmp.hpp"
 #include "wire/icmpv6.hpp"
@@ -22,27 +22,8 @@
 namespace utcp::test {
 namespace {
 
-uint64_t counter(const Stack& s, std::string_view name) {
-  for (auto [n, v] : s.counters()) {
-    if (n == name) return v;
-  }
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
-}
-
-SimNetConfig forwarding() {
-  SimNetConfig c;
-  c.b.forward = {*IpPrefix::parse("198.18.0.0/15"), *IpPrefix::parse("2001:db8::/32")};
-  c.b.forward_udp = true;
-  return c;
-}
-
-std::vector<uint8_t> bytes(std::string_view s) {
-  return {s.begin(), s.end()};
-}
-
 void flow_told_port_unreachable(IpAddr dst) {
-  SimNet net(forwarding());
+  SimNet net(forwarding_sim_config(true));
   std::error_code ec;
   const Endpoint to{dst, 53};
   const SocketId a = net.a().udp_connect(to, ec);
@@ -120,7 +101,7 @@ class SeqRecorder : public dev::Device {
 
 struct Net {
   Net() : rb(link.b()), sa(link.a(), cfg.a), sb(rb, cfg.b) {}
-  SimNetConfig cfg = forwarding();
+  SimNetConfig cfg = forwarding_sim_config(true);
   dev::MemoryLink link;
   SeqRecorder rb;
   Stack sa, sb;

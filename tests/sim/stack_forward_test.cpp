@@ -14,29 +14,12 @@
 #include <string_view>
 #include <vector>
 
-#include "support/sim_net.hpp"
+#include "support/forward_sim.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/tcp.hpp"
 
 namespace utcp::test {
 namespace {
-
-const IpPrefix kNet4 = *IpPrefix::parse("198.18.0.0/15");
-const IpPrefix kNet6 = *IpPrefix::parse("2001:db8::/32");
-
-uint64_t counter(const Stack& s, std::string_view name) {
-  for (auto [n, v] : s.counters()) {
-    if (n == name) return v;
-  }
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
-}
-
-SimNetConfig forwarding_config() {
-  SimNetConfig c;
-  c.b.forward = {kNet4, kNet6};
-  return c;
-}
 
 std::vector<uint8_t> random_bytes(size_t n, uint64_t seed) {
   std::printf("payload seed %llu\n", static_cast<unsigned long long>(seed));
@@ -109,7 +92,7 @@ std::pair<SocketId, SocketId> forwarded_pair(SimNet& net, IpAddr dst, uint16_t p
 }
 
 void transfer_to_any_destination(IpAddr dst, uint64_t seed) {
-  SimNet net(forwarding_config());
+  SimNet net(forwarding_sim_config());
   std::error_code ec;
   // A listener on the same port must not see SYNs to forwarded destinations.
   const SocketId listener = net.b().listen(443, ec);
@@ -161,7 +144,7 @@ TEST(Forwarding, AnyIpv6DestinationHandshakeAndTransfer) {
 }
 
 TEST(Forwarding, DeferredAcceptAfterRetransmittedSyn) {
-  SimNet net(forwarding_config());
+  SimNet net(forwarding_sim_config());
   std::error_code ec;
   const SocketId client = net.a().connect(*IpAddr::parse("198.18.0.9"), 8080, ec);
   ASSERT_FALSE(ec);
@@ -186,7 +169,7 @@ TEST(Forwarding, DeferredAcceptAfterRetransmittedSyn) {
 }
 
 TEST(Forwarding, ResetRequestRefusesTheConnection) {
-  SimNet net(forwarding_config());
+  SimNet net(forwarding_sim_config());
   std::error_code ec;
   const SocketId client = net.a().connect(*IpAddr::parse("2001:db8::80"), 80, ec);
   ASSERT_FALSE(ec);
@@ -204,7 +187,7 @@ TEST(Forwarding, ResetRequestRefusesTheConnection) {
 // A's view of a rejection: port unreachable ends a SYN-SENT connection (RFC 1122 §4.2.3.9
 // allows it; Linux does), host unreachable and administratively prohibited are soft errors.
 void expect_rejection(IpAddr dst, RejectReason why) {
-  SimNet net(forwarding_config());
+  SimNet net(forwarding_sim_config());
   std::error_code ec;
   const SocketId client = net.a().connect(dst, 25, ec);
   ASSERT_FALSE(ec);
@@ -242,7 +225,7 @@ TEST(Forwarding, RejectWithIcmpv6AdminProhibited) {
 }
 
 TEST(Forwarding, PendingLimitDropsTheSyn) {
-  SimNetConfig cfg = forwarding_config();
+  SimNetConfig cfg = forwarding_sim_config();
   cfg.b.max_pending_requests = 2;
   SimNet net(cfg);
   std::error_code ec;
@@ -267,7 +250,7 @@ TEST(Forwarding, PendingLimitDropsTheSyn) {
 }
 
 TEST(Forwarding, UndecidedRequestIsResetAfterTimeout) {
-  SimNetConfig cfg = forwarding_config();
+  SimNetConfig cfg = forwarding_sim_config();
   cfg.b.request_timeout = std::chrono::seconds(2);
   SimNet net(cfg);
   std::error_code ec;
@@ -303,7 +286,7 @@ void inject(SimNet& net, uint8_t flags, uint32_t seq) {
 // RFC 9293 §3.10.7.2: a RST for a pending request is never answered; it cancels the request
 // only with the peer's own next sequence number (its ISS + 1), so a blind RST does not.
 TEST(Forwarding, PeerResetCancelsPendingRequestOnlyInSequence) {
-  SimNet net(forwarding_config());
+  SimNet net(forwarding_sim_config());
   inject(net, wire::tcp_flag::kSyn, 1000);
   ASSERT_EQ(net.b().pending_requests(), 1u);
   inject(net, wire::tcp_flag::kRst, 5555);  // blind
@@ -317,7 +300,7 @@ TEST(Forwarding, PeerResetCancelsPendingRequestOnlyInSequence) {
 }
 
 TEST(Forwarding, HalfCloseOnForwardedConnection) {
-  SimNet net(forwarding_config());
+  SimNet net(forwarding_sim_config());
   // Plain variables, not a structured binding: clang 14 cannot capture those in a lambda.
   const auto pair = forwarded_pair(net, *IpAddr::parse("2001:db8:1::1"), 7);
   const SocketId client = pair.first;
@@ -338,7 +321,7 @@ TEST(Forwarding, HalfCloseOnForwardedConnection) {
 }
 
 TEST(Forwarding, ForeignAddressOutsideThePrefixesIsNotForUs) {
-  SimNet net(forwarding_config());
+  SimNet net(forwarding_sim_config());
   std::error_code ec;
   const uint64_t before = counter(net.b(), "ip.drop.not-for-us");
   const SocketId c4 = net.a().connect(*IpAddr::parse("198.20.0.1"), 80, ec);  // just past /15
@@ -363,11 +346,11 @@ TEST(Forwarding, ForeignAddressOutsideThePrefixesIsNotForUs) {
 }
 
 TEST(IpPrefix, ParseAndContains) {
-  EXPECT_TRUE(kNet4.contains(*IpAddr::parse("198.19.255.255")));
-  EXPECT_FALSE(kNet4.contains(*IpAddr::parse("198.20.0.0")));
-  EXPECT_FALSE(kNet4.contains(*IpAddr::parse("::ffff:198.18.0.1")));  // the family counts
-  EXPECT_TRUE(kNet6.contains(*IpAddr::parse("2001:db8:ffff::1")));
-  EXPECT_FALSE(kNet6.contains(*IpAddr::parse("2001:db9::")));
+  EXPECT_TRUE(kForwardNet4.contains(*IpAddr::parse("198.19.255.255")));
+  EXPECT_FALSE(kForwardNet4.contains(*IpAddr::parse("198.20.0.0")));
+  EXPECT_FALSE(kForwardNet4.contains(*IpAddr::parse("::ffff:198.18.0.1")));  // the family counts
+  EXPECT_TRUE(kForwardNet6.contains(*IpAddr::parse("2001:db8:ffff::1")));
+  EXPECT_FALSE(kForwardNet6.contains(*IpAddr::parse("2001:db9::")));
   EXPECT_TRUE(IpPrefix::parse("0.0.0.0/0")->contains(*IpAddr::parse("1.2.3.4")));
   EXPECT_TRUE(IpPrefix::parse("10.0.0.1/32")->contains(*IpAddr::parse("10.0.0.1")));
   EXPECT_FALSE(IpPrefix::parse("10.0.0.1/32")->contains(*IpAddr::parse("10.0.0.2")));

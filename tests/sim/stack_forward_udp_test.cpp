@@ -8,33 +8,14 @@
 #include <string_view>
 #include <vector>
 
-#include "support/sim_net.hpp"
+#include "support/forward_sim.hpp"
 
 namespace utcp::test {
 namespace {
 
-uint64_t counter(const Stack& s, std::string_view name) {
-  for (auto [n, v] : s.counters()) {
-    if (n == name) return v;
-  }
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
-}
-
-SimNetConfig udp_forwarding() {
-  SimNetConfig c;
-  c.b.forward = {*IpPrefix::parse("198.18.0.0/15"), *IpPrefix::parse("2001:db8::/32")};
-  c.b.forward_udp = true;
-  return c;
-}
-
-std::vector<uint8_t> bytes(std::string_view s) {
-  return {s.begin(), s.end()};
-}
-
 // A sends `msg` to `dst` from a connected socket; B's flow gets it, answers, A reads it.
 void round_trip(IpAddr dst) {
-  SimNet net(udp_forwarding());
+  SimNet net(forwarding_sim_config(true));
   std::error_code ec;
   const Endpoint to{dst, 5353};
   const SocketId a = net.a().udp_connect(to, ec);
@@ -80,7 +61,7 @@ TEST(ForwardingUdp, Ipv6FlowRoundTripFromTheOriginalDestination) {
 }
 
 TEST(ForwardingUdp, FlowLimitAndIdleTimeout) {
-  SimNetConfig cfg = udp_forwarding();
+  SimNetConfig cfg = forwarding_sim_config(true);
   cfg.b.max_udp_flows = 2;
   cfg.b.udp_flow_idle_timeout = std::chrono::seconds(30);
   SimNet net(cfg);
@@ -120,7 +101,7 @@ TEST(ForwardingUdp, FlowLimitAndIdleTimeout) {
 }
 
 TEST(ForwardingUdp, OffByDefault) {
-  SimNetConfig cfg = udp_forwarding();
+  SimNetConfig cfg = forwarding_sim_config(true);
   cfg.b.forward_udp = false;
   SimNet net(cfg);
   std::error_code ec;

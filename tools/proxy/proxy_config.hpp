@@ -60,6 +60,7 @@ struct ProxyConfig {
   std::chrono::milliseconds tcp_idle_timeout{0};  // --idle-timeout s (0: none)
   std::chrono::milliseconds udp_idle_timeout{60000};  // --udp-timeout s
   std::chrono::milliseconds drain_timeout{5000};      // --drain-timeout s: SIGTERM waits this long
+  size_t keep_ended = 256;  // --keep-ended: ended sessions' records kept for --control
 };
 
 // One relayed TCP connection or UDP flow, as -v logs it and --stats-json writes it.

@@ -82,9 +82,13 @@ void add_proxy_options(CLI::App& app, ProxyConfig& c, ProxyFlags& f) {
   app.add_option("--dns-server", f.dns_server,
                  "send relayed DNS queries here (HOST:PORT; default: where each was sent)");
   app.add_option("--stats-json", c.stats_json,
-                 "write every session's statistics and the totals here at exit");
+                 "write every session's statistics here as it ends, and the totals at exit");
   app.add_option("--control", c.control_socket,
-                 "unix socket answering each connection with the same JSON");
+                 "unix socket answering each connection with the open sessions, the newest "
+                 "ended ones and the totals as JSON");
+  app.add_option("--keep-ended", c.keep_ended, "ended sessions --control still shows")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 20))
+      ->capture_default_str();
   app.add_option("--max-sessions", c.max_sessions, "TCP connections and UDP flows at once")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20))
       ->capture_default_str();

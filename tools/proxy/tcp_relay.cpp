@@ -309,8 +309,9 @@ void TcpRelay::pump(Session& s) {
 void TcpRelay::finish(Session& s, const std::string& why, bool reset_client, bool reset_upstream,
                       const std::string& detail) {
   const uint64_t id = s.id;
+  std::optional<TcpSummary> tcp;
   if (s.sock != kNoSocket) {
-    if (const auto info = stack_.tcp_info(s.sock)) log_.note_tcp_info(id, *info);
+    if (const auto info = stack_.tcp_info(s.sock)) tcp = TcpSummary::from(*info);
     // close() is graceful (FIN after the data, in the background); abort() sends a RST.
     if (reset_client) {
       stack_.abort(s.sock);
@@ -328,7 +329,7 @@ void TcpRelay::finish(Session& s, const std::string& why, bool reset_client, boo
     }
     ::close(s.fd);
   }
-  log_.close(id, why, detail);
+  log_.close(id, why, detail, tcp);
   sessions_.erase(id);  // `s` is gone
   loop_.request_process();
 }

@@ -57,7 +57,7 @@ TcpRelay::~TcpRelay() {
 
 TcpRelay::Session* TcpRelay::by_id(uint64_t id) {
   const auto it = sessions_.find(id);
-  return it == sessions_.end() ? nullptr : it->second.get();
+  return it == sessions_.end() ? nullptr : &it->second;
 }
 
 bool TcpRelay::on_readiness(SocketId sock, uint32_t) {
@@ -103,12 +103,10 @@ void TcpRelay::start(const ConnectionRequest& request) {
     return;
   }
   const uint64_t id = log_.open(std::move(record));
-  auto session = std::make_unique<Session>();
-  session->id = id;
-  session->request = request.id;
-  session->deadline = EventLoop::clock_now() + to_duration(config_.connect_timeout);
-  Session& s = *session;
-  sessions_.emplace(id, std::move(session));
+  Session& s = sessions_.try_emplace(id).first->second;
+  s.id = id;
+  s.request = request.id;
+  s.deadline = EventLoop::clock_now() + to_duration(config_.connect_timeout);
   s.dial = std::make_unique<UpstreamDial>(
       loop_, config_, setup_, std::move(target),
       [this, id](DialResult result) { on_dialed(id, std::move(result)); });
@@ -358,7 +356,7 @@ void TcpRelay::sweep() {
   const Instant now = EventLoop::clock_now();
   std::vector<uint64_t> due;
   for (const auto& [id, s] : sessions_) {
-    if (s->deadline <= now) due.push_back(id);
+    if (s.deadline <= now) due.push_back(id);
   }
   for (const uint64_t id : due) {
     Session* s = by_id(id);

@@ -105,7 +105,8 @@ class TcpRelay {
   NameOf name_of_;
   SessionCount other_sessions_;
   std::string upstream_name_;
-  std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
+  // By value: a node each (stable address), no second allocation per session.
+  std::unordered_map<uint64_t, Session> sessions_;
   std::unordered_map<SocketId, uint64_t> by_sock_;
   std::vector<uint64_t> work_;
   std::vector<std::unique_ptr<UpstreamDial>> finished_dials_;  // freed in the next round

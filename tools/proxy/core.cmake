@@ -42,9 +42,10 @@ target_link_libraries(utcp-proxy PRIVATE utcp_proxy_core)
 # symbol tables for ~3,000 relocations at load); linked statically, utcp-proxy holds only the
 # parts it uses: 5.3 -> 4.4 MB VmRSS just started (docs/proxy.md "Memory"). Sound only while
 # no shared C++ library shares the process: tomlplusplus is compiled in (net.cmake), libpcap
-# is C. Not under the sanitizers, whose runtimes expect the shared one.
+# is C. Not under the sanitizers, whose runtimes expect the shared one. --as-needed drops libm
+# (another ~300 KB resident), which nothing calls (src/base/plain_math.hpp).
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND NOT UTCP_SANITIZE AND NOT UTCP_FUZZ)
-  target_link_options(utcp-proxy PRIVATE -static-libstdc++ -static-libgcc)
+  target_link_options(utcp-proxy PRIVATE -static-libstdc++ -static-libgcc -Wl,--as-needed)
 endif()
 
 if(UTCP_BUILD_TESTS)

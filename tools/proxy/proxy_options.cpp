@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "base/plain_math.hpp"
 #include "common_options.hpp"
 
 #include "toml_config.hpp"
@@ -38,7 +39,7 @@ IpPrefix prefix(const std::string& flag, const std::string& text) {
 }
 
 std::chrono::milliseconds seconds(double s) {
-  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(s * 1000)));
+  return std::chrono::milliseconds(round_to_int64(s * 1000));
 }
 
 }  // namespace

@@ -119,6 +119,10 @@ int run(const ProxyConfig& config) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
 
+  // Created first: a path that cannot be written fails before any device or route exists.
+  std::optional<StatsFile> stats_file;
+  if (!config.stats_json.empty()) stats_file.emplace(config.stats_json);
+
   tools::Runtime rt(config.common, kName, nullptr,
                     [&config](StackConfig& s) { adjust_stack(config, s); });
   Stack& stack = rt.stack();
@@ -137,9 +141,7 @@ int run(const ProxyConfig& config) {
                  config.verbose >= 1 ? std::function<void(const std::string&)>(log_line) : nullptr,
                  config.keep_ended);
   // --stats-json: each ended session's record goes to the file as it ends (stats_file.hpp).
-  std::optional<StatsFile> stats_file;
-  if (!config.stats_json.empty()) {
-    stats_file.emplace(config.stats_json);
+  if (stats_file) {
     log.set_ended_writer([&stats_file](const std::string& json) { stats_file->record(json); });
   }
   UdpRelay udp(stack, loop, config, setup, log);
@@ -226,16 +228,25 @@ int run(const ProxyConfig& config) {
 
 int main(int argc, char** argv) {
   using namespace utcp::proxy;
-  CLI::App app{
-      "utcp-proxy: relay a TUN's TCP connections and UDP flows through SOCKS5, HTTP CONNECT or "
-      "directly, on the utcp user-space TCP/IP stack"};
-  app.name(kName);
   ProxyConfig config;
-  ProxyFlags flags;
-  utcp::tools::add_common_options(app, config.common);
-  add_proxy_options(app, config, flags);
-  return utcp::tools::run_main(app, argc, argv, [&] {
-    finish_proxy_options(app, config, flags);
-    return run(config);
-  });
+  bool parsed = false;
+  int status = 0;
+  {
+    // The parser lives only while the command line is read: its option objects (~50 KB of
+    // heap) are freed before the proxy runs, for its sessions to reuse.
+    CLI::App app{
+        "utcp-proxy: relay a TUN's TCP connections and UDP flows through SOCKS5, HTTP CONNECT or "
+        "directly, on the utcp user-space TCP/IP stack"};
+    app.name(kName);
+    ProxyFlags flags;
+    utcp::tools::add_common_options(app, config.common);
+    add_proxy_options(app, config, flags);
+    status = utcp::tools::run_main(app, argc, argv, [&] {
+      finish_proxy_options(app, config, flags);
+      parsed = true;
+      return 0;
+    });
+  }
+  if (!parsed) return status;  // --help, --version, or a bad command line
+  return utcp::tools::run_body(kName, [&] { return run(config); });
 }

@@ -97,7 +97,7 @@ class SocketTable {
   // A fresh record of `kind` in a free slot (its generation advanced).
   uint32_t allocate(SocketKind kind);
   // A connection record for `t`, reachable by its 4-tuple.
-  uint32_t add_connection(const FourTuple& t, const tcp::Config& config, const tcp::Env& env);
+  uint32_t add_connection(const FourTuple& t, tcp::SharedConfig config, const tcp::Env& env);
   // Frees the slot (and a connection's 4-tuple); the generation survives for the next owner.
   void release(uint32_t index);
 

@@ -54,6 +54,7 @@ class Sender {
   void set_mss(uint32_t eff_mss);
   uint32_t mss() const { return mss_; }
   void set_nodelay(bool on) { nodelay_ = on; }
+  bool nodelay() const { return nodelay_; }
   // Segments of several MSS for the device to cut (Config::tso_max_bytes); 0: one MSS each.
   void set_tso_max(uint32_t bytes) { tso_max_ = bytes; }
   // Linux's TCP_CORK: while on, a segment shorter than the MSS is held (full ones go) until

@@ -26,33 +26,36 @@ enum class SocketKind : uint8_t { kFree, kListener, kConnection, kUdp };
 inline constexpr uint32_t kNoIndex = UINT32_MAX;
 
 struct Socket {
-  SocketKind kind = SocketKind::kFree;
+  // Fields ordered by alignment (8, 4, 2, 1 bytes): one record per socket, little padding.
   uint32_t gen = 0;
+  SocketKind kind = SocketKind::kFree;
   // Connection.
   std::unique_ptr<tcp::Connection> conn;
   FourTuple tuple;
   uint32_t listener = kNoIndex;  // index of the listener while not yet accepted
+  uint32_t flow_label = 0;       // IPv6: this connection's flow label (RFC 6437 §3), 0 over IPv4
+  std::error_code error;
+  // Listener.
+  uint32_t syn_backlog = 0;
+  uint32_t accept_backlog = 0;
+  uint32_t half_open = 0;
+  // UDP: the handle in udp::UdpSocketTable.
+  uint32_t udp = UINT32_MAX;
+  uint16_t port = 0;      // listener
+  uint16_t user_mss = 0;  // listener: TCP_MAXSEG for the connections it accepts (0: the stack's)
+  // Connection.
   bool in_accept_queue = false;
   bool released = false;  // the application gave up its handle (close/abort/never accepted)
   bool dirty = false;
   bool closed = false;  // the engine reached CLOSED
   bool peer_finished = false;
   bool connected = false;
-  bool in_table = false;    // reachable by its 4-tuple (until the engine reaches CLOSED)
-  bool orphan = false;      // closed by the application, still ending (stack/orphan_queue.hpp)
-  uint8_t tos = 0;          // Diffserv part of the TOS byte (RFC 9293 §3.9.1.9); ECN bits zero
-  uint32_t flow_label = 0;  // IPv6: this connection's flow label (RFC 6437 §3), 0 over IPv4
-  std::error_code error;
+  bool in_table = false;  // reachable by its 4-tuple (until the engine reaches CLOSED)
+  bool orphan = false;    // closed by the application, still ending (stack/orphan_queue.hpp)
+  uint8_t tos = 0;        // Diffserv part of the TOS byte (RFC 9293 §3.9.1.9); ECN bits zero
   // Listener.
-  uint16_t port = 0;
   bool listen_v4 = true;  // takes IPv4 SYNs to its port
   bool listen_v6 = true;  // takes IPv6 SYNs to its port
-  uint32_t syn_backlog = 0;
-  uint32_t accept_backlog = 0;
-  uint32_t half_open = 0;
-  uint16_t user_mss = 0;  // TCP_MAXSEG for the connections it accepts (0: the stack's)
-  // UDP: the handle in udp::UdpSocketTable (here, it fits the padding before accept_queue).
-  uint32_t udp = UINT32_MAX;
   IndexFifo accept_queue;
 };
 

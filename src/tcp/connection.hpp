@@ -246,29 +246,29 @@ class Connection {
   const Config* cfg_;                // own_cfg_ or the Stack's
   std::unique_ptr<Config> own_cfg_;  // copy-on-write (own_config())
   Env env_;
-  State state_ = State::kClosed;
+  // Ordered by alignment (8, 4, 1 bytes) so that the object carries little padding.
   Tcb tcb_;
   Sender sender_;
   Receiver receiver_;
   Timers timers_;
   EventQueue events_;
-  ErrorReason error_ = ErrorReason::kNone;
-  std::optional<SoftError> soft_error_;
+  Instant last_recv_{};
+  uint64_t segs_in_ = 0;
+  uint64_t bytes_received_ = 0;
+  RcvAutotune autotune_;
+  ChallengeAckLimiter::ConnectionBudget challenge_budget_;  // RFC 5961 §7, this connection's
   std::optional<PendingRst> pending_rst_;
-
+  EcnState ecn_;
+  uint32_t keepalive_sent_ = 0;
+  uint32_t notsent_lowat_ = UINT32_MAX;
+  std::optional<SoftError> soft_error_;
+  State state_ = State::kClosed;
+  ErrorReason error_ = ErrorReason::kNone;
+  uint8_t last_ecn_ = 0;
   bool peer_offered_wscale_ = false;  // both SYNs carry Window Scale (RFC 7323 §2.2)
   bool passive_ = false;     // came from LISTEN (RFC 9293 §3.10.7.4 first check, RST in SYN-RCVD)
   bool app_closed_ = false;  // close() called: reads are over
   bool keepalive_probe_ = false;
-  uint32_t keepalive_sent_ = 0;
-  Instant last_recv_{};
-  RcvAutotune autotune_;
-  EcnState ecn_;
-  uint8_t last_ecn_ = 0;
-  uint64_t segs_in_ = 0;
-  uint64_t bytes_received_ = 0;
-  uint32_t notsent_lowat_ = UINT32_MAX;
-  ChallengeAckLimiter::ConnectionBudget challenge_budget_;  // RFC 5961 §7, this connection's
 };
 
 }  // namespace utcp::tcp

@@ -65,10 +65,7 @@ class SocketTable {
   static constexpr uint32_t kIndexBits = 20;
   static constexpr uint32_t kIndexMask = (1u << kIndexBits) - 1;
 
-  explicit SocketTable(uint64_t hash_seed) : by_tuple_(1024, FourTupleHash(hash_seed)) {
-    listeners4_.fill(kNoIndex);
-    listeners6_.fill(kNoIndex);
-  }
+  explicit SocketTable(uint64_t hash_seed) : by_tuple_(1024, FourTupleHash(hash_seed)) {}
 
   Socket& operator[](uint32_t index) { return sockets_[index]; }
   const Socket& operator[](uint32_t index) const { return sockets_[index]; }
@@ -120,16 +117,23 @@ class SocketTable {
 
   // ---- listeners: one per port and family (a dual-stack listener holds both) ----
   uint32_t listener(uint16_t port, IpAddr::Family family) const {
-    return family == IpAddr::Family::kV6 ? listeners6_[port] : listeners4_[port];
+    if (!listeners_) return kNoIndex;
+    return family == IpAddr::Family::kV6 ? listeners_->v6[port] : listeners_->v4[port];
   }
   // Any listener on the port, of either family (a local port in use).
   bool port_listened(uint16_t port) const {
-    return listeners4_[port] != kNoIndex || listeners6_[port] != kNoIndex;
+    return listeners_ && (listeners_->v4[port] != kNoIndex || listeners_->v6[port] != kNoIndex);
   }
   // Registers (or with kNoIndex clears) the listener for the families it takes.
   void set_listener(uint16_t port, bool v4, bool v6, uint32_t index) {
-    if (v4) listeners4_[port] = index;
-    if (v6) listeners6_[port] = index;
+    if (!listeners_) {
+      if (index == kNoIndex) return;
+      listeners_ = std::make_unique<PortListeners>();
+      listeners_->v4.fill(kNoIndex);
+      listeners_->v6.fill(kNoIndex);
+    }
+    if (v4) listeners_->v4[port] = index;
+    if (v6) listeners_->v6[port] = index;
   }
 
   // ---- work to flush ----
@@ -153,8 +157,13 @@ class SocketTable {
   std::vector<Socket> sockets_;
   std::vector<uint32_t> free_slots_;
   std::unordered_map<FourTuple, uint32_t, FourTupleHash> by_tuple_;
-  std::array<uint32_t, 65536> listeners4_;  // port -> IPv4 listener index
-  std::array<uint32_t, 65536> listeners6_;  // port -> IPv6 listener index
+  // port -> listener index, per family: O(1) for every SYN. 512 KiB, so made at the first
+  // listen(): a Stack that only connects or forwards (utcp-proxy) never has it.
+  struct PortListeners {
+    std::array<uint32_t, 65536> v4;
+    std::array<uint32_t, 65536> v6;
+  };
+  std::unique_ptr<PortListeners> listeners_;
   std::vector<uint32_t> dirty_;
   size_t connection_count_ = 0;
 };

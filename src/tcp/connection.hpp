@@ -251,7 +251,6 @@ class Connection {
   Sender sender_;
   Receiver receiver_;
   Timers timers_;
-  EventQueue events_;
   Instant last_recv_{};
   uint64_t segs_in_ = 0;
   uint64_t bytes_received_ = 0;
@@ -261,6 +260,7 @@ class Connection {
   EcnState ecn_;
   uint32_t keepalive_sent_ = 0;
   uint32_t notsent_lowat_ = UINT32_MAX;
+  EventQueue events_;
   std::optional<SoftError> soft_error_;
   State state_ = State::kClosed;
   ErrorReason error_ = ErrorReason::kNone;

@@ -75,7 +75,7 @@ constexpr std::string_view to_string(ErrorReason r) {
 class EventQueue {
  public:
   void push(Event e) {
-    for (size_t i = 0; i < size_; ++i) {
+    for (unsigned i = 0; i < size_; ++i) {
       if (ring_[(head_ + i) % kCap] == e) return;  // already waiting: coalesce
     }
     if (size_ == kCap) return;  // cannot happen: at most one per distinct event
@@ -85,7 +85,7 @@ class EventQueue {
   std::optional<Event> pop() {
     if (size_ == 0) return std::nullopt;
     Event e = ring_[head_];
-    head_ = (head_ + 1) % kCap;
+    head_ = static_cast<uint8_t>((head_ + 1) % kCap);
     --size_;
     return e;
   }
@@ -94,8 +94,8 @@ class EventQueue {
  private:
   static constexpr size_t kCap = 16;  // > number of distinct (kind, reason) pairs ever queued
   std::array<Event, kCap> ring_{};
-  size_t head_ = 0;
-  size_t size_ = 0;
+  uint8_t head_ = 0;  // one per connection: a byte each (kCap is 16)
+  uint8_t size_ = 0;
 };
 
 }  // namespace utcp::tcp

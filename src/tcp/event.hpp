@@ -85,7 +85,7 @@ class EventQueue {
   std::optional<Event> pop() {
     if (size_ == 0) return std::nullopt;
     Event e = ring_[head_];
-    head_ = static_cast<uint8_t>((head_ + 1) % kCap);
+    head_ = (head_ + 1) % kCap;
     --size_;
     return e;
   }
@@ -94,8 +94,8 @@ class EventQueue {
  private:
   static constexpr size_t kCap = 16;  // > number of distinct (kind, reason) pairs ever queued
   std::array<Event, kCap> ring_{};
-  uint8_t head_ = 0;  // one per connection: a byte each (kCap is 16)
-  uint8_t size_ = 0;
+  uint32_t head_ = 0;  // one per connection: 32 bits, not size_t (kCap is 16)
+  uint32_t size_ = 0;
 };
 
 }  // namespace utcp::tcp

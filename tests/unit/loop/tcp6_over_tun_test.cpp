@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -40,6 +41,25 @@ struct In6Ifreq {
   int ifindex;
 };
 
+// With DAD off the kernel still clears the new address's tentative flag from a work queue, a
+// moment later: a connect() from it before then fails with EADDRNOTAVAIL (a Stack that is
+// quick to construct gets there first). Waits, bounded, until /proc/net/if_inet6 lists
+// fd77::1 on `ifname` without IFA_F_TENTATIVE (0x40).
+std::string wait_usable6(const std::string& ifname) {
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream in("/proc/net/if_inet6");
+    std::string addr, index, prefix, scope, flags, name;
+    while (in >> addr >> index >> prefix >> scope >> flags >> name) {
+      if (name == ifname && addr == "fd770000000000000000000000000001" &&
+          (std::stoul(flags, nullptr, 16) & 0x40) == 0) {
+        return "";
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return "fd77::1 still tentative on " + ifname + " after 2 s";
+}
+
 // The kernel's side of the link: fd77::1/64 on the TUN (IPv6 enabled on it first, and
 // duplicate address detection off, so the address is usable at once rather than tentative).
 std::string add_kernel_address6(const std::string& ifname) {
@@ -55,7 +75,8 @@ std::string add_kernel_address6(const std::string& ifname) {
   const int rc = ::ioctl(s, SIOCSIFADDR, &req);
   const int err = errno;
   ::close(s);
-  return rc == 0 ? "" : std::string("SIOCSIFADDR (IPv6): ") + std::strerror(err);
+  if (rc != 0) return std::string("SIOCSIFADDR (IPv6): ") + std::strerror(err);
+  return wait_usable6(ifname);
 }
 
 sockaddr_in6 sockaddr6(const Ipv6Addr& a, uint16_t port) {

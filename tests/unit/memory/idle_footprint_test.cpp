@@ -64,9 +64,9 @@ TEST(IdleFootprint, EstablishedConnectionsHoldUnderNineteenHundredBytesEach) {
   // The connection object, its congestion controller, the 4-tuple table entry and a share of
   // the stack's per-socket vectors. Before the lazy allocation of the loss-recovery logs and
   // of listener-only state it was about 4.4 KiB; 2,205 B with the dual-stack 4-tuple, the
-  // pacer and CUBIC's ACK-train detector; 1,825 B since the connections share the Stack's
-  // tcp::Config (a copy each would be 232 B more: this bound fails then) and CUBIC keeps its
-  // undo state and HyStart++ out of line (issue 14).
+  // pacer and CUBIC's ACK-train detector; 1,786 B since the connections share the Stack's
+  // tcp::Config (a copy each would be 232 B more: this bound fails then), CUBIC keeps its
+  // undo state and HyStart++ out of line and the connection's fields are packed (issue 14).
   constexpr size_t kIdleSocketBound = 1900;
   EXPECT_LE(per_socket, kIdleSocketBound);
   EXPECT_GE(per_socket, sizeof(void*));  // the counter does see the connections

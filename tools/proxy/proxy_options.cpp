@@ -45,6 +45,10 @@ std::chrono::milliseconds seconds(double s) {
 
 void add_proxy_options(CLI::App& app, ProxyConfig& c, ProxyFlags& f) {
   app.footer(kExamples);
+  // A burst of new connections (each SYN, and its retransmissions, one packet the kernel queues
+  // for the TUN) overflows the kernel's 500 between two reads: docs/proxy.md "Bursts".
+  c.common.txqueuelen = kDefaultTxQueueLen;
+  app.get_option("--txqueuelen")->capture_default_str();
   app.get_option("--verbose")
       ->description("-v: one line per relayed session on stderr; -vv: also every segment");
   auto* socks =

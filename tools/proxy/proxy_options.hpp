@@ -13,6 +13,9 @@
 
 namespace utcp::proxy {
 
+// utcp-proxy's default --txqueuelen (the shared flag's default is the kernel's 500).
+inline constexpr uint32_t kDefaultTxQueueLen = 4096;
+
 // What CLI11 fills in before it is checked and converted (finish_proxy_options).
 struct ProxyFlags {
   std::string socks5;

@@ -116,6 +116,23 @@ TEST(ProxyOptions, DnsTimeoutsLimitsAndVerbosity) {
   EXPECT_FALSE(one.common.verbose);
 }
 
+// utcp-proxy's TUN queue is longer than the kernel's 500 unless --txqueuelen says otherwise
+// (docs/proxy.md "Bursts of new connections").
+TEST(ProxyOptions, TxQueueLenDefaultsLongerThanTheKernels) {
+  ProxyConfig c;
+  ASSERT_EQ(parse({"--direct"}, c), "");
+  EXPECT_EQ(c.common.txqueuelen, kDefaultTxQueueLen);
+  EXPECT_GT(c.common.txqueuelen, 500u);
+  ProxyConfig d;
+  ASSERT_EQ(parse({"--direct", "--txqueuelen", "1000"}, d), "");
+  EXPECT_EQ(d.common.txqueuelen, 1000u);
+  ProxyConfig k;
+  ASSERT_EQ(parse({"--direct", "--txqueuelen", "0"}, k), "");
+  EXPECT_EQ(k.common.txqueuelen, 0u);  // the kernel's default
+  ProxyConfig bad;
+  EXPECT_NE(parse({"--direct", "--txqueuelen", "-1"}, bad).find("cli:"), std::string::npos);
+}
+
 TEST(ProxyOptions, BadCommandLines) {
   struct Case {
     std::vector<std::string> args;

@@ -313,6 +313,11 @@ px_start_proxy() {
   it_fail "utcp-proxy ($kind) not ready after 10 s"
 }
 
+# Packets the kernel dropped because utcp-proxy's TUN queue (txqueuelen) was full.
+px_tun_tx_dropped() {  # [dev]
+  in_c cat "/sys/class/net/${1:-utcp0}/statistics/tx_dropped"
+}
+
 # Stops utcp-proxy with SIGTERM and checks it exits 0 within its drain time.
 px_stop_proxy() {
   kill -TERM "$PX_PID" 2>/dev/null || true

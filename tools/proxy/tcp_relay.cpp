@@ -2,7 +2,6 @@
 #include "tcp_relay.hpp"
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -156,10 +155,9 @@ void TcpRelay::on_dialed(uint64_t id, DialResult result) {
   s->sock = sock;
   s->fd = result.fd;
   by_sock_[sock] = id;
-  // Relayed bytes are forwarded as they come: no Nagle delay on either side.
+  // Relayed bytes are forwarded as they come: no Nagle delay on either side (the upstream
+  // socket got TCP_NODELAY from UpstreamDial before its connect()).
   stack_.set_nodelay(sock, true);
-  const int one = 1;
-  ::setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   s->down.append(result.early);  // the destination spoke first (fits: a handshake read)
   if (SessionRecord* r = log_.find(id)) r->bytes_down += result.early.size();
   s->deadline = config_.tcp_idle_timeout.count() > 0

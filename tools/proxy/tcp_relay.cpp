@@ -170,6 +170,7 @@ void TcpRelay::on_dialed(uint64_t id, DialResult result) {
 void TcpRelay::on_fd(uint64_t id, uint32_t events) {
   Session* s = by_id(id);
   if (!s) return;
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) s->up_readable = true;
   if (events & EPOLLERR) {
     int err = 0;
     socklen_t len = sizeof err;
@@ -250,10 +251,13 @@ void TcpRelay::pump(Session& s) {
     // (MSG_TRUNC: dropped without a copy): the rest stays in the kernel's buffer, so this
     // direction holds nothing, and a client that does not read closes the upstream's window.
     s.down_blocked = false;
-    while (!s.upstream_eof && s.down.empty()) {
+    while (!s.upstream_eof && s.down.empty() && s.up_readable) {
       const ssize_t n = ::recv(s.fd, scratch_.data(), scratch_.size(), MSG_PEEK);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && again(errno)) break;
+      if (n < 0 && again(errno)) {
+        s.up_readable = false;  // until epoll reports EPOLLIN (watched below)
+        break;
+      }
       if (n < 0) return finish(s, "upstream-reset", true, false, std::strerror(errno));
       if (n == 0) {
         s.upstream_eof = true;

@@ -212,10 +212,14 @@ void UpstreamDial::start_connect(const Endpoint& to) {
 void UpstreamDial::on_events(uint32_t events) {
   if (finished_) return;
   if (!connected_) {
+    // A failed connect() always raises EPOLLERR (and EPOLLHUP); without them the socket is
+    // connected, and asking SO_ERROR would be one system call per connection for nothing.
     int err = 0;
-    socklen_t len = sizeof err;
-    ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err == 0 && (events & (EPOLLERR | EPOLLHUP)) != 0) err = ECONNREFUSED;
+    if ((events & (EPOLLERR | EPOLLHUP)) != 0) {
+      socklen_t len = sizeof err;
+      ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err == 0) err = ECONNREFUSED;
+    }
     if (err != 0) {
       const Endpoint to = config_.upstream == UpstreamKind::kDirect
                               ? Endpoint{target_.addr, target_.port}
@@ -227,10 +231,12 @@ void UpstreamDial::on_events(uint32_t events) {
     connected_ = true;
   }
   if (!socks_ && !http_) return finish_ok();
-  pump_handshake();
+  // Edge-triggered: read only when the edge said there is something (after a write the
+  // answer cannot be there yet; its arrival raises EPOLLIN's next edge).
+  pump_handshake((events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) != 0);
 }
 
-void UpstreamDial::pump_handshake() {
+void UpstreamDial::pump_handshake(bool readable) {
   // One of the two handshakes, through the same four calls.
   auto output = [this] { return socks_ ? socks_->output() : http_->output(); };
   auto consume = [this](size_t n) {
@@ -252,6 +258,7 @@ void UpstreamDial::pump_handshake() {
       }
       return;  // the socket is full: EPOLLOUT's next edge resumes here
     }
+    if (!readable) return;  // EPOLLIN's next edge resumes here
     uint8_t buf[2048];
     const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n == 0) {

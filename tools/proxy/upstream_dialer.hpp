@@ -74,7 +74,8 @@ class UpstreamDial {
 
   void start_connect(const Endpoint& to);
   void on_events(uint32_t events);
-  void pump_handshake();
+  // Writes what the handshake has to send, then reads (when `readable`) until EAGAIN.
+  void pump_handshake(bool readable);
   void finish_ok();
   void fail(DialFailure why, std::string error);
   // The same, reported from the loop's next round (the caller may be the constructor).

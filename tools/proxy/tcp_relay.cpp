@@ -280,6 +280,9 @@ void TcpRelay::pump(Session& s) {
         s.down_blocked = true;  // utcp's send buffer is full: wait for its writable readiness
         break;
       }
+      // Less than asked for: the socket had no more just now, so another peek would find
+      // nothing (EAGAIN); epoll reports what comes next (or the EOF).
+      if (got.size() < scratch_.size()) s.up_readable = false;
     }
     if (s.upstream_eof && s.down.empty() && !s.down_shut) {
       stack_.shutdown_write(s.sock, ec);  // our FIN after what was sent (RFC 9293 §3.10.4)

@@ -68,16 +68,17 @@ CRR_PORT=7005
 px_daemon "$NS_T" crr-echo $PB echo "$CRR_PORT"
 px_wait_port "$NS_T" tcp "$CRR_PORT"
 # Thousands of connections a second end in TIME_WAIT at C (the client closes first, and so do
-# both relays towards dante) and at P (dante towards T). Dante binds its outgoing sockets
-# before connect(), so tcp_tw_reuse does not help it: P ran out of ports after ~28,000
-# connections in a minute and every set-up measured after that collapsed (measured: 3,000 ->
-# 180 conn/s). So TIME_WAIT is capped in C and P (the kernel then closes at once; the bench
-# has no old duplicates to fear): every row and set-up starts with the same free ports. Per
-# namespace, so only the bench's own.
+# both relays towards dante) and at P (dante towards T). C's connect()s reuse them after a
+# second (tcp_tw_reuse, timestamps on both ends). Dante binds its outgoing sockets before
+# connect(), where that does not apply: P ran out of ports after ~28,000 connections in a
+# minute and every set-up measured after that collapsed (measured: 3,000 -> 180 conn/s). So P
+# keeps at most 4,096 (the kernel closes the rest at once; T's sockets are gone by then). C
+# keeps its TIME_WAITs (capping them there too slowed the kernel path's connections, whose
+# nftables redirect tracks each one). Per namespace, so only the bench's own.
 for ns in "$NS_C" "$NS_P"; do
-  ip netns exec "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="10000 64999" \
-    net.ipv4.tcp_max_tw_buckets=4096
+  ip netns exec "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="10000 64999"
 done
+in_p sysctl -qw net.ipv4.tcp_max_tw_buckets=4096
 cat >"$tmp/redsocks.conf" <<EOF
 base { log_debug = off; log_info = off; log = stderr; daemon = off; redirector = iptables; }
 redsocks { local_ip = 127.0.0.1; local_port = 12345; ip = $P_ADDR; port = 1080; type = socks5; }

@@ -7,7 +7,8 @@ add_library(utcp_proxy_udp STATIC
   ${CMAKE_CURRENT_LIST_DIR}/fake_ip_dns.cpp
   ${CMAKE_CURRENT_LIST_DIR}/socks5_udp.cpp
   ${CMAKE_CURRENT_LIST_DIR}/socks5_association.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/udp_relay.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/udp_relay.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/udp_relay_socks5.cpp)
 # utcp_proxy_handshake (core.cmake): the SOCKS5 client handshake, for UDP ASSOCIATE.
 # Threads: getaddrinfo for a direct flow to a fake address runs off the loop.
 find_package(Threads REQUIRED)

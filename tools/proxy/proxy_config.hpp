@@ -60,6 +60,11 @@ struct ProxyConfig {
   std::chrono::milliseconds tcp_idle_timeout{0};  // --idle-timeout s (0: none)
   std::chrono::milliseconds udp_idle_timeout{60000};  // --udp-timeout s
   std::chrono::milliseconds drain_timeout{5000};      // --drain-timeout s: SIGTERM waits this long
+
+  // --socks5/--http-proxy's HOST when it was a name (empty: an address): upstream_server holds
+  // the address it resolved to, once, at start (docs/proxy.md "Upstream host names").
+  std::string upstream_host;
+
   size_t keep_ended = 256;  // --keep-ended: ended sessions' records kept for --control
 };
 

@@ -111,6 +111,7 @@ dev::TunOptions tun_options(const CommonOptions& options, const Prefix& host, co
   dev::TunOptions t;
   t.name = options.tun;
   t.mtu = options.mtu;
+  t.txqueuelen = options.txqueuelen;
   t.kernel_address = host.addr;
   t.prefix_len = host.len;
   if (v6.enabled) {
@@ -252,6 +253,10 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
       ->excludes(host6);
   app.add_option("--mtu", o.mtu, "interface MTU (IPv6 needs 1280 or more)")
       ->check(CLI::Range(68, 65535))
+      ->capture_default_str();
+  app.add_option("--txqueuelen", o.txqueuelen,
+                 "packets the kernel queues for the TUN before dropping (0: its default, 500)")
+      ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
   app.add_option("--pcap", o.pcap, "record every packet to this pcap file");
   const auto prob = CLI::Range(0.0, 1.0);

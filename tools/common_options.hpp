@@ -50,6 +50,7 @@ struct CommonOptions {
   size_t threads = 1;        // > 1: a multi-queue TUN, one Stack and thread per queue (utcp-serve)
   size_t buffer_memory_mib = 0;     // StackConfig::buffer_memory_limit in MiB; 0: the default
   std::vector<std::string> routes;  // --route CIDR (repeatable): TunOptions::routes
+  uint32_t txqueuelen = 0;          // --txqueuelen N: TunOptions::txqueuelen (0: the kernel's)
 
   bool any_fault() const;
 };

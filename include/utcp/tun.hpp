@@ -49,6 +49,11 @@ struct TunOptions {
   // interface (kernel_address6). The kernel removes them with the interface, so they never
   // outlive the device, even when the process is killed. A route already there is an error.
   std::vector<IpPrefix> routes;
+  // The interface's transmit queue length (SIOCSIFTXQLEN): how many packets the kernel holds
+  // for the reader before it drops (TUN default 500, counted as TX drops in `ip -s link`). A
+  // burst of new connections from the kernel side can exceed 500 between two reads. 0 leaves
+  // the kernel's default. Set when the device is configured; adopt() never changes it.
+  uint32_t txqueuelen = 0;
 };
 
 // For TunDevice::adopt(): what cannot be learnt from the descriptor without privilege.

@@ -273,6 +273,15 @@ void TunDevice::configure(const TunOptions& options) {
     mtu_ = static_cast<size_t>(ifr.ifr_mtu);
   }
 
+  if (options.txqueuelen != 0) {
+    ifr = named_ifreq(name_);
+    ifr.ifr_qlen = static_cast<int>(std::min<uint32_t>(options.txqueuelen, INT32_MAX));
+    if (::ioctl(sock.get(), SIOCSIFTXQLEN, &ifr) < 0) {
+      fail(errno, "cannot set txqueuelen " + std::to_string(options.txqueuelen) + " on TUN '" +
+                      name_ + "'");
+    }
+  }
+
   if (options.kernel_address) {
     if (options.prefix_len > 32) fail(EINVAL, "bad prefix length for TUN '" + name_ + "'");
     ifr = named_ifreq(name_);

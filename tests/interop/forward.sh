@@ -11,16 +11,8 @@ it_init forward
 it_need_tool UTCP_FORWARD_ECHO
 cd "$IT_TMP"
 
-it_start "$UTCP_FORWARD_ECHO" >echo.out 2>echo.err
+it_start_forward_echo
 echo_pid=$IT_PID
-it_wait_tun6
-# forward_echo routes both prefixes into its TUN itself (TunOptions::routes).
-for i in $(seq 1 50); do
-  in_ns ip -6 route show 2001:db8::/32 | grep -q utcp0 && break
-  sleep 0.1
-done
-in_ns ip route show 198.18.0.0/15 | grep -q 'dev utcp0' || it_fail "forward_echo added no route for 198.18.0.0/15"
-in_ns ip -6 route show 2001:db8::/32 | grep -q 'dev utcp0' || it_fail "forward_echo added no route for 2001:db8::/32"
 
 it_random_file data 2
 for target in 198.18.0.1/80 198.19.255.254/4433 198.18.77.5/22 2001:db8::1/80 \

@@ -18,16 +18,8 @@ n=${FORWARD_SCALE_N:-1000}
 seed=${FORWARD_SCALE_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 it_log "n $n, seed $seed"
 
-it_start "$UTCP_FORWARD_ECHO" >echo.out 2>echo.err
+it_start_forward_echo
 echo_pid=$IT_PID
-it_wait_tun6
-# forward_echo routes both prefixes into its TUN itself (TunOptions::routes).
-for i in $(seq 1 50); do
-  in_ns ip -6 route show 2001:db8::/32 | grep -q utcp0 && break
-  sleep 0.1
-done
-in_ns ip route show 198.18.0.0/15 | grep -q 'dev utcp0' || it_fail "forward_echo added no route for 198.18.0.0/15"
-in_ns ip -6 route show 2001:db8::/32 | grep -q 'dev utcp0' || it_fail "forward_echo added no route for 2001:db8::/32"
 
 in_ns "$IT_PYTHON" "$IT_DIR/forward_scale.py" tcp "$n" "$seed" dests ||
   { tail -5 echo.err >&2; it_fail "$n concurrent forwarded TCP connections"; }

@@ -179,3 +179,18 @@ it_open_fifo() {
     exec 9<>"$IT_FIFO"
   fi
 }
+
+# Starts examples/forward_echo ($UTCP_FORWARD_ECHO) in the namespace, its output in echo.out
+# and echo.err of the current folder, its pid in IT_PID, and waits until its TUN is up in
+# both families and it has routed 198.18.0.0/15 and 2001:db8::/32 into it itself
+# (TunOptions::routes).
+it_start_forward_echo() {
+  it_start "$UTCP_FORWARD_ECHO" >echo.out 2>echo.err
+  it_wait_tun6
+  for _ in $(seq 1 50); do
+    in_ns ip -6 route show 2001:db8::/32 | grep -q utcp0 && break
+    sleep 0.1
+  done
+  in_ns ip route show 198.18.0.0/15 | grep -q 'dev utcp0' || it_fail "forward_echo added no route for 198.18.0.0/15"
+  in_ns ip -6 route show 2001:db8::/32 | grep -q 'dev utcp0' || it_fail "forward_echo added no route for 2001:db8::/32"
+}

@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "support/counters.hpp"
 #include "support/sim_net.hpp"
 #include "utcp/memory_link.hpp"
 #include "wire/icmp.hpp"
@@ -382,14 +383,6 @@ TEST(StackSoftError, RetransmissionsReachingR1AreToldWithoutClosing) {
 }
 
 // ---- MAY-2, SHLD-4: a new SYN for a connection in TIME-WAIT ----
-
-uint64_t counter(const Stack& s, std::string_view name) {
-  for (auto& [n, v] : s.counters()) {
-    if (n == name) return v;
-  }
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
-}
 
 // B closes first, so B holds the connection in TIME-WAIT for 2*MSL (60 s). A connects again
 // from the same port a few seconds later: as in Linux, the SYN (newer timestamp, higher

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ip/fragment_reassembler.hpp"
+#include "support/counters.hpp"
 #include "unit/ip/ip_test_packets.hpp"
 #include "utcp/memory_link.hpp"
 #include "utcp/stack.hpp"
@@ -18,14 +19,6 @@ namespace utcp::test {
 namespace {
 
 using namespace ip::test_util;  // NOLINT(google-build-using-namespace)
-
-uint64_t counter(const Stack& s, std::string_view name) {
-  for (const auto& [n, v] : s.counters()) {
-    if (n == name) return v;
-  }
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
-}
 
 std::vector<std::vector<uint8_t>> drain(dev::Device& d) {
   std::vector<std::vector<uint8_t>> out;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "stack/icmp_errors.hpp"
+#include "support/counters.hpp"
 #include "support/sim_net.hpp"
 #include "support/tcp_tap_device.hpp"
 #include "utcp/memory_link.hpp"
@@ -54,13 +55,6 @@ struct Net {
     return run_pair_until(sa, sb, now, pred, budget);
   }
 };
-
-uint64_t counter(const Stack& s, std::string_view name) {
-  for (auto [n, v] : s.counters())
-    if (n == name) return v;
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
-}
 
 // ICMP "fragmentation needed" (RFC 1191) from a router at 10.77.0.254 to A, quoting a segment
 // A -> B with the given ports and sequence number.

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "support/counters.hpp"
 #include "support/sim_net.hpp"
 #include "support/test_stream.hpp"
 
@@ -26,14 +27,6 @@ constexpr size_t kDown = 60'000;  // server -> client
 constexpr size_t kLimit = 512 * 1024;
 // Each ring may always take its first 4 KiB, budget or not (two rings per connection).
 constexpr size_t kSlack = 2 * kConns * 4096;
-
-uint64_t counter(const Stack& s, std::string_view name) {
-  for (const auto& [n, v] : s.counters()) {
-    if (n == name) return v;
-  }
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
-}
 
 struct Flow {
   SocketId client = kNoSocket;

@@ -9,20 +9,13 @@
 #include <string_view>
 #include <vector>
 
+#include "support/counters.hpp"
 #include "support/sim_net.hpp"
 
 namespace utcp::test {
 namespace {
 
 using std::chrono::seconds;
-
-uint64_t counter(const Stack& s, std::string_view name) {
-  for (const auto& [n, v] : s.counters()) {
-    if (n == name) return v;
-  }
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
-}
 
 // Fills the path from A's `client` to B's `server`, which never reads, until A can send no
 // more; then A closes: the FIN waits behind data B's zero window will not take.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/prng.hpp"
+#include "support/counters.hpp"
 #include "support/sim_net.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/tcp.hpp"
@@ -24,13 +25,6 @@ using std::chrono::seconds;
 using namespace wire::tcp_flag;
 
 constexpr uint64_t kSeed = 4987;
-
-uint64_t counter(const Stack& s, std::string_view name) {
-  for (auto [n, v] : s.counters())
-    if (n == name) return v;
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
-}
 
 // One TCP segment from `src`:`sport` to B's port 80, injected into B's side of the link.
 void inject(SimNet& net, wire::Ipv4Addr src, const wire::TcpRepr& t) {

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What the forwarding sim tests share: a SimNet whose stack B forwards 198.18.0.0/15 and
-// 2001:db8::/32 (TCP always; UDP flows and the endpoint-independent mapping when asked), a
-// counter lookup that fails the test on an unknown name, and text as bytes.
+// 2001:db8::/32 (TCP always; UDP flows and the endpoint-independent mapping when asked), the
+// counter lookup (support/counters.hpp), and text as bytes.
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
+#include "support/counters.hpp"
 #include "support/sim_net.hpp"
 
 namespace utcp::test {
@@ -22,14 +23,6 @@ inline SimNetConfig forwarding_sim_config(bool udp = false, bool endpoint_indepe
   c.b.forward_udp = udp;
   c.b.udp_endpoint_independent = endpoint_independent;
   return c;
-}
-
-inline uint64_t counter(const Stack& s, std::string_view name) {
-  for (auto [n, v] : s.counters()) {
-    if (n == name) return v;
-  }
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
 }
 
 inline std::vector<uint8_t> bytes(std::string_view s) {

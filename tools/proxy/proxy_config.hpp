@@ -60,6 +60,10 @@ struct ProxyConfig {
   std::chrono::milliseconds tcp_idle_timeout{0};  // --idle-timeout s (0: none)
   std::chrono::milliseconds udp_idle_timeout{60000};  // --udp-timeout s
   std::chrono::milliseconds drain_timeout{5000};      // --drain-timeout s: SIGTERM waits this long
+
+  // --socks5/--http-proxy's HOST when it was a name (empty: an address): upstream_server holds
+  // the address it resolved to, once, at start (docs/proxy.md "Upstream host names").
+  std::string upstream_host;
 };
 
 // One relayed TCP connection or UDP flow, as -v logs it and --stats-json writes it.

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "proxy_options.hpp"
 
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cmath>
+#include <cstring>
+#include <stdexcept>
 
 #include "common_options.hpp"
 
@@ -23,12 +29,44 @@ constexpr const char* kExamples = R"(Examples:
   # Statistics while running: socat - UNIX-CONNECT:/run/utcp-proxy.sock (with --control)
 Signals: SIGINT/SIGTERM drain (up to --drain-timeout) and exit 0; SIGUSR1 prints totals.)";
 
-Endpoint host_port(const std::string& flag, const std::string& text) {
-  const auto hp = tools::parse_host_port(text);
-  if (!hp) {
-    throw UsageError(flag + " '" + text + "' is not A.B.C.D:PORT or [IPV6]:PORT");
+// RFC 1123 §2.1 host name syntax (with '_', which local names use); an all-numeric name is a
+// malformed address ("1.2.3"), which getaddrinfo would otherwise read as inet_aton does.
+bool is_host_name(std::string_view name) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);  // fully qualified
+  if (name.empty() || name.size() > 253) return false;
+  if (name.find_first_not_of("0123456789.") == std::string_view::npos) return false;
+  size_t label = 0;
+  for (size_t i = 0; i <= name.size(); ++i) {
+    if (i == name.size() || name[i] == '.') {
+      if (label == 0 || label > 63 || name[i - 1] == '-' || name[i - label] == '-') return false;
+      label = 0;
+      continue;
+    }
+    const char c = name[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+    ++label;
   }
-  return Endpoint{hp->first, hp->second};
+  return true;
+}
+
+// A flag's HOST:PORT, its name (if any) resolved with `resolve`.
+Endpoint host_port(const std::string& flag, const std::string& text, const HostResolver& resolve,
+                   std::string* name_out = nullptr) {
+  const auto hp = parse_upstream_host_port(text);
+  if (!hp) {
+    throw UsageError(flag + " '" + text +
+                     "' is not HOST:PORT (A.B.C.D:PORT, [IPV6]:PORT or NAME:PORT)");
+  }
+  if (name_out) *name_out = hp->name;
+  if (hp->addr) return Endpoint{*hp->addr, hp->port};
+  std::string error;
+  const auto addr = resolve(hp->name, error);
+  if (!addr) {
+    throw std::runtime_error(flag + " " + text + ": cannot resolve " + hp->name + ": " + error);
+  }
+  return Endpoint{*addr, hp->port};
 }
 
 IpPrefix prefix(const std::string& flag, const std::string& text) {
@@ -43,8 +81,51 @@ std::chrono::milliseconds seconds(double s) {
 
 }  // namespace
 
+std::optional<HostPort> parse_upstream_host_port(std::string_view text) {
+  if (const auto literal = tools::parse_host_port(text)) {
+    return HostPort{"", literal->first, literal->second};
+  }
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const std::string_view host = text.substr(0, colon);
+  const auto port = tools::parse_port(text.substr(colon + 1));
+  if (!port || !is_host_name(host)) return std::nullopt;
+  return HostPort{std::string(host), std::nullopt, *port};
+}
+
+std::optional<IpAddr> resolve_host_name(const std::string& name, std::string& error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
+  addrinfo* list = nullptr;
+  const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &list);
+  if (rc != 0) {
+    error = rc == EAI_SYSTEM ? std::strerror(errno) : ::gai_strerror(rc);
+    return std::nullopt;
+  }
+  std::optional<IpAddr> found;
+  for (const addrinfo* a = list; a && !found; a = a->ai_next) {
+    if (a->ai_family == AF_INET) {
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
+      uint8_t b[4];
+      std::memcpy(b, &sin->sin_addr, 4);
+      found = IpAddr(Ipv4Addr(b[0], b[1], b[2], b[3]));
+    } else if (a->ai_family == AF_INET6) {
+      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(a->ai_addr);
+      found = IpAddr(Ipv6Addr::from_bytes(sin6->sin6_addr.s6_addr));
+    }
+  }
+  ::freeaddrinfo(list);
+  if (!found) error = "no IPv4 or IPv6 address";
+  return found;
+}
+
 void add_proxy_options(CLI::App& app, ProxyConfig& c, ProxyFlags& f) {
   app.footer(kExamples);
+  // A burst of new connections (each SYN, and its retransmissions, one packet the kernel queues
+  // for the TUN) overflows the kernel's 500 between two reads: docs/proxy.md "Bursts".
+  c.common.txqueuelen = kDefaultTxQueueLen;
+  app.get_option("--txqueuelen")->capture_default_str();
   app.get_option("--verbose")
       ->description("-v: one line per relayed session on stderr; -vv: also every segment");
   auto* socks =
@@ -113,10 +194,11 @@ void add_proxy_options(CLI::App& app, ProxyConfig& c, ProxyFlags& f) {
       "read flags from this TOML file (keys: the long flag names; the command line wins)");
 }
 
-void finish_proxy_options(const CLI::App& app, ProxyConfig& c, const ProxyFlags& f) {
+void finish_proxy_options(const CLI::App& app, ProxyConfig& c, const ProxyFlags& f,
+                          const HostResolver& resolve) {
   if (!f.socks5.empty()) {
     c.upstream = UpstreamKind::kSocks5;
-    c.upstream_server = host_port("--socks5", f.socks5);
+    c.upstream_server = host_port("--socks5", f.socks5, resolve, &c.upstream_host);
     if (!f.socks_user.empty() || !f.socks_pass.empty()) {
       // RFC 1929 §2: each 1 to 255 bytes.
       if (f.socks_user.empty() || f.socks_user.size() > 255 || f.socks_pass.empty() ||
@@ -127,7 +209,7 @@ void finish_proxy_options(const CLI::App& app, ProxyConfig& c, const ProxyFlags&
     }
   } else if (!f.http_proxy.empty()) {
     c.upstream = UpstreamKind::kHttpConnect;
-    c.upstream_server = host_port("--http-proxy", f.http_proxy);
+    c.upstream_server = host_port("--http-proxy", f.http_proxy, resolve, &c.upstream_host);
     if (!f.proxy_user.empty() || !f.proxy_pass.empty()) {
       if (f.proxy_user.find(':') != std::string::npos) {
         throw UsageError("--proxy-user cannot contain ':' (RFC 7617 §2)");
@@ -146,7 +228,7 @@ void finish_proxy_options(const CLI::App& app, ProxyConfig& c, const ProxyFlags&
   if (!c.fake_ip_pool.addr.is_v4()) throw UsageError("--fake-ip-pool must be an IPv4 prefix");
   c.fake_ip_pool6 = prefix("--fake-ip-pool6", f.fake_ip_pool6);
   if (!c.fake_ip_pool6.addr.is_v6()) throw UsageError("--fake-ip-pool6 must be an IPv6 prefix");
-  if (!f.dns_server.empty()) c.dns_upstream = host_port("--dns-server", f.dns_server);
+  if (!f.dns_server.empty()) c.dns_upstream = host_port("--dns-server", f.dns_server, resolve);
   c.connect_timeout = seconds(f.connect_timeout_s);
   c.tcp_idle_timeout = seconds(f.idle_timeout_s);
   c.udp_idle_timeout = seconds(f.udp_timeout_s);

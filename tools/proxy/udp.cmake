@@ -7,7 +7,8 @@ add_library(utcp_proxy_udp STATIC
   ${CMAKE_CURRENT_LIST_DIR}/fake_ip_dns.cpp
   ${CMAKE_CURRENT_LIST_DIR}/socks5_udp.cpp
   ${CMAKE_CURRENT_LIST_DIR}/socks5_association.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/udp_relay.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/udp_relay.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/udp_relay_socks5.cpp)
 # utcp_proxy_handshake (core.cmake): the SOCKS5 client handshake, for UDP ASSOCIATE.
 # Threads: getaddrinfo for a direct flow to a fake address runs off the loop.
 find_package(Threads REQUIRED)
@@ -24,7 +25,9 @@ if(UTCP_BUILD_TESTS)
       ${CMAKE_CURRENT_LIST_DIR}/../tests/proxy_socks5_udp_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/../tests/proxy_udp_relay_test.cpp
       ${CMAKE_CURRENT_LIST_DIR}/../tests/proxy_udp_socks5_test.cpp)
-    target_link_libraries(unit_proxy_udp PRIVATE GTest::gtest_main utcp_proxy_udp)
+    # utcp_test_support (tests/CMakeLists.txt): tests/support/counters.hpp for the fixture.
+    target_link_libraries(unit_proxy_udp PRIVATE GTest::gtest_main utcp_proxy_udp
+      utcp_test_support)
     gtest_discover_tests(unit_proxy_udp DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
       PROPERTIES LABELS unit TIMEOUT 120)
   endif()

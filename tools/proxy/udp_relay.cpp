@@ -11,14 +11,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <list>
 #include <mutex>
 #include <system_error>
 #include <thread>
 
 #include "socket_address.hpp"
-#include "socks5_association.hpp"
 #include "socks5_udp.hpp"
+#include "udp_relay_flow.hpp"
 
 namespace utcp::proxy {
 namespace {
@@ -32,37 +31,6 @@ constexpr uint16_t kDnsPort = 53;
 constexpr int kMaxDatagramsPerWakeup = 64;  // from one upstream socket, before others get a turn
 
 }  // namespace
-
-// Shared with a resolver thread: `relay` is cleared (under the lock) when the flow ends, so an
-// answer that comes later is dropped; the loop outlives the relay, so posting to it under the
-// lock while `relay` is set is safe.
-struct UdpRelay::Resolution {
-  std::mutex mutex;
-  UdpRelay* relay = nullptr;
-  EventLoop* loop = nullptr;
-};
-
-struct UdpRelay::Flow {
-  Stack::UdpFlow flow;
-  uint64_t session = 0;
-  Target target;           // where its datagrams go upstream (SOCKS5: the §7 DST)
-  bool local_dns = false;  // fake-IP DNS: answered here
-  int fd = -1;             // the upstream UDP socket (direct: to the target; SOCKS5: to BND)
-  bool fd_watched = false;
-  uint32_t fd_events = 0;
-  std::unique_ptr<Socks5Association> socks;
-  std::shared_ptr<Resolution> resolution;  // direct to a name, while getaddrinfo runs
-  bool ready = false;                      // the upstream takes datagrams now
-  bool dirty = false;                      // in dirty_: the client side has something to read
-  // Toward the upstream, not yet sent. A list: an empty one allocates nothing (a deque would,
-  // per flow), and most flows never queue.
-  std::list<std::vector<uint8_t>> queue;
-  size_t queued_bytes = 0;
-  Instant opened;
-  Instant last_used;
-  uint64_t bytes_up = 0;
-  uint64_t bytes_down = 0;
-};
 
 UdpRelay::UdpRelay(Stack& stack, EventLoop& loop, const ProxyConfig& config, SocketSetup setup,
                    SessionSink& sink)
@@ -88,6 +56,7 @@ UdpRelay::~UdpRelay() {
   std::vector<SocketId> all;
   for (const auto& [s, f] : flows_) all.push_back(s);
   for (const SocketId s : all) end(s, "shutdown");
+  while (!associations_.empty()) close_association(associations_.begin()->first);
   loop_.remove_fd(sweep_fd_);
   ::close(sweep_fd_);
 }
@@ -263,34 +232,6 @@ void UdpRelay::on_resolved(SocketId s, std::optional<Endpoint> found) {
   loop_.request_process();
 }
 
-void UdpRelay::start_socks5(Flow& f) {
-  const SocketId s = f.flow.socket;
-  const Endpoint& server = config_.upstream_server;
-  std::string error;
-  // The UDP socket first, connected to the server for now: its address and port are then known
-  // and go into the request as the datagrams' source (RFC 1928 §7); once the reply names the
-  // relay endpoint (BND), the socket is connected there.
-  f.fd = open_socket(SOCK_DGRAM, server, error);
-  const int control = f.fd < 0 ? -1 : open_socket(SOCK_STREAM, server, error);
-  if (control < 0) {
-    ++counters_.upstream_failed;
-    return end(s, "unreachable");
-  }
-  sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  Endpoint source;
-  if (::getsockname(f.fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) source = from_sockaddr(ss);
-  f.socks = std::make_unique<Socks5Association>(control, server, source, config_.credentials);
-  if (f.socks->status() == Socks5Association::Status::kFailed) {
-    ++counters_.upstream_failed;
-    return end(s, "upstream-error");
-  }
-  if (!watch(control, f.socks->events(), [this, s](uint32_t events) { on_control(s, events); })) {
-    ++counters_.upstream_failed;
-    return end(s, "error");
-  }
-}
-
 bool UdpRelay::watch(int fd, uint32_t events, std::function<void(uint32_t)> callback) {
   try {
     loop_.add_fd(fd, events, std::move(callback));
@@ -298,43 +239,6 @@ bool UdpRelay::watch(int fd, uint32_t events, std::function<void(uint32_t)> call
   } catch (const std::system_error&) {  // epoll_ctl out of memory or watches: this flow fails
     return false;
   }
-}
-
-void UdpRelay::on_control(SocketId s, uint32_t events) {
-  auto it = flows_.find(s);
-  if (it == flows_.end()) return;
-  Flow& f = *it->second;
-  const bool was_ready = f.ready;
-  const auto status = f.socks->on_events(events);
-  using Status = Socks5Association::Status;
-  if (status == Status::kFailed) {
-    ++counters_.upstream_failed;
-    const uint8_t rep = f.socks->reply_code();
-    // RFC 1928 §6: REP 2 (not allowed by ruleset), 5 (connection refused), 7 (command not
-    // supported) are the server refusing; anything else is a failure on the way.
-    return end(s, rep == 0xff ? "upstream-error" : "refused");
-  }
-  if (status == Status::kClosed) return end(s, "upstream-closed");  // RFC 1928 §7
-  if (status == Status::kReady && !was_ready) {
-    sockaddr_storage ss;
-    const Endpoint relay = f.socks->relay();
-    const socklen_t len = to_sockaddr(relay, ss);
-    if (family_of(relay) != family_of(config_.upstream_server) ||
-        ::connect(f.fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0) {
-      ++counters_.upstream_failed;
-      return end(s, "unreachable");
-    }
-    f.ready = true;
-    f.fd_events = EPOLLIN;
-    if (!watch(f.fd, f.fd_events, [this, s](uint32_t ev) { on_upstream(s, ev); })) {
-      ++counters_.upstream_failed;
-      return end(s, "error");
-    }
-    f.fd_watched = true;
-    flush_up(f);
-    if (flows_.count(s) == 0) return;
-  }
-  loop_.modify_fd(f.socks->fd(), f.socks->events());
 }
 
 void UdpRelay::on_upstream(SocketId s, uint32_t events) {
@@ -362,17 +266,7 @@ void UdpRelay::on_upstream(SocketId s, uint32_t events) {
       ++counters_.drop_send_error;  // another ICMP error: reported once, the flow goes on
       continue;
     }
-    std::span<const uint8_t> payload(buf_.get(), static_cast<size_t>(n));
-    if (f.socks) {
-      Socks5UdpError error;
-      const auto d = decode_socks5_udp(payload, error);
-      if (!d) {
-        ++(error == Socks5UdpError::kFragmented ? counters_.drop_fragment
-                                                : counters_.drop_bad_header);
-        continue;
-      }
-      payload = d->payload;
-    }
+    const std::span<const uint8_t> payload(buf_.get(), static_cast<size_t>(n));
     // The reply leaves the TUN from the original destination (the flow's local endpoint).
     std::error_code ec;
     stack_.send_to(f.flow.socket, payload, nullptr, ec);
@@ -446,15 +340,8 @@ void UdpRelay::send_up(Flow& f, std::span<const uint8_t> datagram) {
 }
 
 UdpRelay::WriteResult UdpRelay::write_up(Flow& f, std::span<const uint8_t> datagram) {
-  std::span<const uint8_t> out = datagram;
-  if (f.socks) {
-    if (!encode_socks5_udp(f.target, datagram, wrap_)) {  // a name over 255 octets
-      ++counters_.drop_send_error;
-      return WriteResult::kDone;
-    }
-    out = wrap_;
-  }
-  if (::send(f.fd, out.data(), out.size(), MSG_NOSIGNAL) >= 0) return WriteResult::kDone;
+  if (f.association != 0) return write_to_relay(f, datagram);
+  if (::send(f.fd, datagram.data(), datagram.size(), MSG_NOSIGNAL) >= 0) return WriteResult::kDone;
   if (errno == EAGAIN || errno == ENOBUFS) return WriteResult::kBlocked;
   if (errno == ECONNREFUSED) {  // a port unreachable came back for an earlier datagram
     ++counters_.upstream_refused;
@@ -523,7 +410,7 @@ void UdpRelay::end(SocketId s, std::string why, bool stack_closed) {
     std::lock_guard lock(f->resolution->mutex);
     f->resolution->relay = nullptr;
   }
-  if (f->socks) loop_.remove_fd(f->socks->fd());  // closed by the association's destructor
+  if (f->association != 0) leave_association(*f);
   if (f->fd >= 0) {
     if (f->fd_watched) loop_.remove_fd(f->fd);
     ::close(f->fd);
@@ -570,7 +457,8 @@ void UdpRelay::sweep() {
     ++(why[0] == 'i' ? counters_.idle : counters_.upstream_failed);
     end(s, why);
   }
-  if (flows_.empty() && sweep_armed_) {
+  sweep_associations(now);
+  if (flows_.empty() && associations_.empty() && sweep_armed_) {
     const itimerspec off{};
     ::timerfd_settime(sweep_fd_, 0, &off, nullptr);
     sweep_armed_ = false;
@@ -588,6 +476,9 @@ std::vector<std::pair<std::string_view, uint64_t>> UdpRelay::counters() const {
           {"udp.drop.send-error", c.drop_send_error},
           {"udp.drop.socks5-header", c.drop_bad_header},
           {"udp.drop.socks5-fragment", c.drop_fragment},
+          {"udp.drop.socks5-no-flow", c.drop_no_flow},
+          {"udp.socks5.associations", c.associations},
+          {"udp.socks5.associations.open", associations_.size()},
           {"udp.refused.limit", c.refused_limit},
           {"udp.refused.unsupported", c.refused_unsupported},
           {"udp.refused.no-name", c.refused_no_name},

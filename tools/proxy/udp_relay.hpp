@@ -5,9 +5,10 @@
 //  - answered locally when it is DNS (port 53) in fake-IP mode (fake_ip_dns.hpp), or
 //  - relayed directly: one connected, non-blocking kernel UDP socket per flow, prepared by
 //    SocketSetup (SO_BINDTODEVICE, SO_MARK) before connect(); or
-//  - relayed through SOCKS5: one UDP ASSOCIATE per flow (socks5_association.hpp), datagrams
-//    wrapped in the RFC 1928 §7 header to the server's relay endpoint; the flow ends when the
-//    control connection does.
+//  - relayed through SOCKS5: one UDP ASSOCIATE (socks5_association.hpp) shared by the flows of
+//    one client address, datagrams wrapped in the RFC 1928 §7 header (which names each one's
+//    destination) to the server's relay endpoint and replies told apart by the header's source
+//    (udp_relay_socks5.cpp); its flows end when the control connection does.
 // A direct flow to a fake-IP address goes to its name, resolved with getaddrinfo on a thread of
 // its own (the loop never blocks; datagrams wait in the flow's queue meanwhile).
 // An HTTP CONNECT upstream cannot carry UDP (RFC 9110 §9.3.6 tunnels a byte stream): its flows
@@ -58,6 +59,8 @@ class UdpRelay {
   // Fake-IP mode: the name an address stands for (nullopt otherwise). TCP uses it to dial by name.
   std::optional<std::string> fake_ip_name(const IpAddr& addr) const;
   size_t flow_count() const { return flows_.size(); }
+  // SOCKS5 UDP associations open (each one control connection to the server).
+  size_t association_count() const { return associations_.size(); }
 
   // Totals by name (flows, local DNS answers, drops by reason), for --stats-json and SIGUSR1.
   std::vector<std::pair<std::string_view, uint64_t>> counters() const;
@@ -68,8 +71,12 @@ class UdpRelay {
   static constexpr size_t kMaxQueuedBytes = 256 * 1024;
 
  private:
+  enum class WriteResult : uint8_t { kDone, kBlocked, kEnded };  // kDone: sent or dropped
   struct Flow;
   struct Resolution;
+  struct Association;
+  struct ReplyKey;
+  struct ReplyKeyHash;
   struct Counters {
     uint64_t flows = 0;
     uint64_t dns_answers = 0;
@@ -79,6 +86,8 @@ class UdpRelay {
     uint64_t drop_send_error = 0;
     uint64_t drop_bad_header = 0;      // a SOCKS5 relay datagram without a valid §7 header
     uint64_t drop_fragment = 0;        // FRAG != 0 (RFC 1928 §7)
+    uint64_t drop_no_flow = 0;         // a relay datagram from where none of its flows sent
+    uint64_t associations = 0;         // SOCKS5 UDP ASSOCIATEs made
     uint64_t refused_limit = 0;        // max_sessions
     uint64_t refused_unsupported = 0;  // HTTP CONNECT upstream
     uint64_t refused_no_name = 0;      // a fake IP no name stands for (any more)
@@ -91,11 +100,20 @@ class UdpRelay {
   void start_resolve(Flow& f);  // direct to a fake address: its name, resolved off the loop
   void on_resolved(SocketId s, std::optional<Endpoint> found);
   void start_socks5(Flow& f);
-  void on_control(SocketId s, uint32_t events);
+  // udp_relay_socks5.cpp: associations shared by one client's flows.
+  Association* open_association(const IpAddr& client, bool shared, std::string& why);
+  void on_association_control(uint64_t id, uint32_t events);
+  void on_association_udp(uint64_t id, uint32_t events);
+  void deliver_from_relay(Association& a, std::span<const uint8_t> datagram);
+  WriteResult write_to_relay(Flow& f, std::span<const uint8_t> datagram);
+  void leave_association(Flow& f);
+  // Ends every flow of the association (each as `why`, counted in `counter` if given), then it.
+  void end_association(uint64_t id, const char* why, uint64_t* counter);
+  void close_association(uint64_t id);
+  void sweep_associations(Instant now);
   void on_upstream(SocketId s, uint32_t events);
   void pump_client(Flow& f);
   void send_up(Flow& f, std::span<const uint8_t> datagram);
-  enum class WriteResult : uint8_t { kDone, kBlocked, kEnded };  // kDone: sent or dropped
   WriteResult write_up(Flow& f, std::span<const uint8_t> datagram);
   void flush_up(Flow& f);
   void update_upstream_events(Flow& f);
@@ -116,6 +134,9 @@ class UdpRelay {
   std::optional<FakeIpDns> dns_;
   Instant started_;
   std::unordered_map<SocketId, std::unique_ptr<Flow>> flows_;
+  std::unordered_map<uint64_t, std::unique_ptr<Association>> associations_;
+  std::unordered_multimap<IpAddr, uint64_t> shared_associations_;  // by client address
+  uint64_t next_association_ = 1;
   std::vector<SocketId> dirty_;  // flows the stack said have datagrams (or errors) to read
   int sweep_fd_ = -1;            // timerfd: periodic idle / setup-timeout check while flows exist
   bool sweep_armed_ = false;

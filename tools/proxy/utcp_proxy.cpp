@@ -135,6 +135,10 @@ int run(const ProxyConfig& config) {
   UpstreamSocketSetup setup = [&routes](int fd, std::string& error) {
     return routes.prepare_upstream_socket(fd, error);
   };
+  if (config.verbose && !config.upstream_host.empty()) {  // resolved once, in proxy_options
+    log_line(config.upstream_host + " resolved to " +
+             tools::format_endpoint(config.upstream_server.addr, config.upstream_server.port));
+  }
   if (config.verbose && !routes.outbound_interface().empty()) {
     log_line("upstream sockets bound to " + routes.outbound_interface());
   }

@@ -127,8 +127,8 @@ fi
 
 if [ -n "$proxy" ]; then
   expect 2 "choose the upstream: --socks5 HOST:PORT, --http-proxy HOST:PORT or --direct" "$proxy"
-  expect 2 "--socks5 '10.80.0.2' is not A.B.C.D:PORT" "$proxy" --socks5 10.80.0.2
-  expect 2 "--http-proxy 'proxy.example:3128' is not" "$proxy" --http-proxy proxy.example:3128
+  expect 2 "--socks5 '10.80.0.2' is not HOST:PORT" "$proxy" --socks5 10.80.0.2
+  expect 2 "--http-proxy 'proxy..example:3128' is not HOST:PORT" "$proxy" --http-proxy proxy..example:3128
   expect 2 "--socks5 excludes --direct" "$proxy" --socks5 10.80.0.2:1080 --direct
   expect 2 "--socks-user requires --socks-pass" "$proxy" --socks5 10.80.0.2:1080 --socks-user u
   expect 2 "--proxy-user requires --http-proxy" "$proxy" --direct --proxy-user u --proxy-pass p

@@ -7,15 +7,34 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "common_options.hpp"
+#include "toml_config.hpp"
 
 namespace utcp::proxy {
 namespace {
 
-// Parses `args` as utcp-proxy would; returns the error text ("" if none).
+// Names the tests' resolver knows (no lookup leaves the process); others fail as glibc's do.
+std::optional<IpAddr> fake_resolve(const std::string& name, std::string& error) {
+  static const std::map<std::string, std::string> names = {
+      {"socks.test", "10.80.0.2"}, {"proxy.example.", "10.80.0.3"}, {"v6only.test", "fd80::2"}};
+  const auto it = names.find(name);
+  if (it == names.end()) {
+    error = "Name or service not known";
+    return std::nullopt;
+  }
+  return IpAddr::parse(it->second);
+}
+
+// Parses `args` as utcp-proxy would; returns the error text ("" if none): "cli: ..." for
+// CLI11's errors, "runtime: ..." for a runtime error (exit 1), else a UsageError's (exit 2).
 std::string parse(std::vector<std::string> args, ProxyConfig& config) {
   CLI::App app{"test"};
   ProxyFlags flags;
@@ -25,11 +44,13 @@ std::string parse(std::vector<std::string> args, ProxyConfig& config) {
   for (const auto& a : args) argv.push_back(a.c_str());
   try {
     app.parse(static_cast<int>(argv.size()), const_cast<char**>(argv.data()));
-    finish_proxy_options(app, config, flags);
+    finish_proxy_options(app, config, flags, fake_resolve);
   } catch (const CLI::ParseError& e) {
     return std::string("cli: ") + e.what();
   } catch (const tools::UsageError& e) {
     return e.what();
+  } catch (const std::runtime_error& e) {
+    return std::string("runtime: ") + e.what();
   }
   return "";
 }
@@ -116,6 +137,88 @@ TEST(ProxyOptions, DnsTimeoutsLimitsAndVerbosity) {
   EXPECT_FALSE(one.common.verbose);
 }
 
+// HOST may be a name, resolved once while the options are finished; the config keeps the name.
+TEST(ProxyOptions, UpstreamHostNamesAreResolvedOnce) {
+  ProxyConfig c;
+  ASSERT_EQ(parse({"--socks5", "socks.test:1080", "--dns-server", "v6only.test:53"}, c), "");
+  EXPECT_EQ(c.upstream_server, (Endpoint{Ipv4Addr(10, 80, 0, 2), 1080}));
+  EXPECT_EQ(c.upstream_host, "socks.test");
+  ASSERT_TRUE(c.dns_upstream);
+  EXPECT_EQ(*c.dns_upstream, (Endpoint{*IpAddr::parse("fd80::2"), 53}));
+  ProxyConfig h;
+  ASSERT_EQ(parse({"--http-proxy", "proxy.example.:3128"}, h), "");  // fully qualified
+  EXPECT_EQ(h.upstream_server, (Endpoint{Ipv4Addr(10, 80, 0, 3), 3128}));
+  EXPECT_EQ(h.upstream_host, "proxy.example.");
+  ProxyConfig a;  // an address is not a name
+  ASSERT_EQ(parse({"--socks5", "[fd80::2]:1080"}, a), "");
+  EXPECT_EQ(a.upstream_server, (Endpoint{*IpAddr::parse("fd80::2"), 1080}));
+  EXPECT_TRUE(a.upstream_host.empty());
+}
+
+TEST(ProxyOptions, HostPortSyntax) {
+  const auto name = parse_upstream_host_port("my_proxy-1.lan:1080");
+  ASSERT_TRUE(name);
+  EXPECT_EQ(name->name, "my_proxy-1.lan");
+  EXPECT_FALSE(name->addr);
+  EXPECT_EQ(name->port, 1080);
+  const auto v4 = parse_upstream_host_port("10.80.0.2:1");
+  ASSERT_TRUE(v4);
+  EXPECT_TRUE(v4->name.empty());
+  EXPECT_EQ(v4->addr, IpAddr::parse("10.80.0.2"));
+  EXPECT_TRUE(parse_upstream_host_port(std::string(63, 'a') + ".b:65535"));
+  EXPECT_FALSE(parse_upstream_host_port(std::string(64, 'a') + ".b:80"));  // label > 63
+  std::string long_name;
+  while (long_name.size() < 254) long_name += "abcdefghi.";
+  EXPECT_FALSE(parse_upstream_host_port(long_name.substr(0, 254) + "x:80"));  // > 253
+  EXPECT_FALSE(parse_upstream_host_port("1080"));
+  EXPECT_FALSE(parse_upstream_host_port("10.0.0.1:80:80"));
+}
+
+// The real resolver on a name every host has without DNS (/etc/hosts), and a failure.
+TEST(ProxyOptions, GetaddrinfoResolvesLocalhost) {
+  std::string error;
+  const auto a = resolve_host_name("localhost", error);
+  ASSERT_TRUE(a) << error;
+  EXPECT_TRUE(*a == *IpAddr::parse("127.0.0.1") || *a == *IpAddr::parse("::1")) << a->to_string();
+  // A numeric name getaddrinfo answers without any lookup (AI_NUMERICHOST is not needed).
+  EXPECT_EQ(resolve_host_name("10.1.2.3", error), IpAddr::parse("10.1.2.3"));
+}
+
+// The TOML file's keys take names the same way (the same finish_proxy_options).
+TEST(ProxyOptions, TomlKeysTakeNames) {
+  char path[] = "/tmp/proxy_options_testXXXXXX";
+  const int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  std::ofstream(path) << "socks5 = \"socks.test:1080\"\ndns-server = \"[fd80::2]:53\"\n";
+  ProxyConfig c;
+  const std::string error = parse({"--config", path}, c);
+  std::remove(path);
+  if (!toml_supported()) GTEST_SKIP() << "built without tomlplusplus: " << error;
+  ASSERT_EQ(error, "");
+  EXPECT_EQ(c.upstream_server, (Endpoint{Ipv4Addr(10, 80, 0, 2), 1080}));
+  EXPECT_EQ(c.upstream_host, "socks.test");
+  ASSERT_TRUE(c.dns_upstream);
+  EXPECT_EQ(c.dns_upstream->port, 53);
+}
+
+// utcp-proxy's TUN queue is longer than the kernel's 500 unless --txqueuelen says otherwise
+// (docs/proxy.md "Bursts of new connections").
+TEST(ProxyOptions, TxQueueLenDefaultsLongerThanTheKernels) {
+  ProxyConfig c;
+  ASSERT_EQ(parse({"--direct"}, c), "");
+  EXPECT_EQ(c.common.txqueuelen, kDefaultTxQueueLen);
+  EXPECT_GT(c.common.txqueuelen, 500u);
+  ProxyConfig d;
+  ASSERT_EQ(parse({"--direct", "--txqueuelen", "1000"}, d), "");
+  EXPECT_EQ(d.common.txqueuelen, 1000u);
+  ProxyConfig k;
+  ASSERT_EQ(parse({"--direct", "--txqueuelen", "0"}, k), "");
+  EXPECT_EQ(k.common.txqueuelen, 0u);  // the kernel's default
+  ProxyConfig bad;
+  EXPECT_NE(parse({"--direct", "--txqueuelen", "-1"}, bad).find("cli:"), std::string::npos);
+}
+
 TEST(ProxyOptions, BadCommandLines) {
   struct Case {
     std::vector<std::string> args;
@@ -124,9 +227,21 @@ TEST(ProxyOptions, BadCommandLines) {
   const std::vector<Case> cases = {
       {{}, "choose the upstream"},
       {{"--socks5", "10.80.0.2:1080", "--direct"}, "excludes"},
-      {{"--socks5", "10.80.0.2"}, "not A.B.C.D:PORT"},
-      {{"--socks5", "fd80::2:1080"}, "not A.B.C.D:PORT"},
-      {{"--http-proxy", "proxy.example:3128"}, "not A.B.C.D:PORT"},
+      {{"--socks5", "10.80.0.2"}, "not HOST:PORT"},
+      {{"--socks5", "fd80::2:1080"}, "not HOST:PORT"},
+      {{"--socks5", "socks.test"}, "not HOST:PORT"},
+      {{"--socks5", "socks.test:0"}, "not HOST:PORT"},
+      {{"--socks5", "socks.test:65536"}, "not HOST:PORT"},
+      {{"--socks5", "1.2.3:1080"}, "not HOST:PORT"},
+      {{"--socks5", "300.1.1.1:1080"}, "not HOST:PORT"},
+      {{"--socks5", "-socks.test:1080"}, "not HOST:PORT"},
+      {{"--socks5", "socks-.test:1080"}, "not HOST:PORT"},
+      {{"--socks5", "socks..test:1080"}, "not HOST:PORT"},
+      {{"--socks5", "so cks.test:1080"}, "not HOST:PORT"},
+      {{"--socks5", ":1080"}, "not HOST:PORT"},
+      {{"--socks5", "[socks.test]:1080"}, "not HOST:PORT"},
+      {{"--socks5", std::string(64, 'a') + ".test:1080"}, "not HOST:PORT"},
+      {{"--http-proxy", "[fd80::2:3128"}, "not HOST:PORT"},
       {{"--socks5", "10.80.0.2:1080", "--socks-user", "u"}, "requires"},
       {{"--direct", "--socks-user", "u", "--socks-pass", "p"}, "requires"},
       {{"--socks5", "10.80.0.2:1080", "--socks-user", std::string(256, 'u'), "--socks-pass", "p"},
@@ -138,7 +253,12 @@ TEST(ProxyOptions, BadCommandLines) {
       {{"--direct", "--fake-ip-pool", "fd00::/64"}, "IPv4 prefix"},
       {{"--direct", "--max-sessions", "0"}, "cli:"},
       {{"--direct", "--connect-timeout", "0"}, "cli:"},
-      {{"--direct", "--dns-server", "10.0.0.1"}, "not A.B.C.D:PORT"},
+      {{"--direct", "--dns-server", "10.0.0.1"}, "not HOST:PORT"},
+      // Well-formed names that do not resolve: a runtime error (exit 1) naming flag and name.
+      {{"--socks5", "nowhere.test:1080"},
+       "runtime: --socks5 nowhere.test:1080: cannot resolve nowhere.test: Name or service"},
+      {{"--http-proxy", "nowhere.test:3128"}, "runtime: --http-proxy nowhere.test:3128"},
+      {{"--direct", "--dns-server", "nowhere.test:53"}, "runtime: --dns-server nowhere.test:53"},
   };
   for (const Case& c : cases) {
     ProxyConfig config;

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// The TcpRelay under test, without root: a client Stack and the relay's Stack (forwarding every
-// address) joined by an in-memory link; the relay's EventLoop drives its upstream kernel sockets,
-// which reach a fake proxy on 127.0.0.1. The fake proxy (SOCKS5 or HTTP CONNECT) runs on a thread
-// of its own with blocking sockets: it answers the handshake as the test says, then acts as the
-// destination (echo, reply after EOF, reset, flood...). Real time, bounded by deadlines of a few
-// seconds.
+// The TcpRelay under test, without root, on the stacks of proxy_relay_stacks.hpp: the relay's
+// EventLoop drives its upstream kernel sockets, which reach a fake proxy on 127.0.0.1. The fake
+// proxy (SOCKS5 or HTTP CONNECT) runs on a thread of its own with blocking sockets: it answers the
+// handshake as the test says, then acts as the destination (echo, reply after EOF, reset,
+// flood...). Real time, bounded by deadlines of a few seconds.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -23,21 +22,12 @@
 #include <thread>
 #include <vector>
 
+#include "proxy_relay_stacks.hpp"
 #include "session_log.hpp"
 #include "socket_address.hpp"
 #include "tcp_relay.hpp"
-#include "utcp/event_loop.hpp"
-#include "utcp/memory_link.hpp"
-#include "utcp/stack.hpp"
 
 namespace utcp::proxy::test {
-
-using Bytes = std::vector<uint8_t>;
-using namespace std::chrono_literals;
-
-inline Bytes bytes(std::string_view s) {
-  return {s.begin(), s.end()};
-}
 
 // Reads exactly n bytes (blocking, with the socket's timeout); false on EOF or error.
 inline bool read_exact(int fd, uint8_t* out, size_t n) {
@@ -198,25 +188,15 @@ class FakeProxy {
   int current_fd_ = -1;  // the connection being served (mutex_)
 };
 
-inline StackConfig tcp_stack_config(Ipv4Addr v4, uint8_t seed) {
-  StackConfig c;
-  c.address = v4;
-  c.address6 = Ipv6Addr(0xfd77, 0, 0, 0, 0, 0, 0, seed);
-  for (size_t i = 0; i < c.secret.size(); ++i) c.secret[i] = static_cast<uint8_t>(i + seed);
-  return c;
-}
-
-class TcpRelayFixture : public ::testing::Test {
+class TcpRelayFixture : public RelayStacksFixture {
  protected:
+  TcpRelayFixture() : RelayStacksFixture(4s) {}
+
   // Builds the two stacks, the loop and the relay for `config`, upstream `proxy`.
   void start(ProxyConfig config, const FakeProxy* proxy) {
     config_ = std::move(config);
     if (proxy != nullptr) config_.upstream_server = proxy->endpoint();
-    client_.emplace(link_.a(), tcp_stack_config(Ipv4Addr(10, 77, 0, 1), 1));
-    StackConfig rc = tcp_stack_config(Ipv4Addr(10, 77, 0, 2), 2);
-    rc.forward = {*IpPrefix::parse("0.0.0.0/0"), *IpPrefix::parse("::/0")};
-    relay_stack_.emplace(link_.b(), rc);
-    loop_.emplace(*relay_stack_, link_.b());
+    start_stacks(nullptr);
     log_.emplace([] { return 0.0; }, [this](const std::string& l) { lines_.push_back(l); });
     relay_.emplace(
         *relay_stack_, *loop_, config_,
@@ -230,16 +210,6 @@ class TcpRelayFixture : public ::testing::Test {
     loop_->add_after_process([this] { relay_->after_process(); });
   }
 
-  // Runs the relay's loop (and the client stack) until pred() or `timeout`.
-  bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 4s) {
-    client_->flush(EventLoop::clock_now());
-    return loop_->run_until(
-        [&] {
-          client_->process(EventLoop::clock_now());
-          return pred();
-        },
-        EventLoop::clock_now() + std::chrono::duration_cast<Duration>(timeout));
-  }
   // Lets time pass with both stacks running.
   void run_for(std::chrono::milliseconds d) {
     run_until([] { return false; }, d);
@@ -304,14 +274,8 @@ class TcpRelayFixture : public ::testing::Test {
     return {};
   }
 
-  ProxyConfig config_;
-  dev::MemoryLink link_;
-  std::optional<Stack> client_;
-  std::optional<Stack> relay_stack_;
-  std::optional<EventLoop> loop_;
   std::optional<SessionLog> log_;
   std::vector<std::string> lines_;
-  std::vector<int> setup_fds_;
   std::optional<TcpRelay> relay_;  // declared last: destroyed first, while loop and stack live
 };
 

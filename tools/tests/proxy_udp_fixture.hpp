@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// The UdpRelay under test, without root: a client Stack and the relay's Stack (forwarding
-// every address, UDP flows on) joined by an in-memory link; the relay's EventLoop also drives
-// the kernel sockets on loopback (127.0.0.1) that stand for upstream targets and a SOCKS5 server.
-// Real time (the relay's kernel sockets), bounded by deadlines of a few seconds.
+// The UdpRelay under test, without root, on the stacks of proxy_relay_stacks.hpp (UDP flows
+// on): the relay's EventLoop also drives the kernel sockets on loopback (127.0.0.1) that stand
+// for upstream targets and a SOCKS5 server.
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -20,20 +19,12 @@
 #include <string>
 #include <vector>
 
+#include "proxy_relay_stacks.hpp"
 #include "socket_address.hpp"
+#include "support/counters.hpp"
 #include "udp_relay.hpp"
-#include "utcp/event_loop.hpp"
-#include "utcp/memory_link.hpp"
-#include "utcp/stack.hpp"
 
 namespace utcp::proxy::test {
-
-using Bytes = std::vector<uint8_t>;
-using namespace std::chrono_literals;
-
-inline Bytes bytes(std::string_view s) {
-  return {s.begin(), s.end()};
-}
 
 // Keeps every session as the program's log would.
 class RecordingSink : public SessionSink {
@@ -123,25 +114,18 @@ class LoopbackEcho {
   std::vector<Endpoint> senders_;
 };
 
-inline StackConfig stack_config(Ipv4Addr v4, uint16_t v6_last) {
-  StackConfig c;
-  c.address = v4;
-  c.address6 = Ipv6Addr(0xfd77, 0, 0, 0, 0, 0, 0, v6_last);
-  for (size_t i = 0; i < c.secret.size(); ++i) c.secret[i] = static_cast<uint8_t>(i + v6_last);
-  return c;
-}
-
-class RelayFixture : public ::testing::Test {
+class RelayFixture : public RelayStacksFixture {
  protected:
-  // Builds the two stacks, the loop and the relay for `config` (kept in the fixture).
-  void start(const ProxyConfig& config) {
+  RelayFixture() : RelayStacksFixture(3s) {}
+
+  // Builds the two stacks, the loop and the relay for `config` (kept in the fixture);
+  // `adjust` may change the relay Stack's config first.
+  void start(const ProxyConfig& config, const std::function<void(StackConfig&)>& adjust = nullptr) {
     config_ = config;
-    client_.emplace(link_.a(), stack_config(Ipv4Addr(10, 77, 0, 1), 1));
-    StackConfig rc = stack_config(Ipv4Addr(10, 77, 0, 2), 2);
-    rc.forward = {*IpPrefix::parse("0.0.0.0/0"), *IpPrefix::parse("::/0")};
-    rc.forward_udp = true;
-    relay_stack_.emplace(link_.b(), rc);
-    loop_.emplace(*relay_stack_, link_.b());
+    start_stacks([&](StackConfig& rc) {
+      rc.forward_udp = true;
+      if (adjust) adjust(rc);
+    });
     relay_.emplace(
         *relay_stack_, *loop_, config_,
         [this](int fd, std::string& error) {
@@ -157,17 +141,6 @@ class RelayFixture : public ::testing::Test {
       while (auto flow = relay_stack_->next_udp_flow()) relay_->on_flow(*flow);
       relay_->after_process();
     });
-  }
-
-  // Runs the relay's loop (and the client stack) until pred() or `timeout`.
-  bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 3s) {
-    client_->flush(EventLoop::clock_now());
-    return loop_->run_until(
-        [&] {
-          client_->process(EventLoop::clock_now());
-          return pred();
-        },
-        EventLoop::clock_now() + std::chrono::duration_cast<Duration>(timeout));
   }
 
   // Sends `payload` from client socket `s` to its connected peer and waits for one reply.
@@ -204,21 +177,10 @@ class RelayFixture : public ::testing::Test {
     return s;
   }
 
-  uint64_t counter(std::string_view name) const {
-    for (const auto& [n, v] : relay_->counters()) {
-      if (n == name) return v;
-    }
-    ADD_FAILURE() << "no counter " << name;
-    return 0;
-  }
+  // The relay's counter `name` (an unknown name fails the test).
+  uint64_t counter(std::string_view name) const { return ::utcp::test::counter(*relay_, name); }
 
-  ProxyConfig config_;
-  dev::MemoryLink link_;
-  std::optional<Stack> client_;
-  std::optional<Stack> relay_stack_;
-  std::optional<EventLoop> loop_;
   RecordingSink sink_;
-  std::vector<int> setup_fds_;
   bool setup_fails_ = false;
   std::optional<UdpRelay> relay_;  // declared last: destroyed first, while loop and stack live
 };

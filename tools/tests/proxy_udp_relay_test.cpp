@@ -102,23 +102,7 @@ TEST_F(UdpRelayDirect, FlowEndsWhenIdle) {
 TEST_F(UdpRelayDirect, StackExpiryEndsTheFlowToo) {
   ProxyConfig config;
   config.udp_idle_timeout = 0ms;  // none of the relay's own: the stack's timeout ends it
-  start(config);
-  relay_.reset();
-  loop_.reset();
-  relay_stack_.reset();
-  StackConfig rc = stack_config(Ipv4Addr(10, 77, 0, 2), 2);
-  rc.forward = {*IpPrefix::parse("0.0.0.0/0")};
-  rc.forward_udp = true;
-  rc.udp_flow_idle_timeout = std::chrono::milliseconds(150);
-  relay_stack_.emplace(link_.b(), rc);
-  loop_.emplace(*relay_stack_, link_.b());
-  relay_.emplace(*relay_stack_, *loop_, config_, SocketSetup{}, sink_);
-  relay_stack_->set_readiness_callback(
-      [this](SocketId s, uint32_t r) { relay_->on_readiness(s, r); });
-  loop_->add_after_process([this] {
-    while (auto flow = relay_stack_->next_udp_flow()) relay_->on_flow(*flow);
-    relay_->after_process();
-  });
+  start(config, [](StackConfig& rc) { rc.udp_flow_idle_timeout = 150ms; });
   LoopbackEcho echo(*loop_);
   const SocketId s = client_socket(via_dns_server(echo));
   ASSERT_TRUE(round_trip(s, bytes("x")));

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // UdpRelay through SOCKS5 (RFC 1928 §7): a small SOCKS5 server on loopback, run by the relay's
-// own loop, takes one UDP ASSOCIATE per flow (with and without RFC 1929 authentication) and
+// own loop, takes UDP ASSOCIATEs (with and without RFC 1929 authentication, several at once) and
 // echoes each wrapped datagram back wrapped. Checked: the request names the datagrams' real
 // source, the header carries the original destination (or the fake IP's name, ATYP 3), replies
 // come back from the original destination, fragments are dropped, the flow ends with its control
-// connection, a refusing server and a silent one end the flow.
+// connection, a refusing server and a silent one end the flow. One association serves all flows
+// of a client address (each reply back to its own flow, DNS by query ID), its close ends them
+// all, and it outlives them by --udp-timeout only.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -25,6 +29,7 @@ class MiniSocks5 {
     bool bnd_unspecified = false;            // answer BND.ADDR 0.0.0.0
     bool silent = false;                     // never answer the greeting
     bool fragment_first = false;             // send a FRAG=1 copy before each reply
+    bool plain_echo = false;                 // reply with the payload as it came (DNS IDs)
   };
 
   MiniSocks5(EventLoop& loop, Options options) : loop_(loop), options_(std::move(options)) {
@@ -35,8 +40,8 @@ class MiniSocks5 {
       const int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (c < 0) return;
       ++accepted_;
-      conn_ = c;
-      loop_.add_fd(c, EPOLLIN, [this](uint32_t) { on_control(); });
+      conns_[c] = Conn{};
+      loop_.add_fd(c, EPOLLIN, [this, c](uint32_t) { on_control(c); });
     });
     loop_.add_fd(udp_fd_, EPOLLIN, [this](uint32_t) { on_udp(); });
   }
@@ -49,20 +54,29 @@ class MiniSocks5 {
   }
 
   const Endpoint& tcp() const { return tcp_; }
+  // Closes every control connection (each ends its association, RFC 1928 §7).
   void close_control() {
-    if (conn_ < 0) return;
-    loop_.remove_fd(conn_);
-    ::close(conn_);
-    conn_ = -1;
+    while (!conns_.empty()) close_conn(conns_.begin()->first);
   }
   int accepted() const { return accepted_; }
-  bool associated() const { return phase_ == Phase::kDone; }
+  int open_controls() const { return static_cast<int>(conns_.size()); }
+  bool associated() const { return associated_; }
   const Endpoint& requested_source() const { return requested_source_; }
   const std::vector<Endpoint>& udp_senders() const { return udp_senders_; }
   const std::vector<Target>& targets() const { return targets_; }
 
  private:
   enum class Phase { kGreeting, kAuth, kRequest, kDone };
+  struct Conn {
+    Phase phase = Phase::kGreeting;
+    Bytes in;
+  };
+
+  void close_conn(int fd) {
+    loop_.remove_fd(fd);
+    ::close(fd);
+    conns_.erase(fd);
+  }
 
   int bound_socket(int type, Endpoint& where) {
     const int fd = ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -75,53 +89,56 @@ class MiniSocks5 {
     return fd;
   }
 
-  void reply(std::initializer_list<uint8_t> b) {
+  void reply(int conn, std::initializer_list<uint8_t> b) {
     const Bytes out(b);
-    EXPECT_EQ(::send(conn_, out.data(), out.size(), MSG_NOSIGNAL), static_cast<ssize_t>(b.size()));
+    EXPECT_EQ(::send(conn, out.data(), out.size(), MSG_NOSIGNAL), static_cast<ssize_t>(b.size()));
   }
 
-  void on_control() {
+  void on_control(int conn) {
     uint8_t buf[512];
-    const ssize_t n = ::recv(conn_, buf, sizeof buf, 0);
+    const ssize_t n = ::recv(conn, buf, sizeof buf, 0);
     if (n <= 0) {
-      if (n == 0) close_control();
+      if (n == 0) close_conn(conn);
       return;
     }
-    in_.insert(in_.end(), buf, buf + n);
+    Phase& phase = conns_[conn].phase;
+    Bytes& in = conns_[conn].in;
+    in.insert(in.end(), buf, buf + n);
     if (options_.silent) return;
     for (bool progress = true; progress;) {
       progress = false;
-      if (phase_ == Phase::kGreeting && in_.size() >= 2 && in_.size() >= 2u + in_[1]) {
+      if (phase == Phase::kGreeting && in.size() >= 2 && in.size() >= 2u + in[1]) {
         const uint8_t want = options_.credentials ? 2 : 0;
         const bool offered =
-            std::find(in_.begin() + 2, in_.begin() + 2 + in_[1], want) != in_.begin() + 2 + in_[1];
-        reply({5, static_cast<uint8_t>(offered ? want : 0xff)});
-        in_.erase(in_.begin(), in_.begin() + 2 + in_[1]);
-        phase_ = options_.credentials ? Phase::kAuth : Phase::kRequest;
+            std::find(in.begin() + 2, in.begin() + 2 + in[1], want) != in.begin() + 2 + in[1];
+        reply(conn, {5, static_cast<uint8_t>(offered ? want : 0xff)});
+        in.erase(in.begin(), in.begin() + 2 + in[1]);
+        phase = options_.credentials ? Phase::kAuth : Phase::kRequest;
         progress = true;
-      } else if (phase_ == Phase::kAuth && in_.size() >= 2 && in_.size() >= 3u + in_[1] &&
-                 in_.size() >= 3u + in_[1] + in_[2 + in_[1]]) {
-        const size_t ulen = in_[1], plen = in_[2 + ulen];
-        const std::string user(in_.begin() + 2, in_.begin() + 2 + static_cast<long>(ulen));
-        const std::string pass(in_.begin() + 3 + static_cast<long>(ulen),
-                               in_.begin() + 3 + static_cast<long>(ulen + plen));
+      } else if (phase == Phase::kAuth && in.size() >= 2 && in.size() >= 3u + in[1] &&
+                 in.size() >= 3u + in[1] + in[2 + in[1]]) {
+        const size_t ulen = in[1], plen = in[2 + ulen];
+        const std::string user(in.begin() + 2, in.begin() + 2 + static_cast<long>(ulen));
+        const std::string pass(in.begin() + 3 + static_cast<long>(ulen),
+                               in.begin() + 3 + static_cast<long>(ulen + plen));
         const bool ok = user == options_.credentials->user && pass == options_.credentials->pass;
-        reply({1, static_cast<uint8_t>(ok ? 0 : 1)});  // RFC 1929 §2
-        in_.erase(in_.begin(), in_.begin() + 3 + static_cast<long>(ulen + plen));
-        phase_ = Phase::kRequest;
+        reply(conn, {1, static_cast<uint8_t>(ok ? 0 : 1)});  // RFC 1929 §2
+        in.erase(in.begin(), in.begin() + 3 + static_cast<long>(ulen + plen));
+        phase = Phase::kRequest;
         progress = ok;
-      } else if (phase_ == Phase::kRequest && in_.size() >= 10) {
-        EXPECT_EQ(in_[1], 3) << "not UDP ASSOCIATE";
-        EXPECT_EQ(in_[3], 1) << "the request's DST is not an IPv4 address";
-        requested_source_ = Endpoint{Ipv4Addr(in_[4], in_[5], in_[6], in_[7]),
-                                     static_cast<uint16_t>(in_[8] << 8 | in_[9])};
+      } else if (phase == Phase::kRequest && in.size() >= 10) {
+        EXPECT_EQ(in[1], 3) << "not UDP ASSOCIATE";
+        EXPECT_EQ(in[3], 1) << "the request's DST is not an IPv4 address";
+        requested_source_ = Endpoint{Ipv4Addr(in[4], in[5], in[6], in[7]),
+                                     static_cast<uint16_t>(in[8] << 8 | in[9])};
         const uint32_t bnd = options_.bnd_unspecified ? 0 : udp_.addr.v4().value;
-        reply({5, options_.rep, 0, 1, static_cast<uint8_t>(bnd >> 24),
-               static_cast<uint8_t>(bnd >> 16), static_cast<uint8_t>(bnd >> 8),
-               static_cast<uint8_t>(bnd), static_cast<uint8_t>(udp_.port >> 8),
-               static_cast<uint8_t>(udp_.port)});
-        in_.clear();
-        phase_ = Phase::kDone;
+        reply(conn, {5, options_.rep, 0, 1, static_cast<uint8_t>(bnd >> 24),
+                     static_cast<uint8_t>(bnd >> 16), static_cast<uint8_t>(bnd >> 8),
+                     static_cast<uint8_t>(bnd), static_cast<uint8_t>(udp_.port >> 8),
+                     static_cast<uint8_t>(udp_.port)});
+        in.clear();
+        phase = Phase::kDone;
+        associated_ = true;
       }
     }
   }
@@ -138,7 +155,7 @@ class MiniSocks5 {
     const auto d = decode_socks5_udp(std::span(buf, static_cast<size_t>(n)), error);
     ASSERT_TRUE(d) << "a datagram without a valid RFC 1928 §7 header";
     targets_.push_back(d->address);
-    Bytes payload = bytes("echo:");
+    Bytes payload = options_.plain_echo ? Bytes() : bytes("echo:");
     payload.insert(payload.end(), d->payload.begin(), d->payload.end());
     Bytes out;
     encode_socks5_udp(d->address, payload, out);
@@ -154,12 +171,11 @@ class MiniSocks5 {
   Options options_;
   int listen_fd_ = -1;
   int udp_fd_ = -1;
-  int conn_ = -1;
+  std::map<int, Conn> conns_;  // control connections by descriptor
   int accepted_ = 0;
+  bool associated_ = false;
   Endpoint tcp_;
   Endpoint udp_;
-  Phase phase_ = Phase::kGreeting;
-  Bytes in_;
   Endpoint requested_source_;
   std::vector<Endpoint> udp_senders_;
   std::vector<Target> targets_;
@@ -314,6 +330,131 @@ TEST_F(UdpRelaySocks5, SilentServerTimesOutAndQueueIsBounded) {
   EXPECT_TRUE(run_until([&] { return relay_->flow_count() == 0; }, 3s));
   EXPECT_EQ(sink_.only().end, "timeout");
   EXPECT_EQ(counter("udp.drop.queue-full"), 10u);
+}
+
+// Flows from one client address to different destinations ride one association: one control
+// connection, one relay socket, each reply back to its own flow.
+TEST_F(UdpRelaySocks5, FlowsOfOneClientShareOneAssociation) {
+  MiniSocks5& server = start_socks5({});
+  std::vector<Endpoint> dsts;
+  for (uint8_t i = 1; i <= 5; ++i) dsts.push_back(Endpoint{Ipv4Addr(198, 51, 100, i), 7000});
+  dsts.push_back(Endpoint{Ipv4Addr(203, 0, 113, 9), 53000});
+  std::vector<SocketId> socks;
+  for (const Endpoint& d : dsts) socks.push_back(client_socket(d));
+  std::error_code ec;
+  for (size_t i = 0; i < socks.size(); ++i) {  // all out before any reply is read
+    client_->send_to(socks[i], bytes("n" + std::to_string(i)), nullptr, ec);
+  }
+  std::vector<std::optional<Bytes>> got(socks.size());
+  run_until([&] {
+    for (size_t i = 0; i < socks.size(); ++i) {
+      uint8_t buf[256];
+      std::error_code rec;
+      Endpoint from;
+      const size_t n = client_->recv_from(socks[i], buf, rec, &from);
+      if (!rec) {
+        EXPECT_EQ(from, dsts[i]);
+        got[i] = Bytes(buf, buf + n);
+      }
+    }
+    return std::all_of(got.begin(), got.end(), [](const auto& g) { return g.has_value(); });
+  });
+  for (size_t i = 0; i < socks.size(); ++i) {
+    ASSERT_TRUE(got[i]) << "flow " << i << " got no reply";
+    EXPECT_EQ(*got[i], bytes("echo:n" + std::to_string(i))) << "flow " << i;
+  }
+  EXPECT_EQ(server.accepted(), 1);
+  EXPECT_EQ(relay_->association_count(), 1u);
+  EXPECT_EQ(counter("udp.socks5.associations"), 1u);
+  EXPECT_EQ(relay_->flow_count(), socks.size());
+  // Every datagram came from the one relay socket the request announced.
+  for (const Endpoint& from : server.udp_senders()) EXPECT_EQ(from, server.requested_source());
+  EXPECT_EQ(setup_fds_.size(), 2u);
+}
+
+// A stub resolver's queries, each from a port of its own to the same server: one association,
+// each answer to the flow whose query had its ID.
+TEST_F(UdpRelaySocks5, DnsQueriesFromManyPortsShareOneAssociation) {
+  MiniSocks5& server = start_socks5({.plain_echo = true});
+  const Endpoint dns_server{Ipv4Addr(198, 51, 100, 53), 53};
+  constexpr size_t kQueries = 12;
+  std::vector<SocketId> socks;
+  std::vector<Bytes> queries;
+  std::error_code ec;
+  for (size_t i = 0; i < kQueries; ++i) {
+    socks.push_back(client_socket(dns_server));
+    queries.push_back(*dns::build_query(static_cast<uint16_t>(0x1000 + i * 7),
+                                        "host" + std::to_string(i) + ".example", dns::kTypeA));
+    client_->send_to(socks.back(), queries.back(), nullptr, ec);
+  }
+  size_t answered = 0;
+  run_until([&] {
+    for (size_t i = 0; i < kQueries; ++i) {
+      uint8_t buf[512];
+      std::error_code rec;
+      const size_t n = client_->recv_from(socks[i], buf, rec);
+      if (!rec) {
+        EXPECT_EQ(Bytes(buf, buf + n), queries[i]) << "query " << i << " got another's answer";
+        ++answered;
+      }
+    }
+    return answered == kQueries;
+  });
+  EXPECT_EQ(answered, kQueries);
+  EXPECT_EQ(server.accepted(), 1);
+  EXPECT_EQ(relay_->association_count(), 1u);
+  EXPECT_EQ(counter("udp.drop.socks5-no-flow"), 0u);
+}
+
+// Two ports of one client to one (non-DNS) destination: the replies' header could not tell
+// them apart, so the second gets an association of its own.
+TEST_F(UdpRelaySocks5, TwoPortsToOneDestinationGetTwoAssociations) {
+  MiniSocks5& server = start_socks5({});
+  const Endpoint dst{Ipv4Addr(198, 51, 100, 77), 4000};
+  const SocketId a = client_socket(dst);
+  const SocketId b = client_socket(dst);
+  const auto ra = round_trip(a, bytes("a"));
+  const auto rb = round_trip(b, bytes("b"));
+  ASSERT_TRUE(ra && rb);
+  EXPECT_EQ(*ra, bytes("echo:a"));
+  EXPECT_EQ(*rb, bytes("echo:b"));
+  EXPECT_EQ(server.accepted(), 2);
+  EXPECT_EQ(relay_->association_count(), 2u);
+  // A third flow to another destination joins the first association.
+  ASSERT_TRUE(round_trip(client_socket(Endpoint{Ipv4Addr(198, 51, 100, 78), 4000}), bytes("c")));
+  EXPECT_EQ(server.accepted(), 2);
+}
+
+// The association's end (RFC 1928 §7: its control connection closed) ends every flow on it.
+TEST_F(UdpRelaySocks5, AssociationCloseEndsAllItsFlows) {
+  MiniSocks5& server = start_socks5({});
+  for (uint8_t i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(round_trip(client_socket(Endpoint{Ipv4Addr(198, 51, 100, i), 99}), bytes("x")));
+  }
+  ASSERT_EQ(relay_->flow_count(), 3u);
+  server.close_control();
+  EXPECT_TRUE(run_until([&] { return relay_->flow_count() == 0; }));
+  EXPECT_EQ(relay_->association_count(), 0u);
+  ASSERT_EQ(sink_.records().size(), 3u);
+  for (const auto& [id, r] : sink_.records()) EXPECT_EQ(r.end, "upstream-closed") << id;
+}
+
+// After its last flow ended the association waits --udp-timeout for the client's next flow
+// (which reuses it), then closes its control connection.
+TEST_F(UdpRelaySocks5, AssociationLingersThenCloses) {
+  ProxyConfig config;
+  config.udp_idle_timeout = 400ms;
+  MiniSocks5& server = start_socks5({}, config);
+  ASSERT_TRUE(round_trip(client_socket(Endpoint{Ipv4Addr(198, 51, 100, 1), 5}), bytes("1")));
+  ASSERT_TRUE(run_until([&] { return relay_->flow_count() == 0; }));  // idle
+  EXPECT_EQ(relay_->association_count(), 1u);
+  EXPECT_EQ(server.open_controls(), 1);
+  ASSERT_TRUE(round_trip(client_socket(Endpoint{Ipv4Addr(198, 51, 100, 2), 5}), bytes("2")));
+  EXPECT_EQ(server.accepted(), 1);  // reused
+  ASSERT_TRUE(run_until([&] { return relay_->association_count() == 0; }));
+  EXPECT_EQ(relay_->flow_count(), 0u);
+  EXPECT_TRUE(run_until([&] { return server.open_controls() == 0; }));  // the server saw EOF
+  EXPECT_EQ(server.accepted(), 1);
 }
 
 }  // namespace

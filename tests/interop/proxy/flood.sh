@@ -18,8 +18,9 @@ HOSTILE="$IT_PYTHON $PX_DIR/hostile.py"
 max=2000
 rss_bound=${PX_FLOOD_RSS_KB:-49152}
 in_p ip route add blackhole 10.99.0.0/16
+# shellcheck disable=SC2086
 px_start_proxy direct --route 10.99.0.0/16 --connect-timeout 3 --max-sessions "$max" \
-  --udp-timeout 2 --control "$IT_TMP/control"
+  --udp-timeout 2 --control "$IT_TMP/control" ${PX_FLOOD_PROXY_ARGS:-}
 base_fds=$(ls "/proc/$PX_PID/fd" | wc -l)
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$PX_PID/status"; }
 base_rss=$(rss)
@@ -39,6 +40,7 @@ while [ "$SECONDS" -lt "$until_s" ]; do  # samples through the flood and the fir
 done
 wait "$flood" || { cat flood.out >&2; it_fail "the SYN flood client failed"; }
 cat flood.out
+it_log "TUN queue drops in the SYN flood (txqueuelen $(in_c cat /sys/class/net/utcp0/tx_queue_len)): $(px_tun_tx_dropped)"
 it_log "during the flood: at most $peak_open open sessions, RSS at most $peak_rss kB (idle $base_rss kB)"
 [ "$peak_open" -gt 100 ] || it_fail "only $peak_open sessions ever open: the SYNs did not reach utcp-proxy"
 [ "$peak_open" -le "$max" ] || it_fail "$peak_open sessions open, above --max-sessions $max"

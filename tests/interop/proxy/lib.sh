@@ -272,6 +272,18 @@ px_world() {
   it_log "world up: danted :1080 :1081, tinyproxy :8888 :8889, target servers + dnsmasq"
 }
 
+# Names for P in C's own /etc/hosts (ip netns exec bind-mounts /etc/netns/<ns>/hosts; removed
+# with the namespace), and a resolver that fails at once for any other name: nameserver
+# 127.0.0.1 where nothing listens, so no query leaves the namespace or waits for a timeout.
+px_hosts() {
+  px_etc "$NS_C" hosts "127.0.0.1 localhost
+::1 localhost
+$P_ADDR socks.px.test http.px.test
+$P_ADDR6 socks6.px.test"
+  px_etc "$NS_C" resolv.conf "nameserver 127.0.0.1
+options timeout:1 attempts:1"
+}
+
 # The utcp-proxy flags for an upstream kind.
 px_upstream() {
   case $1 in
@@ -280,6 +292,9 @@ px_upstream() {
     http) echo "--http-proxy $P_ADDR:8888" ;;
     http-auth) echo "--http-proxy $P_ADDR:8889 --proxy-user $PX_USER --proxy-pass $PX_PASS" ;;
     direct) echo "--direct --interface c0" ;;
+    socks5-name) echo "--socks5 socks.px.test:1080" ;;    # names: px_hosts
+    socks5-name6) echo "--socks5 socks6.px.test:1080" ;;
+    http-name) echo "--http-proxy http.px.test:8888" ;;
     socks5-badauth) echo "--socks5 $P_ADDR:1081 --socks-user $PX_USER --socks-pass wrong" ;;
     http-badauth) echo "--http-proxy $P_ADDR:8889 --proxy-user $PX_USER --proxy-pass wrong" ;;
     *) it_fail "unknown upstream kind $1" ;;
@@ -311,6 +326,11 @@ px_start_proxy() {
   done
   cat "$IT_TMP/proxy.err" >&2
   it_fail "utcp-proxy ($kind) not ready after 10 s"
+}
+
+# Packets the kernel dropped because utcp-proxy's TUN queue (txqueuelen) was full.
+px_tun_tx_dropped() {  # [dev]
+  in_c cat "/sys/class/net/${1:-utcp0}/statistics/tx_dropped"
 }
 
 # Stops utcp-proxy with SIGTERM and checks it exits 0 within its drain time.

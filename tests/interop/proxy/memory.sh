@@ -18,7 +18,8 @@ px_world
 n=1000
 per_conn=${PX_MEM_PER_CONN:-16384}
 after_bound=${PX_MEM_AFTER_KB:-4096}
-px_start_proxy socks5
+# shellcheck disable=SC2086
+px_start_proxy socks5 ${PX_MEM_PROXY_ARGS:-}
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$PX_PID/status"; }
 base_fds=$(ls "/proc/$PX_PID/fd" | wc -l)
 # One connection first, so the start-up allocations of the first session are in the base.
@@ -53,11 +54,13 @@ cycle() {
   after=$(rss)
 }
 cycle
+it_log "TUN queue drops (txqueuelen $(in_c cat /sys/class/net/utcp0/tx_queue_len)): $(px_tun_tx_dropped)"
 it_log "VmRSS: $base kB before, $held kB with $n idle proxied connections ($(((held - base) * 1024 / n)) bytes each), $after kB after they closed"
 [ $(((held - base) * 1024)) -le $((per_conn * n)) ] ||
   it_fail "VmRSS $held kB with $n idle connections: more than $per_conn bytes each above $base kB"
 first_after=$after
 cycle
+it_log "TUN queue drops after the second round: $(px_tun_tx_dropped)"
 it_log "second round: $held kB with $n idle, $after kB after they closed ($((after - first_after)) kB above the first round's)"
 [ $((after - first_after)) -le "$after_bound" ] ||
   it_fail "VmRSS grew $((after - first_after)) kB over a second round of $n connections, bound $after_bound kB"

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "support/counters.hpp"
 #include "support/sim_net.hpp"
 #include "support/test_stream.hpp"
 
@@ -17,14 +18,6 @@ namespace utcp::test {
 namespace {
 
 constexpr uint16_t kPort = 7100;
-
-uint64_t counter(const Stack& s, std::string_view name) {
-  for (const auto& [k, v] : s.counters()) {
-    if (k == name) return v;
-  }
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
-}
 
 // Sends `len` bytes of the test stream from `from` on c and reads them all at s.
 void transfer(SimNet& net, SocketId c, SocketId s, size_t from, size_t len) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "support/counters.hpp"
 #include "support/sim_net.hpp"
 #include "utcp/posix.hpp"
 
@@ -59,12 +60,7 @@ class DgramTest : public ::testing::Test {
 
   void settle() { net.advance(std::chrono::milliseconds(50)); }
 
-  static uint64_t counter(const Stack& s, std::string_view name) {
-    for (const auto& [n, v] : s.counters()) {
-      if (n == name) return v;
-    }
-    return 0;
-  }
+  static uint64_t counter(const Stack& s, std::string_view name) { return test::counter(s, name); }
 
   // A UDP socket of `domain` on `side` bound to the wildcard and `port`.
   static int bound(Sockets& side, int domain, uint16_t port) {

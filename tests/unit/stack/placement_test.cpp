@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "support/counters.hpp"
 #include "support/scatter_device.hpp"
 #include "utcp/memory_link.hpp"
 #include "utcp/stack.hpp"
@@ -18,6 +19,8 @@
 
 namespace utcp {
 namespace {
+
+using test::counter;
 
 // Inserts 4 NOP option bytes after the TCP base header of every fourth bulk segment (IPv4
 // without options assumed), fixing lengths and both checksums: the header length placement
@@ -52,14 +55,6 @@ StackConfig config_for(Ipv4Addr addr, uint8_t seed) {
   c.address6 = Ipv6Addr(0xfd77, 0, 0, 0, 0, 0, 0, seed);  // distinct per stack
   for (size_t i = 0; i < c.secret.size(); ++i) c.secret[i] = static_cast<uint8_t>(seed + i);
   return c;
-}
-
-uint64_t counter(const Stack& s, std::string_view name) {
-  for (const auto& [k, v] : s.counters()) {
-    if (k == name) return v;
-  }
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
 }
 
 std::vector<uint8_t> pattern(size_t n, uint32_t seed) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "support/counters.hpp"
 #include "support/test_stream.hpp"
 #include "utcp/memory_link.hpp"
 #include "utcp/stack.hpp"
@@ -18,6 +19,8 @@
 
 namespace utcp {
 namespace {
+
+using test::counter;
 
 StackConfig config_for(Ipv4Addr addr, uint8_t seed) {
   StackConfig c;
@@ -155,14 +158,6 @@ TEST(PushApi, NothingPendingMeansNoDeadlineAndNoPacket) {
   w.a.input(std::span(out).first(rst), w.now);
   w.a.flush(w.now);
   EXPECT_EQ(w.a.error(c), std::make_error_code(std::errc::connection_refused));
-}
-
-uint64_t counter(const Stack& s, std::string_view name) {
-  for (const auto& [k, v] : s.counters()) {
-    if (k == name) return v;
-  }
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
 }
 
 TEST(PushApi, ABufferTooSmallDropsThePacketAndCountsIt) {

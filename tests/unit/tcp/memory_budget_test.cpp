@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "support/counters.hpp"
 #include "support/test_stream.hpp"
 #include "tcp/reassembly_queue.hpp"
 #include "tcp/receiver.hpp"
@@ -24,11 +25,7 @@ using test::stream;
 uint64_t counter(const MemoryBudget& b, std::string_view name) {
   std::vector<std::pair<std::string_view, uint64_t>> out;
   b.append_to(out);
-  for (auto [n, v] : out) {
-    if (n == name) return v;
-  }
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
+  return test::counter_in(out, name);
 }
 
 TEST(MemoryBudget, GrantsBelowTheMarkRefusesOutOfOrderUnderPressureAndAllAtTheLimit) {

@@ -9,18 +9,11 @@
 #include <string_view>
 #include <vector>
 
+#include "support/counters.hpp"
 #include "support/sim_net.hpp"
 
 namespace utcp::test {
 namespace {
-
-uint64_t counter(const Stack& s, std::string_view name) {
-  for (auto [n, v] : s.counters()) {
-    if (n == name) return v;
-  }
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
-}
 
 TEST(UdpMemoryBudget, QueuesPastTheStackBudgetDropAndCount) {
   SimNetConfig cfg;

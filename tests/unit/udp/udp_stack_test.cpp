@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/counters.hpp"
 #include "utcp/stack.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/ipv6.hpp"
@@ -19,6 +20,8 @@
 
 namespace utcp {
 namespace {
+
+using test::counter;
 
 const Ipv4Addr kA(10, 0, 0, 1);
 const Ipv4Addr kB(10, 0, 0, 2);
@@ -47,14 +50,6 @@ dev::DeviceCapabilities link_caps(size_t mtu) {
   dev::DeviceCapabilities c;
   c.mtu = mtu;
   return c;
-}
-
-uint64_t counter(const Stack& s, std::string_view name) {
-  for (const auto& [n, v] : s.counters()) {
-    if (n == name) return v;
-  }
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
 }
 
 struct Pair {

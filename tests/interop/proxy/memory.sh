@@ -20,6 +20,9 @@ per_conn=${PX_MEM_PER_CONN:-16384}
 after_bound=${PX_MEM_AFTER_KB:-4096}
 # shellcheck disable=SC2086
 px_start_proxy socks5 ${PX_MEM_PROXY_ARGS:-}
+# utcp-proxy's TUN queue (docs/proxy.md "Bursts of new connections"): 4096 unless told otherwise.
+qlen=$(in_c cat /sys/class/net/utcp0/tx_queue_len)
+[ -n "${PX_MEM_PROXY_ARGS:-}" ] || [ "$qlen" = 4096 ] || it_fail "utcp0's txqueuelen is $qlen, want 4096"
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$PX_PID/status"; }
 base_fds=$(ls "/proc/$PX_PID/fd" | wc -l)
 # One connection first, so the start-up allocations of the first session are in the base.
@@ -54,7 +57,7 @@ cycle() {
   after=$(rss)
 }
 cycle
-it_log "TUN queue drops (txqueuelen $(in_c cat /sys/class/net/utcp0/tx_queue_len)): $(px_tun_tx_dropped)"
+it_log "TUN queue drops (txqueuelen $qlen): $(px_tun_tx_dropped)"
 it_log "VmRSS: $base kB before, $held kB with $n idle proxied connections ($(((held - base) * 1024 / n)) bytes each), $after kB after they closed"
 [ $(((held - base) * 1024)) -le $((per_conn * n)) ] ||
   it_fail "VmRSS $held kB with $n idle connections: more than $per_conn bytes each above $base kB"

@@ -7,7 +7,6 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,7 +14,6 @@
 
 #include <atomic>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <random>
 #include <string>
@@ -32,30 +30,15 @@ namespace {
 const Ipv6Addr kKernel6(0xfd77, 0, 0, 0, 0, 0, 0, 1);
 const Ipv6Addr kStack6(0xfd77, 0, 0, 0, 0, 0, 0, 2);
 
-// SIOCSIFADDR on an AF_INET6 socket takes this (struct in6_ifreq, <linux/ipv6.h>, which
-// clashes with <netinet/in.h>).
-struct In6Ifreq {
-  in6_addr addr;
-  uint32_t prefix_len;
-  int ifindex;
-};
-
-// The kernel's side of the link: fd77::1/64 on the TUN (IPv6 enabled on it first, and
-// duplicate address detection off, so the address is usable at once rather than tentative).
-std::string add_kernel_address6(const std::string& ifname) {
-  const std::string conf = "/proc/sys/net/ipv6/conf/" + ifname + "/";
-  std::ofstream(conf + "disable_ipv6") << "0";
-  std::ofstream(conf + "accept_dad") << "0";
-  const int s = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return "SKIP: no IPv6 sockets in this kernel";
-  In6Ifreq req{};
-  std::memcpy(&req.addr, kKernel6.bytes.data(), 16);
-  req.prefix_len = 64;
-  req.ifindex = static_cast<int>(::if_nametoindex(ifname.c_str()));
-  const int rc = ::ioctl(s, SIOCSIFADDR, &req);
-  const int err = errno;
-  ::close(s);
-  return rc == 0 ? "" : std::string("SIOCSIFADDR (IPv6): ") + std::strerror(err);
+// The kernel's side of the link: fd77::1/64 on the TUN, added by TunDevice itself with
+// IFA_F_NODAD, so it is usable at once. (An address added with SIOCSIFADDR stays "tentative"
+// until the kernel's DAD work runs; under load a connect() in that window failed with
+// EADDRNOTAVAIL.)
+dev::TunOptions tun_options() {
+  dev::TunOptions tun;
+  tun.kernel_address = Ipv4Addr(10, 77, 0, 1);
+  tun.kernel_address6 = kKernel6;
+  return tun;
 }
 
 sockaddr_in6 sockaddr6(const Ipv6Addr& a, uint16_t port) {
@@ -92,11 +75,9 @@ bool write_all(int fd, const std::vector<uint8_t>& data) {
 }
 
 std::string echo_from_kernel(bool offload) {
-  dev::TunOptions tun;
-  tun.kernel_address = Ipv4Addr(10, 77, 0, 1);
+  dev::TunOptions tun = tun_options();
   tun.offload = offload;
   auto device = std::make_unique<dev::TunDevice>(tun);
-  if (auto e = add_kernel_address6(tun.name); !e.empty()) return e;
   // Destroyed before the server thread is joined: that ends a blocked accept() or read()
   // (operation_canceled) whatever happened on the kernel's side.
   auto iface = std::make_unique<Interface>(std::move(device));
@@ -155,12 +136,8 @@ TEST(Tcp6OverTun, KernelSocketEchoedByteExactWithoutOffload) {
 // The stack opens towards a kernel listener on fd77::1 and sends; the kernel reads it all.
 TEST(Tcp6OverTun, StackConnectsToAKernelListener) {
   UTCP_RUN_IN_NETNS([]() -> std::string {
-    dev::TunOptions tun;
-    tun.kernel_address = Ipv4Addr(10, 77, 0, 1);
-    auto device = std::make_unique<dev::TunDevice>(tun);
-    if (auto e = add_kernel_address6(tun.name); !e.empty()) return e;
+    auto device = std::make_unique<dev::TunDevice>(tun_options());
     const int l = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    // The wildcard: fd77::1 may still be tentative (duplicate address detection) just now.
     const sockaddr_in6 at = sockaddr6(Ipv6Addr(), 6000);
     if (::bind(l, reinterpret_cast<const sockaddr*>(&at), sizeof at) != 0 || ::listen(l, 4) != 0) {
       return std::string("kernel listen: ") + std::strerror(errno);

@@ -8,13 +8,15 @@
 #               C, which relays it to the same dante;
 #   no proxy    C's TCP goes to T by the kernel's routing through P (the upper bound).
 # Measured for each: iperf3 throughput up and down with 1 and 4 streams; connect-request-
-# response-close rate (one Python client, 100-byte echo); the relay's RSS when just started and
+# response-close rate (100-byte echo; 1, 4 and 16 client processes at once, against a one-
+# thread epoll echo server in T); the relay's RSS when just started and
 # with 1,000 idle proxied connections (on a fresh relay, not after the throughput runs); CPU seconds per GB moved (the relay processes:
 # utcp-proxy or redsocks, plus dante; and everything incl. both iperf3 ends). Runs of the three
 # set-ups are interleaved (mode by mode within each round) and the median is reported.
 #
-#   sudo bench/proxy-bench.sh [--quick] [--rounds N] [--out PREFIX]
+#   sudo bench/proxy-bench.sh [--quick] [--crr-only] [--rounds N] [--out PREFIX]
 # --quick: 2 s per throughput run, 2 s connection rate, 1 round (about a minute).
+# --crr-only: only the connection-rate rows (to compare a change of the dial path quickly).
 # Default: 8 s runs, 5 s rate, 3 rounds (several minutes: not on a shared machine's busy hours).
 # PROXY_BENCH_MODES="kernel none" leaves a set-up out. Writes PREFIX.{json,md,svg} (default bench/results/proxy-bench). utcp-proxy comes from
 # $UTCP_PROXY, else $UTCP_BUILD (default build/release, then build/dev)/tools/proxy/.
@@ -30,13 +32,15 @@ quick=0
 rounds=3
 secs=8
 crr_secs=5
+crr_only=0
 out="$root/bench/results/proxy-bench"
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 rounds=1 secs=2 crr_secs=2 ;;
+    --crr-only) crr_only=1 ;;
     --rounds) rounds=$2; shift ;;
     --out) out=$2; shift ;;
-    *) echo "usage: $0 [--quick] [--rounds N] [--out PREFIX]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--quick] [--crr-only] [--rounds N] [--out PREFIX]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -70,6 +74,21 @@ px_target
 px_danted
 px_daemon "$NS_T" iperf3 iperf3 -s -p 5201
 px_wait_port "$NS_T" tcp 5201
+CRR_PORT=7005
+px_daemon "$NS_T" crr-echo $PB echo "$CRR_PORT"
+px_wait_port "$NS_T" tcp "$CRR_PORT"
+# Thousands of connections a second end in TIME_WAIT at C (the client closes first, and so do
+# both relays towards dante) and at P (dante towards T). C's connect()s reuse them after a
+# second (tcp_tw_reuse, timestamps on both ends). Dante binds its outgoing sockets before
+# connect(), where that does not apply: P ran out of ports after ~28,000 connections in a
+# minute and every set-up measured after that collapsed (measured: 3,000 -> 180 conn/s). So P
+# keeps at most 4,096 (the kernel closes the rest at once; T's sockets are gone by then). C
+# keeps its TIME_WAITs (capping them there too slowed the kernel path's connections, whose
+# nftables redirect tracks each one). Per namespace, so only the bench's own.
+for ns in "$NS_C" "$NS_P"; do
+  ip netns exec "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="10000 64999"
+done
+in_p sysctl -qw net.ipv4.tcp_max_tw_buckets=4096
 cat >"$tmp/redsocks.conf" <<EOF
 base { log_debug = off; log_info = off; log = stderr; daemon = off; redirector = iptables; }
 redsocks { local_ip = 127.0.0.1; local_port = 12345; ip = $P_ADDR; port = 1080; type = socks5; }
@@ -210,15 +229,28 @@ for round in $(seq 1 "$rounds"); do
   for mode in $modes; do
     it_log "round $round: $mode"
     mode_up "$mode"
-    throughput "$mode" up1
-    throughput "$mode" down1 -R
-    throughput "$mode" up4 -P 4
-    throughput "$mode" down4 -P 4 -R
-    rate=$(in_c $PXPEER crr "$T_ADDR" "$crr_secs") || it_fail "$mode: connection rate"
-    record "$mode" crr "$rate"
-    it_log "$mode crr: $rate conn/s"
+    if [ "$crr_only" -eq 0 ]; then
+      throughput "$mode" up1
+      throughput "$mode" down1 -R
+      throughput "$mode" up4 -P 4
+      throughput "$mode" down4 -P 4 -R
+    fi
+    c0=$(relay_cpu)
+    conns=0
+    for clients in 1 4 16; do
+      key=crr$([ "$clients" -gt 1 ] && echo "$clients" || true)
+      rate=$(in_c $PB crr "$T_ADDR" "$CRR_PORT" "$crr_secs" "$clients") ||
+        it_fail "$mode: connection rate, $clients clients"
+      record "$mode" "$key" "$rate"
+      conns=$(awk -v a="$conns" -v r="$rate" -v s="$crr_secs" 'BEGIN { print a + r * s }')
+      it_log "$mode $key: $rate conn/s ($clients clients)"
+    done
+    if [ -n "$relay_pid" ]; then
+      c1=$(relay_cpu)
+      record "$mode" cpu_crr "$(awk -v a="$c0" -v b="$c1" -v n="$conns" 'BEGIN { printf "%.1f", (b - a) / n * 1e6 }')"
+    fi
     mode_down "$mode"
-    if [ "$round" -eq 1 ] && [ "$mode" != none ]; then
+    if [ "$round" -eq 1 ] && [ "$mode" != none ] && [ "$crr_only" -eq 0 ]; then
       # Memory on a fresh relay: what the throughput runs left in its heap does not count.
       mode_up "$mode"
       idle_rss "$mode"
@@ -233,6 +265,6 @@ if [[ " $modes " == *" hev "* ]]; then
   subject="utcp-proxy vs hev-socks5-tunnel ${hev_version:-(version unknown)} (MTU ${HEV_MTU:-8500}) vs "
 fi
 cpu_model=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
-title="utcp-proxy vs the kernel path vs no proxy, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) x $cpu_model, $([ "$quick" -eq 1 ] && echo "--quick" || echo "full"), load $(cut -d' ' -f1 /proc/loadavg)"
+title="utcp-proxy vs the kernel path vs no proxy, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) x $cpu_model, $([ "$quick" -eq 1 ] && echo "--quick" || echo "full")$([ "$crr_only" -eq 1 ] && echo " --crr-only" || true), load $(cut -d' ' -f1 /proc/loadavg)"
 mkdir -p "$(dirname "$out")"
 $PB report "$raw" "$out" "${title/#utcp-proxy vs /$subject}" "$rounds"

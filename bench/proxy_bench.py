@@ -7,11 +7,17 @@ report (JSON, Markdown table with ratios, SVG chart).
   proxy_bench.py iperf FILE                 -> "gbit bytes host_cpu_s remote_cpu_s"
   proxy_bench.py rss PID...                 -> summed VmRSS in KiB
   proxy_bench.py report RAW.tsv OUT_PREFIX TITLE ROUNDS
+  proxy_bench.py echo PORT                  -> echo server (one thread, epoll), runs until killed
+  proxy_bench.py crr HOST PORT SECS N       -> connect-request-response-close rate of N clients
 """
 import json
 import os
+import selectors
+import socket
+import struct
 import statistics
 import sys
+import time
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -53,6 +59,114 @@ def rss(pids):
     print(total)
 
 
+def echo(port):
+    """The connection-rate benchmark's echo server: one thread with epoll, no thread or
+    process per connection (the interop tests' threaded server costs more per connection than
+    the relays being compared). Echoes until EOF, then closes."""
+    sel = selectors.DefaultSelector()
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("0.0.0.0", port))
+    srv.listen(1024)
+    srv.setblocking(False)
+    sel.register(srv, selectors.EVENT_READ, None)
+    print("echo: serving", flush=True)
+    while True:
+        for key, _ in sel.select():
+            if key.data is None:
+                while True:
+                    try:
+                        c, _ = srv.accept()
+                    except BlockingIOError:
+                        break
+                    c.setblocking(False)
+                    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    sel.register(c, selectors.EVENT_READ, 1)
+                continue
+            c = key.fileobj
+            try:
+                data = c.recv(65536)
+                if data:
+                    c.sendall(data)  # 100 bytes: always fits the socket's buffer
+                    continue
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                pass
+            sel.unregister(c)
+            c.close()
+
+
+def crr_client(host, port, end, out):
+    """One sequential client: connect, 100-byte request, its echo, close, until `end`
+    (time.monotonic()); writes the count and the summed connect and request times (s)."""
+    msg = b"r" * 100
+    n = 0
+    t_conn = t_req = 0.0
+    while time.monotonic() < end:
+        t0 = time.monotonic()
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.settimeout(30)
+        s.connect((host, port))
+        t1 = time.monotonic()
+        s.sendall(msg)
+        got = b""
+        while len(got) < len(msg):
+            b = s.recv(4096)
+            if not b:
+                sys.exit("crr: the echo ended early")
+            got += b
+        if got != msg:
+            sys.exit("crr: the echo differs from the request")
+        t_req += time.monotonic() - t1
+        t_conn += t1 - t0
+        s.close()
+        n += 1
+    os.write(out, struct.pack("=qdd", n, t_conn, t_req))
+
+
+def crr(host, port, seconds, parallel):
+    """`parallel` processes (not threads: no shared interpreter lock), each a sequential
+    client, for `seconds`; prints the total rate (conn/s), and on stderr the mean connect()
+    and request-response times (where the time of one connection goes)."""
+    r, w = os.pipe()
+    start = time.monotonic() + 0.2  # all start together, after the forks
+    end = start + seconds
+    kids = []
+    for _ in range(parallel):
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            code = 0
+            try:
+                time.sleep(max(0.0, start - time.monotonic()))
+                crr_client(host, port, end, w)
+            except BaseException as e:  # noqa: BLE001 (the child reports, then exits)
+                print(f"crr: {e}", file=sys.stderr)
+                code = 1
+            os._exit(code)
+        kids.append(pid)
+    os.close(w)
+    failed = 0
+    for pid in kids:
+        _, status = os.waitpid(pid, 0)
+        failed += status != 0
+    data = b""
+    while chunk := os.read(r, 4096):
+        data += chunk
+    if failed:
+        sys.exit(f"crr: {failed} of {parallel} clients failed")
+    total = conn = req = 0
+    for i in range(0, len(data), 24):
+        n, tc, tr = struct.unpack("=qdd", data[i:i + 24])
+        total, conn, req = total + n, conn + tc, req + tr
+    if total:
+        print(f"crr: {total} connections, mean connect {conn / total * 1e6:.0f} us, "
+              f"request-response {req / total * 1e6:.0f} us", file=sys.stderr)
+    print(f"{total / seconds:.1f}")
+
+
 MODES = [("utcp", "utcp-proxy"), ("kernel", "kernel path (redsocks)"), ("none", "no proxy")]
 # Opt-in (HEV_SOCKS5_TUNNEL): shown, with its ratios, only when the run measured it.
 HEV = ("hev", "hev-socks5-tunnel")
@@ -62,7 +176,11 @@ METRICS = [
     ("down1", "throughput down, 1 stream", "Gbit/s", True, ">= kernel path"),
     ("up4", "throughput up, 4 streams", "Gbit/s", True, ">= kernel path"),
     ("down4", "throughput down, 4 streams", "Gbit/s", True, ">= kernel path"),
-    ("crr", "connect-request-response-close", "conn/s", True, ">= kernel path"),
+    ("crr", "connect-request-response-close, 1 client", "conn/s", True, ">= kernel path"),
+    ("crr4", "connect-request-response-close, 4 clients", "conn/s", True, ">= kernel path"),
+    ("crr16", "connect-request-response-close, 16 clients", "conn/s", True, ">= kernel path"),
+    ("cpu_crr", "proxy CPU per connection (relay + SOCKS server)", "CPU us/conn", False,
+     "<= kernel path"),
     ("rss_idle", "proxy RSS, 1,000 idle proxied connections", "MiB", False, "<= 6 MB"),
     ("rss_base", "proxy RSS, just started", "MiB", False, ""),
     ("cpu_proxy", "proxy CPU per GB (relay + SOCKS server)", "CPU s/GB", False, "<= kernel path"),
@@ -117,6 +235,8 @@ def report(raw, prefix, title, rounds):
              "utcp / kernel path | utcp / no proxy | goal |",
              "|---|---|---:|---:|---:|---:|---:|---|"]
     for r in rows:
+        if all(r[m] is None for m, _ in MODES):
+            continue  # not measured in this run (--crr-only)
         goal = f"{r['goal']}: **{r['verdict']}**" if r["verdict"] else r["goal"]
         lines.append(f"| {r['label']} | {r['unit']} | {fmt(r['utcp'])} | {fmt(r['kernel'])} | "
                      f"{fmt(r['none'])} | {fmt(r['ratio_kernel'])} | {fmt(r['ratio_none'])} | "
@@ -200,6 +320,10 @@ def main(argv):
         iperf(argv[2])
     elif cmd == "rss":
         rss(argv[2:])
+    elif cmd == "echo":
+        echo(int(argv[2]))
+    elif cmd == "crr":
+        crr(argv[2], int(argv[3]), float(argv[4]), int(argv[5]))
     elif cmd == "report":
         report(argv[2], argv[3], argv[4], int(argv[5]))
     else:

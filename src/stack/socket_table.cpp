@@ -20,7 +20,7 @@ uint32_t SocketTable::allocate(SocketKind kind) {
   return index;
 }
 
-uint32_t SocketTable::add_connection(const FourTuple& t, const tcp::Config& config,
+uint32_t SocketTable::add_connection(const FourTuple& t, tcp::SharedConfig config,
                                      const tcp::Env& env) {
   const uint32_t index = allocate(SocketKind::kConnection);
   Socket& s = sockets_[index];

@@ -26,33 +26,36 @@ enum class SocketKind : uint8_t { kFree, kListener, kConnection, kUdp };
 inline constexpr uint32_t kNoIndex = UINT32_MAX;
 
 struct Socket {
-  SocketKind kind = SocketKind::kFree;
+  // Fields ordered by alignment (8, 4, 2, 1 bytes): one record per socket, little padding.
   uint32_t gen = 0;
+  SocketKind kind = SocketKind::kFree;
   // Connection.
   std::unique_ptr<tcp::Connection> conn;
   FourTuple tuple;
   uint32_t listener = kNoIndex;  // index of the listener while not yet accepted
+  uint32_t flow_label = 0;       // IPv6: this connection's flow label (RFC 6437 §3), 0 over IPv4
+  std::error_code error;
+  // Listener.
+  uint32_t syn_backlog = 0;
+  uint32_t accept_backlog = 0;
+  uint32_t half_open = 0;
+  // UDP: the handle in udp::UdpSocketTable.
+  uint32_t udp = UINT32_MAX;
+  uint16_t port = 0;      // listener
+  uint16_t user_mss = 0;  // listener: TCP_MAXSEG for the connections it accepts (0: the stack's)
+  // Connection.
   bool in_accept_queue = false;
   bool released = false;  // the application gave up its handle (close/abort/never accepted)
   bool dirty = false;
   bool closed = false;  // the engine reached CLOSED
   bool peer_finished = false;
   bool connected = false;
-  bool in_table = false;    // reachable by its 4-tuple (until the engine reaches CLOSED)
-  bool orphan = false;      // closed by the application, still ending (stack/orphan_queue.hpp)
-  uint8_t tos = 0;          // Diffserv part of the TOS byte (RFC 9293 §3.9.1.9); ECN bits zero
-  uint32_t flow_label = 0;  // IPv6: this connection's flow label (RFC 6437 §3), 0 over IPv4
-  std::error_code error;
+  bool in_table = false;  // reachable by its 4-tuple (until the engine reaches CLOSED)
+  bool orphan = false;    // closed by the application, still ending (stack/orphan_queue.hpp)
+  uint8_t tos = 0;        // Diffserv part of the TOS byte (RFC 9293 §3.9.1.9); ECN bits zero
   // Listener.
-  uint16_t port = 0;
   bool listen_v4 = true;  // takes IPv4 SYNs to its port
   bool listen_v6 = true;  // takes IPv6 SYNs to its port
-  uint32_t syn_backlog = 0;
-  uint32_t accept_backlog = 0;
-  uint32_t half_open = 0;
-  uint16_t user_mss = 0;  // TCP_MAXSEG for the connections it accepts (0: the stack's)
-  // UDP: the handle in udp::UdpSocketTable (here, it fits the padding before accept_queue).
-  uint32_t udp = UINT32_MAX;
   IndexFifo accept_queue;
 };
 
@@ -62,10 +65,7 @@ class SocketTable {
   static constexpr uint32_t kIndexBits = 20;
   static constexpr uint32_t kIndexMask = (1u << kIndexBits) - 1;
 
-  explicit SocketTable(uint64_t hash_seed) : by_tuple_(1024, FourTupleHash(hash_seed)) {
-    listeners4_.fill(kNoIndex);
-    listeners6_.fill(kNoIndex);
-  }
+  explicit SocketTable(uint64_t hash_seed) : by_tuple_(1024, FourTupleHash(hash_seed)) {}
 
   Socket& operator[](uint32_t index) { return sockets_[index]; }
   const Socket& operator[](uint32_t index) const { return sockets_[index]; }
@@ -97,7 +97,7 @@ class SocketTable {
   // A fresh record of `kind` in a free slot (its generation advanced).
   uint32_t allocate(SocketKind kind);
   // A connection record for `t`, reachable by its 4-tuple.
-  uint32_t add_connection(const FourTuple& t, const tcp::Config& config, const tcp::Env& env);
+  uint32_t add_connection(const FourTuple& t, tcp::SharedConfig config, const tcp::Env& env);
   // Frees the slot (and a connection's 4-tuple); the generation survives for the next owner.
   void release(uint32_t index);
 
@@ -117,16 +117,23 @@ class SocketTable {
 
   // ---- listeners: one per port and family (a dual-stack listener holds both) ----
   uint32_t listener(uint16_t port, IpAddr::Family family) const {
-    return family == IpAddr::Family::kV6 ? listeners6_[port] : listeners4_[port];
+    if (!listeners_) return kNoIndex;
+    return family == IpAddr::Family::kV6 ? listeners_->v6[port] : listeners_->v4[port];
   }
   // Any listener on the port, of either family (a local port in use).
   bool port_listened(uint16_t port) const {
-    return listeners4_[port] != kNoIndex || listeners6_[port] != kNoIndex;
+    return listeners_ && (listeners_->v4[port] != kNoIndex || listeners_->v6[port] != kNoIndex);
   }
   // Registers (or with kNoIndex clears) the listener for the families it takes.
   void set_listener(uint16_t port, bool v4, bool v6, uint32_t index) {
-    if (v4) listeners4_[port] = index;
-    if (v6) listeners6_[port] = index;
+    if (!listeners_) {
+      if (index == kNoIndex) return;
+      listeners_ = std::make_unique<PortListeners>();
+      listeners_->v4.fill(kNoIndex);
+      listeners_->v6.fill(kNoIndex);
+    }
+    if (v4) listeners_->v4[port] = index;
+    if (v6) listeners_->v6[port] = index;
   }
 
   // ---- work to flush ----
@@ -150,8 +157,13 @@ class SocketTable {
   std::vector<Socket> sockets_;
   std::vector<uint32_t> free_slots_;
   std::unordered_map<FourTuple, uint32_t, FourTupleHash> by_tuple_;
-  std::array<uint32_t, 65536> listeners4_;  // port -> IPv4 listener index
-  std::array<uint32_t, 65536> listeners6_;  // port -> IPv6 listener index
+  // port -> listener index, per family: O(1) for every SYN. 512 KiB, so made at the first
+  // listen(): a Stack that only connects or forwards (utcp-proxy) never has it.
+  struct PortListeners {
+    std::array<uint32_t, 65536> v4;
+    std::array<uint32_t, 65536> v6;
+  };
+  std::unique_ptr<PortListeners> listeners_;
   std::vector<uint32_t> dirty_;
   size_t connection_count_ = 0;
 };

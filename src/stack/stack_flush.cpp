@@ -79,6 +79,7 @@ Stack::Impl::Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> h, StackCon
       device(d),
       caps(d.capabilities()),
       config(resolve(std::move(c), caps)),
+      tcp_config{config.tcp, config.tcp},
       isn(config.secret),
       ports(config.secret, config.ephemeral_ports),
       limiter(config.challenge_acks_per_second, config.challenge_acks_per_connection,
@@ -102,6 +103,8 @@ Stack::Impl::Impl(dev::Device& d, std::unique_ptr<stack::HeldDevice> h, StackCon
   // UDP receive queues share the connections' budget (StackConfig::buffer_memory_limit).
   udp.set_memory_budget(&memory);
   out.set_device_sums_above(config.tcp.tso_checksum_offload_above);
+  tcp_config[0].ip_header_len = 20;  // RFC 791 §3.1
+  tcp_config[1].ip_header_len = 40;  // RFC 8200 §3
   rx_storage.reset(new uint8_t[kBatch * kMaxPacket]);
   for (size_t i = 0; i < kBatch; ++i) {
     rx_slots[i].buf = std::span<uint8_t>(rx_storage.get() + i * kMaxPacket, kMaxPacket);
@@ -124,7 +127,8 @@ uint32_t Stack::Impl::new_connection(const stack::FourTuple& t) {
   tcp::Env env;
   env.challenge_acks = &limiter;
   env.memory = &memory;
-  const uint32_t index = sockets.add_connection(t, config.tcp, env);
+  const tcp::SharedConfig shared{&tcp_config[t.remote_addr.is_v6() ? 1 : 0]};
+  const uint32_t index = sockets.add_connection(t, shared, env);
   sockets[index].flow_label = flow_label(t);
   return index;
 }

@@ -58,6 +58,10 @@ struct Stack::Impl {
   dev::Device& device;
   dev::DeviceCapabilities caps;
   StackConfig config;
+  // config.tcp for IPv4 and IPv6 connections (the IP header the MSS leaves room for), shared
+  // by every connection until a socket option gives one its own copy (tcp::SharedConfig).
+  // Declared before `sockets`, whose connections point here.
+  std::array<tcp::Config, 2> tcp_config;
   tcp::IsnGenerator isn;
   stack::PortAllocator ports;
   tcp::ChallengeAckLimiter limiter;

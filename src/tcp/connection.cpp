@@ -12,26 +12,42 @@ namespace utcp::tcp {
 namespace {
 // RFC 9293 §3.7.1: the MSS is the MTU less the fixed IP header of the connection's family
 // (20 bytes for IPv4, 40 for IPv6: RFC 8200 §3) and the TCP header.
+uint8_t family_header_len(const Endpoints& ep) {
+  return ep.remote_addr.is_v6() ? 40 : 20;
+}
 Config for_family(Config cfg, const Endpoints& ep) {
-  cfg.ip_header_len = ep.remote_addr.is_v6() ? 40 : 20;
+  cfg.ip_header_len = family_header_len(ep);
   return cfg;
 }
 }  // namespace
 
 Connection::Connection(const Endpoints& ep, const Config& cfg, Env env)
+    : Connection(ep, std::make_unique<Config>(for_family(cfg, ep)), env) {}
+
+Connection::Connection(const Endpoints& ep, SharedConfig shared, Env env)
+    : Connection(ep,
+                 shared.cfg->ip_header_len == family_header_len(ep)
+                     ? nullptr
+                     : std::make_unique<Config>(for_family(*shared.cfg, ep)),
+                 env, shared.cfg) {}
+
+Connection::Connection(const Endpoints& ep, std::unique_ptr<Config> own, Env env,
+                       const Config* shared)
     : ep_(ep),
-      cfg_(for_family(cfg, ep)),
+      cfg_(own ? own.get() : shared),
+      own_cfg_(std::move(own)),
       env_(env),
-      sender_(cfg_),
-      receiver_(cfg_),
-      autotune_(cfg_.recv_buffer, cfg_.recv_buffer_max),
-      ecn_(cfg_.ecn) {
+      sender_(*cfg_),
+      receiver_(*cfg_),
+      autotune_(cfg_->recv_buffer, cfg_->recv_buffer_max),
+      ecn_(cfg_->ecn) {
   sender_.set_memory_budget(env_.memory);
   receiver_.set_memory_budget(env_.memory);
   autotune_.set_budget(env_.memory);
   // The window scale must cover what autotuning may grow the buffer to.
-  tcb_.rcv_wscale =
-      cfg_.window_scaling ? window_shift_for(std::max(cfg_.recv_buffer, cfg_.recv_buffer_max)) : 0;
+  tcb_.rcv_wscale = cfg_->window_scaling
+                        ? window_shift_for(std::max(cfg_->recv_buffer, cfg_->recv_buffer_max))
+                        : 0;
 }
 
 void Connection::open_active(Instant now, wire::SeqNum iss) {
@@ -80,7 +96,7 @@ size_t Connection::send_urgent(std::span<const uint8_t> data, Instant) {
 size_t Connection::recv(std::span<uint8_t> dst, Instant now) {
   const size_t n = receiver_.read(tcb_, dst);
   bytes_received_ += n;
-  if (n > 0 && cfg_.recv_buffer_max > cfg_.recv_buffer && is_synchronized(state_)) {
+  if (n > 0 && cfg_->recv_buffer_max > cfg_->recv_buffer && is_synchronized(state_)) {
     // Receive autotuning: the buffer follows the rate the application drains it per RTT.
     const Duration rtt = sender_.rto().has_sample() ? sender_.rto().srtt() : Duration{0};
     if (auto grown = autotune_.on_delivered(n, now, rtt, sender_.mss())) set_recv_buffer(*grown);
@@ -157,34 +173,36 @@ void Connection::abort(Instant now) {
 }
 
 void Connection::set_nodelay(bool on) {
-  cfg_.nodelay = on;
+  // The Sender holds the connection's setting; Config::nodelay is the initial one (so that
+  // the many connections that turn Nagle off keep sharing the Stack's Config).
   sender_.set_nodelay(on);
 }
 
 void Connection::set_keepalive(const KeepaliveConfig& k, Instant now) {
-  cfg_.keepalive = k;
+  own_config().keepalive = k;
   keepalive_sent_ = 0;
   arm_keepalive(now);
 }
 
 void Connection::set_user_timeout(Duration d) {
-  cfg_.user_timeout = d;
+  if (cfg_->user_timeout != d) own_config().user_timeout = d;
 }
 
 void Connection::set_path_mtu(uint16_t mtu) {
   // A device cuts a TSO segment at its own MTU, not at this path's: below the MTU the
   // connection started with, one MSS per segment, or every piece would draw another "too
   // big" (RFC 8201 §4, RFC 1191 §6.3).
-  if (mtu < cfg_.path_mtu) sender_.set_tso_max(0);
+  if (mtu < cfg_->path_mtu) sender_.set_tso_max(0);
   // RFC 1191 §6.2: never below 68.
-  cfg_.path_mtu = std::max<uint16_t>(mtu, 68);
+  const uint16_t path_mtu = std::max<uint16_t>(mtu, 68);
+  if (path_mtu != cfg_->path_mtu) own_config().path_mtu = path_mtu;
   if (is_synchronized(state_)) {
-    sender_.set_mss(effective_send_mss(tcb_.peer_mss, cfg_, tcb_.ts_enabled));
+    sender_.set_mss(effective_send_mss(tcb_.peer_mss, *cfg_, tcb_.ts_enabled));
   }
 }
 
 void Connection::set_user_mss(uint16_t mss) {
-  if (!is_synchronized(state_)) cfg_.mss = mss;
+  if (!is_synchronized(state_) && mss != cfg_->mss) own_config().mss = mss;
 }
 
 size_t Connection::send_unsent() const {
@@ -212,7 +230,7 @@ void Connection::on_icmp_error(IcmpError e, Instant now) {
 }
 
 void Connection::set_send_buffer(size_t bytes) {
-  cfg_.send_buffer = bytes;
+  if (bytes != cfg_->send_buffer) own_config().send_buffer = bytes;
   sender_.set_capacity(bytes);
 }
 
@@ -220,16 +238,26 @@ void Connection::set_recv_buffer(size_t bytes) {
   // Before the SYN the window scale follows the new size; afterwards the buffer may only grow,
   // because the window already offered must not shrink (RFC 9293 §3.8.6.2.2).
   if (state_ == State::kClosed || state_ == State::kListen) {
-    cfg_.recv_buffer = bytes;
+    if (bytes != cfg_->recv_buffer) own_config().recv_buffer = bytes;
     tcb_.rcv_wscale =
-        cfg_.window_scaling ? window_shift_for(std::max(bytes, cfg_.recv_buffer_max)) : 0;
+        cfg_->window_scaling ? window_shift_for(std::max(bytes, cfg_->recv_buffer_max)) : 0;
     autotune_.set_capacity(bytes);
-  } else if (bytes > cfg_.recv_buffer) {
-    cfg_.recv_buffer = bytes;
+  } else if (bytes > cfg_->recv_buffer) {
+    own_config().recv_buffer = bytes;
   } else {
     return;
   }
-  receiver_.set_capacity(cfg_.recv_buffer);
+  receiver_.set_capacity(cfg_->recv_buffer);
+}
+
+Config& Connection::own_config() {
+  // Copy-on-write: the first option this connection changes gives it a Config of its own; the
+  // rest keep reading the Stack's.
+  if (!own_cfg_) {
+    own_cfg_ = std::make_unique<Config>(*cfg_);
+    cfg_ = own_cfg_.get();
+  }
+  return *own_cfg_;
 }
 
 void Connection::end_time_wait() {
@@ -244,7 +272,7 @@ void Connection::enter_time_wait(Instant now) {
   enter(State::kTimeWait);
   // RFC 9293 §3.10.7.4: only the 2*MSL timer runs in TIME-WAIT.
   timers_.stop_all();
-  timers_.set(TimerKind::kTimeWait, now + 2 * cfg_.msl);
+  timers_.set(TimerKind::kTimeWait, now + 2 * cfg_->msl);
 }
 
 void Connection::terminate(ErrorReason reason) {
@@ -263,12 +291,12 @@ void Connection::queue_rst(wire::SeqNum seq, wire::SeqNum ack, bool with_ack) {
 }
 
 void Connection::arm_keepalive(Instant now) {
-  if (!cfg_.keepalive.enabled || (state_ != State::kEstablished && state_ != State::kCloseWait)) {
+  if (!cfg_->keepalive.enabled || (state_ != State::kEstablished && state_ != State::kCloseWait)) {
     timers_.stop(TimerKind::kKeepalive);
     return;
   }
   // RFC 1122 §4.2.3.6: probe only after the connection was idle for the keepalive time.
-  const Duration wait = keepalive_sent_ == 0 ? cfg_.keepalive.idle : cfg_.keepalive.interval;
+  const Duration wait = keepalive_sent_ == 0 ? cfg_->keepalive.idle : cfg_->keepalive.interval;
   const Instant base = keepalive_sent_ == 0 ? last_recv_ : now;
   timers_.set(TimerKind::kKeepalive, std::max(base + wait, now));
 }
@@ -278,13 +306,13 @@ void Connection::after_input(Instant now) {
   if (state_ == State::kClosed || state_ == State::kListen || state_ == State::kTimeWait) return;
   receiver_.set_idle_threshold(sender_.rto().rto());  // quick ACKs restart after this silence
   if (receiver_.ack_demand() == AckDemand::kDelayed) {
-    timers_.set_if_idle(TimerKind::kDelayedAck, now + cfg_.delayed_ack);
+    timers_.set_if_idle(TimerKind::kDelayedAck, now + cfg_->delayed_ack);
   } else if (receiver_.ack_demand() == AckDemand::kNone) {
     timers_.stop(TimerKind::kDelayedAck);
   }
-  if (cfg_.user_timeout.count() > 0 && sender_.has_outstanding(tcb_) &&
+  if (cfg_->user_timeout.count() > 0 && sender_.has_outstanding(tcb_) &&
       timers_.running(TimerKind::kRetransmit)) {
-    timers_.set(TimerKind::kUserTimeout, sender_.outstanding_since() + cfg_.user_timeout);
+    timers_.set(TimerKind::kUserTimeout, sender_.outstanding_since() + cfg_->user_timeout);
   } else {
     timers_.stop(TimerKind::kUserTimeout);
   }
@@ -292,8 +320,8 @@ void Connection::after_input(Instant now) {
   // An orphan in FIN-WAIT-2 waits for the peer's FIN only so long (Config::fin_wait2_timeout);
   // the TIME-WAIT timer serves, as in Linux: its expiry deletes the TCB. A FIN that does come
   // moves to TIME-WAIT, which sets the timer to 2*MSL afresh.
-  if (state_ == State::kFinWait2 && app_closed_ && cfg_.fin_wait2_timeout.count() > 0) {
-    timers_.set_if_idle(TimerKind::kTimeWait, now + cfg_.fin_wait2_timeout);
+  if (state_ == State::kFinWait2 && app_closed_ && cfg_->fin_wait2_timeout.count() > 0) {
+    timers_.set_if_idle(TimerKind::kTimeWait, now + cfg_->fin_wait2_timeout);
   }
 }
 
@@ -302,16 +330,16 @@ void Connection::on_retransmit_timeout(Instant now) {
   const unsigned count = sender_.on_retransmit_timeout(tcb_, timers_, now);
   // RFC 1122 §4.2.3.5: give up after R2 (SYN: syn_retries, SYN-ACK of a passive open:
   // synack_retries, data: max_retransmits).
-  const unsigned limit = !syn_phase ? cfg_.max_retransmits
-                         : passive_ ? cfg_.synack_retries
-                                    : cfg_.syn_retries;
+  const unsigned limit = !syn_phase ? cfg_->max_retransmits
+                         : passive_ ? cfg_->synack_retries
+                                    : cfg_->syn_retries;
   if (count > limit) {
     terminate(ErrorReason::kTimedOut);
     return;
   }
   // RFC 1122 §4.2.3.5 / RFC 9293 §3.8.3 (SHLD-9): R1 reached before R2; the application is
   // told once per segment, and the connection keeps retransmitting.
-  if (cfg_.r1_retransmits != 0 && count == cfg_.r1_retransmits) {
+  if (cfg_->r1_retransmits != 0 && count == cfg_->r1_retransmits) {
     soft_error_ = SoftError{SoftError::Kind::kRetransmitThreshold};
     events_.push(Event{EventKind::kSoftError});
   }
@@ -319,7 +347,7 @@ void Connection::on_retransmit_timeout(Instant now) {
 }
 
 void Connection::on_keepalive_timeout(Instant now) {
-  if (keepalive_sent_ >= cfg_.keepalive.count) {
+  if (keepalive_sent_ >= cfg_->keepalive.count) {
     terminate(ErrorReason::kTimedOut);  // RFC 1122 §4.2.3.6: the peer is dead
     return;
   }
@@ -328,11 +356,11 @@ void Connection::on_keepalive_timeout(Instant now) {
     keepalive_probe_ = true;
     ++keepalive_sent_;
   }
-  timers_.set(TimerKind::kKeepalive, now + cfg_.keepalive.interval);
+  timers_.set(TimerKind::kKeepalive, now + cfg_->keepalive.interval);
 }
 
 Instant Connection::memory_release_deadline() const {
-  if (cfg_.idle_release.count() <= 0 || state_ == State::kClosed) return kNever;
+  if (cfg_->idle_release.count() <= 0 || state_ == State::kClosed) return kNever;
   // Only what release_idle_memory() would free counts, so the deadline is kNever right after
   // it ran (or while every buffer holds data): it never fires twice for one idle period.
   if (sender_.releasable() + receiver_.releasable() == 0) return kNever;
@@ -340,7 +368,7 @@ Instant Connection::memory_release_deadline() const {
   // tcp_memory_pressure); a deadline set before the pressure began stays as it was.
   const bool pressure = env_.memory != nullptr && env_.memory->under_pressure();
   return std::max(last_recv_, sender_.last_send()) +
-         (pressure ? cfg_.idle_release / 8 : cfg_.idle_release);
+         (pressure ? cfg_->idle_release / 8 : cfg_->idle_release);
 }
 
 void Connection::release_idle_memory() {
@@ -373,7 +401,7 @@ void Connection::on_timeout(Instant now) {
     // probes; unanswered ones are retransmissions like any other and give up at R2 (RFC 1122
     // §4.2.3.5), as Linux does. Without this a peer that vanishes behind a zero window (or an
     // attacker advertising one) holds the connection forever.
-    if (sender_.probes_unanswered() >= cfg_.max_retransmits) {
+    if (sender_.probes_unanswered() >= cfg_->max_retransmits) {
       terminate(ErrorReason::kTimedOut);
       return;
     }

@@ -5,6 +5,7 @@
 // and events. It never reads a clock, touches a socket or allocates per segment.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <utility>
@@ -67,12 +68,22 @@ struct SoftError {
   friend constexpr bool operator==(SoftError, SoftError) = default;
 };
 
+// A Config that outlives the connection (the Stack's own), shared instead of copied: a
+// connection copies it only when a socket option changes one of its fields.
+struct SharedConfig {
+  const Config* cfg;
+};
+
 class Connection {
  public:
   // Largest header poll_transmit writes: callers size buffers as this plus effective_mss().
   static constexpr size_t kMaxHeaderLen = wire::kTcpHeaderMax;
 
+  // Keeps a copy of `cfg`.
   explicit Connection(const Endpoints& ep, const Config& cfg = {}, Env env = {});
+  // Reads `shared` until an option changes (its ip_header_len must match ep's family, or it is
+  // copied at once).
+  Connection(const Endpoints& ep, SharedConfig shared, Env env);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -164,7 +175,11 @@ class Connection {
   State state() const { return state_; }
   const Endpoints& endpoints() const { return ep_; }
   const Tcb& tcb() const { return tcb_; }
-  const Config& config() const { return cfg_; }
+  // The options in force (nodelay: the initial one; Sender::nodelay() holds the current).
+  const Config& config() const { return *cfg_; }
+  // Whether this connection holds a Config of its own (an option changed it, or it was made
+  // with a Config to copy): memory accounting and the sharing test.
+  bool owns_config() const { return own_cfg_ != nullptr; }
   const Timers& timers() const { return timers_; }
   const Sender& sender() const { return sender_; }
   const Receiver& receiver() const { return receiver_; }
@@ -207,6 +222,9 @@ class Connection {
   void challenge_ack(Instant now);
 
   // connection.cpp
+  Connection(const Endpoints& ep, std::unique_ptr<Config> own, Env env,
+             const Config* shared = nullptr);
+  Config& own_config();
   bool below_notsent_lowat() const;
   void enter(State s);
   void enter_time_wait(Instant now);
@@ -225,31 +243,32 @@ class Connection {
   size_t emit_syn(std::span<uint8_t> buf, Instant now);
 
   Endpoints ep_;
-  Config cfg_;
+  const Config* cfg_;                // own_cfg_ or the Stack's
+  std::unique_ptr<Config> own_cfg_;  // copy-on-write (own_config())
   Env env_;
-  State state_ = State::kClosed;
+  // Ordered by alignment (8, 4, 1 bytes) so that the object carries little padding.
   Tcb tcb_;
   Sender sender_;
   Receiver receiver_;
   Timers timers_;
-  EventQueue events_;
-  ErrorReason error_ = ErrorReason::kNone;
-  std::optional<SoftError> soft_error_;
+  Instant last_recv_{};
+  uint64_t segs_in_ = 0;
+  uint64_t bytes_received_ = 0;
+  RcvAutotune autotune_;
+  ChallengeAckLimiter::ConnectionBudget challenge_budget_;  // RFC 5961 §7, this connection's
   std::optional<PendingRst> pending_rst_;
-
+  EcnState ecn_;
+  uint32_t keepalive_sent_ = 0;
+  uint32_t notsent_lowat_ = UINT32_MAX;
+  EventQueue events_;
+  std::optional<SoftError> soft_error_;
+  State state_ = State::kClosed;
+  ErrorReason error_ = ErrorReason::kNone;
+  uint8_t last_ecn_ = 0;
   bool peer_offered_wscale_ = false;  // both SYNs carry Window Scale (RFC 7323 §2.2)
   bool passive_ = false;     // came from LISTEN (RFC 9293 §3.10.7.4 first check, RST in SYN-RCVD)
   bool app_closed_ = false;  // close() called: reads are over
   bool keepalive_probe_ = false;
-  uint32_t keepalive_sent_ = 0;
-  Instant last_recv_{};
-  RcvAutotune autotune_;
-  EcnState ecn_;
-  uint8_t last_ecn_ = 0;
-  uint64_t segs_in_ = 0;
-  uint64_t bytes_received_ = 0;
-  uint32_t notsent_lowat_ = UINT32_MAX;
-  ChallengeAckLimiter::ConnectionBudget challenge_budget_;  // RFC 5961 §7, this connection's
 };
 
 }  // namespace utcp::tcp

@@ -31,7 +31,7 @@ TcpInfo Connection::tcp_info() const {
   i.ssthresh = sender_.cc().ssthresh();
   i.snd_wnd = tcb_.snd_wnd;
   i.rcv_wnd = tcb_.rcv_adv.distance_from(tcb_.rcv_nxt);
-  i.rcv_space = static_cast<uint32_t>(std::min<size_t>(cfg_.recv_buffer, UINT32_MAX));
+  i.rcv_space = static_cast<uint32_t>(std::min<size_t>(cfg_->recv_buffer, UINT32_MAX));
 
   const RtoEstimator& rto = sender_.rto();
   i.srtt_us = rto.has_sample() ? static_cast<uint64_t>(rto.srtt().count()) : 0;

@@ -46,7 +46,7 @@ void Connection::on_segment(const wire::TcpRepr& seg, Instant now, uint8_t ecn) 
 
 void Connection::apply_peer_syn(const wire::TcpRepr& seg, Instant now) {
   receiver_.on_syn(tcb_, seg.seq);
-  const Negotiated n = negotiate(cfg_, seg.options);
+  const Negotiated n = negotiate(*cfg_, seg.options);
   tcb_.peer_mss = n.peer_mss;
   peer_offered_wscale_ = n.window_scaling;
   if (n.window_scaling) {
@@ -155,7 +155,7 @@ void Connection::challenge_ack(Instant now) {
 
 void Connection::enter_established(Instant now) {
   enter(State::kEstablished);
-  sender_.on_synchronized(effective_send_mss(tcb_.peer_mss, cfg_, tcb_.ts_enabled));
+  sender_.on_synchronized(effective_send_mss(tcb_.peer_mss, *cfg_, tcb_.ts_enabled));
   events_.push(Event{EventKind::kConnected});
   // A CLOSE issued in SYN-RECEIVED was queued until now (RFC 9293 §3.10.4).
   if (sender_.fin_queued()) enter(State::kFinWait1);
@@ -191,7 +191,7 @@ void Connection::on_segment_synchronized(const wire::TcpRepr& seg, Instant now) 
       }
       if (state_ == State::kTimeWait && seg.has(kFin) && !seg.has(kRst)) {
         // A retransmitted FIN: our last ACK was lost. ACK again and restart 2*MSL (§3.10.7.4).
-        timers_.set(TimerKind::kTimeWait, now + 2 * cfg_.msl);
+        timers_.set(TimerKind::kTimeWait, now + 2 * cfg_->msl);
       }
       return;
     }
@@ -318,7 +318,7 @@ void Connection::process_text(const wire::TcpRepr& seg, wire::SeqNum text_seq, I
     // is acknowledged; in TIME-WAIT it also restarts the 2*MSL wait.
     if (fin || !seg.payload.empty()) receiver_.require_ack_now();
     if (fin && state_ == State::kTimeWait) {
-      timers_.set(TimerKind::kTimeWait, now + 2 * cfg_.msl);
+      timers_.set(TimerKind::kTimeWait, now + 2 * cfg_->msl);
     }
     return;
   }

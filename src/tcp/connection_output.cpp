@@ -36,10 +36,10 @@ size_t Connection::emit(wire::TcpRepr& repr, std::span<uint8_t> buf, const SendP
       receiver_.sack_pending()) {
     // RFC 2018 §4: up to 3 blocks beside timestamps (4 without); never growing a full segment
     // past the path MTU.
-    const size_t hdrs = size_t{cfg_.ip_header_len} + wire::kTcpHeaderMin;
+    const size_t hdrs = size_t{cfg_->ip_header_len} + wire::kTcpHeaderMin;
     const size_t room =
         std::min<size_t>(wire::kTcpHeaderMax - wire::kTcpHeaderMin,
-                         cfg_.path_mtu > hdrs + len ? cfg_.path_mtu - hdrs - len : 0);
+                         cfg_->path_mtu > hdrs + len ? cfg_->path_mtu - hdrs - len : 0);
     const size_t base = repr.options.encoded_len();
     size_t max_blocks = tcb_.ts_enabled ? 3 : 4;
     while (max_blocks > 0 && base + 4 + 8 * max_blocks > room) --max_blocks;
@@ -60,8 +60,8 @@ size_t Connection::emit(wire::TcpRepr& repr, std::span<uint8_t> buf, const SendP
   last_ecn_ = static_cast<uint8_t>(ecn_.codepoint(new_data, false, false));
   if (new_data && ecn_.cwr_pending()) repr.flags |= kCwr;
   // A TSO segment the device cuts and checksums itself needs no checksum from us.
-  const size_t above = cfg_.tso_checksum_offload_above;
-  const bool device_sums = above != 0 && cfg_.ip_header_len + hlen + len > above &&
+  const size_t above = cfg_->tso_checksum_offload_above;
+  const bool device_sums = above != 0 && cfg_->ip_header_len + hlen + len > above &&
                            (repr.flags & ~(kAck | kPsh | kFin)) == 0;
   const size_t n = repr.emit(buf, ep_.local_addr, ep_.remote_addr, !device_sums);
   if (n > 0 && new_data && (repr.flags & kCwr)) ecn_.commit_cwr();
@@ -79,7 +79,7 @@ size_t Connection::emit_syn(std::span<uint8_t> buf, Instant now) {
     r = make_repr(kSyn, tcb_.iss);
     r.flags |= ecn_.syn_flags();
     r.window = receiver_.syn_window(tcb_, false);
-    r.options = syn_options(cfg_, tcb_.rcv_wscale, tsval);
+    r.options = syn_options(*cfg_, tcb_.rcv_wscale, tsval);
   } else {
     r = make_repr(kSyn | kAck, tcb_.iss);
     r.flags |= ecn_.syn_ack_flags();
@@ -88,7 +88,7 @@ size_t Connection::emit_syn(std::span<uint8_t> buf, Instant now) {
     n.window_scaling = peer_offered_wscale_;
     n.timestamps = tcb_.ts_enabled;
     n.sack = tcb_.sack_enabled;
-    r.options = syn_ack_options(cfg_, n, tcb_.rcv_wscale, tsval, tcb_.ts_recent);
+    r.options = syn_ack_options(*cfg_, n, tcb_.rcv_wscale, tsval, tcb_.ts_recent);
   }
   const size_t len = emit(r, buf, nullptr);
   if (len > 0) sender_.on_sent(tcb_, timers_, tcb_.iss, 1, false, now);

@@ -23,8 +23,8 @@ void CubicCongestion::init(uint32_t mss, uint32_t initial_window_segments) {
   w_max_ = k_ = w_est_ = cwnd_prior_ = cwnd_epoch_ = 0;
   epoch_.reset();
   after_timeout_ = false;
-  undo_.reset();
-  hystart_.reset(iw_);
+  undo_valid_ = false;
+  if (hystart_) hystart_->reset(iw_);
   ack_train_.reset(iw_);
   w_max_from_slow_start_ = false;
 }
@@ -81,9 +81,9 @@ void CubicCongestion::on_ack(uint32_t bytes_acked, uint32_t /*flight_size*/, Ins
     if (opt_.hystart) {
       // RFC 9406 §4.2: slow-start growth, divided by CSS_GROWTH_DIVISOR in CSS; never past
       // ssthresh (after a timeout slow start runs up to it).
-      const uint32_t inc = hystart_.on_ack(bytes_acked, cwnd());
+      const uint32_t inc = hystart_->on_ack(bytes_acked, cwnd());
       cwnd_ = std::min(cwnd_ + inc, double(ssthresh_));
-      if (hystart_.phase() == HyStart::Phase::kDone) {
+      if (hystart_->phase() == HyStart::Phase::kDone) {
         ssthresh_ = cwnd();  // RFC 9406 §4.2: enter congestion avoidance
         cwnd_prior_ = cwnd_ / smss_;
       }
@@ -122,7 +122,9 @@ CubicCongestion::Saved CubicCongestion::save() const {
 }
 
 void CubicCongestion::reduce(uint32_t flight_size, bool ecn) {
-  undo_ = save();
+  if (!undo_) undo_ = std::make_unique<Saved>();
+  *undo_ = save();
+  undo_valid_ = true;
   const double cwnd_seg = cwnd_ / smss_;
   // RFC 9438 §4.7 fast convergence, then §4.6 Figure 5. A loss in slow start leaves W_max at a
   // cwnd that grew for another round trip after the drop (to twice the flight for a paced
@@ -165,7 +167,7 @@ void CubicCongestion::on_rto(uint32_t flight_size, Instant /*now*/) {
   reduce(flight_size, false);
   cwnd_ = smss_;
   after_timeout_ = true;
-  hystart_.reset(smss_);
+  if (hystart_) hystart_->reset(smss_);
   ack_train_.reset(smss_);
 }
 
@@ -177,13 +179,13 @@ void CubicCongestion::on_idle(Duration idle, Duration rto) {
 
 void CubicCongestion::on_rtt_sample(Duration rtt, Duration srtt) {
   srtt_ = srtt;
-  if (opt_.hystart && cwnd_ < ssthresh_) hystart_.on_rtt_sample(rtt);
+  if (hystart_ && cwnd_ < ssthresh_) hystart_->on_rtt_sample(rtt);
   ack_train_.on_rtt_sample(rtt);
 }
 
 void CubicCongestion::on_spurious_undo() {
   // RFC 9438 §4.9: restore cwnd, ssthresh, W_max, K and the epoch from before the reduction.
-  if (!undo_) return;
+  if (!undo_valid_) return;
   const Saved& s = *undo_;
   cwnd_ = std::max(cwnd_, s.cwnd);
   ssthresh_ = s.ssthresh;
@@ -195,7 +197,7 @@ void CubicCongestion::on_spurious_undo() {
   epoch_ = s.epoch;
   w_max_from_slow_start_ = s.w_max_from_slow_start;
   after_timeout_ = false;
-  undo_.reset();
+  undo_valid_ = false;
 }
 
 void CubicCongestion::on_not_cwnd_limited(Duration elapsed) {
@@ -209,7 +211,7 @@ void CubicCongestion::on_nvp_expired() {
   ssthresh_ = std::max(ssthresh_, static_cast<uint32_t>(std::min(before * 0.75, 4294967295.0)));
   cwnd_ = std::max(before / 2, double(iw_));
   epoch_.reset();
-  undo_.reset();
+  undo_valid_ = false;
 }
 
 }  // namespace utcp::tcp

@@ -7,6 +7,7 @@
 // optionally with HyStart++ (RFC 9406). Window arithmetic is in double-precision segments, as
 // the RFC states it; cwnd() rounds down to bytes.
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "tcp/ack_train.hpp"
@@ -34,7 +35,10 @@ class CubicCongestion final : public CongestionControl {
   // RFC 9438 §4.3: alpha_cubic = 3 * (1 - beta) / (1 + beta).
   static constexpr double kAlpha = 3.0 * (1.0 - kBeta) / (1.0 + kBeta);
 
-  explicit CubicCongestion(CubicOptions opt = {}) : ack_train_(opt.ack_train_percent), opt_(opt) {
+  explicit CubicCongestion(CubicOptions opt = {})
+      : hystart_(opt.hystart ? std::make_unique<HyStart>() : nullptr),
+        ack_train_(opt.ack_train_percent),
+        opt_(opt) {
     init(536, 10);
   }
 
@@ -65,7 +69,8 @@ class CubicCongestion final : public CongestionControl {
   double w_est() const { return w_est_; }
   double cwnd_segments() const { return cwnd_ / smss_; }
   bool in_slow_start() const { return cwnd_ < ssthresh_; }
-  const HyStart& hystart() const { return hystart_; }
+  // Only with CubicOptions::hystart (the state exists only then).
+  const HyStart& hystart() const { return *hystart_; }
   const AckTrain& ack_train() const { return ack_train_; }
 
   // RFC 9438 Figure 1: W_cubic(t) in segments, t in seconds since the epoch.
@@ -92,8 +97,12 @@ class CubicCongestion final : public CongestionControl {
   double cwnd_prior_ = 0;
   double cwnd_epoch_ = 0;
   std::optional<Instant> epoch_;  // t_epoch; unset until the first ACK in avoidance
-  std::optional<Saved> undo_;
-  HyStart hystart_;
+  // Per connection, so kept out of line: what the last reduction changed (RFC 9438 §4.9 undo),
+  // allocated at the connection's first reduction and reused after it (never per segment;
+  // most connections never reduce), and RFC 9406 state only when HyStart++ is on.
+  std::unique_ptr<Saved> undo_;
+  bool undo_valid_ = false;
+  std::unique_ptr<HyStart> hystart_;
   AckTrain ack_train_;
   uint32_t smss_ = 536;
   uint32_t iw_segments_ = 10;

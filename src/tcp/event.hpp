@@ -75,7 +75,7 @@ constexpr std::string_view to_string(ErrorReason r) {
 class EventQueue {
  public:
   void push(Event e) {
-    for (size_t i = 0; i < size_; ++i) {
+    for (unsigned i = 0; i < size_; ++i) {
       if (ring_[(head_ + i) % kCap] == e) return;  // already waiting: coalesce
     }
     if (size_ == kCap) return;  // cannot happen: at most one per distinct event
@@ -94,8 +94,8 @@ class EventQueue {
  private:
   static constexpr size_t kCap = 16;  // > number of distinct (kind, reason) pairs ever queued
   std::array<Event, kCap> ring_{};
-  size_t head_ = 0;
-  size_t size_ = 0;
+  uint32_t head_ = 0;  // one per connection: 32 bits, not size_t (kCap is 16)
+  uint32_t size_ = 0;
 };
 
 }  // namespace utcp::tcp

@@ -35,8 +35,9 @@ class Rack {
   static constexpr int kReoWndPersist = 16;  // RFC 8985 §6.2 step 4
   // Window of the min-RTT filter (§6.2 step 1 SHOULD: adapt to a longer path).
   static constexpr Duration kMinRttWindow{10'000'000};
-  // Entries of the log at the first transmission (a power of two).
-  static constexpr size_t kInitialRing = 16;
+  // Entries of the log at the first transmission (a power of two): an idle connection sent a
+  // few segments; a bulk one doubles it a few times once, never per segment.
+  static constexpr size_t kInitialRing = 4;
 
   Rack();
 

@@ -113,19 +113,20 @@ class Receiver {
 
   ReassemblyQueue queue_;
   SackBlockGenerator sack_;
-  uint32_t mss_;  // the most the peer may put in one segment (our announced MSS)
-  AckDemand demand_ = AckDemand::kNone;
+  // Ordered by alignment (4, 8, 1 bytes): no padding inside the connection.
+  uint32_t mss_;                  // the most the peer may put in one segment (our announced MSS)
   uint32_t unacked_bytes_ = 0;    // in-order bytes received since the last ACK we sent
   uint32_t largest_segment_ = 0;  // biggest payload seen: "full-sized" for the ACK-every-2 rule
   wire::SeqNum read_seq_;         // sequence number of the next byte recv() returns
-  Duration ato_;                  // the ACK delay (Config::delayed_ack)
-  Duration idle_threshold_;       // silence after which quick ACKs restart (the RTO)
-  Instant last_data_{};           // when in-order data last arrived
-  unsigned quick_acks_ = 0;       // quick ACKs left (Linux icsk_ack.quick)
-  bool data_seen_ = false;        // any data arrived yet
-  bool pingpong_ = false;         // interactive: our replies carry the ACKs
-  bool fin_pending_ = false;      // a FIN arrived ahead of missing data
   wire::SeqNum fin_seq_;
+  unsigned quick_acks_ = 0;  // quick ACKs left (Linux icsk_ack.quick)
+  Duration ato_;             // the ACK delay (Config::delayed_ack)
+  Duration idle_threshold_;  // silence after which quick ACKs restart (the RTO)
+  Instant last_data_{};      // when in-order data last arrived
+  AckDemand demand_ = AckDemand::kNone;
+  bool data_seen_ = false;    // any data arrived yet
+  bool pingpong_ = false;     // interactive: our replies carry the ACKs
+  bool fin_pending_ = false;  // a FIN arrived ahead of missing data
   bool fin_received_ = false;
 };
 

@@ -32,13 +32,13 @@ PacerConfig pacer_config(const Config& cfg) {
 Sender::Sender(const Config& cfg)
     : buf_(cfg.send_buffer),
       snd_tune_(cfg.send_buffer, cfg.send_buffer_max),
-      iw_segments_(cfg.initial_window_segments),
       cc_(make_congestion_control(cfg.congestion_control)),
       rto_(rto_config(cfg, cfg.rto_initial)),
+      iw_segments_(cfg.initial_window_segments),
       tso_max_(cfg.tso_max_bytes),
-      nodelay_(cfg.nodelay),
       lr_(LossRecoveryOptions{.rack = cfg.rack}),
-      pacer_(pacer_config(cfg)) {
+      pacer_(pacer_config(cfg)),
+      nodelay_(cfg.nodelay) {
   if (!cc_) cc_ = std::make_unique<RenoCongestion>();  // unknown name: fall back to Reno
   cc_->init(mss_, iw_segments_);
 }

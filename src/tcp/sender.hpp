@@ -54,6 +54,7 @@ class Sender {
   void set_mss(uint32_t eff_mss);
   uint32_t mss() const { return mss_; }
   void set_nodelay(bool on) { nodelay_ = on; }
+  bool nodelay() const { return nodelay_; }
   // Segments of several MSS for the device to cut (Config::tso_max_bytes); 0: one MSS each.
   void set_tso_max(uint32_t bytes) { tso_max_ = bytes; }
   // Linux's TCP_CORK: while on, a segment shorter than the MSS is held (full ones go) until
@@ -189,46 +190,47 @@ class Sender {
   }
   void arm_loss_timer(const Tcb& tcb, Timers& timers, Instant now);
 
+  // Ordered by alignment (8, 4, 1 bytes) so that the object, one per connection, carries
+  // little padding.
   SendBuffer buf_;
   SndAutotune snd_tune_;
   CwndValidation cwv_;
-  uint32_t iw_segments_;
   std::unique_ptr<CongestionControl> cc_;
   RtoEstimator rto_;
+  uint32_t iw_segments_;
   uint32_t mss_ = 536;
-  uint32_t tso_max_ = 0;  // Config::tso_max_bytes
-  bool nodelay_ = false;
+  uint32_t tso_max_ = 0;       // Config::tso_max_bytes
   wire::SeqNum snd_sml_;       // end of the last short segment sent (Minshall's refinement)
   WriteMarks writes_;          // where unacknowledged writes end (PSH)
   wire::SeqNum last_new_seq_;  // start of the most recent segment of new data (TLP, RFC 8985 §7.3)
-
-  bool syn_acked_ = false;
-  bool fin_queued_ = false;
   wire::SeqNum fin_seq_;
 
   LossRecovery lr_;
   Pacer pacer_;
-  bool loss_probe_due_ = false;  // the PTO fired: the next plan() is a tail loss probe
   uint64_t rto_count_ = 0;
   uint64_t bytes_sent_ = 0;
   uint64_t bytes_acked_ = 0;
   uint64_t segs_out_ = 0;
 
   // RTT timing of one segment at a time when timestamps are off (Karn's rule).
-  bool timing_ = false;
-  wire::SeqNum rtt_seq_;
   Instant rtt_start_{};
+  Instant last_send_{};
+  Instant outstanding_since_{};
+  wire::SeqNum rtt_seq_;
+  unsigned timeouts_ = 0;  // consecutive retransmission timeouts since SND.UNA last advanced
+  unsigned persist_backoff_ = 0;
+  unsigned probes_unanswered_ = 0;
 
+  bool nodelay_ = false;
+  bool syn_acked_ = false;
+  bool fin_queued_ = false;
+  bool loss_probe_due_ = false;  // the PTO fired: the next plan() is a tail loss probe
+  bool timing_ = false;          // rtt_seq_ is being timed (Karn's rule)
   bool syn_retransmitted_ = false;
-  unsigned timeouts_ = 0;    // consecutive retransmission timeouts since SND.UNA last advanced
   bool force_send_ = false;  // persist timer fired: probe or override SWS once
   bool cork_ = false;        // TCP_CORK
   bool more_ = false;        // MSG_MORE on the last write
   bool cork_timer_ = false;  // the persist timer runs as the cork ceiling, not as a probe
-  unsigned persist_backoff_ = 0;
-  unsigned probes_unanswered_ = 0;
-  Instant last_send_{};
-  Instant outstanding_since_{};
 };
 
 }  // namespace utcp::tcp

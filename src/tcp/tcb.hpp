@@ -22,15 +22,13 @@ struct Tcb {
       0;  // RFC 5961 §5.2 MAX.SND.WND; also the SWS "maximum window" (§3.8.6.2.1)
   SeqNum snd_wl1;
   SeqNum snd_wl2;
-  SeqNum snd_up;  // one past the last urgent byte we sent (RFC 6093)
-  bool snd_up_valid = false;
+  SeqNum snd_up;  // one past the last urgent byte we sent (RFC 6093); see snd_up_valid
 
   // Receive sequence space.
   SeqNum irs;
   SeqNum rcv_nxt;
   SeqNum rcv_adv;  // right edge of the window we offered; never moves left (RFC 9293 §3.8.6.2.2)
-  SeqNum rcv_up;   // one past the last urgent byte the peer marked
-  bool rcv_up_valid = false;
+  SeqNum rcv_up;   // one past the last urgent byte the peer marked; see rcv_up_valid
   SeqNum last_ack_sent;  // RFC 7323 §4.3 Last.ACK.sent
 
   // Negotiated options (RFC 7323, RFC 9293 §3.7.1).
@@ -42,6 +40,9 @@ struct Tcb {
   Instant ts_recent_time{};
   uint32_t ts_offset = 0;   // per-connection random offset added to our timestamp clock
   uint16_t peer_mss = 536;  // RFC 9293 §3.7.1: 536 when the peer sends no MSS option
+  // Whether snd_up / rcv_up mean anything (here, not beside them: no padding in the TCB).
+  bool snd_up_valid = false;
+  bool rcv_up_valid = false;
 };
 
 }  // namespace utcp::tcp

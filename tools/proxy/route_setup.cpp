@@ -193,9 +193,11 @@ void RouteSetup::remove_all() noexcept {
 }
 
 bool RouteSetup::prepare_upstream_socket(int fd, std::string& error) const {
+  // The family matters only when IPv6 leaves by an interface of its own; otherwise asking
+  // would be one system call per upstream connection for nothing.
   int domain = AF_UNSPEC;
   socklen_t len = sizeof domain;
-  if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) {
+  if (!outbound6_.empty() && ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) {
     error = "upstream socket: SO_DOMAIN: " + errno_text(errno);
     return false;
   }

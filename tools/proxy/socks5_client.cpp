@@ -18,7 +18,7 @@ constexpr uint8_t kAtypV6 = 4;
 }  // namespace
 
 Socks5Handshake::Socks5Handshake(Command command, Target target,
-                                 std::optional<Credentials> credentials)
+                                 std::optional<Credentials> credentials, Send send)
     : command_(command), target_(std::move(target)), credentials_(std::move(credentials)) {
   // RFC 1928 §5: a domain name is one length octet and at most 255 octets of name.
   if (target_.domain.size() > 255) {
@@ -41,6 +41,13 @@ Socks5Handshake::Socks5Handshake(Command command, Target target,
   // password then answers X'FF').
   out_ = {kVersion, 1, kMethodNone};
   if (credentials_) out_ = {kVersion, 2, kMethodNone, kMethodUserPass};
+  if (send == Send::kPipelined && !credentials_) {
+    // Only "none" offered: its sub-negotiation is empty, so the request comes next whatever
+    // the server says (if it refuses the method, the request is never read).
+    queue_request();
+    phase_ = Phase::kMethod;
+    request_sent_early_ = true;
+  }
 }
 
 std::span<const uint8_t> Socks5Handshake::output() const {
@@ -149,7 +156,11 @@ void Socks5Handshake::handle_message() {
         return;
       }
       if (m[1] == kMethodNone) {
-        queue_request();
+        if (request_sent_early_) {
+          phase_ = Phase::kReply;
+        } else {
+          queue_request();
+        }
       } else if (m[1] == kMethodUserPass && credentials_) {
         // RFC 1929 §2: VER ULEN UNAME PLEN PASSWD.
         out_.push_back(kAuthVersion);

@@ -3,9 +3,11 @@
 // The client side of a SOCKS5 handshake (RFC 1928 §3-6, RFC 1929), sans-IO: the caller writes
 // output() to the server, feeds what it reads to input(), and watches state(). Method
 // negotiation, then username/password authentication when credentials are given, then one
-// request (CONNECT or UDP ASSOCIATE). Messages are sent one at a time, each after the answer to
-// the previous one (some servers drop bytes that arrive before they asked for them). Whatever the
-// server sends, the result is kDone or kFailed with a one-line error(); nothing is trusted.
+// request (CONNECT or UDP ASSOCIATE). By default messages are sent one at a time, each after the
+// answer to the previous one (some servers drop bytes that arrive before they asked for them);
+// Send::kPipelined sends the request right behind the greeting when no credentials are given (see
+// the constructor). Whatever the server sends, the result is kDone or kFailed with a one-line
+// error(); nothing is trusted.
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -21,10 +23,17 @@ namespace utcp::proxy {
 class Socks5Handshake {
  public:
   enum class Command : uint8_t { kConnect = 1, kUdpAssociate = 3 };
+  // kPipelined: with no credentials the greeting offers only "no authentication", whose
+  // sub-negotiation is empty (RFC 1928 §3), so the request is known before the server answers
+  // and goes out in the same write: one round trip to the server less per connection. The
+  // server's answer is checked as before (X'FF' or an unoffered method still fail). With
+  // credentials the server picks the method, so the messages go one at a time regardless.
+  enum class Send : uint8_t { kStepByStep, kPipelined };
 
   // A target or credentials that cannot be encoded (a name or a user name longer than 255
   // bytes, an empty user name) leave the handshake kFailed at once, with nothing to send.
-  Socks5Handshake(Command command, Target target, std::optional<Credentials> credentials);
+  Socks5Handshake(Command command, Target target, std::optional<Credentials> credentials,
+                  Send send = Send::kStepByStep);
 
   std::span<const uint8_t> output() const;       // bytes to write to the server now
   void consume_output(size_t n);                 // that many were written
@@ -63,6 +72,7 @@ class Socks5Handshake {
   std::vector<uint8_t> in_;  // the part of the current message read so far (< 263 bytes)
   uint8_t reply_ = 0xff;
   bool got_reply_ = false;
+  bool request_sent_early_ = false;  // kPipelined: the request followed the greeting
   std::string error_;
   Endpoint bound_;
   std::string bound_domain_;

@@ -2,7 +2,6 @@
 #include "tcp_relay.hpp"
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -156,10 +155,9 @@ void TcpRelay::on_dialed(uint64_t id, DialResult result) {
   s->sock = sock;
   s->fd = result.fd;
   by_sock_[sock] = id;
-  // Relayed bytes are forwarded as they come: no Nagle delay on either side.
+  // Relayed bytes are forwarded as they come: no Nagle delay on either side (the upstream
+  // socket got TCP_NODELAY from UpstreamDial before its connect()).
   stack_.set_nodelay(sock, true);
-  const int one = 1;
-  ::setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   s->down.append(result.early);  // the destination spoke first (fits: a handshake read)
   if (SessionRecord* r = log_.find(id)) r->bytes_down += result.early.size();
   s->deadline = config_.tcp_idle_timeout.count() > 0
@@ -172,6 +170,7 @@ void TcpRelay::on_dialed(uint64_t id, DialResult result) {
 void TcpRelay::on_fd(uint64_t id, uint32_t events) {
   Session* s = by_id(id);
   if (!s) return;
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) s->up_readable = true;
   if (events & EPOLLERR) {
     int err = 0;
     socklen_t len = sizeof err;
@@ -252,10 +251,13 @@ void TcpRelay::pump(Session& s) {
     // (MSG_TRUNC: dropped without a copy): the rest stays in the kernel's buffer, so this
     // direction holds nothing, and a client that does not read closes the upstream's window.
     s.down_blocked = false;
-    while (!s.upstream_eof && s.down.empty()) {
+    while (!s.upstream_eof && s.down.empty() && s.up_readable) {
       const ssize_t n = ::recv(s.fd, scratch_.data(), scratch_.size(), MSG_PEEK);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && again(errno)) break;
+      if (n < 0 && again(errno)) {
+        s.up_readable = false;  // until epoll reports EPOLLIN (watched below)
+        break;
+      }
       if (n < 0) return finish(s, "upstream-reset", true, false, std::strerror(errno));
       if (n == 0) {
         s.upstream_eof = true;
@@ -278,6 +280,9 @@ void TcpRelay::pump(Session& s) {
         s.down_blocked = true;  // utcp's send buffer is full: wait for its writable readiness
         break;
       }
+      // Less than asked for: the socket had no more just now, so another peek would find
+      // nothing (EAGAIN); epoll reports what comes next (or the EOF).
+      if (got.size() < scratch_.size()) s.up_readable = false;
     }
     if (s.upstream_eof && s.down.empty() && !s.down_shut) {
       stack_.shutdown_write(s.sock, ec);  // our FIN after what was sent (RFC 9293 §3.10.4)

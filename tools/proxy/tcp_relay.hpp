@@ -81,6 +81,9 @@ class TcpRelay {
     bool queued = false;                 // in work_
     bool up_slow = false;                // the last write upstream was partial: small reads
     bool down_blocked = false;           // utcp took less than the upstream had: no EPOLLIN
+    // The upstream socket may have bytes: false after a read found none, true again when epoll
+    // reports it (the fd is watched for EPOLLIN meanwhile), so pump() does not ask in vain.
+    bool up_readable = false;
   };
 
   void start(const ConnectionRequest& request);

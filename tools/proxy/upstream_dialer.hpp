@@ -41,7 +41,7 @@ enum class DialFailure : uint8_t {
 
 struct DialResult {
   DialFailure failure = DialFailure::kNone;
-  int fd = -1;                 // connected and through the handshake; the callee owns it now
+  int fd = -1;  // connected, through the handshake, TCP_NODELAY set; the callee owns it now
   std::vector<uint8_t> early;  // bytes after the proxy's reply: the destination's first bytes
   std::string error;           // one line when failed
   // SessionRecord::end's word for the failure: "refused", "unreachable", "prohibited",
@@ -74,7 +74,8 @@ class UpstreamDial {
 
   void start_connect(const Endpoint& to);
   void on_events(uint32_t events);
-  void pump_handshake();
+  // Writes what the handshake has to send, then reads (when `readable`) until EAGAIN.
+  void pump_handshake(bool readable);
   void finish_ok();
   void fail(DialFailure why, std::string error);
   // The same, reported from the loop's next round (the caller may be the constructor).

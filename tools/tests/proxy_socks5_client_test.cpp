@@ -44,6 +44,62 @@ TEST(Socks5Client, ConnectWithoutAuthenticationIpv4) {
   EXPECT_TRUE(h.output().empty());
 }
 
+TEST(Socks5Client, PipelinedRequestFollowsTheGreetingInOneWrite) {
+  Socks5Handshake h(Cmd::kConnect, v4_target(), std::nullopt, Socks5Handshake::Send::kPipelined);
+  // RFC 1928 §3 greeting offering only "none", then §4's request, before any answer.
+  EXPECT_EQ(take_output(h), (Bytes{5, 1, 0, 5, 1, 0, 1, 10, 81, 0, 2, 0x1f, 0x90}));
+  EXPECT_FALSE(h.got_reply());
+  // The method answer, the reply and the destination's first bytes, a byte at a time.
+  const Bytes in = {5, 0, 5, 0, 0, 1, 10, 80, 0, 2, 0x30, 0x39};
+  for (size_t i = 0; i < in.size(); ++i) {
+    EXPECT_EQ(h.state(), HandshakeState::kInProgress) << i;
+    EXPECT_EQ(h.input(Bytes{in[i]}), 1u) << i;
+    EXPECT_TRUE(h.output().empty()) << i;  // nothing more to send: the request went already
+  }
+  EXPECT_EQ(h.state(), HandshakeState::kDone);
+  EXPECT_EQ(h.reply_code(), 0);
+  EXPECT_EQ(h.bound().port, 12345);
+  EXPECT_EQ(h.input(Bytes{'S', 'S', 'H'}), 0u);  // the relay's
+}
+
+TEST(Socks5Client, PipelinedAnswersAreStillChecked) {
+  using Send = Socks5Handshake::Send;
+  {
+    Socks5Handshake h(Cmd::kConnect, v4_target(), std::nullopt, Send::kPipelined);
+    take_output(h);
+    h.input(Bytes{5, 0xff});  // no acceptable method: the request is never read
+    EXPECT_EQ(h.state(), HandshakeState::kFailed);
+    EXPECT_FALSE(h.got_reply());
+    EXPECT_NE(h.error().find("--socks-user"), std::string::npos) << h.error();
+  }
+  {
+    Socks5Handshake h(Cmd::kConnect, v4_target(), std::nullopt, Send::kPipelined);
+    take_output(h);
+    h.input(Bytes{5, 2});  // a method that was not offered
+    EXPECT_EQ(h.state(), HandshakeState::kFailed);
+    EXPECT_NE(h.error().find("not offered"), std::string::npos) << h.error();
+  }
+  {
+    Socks5Handshake h(Cmd::kConnect, v4_target(), std::nullopt, Send::kPipelined);
+    take_output(h);
+    EXPECT_EQ(h.input(Bytes{5, 0, 5, 5}), 4u);  // method "none", then REP 5 refused
+    EXPECT_EQ(h.state(), HandshakeState::kFailed);
+    EXPECT_EQ(h.reply_code(), 5);
+  }
+}
+
+TEST(Socks5Client, PipeliningIsNotUsedWithCredentials) {
+  // The server chooses between "none" and username/password: what follows depends on it.
+  Socks5Handshake h(Cmd::kConnect, v4_target(), Credentials{"al", "pw1"},
+                    Socks5Handshake::Send::kPipelined);
+  EXPECT_EQ(take_output(h), (Bytes{5, 2, 0, 2}));
+  EXPECT_TRUE(h.output().empty());
+  h.input(Bytes{5, 2});
+  EXPECT_EQ(take_output(h), (Bytes{1, 2, 'a', 'l', 3, 'p', 'w', '1'}));
+  h.input(Bytes{1, 0});
+  EXPECT_EQ(take_output(h), (Bytes{5, 1, 0, 1, 10, 81, 0, 2, 0x1f, 0x90}));
+}
+
 TEST(Socks5Client, BytesAfterTheReplyBelongToTheRelay) {
   Socks5Handshake h(Cmd::kConnect, v4_target(), std::nullopt);
   take_output(h);

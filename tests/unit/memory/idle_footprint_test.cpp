@@ -42,7 +42,7 @@ Opened open_connections(SimNet& net, SocketId listener, size_t n) {
   return o;
 }
 
-TEST(IdleFootprint, EstablishedConnectionsHoldUnderTwoAndAQuarterKibEach) {
+TEST(IdleFootprint, EstablishedConnectionsHoldUnderNineteenHundredBytesEach) {
   SimNetConfig cfg;
   cfg.b.accept_backlog = 1024;
   cfg.b.syn_backlog = 1024;
@@ -63,9 +63,12 @@ TEST(IdleFootprint, EstablishedConnectionsHoldUnderTwoAndAQuarterKibEach) {
   std::printf("heap per established idle socket: %zu bytes\n", per_socket);
   // The connection object, its congestion controller, the 4-tuple table entry and a share of
   // the stack's per-socket vectors. Before the lazy allocation of the loss-recovery logs and
-  // of listener-only state it was about 4.4 KiB; 2.25 KiB leaves room for the dual-stack
-  // 4-tuple (40 bytes, in the socket and the table) and the pacer's state (2,125 measured).
-  EXPECT_LE(per_socket, 2304u);
+  // of listener-only state it was about 4.4 KiB; 2,205 B with the dual-stack 4-tuple, the
+  // pacer and CUBIC's ACK-train detector; 1,786 B since the connections share the Stack's
+  // tcp::Config (a copy each would be 232 B more: this bound fails then), CUBIC keeps its
+  // undo state and HyStart++ out of line and the connection's fields are packed (issue 14).
+  constexpr size_t kIdleSocketBound = 1900;
+  EXPECT_LE(per_socket, kIdleSocketBound);
   EXPECT_GE(per_socket, sizeof(void*));  // the counter does see the connections
 }
 
@@ -129,7 +132,7 @@ TEST(IdleFootprint, BuffersAreFreedOnceTrafficStops) {
       "once idle\n",
       handshake_only, busy, idle);
   EXPECT_LE(idle, handshake_only + 64);
-  EXPECT_LE(idle, 2304u);  // as above
+  EXPECT_LE(idle, 1900u);  // as above
   for (SocketId c : o.clients) EXPECT_NE(net.a().readiness(c) & ready::kConnected, 0u);
 
   // They work again, on fresh storage.

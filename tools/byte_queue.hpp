@@ -16,7 +16,10 @@ namespace utcp::tools {
 
 class ByteQueue {
  public:
-  explicit ByteQueue(size_t capacity) : capacity_(capacity) {}
+  // Offsets are 32-bit (a queue per connection, thousands at once: 24 bytes each when empty).
+  static constexpr size_t kMaxCapacity = UINT32_MAX;
+  explicit ByteQueue(size_t capacity)
+      : capacity_(static_cast<uint32_t>(std::min(capacity, kMaxCapacity))) {}
 
   std::span<const uint8_t> data() const { return {buf_.get() + head_, tail_ - head_}; }
   bool empty() const { return head_ == tail_; }
@@ -34,7 +37,7 @@ class ByteQueue {
     if (tail_ == alloc_ && head_ > 0) compact();
     return {buf_.get() + tail_, alloc_ - tail_};
   }
-  void commit(size_t n) { tail_ += n; }
+  void commit(size_t n) { tail_ += static_cast<uint32_t>(n); }
 
   // Stores as much of `bytes` as the capacity allows, growing the storage only to what is
   // then held; returns how many were taken.
@@ -49,12 +52,12 @@ class ByteQueue {
       }
     }
     std::memcpy(buf_.get() + tail_, bytes.data(), n);
-    tail_ += n;
+    tail_ += static_cast<uint32_t>(n);
     return n;
   }
 
   void consume(size_t n) {
-    head_ += n;
+    head_ += static_cast<uint32_t>(n);
     if (head_ == tail_) head_ = tail_ = 0;
   }
 
@@ -74,17 +77,17 @@ class ByteQueue {
   void reallocate(size_t bytes) {
     std::unique_ptr<uint8_t[]> fresh(new uint8_t[bytes]);
     if (!empty()) std::memcpy(fresh.get(), buf_.get() + head_, size());
-    tail_ = size();
+    tail_ = static_cast<uint32_t>(size());
     head_ = 0;
     buf_ = std::move(fresh);
-    alloc_ = bytes;
+    alloc_ = static_cast<uint32_t>(bytes);
   }
 
   std::unique_ptr<uint8_t[]> buf_;
-  size_t capacity_;
-  size_t alloc_ = 0;
-  size_t head_ = 0;
-  size_t tail_ = 0;
+  uint32_t capacity_;
+  uint32_t alloc_ = 0;
+  uint32_t head_ = 0;
+  uint32_t tail_ = 0;
 };
 
 }  // namespace utcp::tools

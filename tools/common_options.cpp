@@ -546,13 +546,17 @@ int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& b
     std::fprintf(stderr, "%s: %s (see --help)\n", app.get_name().c_str(), e.what());
     return 2;
   }
+  return run_body(app.get_name(), body);
+}
+
+int run_body(const std::string& tool_name, const std::function<int()>& body) {
   try {
     return body();
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "%s: %s (see --help)\n", app.get_name().c_str(), e.what());
+    std::fprintf(stderr, "%s: %s (see --help)\n", tool_name.c_str(), e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: %s\n", app.get_name().c_str(), e.what());
+    std::fprintf(stderr, "%s: %s\n", tool_name.c_str(), e.what());
     return 1;
   }
 }

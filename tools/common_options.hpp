@@ -164,5 +164,8 @@ class SignalWatcher {
 // Parses argv with `app` and runs `body`, turning exceptions into "<tool>: <what>" and
 // exit status 1; a bad command line (CLI11's errors, UsageError) is one line and status 2.
 int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& body);
+// run_main's second half: runs `body` (after the command line was parsed, and its parser
+// perhaps freed), with the same messages and exit statuses for what it throws.
+int run_body(const std::string& tool_name, const std::function<int()>& body);
 
 }  // namespace utcp::tools

@@ -5,12 +5,14 @@
 #include <cstdlib>
 #include <vector>
 
+#include "base/plain_math.hpp"
+
 namespace utcp::tools {
 
 namespace {
 
 Duration seconds(double s) {
-  return Duration(static_cast<int64_t>(std::llround(s * 1e6)));
+  return Duration(round_to_int64(s * 1e6));
 }
 
 // A positive decimal number of at most 10^7, or nullopt.

@@ -100,7 +100,16 @@ class EventLoop {
   bool process_requested_ = false;
   uint64_t wakeups_ = 0;
 
-  std::unordered_map<int, std::shared_ptr<FdCallback>> fds_;
+  // Indexed by descriptor (they are small and dense): a server or proxy watches thousands, and
+  // a slot is just its callback. A callback runs moved out of its slot (it may remove or
+  // replace itself, or add descriptors that grow the table); `generation` tells whether the
+  // slot still belongs to it afterwards.
+  struct FdSlot {
+    FdCallback callback;
+    uint32_t generation = 0;
+    bool watched = false;
+  };
+  std::vector<FdSlot> fds_;
   struct Hook {
     HookId id;
     std::function<void()> fn;  // empty once removed, until the round running hooks ends

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/plain_math.hpp"
+
 namespace utcp::dev {
 
 FaultPipeline::FaultPipeline(const FaultConfig& config, size_t max_len, uint64_t seed)
@@ -90,7 +92,7 @@ Instant FaultPipeline::bottleneck_departure(size_t len, Instant now, bool& dropp
   }
   const double new_tat_us = std::max(tat_us_, depart_us) + static_cast<double>(len) * us_per_byte;
   tat_us_ = new_tat_us;
-  return instant_from_us(static_cast<int64_t>(std::llround(depart_us)));
+  return instant_from_us(round_to_int64(depart_us));
 }
 
 void FaultPipeline::enqueue(std::span<const uint8_t> packet, Instant release) {

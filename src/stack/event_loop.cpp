@@ -78,7 +78,11 @@ void EventLoop::add_fd(int fd, uint32_t events, FdCallback callback) {
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
     fail(errno, "EventLoop::add_fd " + std::to_string(fd));
   }
-  fds_[fd] = std::make_shared<FdCallback>(std::move(callback));
+  if (static_cast<size_t>(fd) >= fds_.size()) fds_.resize(static_cast<size_t>(fd) + 1);
+  FdSlot& slot = fds_[static_cast<size_t>(fd)];
+  slot.callback = std::move(callback);
+  slot.watched = true;
+  ++slot.generation;
 }
 
 void EventLoop::modify_fd(int fd, uint32_t events) {
@@ -91,7 +95,13 @@ void EventLoop::modify_fd(int fd, uint32_t events) {
 }
 
 void EventLoop::remove_fd(int fd) {
-  if (fds_.erase(fd) == 0) return;
+  if (fd < 0 || static_cast<size_t>(fd) >= fds_.size() || !fds_[static_cast<size_t>(fd)].watched) {
+    return;
+  }
+  FdSlot& slot = fds_[static_cast<size_t>(fd)];
+  slot.watched = false;
+  slot.callback = nullptr;
+  ++slot.generation;
   // A descriptor closed before removal has already left the epoll set; ignore that error.
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
 }
@@ -178,10 +188,14 @@ void EventLoop::run_once(Instant deadline) {
 }
 
 void EventLoop::dispatch(int fd, uint32_t events) {
-  auto it = fds_.find(fd);
-  if (it == fds_.end()) return;  // removed by an earlier callback in this batch
-  std::shared_ptr<FdCallback> callback = it->second;  // survives remove_fd() inside the call
-  (*callback)(events);
+  const size_t i = static_cast<size_t>(fd);
+  if (i >= fds_.size() || !fds_[i].watched) return;  // removed by an earlier callback
+  // Moved out while it runs, so remove_fd() or add_fd() inside the call cannot destroy it.
+  const uint32_t generation = fds_[i].generation;
+  FdCallback callback = std::move(fds_[i].callback);
+  callback(events);
+  FdSlot& slot = fds_[i];  // fds_ may have grown meanwhile
+  if (slot.generation == generation) slot.callback = std::move(callback);
 }
 
 void EventLoop::run_posted() {

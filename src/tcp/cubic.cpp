@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/plain_math.hpp"
 #include "tcp/initial_window.hpp"
 
 namespace utcp::tcp {
@@ -59,7 +60,7 @@ void CubicCongestion::start_epoch(Instant now) {
     if (after_timeout_) w_max_ = cwnd_epoch_;
     k_ = 0;
   } else {
-    k_ = std::cbrt((w_max_ - cwnd_epoch_) / kC);
+    k_ = cube_root((w_max_ - cwnd_epoch_) / kC);  // no libm in the program for it
   }
   after_timeout_ = false;
 }

@@ -8,8 +8,11 @@ add_library(utcp_proxy_net STATIC
 target_link_libraries(utcp_proxy_net PUBLIC utcp_proxy_config)
 find_package(tomlplusplus QUIET)
 if(tomlplusplus_FOUND)
-  target_link_libraries(utcp_proxy_net PRIVATE tomlplusplus::tomlplusplus)
-  target_compile_definitions(utcp_proxy_net PRIVATE UTCP_HAVE_TOML=1)
+  # Header-only: the parser is compiled into utcp-proxy, which reads TOML at most once, instead
+  # of mapping libtomlplusplus.so (and the pages its relocations touch) into every process.
+  get_target_property(toml_include tomlplusplus::tomlplusplus INTERFACE_INCLUDE_DIRECTORIES)
+  target_include_directories(utcp_proxy_net SYSTEM PRIVATE ${toml_include})
+  target_compile_definitions(utcp_proxy_net PRIVATE UTCP_HAVE_TOML=1 TOML_HEADER_ONLY=1)
 else()
   message(STATUS "tomlplusplus not found (apt-get install libtomlplusplus-dev): utcp-proxy "
                  "--config is not supported")

@@ -64,6 +64,8 @@ struct ProxyConfig {
   // --socks5/--http-proxy's HOST when it was a name (empty: an address): upstream_server holds
   // the address it resolved to, once, at start (docs/proxy.md "Upstream host names").
   std::string upstream_host;
+
+  size_t keep_ended = 256;  // --keep-ended: ended sessions' records kept for --control
 };
 
 // One relayed TCP connection or UDP flow, as -v logs it and --stats-json writes it.

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "base/plain_math.hpp"
 #include "common_options.hpp"
 
 #include "toml_config.hpp"
@@ -76,7 +77,7 @@ IpPrefix prefix(const std::string& flag, const std::string& text) {
 }
 
 std::chrono::milliseconds seconds(double s) {
-  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(s * 1000)));
+  return std::chrono::milliseconds(round_to_int64(s * 1000));
 }
 
 }  // namespace
@@ -163,9 +164,13 @@ void add_proxy_options(CLI::App& app, ProxyConfig& c, ProxyFlags& f) {
   app.add_option("--dns-server", f.dns_server,
                  "send relayed DNS queries here (HOST:PORT; default: where each was sent)");
   app.add_option("--stats-json", c.stats_json,
-                 "write every session's statistics and the totals here at exit");
+                 "write every session's statistics here as it ends, and the totals at exit");
   app.add_option("--control", c.control_socket,
-                 "unix socket answering each connection with the same JSON");
+                 "unix socket answering each connection with the open sessions, the newest "
+                 "ended ones and the totals as JSON");
+  app.add_option("--keep-ended", c.keep_ended, "ended sessions --control still shows")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 20))
+      ->capture_default_str();
   app.add_option("--max-sessions", c.max_sessions, "TCP connections and UDP flows at once")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20))
       ->capture_default_str();

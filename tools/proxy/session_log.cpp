@@ -27,8 +27,18 @@ TcpSummary TcpSummary::from(const tcp::TcpInfo& i) {
 }
 
 SessionLog::SessionLog(std::function<double()> now_s,
-                       std::function<void(const std::string&)> log_line, size_t keep_closed)
-    : now_s_(std::move(now_s)), log_line_(std::move(log_line)), keep_closed_(keep_closed) {}
+                       std::function<void(const std::string&)> log_line, size_t keep_ended)
+    : now_s_(std::move(now_s)), log_line_(std::move(log_line)), keep_ended_(keep_ended) {}
+
+uint16_t SessionLog::intern(std::string name) {
+  for (size_t i = 0; i < names_.size(); ++i) {
+    if (names_[i] == name) return static_cast<uint16_t>(i);
+  }
+  // The words come from the program, not from the network; a bound all the same.
+  if (names_.size() == UINT16_MAX) return UINT16_MAX - 1;
+  names_.push_back(std::move(name));
+  return static_cast<uint16_t>(names_.size() - 1);
+}
 
 uint64_t SessionLog::open(SessionRecord record) {
   record.id = next_id_++;
@@ -37,7 +47,9 @@ uint64_t SessionLog::open(SessionRecord record) {
   (record.udp ? udp_total_ : tcp_total_)++;
   if (!record.udp) ++open_tcp_;
   const uint64_t id = record.id;
-  open_.emplace(id, Entry{std::move(record), std::nullopt});
+  const uint16_t upstream = intern(std::move(record.upstream));
+  record.upstream = std::string();  // the name lives in names_, once
+  open_.emplace(id, Open{std::move(record), upstream});
   return id;
 }
 
@@ -46,26 +58,37 @@ SessionRecord* SessionLog::find(uint64_t id) {
   return it == open_.end() ? nullptr : &it->second.record;
 }
 
-void SessionLog::note_tcp_info(uint64_t id, const tcp::TcpInfo& info) {
-  if (const auto it = open_.find(id); it != open_.end()) it->second.tcp = TcpSummary::from(info);
-}
-
-void SessionLog::close(uint64_t id, std::string why, std::string detail) {
+void SessionLog::close(uint64_t id, std::string why, std::string detail,
+                       const std::optional<TcpSummary>& tcp) {
   const auto it = open_.find(id);
   if (it == open_.end()) return;
-  Entry e = std::move(it->second);
+  SessionRecord& r = it->second.record;
+  r.end = why.empty() ? "closed" : std::move(why);
+  r.duration_s = now_s_() - r.started_s;
+  if (r.upstream.empty()) r.upstream = names_[it->second.upstream];
+  if (!r.udp) --open_tcp_;
+  ended_bytes_up_ += r.bytes_up;
+  ended_bytes_down_ += r.bytes_down;
+  ++ends_[r.end];
+  if (log_line_) log_line_(describe(r, detail));
+  Ended e;
+  e.id = r.id;
+  e.client = r.client;
+  e.destination = r.destination;
+  e.bytes_up = r.bytes_up;
+  e.bytes_down = r.bytes_down;
+  e.started_s = r.started_s;
+  e.duration_s = r.duration_s;
+  e.tcp = tcp;
+  if (!r.domain.empty() || !detail.empty()) e.domain_and_error = r.domain + '\n' + detail;
+  e.upstream = intern(std::move(r.upstream));
+  e.end = intern(std::move(r.end));
+  e.udp = r.udp;
   open_.erase(it);
-  e.record.end = why.empty() ? "closed" : std::move(why);
-  e.detail = std::move(detail);
-  e.record.duration_s = now_s_() - e.record.started_s;
-  if (!e.record.udp) --open_tcp_;
-  ended_bytes_up_ += e.record.bytes_up;
-  ended_bytes_down_ += e.record.bytes_down;
-  ++ends_[e.record.end];
-  if (log_line_) log_line_(describe(e.record, e.detail));
-  if (keep_closed_ == 0) return;
-  if (closed_.size() == keep_closed_) closed_.pop_front();
-  closed_.push_back(std::move(e));
+  if (ended_writer_) ended_writer_(ended_json(e).dump());
+  if (keep_ended_ == 0) return;
+  if (ended_.size() >= keep_ended_) ended_.pop_front();
+  ended_.push_back(std::move(e));
 }
 
 std::string SessionLog::describe(const SessionRecord& r, const std::string& detail) {
@@ -82,8 +105,10 @@ std::string SessionLog::describe(const SessionRecord& r, const std::string& deta
   return s;
 }
 
-nlohmann::json SessionLog::entry_json(const Entry& e) {
-  const SessionRecord& r = e.record;
+namespace {
+
+nlohmann::json record_json(const SessionRecord& r, const std::string& error,
+                           const std::optional<TcpSummary>& tcp) {
   nlohmann::json j = {
       {"id", r.id},
       {"proto", r.udp ? "udp" : "tcp"},
@@ -97,9 +122,9 @@ nlohmann::json SessionLog::entry_json(const Entry& e) {
       {"end", r.end.empty() ? "open" : r.end},
   };
   if (!r.domain.empty()) j["domain"] = r.domain;
-  if (!e.detail.empty()) j["error"] = e.detail;
-  if (e.tcp) {
-    const TcpSummary& t = *e.tcp;
+  if (!error.empty()) j["error"] = error;
+  if (tcp) {
+    const TcpSummary& t = *tcp;
     j["tcp_info"] = {{"snd_mss", t.snd_mss},
                      {"cwnd", t.cwnd},
                      {"srtt_us", t.srtt_us},
@@ -115,12 +140,51 @@ nlohmann::json SessionLog::entry_json(const Entry& e) {
   return j;
 }
 
+}  // namespace
+
+nlohmann::json SessionLog::open_json(const Open& o, double now) const {
+  SessionRecord r = o.record;
+  if (r.upstream.empty()) r.upstream = names_[o.upstream];
+  r.duration_s = now - r.started_s;
+  return record_json(r, "", std::nullopt);
+}
+
+nlohmann::json SessionLog::ended_json(const Ended& e) const {
+  SessionRecord r;
+  r.id = e.id;
+  r.udp = e.udp;
+  r.client = e.client;
+  r.destination = e.destination;
+  r.upstream = names_[e.upstream];
+  r.bytes_up = e.bytes_up;
+  r.bytes_down = e.bytes_down;
+  r.started_s = e.started_s;
+  r.duration_s = e.duration_s;
+  r.end = names_[e.end];
+  std::string error;
+  if (const size_t cut = e.domain_and_error.find('\n'); cut != std::string::npos) {
+    r.domain = e.domain_and_error.substr(0, cut);
+    error = e.domain_and_error.substr(cut + 1);
+  }
+  return record_json(r, error, e.tcp);
+}
+
+std::vector<const SessionLog::Open*> SessionLog::open_by_id() const {
+  // By id: the map's order is not.
+  std::vector<const Open*> live;
+  live.reserve(open_.size());
+  for (const auto& [id, o] : open_) live.push_back(&o);
+  std::sort(live.begin(), live.end(),
+            [](const Open* a, const Open* b) { return a->record.id < b->record.id; });
+  return live;
+}
+
 nlohmann::json SessionLog::totals_json() const {
   uint64_t up = ended_bytes_up_;
   uint64_t down = ended_bytes_down_;
-  for (const auto& [id, e] : open_) {
-    up += e.record.bytes_up;
-    down += e.record.bytes_down;
+  for (const auto& [id, o] : open_) {
+    up += o.record.bytes_up;
+    down += o.record.bytes_down;
   }
   nlohmann::json ends = nlohmann::json::object();
   for (const auto& [word, n] : ends_) ends[word] = n;
@@ -135,45 +199,30 @@ nlohmann::json SessionLog::totals_json() const {
 }
 
 nlohmann::json SessionLog::to_json() const {
-  // Open sessions by id (the map's order is not), then the ended ones as they ended.
-  std::vector<const Entry*> live;
-  live.reserve(open_.size());
-  for (const auto& [id, e] : open_) live.push_back(&e);
-  std::sort(live.begin(), live.end(),
-            [](const Entry* a, const Entry* b) { return a->record.id < b->record.id; });
   nlohmann::json sessions = nlohmann::json::array();
   const double now = now_s_();
-  for (const Entry* e : live) {
-    nlohmann::json j = entry_json(*e);
-    j["duration_s"] = now - e->record.started_s;
-    sessions.push_back(std::move(j));
-  }
-  for (const Entry& e : closed_) sessions.push_back(entry_json(e));
+  for (const Open* o : open_by_id()) sessions.push_back(open_json(*o, now));
+  for (const Ended& e : ended_) sessions.push_back(ended_json(e));
   return {{"sessions", std::move(sessions)}, {"totals", totals_json()}};
 }
 
 std::string SessionLog::to_json_text(const nlohmann::json& totals) const {
-  std::vector<const Entry*> live;
-  live.reserve(open_.size());
-  for (const auto& [id, e] : open_) live.push_back(&e);
-  std::sort(live.begin(), live.end(),
-            [](const Entry* a, const Entry* b) { return a->record.id < b->record.id; });
-  const double now = now_s_();
   std::string out = "{\"sessions\":[";
   bool first = true;
-  auto add = [&](const nlohmann::json& j) {
+  auto add = [&](const std::string& text) {
     if (!first) out += ',';
     first = false;
-    out += j.dump();
+    out += text;
   };
-  for (const Entry* e : live) {
-    nlohmann::json j = entry_json(*e);
-    j["duration_s"] = now - e->record.started_s;
-    add(j);
-  }
-  for (const Entry& e : closed_) add(entry_json(e));
+  write_open(add);
+  for (const Ended& e : ended_) add(ended_json(e).dump());
   out += "],\"totals\":" + totals.dump() + "}";
   return out;
+}
+
+void SessionLog::write_open(const std::function<void(const std::string&)>& out) const {
+  const double now = now_s_();
+  for (const Open* o : open_by_id()) out(open_json(*o, now).dump());
 }
 
 std::string SessionLog::totals_line() const {

@@ -56,7 +56,7 @@ TcpRelay::~TcpRelay() {
 
 TcpRelay::Session* TcpRelay::by_id(uint64_t id) {
   const auto it = sessions_.find(id);
-  return it == sessions_.end() ? nullptr : it->second.get();
+  return it == sessions_.end() ? nullptr : &it->second;
 }
 
 bool TcpRelay::on_readiness(SocketId sock, uint32_t) {
@@ -102,12 +102,10 @@ void TcpRelay::start(const ConnectionRequest& request) {
     return;
   }
   const uint64_t id = log_.open(std::move(record));
-  auto session = std::make_unique<Session>();
-  session->id = id;
-  session->request = request.id;
-  session->deadline = EventLoop::clock_now() + to_duration(config_.connect_timeout);
-  Session& s = *session;
-  sessions_.emplace(id, std::move(session));
+  Session& s = sessions_.try_emplace(id).first->second;
+  s.id = id;
+  s.request = request.id;
+  s.deadline = EventLoop::clock_now() + to_duration(config_.connect_timeout);
   s.dial = std::make_unique<UpstreamDial>(
       loop_, config_, setup_, std::move(target),
       [this, id](DialResult result) { on_dialed(id, std::move(result)); });
@@ -314,8 +312,9 @@ void TcpRelay::pump(Session& s) {
 void TcpRelay::finish(Session& s, const std::string& why, bool reset_client, bool reset_upstream,
                       const std::string& detail) {
   const uint64_t id = s.id;
+  std::optional<TcpSummary> tcp;
   if (s.sock != kNoSocket) {
-    if (const auto info = stack_.tcp_info(s.sock)) log_.note_tcp_info(id, *info);
+    if (const auto info = stack_.tcp_info(s.sock)) tcp = TcpSummary::from(*info);
     // close() is graceful (FIN after the data, in the background); abort() sends a RST.
     if (reset_client) {
       stack_.abort(s.sock);
@@ -333,7 +332,7 @@ void TcpRelay::finish(Session& s, const std::string& why, bool reset_client, boo
     }
     ::close(s.fd);
   }
-  log_.close(id, why, detail);
+  log_.close(id, why, detail, tcp);
   sessions_.erase(id);  // `s` is gone
   loop_.request_process();
 }
@@ -362,7 +361,7 @@ void TcpRelay::sweep() {
   const Instant now = EventLoop::clock_now();
   std::vector<uint64_t> due;
   for (const auto& [id, s] : sessions_) {
-    if (s->deadline <= now) due.push_back(id);
+    if (s.deadline <= now) due.push_back(id);
   }
   for (const uint64_t id : due) {
     Session* s = by_id(id);

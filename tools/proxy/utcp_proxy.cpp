@@ -15,7 +15,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -28,6 +27,7 @@
 #include "proxy_config.hpp"
 #include "proxy_options.hpp"
 #include "session_log.hpp"
+#include "stats_file.hpp"
 #include "tcp_relay.hpp"
 
 #include "route_setup.hpp"
@@ -95,9 +95,9 @@ class Usr1Watcher {
   int fd_ = -1;
 };
 
-// The sessions and totals as JSON text, with the UDP relay's counters (local DNS answers,
-// drops by reason) and the stack's connection count in the totals.
-std::string stats_json(const SessionLog& log, const UdpRelay& udp, const Stack& stack) {
+// The totals, with the UDP relay's counters (local DNS answers, drops by reason) and the
+// stack's connection count and buffer bytes.
+nlohmann::json totals_json(const SessionLog& log, const UdpRelay& udp, const Stack& stack) {
   nlohmann::json totals = log.totals_json();
   nlohmann::json counters = nlohmann::json::object();
   for (const auto& [name, value] : udp.counters()) counters[std::string(name)] = value;
@@ -107,13 +107,7 @@ std::string stats_json(const SessionLog& log, const UdpRelay& udp, const Stack& 
   for (const auto& [name, value] : stack.counters()) {
     if (name == "tcp.mem.bytes") totals["stack_buffer_bytes"] = value;
   }
-  return log.to_json_text(totals);
-}
-
-void write_stats_json(const std::string& path, const std::string& stats) {
-  std::ofstream out(path, std::ios::trunc);
-  out << stats << "\n";
-  if (!out) throw std::runtime_error("--stats-json " + path + ": cannot write");
+  return totals;
 }
 
 int run(const ProxyConfig& config) {
@@ -124,6 +118,10 @@ int run(const ProxyConfig& config) {
   auto now_s = [started] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
+
+  // Created first: a path that cannot be written fails before any device or route exists.
+  std::optional<StatsFile> stats_file;
+  if (!config.stats_json.empty()) stats_file.emplace(config.stats_json);
 
   tools::Runtime rt(config.common, kName, nullptr,
                     [&config](StackConfig& s) { adjust_stack(config, s); });
@@ -144,7 +142,12 @@ int run(const ProxyConfig& config) {
   }
 
   SessionLog log(now_s,
-                 config.verbose >= 1 ? std::function<void(const std::string&)>(log_line) : nullptr);
+                 config.verbose >= 1 ? std::function<void(const std::string&)>(log_line) : nullptr,
+                 config.keep_ended);
+  // --stats-json: each ended session's record goes to the file as it ends (stats_file.hpp).
+  if (stats_file) {
+    log.set_ended_writer([&stats_file](const std::string& json) { stats_file->record(json); });
+  }
   UdpRelay udp(stack, loop, config, setup, log);
   TcpRelay tcp(
       stack, loop, config, setup, log, [&udp](const IpAddr& a) { return udp.fake_ip_name(a); },
@@ -206,7 +209,8 @@ int run(const ProxyConfig& config) {
   Usr1Watcher usr1(loop, [&log] { log_line(log.totals_line()); });
   std::optional<ControlSocket> control;
   if (!config.control_socket.empty()) {
-    control.emplace(loop, config.control_socket, [&] { return stats_json(log, udp, stack); });
+    control.emplace(loop, config.control_socket,
+                    [&] { return log.to_json_text(totals_json(log, udp, stack)); });
   }
 
   log_line("ready");
@@ -215,8 +219,9 @@ int run(const ProxyConfig& config) {
   tcp.abort_all("shutdown");
   stack.flush(EventLoop::clock_now());
   if (config.verbose) log_line(log.totals_line());
-  if (!config.stats_json.empty()) {
-    write_stats_json(config.stats_json, stats_json(log, udp, stack));
+  if (stats_file) {
+    log.write_open([&stats_file](const std::string& json) { stats_file->record(json); });
+    stats_file->finish(totals_json(log, udp, stack).dump());
   }
   rt.print_stats_if_asked();
   return 0;
@@ -227,16 +232,25 @@ int run(const ProxyConfig& config) {
 
 int main(int argc, char** argv) {
   using namespace utcp::proxy;
-  CLI::App app{
-      "utcp-proxy: relay a TUN's TCP connections and UDP flows through SOCKS5, HTTP CONNECT or "
-      "directly, on the utcp user-space TCP/IP stack"};
-  app.name(kName);
   ProxyConfig config;
-  ProxyFlags flags;
-  utcp::tools::add_common_options(app, config.common);
-  add_proxy_options(app, config, flags);
-  return utcp::tools::run_main(app, argc, argv, [&] {
-    finish_proxy_options(app, config, flags);
-    return run(config);
-  });
+  bool parsed = false;
+  int status = 0;
+  {
+    // The parser lives only while the command line is read: its option objects (~50 KB of
+    // heap) are freed before the proxy runs, for its sessions to reuse.
+    CLI::App app{
+        "utcp-proxy: relay a TUN's TCP connections and UDP flows through SOCKS5, HTTP CONNECT or "
+        "directly, on the utcp user-space TCP/IP stack"};
+    app.name(kName);
+    ProxyFlags flags;
+    utcp::tools::add_common_options(app, config.common);
+    add_proxy_options(app, config, flags);
+    status = utcp::tools::run_main(app, argc, argv, [&] {
+      finish_proxy_options(app, config, flags);
+      parsed = true;
+      return 0;
+    });
+  }
+  if (!parsed) return status;  // --help, --version, or a bad command line
+  return utcp::tools::run_body(kName, [&] { return run(config); });
 }

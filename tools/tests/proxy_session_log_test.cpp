@@ -59,9 +59,8 @@ TEST(ProxySessionLog, JsonHasOpenAndEndedSessionsAndTotals) {
   info.srtt_us = 1234;
   info.total_retrans = 2;
   info.snd_mss = 1448;
-  f.log.note_tcp_info(a, info);
   f.now = 2;
-  f.log.close(a, "closed");
+  f.log.close(a, "closed", "", TcpSummary::from(info));
   f.log.find(b)->bytes_down = 7;
   const auto j = f.log.to_json();
   ASSERT_EQ(j["sessions"].size(), 2u);
@@ -110,7 +109,62 @@ TEST(ProxySessionLog, TextRenderingIsTheSameDocument) {
   nlohmann::json more = totals;
   more["udp_relay"] = {{"udp.flows", 3}};
   EXPECT_EQ(nlohmann::json::parse(f.log.to_json_text(more))["totals"]["udp_relay"]["udp.flows"], 3);
-  EXPECT_EQ(SessionLog::kKeepClosed, 1000u);
+  EXPECT_EQ(SessionLog::kKeepEnded, 256u);
+}
+
+TEST(ProxySessionLog, UpstreamNameKeptOnceYetInEveryRecord) {
+  Fixture f;
+  const uint64_t a = f.log.open(tcp_record(1));
+  const uint64_t b = f.log.open(tcp_record(2));
+  // The live records do not each hold a copy of the name...
+  EXPECT_TRUE(f.log.find(a)->upstream.empty());
+  // ...but a relay may still give one session its own.
+  f.log.find(b)->upstream = "direct";
+  auto j = f.log.to_json();
+  EXPECT_EQ(j["sessions"][0]["upstream"], "socks5 10.80.0.2:1080");
+  EXPECT_EQ(j["sessions"][1]["upstream"], "direct");
+  f.log.close(a, "closed");
+  f.log.close(b, "closed");
+  j = f.log.to_json();
+  EXPECT_EQ(j["sessions"][0]["upstream"], "socks5 10.80.0.2:1080");
+  EXPECT_EQ(j["sessions"][1]["upstream"], "direct");
+  EXPECT_NE(f.lines[0].find("via socks5 10.80.0.2:1080: closed"), std::string::npos) << f.lines[0];
+}
+
+TEST(ProxySessionLog, EveryEndedRecordGoesToTheWriterWhateverIsKept) {
+  Fixture f;  // keeps 3
+  std::vector<nlohmann::json> written;
+  f.log.set_ended_writer([&](const std::string& text) {
+    EXPECT_EQ(text.find('\n'), std::string::npos);  // one line each
+    written.push_back(nlohmann::json::parse(text));
+  });
+  SessionRecord named = tcp_record(7);
+  named.domain = "example.test";
+  f.log.close(f.log.open(named), "refused", "socks5: connection refused");
+  for (uint16_t i = 0; i < 9; ++i) f.log.close(f.log.open(tcp_record(i)), "closed");
+  const uint64_t open = f.log.open(tcp_record(99));
+  ASSERT_EQ(written.size(), 10u);
+  EXPECT_EQ(written[0]["id"], 1);
+  EXPECT_EQ(written[0]["end"], "refused");
+  EXPECT_EQ(written[0]["domain"], "example.test");
+  EXPECT_EQ(written[0]["error"], "socks5: connection refused");
+  EXPECT_EQ(written[9]["id"], 10);
+  EXPECT_EQ(f.log.kept_ended(), 3u);
+  // The open one is not written until asked for (the end of --stats-json).
+  std::vector<std::string> open_lines;
+  f.log.write_open([&](const std::string& text) { open_lines.push_back(text); });
+  ASSERT_EQ(open_lines.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(open_lines[0])["id"], open);
+  EXPECT_EQ(nlohmann::json::parse(open_lines[0])["end"], "open");
+}
+
+TEST(ProxySessionLog, KeepsNoEndedRecordWhenAskedTo) {
+  double now = 0;
+  SessionLog log([&] { return now; }, nullptr, 0);
+  for (uint16_t i = 0; i < 5; ++i) log.close(log.open(tcp_record(i)), "closed");
+  EXPECT_EQ(log.kept_ended(), 0u);
+  EXPECT_EQ(log.to_json()["sessions"].size(), 0u);
+  EXPECT_EQ(log.to_json()["totals"]["ended"]["closed"], 5);
 }
 
 TEST(ProxySessionLog, Ipv6EndpointsInBrackets) {

@@ -7,8 +7,8 @@
 # the 1,000 open, at most PX_MEM_PER_CONN bytes (16 KiB) per connection above the figure
 # before; once they closed (descriptors back to the idle count: no upstream socket left),
 # the second round must leave VmRSS at most PX_MEM_AFTER_KB (4 MB) above the first round's
-# (freed memory is reused; 4 KiB kept per connection would fail it; the ended sessions'
-# records, kept for --stats-json, cost ~0.3 KiB each). No --control query while measuring:
+# (freed memory is reused; 4 KiB kept per connection would fail it; the newest 256 ended
+# sessions' records, kept for --control, cost ~0.2 KiB each). No --control query while measuring:
 # building its JSON of every kept record is itself a large transient allocation.
 source "$(dirname "$0")/lib.sh"
 px_init mem

@@ -157,6 +157,52 @@ TEST(EventLoop, ExtraFdCallbackSeesDataAndMayRemoveItself) {
   ::close(p[1]);
 }
 
+TEST(EventLoop, FdCallbackMayReplaceItselfAndAddManyFds) {
+  dev::MemoryLink link;
+  Stack stack(link.a(), config_for(Ipv4Addr(10, 0, 0, 1)));
+  EventLoop loop(stack, link.a());
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  // The first callback registers 200 more descriptors (the table grows under it), then puts
+  // a second callback in its own place; the second one must get the next readiness, and the
+  // first (moved out while it ran) must not come back.
+  std::vector<int> extra;
+  int first = 0, second = 0;
+  loop.add_fd(p[0], EPOLLIN, [&](uint32_t) {
+    ++first;
+    char c;
+    ASSERT_EQ(::read(p[0], &c, 1), 1);
+    for (int i = 0; i < 100; ++i) {
+      int q[2];
+      ASSERT_EQ(::pipe(q), 0);
+      extra.push_back(q[0]);
+      extra.push_back(q[1]);
+      loop.add_fd(q[0], EPOLLIN, [](uint32_t) {});
+      loop.add_fd(q[1], EPOLLOUT, [](uint32_t) {});
+    }
+    loop.remove_fd(p[0]);
+    loop.add_fd(p[0], EPOLLIN, [&](uint32_t) {
+      ++second;
+      char d;
+      ASSERT_EQ(::read(p[0], &d, 1), 1);
+    });
+  });
+  ASSERT_EQ(::write(p[1], "a", 1), 1);
+  EXPECT_TRUE(loop.run_until([&] { return first > 0; }, EventLoop::clock_now() + 1s));
+  ASSERT_EQ(::write(p[1], "b", 1), 1);
+  EXPECT_TRUE(loop.run_until([&] { return second > 0; }, EventLoop::clock_now() + 1s));
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 1);
+  for (const int fd : extra) {
+    loop.remove_fd(fd);
+    ::close(fd);
+  }
+  loop.remove_fd(p[0]);
+  loop.remove_fd(p[0]);  // twice: nothing
+  ::close(p[0]);
+  ::close(p[1]);
+}
+
 TEST(EventLoop, AddFdRejectsRegularFileAndReservedFds) {
   dev::MemoryLink link;
   Stack stack(link.a(), config_for(Ipv4Addr(10, 0, 0, 1)));

@@ -20,6 +20,12 @@
 # Default: 8 s runs, 5 s rate, 3 rounds (several minutes: not on a shared machine's busy hours).
 # PROXY_BENCH_MODES="kernel none" leaves a set-up out. Writes PREFIX.{json,md,svg} (default bench/results/proxy-bench). utcp-proxy comes from
 # $UTCP_PROXY, else $UTCP_BUILD (default build/release, then build/dev)/tools/proxy/.
+#
+# Opt-in, a tun2socks users run today beside it: HEV_SOCKS5_TUNNEL=/path/to/hev-socks5-tunnel
+# adds the set-up "hev" (rows and ratios next to utcp-proxy's): hev-socks5-tunnel (lwIP) in C,
+# its TUN hev<pid> with a route for T's network, its upstream the same dante; its YAML config
+# (its sample's defaults; MTU $HEV_MTU, default 8500 as in that sample) is written to the scratch
+# dir. It is not in Debian: docs/performance.md says how to build it in /tmp (never committed).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
@@ -43,8 +49,12 @@ if [ -z "${UTCP_PROXY:-}" ]; then
     [ -n "$b" ] && [ -x "$b/tools/proxy/utcp-proxy" ] && UTCP_PROXY="$b/tools/proxy/utcp-proxy" && break
   done
 fi
-modes=${PROXY_BENCH_MODES:-utcp kernel none}  # a subset, e.g. to check the script itself
+default_modes="utcp kernel none"
+[ -z "${HEV_SOCKS5_TUNNEL:-}" ] || default_modes="utcp hev kernel none"
+modes=${PROXY_BENCH_MODES:-$default_modes}  # a subset, e.g. to check the script itself
 [[ " $modes " != *" utcp "* ]] || [ -x "${UTCP_PROXY:-}" ] || { echo "proxy-bench: build utcp-proxy first (or set UTCP_PROXY)" >&2; exit 1; }
+[[ " $modes " != *" hev "* ]] || [ -x "${HEV_SOCKS5_TUNNEL:-}" ] ||
+  { echo "proxy-bench: the hev set-up needs HEV_SOCKS5_TUNNEL=/path/to/hev-socks5-tunnel (an executable)" >&2; exit 1; }
 export UTCP_PROXY
 for t in iperf3 redsocks danted nft; do
   command -v "$t" >/dev/null || { echo "proxy-bench: needs $t (scripts/deps.sh)" >&2; exit 1; }
@@ -92,12 +102,52 @@ danted_pids() {
   return 0
 }
 
+# hev-socks5-tunnel in C: its own TUN (unique name, gone when the process or namespace is),
+# a route for T's network into it, dante as its upstream over c0's connected route.
+hev_dev="hev$$"
+hev_up() {
+  cat >"$tmp/hev.yml" <<EOF
+tunnel:
+  name: $hev_dev
+  mtu: ${HEV_MTU:-8500}
+  multi-queue: false
+  ipv4: 198.18.0.1
+socks5:
+  port: 1080
+  address: $P_ADDR
+  udp: 'udp'
+misc:
+  log-file: stderr
+  log-level: warn
+EOF
+  px_forwarding 0  # T reachable only through the relay, as for utcp-proxy
+  px_daemon "$NS_C" hev "$HEV_SOCKS5_TUNNEL" "$tmp/hev.yml"
+  relay_pid=${IT_PIDS[-1]}  # ip netns exec execs the program: this is hev's own pid
+  for _ in $(seq 1 200); do
+    in_c ip link show "$hev_dev" 2>/dev/null | grep -q ',UP' && break
+    kill -0 "$relay_pid" 2>/dev/null || { cat "$tmp/hev.log" >&2; it_fail "hev-socks5-tunnel exited at start"; }
+    sleep 0.05
+  done
+  in_c ip link show "$hev_dev" | grep -q ',UP' || it_fail "hev-socks5-tunnel: $hev_dev not up after 10 s"
+  in_c ip route add "$T_NET" dev "$hev_dev"
+  in_c ip route get "$T_ADDR" | grep -q "dev $hev_dev" || it_fail "no route to $T_ADDR into $hev_dev"
+}
+
+hev_down() {
+  kill -TERM "$relay_pid" 2>/dev/null || true
+  it_wait "$relay_pid" 20
+  # Its exit status is not checked (a signal's, 143, when it has no SIGTERM handler); what is
+  # checked is that its TUN and the route into it are gone.
+  px_check_no_leftovers "$hev_dev"
+}
+
 relay_pid=
 mode_up() {
   case $1 in
     utcp)
       px_start_proxy socks5
       relay_pid=$PX_PID ;;
+    hev) hev_up ;;
     kernel)
       px_daemon "$NS_C" redsocks redsocks -c "$tmp/redsocks.conf"
       relay_pid=${IT_PIDS[-1]}
@@ -119,6 +169,7 @@ EOF
 mode_down() {
   case $1 in
     utcp) px_stop_proxy ;;
+    hev) hev_down ;;
     kernel)
       in_c nft delete table ip pxbench
       kill "$relay_pid"
@@ -208,7 +259,12 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 
+subject="utcp-proxy vs "  # with hev: its version (from its usage text) and MTU in the title
+if [[ " $modes " == *" hev "* ]]; then
+  hev_version=$("$HEV_SOCKS5_TUNNEL" 2>&1 | awk '/^Version:/ {print $2; exit}' || true)
+  subject="utcp-proxy vs hev-socks5-tunnel ${hev_version:-(version unknown)} (MTU ${HEV_MTU:-8500}) vs "
+fi
 cpu_model=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 title="utcp-proxy vs the kernel path vs no proxy, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) x $cpu_model, $([ "$quick" -eq 1 ] && echo "--quick" || echo "full")$([ "$crr_only" -eq 1 ] && echo " --crr-only" || true), load $(cut -d' ' -f1 /proc/loadavg)"
 mkdir -p "$(dirname "$out")"
-$PB report "$raw" "$out" "$title" "$rounds"
+$PB report "$raw" "$out" "${title/#utcp-proxy vs /$subject}" "$rounds"

@@ -168,6 +168,8 @@ def crr(host, port, seconds, parallel):
 
 
 MODES = [("utcp", "utcp-proxy"), ("kernel", "kernel path (redsocks)"), ("none", "no proxy")]
+# Opt-in (HEV_SOCKS5_TUNNEL): shown, with its ratios, only when the run measured it.
+HEV = ("hev", "hev-socks5-tunnel")
 # metric key -> (label, unit, higher is better, goal text)
 METRICS = [
     ("up1", "throughput up, 1 stream", "Gbit/s", True, ">= kernel path"),
@@ -196,14 +198,21 @@ def report(raw, prefix, title, rounds):
                 values.setdefault((parts[0], parts[1]), []).append(float(parts[2]))
     med = {k: statistics.median(v) for k, v in values.items()}
     runs = rounds
+    hev = any(mode == HEV[0] for mode, _ in med)
+    modes = [MODES[0], HEV] + MODES[1:] if hev else MODES
     rows = []
     for key, label, unit, higher, goal in METRICS:
         row = {"metric": key, "label": label, "unit": unit, "goal": goal}
-        for mode, _ in MODES:
+        for mode, _ in modes:
             row[mode] = med.get((mode, key))
         u, k, n = row["utcp"], row["kernel"], row["none"]
         row["ratio_kernel"] = u / k if u is not None and k else None
         row["ratio_none"] = u / n if u is not None and n else None
+        if hev:
+            h = row["hev"]
+            row["hev_ratio_kernel"] = h / k if h is not None and k else None
+            row["hev_ratio_none"] = h / n if h is not None and n else None
+            row["ratio_hev"] = u / h if u is not None and h else None
         verdict = ""
         if goal.startswith(">= kernel") and row["ratio_kernel"] is not None:
             verdict = "met" if row["ratio_kernel"] >= 1 else "missed"
@@ -232,37 +241,58 @@ def report(raw, prefix, title, rounds):
         lines.append(f"| {r['label']} | {r['unit']} | {fmt(r['utcp'])} | {fmt(r['kernel'])} | "
                      f"{fmt(r['none'])} | {fmt(r['ratio_kernel'])} | {fmt(r['ratio_none'])} | "
                      f"{goal} |")
+    if hev:  # the table with hev-socks5-tunnel's column and ratios in place of the one above
+        lines = lines[:2] + hev_table(rows, fmt)
     with open(prefix + ".md", "w") as f:
         f.write("\n".join(lines) + "\n")
-    svg(rows, prefix + ".svg", title)
+    svg(rows, prefix + ".svg", title, modes)
     print("\n".join(lines))
 
 
-def svg(rows, path, title):
+def hev_table(rows, fmt):
+    """The Markdown table when hev-socks5-tunnel was measured: its figures and its ratios to
+    the kernel path and no proxy next to utcp-proxy's, and utcp-proxy / hev."""
+    lines = ["| measurement | unit | utcp-proxy | hev-socks5-tunnel | kernel path (redsocks) | "
+             "no proxy | utcp / kernel path | hev / kernel path | utcp / hev | utcp / no proxy | "
+             "hev / no proxy | goal (utcp-proxy) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        if all(r[m] is None for m in ("utcp", "hev", "kernel", "none")):
+            continue  # not measured in this run
+        goal = f"{r['goal']}: **{r['verdict']}**" if r["verdict"] else r["goal"]
+        lines.append(f"| {r['label']} | {r['unit']} | {fmt(r['utcp'])} | {fmt(r['hev'])} | "
+                     f"{fmt(r['kernel'])} | {fmt(r['none'])} | {fmt(r['ratio_kernel'])} | "
+                     f"{fmt(r['hev_ratio_kernel'])} | {fmt(r['ratio_hev'])} | "
+                     f"{fmt(r['ratio_none'])} | {fmt(r['hev_ratio_none'])} | {goal} |")
+    return lines
+
+
+def svg(rows, path, title, modes):
     """Grouped horizontal bars, one group per measurement, each bar as a fraction of the
     group's largest value (the figure written beside it)."""
-    colors = {"utcp": "#2b6cb0", "kernel": "#c05621", "none": "#718096"}
+    colors = {"utcp": "#2b6cb0", "hev": "#2f855a", "kernel": "#c05621", "none": "#718096"}
     bar_h, gap, left, width = 14, 14, 330, 420
-    shown = [r for r in rows if any(r[m] is not None for m, _ in MODES)]
+    nbars = len(modes)
+    shown = [r for r in rows if any(r[m] is not None for m, _ in modes)]
     head, _, tail = title.partition(", ")  # the subject, then date, machine, mode, load
-    height = 80 + len(shown) * (3 * bar_h + gap) + 30
+    height = 80 + len(shown) * (nbars * bar_h + gap) + 30
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 120}" '
            f'height="{height}" font-family="sans-serif" font-size="12">',
            f'<text x="10" y="20" font-size="14" font-weight="bold">{esc(head)}</text>',
            f'<text x="10" y="38" fill="#555">{esc(tail)}</text>']
     x = 10
-    for mode, name in MODES:
+    for mode, name in modes:
         out.append(f'<rect x="{x}" y="52" width="12" height="12" fill="{colors[mode]}"/>'
                    f'<text x="{x + 16}" y="63">{esc(name)}</text>')
         x += 200
     y = 80
     for r in shown:
-        top = max(r[m] for m, _ in MODES if r[m] is not None) or 1
+        top = max(r[m] for m, _ in modes if r[m] is not None) or 1
         better = "higher is better" if r["unit"] in ("Gbit/s", "conn/s") else "lower is better"
         out.append(f'<text x="10" y="{y + bar_h * 1.5 + 4}">{esc(r["label"])}</text>'
                    f'<text x="10" y="{y + bar_h * 2.5 + 6}" fill="#555" font-size="10">'
                    f'{esc(r["unit"])}, {better}</text>')
-        for i, (mode, _) in enumerate(MODES):
+        for i, (mode, _) in enumerate(modes):
             v = r[mode]
             yy = y + i * bar_h
             if v is None:
@@ -272,7 +302,7 @@ def svg(rows, path, title):
             out.append(f'<rect x="{left}" y="{yy}" width="{w}" height="{bar_h - 2}" '
                        f'fill="{colors[mode]}"/><text x="{left + w + 4}" y="{yy + 11}">'
                        f'{v:.2f}</text>')
-        y += 3 * bar_h + gap
+        y += nbars * bar_h + gap
     out.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(out) + "\n")

@@ -181,7 +181,9 @@ METRICS = [
     ("crr16", "connect-request-response-close, 16 clients", "conn/s", True, ">= kernel path"),
     ("cpu_crr", "proxy CPU per connection (relay + SOCKS server)", "CPU us/conn", False,
      "<= kernel path"),
-    ("rss_idle", "proxy RSS, 1,000 idle proxied connections", "MiB", False, "<= 6 MB"),
+    # The 6 MB read strictly: 6,000,000 bytes = 5.72 MiB (RSS is measured in KiB).
+    ("rss_idle", "proxy RSS, 1,000 idle proxied connections", "MiB", False,
+     "<= 6 MB (5.72 MiB)"),
     ("rss_base", "proxy RSS, just started", "MiB", False, ""),
     ("cpu_proxy", "proxy CPU per GB (relay + SOCKS server)", "CPU s/GB", False, "<= kernel path"),
     ("cpu_total", "all CPU per GB (+ iperf3 both ends)", "CPU s/GB", False, ""),
@@ -218,8 +220,8 @@ def report(raw, prefix, title, rounds):
             verdict = "met" if row["ratio_kernel"] >= 1 else "missed"
         elif goal.startswith("<= kernel") and row["ratio_kernel"] is not None:
             verdict = "met" if row["ratio_kernel"] <= 1 else "missed"
-        elif goal == "<= 6 MB" and u is not None:
-            verdict = "met" if u <= 6 else "missed"
+        elif goal.startswith("<= 6 MB") and u is not None:
+            verdict = "met" if u * 1024 * 1024 <= 6e6 else "missed"
         row["verdict"] = verdict
         rows.append(row)
     with open(prefix + ".json", "w") as f:

@@ -23,7 +23,7 @@ class SendBuffer {
   // First allocation (a small write costs this, not the whole capacity); small for the same
   // reason as ReassemblyQueue::kInitialAllocation (an idle connection's freed ring must be a
   // chunk the heap reuses, not a 4 KiB hole between live objects).
-  static constexpr size_t kInitialAllocation = 256;
+  static constexpr size_t kInitialAllocation = 64;
 
   explicit SendBuffer(size_t capacity);
   ~SendBuffer();

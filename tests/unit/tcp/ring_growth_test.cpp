@@ -44,7 +44,7 @@ std::vector<uint8_t> read_n(ReassemblyQueue& q, size_t n) {
 // above the capacity.
 TEST(RingGrowthSize, DoublesUntilTheNeedFitsCappedAtCapacity) {
   constexpr size_t kCap = 256 * 1024;
-  EXPECT_EQ(ring_growth_size(0, 100, kCap, kInitial), kInitial);
+  EXPECT_EQ(ring_growth_size(0, kInitial / 2, kCap, kInitial), kInitial);
   EXPECT_EQ(ring_growth_size(0, kInitial + 1, kCap, kInitial), 2 * kInitial);
   EXPECT_EQ(ring_growth_size(kInitial, kInitial + 1, kCap, kInitial), 2 * kInitial);
   EXPECT_EQ(ring_growth_size(kInitial, 5 * kInitial, kCap, kInitial), 8 * kInitial);
@@ -57,12 +57,13 @@ TEST(RingGrowthSize, DoublesUntilTheNeedFitsCappedAtCapacity) {
 TEST(SendBufferGrowth, StartsSmallAndDoublesWithUse) {
   SendBuffer sb(256 * 1024);
   EXPECT_EQ(sb.allocated(), 0u);
-  EXPECT_EQ(sb.write(stream(0, 100)), 100u);
+  constexpr size_t kHalf = kInitial / 2;
+  EXPECT_EQ(sb.write(stream(0, kHalf)), kHalf);
   EXPECT_EQ(sb.allocated(), kInitial);
   // The protocol's view is the logical capacity, not the storage.
   EXPECT_EQ(sb.capacity(), 256u * 1024);
-  EXPECT_EQ(sb.free_space(), 256u * 1024 - 100);
-  EXPECT_EQ(sb.write(stream(100, kInitial - 100)), kInitial - 100);
+  EXPECT_EQ(sb.free_space(), 256u * 1024 - kHalf);
+  EXPECT_EQ(sb.write(stream(kHalf, kInitial - kHalf)), kInitial - kHalf);
   EXPECT_EQ(sb.allocated(), kInitial);  // exactly full: no growth yet
   EXPECT_EQ(sb.write(stream(kInitial, 1)), 1u);
   EXPECT_EQ(sb.allocated(), 2 * kInitial);

@@ -58,8 +58,14 @@ for i in $(seq 1 12); do
 done
 : >www/empty
 
+# --idle-timeout: a client's abort is one RST; when it is lost (--drop) and utcp has nothing
+# left to send, utcp never hears of it again, as any TCP (RFC 9293 §3.8.4: only keep-alives or
+# an application timeout find a peer gone). utcp-serve reaps such a connection after
+# $idle_timeout s without a byte, longer than any hold of echo-held (10 s), so nothing live is
+# cut.
+idle_timeout=15
 it_start "$UTCP_SERVE" --echo 7 --http 80 --root www --stats --drop "$loss" --delay "$delay" \
-  --seed "$seed" 2>serve.err
+  --seed "$seed" --idle-timeout "$idle_timeout" 2>serve.err
 serve=$IT_PID
 it_wait_tun
 [ "$(cat /proc/$serve/comm)" = utcp-serve ] || it_fail "pid $serve is not utcp-serve"
@@ -92,11 +98,15 @@ elapsed=$(($(date +%s) - start))
 
 # Wind-down: wait (bounded) until the kernel holds no socket to utcp but in TIME-WAIT, then
 # give utcp's last ACKs and FIN retransmissions a moment.
+ended=$(date +%s)
 for _ in $(seq 1 60); do
   [ -z "$(in_ns ss -Htan dst "$STACK_ADDR" | grep -v TIME-WAIT)" ] && break
   sleep 1
 done
 sleep 3
+# ... and for a connection whose peer's RST was lost, utcp-serve's idle timeout (above),
+# counted from the clients' end at the latest.
+while [ $(($(date +%s) - ended)) -le $((idle_timeout + 1)) ]; do sleep 1; done
 awk '/^VmRSS:/ {print $2}' "/proc/$serve/status" >>rss.log
 kill -TERM "$serve"
 it_wait "$serve" 20

@@ -16,8 +16,9 @@
 #     the last third of the run exceeds the largest of the first third by more than 25 % plus
 #     16 MiB (the first third includes the warm-up, when rings and tables reach their working
 #     size; the margin absorbs the random mix of transfer sizes at any one moment);
-#   - connections are left once the load has stopped and the kernel's sockets have closed
-#     (stack.connections at exit must be 0);
+#   - connections are left once the load has stopped, the kernel's sockets have closed and
+#     utcp-serve's idle timeout (15 s, for a connection whose peer's RST was dropped) has
+#     passed (stack.connections at exit must be 0);
 #   - utcp-serve counts a reset the clients did not cause (tcp.conn.reset > aborts), a
 #     malformed or corrupt segment, or exits non-zero.
 # Tools: $UTCP_SERVE (set by CTest), else build/dev/tools/utcp-serve. UTCP_SOAK_KEEP=1 keeps

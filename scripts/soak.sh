@@ -17,8 +17,8 @@
 #     16 MiB (the first third includes the warm-up, when rings and tables reach their working
 #     size; the margin absorbs the random mix of transfer sizes at any one moment);
 #   - connections are left once the load has stopped, the kernel's sockets have closed and
-#     utcp-serve's idle timeout (15 s, for a connection whose peer's RST was dropped) has
-#     passed (stack.connections at exit must be 0);
+#     utcp-serve's keep-alives (3 s idle, 10 probes 1 s apart) have found any peer whose
+#     abort's RST was dropped (stack.connections at exit must be 0);
 #   - utcp-serve counts a reset the clients did not cause (tcp.conn.reset > aborts), a
 #     malformed or corrupt segment, or exits non-zero.
 # Tools: $UTCP_SERVE (set by CTest), else build/dev/tools/utcp-serve. UTCP_SOAK_KEEP=1 keeps
@@ -59,14 +59,17 @@ for i in $(seq 1 12); do
 done
 : >www/empty
 
-# --idle-timeout: a client's abort is one RST; when it is lost (--drop) and utcp has nothing
-# left to send, utcp never hears of it again, as any TCP (RFC 9293 §3.8.4: only keep-alives or
-# an application timeout find a peer gone). utcp-serve reaps such a connection after
-# $idle_timeout s without a byte, longer than any hold of echo-held (10 s), so nothing live is
-# cut.
-idle_timeout=15
+# --keepalive: a client's abort is one RST; when it is lost (--drop) and utcp has nothing left
+# to send, utcp never hears of it again, as any TCP (RFC 9293 §3.8.4: only keep-alives or an
+# application timeout find a peer gone). A keep-alive probe to the vanished peer draws the
+# kernel's RST. A live connection answers every probe, so, unlike an idle timeout, this cuts
+# nothing live however long echo-held's connections wait (their idle time is 10 s plus the
+# other connections' exchanges, which retransmissions under ASan can stretch past 15 s).
+# A dead connection is gone $ka_bound s after its last segment at most.
+ka_idle=3 ka_intvl=1 ka_cnt=10
+ka_bound=$((ka_idle + ka_intvl * ka_cnt + 1))
 it_start "$UTCP_SERVE" --echo 7 --http 80 --root www --stats --drop "$loss" --delay "$delay" \
-  --seed "$seed" --idle-timeout "$idle_timeout" 2>serve.err
+  --seed "$seed" --keepalive "$ka_idle,$ka_intvl,$ka_cnt" 2>serve.err
 serve=$IT_PID
 it_wait_tun
 [ "$(cat /proc/$serve/comm)" = utcp-serve ] || it_fail "pid $serve is not utcp-serve"
@@ -105,9 +108,9 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 sleep 3
-# ... and for a connection whose peer's RST was lost, utcp-serve's idle timeout (above),
+# ... and for a connection whose peer's RST was lost, utcp-serve's keep-alives (above),
 # counted from the clients' end at the latest.
-while [ $(($(date +%s) - ended)) -le $((idle_timeout + 1)) ]; do sleep 1; done
+while [ $(($(date +%s) - ended)) -le "$ka_bound" ]; do sleep 1; done
 awk '/^VmRSS:/ {print $2}' "/proc/$serve/status" >>rss.log
 kill -TERM "$serve"
 it_wait "$serve" 20

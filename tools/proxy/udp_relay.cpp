@@ -477,6 +477,7 @@ std::vector<std::pair<std::string_view, uint64_t>> UdpRelay::counters() const {
           {"udp.drop.socks5-header", c.drop_bad_header},
           {"udp.drop.socks5-fragment", c.drop_fragment},
           {"udp.drop.socks5-no-flow", c.drop_no_flow},
+          {"udp.socks5.dns-ids-rewritten", c.dns_ids_rewritten},
           {"udp.socks5.associations", c.associations},
           {"udp.socks5.associations.open", associations_.size()},
           {"udp.refused.limit", c.refused_limit},

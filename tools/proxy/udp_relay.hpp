@@ -87,6 +87,7 @@ class UdpRelay {
     uint64_t drop_bad_header = 0;      // a SOCKS5 relay datagram without a valid §7 header
     uint64_t drop_fragment = 0;        // FRAG != 0 (RFC 1928 §7)
     uint64_t drop_no_flow = 0;         // a relay datagram from where none of its flows sent
+    uint64_t dns_ids_rewritten = 0;    // a query's ID taken by another flow's, sent as a free one
     uint64_t associations = 0;         // SOCKS5 UDP ASSOCIATEs made
     uint64_t refused_limit = 0;        // max_sessions
     uint64_t refused_unsupported = 0;  // HTTP CONNECT upstream
@@ -104,8 +105,10 @@ class UdpRelay {
   Association* open_association(const IpAddr& client, bool shared, std::string& why);
   void on_association_control(uint64_t id, uint32_t events);
   void on_association_udp(uint64_t id, uint32_t events);
-  void deliver_from_relay(Association& a, std::span<const uint8_t> datagram);
+  void deliver_from_relay(Association& a, std::span<uint8_t> datagram);
   WriteResult write_to_relay(Flow& f, std::span<const uint8_t> datagram);
+  // A DNS query of f, the last `size` bytes of wrap_: where its answer goes (may change its ID).
+  void route_dns_query(Association& a, const Flow& f, size_t size);
   void leave_association(Flow& f);
   // Ends every flow of the association (each as `why`, counted in `counter` if given), then it.
   void end_association(uint64_t id, const char* why, uint64_t* counter);

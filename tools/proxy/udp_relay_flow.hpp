@@ -77,7 +77,13 @@ struct UdpRelay::Association {
   Instant opened;
   Instant empty_since;          // when its last flow ended (shared ones linger, then close)
   std::vector<SocketId> flows;  // the flows riding it
-  std::unordered_map<ReplyKey, SocketId, ReplyKeyHash> routes;
+  // Where a reply goes: the flow, and for DNS the query ID its client chose (the ID that went
+  // upstream differs when two flows' queries to one server had the same one).
+  struct Route {
+    SocketId socket = kNoSocket;
+    uint16_t client_dns_id = 0;
+  };
+  std::unordered_map<ReplyKey, Route, ReplyKeyHash> routes;
 };
 
 }  // namespace utcp::proxy

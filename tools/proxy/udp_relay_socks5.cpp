@@ -2,12 +2,13 @@
 // UdpRelay through SOCKS5: one UDP ASSOCIATE (RFC 1928 §7) shared by all flows of one client
 // address. Every datagram carries its own destination in the §7 header, so one association
 // and one relay socket serve any number of destinations; replies are routed back by the
-// header's source (and, for DNS, the query ID). A flow whose target a reply could not name
-// (a fake IP's name) or whose target another flow of the client already uses (two client
-// ports to one destination, not DNS) gets an association of its own. An association lives
-// while flows use it, lingers --udp-timeout after its last one, and its failure or close ends
-// all its flows.
+// header's source (and, for DNS, the query ID, made unique per server). A flow whose target
+// a reply could not name (a fake IP's name) or whose target another flow of the client already
+// uses (two client ports to one destination, not DNS) gets an association of its own. An
+// association lives while flows use it, lingers --udp-timeout after its last one, and its failure
+// or close ends all its flows.
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,6 +38,19 @@ int32_t dns_id(std::span<const uint8_t> message) {
   return message.size() < 12 ? -1 : int32_t{message[0]} << 8 | message[1];
 }
 
+void set_dns_id(uint8_t* message, uint16_t id) {
+  message[0] = static_cast<uint8_t>(id >> 8);
+  message[1] = static_cast<uint8_t>(id);
+}
+
+// An ID for a query whose own was taken: unpredictable, as the client's resolver made its own
+// (RFC 5452 §4.3: the ID is part of what an off-path forger must guess).
+uint16_t random_dns_id() {
+  uint16_t id = 0;
+  if (::getrandom(&id, sizeof id, GRND_NONBLOCK) == sizeof id) return id;
+  return static_cast<uint16_t>(EventLoop::clock_now().time_since_epoch().count());
+}
+
 }  // namespace
 
 void UdpRelay::start_socks5(Flow& f) {
@@ -62,7 +76,7 @@ void UdpRelay::start_socks5(Flow& f) {
     }
   }
   a->flows.push_back(s);
-  if (shared && !is_dns(f.target)) a->routes.emplace(key, s);
+  if (shared && !is_dns(f.target)) a->routes.emplace(key, Association::Route{s});
   f.association = a->id;
   f.ready = a->ready;
 }
@@ -183,7 +197,7 @@ void UdpRelay::on_association_udp(uint64_t id, uint32_t events) {
   loop_.request_process();
 }
 
-void UdpRelay::deliver_from_relay(Association& a, std::span<const uint8_t> datagram) {
+void UdpRelay::deliver_from_relay(Association& a, std::span<uint8_t> datagram) {
   Socks5UdpError error;
   const auto d = decode_socks5_udp(datagram, error);
   if (!d) {
@@ -197,8 +211,13 @@ void UdpRelay::deliver_from_relay(Association& a, std::span<const uint8_t> datag
     ReplyKey key{d->address.addr, d->address.port, -1};
     if (is_dns(d->address)) key.dns_id = dns_id(d->payload);
     if (auto r = a.routes.find(key); r != a.routes.end()) {
-      s = r->second;
-      if (key.dns_id >= 0) a.routes.erase(r);  // answered
+      s = r->second.socket;
+      if (key.dns_id >= 0) {
+        // The answer goes back with the ID its client chose (the payload lies in datagram).
+        const auto at = static_cast<size_t>(d->payload.data() - datagram.data());
+        set_dns_id(datagram.data() + at, r->second.client_dns_id);
+        a.routes.erase(r);  // answered
+      }
     }
   }
   auto it = s == kNoSocket ? flows_.end() : flows_.find(s);
@@ -230,9 +249,7 @@ UdpRelay::WriteResult UdpRelay::write_to_relay(Flow& f, std::span<const uint8_t>
     ++counters_.drop_send_error;
     return WriteResult::kDone;
   }
-  if (a.shared && is_dns(f.target) && dns_id(datagram) >= 0 && a.routes.size() < kMaxRoutes) {
-    a.routes[ReplyKey{f.target.addr, f.target.port, dns_id(datagram)}] = f.flow.socket;
-  }
+  if (a.shared && is_dns(f.target) && dns_id(datagram) >= 0) route_dns_query(a, f, datagram.size());
   if (::send(a.fd, wrap_.data(), wrap_.size(), MSG_NOSIGNAL) >= 0) return WriteResult::kDone;
   if (errno == EAGAIN || errno == ENOBUFS) {
     a.blocked = true;
@@ -247,6 +264,34 @@ UdpRelay::WriteResult UdpRelay::write_to_relay(Flow& f, std::span<const uint8_t>
   return WriteResult::kDone;
 }
 
+// Remembers where the answer to the DNS query in wrap_ goes. Flows of one client share the
+// association, so two of them may ask one server with the same ID (RFC 1035 §4.1.1) at once:
+// the later one's query then goes out with a free ID, and its answer gets its own back, as a
+// forwarding resolver does. A query past kMaxRoutes still goes out; its answer is dropped.
+void UdpRelay::route_dns_query(Association& a, const Flow& f, size_t size) {
+  uint8_t* query = wrap_.data() + wrap_.size() - size;  // the payload, behind the §7 header
+  const auto client_id = static_cast<uint16_t>(dns_id({query, size}));
+  ReplyKey key{f.target.addr, f.target.port, client_id};
+  const Association::Route route{f.flow.socket, client_id};
+  auto taken = a.routes.find(key);
+  if (taken != a.routes.end() && taken->second.socket == route.socket &&
+      taken->second.client_dns_id == client_id) {
+    return;  // the same query again (a retry): the same route serves
+  }
+  if (a.routes.size() >= kMaxRoutes) return;
+  if (taken != a.routes.end()) {
+    // At most kMaxRoutes of 65,536 IDs are in use: a draw is free with odds 15/16 at worst.
+    int draws = 0;
+    do {
+      key.dns_id = random_dns_id();
+    } while (a.routes.count(key) != 0 && ++draws < 64);
+    if (draws == 64) return;
+    set_dns_id(query, static_cast<uint16_t>(key.dns_id));
+    ++counters_.dns_ids_rewritten;
+  }
+  a.routes.emplace(key, route);
+}
+
 void UdpRelay::leave_association(Flow& f) {
   auto it = associations_.find(f.association);
   f.association = 0;
@@ -254,7 +299,7 @@ void UdpRelay::leave_association(Flow& f) {
   Association& a = *it->second;
   const SocketId s = f.flow.socket;
   std::erase(a.flows, s);
-  std::erase_if(a.routes, [s](const auto& route) { return route.second == s; });
+  std::erase_if(a.routes, [s](const auto& route) { return route.second.socket == s; });
   if (!a.flows.empty() || a.ending) return;
   // Unshared, or with no linger: at once; else kept --udp-timeout for the client's next flow.
   if (!a.shared || config_.udp_idle_timeout.count() <= 0) return close_association(a.id);

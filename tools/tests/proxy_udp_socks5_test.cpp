@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "dns_message.hpp"
@@ -30,6 +31,7 @@ class MiniSocks5 {
     bool silent = false;                     // never answer the greeting
     bool fragment_first = false;             // send a FRAG=1 copy before each reply
     bool plain_echo = false;                 // reply with the payload as it came (DNS IDs)
+    size_t hold = 0;  // answer only once this many datagrams came, then all, the last first
   };
 
   MiniSocks5(EventLoop& loop, Options options) : loop_(loop), options_(std::move(options)) {
@@ -64,6 +66,7 @@ class MiniSocks5 {
   const Endpoint& requested_source() const { return requested_source_; }
   const std::vector<Endpoint>& udp_senders() const { return udp_senders_; }
   const std::vector<Target>& targets() const { return targets_; }
+  const std::vector<Bytes>& payloads() const { return payloads_; }
 
  private:
   enum class Phase { kGreeting, kAuth, kRequest, kDone };
@@ -155,6 +158,7 @@ class MiniSocks5 {
     const auto d = decode_socks5_udp(std::span(buf, static_cast<size_t>(n)), error);
     ASSERT_TRUE(d) << "a datagram without a valid RFC 1928 §7 header";
     targets_.push_back(d->address);
+    payloads_.emplace_back(d->payload.begin(), d->payload.end());
     Bytes payload = options_.plain_echo ? Bytes() : bytes("echo:");
     payload.insert(payload.end(), d->payload.begin(), d->payload.end());
     Bytes out;
@@ -164,7 +168,12 @@ class MiniSocks5 {
       frag[2] = 1;  // FRAG 1: the relay does not reassemble, so it must drop this
       ::sendto(udp_fd_, frag.data(), frag.size(), 0, reinterpret_cast<sockaddr*>(&from), flen);
     }
-    ::sendto(udp_fd_, out.data(), out.size(), 0, reinterpret_cast<sockaddr*>(&from), flen);
+    held_.push_back(std::move(out));
+    if (held_.size() < options_.hold) return;
+    for (; !held_.empty(); held_.pop_back()) {
+      ::sendto(udp_fd_, held_.back().data(), held_.back().size(), 0,
+               reinterpret_cast<sockaddr*>(&from), flen);
+    }
   }
 
   EventLoop& loop_;
@@ -179,6 +188,8 @@ class MiniSocks5 {
   Endpoint requested_source_;
   std::vector<Endpoint> udp_senders_;
   std::vector<Target> targets_;
+  std::vector<Bytes> payloads_;
+  std::vector<Bytes> held_;  // replies not sent yet (Options::hold)
 };
 
 class UdpRelaySocks5 : public RelayFixture {
@@ -404,6 +415,51 @@ TEST_F(UdpRelaySocks5, DnsQueriesFromManyPortsShareOneAssociation) {
   EXPECT_EQ(server.accepted(), 1);
   EXPECT_EQ(relay_->association_count(), 1u);
   EXPECT_EQ(counter("udp.drop.socks5-no-flow"), 0u);
+}
+
+// Two resolvers of one client ask one server with the same ID at once: the later query goes
+// upstream with a free ID, and each answer (sent in reverse order) reaches its own port with
+// the ID its resolver chose.
+TEST_F(UdpRelaySocks5, SameDnsIdFromTwoPortsGoesUpstreamAsTwoIds) {
+  MiniSocks5& server = start_socks5({.plain_echo = true, .hold = 3});
+  const Endpoint dns_server{Ipv4Addr(198, 51, 100, 53), 53};
+  const std::vector<SocketId> socks = {client_socket(dns_server), client_socket(dns_server),
+                                       client_socket(dns_server)};
+  std::vector<Bytes> queries;
+  std::error_code ec;
+  for (size_t i = 0; i < socks.size(); ++i) {
+    queries.push_back(
+        *dns::build_query(0x4242, "same" + std::to_string(i) + ".example", dns::kTypeA));
+    client_->send_to(socks[i], queries[i], nullptr, ec);
+    ASSERT_FALSE(ec) << ec.message();
+  }
+  std::vector<std::optional<Bytes>> answers(socks.size());
+  run_until([&] {
+    for (size_t i = 0; i < socks.size(); ++i) {
+      uint8_t buf[512];
+      std::error_code rec;
+      const size_t n = client_->recv_from(socks[i], buf, rec);
+      if (!rec) answers[i] = Bytes(buf, buf + n);
+    }
+    return std::all_of(answers.begin(), answers.end(), [](const auto& a) { return a.has_value(); });
+  });
+  for (size_t i = 0; i < socks.size(); ++i) {
+    ASSERT_TRUE(answers[i].has_value()) << "query " << i << " got no answer";
+    EXPECT_EQ(*answers[i], queries[i]) << "query " << i << " got another's answer or ID";
+  }
+  // Upstream, the three queries carried three different IDs, the first to go its own.
+  ASSERT_EQ(server.payloads().size(), 3u);
+  std::set<uint16_t> ids;
+  size_t unchanged = 0;
+  for (const Bytes& p : server.payloads()) {
+    ids.insert(static_cast<uint16_t>(p[0] << 8 | p[1]));
+    unchanged += std::count(queries.begin(), queries.end(), p);
+  }
+  EXPECT_EQ(ids.size(), 3u);
+  EXPECT_EQ(unchanged, 1u);
+  EXPECT_EQ(counter("udp.socks5.dns-ids-rewritten"), 2u);
+  EXPECT_EQ(counter("udp.drop.socks5-no-flow"), 0u);
+  EXPECT_EQ(relay_->association_count(), 1u);
 }
 
 // Two ports of one client to one (non-DNS) destination: the replies' header could not tell

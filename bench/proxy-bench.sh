@@ -19,7 +19,8 @@
 # --crr-only: only the connection-rate rows (to compare a change of the dial path quickly).
 # Default: 8 s runs, 5 s rate, 3 rounds (several minutes: not on a shared machine's busy hours).
 # PROXY_BENCH_MODES="kernel none" leaves a set-up out. Writes PREFIX.{json,md,svg} (default bench/results/proxy-bench). utcp-proxy comes from
-# $UTCP_PROXY, else $UTCP_BUILD (default build/release, then build/dev)/tools/proxy/.
+# $UTCP_PROXY, else $UTCP_BUILD (default build/release, then build/dev)/tools/proxy/;
+# UTCP_PROXY_ARGS adds flags to its command line (e.g. --socks5-pipeline).
 #
 # Opt-in, a tun2socks users run today beside it: HEV_SOCKS5_TUNNEL=/path/to/hev-socks5-tunnel
 # adds the set-up "hev" (rows and ratios next to utcp-proxy's): hev-socks5-tunnel (lwIP) in C,
@@ -145,7 +146,8 @@ relay_pid=
 mode_up() {
   case $1 in
     utcp)
-      px_start_proxy socks5
+      # shellcheck disable=SC2086
+      px_start_proxy socks5 ${UTCP_PROXY_ARGS:-}
       relay_pid=$PX_PID ;;
     hev) hev_up ;;
     kernel)

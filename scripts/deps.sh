@@ -15,7 +15,8 @@ pkgs=(
 # library. The daemons are started only by the tests, inside namespaces; their packages'
 # services must not start on the host (policy-rc.d below).
 proxy_daemons=(dante-server tinyproxy dnsmasq redsocks)
-pkgs+=("${proxy_daemons[@]}" iperf3 nlohmann-json3-dev)
+# microsocks: a second SOCKS5 server, one that drops bytes sent before it asked (no service).
+pkgs+=("${proxy_daemons[@]}" microsocks iperf3 nlohmann-json3-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -36,6 +36,10 @@ struct ProxyConfig {
   UpstreamKind upstream = UpstreamKind::kDirect;
   Endpoint upstream_server;                // --socks5 / --http-proxy HOST:PORT
   std::optional<Credentials> credentials;  // --socks-user/--socks-pass (or --proxy-user/-pass)
+  // --socks5-pipeline: without credentials, the CONNECT request rides with the greeting (one
+  // round trip less per connection). Off by default: some servers (Debian's microsocks) read
+  // the greeting with one recv() and drop what came with it, so every dial would time out.
+  bool socks5_pipeline = false;
 
   std::vector<IpPrefix> routes;    // --route CIDR (repeatable): kernel routes into the TUN
   bool auto_route = false;         // --auto-route: everything but the proxy's own traffic

@@ -142,6 +142,11 @@ void add_proxy_options(CLI::App& app, ProxyConfig& c, ProxyFlags& f) {
   auto* sp = app.add_option("--socks-pass", f.socks_pass, "SOCKS5 password")->needs(socks);
   su->needs(sp);
   sp->needs(su);
+  app.add_flag("--socks5-pipeline", c.socks5_pipeline,
+               "send the SOCKS5 CONNECT request with the greeting, before the server answers "
+               "(no credentials; one round trip less per connection; for servers that take it, "
+               "e.g. dante: microsocks does not)")
+      ->needs(socks);
   auto* pu = app.add_option("--proxy-user", f.proxy_user, "HTTP proxy user (Basic, RFC 7617)")
                  ->needs(http);
   auto* pp = app.add_option("--proxy-pass", f.proxy_pass, "HTTP proxy password")->needs(http);

@@ -117,11 +117,12 @@ UpstreamDial::UpstreamDial(EventLoop& loop, const ProxyConfig& config,
       done_(std::move(done)),
       self_(std::make_shared<UpstreamDial*>(this)) {
   if (config_.upstream == UpstreamKind::kSocks5) {
-    // Without credentials the CONNECT request rides with the greeting (one round trip less
-    // per connection: issue 14's connection rate); with them, one message at a time.
-    socks_ =
-        std::make_unique<Socks5Handshake>(Socks5Handshake::Command::kConnect, target_,
-                                          config_.credentials, Socks5Handshake::Send::kPipelined);
+    // --socks5-pipeline (and no credentials): the CONNECT request rides with the greeting, one
+    // round trip less per connection; else one message at a time, as every server takes.
+    const auto send = config_.socks5_pipeline ? Socks5Handshake::Send::kPipelined
+                                              : Socks5Handshake::Send::kStepByStep;
+    socks_ = std::make_unique<Socks5Handshake>(Socks5Handshake::Command::kConnect, target_,
+                                               config_.credentials, send);
   } else if (config_.upstream == UpstreamKind::kHttpConnect) {
     http_ = std::make_unique<HttpConnectHandshake>(target_, config_.credentials);
   }

@@ -72,6 +72,18 @@ TEST(ProxyOptions, Socks5WithCredentialsAndRoutes) {
   EXPECT_EQ(c.verbose, 0);
 }
 
+// Off unless asked for (microsocks drops a pipelined request); only with --socks5.
+TEST(ProxyOptions, Socks5PipelineIsOptIn) {
+  ProxyConfig c;
+  ASSERT_EQ(parse({"--socks5", "10.80.0.2:1080"}, c), "");
+  EXPECT_FALSE(c.socks5_pipeline);
+  ProxyConfig p;
+  ASSERT_EQ(parse({"--socks5", "10.80.0.2:1080", "--socks5-pipeline"}, p), "");
+  EXPECT_TRUE(p.socks5_pipeline);
+  ProxyConfig h;
+  EXPECT_NE(parse({"--http-proxy", "10.80.0.2:3128", "--socks5-pipeline"}, h), "");
+}
+
 TEST(ProxyOptions, HttpProxyIpv6AndDirect) {
   ProxyConfig c;
   ASSERT_EQ(parse({"--http-proxy", "[fd80::2]:3128", "--proxy-user", "a", "--proxy-pass", "b"}, c),
@@ -190,7 +202,8 @@ TEST(ProxyOptions, TomlKeysTakeNames) {
   const int fd = ::mkstemp(path);
   ASSERT_GE(fd, 0);
   ::close(fd);
-  std::ofstream(path) << "socks5 = \"socks.test:1080\"\ndns-server = \"[fd80::2]:53\"\n";
+  std::ofstream(path) << "socks5 = \"socks.test:1080\"\ndns-server = \"[fd80::2]:53\"\n"
+                         "socks5-pipeline = true\n";
   ProxyConfig c;
   const std::string error = parse({"--config", path}, c);
   std::remove(path);
@@ -198,6 +211,7 @@ TEST(ProxyOptions, TomlKeysTakeNames) {
   ASSERT_EQ(error, "");
   EXPECT_EQ(c.upstream_server, (Endpoint{Ipv4Addr(10, 80, 0, 2), 1080}));
   EXPECT_EQ(c.upstream_host, "socks.test");
+  EXPECT_TRUE(c.socks5_pipeline);
   ASSERT_TRUE(c.dns_upstream);
   EXPECT_EQ(c.dns_upstream->port, 53);
 }

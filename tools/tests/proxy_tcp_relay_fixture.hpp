@@ -67,7 +67,9 @@ class FakeProxy {
     std::string early;                   // bytes sent right after a successful reply
     std::chrono::milliseconds delay{0};  // before the reply
     bool silent = false;                 // never reply
-    std::function<void(int fd)> act;     // the destination's part (the fd is closed after it)
+    // As microsocks: the greeting is read with one recv() and whatever came with it is lost.
+    bool drops_early = false;
+    std::function<void(int fd)> act;  // the destination's part (the fd is closed after it)
   };
 
   explicit FakeProxy(Script script) : script_(std::move(script)) {
@@ -103,6 +105,12 @@ class FakeProxy {
     return requests_;
   }
   int accepted() const { return accepted_; }
+  // For each connection: whether request bytes were already there when the method choice went
+  // out (the client pipelined them behind the greeting).
+  std::vector<bool> request_before_choice() const {
+    std::lock_guard lock(mutex_);
+    return request_before_choice_;
+  }
 
  private:
   void serve() {
@@ -128,10 +136,19 @@ class FakeProxy {
   bool handshake(int fd) {
     std::string request;
     if (script_.kind == Kind::kSocks5) {
-      uint8_t head[2];
-      if (!read_exact(fd, head, 2)) return false;  // RFC 1928 §3: VER NMETHODS METHODS
-      std::vector<uint8_t> methods(head[1]);
-      if (!read_exact(fd, methods.data(), methods.size())) return false;
+      if (script_.drops_early) {
+        uint8_t greeting[512];
+        if (::recv(fd, greeting, sizeof greeting, 0) < 2) return false;  // the rest is lost
+      } else {
+        uint8_t head[2];
+        if (!read_exact(fd, head, 2)) return false;  // RFC 1928 §3: VER NMETHODS METHODS
+        std::vector<uint8_t> methods(head[1]);
+        if (!read_exact(fd, methods.data(), methods.size())) return false;
+        uint8_t peek;
+        const bool early = ::recv(fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+        std::lock_guard lock(mutex_);
+        request_before_choice_.push_back(early);
+      }
       const uint8_t choice[2] = {5, 0};
       write_all(fd, choice, 2);
       uint8_t req[4];  // §4: VER CMD RSV ATYP
@@ -184,6 +201,7 @@ class FakeProxy {
   std::thread thread_;
   mutable std::mutex mutex_;
   std::vector<std::string> requests_;
+  std::vector<bool> request_before_choice_;
   std::atomic<int> accepted_{0};
   int current_fd_ = -1;  // the connection being served (mutex_)
 };

@@ -63,6 +63,46 @@ TEST_F(TcpRelayTest, Socks5ConnectCarriesTheOriginalDestinationAndEchoes) {
   EXPECT_EQ(lines_.size(), 1u);  // -v: one line per session
 }
 
+// By default the request waits for the method answer, so a server that reads the greeting
+// with one recv() and drops the rest (microsocks) still gets it.
+TEST_F(TcpRelayTest, Socks5RequestWaitsForTheMethodAnswerByDefault) {
+  FakeProxy proxy({.drops_early = true, .act = echo});
+  ProxyConfig config = socks5_config();
+  config.connect_timeout = 2s;
+  start(config, &proxy);
+  const SocketId s = connect_client(kTarget);
+  ASSERT_TRUE(connected(s));
+  send(s, bytes("strict"));
+  std::error_code ec;
+  EXPECT_EQ(receive(s, ec, 6), bytes("strict"));
+  ASSERT_EQ(proxy.requests().size(), 1u);
+  client_->abort(s);
+}
+
+// --socks5-pipeline: the request rides with the greeting; without it, it never comes early.
+TEST_F(TcpRelayTest, Socks5PipelineSendsTheRequestWithTheGreeting) {
+  FakeProxy proxy({.act = echo});
+  ProxyConfig config = socks5_config();
+  config.socks5_pipeline = true;
+  start(config, &proxy);
+  const SocketId s = connect_client(kTarget);
+  ASSERT_TRUE(connected(s));
+  ASSERT_EQ(proxy.request_before_choice().size(), 1u);
+  EXPECT_TRUE(proxy.request_before_choice()[0]);
+  EXPECT_EQ(proxy.requests()[0], std::string("\x05\x01\x00\x01\xc6\x33\x64\x07\x00\x07", 10));
+  client_->abort(s);
+}
+
+TEST_F(TcpRelayTest, Socks5RequestIsNotPipelinedByDefault) {
+  FakeProxy proxy({.act = echo});
+  start(socks5_config(), &proxy);
+  const SocketId s = connect_client(kTarget);
+  ASSERT_TRUE(connected(s));
+  ASSERT_EQ(proxy.request_before_choice().size(), 1u);
+  EXPECT_FALSE(proxy.request_before_choice()[0]);
+  client_->abort(s);
+}
+
 TEST_F(TcpRelayTest, HandshakeCompletesOnlyAfterTheUpstreamAnswered) {
   FakeProxy proxy({.delay = 400ms, .act = echo});
   start(socks5_config(), &proxy);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # curl in the client namespace, with no proxy setting, reaches the target's HTTP server through
-# utcp-proxy with each upstream: SOCKS5 (dante, without and with RFC 1929 username auth), HTTP
-# CONNECT (tinyproxy, without and with Basic auth) and direct. The body must match, the target
+# utcp-proxy with each upstream: SOCKS5 (dante, without and with RFC 1929 username auth, and
+# with --socks5-pipeline; Debian's microsocks, which drops a request sent before it answered
+# the greeting), HTTP CONNECT (tinyproxy, without and with Basic auth) and direct. The body must match, the target
 # must see the connection come from the proxy host (or, direct, from the client's own veth
 # address: the upstream socket left by c0, not back into the TUN), the proxy daemon must log
 # the connection, and utcp-proxy must exit 0 on SIGTERM leaving no device or route behind.
@@ -11,10 +12,12 @@ px_init curl
 it_need_tool UTCP_PROXY
 cd "$IT_TMP"
 px_world
+px_microsocks
 
-for kind in socks5 socks5-auth http http-auth direct; do
+for kind in socks5 socks5-auth socks5-pipeline socks5-microsocks http http-auth direct; do
   case $kind in
-    socks5) log=danted1080 ;; socks5-auth) log=danted1081 ;;
+    socks5 | socks5-pipeline) log=danted1080 ;; socks5-auth) log=danted1081 ;;
+    socks5-microsocks) log=microsocks1090 ;;
     http) log=tinyproxy8888 ;; http-auth) log=tinyproxy8889 ;; direct) log= ;;
   esac
   [ -n "$log" ] && before=$(px_proxy_log_count "$log")

@@ -272,6 +272,14 @@ px_world() {
   it_log "world up: danted :1080 :1081, tinyproxy :8888 :8889, target servers + dnsmasq"
 }
 
+# Debian's microsocks on P :1090 (no authentication; it logs each client to stdout). It reads
+# the SOCKS5 greeting with one recv() and drops whatever came with it.
+px_microsocks() {
+  px_need microsocks
+  px_daemon "$NS_P" microsocks1090 microsocks -i "$P_ADDR" -p 1090
+  px_wait_port "$NS_P" tcp 1090
+}
+
 # Names for P in C's own /etc/hosts (ip netns exec bind-mounts /etc/netns/<ns>/hosts; removed
 # with the namespace), and a resolver that fails at once for any other name: nameserver
 # 127.0.0.1 where nothing listens, so no query leaves the namespace or waits for a timeout.
@@ -289,6 +297,8 @@ px_upstream() {
   case $1 in
     socks5) echo "--socks5 $P_ADDR:1080" ;;
     socks5-auth) echo "--socks5 $P_ADDR:1081 --socks-user $PX_USER --socks-pass $PX_PASS" ;;
+    socks5-pipeline) echo "--socks5 $P_ADDR:1080 --socks5-pipeline" ;;
+    socks5-microsocks) echo "--socks5 $P_ADDR:1090" ;;  # px_microsocks
     http) echo "--http-proxy $P_ADDR:8888" ;;
     http-auth) echo "--http-proxy $P_ADDR:8889 --proxy-user $PX_USER --proxy-pass $PX_PASS" ;;
     direct) echo "--direct --interface c0" ;;
@@ -386,7 +396,7 @@ px_source() {  # kind [6]
 }
 
 # Lines in a proxy daemon's log that record a relayed connection (dante: "pass(1): tcp/connect",
-# tinyproxy: "Established connection"/"CONNECT").
+# tinyproxy: "Established connection"/"CONNECT", microsocks: "client[N] ...: connected to").
 px_proxy_log_count() {  # log name
-  grep -cE 'tcp/connect|udp/udpassociate|CONNECT|Established' "$IT_TMP/$1.log" || true
+  grep -cE 'tcp/connect|udp/udpassociate|CONNECT|Established|connected to' "$IT_TMP/$1.log" || true
 }

@@ -80,28 +80,22 @@ TEST_F(TcpRelayTest, Socks5RequestWaitsForTheMethodAnswerByDefault) {
 }
 
 // --socks5-pipeline: the request rides with the greeting; without it, it never comes early.
-TEST_F(TcpRelayTest, Socks5PipelineSendsTheRequestWithTheGreeting) {
+class Socks5SendOrder : public TcpRelayFixture, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(Socks5SendOrder, RequestBeforeTheMethodAnswerOnlyWhenPipelined) {
   FakeProxy proxy({.act = echo});
   ProxyConfig config = socks5_config();
-  config.socks5_pipeline = true;
+  config.socks5_pipeline = GetParam();
   start(config, &proxy);
   const SocketId s = connect_client(kTarget);
   ASSERT_TRUE(connected(s));
   ASSERT_EQ(proxy.request_before_choice().size(), 1u);
-  EXPECT_TRUE(proxy.request_before_choice()[0]);
+  EXPECT_EQ(proxy.request_before_choice()[0], GetParam());
   EXPECT_EQ(proxy.requests()[0], std::string("\x05\x01\x00\x01\xc6\x33\x64\x07\x00\x07", 10));
   client_->abort(s);
 }
 
-TEST_F(TcpRelayTest, Socks5RequestIsNotPipelinedByDefault) {
-  FakeProxy proxy({.act = echo});
-  start(socks5_config(), &proxy);
-  const SocketId s = connect_client(kTarget);
-  ASSERT_TRUE(connected(s));
-  ASSERT_EQ(proxy.request_before_choice().size(), 1u);
-  EXPECT_FALSE(proxy.request_before_choice()[0]);
-  client_->abort(s);
-}
+INSTANTIATE_TEST_SUITE_P(Pipeline, Socks5SendOrder, ::testing::Bool());
 
 TEST_F(TcpRelayTest, HandshakeCompletesOnlyAfterTheUpstreamAnswered) {
   FakeProxy proxy({.delay = 400ms, .act = echo});
